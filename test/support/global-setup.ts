@@ -1,0 +1,17 @@
+// Starts one DynamoDB Local (in memory, 127.0.0.1) for the whole test run and hands its endpoint to every test file.
+import type { TestProject } from 'vitest/node'
+import { startDynamoDBLocal } from '../../local/dynamodb-local.ts'
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    dynamoEndpoint: string
+  }
+}
+
+export default async function setup(project: TestProject) {
+  const dynamo = await startDynamoDBLocal()
+  project.provide('dynamoEndpoint', dynamo.endpoint)
+  return async () => {
+    await dynamo.stop()
+  }
+}
