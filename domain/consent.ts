@@ -1,0 +1,75 @@
+// The unified Consent and its history events: plain data, identical whatever provider holds the consent.
+import type { DataScope, Provider, Region } from './provider.ts'
+import type { ConsentStatus, StatusReason } from './status.ts'
+
+/** An ISO-8601 UTC timestamp, e.g. `2026-11-21T10:00:00.000Z` (always `Date#toISOString()` form, so it sorts). */
+export type Timestamp = string
+
+export interface Institution {
+  readonly id: string
+  readonly name: string
+  /** ISO 3166-1 alpha-2. */
+  readonly country: string
+}
+
+export interface Consent {
+  /** Gateway id: a ULID, so ids sort by creation time. */
+  readonly id: string
+  readonly tenantId: string
+  readonly provider: Provider
+  readonly providerConsentId: string
+  /** The provider's raw status, always kept beside the unified one. */
+  readonly providerStatus: string | null
+  /** The partner's own end-user reference (Yapily applicationUserId, Worldline psuId). */
+  readonly userId: string
+  readonly institution: Institution
+  readonly region: Region
+  readonly scope: readonly DataScope[]
+  readonly validityDays: number
+  /** The stored status; what clients see is the effective status (see derived.ts). */
+  readonly status: ConsentStatus
+  readonly statusReason: StatusReason | null
+  readonly authorizationUrl: string | null
+  readonly linkExpiresAt: Timestamp | null
+  readonly validUntil: Timestamp | null
+  readonly lastConfirmedAt: Timestamp | null
+  readonly reconfirmBy: Timestamp | null
+  readonly redirectUrl: string | null
+  readonly webhookUrl: string | null
+  readonly supersededBy: string | null
+  readonly supersedes: string | null
+  readonly createdAt: Timestamp
+  readonly updatedAt: Timestamp
+  /** Optimistic-lock counter: 1 at creation, +1 on every change. */
+  readonly version: number
+}
+
+export const EVENT_SOURCES = ['API', 'PROVIDER_WEBHOOK', 'PROVIDER_POLL', 'SCHEDULER'] as const
+export type EventSource = (typeof EVENT_SOURCES)[number]
+
+/** One entry of a consent's append-only history: written in the same transaction as the change it records. */
+export interface ConsentEvent {
+  /** ULID: events sort by time across a tenant. */
+  readonly id: string
+  readonly consentId: string
+  readonly tenantId: string
+  /** The consent version this event produced; a per-consent sequence number. */
+  readonly version: number
+  readonly from: ConsentStatus | null
+  readonly to: ConsentStatus
+  readonly reason: StatusReason | null
+  readonly providerStatus: string | null
+  readonly source: EventSource
+  /** Who caused it: `api-client:<id>`, `provider:<name>`, `scheduler`. */
+  readonly initiator: string
+  readonly at: Timestamp
+}
+
+export const DAY_MS = 86_400_000
+
+export const addDays = (at: Date | Timestamp, days: number): Timestamp =>
+  new Date(new Date(at).getTime() + days * DAY_MS).toISOString()
+
+/** True when `deadline` is set and `now` has reached it. */
+export const hasPassed = (deadline: Timestamp | null, now: Date): boolean =>
+  deadline !== null && Date.parse(deadline) <= now.getTime()

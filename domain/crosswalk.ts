@@ -1,0 +1,85 @@
+// Each provider's raw consent statuses mapped onto the unified model: pure data, tested exhaustively.
+import type { Provider } from './provider.ts'
+import type { ConsentStatus, StatusReason } from './status.ts'
+
+export interface MappedStatus {
+  readonly status: ConsentStatus
+  readonly reason: StatusReason | null
+}
+
+const to = (status: ConsentStatus, reason: StatusReason | null = null): MappedStatus => ({ status, reason })
+
+/**
+ * Raw status -> unified status, per provider (DESIGN.md section 2; facts in shared/providers/*.md).
+ * Anything not listed maps to UNKNOWN: providers' enums drift (Finqware `requested`/`deactivated`, Yapily's
+ * retired `AWAITING_DECOUPLING`), and a new label must never break a read.
+ */
+export const STATUS_CROSSWALK: Readonly<Record<Provider, Readonly<Record<string, MappedStatus>>>> = {
+  FINQWARE: {
+    created: to('CREATED'),
+    started: to('AWAITING_AUTHORIZATION'),
+    requested: to('AWAITING_AUTHORIZATION'), // changelog only
+    sca_url_retrieved: to('AWAITING_AUTHORIZATION'),
+    awaiting_authz: to('AWAITING_AUTHORIZATION'),
+    authorized: to('AUTHORIZED'), // granted, first data job still running
+    active: to('ACTIVE'),
+    suspended: to('SUSPENDED'),
+    failed: to('FAILED'),
+    expired: to('LINK_EXPIRED', 'LINK_TIMEOUT'), // the link lapsed, not the access (finqware.md 1.9.1)
+    deactivated: to('EXPIRED', 'VALIDITY_ENDED'), // authorized_until reached; one crawl only
+    revoked: to('REVOKED', 'REVOKED_BY_TPP'), // the adapter refines it to EXPIRED when authorized_until has passed
+  },
+  WORLDLINE: {
+    Open: to('CREATED'),
+    Pending: to('AWAITING_AUTHORIZATION'),
+    PartiallyAuthorised: to('PARTIALLY_AUTHORIZED'),
+    Authorised: to('ACTIVE'),
+    Rejected: to('REJECTED', 'USER_DENIED'),
+    Error: to('FAILED', 'PROVIDER_ERROR'),
+    Expired: to('EXPIRED', 'VALIDITY_ENDED'),
+    Revoked: to('REVOKED', 'REVOKED_BY_TPP'),
+    RevokedAtTpp: to('REVOKED', 'REVOKED_AT_TPP'),
+    Inactive: to('SUPERSEDED', 'SUPERSEDED'),
+  },
+  YAPILY: {
+    AWAITING_AUTHORIZATION: to('AWAITING_AUTHORIZATION'),
+    AWAITING_SCA_METHOD: to('AWAITING_AUTHORIZATION'),
+    AWAITING_SCA_CODE: to('AWAITING_AUTHORIZATION'),
+    AWAITING_DECOUPLED_AUTHORIZATION: to('AWAITING_AUTHORIZATION'),
+    AWAITING_PRE_AUTHORIZATION: to('AWAITING_AUTHORIZATION'),
+    AWAITING_DECOUPLED_PRE_AUTHORIZATION: to('AWAITING_AUTHORIZATION'),
+    PRE_AUTHORIZED: to('AWAITING_AUTHORIZATION'),
+    AWAITING_FURTHER_AUTHORIZATION: to('PARTIALLY_AUTHORIZED'),
+    AUTHORIZED: to('ACTIVE'),
+    AWAITING_RE_AUTHORIZATION: to('AWAITING_REAUTHORIZATION'),
+    REJECTED: to('REJECTED', 'USER_DENIED'),
+    FAILED: to('FAILED', 'PROVIDER_ERROR'),
+    INVALID: to('FAILED', 'PROVIDER_ERROR'),
+    EXPIRED: to('EXPIRED', 'VALIDITY_ENDED'),
+    REVOKED: to('REVOKED', 'REVOKED_BY_TPP'),
+    UNKNOWN: to('UNKNOWN'),
+    CONSUMED: to('UNKNOWN'), // single-use tokens; not an AIS state we can act on
+  },
+}
+
+const UNKNOWN = to('UNKNOWN')
+
+/**
+ * Maps a provider's raw status tolerantly: exact match first, then ignoring case and surrounding space; anything
+ * else (including null) is UNKNOWN.
+ *
+ * @example
+ * mapProviderStatus('FINQWARE', 'sca_url_retrieved') // { status: 'AWAITING_AUTHORIZATION', reason: null }
+ * mapProviderStatus('YAPILY', 'AWAITING_DECOUPLING') // { status: 'UNKNOWN', reason: null }
+ */
+export function mapProviderStatus(provider: Provider, raw: string | null | undefined): MappedStatus {
+  if (raw == null) return UNKNOWN
+  const table = STATUS_CROSSWALK[provider]
+  const exact = table[raw]
+  if (exact) return exact
+  const wanted = raw.trim().toLowerCase()
+  for (const [label, mapped] of Object.entries(table)) {
+    if (label.toLowerCase() === wanted) return mapped
+  }
+  return UNKNOWN
+}

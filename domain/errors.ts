@@ -1,0 +1,313 @@
+// The error catalogue: stable codes in numbered ranges, each with an HTTP status, whether a retry can help, and a
+// docs anchor (docs/errors.md#<code in lower case>). Errors carry what the caller needs to recover; consent ids
+// inside them are internal ids, messages show the public `consent_...` id.
+import { encodePublicId } from './ids.ts'
+import type { DataScope, Provider } from './provider.ts'
+import type { ConsentStatus } from './status.ts'
+
+interface CatalogueEntry {
+  /** Stable number: 1xxx input, 2xxx consent state, 3xxx access, 4xxx providers, 5xxx ours. */
+  readonly number: number
+  readonly httpStatus: number
+  readonly retryable: boolean
+  readonly summary: string
+}
+
+export const ERROR_CATALOGUE = {
+  VALIDATION_ERROR: {
+    number: 1000,
+    httpStatus: 400,
+    retryable: false,
+    summary: 'The input breaks a rule; nothing was changed. `issues` names each field.',
+  },
+  INVALID_CURSOR: {
+    number: 1001,
+    httpStatus: 400,
+    retryable: false,
+    summary: 'The cursor is malformed, forged, or belongs to another query.',
+  },
+  IDEMPOTENCY_KEY_REUSED: {
+    number: 1002,
+    httpStatus: 409,
+    retryable: false,
+    summary: 'The idempotency key was already used with different input.',
+  },
+  IDEMPOTENCY_IN_PROGRESS: {
+    number: 1003,
+    httpStatus: 409,
+    retryable: true,
+    summary: 'A request with this idempotency key is still running; retry shortly.',
+  },
+  UNSUPPORTED_SCOPE: {
+    number: 1004,
+    httpStatus: 422,
+    retryable: false,
+    summary: 'The provider cannot grant this combination of scopes; `supportedScopes` lists what it can.',
+  },
+  INSTITUTION_NOT_FOUND: {
+    number: 1005,
+    httpStatus: 404,
+    retryable: false,
+    summary: 'The provider has no institution with this id.',
+  },
+  PAYLOAD_TOO_LARGE: {
+    number: 1006,
+    httpStatus: 413,
+    retryable: false,
+    summary: 'The request body is larger than the server accepts.',
+  },
+  BAD_REQUEST: {
+    number: 1007,
+    httpStatus: 400,
+    retryable: false,
+    summary: 'The HTTP request is malformed (body, content type or method).',
+  },
+  GRAPHQL_PARSE_FAILED: {
+    number: 1100,
+    httpStatus: 400,
+    retryable: false,
+    summary: 'The GraphQL document does not parse.',
+  },
+  GRAPHQL_VALIDATION_FAILED: {
+    number: 1101,
+    httpStatus: 400,
+    retryable: false,
+    summary: 'The GraphQL document is not valid against the schema, or exceeds a limit (depth, aliases, tokens, cost).',
+  },
+  CONSENT_NOT_FOUND: {
+    number: 2000,
+    httpStatus: 404,
+    retryable: false,
+    summary: "No consent with this id is visible to the caller (another tenant's id answers the same).",
+  },
+  CONSENT_NOT_ACTIVE: {
+    number: 2001,
+    httpStatus: 409,
+    retryable: false,
+    summary: 'The operation needs a live consent; `status` says where this one is.',
+  },
+  LINK_EXPIRED: {
+    number: 2002,
+    httpStatus: 409,
+    retryable: false,
+    summary: 'The authorisation link has lapsed; create a new consent.',
+  },
+  CONCURRENT_MODIFICATION: {
+    number: 2003,
+    httpStatus: 409,
+    retryable: true,
+    summary: 'The consent changed while this request ran; retry.',
+  },
+  UNAUTHORIZED: { number: 3000, httpStatus: 401, retryable: false, summary: 'Missing or wrong credentials.' },
+  FORBIDDEN: {
+    number: 3001,
+    httpStatus: 403,
+    retryable: false,
+    summary: 'The credentials are valid but may not do this.',
+  },
+  RATE_LIMITED: {
+    number: 3002,
+    httpStatus: 429,
+    retryable: true,
+    summary: 'Too many requests; retry after `retryAfterSeconds`.',
+  },
+  PROVIDER_UNAVAILABLE: {
+    number: 4000,
+    httpStatus: 503,
+    retryable: true,
+    summary: 'The provider did not answer in time or answered with a server error; nothing was changed.',
+  },
+  PROVIDER_REJECTED: {
+    number: 4001,
+    httpStatus: 502,
+    retryable: false,
+    summary: 'The provider refused the request; `providerCode` holds its reason.',
+  },
+  UNSUPPORTED_BY_PROVIDER: {
+    number: 4002,
+    httpStatus: 422,
+    retryable: false,
+    summary: 'This provider does not offer the operation; see `Provider.capabilities`.',
+  },
+  INTERNAL_SERVER_ERROR: {
+    number: 5000,
+    httpStatus: 500,
+    retryable: true,
+    summary: 'An unexpected error; quote `errorId` when reporting it.',
+  },
+} as const satisfies Record<string, CatalogueEntry>
+
+export type ErrorCode = keyof typeof ERROR_CATALOGUE
+export const ERROR_CODES = Object.keys(ERROR_CATALOGUE) as ErrorCode[]
+
+/** Base of every error the gateway raises on purpose. Unexpected errors are masked as INTERNAL_SERVER_ERROR. */
+export abstract class ConsentGatewayError extends Error {
+  abstract readonly code: ErrorCode
+  get httpStatus(): number {
+    return ERROR_CATALOGUE[this.code].httpStatus
+  }
+  get retryable(): boolean {
+    return ERROR_CATALOGUE[this.code].retryable
+  }
+}
+
+export interface ValidationIssue {
+  /** Dotted path of the offending input field, e.g. `input.validityDays`. */
+  readonly path: string
+  readonly message: string
+}
+
+export class ValidationError extends ConsentGatewayError {
+  readonly code = 'VALIDATION_ERROR'
+  constructor(readonly issues: readonly ValidationIssue[]) {
+    super(issues.map((issue) => `${issue.path}: ${issue.message}`).join('; ') || 'Invalid input')
+  }
+  static of(path: string, message: string): ValidationError {
+    return new ValidationError([{ path, message }])
+  }
+}
+
+export class InvalidCursorError extends ConsentGatewayError {
+  readonly code = 'INVALID_CURSOR'
+  constructor(readonly reason: string) {
+    super(`Invalid cursor: ${reason}`)
+  }
+}
+
+export class IdempotencyKeyReusedError extends ConsentGatewayError {
+  readonly code = 'IDEMPOTENCY_KEY_REUSED'
+  constructor(readonly idempotencyKey: string) {
+    super(`Idempotency key "${idempotencyKey}" was already used with different input`)
+  }
+}
+
+export class IdempotencyInProgressError extends ConsentGatewayError {
+  readonly code = 'IDEMPOTENCY_IN_PROGRESS'
+  constructor(readonly idempotencyKey: string) {
+    super(`A request with idempotency key "${idempotencyKey}" is still in progress; retry shortly`)
+  }
+}
+
+export class UnsupportedScopeError extends ConsentGatewayError {
+  readonly code = 'UNSUPPORTED_SCOPE'
+  constructor(
+    readonly provider: Provider,
+    readonly requested: readonly DataScope[],
+    readonly supportedScopes: readonly (readonly DataScope[])[],
+  ) {
+    super(
+      `${provider} cannot grant scope [${requested.join(', ')}]; supported: ${supportedScopes.map((s) => `[${s.join(', ')}]`).join(' or ')}`,
+    )
+  }
+}
+
+export class InstitutionNotFoundError extends ConsentGatewayError {
+  readonly code = 'INSTITUTION_NOT_FOUND'
+  constructor(
+    readonly provider: Provider,
+    readonly institutionId: string,
+  ) {
+    super(`${provider} has no institution "${institutionId}"`)
+  }
+}
+
+export class PayloadTooLargeError extends ConsentGatewayError {
+  readonly code = 'PAYLOAD_TOO_LARGE'
+  constructor(readonly limitBytes: number) {
+    super(`Request body exceeds ${limitBytes} bytes`)
+  }
+}
+
+export class BadRequestError extends ConsentGatewayError {
+  readonly code = 'BAD_REQUEST'
+}
+
+export class ConsentNotFoundError extends ConsentGatewayError {
+  readonly code = 'CONSENT_NOT_FOUND'
+  constructor(readonly consentId: string) {
+    super(`Consent "${encodePublicId('Consent', consentId)}" not found`)
+  }
+}
+
+export class ConsentNotActiveError extends ConsentGatewayError {
+  readonly code = 'CONSENT_NOT_ACTIVE'
+  constructor(
+    readonly consentId: string,
+    readonly status: ConsentStatus,
+    operation: string,
+  ) {
+    super(`Cannot ${operation} consent "${encodePublicId('Consent', consentId)}": it is ${status}`)
+  }
+}
+
+export class LinkExpiredError extends ConsentGatewayError {
+  readonly code = 'LINK_EXPIRED'
+  constructor(readonly consentId: string) {
+    super(
+      `The authorisation link of consent "${encodePublicId('Consent', consentId)}" has expired; create a new consent`,
+    )
+  }
+}
+
+export class ConcurrentModificationError extends ConsentGatewayError {
+  readonly code = 'CONCURRENT_MODIFICATION'
+  constructor(readonly consentId: string) {
+    super(`Consent "${encodePublicId('Consent', consentId)}" changed while this request ran; retry`)
+  }
+}
+
+export class UnauthorizedError extends ConsentGatewayError {
+  readonly code = 'UNAUTHORIZED'
+  constructor(message = 'Missing or invalid credentials') {
+    super(message)
+  }
+}
+
+export class ForbiddenError extends ConsentGatewayError {
+  readonly code = 'FORBIDDEN'
+}
+
+export class RateLimitedError extends ConsentGatewayError {
+  readonly code = 'RATE_LIMITED'
+  constructor(readonly retryAfterSeconds: number) {
+    super(`Too many requests; retry after ${retryAfterSeconds} s`)
+  }
+}
+
+export class ProviderUnavailableError extends ConsentGatewayError {
+  readonly code = 'PROVIDER_UNAVAILABLE'
+  constructor(
+    readonly provider: Provider,
+    message: string,
+    options?: { cause?: unknown; retryAfterSeconds?: number },
+  ) {
+    super(message, { cause: options?.cause })
+    this.retryAfterSeconds = options?.retryAfterSeconds ?? null
+  }
+  readonly retryAfterSeconds: number | null
+}
+
+export class ProviderRejectedError extends ConsentGatewayError {
+  readonly code = 'PROVIDER_REJECTED'
+  constructor(
+    readonly provider: Provider,
+    readonly providerCode: string,
+    readonly providerMessage: string,
+    readonly providerHttpStatus: number,
+  ) {
+    super(`${provider} rejected the request (${providerHttpStatus} ${providerCode}): ${providerMessage}`)
+  }
+}
+
+export class UnsupportedByProviderError extends ConsentGatewayError {
+  readonly code = 'UNSUPPORTED_BY_PROVIDER'
+  constructor(
+    readonly provider: Provider,
+    readonly operation: string,
+  ) {
+    super(`${provider} does not support ${operation}`)
+  }
+}
+
+export const isConsentGatewayError = (error: unknown): error is ConsentGatewayError =>
+  error instanceof ConsentGatewayError
