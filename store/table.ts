@@ -1,0 +1,56 @@
+// The one DynamoDB table: a single definition used by tests and `npm start` (CreateTable) and by infra/storage.ts.
+
+export interface IndexDefinition {
+  readonly name: string
+  readonly partitionKey: string
+  readonly sortKey: string
+}
+
+/** Generic key attributes (DESIGN.md section 3): entities share them; formats live in keys.ts. */
+export const TABLE = {
+  partitionKey: 'pk',
+  sortKey: 'sk',
+  /** Every attribute used in a key, all strings. */
+  keyAttributes: ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk'],
+  globalIndexes: [
+    /** A tenant's consents, newest first (sort key is the consent ULID). */
+    { name: 'gsi1', partitionKey: 'gsi1pk', sortKey: 'gsi1sk' },
+    /** One end user's consents within a tenant, newest first. */
+    { name: 'gsi2', partitionKey: 'gsi2pk', sortKey: 'gsi2sk' },
+  ],
+  /** Epoch seconds; idempotency records and leases expire through TTL. */
+  ttlAttribute: 'expiresAt',
+  /** The outbox relay (on AWS) reads inserts from the stream. */
+  streamView: 'NEW_AND_OLD_IMAGES',
+} as const satisfies {
+  partitionKey: string
+  sortKey: string
+  keyAttributes: readonly string[]
+  globalIndexes: readonly IndexDefinition[]
+  ttlAttribute: string
+  streamView: string
+}
+
+export type IndexName = (typeof TABLE.globalIndexes)[number]['name']
+
+/** The CreateTable request for {@link TABLE} (on-demand billing, as on AWS). */
+export function createTableInput(tableName: string) {
+  return {
+    TableName: tableName,
+    BillingMode: 'PAY_PER_REQUEST' as const,
+    AttributeDefinitions: TABLE.keyAttributes.map((name) => ({ AttributeName: name, AttributeType: 'S' as const })),
+    KeySchema: [
+      { AttributeName: TABLE.partitionKey, KeyType: 'HASH' as const },
+      { AttributeName: TABLE.sortKey, KeyType: 'RANGE' as const },
+    ],
+    GlobalSecondaryIndexes: TABLE.globalIndexes.map((index) => ({
+      IndexName: index.name,
+      KeySchema: [
+        { AttributeName: index.partitionKey, KeyType: 'HASH' as const },
+        { AttributeName: index.sortKey, KeyType: 'RANGE' as const },
+      ],
+      Projection: { ProjectionType: 'ALL' as const },
+    })),
+    StreamSpecification: { StreamEnabled: true, StreamViewType: TABLE.streamView },
+  }
+}

@@ -1,0 +1,222 @@
+// connected: the consent repository against DynamoDB Local.
+import { beforeAll, describe, expect, it } from 'vitest'
+import { monotonicFactory } from 'ulid'
+import type { Consent, ConsentEvent } from '../../domain/consent.ts'
+import { ConcurrentModificationError } from '../../domain/errors.ts'
+import { notificationFor } from '../../domain/notification.ts'
+import { ConsentRepository } from '../../store/consent-repository.ts'
+import { keys } from '../../store/keys.ts'
+import { createTestTable, type TestTable } from '../support/dynamo.ts'
+import { aConsent } from '../support/fixtures.ts'
+
+const newId = monotonicFactory()
+let table: TestTable
+let repo: ConsentRepository
+
+beforeAll(async () => {
+  table = await createTestTable()
+  repo = new ConsentRepository(table.db, table.tableName)
+})
+
+const eventFor = (consent: Consent, from: Consent['status'] | null): ConsentEvent => ({
+  id: newId(),
+  consentId: consent.id,
+  tenantId: consent.tenantId,
+  version: consent.version,
+  from,
+  to: consent.status,
+  reason: consent.statusReason,
+  providerStatus: consent.providerStatus,
+  source: 'API',
+  initiator: 'api-client:test',
+  at: consent.updatedAt,
+})
+
+async function createConsent(overrides: Partial<Consent> = {}): Promise<Consent> {
+  const consent = aConsent({ id: newId(), providerConsentId: `fq-${newId()}`, ...overrides })
+  const event = eventFor(consent, null)
+  await repo.create(consent, event, notificationFor(event, consent))
+  return consent
+}
+
+describe('consent writes', () => {
+  it('writes the consent, its first event, its outbox message and its provider reference in one go', async () => {
+    // Prepare
+    const consent = await createConsent({ tenantId: 'TENANT_WRITES' })
+    // Assess
+    const items = (await table.scanAll()).filter(
+      (item) => String(item.pk).includes(consent.id) || item.consentId === consent.id,
+    )
+    expect(items.map((item) => item.entityType).sort()).toEqual(['CONSENT', 'EVENT', 'OUTBOX', 'PROVIDER_REF'])
+    const outbox = items.find((item) => item.entityType === 'OUTBOX')
+    expect(outbox).toMatchObject({
+      deliveryState: 'PENDING',
+      sequence: 1,
+      notification: { type: 'consent_status_update', status: 'CREATED' },
+    })
+    expect(await repo.get(consent.tenantId, consent.id)).toEqual(consent)
+    expect(await repo.findByProviderRef('FINQWARE', consent.providerConsentId)).toEqual({
+      tenantId: consent.tenantId,
+      consentId: consent.id,
+    })
+  })
+
+  it("answers another tenant's id exactly like a missing one", async () => {
+    const consent = await createConsent({ tenantId: 'TENANT_A' })
+    expect(await repo.get('TENANT_B', consent.id)).toBeNull()
+    expect(await repo.get('TENANT_B', newId())).toBeNull()
+    expect(await repo.getMany('TENANT_B', [consent.id])).toEqual([null])
+  })
+
+  it('updates only from the expected version, appending event and outbox', async () => {
+    // Prepare
+    const consent = await createConsent()
+    const next: Consent = { ...consent, status: 'AWAITING_AUTHORIZATION', providerStatus: 'started', version: 2 }
+    const event = eventFor(next, 'CREATED')
+    // Act
+    await repo.update(next, 1, event, notificationFor(event, next))
+    // Assess
+    expect((await repo.get(consent.tenantId, consent.id, { consistent: true }))?.version).toBe(2)
+    const history = await repo.history(consent.tenantId, consent.id)
+    expect(history.map((e) => [e.version, e.from, e.to])).toEqual([
+      [1, null, 'CREATED'],
+      [2, 'CREATED', 'AWAITING_AUTHORIZATION'],
+    ])
+  })
+
+  it('refuses a write from a stale version and changes nothing', async () => {
+    const consent = await createConsent()
+    const first: Consent = { ...consent, status: 'AWAITING_AUTHORIZATION', version: 2 }
+    await repo.update(first, 1, eventFor(first, 'CREATED'), notificationFor(eventFor(first, 'CREATED'), first))
+    const stale: Consent = { ...consent, status: 'FAILED', version: 2 }
+    const staleEvent = eventFor(stale, 'CREATED')
+    await expect(repo.update(stale, 1, staleEvent, notificationFor(staleEvent, stale))).rejects.toBeInstanceOf(
+      ConcurrentModificationError,
+    )
+    expect((await repo.get(consent.tenantId, consent.id, { consistent: true }))?.status).toBe('AWAITING_AUTHORIZATION')
+    expect(await repo.history(consent.tenantId, consent.id)).toHaveLength(2)
+  })
+
+  it('lets exactly one of two concurrent writers of the same version win', async () => {
+    const consent = await createConsent()
+    const attempts = (['ACTIVE', 'FAILED'] as const).map((status) => {
+      const next: Consent = { ...consent, status, version: 2 }
+      const event = eventFor(next, 'CREATED')
+      return repo.update(next, 1, event, notificationFor(event, next))
+    })
+    const results = await Promise.allSettled(attempts)
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1)
+    expect(results.filter((r) => r.status === 'rejected')).toHaveLength(1)
+    expect(await repo.history(consent.tenantId, consent.id)).toHaveLength(2)
+  })
+
+  it('refuses a second consent with the same provider reference', async () => {
+    const consent = await createConsent()
+    const twin = aConsent({ id: newId(), providerConsentId: consent.providerConsentId })
+    const event = eventFor(twin, null)
+    await expect(repo.create(twin, event, notificationFor(event, twin))).rejects.toThrow()
+    expect(await repo.get(twin.tenantId, twin.id)).toBeNull()
+  })
+
+  it('reads only versions for the subscription poll', async () => {
+    const a = await createConsent({ tenantId: 'TENANT_V' })
+    const b = await createConsent({ tenantId: 'TENANT_V' })
+    const versions = await repo.versions([
+      { tenantId: 'TENANT_V', consentId: a.id },
+      { tenantId: 'TENANT_V', consentId: b.id },
+      { tenantId: 'TENANT_V', consentId: newId() },
+    ])
+    expect(versions).toEqual(
+      new Map([
+        [a.id, 1],
+        [b.id, 1],
+      ]),
+    )
+  })
+
+  it('stores partner-supplied text that looks like a key without confusion', async () => {
+    const consent = await createConsent({ tenantId: 'TENANT_KEYS', userId: 'evil#U#x' })
+    const item = (await table.scanAll()).find(
+      (i) => i.pk === keys.consent('TENANT_KEYS', consent.id).pk && i.sk === 'CONSENT',
+    )
+    expect(item?.gsi2pk).toBe('T#TENANT_KEYS#U#evil#U#x')
+  })
+})
+
+describe('listing a tenant consents', () => {
+  const tenant = 'TENANT_LIST'
+  const now = new Date('2026-06-02T00:00:00.000Z')
+  const created: Consent[] = []
+
+  beforeAll(async () => {
+    for (let i = 0; i < 25; i++) {
+      created.push(
+        await createConsent({
+          tenantId: tenant,
+          userId: i % 5 === 0 ? 'alice' : 'bob',
+          status: i % 3 === 0 ? 'ACTIVE' : 'AWAITING_AUTHORIZATION',
+          institution:
+            i % 2 === 0 ? { id: 'bt_ro', name: 'BT', country: 'RO' } : { id: 'cec_ro', name: 'CEC', country: 'RO' },
+          // One ACTIVE consent whose validity already ended: it shows as EXPIRED.
+          validUntil: i === 3 ? '2026-06-01T00:00:00.000Z' : null,
+          linkExpiresAt: '2026-06-08T00:00:00.000Z',
+        }),
+      )
+    }
+    // Another tenant's consents never show up.
+    await createConsent({ tenantId: 'TENANT_OTHER', userId: 'alice' })
+  })
+
+  const newestFirst = () => [...created].reverse()
+
+  it('pages newest first without gaps or repeats', async () => {
+    const seen: string[] = []
+    let after: string | null = null
+    for (let page = 0; page < 10; page++) {
+      const result = await repo.list(tenant, {}, 10, after, now)
+      seen.push(...result.consents.map((c) => c.id))
+      if (!result.hasNextPage) break
+      after = result.resumeAfter
+    }
+    expect(seen).toEqual(newestFirst().map((c) => c.id))
+  })
+
+  it('filters by user through its own index', async () => {
+    const result = await repo.list(tenant, { userId: 'alice' }, 50, null, now)
+    expect(result.consents.map((c) => c.id)).toEqual(
+      newestFirst()
+        .filter((c) => c.userId === 'alice')
+        .map((c) => c.id),
+    )
+    expect(result.hasNextPage).toBe(false)
+  })
+
+  it('filters by effective status: an ACTIVE consent past validUntil counts as EXPIRED', async () => {
+    const active = await repo.list(tenant, { status: ['ACTIVE'] }, 50, null, now)
+    expect(active.consents.every((c) => c.status === 'ACTIVE' && c.validUntil === null)).toBe(true)
+    expect(active.consents).toHaveLength(created.filter((c) => c.status === 'ACTIVE').length - 1)
+    const expired = await repo.list(tenant, { status: ['EXPIRED'] }, 50, null, now)
+    expect(expired.consents.map((c) => c.id)).toEqual([created[3]?.id])
+  })
+
+  it('combines provider, institution, user and status filters, paging through them', async () => {
+    const filter = {
+      provider: 'FINQWARE' as const,
+      institutionId: 'bt_ro',
+      userId: 'bob',
+      status: ['AWAITING_AUTHORIZATION' as const],
+    }
+    const expected = newestFirst()
+      .filter((c) => c.institution.id === 'bt_ro' && c.userId === 'bob' && c.status === 'AWAITING_AUTHORIZATION')
+      .map((c) => c.id)
+    const first = await repo.list(tenant, filter, 3, null, now)
+    const second = await repo.list(tenant, filter, 50, first.resumeAfter, now)
+    expect([...first.consents, ...second.consents].map((c) => c.id)).toEqual(expected)
+    expect(first.hasNextPage).toBe(true)
+    expect(second.hasNextPage).toBe(false)
+  })
+
+  it('finds nothing for a provider with no consents', async () => {
+    expect((await repo.list(tenant, { provider: 'YAPILY' }, 10, null, now)).consents).toEqual([])
+  })
+})

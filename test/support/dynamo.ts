@@ -1,0 +1,37 @@
+// A fresh table in the run's DynamoDB Local for each test file: tests never share state.
+import { type DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb'
+import { randomUUID } from 'node:crypto'
+import { inject } from 'vitest'
+import { createDocumentClient, createDynamoClient } from '../../store/client.ts'
+import { ensureTable } from '../../store/table-admin.ts'
+
+export interface TestTable {
+  readonly endpoint: string
+  readonly tableName: string
+  readonly db: DynamoDBDocumentClient
+  /** Every item in the table (tests only: the product never scans). */
+  scanAll(): Promise<Record<string, unknown>[]>
+}
+
+export async function createTestTable(): Promise<TestTable> {
+  const endpoint = inject('dynamoEndpoint')
+  const tableName = `test-${randomUUID()}`
+  const client = createDynamoClient({ endpoint })
+  const db = createDocumentClient(client)
+  await ensureTable(client, tableName)
+  return {
+    endpoint,
+    tableName,
+    db,
+    async scanAll() {
+      const items: Record<string, unknown>[] = []
+      let start: Record<string, unknown> | undefined
+      do {
+        const page = await db.send(new ScanCommand({ TableName: tableName, ExclusiveStartKey: start }))
+        items.push(...(page.Items ?? []))
+        start = page.LastEvaluatedKey
+      } while (start)
+      return items
+    },
+  }
+}
