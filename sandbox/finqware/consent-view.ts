@@ -1,0 +1,33 @@
+// How a consent reads over the API (`/ais/consents/get`), including the child shapes the docs leave open [I].
+import { findBank } from './catalogue.ts'
+import type { FinqwareConsent } from './consent.ts'
+
+/** `web_url` is null for `direct_sca` (finqware.md 1.2); otherwise the hosted WebUI link. */
+export function webUrlOf(consent: FinqwareConsent, baseUrl: string): string | null {
+  return consent.flow === 'direct_sca' ? null : `${baseUrl}/link/${consent.webId}`
+}
+
+export function consentView(consent: FinqwareConsent, baseUrl: string, requestId: string): Record<string, unknown> {
+  const bank = findBank(consent.providerId)
+  return {
+    request_id: requestId,
+    consent_id: consent.consentId,
+    status: consent.status,
+    expires_at: consent.expiresAt.toISOString(),
+    consent_validity_days: consent.consentValidityDays,
+    authorized_until: consent.authorizedUntil?.toISOString() ?? null,
+    api_client_app: consent.apiClientApp,
+    web_id: consent.webId,
+    web_url: webUrlOf(consent, baseUrl),
+    // The native bank URL of a direct_sca consent; the field name is ours [?] (finqware.md 1.2).
+    ...(consent.directSca && { sca_url: consent.directSca.scaUrl }),
+    scope: consent.scope,
+    // Children of service_provider and ais_method are [?]; these are finqware.md 1.2's likely shapes [I].
+    // service_provider is null while a link consent has no bank chosen yet [I].
+    service_provider: bank ? { provider_id: bank.providerId, name: bank.name, country: bank.country } : null,
+    ais_method: { type: consent.flow, provider_id: consent.providerId },
+    // "Present once the consent is completed": both keys are absent until the consent first becomes active [I].
+    ...(consent.accounts && { accounts: consent.accounts }),
+    ...(consent.latestCompletedJob && { latest_completed_job: consent.latestCompletedJob }),
+  }
+}

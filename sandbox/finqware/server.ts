@@ -1,0 +1,134 @@
+// Starts the Finqware sandbox: the AIS consent API, hosted WebUI, fake banks, signed webhooks, JWKS and controls.
+import { SandboxClock } from '../shared/clock.ts'
+import { registerSandboxControls, resetSandbox, type SandboxControlTargets } from '../shared/controls.ts'
+import { FaultInjector } from '../shared/faults.ts'
+import { BodyTooLargeError, MalformedJsonError, Router, sendJson, startHttpServer } from '../shared/http.ts'
+import { WebhookDispatcher } from '../shared/webhook-dispatcher.ts'
+import { apiEndpoint, requestIdOf, sendFinqwareError, type ApiCallContext, type ApiOperation } from './api-call.ts'
+import { createConsentOperation, getConsentOperation, revokeConsentOperation } from './consent-api.ts'
+import { ConsentStore } from './consent-store.ts'
+import { registerNativeBank } from './native-bank.ts'
+import { resolveFinqwareSettings, type FinqwareSandboxOptions } from './options.ts'
+import { listProvidersOperation } from './providers-api.ts'
+import { RedirectProcessor } from './redirect-api.ts'
+import { registerFinqwareControls } from './sandbox-controls.ts'
+import { SigningKeyRing } from './signing-keys.ts'
+import { consentStatusUpdate } from './status-webhook.ts'
+import { registerWebUi } from './web-ui.ts'
+
+export type { FinqwareSandboxOptions } from './options.ts'
+
+/**
+ * The docs name `/v2` paths, and the Quick Start a `/test` path; how the two combine is [?] (finqware.md 1.1), so
+ * every endpoint is served under both.
+ */
+export const API_PREFIXES = ['/v2', '/test'] as const
+
+export interface FinqwareSandbox {
+  /** Base URL, e.g. `http://127.0.0.1:41234`; the API is at `{url}/v2/...` and `{url}/test/...`. */
+  readonly url: string
+  readonly clock: SandboxClock
+  readonly faults: FaultInjector
+  readonly webhooks: WebhookDispatcher
+  readonly keys: SigningKeyRing
+  /** What `POST /__sandbox/reset` does: forget consents, faults, webhook log and controls, clock offset. */
+  reset(): void
+  /** Stops timers, abandons pending webhooks and closes the server with every open connection. */
+  close(): Promise<void>
+}
+
+/**
+ * @example
+ * const finqware = await startFinqwareSandbox({ activationDelayMs: 0 })
+ * await fetch(`${finqware.url}/v2/ais/consents/create`, { method: 'POST', body: JSON.stringify({ ... }) })
+ * await finqware.close()
+ */
+export async function startFinqwareSandbox(options: FinqwareSandboxOptions = {}): Promise<FinqwareSandbox> {
+  const settings = resolveFinqwareSettings(options)
+  const clock = new SandboxClock()
+  const faults = new FaultInjector()
+  const keys = await SigningKeyRing.create()
+  const webhooks = new WebhookDispatcher({ sign: (body) => keys.sign(body), ...settings.webhookRetry })
+  const store = new ConsentStore({
+    clock,
+    activationDelayMs: settings.activationDelayMs,
+    validityEndStatus: settings.validityEndStatus,
+    onStatusChange: (consent) => {
+      if (consent.webhookUrl) webhooks.enqueue(consent.webhookUrl, consentStatusUpdate(consent))
+    },
+  })
+  const redirects = new RedirectProcessor({ store, processingMs: settings.redirectProcessingMs })
+
+  const router = new Router({
+    notFound: (request, response) => {
+      const route = `${request.method} ${request.url.pathname}`
+      sendFinqwareError(response, requestIdOf(request.headers), 404, 'not_found', `no route for ${route}`)
+    },
+    onError: (error, request, response) => {
+      const requestId = requestIdOf(request.headers)
+      if (error instanceof BodyTooLargeError) {
+        return sendFinqwareError(response, requestId, 413, 'bad_request', error.message)
+      }
+      if (error instanceof MalformedJsonError) {
+        return sendFinqwareError(response, requestId, 400, 'bad_request', error.message)
+      }
+      console.error('finqware sandbox: unexpected error', error)
+      sendFinqwareError(response, requestId, 500, 'internal_server_error', 'unexpected sandbox error')
+    },
+  })
+  // Listen first: web_url and the native bank URL need the real port. Until the routes below exist, every request
+  // is a 404, and nobody knows an ephemeral port before this function returns.
+  const server = await startHttpServer(router.listener, { port: settings.port })
+
+  const api: ApiCallContext = { faults, clients: settings.clients, beforeOperation: () => store.sweep() }
+  const consentApi = { store, clock, baseUrl: server.url }
+  const operations: Record<string, ApiOperation> = {
+    '/ais/consents/create': createConsentOperation(consentApi),
+    '/ais/consents/get': getConsentOperation(consentApi),
+    '/ais/consents/revoke': revokeConsentOperation(consentApi),
+    '/ais/consents/redirect': redirects.operation(),
+    '/providers/list': listProvidersOperation(),
+  }
+  for (const prefix of API_PREFIXES) {
+    for (const [path, operation] of Object.entries(operations)) {
+      router.on('POST', `${prefix}${path}`, apiEndpoint(api, operation))
+    }
+  }
+  router.on('GET', '/.well-known/jwks.json', (_request, response) => sendJson(response, 200, keys.jwks()))
+  registerWebUi(router, { store })
+  registerNativeBank(router, { store })
+
+  const controlTargets: SandboxControlTargets = {
+    clock,
+    faults,
+    webhooks,
+    resetState: () => {
+      redirects.dispose()
+      store.clear()
+    },
+  }
+  registerSandboxControls(router, controlTargets)
+  registerFinqwareControls(router, { store, keys })
+
+  // Moving the clock sweeps at once, so `POST /__sandbox/clock` queues the deadline webhooks before it answers.
+  const stopWatchingClock = clock.onChange(() => store.sweep())
+  const sweepTimer = setInterval(() => store.sweep(), settings.sweepIntervalMs)
+  sweepTimer.unref()
+
+  return {
+    url: server.url,
+    clock,
+    faults,
+    webhooks,
+    keys,
+    reset: () => resetSandbox(controlTargets),
+    close: async () => {
+      clearInterval(sweepTimer)
+      stopWatchingClock()
+      redirects.dispose()
+      store.dispose()
+      webhooks.close()
+      await server.close()
+    },
+  }
+}

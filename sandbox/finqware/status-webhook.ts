@@ -1,0 +1,6 @@
+// The `consent_status_update` webhook body (finqware.md 1.2), serialised once: the signature covers these bytes.
+import type { FinqwareConsent } from './consent.ts'
+
+export function consentStatusUpdate(consent: Pick<FinqwareConsent, 'consentId' | 'status'>): string {
+  return JSON.stringify({ type: 'consent_status_update', consent_id: consent.consentId, status: consent.status })
+}
