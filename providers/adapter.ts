@@ -1,0 +1,154 @@
+// The provider seam: one interface every provider adapter implements, and the registry the service finds them in.
+// A new provider is one folder under providers/ plus one registry entry; the core does not change.
+import type { Timestamp } from '../domain/consent.ts'
+import { UnsupportedByProviderError } from '../domain/errors.ts'
+import type { ProviderObservation } from '../domain/observation.ts'
+import type { DataScope, Provider, Region } from '../domain/provider.ts'
+
+/** Structured logging, as Powertools' Logger offers it; adapters get one per request. */
+export interface Logger {
+  debug(message: string, extra?: Record<string, unknown>): void
+  info(message: string, extra?: Record<string, unknown>): void
+  warn(message: string, extra?: Record<string, unknown>): void
+  error(message: string, extra?: Record<string, unknown>): void
+}
+
+export interface Capabilities {
+  /** Re-authorise an existing consent in place (same id). */
+  readonly reauthorize: boolean
+  /** UK 90-day reconfirmation without SCA. */
+  readonly reconfirm: boolean
+  /** Delete the consent at the provider (beyond revoking it). */
+  readonly delete: boolean
+  /** The provider pushes status changes; without them only polling sees changes. */
+  readonly webhooks: boolean
+  /** Every scope combination the provider can grant, in canonical order. */
+  readonly scopes: readonly (readonly DataScope[])[]
+  readonly regions: readonly Region[]
+  /** The provider's own cap on validity, on top of the UK/EEA policy. */
+  readonly maxValidityDays: number
+}
+
+export interface InstitutionInfo {
+  readonly id: string
+  readonly name: string
+  readonly country: string
+  readonly region: Region
+}
+
+/** What the provider holds about a consent, mapped to the unified model. */
+export interface ProviderSnapshot extends ProviderObservation {
+  readonly providerConsentId: string
+}
+
+export interface CreateConsentRequest {
+  /** Our consent id, for correlation in the provider's logs where it has a field for it. */
+  readonly consentId: string
+  readonly userId: string
+  readonly institution: InstitutionInfo
+  readonly region: Region
+  readonly scope: readonly DataScope[]
+  readonly validityDays: number
+  readonly linkExpiresInDays: number
+  /** Where the provider sends the user's browser after the bank. */
+  readonly redirectUrl: string | null
+  /** Our endpoint for this provider's notifications. */
+  readonly notificationUrl: string
+}
+
+/** How an adapter finds a consent at its provider. */
+export interface ProviderConsentRef {
+  readonly providerConsentId: string
+  readonly userId: string
+  readonly institutionId: string
+}
+
+export interface ProviderCallContext {
+  readonly requestId: string
+  readonly logger: Logger
+  /** Aborts the provider call when the caller gives up. */
+  readonly signal?: AbortSignal | undefined
+}
+
+/** An inbound provider notification exactly as received: the raw body matters for signature checks. */
+export interface InboundNotification {
+  /** Header names in lower case. */
+  readonly headers: Readonly<Record<string, string | undefined>>
+  readonly body: string
+}
+
+/** One status change a provider told us about. */
+export interface ProviderEvent {
+  readonly providerConsentId: string
+  /** The raw status the provider sent, when it sent one. */
+  readonly providerStatus: string | null
+  /** Provider-side event id or timestamp where one exists, for de-duplication and ordering. */
+  readonly providerEventId: string | null
+  readonly occurredAt: Timestamp | null
+}
+
+export interface ProviderAdapter {
+  readonly provider: Provider
+  readonly displayName: string
+  readonly capabilities: Capabilities
+  listInstitutions(context: ProviderCallContext): Promise<InstitutionInfo[]>
+  create(request: CreateConsentRequest, context: ProviderCallContext): Promise<ProviderSnapshot>
+  fetch(ref: ProviderConsentRef, context: ProviderCallContext): Promise<ProviderSnapshot>
+  /** Revokes at the provider; revoking twice is not an error. Returns the state after revoking. */
+  revoke(ref: ProviderConsentRef, context: ProviderCallContext): Promise<ProviderSnapshot>
+  /**
+   * Checks a notification's authenticity first (throws {@link NotificationRejectedError} when it fails), then
+   * parses it. Replays and out-of-order events are the caller's to tolerate.
+   */
+  verifyNotification(notification: InboundNotification): Promise<ProviderEvent[]>
+}
+
+/** A provider notification that failed its authenticity or shape check; answered 401/400, never processed. */
+export class NotificationRejectedError extends Error {
+  override readonly name = 'NotificationRejectedError'
+  constructor(
+    message: string,
+    readonly httpStatus: 400 | 401,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options)
+  }
+}
+
+export type AdapterFactory = () => Promise<ProviderAdapter>
+
+/**
+ * The providers this deployment talks to. Adapters are built on first use, so a Lambda that never sees a provider
+ * never loads its code.
+ */
+export class ProviderRegistry {
+  readonly #factories = new Map<Provider, AdapterFactory>()
+  readonly #adapters = new Map<Provider, Promise<ProviderAdapter>>()
+
+  register(provider: Provider, factory: AdapterFactory): this {
+    this.#factories.set(provider, factory)
+    return this
+  }
+
+  /** The configured providers, in registration order. */
+  providers(): Provider[] {
+    return [...this.#factories.keys()]
+  }
+
+  has(provider: Provider): boolean {
+    return this.#factories.has(provider)
+  }
+
+  /** The adapter for `provider`; UNSUPPORTED_BY_PROVIDER when this deployment has none. */
+  get(provider: Provider): Promise<ProviderAdapter> {
+    const existing = this.#adapters.get(provider)
+    if (existing) return existing
+    const factory = this.#factories.get(provider)
+    if (!factory) return Promise.reject(new UnsupportedByProviderError(provider, 'consents (provider not configured)'))
+    const adapter = factory()
+    // A failed load (bad configuration) is retried on the next use rather than cached.
+    adapter.catch(() => this.#adapters.delete(provider))
+    this.#adapters.set(provider, adapter)
+    return adapter
+  }
+}

@@ -1,0 +1,94 @@
+// Finqware's consent bodies -> the unified snapshot. Parsing is tolerant: unknown fields are ignored, unknown
+// statuses map to UNKNOWN, and only what the adapter relies on is required.
+import { z } from 'zod'
+import { mapProviderStatus } from '../../domain/crosswalk.ts'
+import type { ProviderSnapshot } from '../adapter.ts'
+
+const isoTimestamp = z
+  .string()
+  .nullish()
+  .transform((value) => {
+    if (!value) return null
+    const ms = Date.parse(value)
+    return Number.isNaN(ms) ? null : new Date(ms).toISOString()
+  })
+
+export const createResponseSchema = z.object({
+  consent_id: z.string().min(1),
+  web_id: z.string().nullish(),
+  web_url: z.string().nullish(),
+  /** direct_sca only: the bank's own authorisation URL (field name is [?] in finqware.md 1.2; the sandbox's choice). */
+  sca_url: z.string().nullish(),
+  expires_at: isoTimestamp,
+  consent_validity_days: z.number().nullish(),
+})
+
+export const consentSchema = z.object({
+  consent_id: z.string().min(1),
+  status: z.string().nullish(),
+  web_url: z.string().nullish(),
+  sca_url: z.string().nullish(),
+  expires_at: isoTimestamp,
+  authorized_until: isoTimestamp,
+  consent_validity_days: z.number().nullish(),
+})
+
+export const revokeResponseSchema = z.object({ consent_id: z.string().min(1), status: z.string().nullish() })
+
+export const errorBodySchema = z.object({
+  error_id: z.string().nullish(),
+  request_id: z.string().nullish(),
+  code: z.string(),
+  message: z.string().nullish(),
+})
+
+export const providersSchema = z.object({
+  providers: z.array(
+    z.object({
+      provider_id: z.string().min(1),
+      name: z.string().nullish(),
+      country: z.string().nullish(),
+    }),
+  ),
+})
+
+type FinqwareConsent = z.infer<typeof consentSchema>
+
+/**
+ * Maps a consent body to a snapshot. `providerNow` is the provider's clock (its `Date` header): Finqware labels the
+ * end of data access `revoked` too (finqware.md 1.3), and only `authorized_until` tells expiry from revocation.
+ */
+export function snapshotFromConsent(body: FinqwareConsent, providerNow: Date): ProviderSnapshot {
+  const raw = body.status ?? 'unknown'
+  let mapped = mapProviderStatus('FINQWARE', raw)
+  if (
+    mapped.status === 'REVOKED' &&
+    body.authorized_until &&
+    Date.parse(body.authorized_until) <= providerNow.getTime()
+  ) {
+    mapped = { status: 'EXPIRED', reason: 'VALIDITY_ENDED' }
+  }
+  return {
+    providerConsentId: body.consent_id,
+    providerStatus: raw,
+    status: mapped.status,
+    reason: mapped.reason,
+    authorizationUrl: body.web_url ?? body.sca_url ?? null,
+    linkExpiresAt: body.expires_at,
+    validUntil: body.authorized_until,
+  }
+}
+
+/** Finqware's create answer has no status; a new consent is `created` (finqware.md 1.3). */
+export function snapshotFromCreate(body: z.infer<typeof createResponseSchema>): ProviderSnapshot {
+  const mapped = mapProviderStatus('FINQWARE', 'created')
+  return {
+    providerConsentId: body.consent_id,
+    providerStatus: 'created',
+    status: mapped.status,
+    reason: mapped.reason,
+    authorizationUrl: body.web_url ?? body.sca_url ?? null,
+    linkExpiresAt: body.expires_at,
+    validUntil: null,
+  }
+}
