@@ -1,0 +1,91 @@
+// Gateway configuration: one typed object, its defaults in one place, read from the environment by entry points.
+import { z } from 'zod'
+
+const positiveInt = z.coerce.number().int().positive()
+
+const envSchema = z.object({
+  TABLE_NAME: z.string().min(1),
+  /** DynamoDB Local's URL; unset on AWS. */
+  DYNAMODB_ENDPOINT: z.url().optional(),
+  /** Base URL providers reach us at (notification endpoints hang off it). */
+  PUBLIC_BASE_URL: z.url(),
+  /** Key for pagination cursors, at least 32 characters. */
+  CURSOR_SECRET: z.string().min(32),
+  /** Local mode: http://localhost partner webhooks are accepted. */
+  LOCAL_MODE: z.enum(['true', 'false']).default('false'),
+  SUBSCRIPTION_POLL_INTERVAL_MS: positiveInt.default(1_000),
+  SUBSCRIPTION_MAX_SECONDS: positiveInt.default(900),
+  AUTH_CACHE_TTL_MS: positiveInt.default(60_000),
+  FINQWARE_BASE_URL: z.url().optional(),
+  FINQWARE_PATH_PREFIX: z.string().default('/v2'),
+  FINQWARE_CLIENT_ID: z.string().optional(),
+  FINQWARE_CLIENT_SECRET: z.string().optional(),
+})
+
+export interface FinqwareSettings {
+  readonly baseUrl: string
+  readonly pathPrefix: string
+  readonly clientId: string
+  readonly clientSecret: string
+}
+
+export interface GatewayConfig {
+  readonly tableName: string
+  readonly dynamoEndpoint?: string | undefined
+  readonly publicBaseUrl: string
+  readonly cursorSecret: string
+  /**
+   * Accept http://localhost partner webhook URLs.
+   * @default false
+   */
+  readonly localMode: boolean
+  /** @default 1_000 */
+  readonly subscriptionPollIntervalMs: number
+  /** Longest a subscription stays open. @default 900 (15 minutes) */
+  readonly subscriptionMaxSeconds: number
+  /** How long a verified API credential is trusted without a table read. @default 60_000 */
+  readonly authCacheTtlMs: number
+  /** Providers this deployment talks to; a provider without settings is not offered. */
+  readonly providers: {
+    readonly finqware?: FinqwareSettings | undefined
+  }
+}
+
+export const CONFIG_DEFAULTS = {
+  localMode: false,
+  subscriptionPollIntervalMs: 1_000,
+  subscriptionMaxSeconds: 900,
+  authCacheTtlMs: 60_000,
+} as const
+
+/** Reads the configuration from environment variables; throws one error naming every missing or bad variable. */
+export function configFromEnv(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
+  const parsed = envSchema.safeParse(env)
+  if (!parsed.success) {
+    throw new Error(
+      `Invalid configuration: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    )
+  }
+  const e = parsed.data
+  return {
+    tableName: e.TABLE_NAME,
+    dynamoEndpoint: e.DYNAMODB_ENDPOINT,
+    publicBaseUrl: e.PUBLIC_BASE_URL,
+    cursorSecret: e.CURSOR_SECRET,
+    localMode: e.LOCAL_MODE === 'true',
+    subscriptionPollIntervalMs: e.SUBSCRIPTION_POLL_INTERVAL_MS,
+    subscriptionMaxSeconds: e.SUBSCRIPTION_MAX_SECONDS,
+    authCacheTtlMs: e.AUTH_CACHE_TTL_MS,
+    providers: {
+      finqware:
+        e.FINQWARE_BASE_URL && e.FINQWARE_CLIENT_ID && e.FINQWARE_CLIENT_SECRET
+          ? {
+              baseUrl: e.FINQWARE_BASE_URL,
+              pathPrefix: e.FINQWARE_PATH_PREFIX,
+              clientId: e.FINQWARE_CLIENT_ID,
+              clientSecret: e.FINQWARE_CLIENT_SECRET,
+            }
+          : undefined,
+    },
+  }
+}

@@ -1,0 +1,478 @@
+// The consent use cases: create, read, list, refresh, revoke, and provider notifications. The only place that
+// combines the store, the provider adapters and the domain rules.
+import { createHash } from 'node:crypto'
+import type { Consent, ConsentEvent, EventSource } from '../domain/consent.ts'
+import { effectiveStatus } from '../domain/derived.ts'
+import {
+  ConcurrentModificationError,
+  ConsentNotActiveError,
+  ConsentNotFoundError,
+  InstitutionNotFoundError,
+  UnsupportedScopeError,
+  ValidationError,
+  type ValidationIssue,
+} from '../domain/errors.ts'
+import { notificationFor } from '../domain/notification.ts'
+import { applyObservation } from '../domain/observation.ts'
+import { resolveConsentTerms } from '../domain/policy.ts'
+import {
+  DEFAULT_SCOPE,
+  normalizeScope,
+  sameScope,
+  type DataScope,
+  type Provider,
+  type Region,
+} from '../domain/provider.ts'
+import { isTerminal, type ConsentStatus } from '../domain/status.ts'
+import type {
+  InboundNotification,
+  Logger,
+  ProviderAdapter,
+  ProviderCallContext,
+  ProviderConsentRef,
+  ProviderRegistry,
+  ProviderSnapshot,
+} from '../providers/adapter.ts'
+import type { ConsentFilter, ConsentRepository } from '../store/consent-repository.ts'
+import { CursorCodec, queryFingerprint } from '../store/cursor.ts'
+import type { IdempotencyRepository } from '../store/idempotency-repository.ts'
+
+/** Who is acting, for tenancy, the audit trail and provider call correlation. */
+export interface Caller {
+  readonly tenantId: string
+  /** Recorded on history events, e.g. `api-client:<clientId>`. */
+  readonly initiator: string
+  readonly requestId: string
+  readonly signal?: AbortSignal | undefined
+}
+
+export interface CreateConsentInput {
+  readonly provider: Provider
+  readonly institutionId: string
+  readonly userId: string
+  readonly region: Region
+  readonly scope?: readonly DataScope[] | null | undefined
+  readonly validityDays?: number | null | undefined
+  readonly linkExpiresInDays?: number | null | undefined
+  readonly redirectUrl?: string | null | undefined
+  readonly webhookUrl?: string | null | undefined
+  readonly idempotencyKey?: string | null | undefined
+}
+
+export interface ConsentConnection {
+  readonly edges: readonly { readonly cursor: string; readonly node: Consent }[]
+  readonly pageInfo: {
+    readonly hasNextPage: boolean
+    readonly hasPreviousPage: boolean
+    readonly startCursor: string | null
+    readonly endCursor: string | null
+  }
+}
+
+export interface ConsentServiceOptions {
+  /** Accept `http://localhost` webhook URLs (local mode only); https is required otherwise. */
+  readonly allowLocalHttpWebhooks: boolean
+  /** Our public URL for each provider's notifications (the adapter passes it to the provider). */
+  readonly notificationUrl: (provider: Provider) => string
+  /** Key for pagination cursors (>= 32 bytes). */
+  readonly cursorSecret: string
+}
+
+export interface ConsentServiceDependencies {
+  readonly consents: ConsentRepository
+  readonly idempotency: IdempotencyRepository
+  readonly providers: ProviderRegistry
+  readonly clock: () => Date
+  readonly newId: () => string
+  readonly logger: Logger
+}
+
+/** What happened to one provider notification: answered to the provider as 200 (or 404 when unknown). */
+export type NotificationOutcome = {
+  readonly providerConsentId: string
+  readonly result: 'applied' | 'unchanged' | 'unknown_consent'
+}
+
+const MAX_WRITE_ATTEMPTS = 4
+/** Schemes a redirect may never use: they run code or read local files in the user's browser. */
+const FORBIDDEN_REDIRECT_SCHEMES = new Set(['javascript:', 'data:', 'vbscript:', 'file:', 'blob:'])
+const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]'])
+
+export class ConsentService {
+  readonly #cursors: CursorCodec
+
+  constructor(
+    private readonly deps: ConsentServiceDependencies,
+    private readonly options: ConsentServiceOptions,
+  ) {
+    this.#cursors = new CursorCodec(options.cursorSecret)
+  }
+
+  #context(caller: Pick<Caller, 'requestId' | 'signal'>): ProviderCallContext {
+    return { requestId: caller.requestId, logger: this.deps.logger, signal: caller.signal }
+  }
+
+  /**
+   * Creates a consent at its provider and records it. With an idempotency key, a repeat with the same input returns
+   * the same consent (`replayed: true`); the same key with different input is IDEMPOTENCY_KEY_REUSED.
+   */
+  async create(caller: Caller, input: CreateConsentInput): Promise<{ consent: Consent; replayed: boolean }> {
+    // 1. Everything that needs no I/O, so bad input costs nothing and changes nothing.
+    const terms = resolveConsentTerms(input)
+    const scope = normalizeScope(input.scope?.length ? input.scope : DEFAULT_SCOPE)
+    const issues: ValidationIssue[] = []
+    if (input.scope && input.scope.length === 0) issues.push({ path: 'input.scope', message: 'must not be empty' })
+    if (input.redirectUrl) checkRedirectUrl(input.redirectUrl, issues)
+    if (input.webhookUrl) checkWebhookUrl(input.webhookUrl, this.options.allowLocalHttpWebhooks, issues)
+    if (issues.length) throw new ValidationError(issues)
+
+    const adapter = await this.deps.providers.get(input.provider)
+    checkAgainstCapabilities(adapter, input.region, scope, terms.validityDays)
+
+    // 2. Idempotency: claim the key before any provider call.
+    const idempotencyKey = input.idempotencyKey ?? null
+    let leaseToken: string | null = null
+    if (idempotencyKey) {
+      const inputHash = hashInput({
+        provider: input.provider,
+        institutionId: input.institutionId,
+        userId: input.userId,
+        region: input.region,
+        scope,
+        validityDays: terms.validityDays,
+        linkExpiresInDays: terms.linkExpiresInDays,
+        redirectUrl: input.redirectUrl ?? null,
+        webhookUrl: input.webhookUrl ?? null,
+      })
+      const claim = await this.deps.idempotency.claim(caller.tenantId, idempotencyKey, inputHash, this.deps.clock())
+      if (claim.kind === 'completed') {
+        const existing = await this.deps.consents.get(caller.tenantId, claim.consentId, { consistent: true })
+        if (existing) return { consent: existing, replayed: true }
+        throw new ConsentNotFoundError(claim.consentId)
+      }
+      leaseToken = claim.leaseToken
+    }
+
+    try {
+      const institutions = await adapter.listInstitutions(this.#context(caller))
+      const institution = institutions.find((candidate) => candidate.id === input.institutionId)
+      if (!institution) throw new InstitutionNotFoundError(input.provider, input.institutionId)
+      if (institution.region !== input.region) {
+        throw ValidationError.of(
+          'input.region',
+          `${institution.name} is in the ${institution.region} region, not ${input.region}`,
+        )
+      }
+
+      const consentId = this.deps.newId()
+      const snapshot = await adapter.create(
+        {
+          consentId,
+          userId: input.userId,
+          institution,
+          region: input.region,
+          scope,
+          validityDays: terms.validityDays,
+          linkExpiresInDays: terms.linkExpiresInDays,
+          redirectUrl: input.redirectUrl ?? null,
+          notificationUrl: this.options.notificationUrl(input.provider),
+        },
+        this.#context(caller),
+      )
+
+      const now = this.deps.clock().toISOString()
+      const consent: Consent = {
+        id: consentId,
+        tenantId: caller.tenantId,
+        provider: input.provider,
+        providerConsentId: snapshot.providerConsentId,
+        providerStatus: snapshot.providerStatus,
+        userId: input.userId,
+        institution: { id: institution.id, name: institution.name, country: institution.country },
+        region: input.region,
+        scope,
+        validityDays: terms.validityDays,
+        status: snapshot.status,
+        statusReason: snapshot.reason,
+        authorizationUrl: snapshot.authorizationUrl ?? null,
+        linkExpiresAt: snapshot.linkExpiresAt ?? null,
+        validUntil: snapshot.validUntil ?? null,
+        lastConfirmedAt: snapshot.lastConfirmedAt ?? null,
+        reconfirmBy: snapshot.reconfirmBy ?? null,
+        redirectUrl: input.redirectUrl ?? null,
+        webhookUrl: input.webhookUrl ?? null,
+        supersededBy: null,
+        supersedes: null,
+        createdAt: now,
+        updatedAt: now,
+        version: 1,
+      }
+      const event = this.#event(consent, null, 'API', caller.initiator)
+      try {
+        await this.deps.consents.create(
+          consent,
+          event,
+          notificationFor(event, consent),
+          idempotencyKey && leaseToken ? { idempotencyKey, leaseToken } : undefined,
+        )
+      } catch (error) {
+        // The provider holds a consent we failed to record: withdraw it rather than leave an orphan.
+        await adapter.revoke(refOf(consent), this.#context(caller)).catch((revokeError: unknown) =>
+          this.deps.logger.error('orphaned provider consent', {
+            provider: consent.provider,
+            providerConsentId: consent.providerConsentId,
+            error: revokeError,
+          }),
+        )
+        throw error
+      }
+      this.deps.logger.info('consent created', { consentId, provider: consent.provider, status: consent.status })
+      return { consent, replayed: false }
+    } catch (error) {
+      if (idempotencyKey && leaseToken) {
+        await this.deps.idempotency.release(caller.tenantId, idempotencyKey, leaseToken).catch(() => undefined)
+      }
+      throw error
+    }
+  }
+
+  /** One consent of the caller's tenant; CONSENT_NOT_FOUND for a missing id and for another tenant's. */
+  async get(caller: Pick<Caller, 'tenantId'>, consentId: string): Promise<Consent> {
+    const consent = await this.deps.consents.get(caller.tenantId, consentId)
+    if (!consent) throw new ConsentNotFoundError(consentId)
+    return consent
+  }
+
+  getMany(caller: Pick<Caller, 'tenantId'>, consentIds: readonly string[]): Promise<(Consent | null)[]> {
+    return this.deps.consents.getMany(caller.tenantId, consentIds)
+  }
+
+  history(caller: Pick<Caller, 'tenantId'>, consentId: string): Promise<ConsentEvent[]> {
+    return this.deps.consents.history(caller.tenantId, consentId)
+  }
+
+  /** A page of the tenant's consents, newest first; cursors are signed and bound to this tenant and filter. */
+  async list(
+    caller: Pick<Caller, 'tenantId'>,
+    filter: ConsentFilter,
+    first: number,
+    after: string | null,
+  ): Promise<ConsentConnection> {
+    const fingerprint = queryFingerprint({
+      tenant: caller.tenantId,
+      status: filter.status ? [...new Set(filter.status)].sort() : undefined,
+      provider: filter.provider,
+      userId: filter.userId,
+      institutionId: filter.institutionId,
+    })
+    const position = after === null ? null : this.#cursors.decode(after, fingerprint)
+    const page = await this.deps.consents.list(caller.tenantId, filter, first, position, this.deps.clock())
+    const edges = page.consents.map((node) => ({ node, cursor: this.#cursors.encode(fingerprint, node.id) }))
+    const endCursor =
+      page.hasNextPage && page.resumeAfter
+        ? this.#cursors.encode(fingerprint, page.resumeAfter)
+        : (edges.at(-1)?.cursor ?? null)
+    return {
+      edges,
+      pageInfo: {
+        hasNextPage: page.hasNextPage,
+        hasPreviousPage: position !== null,
+        startCursor: edges[0]?.cursor ?? null,
+        endCursor,
+      },
+    }
+  }
+
+  /** Re-reads the consent at its provider and records any change. A final consent is returned as it is. */
+  async refresh(caller: Caller, consentId: string): Promise<Consent> {
+    const consent = await this.get(caller, consentId)
+    if (isTerminal(consent.status)) return consent
+    const adapter = await this.deps.providers.get(consent.provider)
+    const snapshot = await adapter.fetch(refOf(consent), this.#context(caller))
+    return this.#record(consent, snapshot, 'PROVIDER_POLL', caller.initiator)
+  }
+
+  /**
+   * Revokes the consent at its provider. Revoking a revoked consent returns it unchanged; a consent that is already
+   * over in another way (expired, failed, ...) is CONSENT_NOT_ACTIVE and nothing is called.
+   */
+  async revoke(caller: Caller, consentId: string): Promise<Consent> {
+    const consent = await this.deps.consents.get(caller.tenantId, consentId, { consistent: true })
+    if (!consent) throw new ConsentNotFoundError(consentId)
+    if (consent.status === 'REVOKED') return consent
+    const shown = effectiveStatus(consent, this.deps.clock()).status
+    if (isTerminal(shown)) throw new ConsentNotActiveError(consent.id, shown, 'revoke')
+
+    const adapter = await this.deps.providers.get(consent.provider)
+    const snapshot = await adapter.revoke(refOf(consent), this.#context(caller))
+    const result = await this.#record(consent, snapshot, 'API', caller.initiator)
+    // The provider knew better (it had expired or failed meanwhile): the truth is recorded, the revoke is refused.
+    if (result.status !== 'REVOKED') throw new ConsentNotActiveError(consent.id, result.status, 'revoke')
+    return result
+  }
+
+  /**
+   * Handles a provider notification: authenticity first (the adapter throws on a bad signature), then, for each
+   * consent it names, the provider's current state is read and recorded. Reading instead of trusting the pushed
+   * status makes duplicates and out-of-order deliveries harmless.
+   */
+  async ingestNotification(
+    provider: Provider,
+    notification: InboundNotification,
+    requestId: string,
+  ): Promise<NotificationOutcome[]> {
+    const adapter = await this.deps.providers.get(provider)
+    const events = await adapter.verifyNotification(notification)
+    const outcomes: NotificationOutcome[] = []
+    for (const event of events) {
+      const ref = await this.deps.consents.findByProviderRef(provider, event.providerConsentId)
+      const consent = ref && (await this.deps.consents.get(ref.tenantId, ref.consentId, { consistent: true }))
+      if (!consent) {
+        outcomes.push({ providerConsentId: event.providerConsentId, result: 'unknown_consent' })
+        continue
+      }
+      const snapshot = await adapter.fetch(refOf(consent), { requestId, logger: this.deps.logger })
+      const recorded = await this.#record(consent, snapshot, 'PROVIDER_WEBHOOK', `provider:${provider.toLowerCase()}`)
+      outcomes.push({
+        providerConsentId: event.providerConsentId,
+        result: recorded.version === consent.version ? 'unchanged' : 'applied',
+      })
+    }
+    return outcomes
+  }
+
+  /**
+   * Folds a provider snapshot into the consent and writes the change (consent + event + outbox in one
+   * transaction). On a concurrent write it re-reads and re-applies, so the later writer never clobbers.
+   */
+  async #record(
+    current: Consent,
+    snapshot: ProviderSnapshot,
+    source: EventSource,
+    initiator: string,
+  ): Promise<Consent> {
+    let consent = current
+    for (let attempt = 1; ; attempt++) {
+      const now = this.deps.clock()
+      const outcome = applyObservation(consent, snapshot, now)
+      if (outcome.kind === 'stale') {
+        this.deps.logger.info('stale provider status ignored', {
+          consentId: consent.id,
+          current: outcome.from,
+          reported: outcome.to,
+          providerStatus: snapshot.providerStatus,
+        })
+        return consent
+      }
+      if (outcome.kind === 'unchanged') return consent
+      const next: Consent = { ...outcome.consent, version: consent.version + 1 }
+      const event = this.#event(next, outcome.from, source, initiator)
+      try {
+        await this.deps.consents.update(next, consent.version, event, notificationFor(event, next))
+        this.deps.logger.info('consent changed', {
+          consentId: next.id,
+          from: outcome.from,
+          to: outcome.to,
+          providerStatus: next.providerStatus,
+          source,
+          version: next.version,
+        })
+        return next
+      } catch (error) {
+        if (!(error instanceof ConcurrentModificationError) || attempt >= MAX_WRITE_ATTEMPTS) throw error
+        const latest = await this.deps.consents.get(consent.tenantId, consent.id, { consistent: true })
+        if (!latest) throw new ConsentNotFoundError(consent.id)
+        consent = latest
+      }
+    }
+  }
+
+  #event(consent: Consent, from: ConsentStatus | null, source: EventSource, initiator: string): ConsentEvent {
+    return {
+      id: this.deps.newId(),
+      consentId: consent.id,
+      tenantId: consent.tenantId,
+      version: consent.version,
+      from,
+      to: consent.status,
+      reason: consent.statusReason,
+      providerStatus: consent.providerStatus,
+      source,
+      initiator,
+      at: consent.updatedAt,
+    }
+  }
+}
+
+const refOf = (consent: Consent): ProviderConsentRef => ({
+  providerConsentId: consent.providerConsentId,
+  userId: consent.userId,
+  institutionId: consent.institution.id,
+})
+
+function checkAgainstCapabilities(
+  adapter: ProviderAdapter,
+  region: Region,
+  scope: DataScope[],
+  validityDays: number,
+): void {
+  const { capabilities } = adapter
+  if (!capabilities.scopes.some((allowed) => sameScope(allowed, scope))) {
+    throw new UnsupportedScopeError(adapter.provider, scope, capabilities.scopes)
+  }
+  const issues: ValidationIssue[] = []
+  if (!capabilities.regions.includes(region)) {
+    issues.push({
+      path: 'input.region',
+      message: `${adapter.displayName} serves ${capabilities.regions.join(', ')} only`,
+    })
+  }
+  if (validityDays > capabilities.maxValidityDays) {
+    issues.push({
+      path: 'input.validityDays',
+      message: `must be at most ${capabilities.maxValidityDays} days at ${adapter.displayName}`,
+    })
+  }
+  if (issues.length) throw new ValidationError(issues)
+}
+
+function checkRedirectUrl(value: string, issues: ValidationIssue[]): void {
+  let url: URL
+  try {
+    url = new URL(value)
+  } catch {
+    issues.push({ path: 'input.redirectUrl', message: 'must be an absolute URL' })
+    return
+  }
+  // App schemes (myapp://callback) are fine for mobile partners; script-capable ones are not.
+  if (FORBIDDEN_REDIRECT_SCHEMES.has(url.protocol)) {
+    issues.push({ path: 'input.redirectUrl', message: `the ${url.protocol} scheme is not allowed` })
+  }
+}
+
+/** Partner webhooks go to https; plain http only to this machine, and only in local mode. */
+export function checkWebhookUrl(
+  value: string,
+  allowLocalHttp: boolean,
+  issues: ValidationIssue[],
+  path = 'input.webhookUrl',
+): void {
+  let url: URL
+  try {
+    url = new URL(value)
+  } catch {
+    issues.push({ path, message: 'must be an absolute https URL' })
+    return
+  }
+  if (url.username || url.password) issues.push({ path, message: 'must not contain credentials' })
+  if (url.protocol === 'https:') return
+  if (url.protocol === 'http:' && allowLocalHttp && LOCAL_HOSTS.has(url.hostname)) return
+  issues.push({
+    path,
+    message: allowLocalHttp ? 'must be https (or http to localhost in local mode)' : 'must be an https URL',
+  })
+}
+
+/** Hash of the creation input after defaults, so `validityDays: null` and the default are the same request. */
+const hashInput = (input: Record<string, unknown>): string =>
+  createHash('sha256').update(JSON.stringify(input)).digest('base64url')

@@ -1,0 +1,89 @@
+// Builds the gateway's object graph from its configuration: store, provider registry, use cases. Entry points
+// (local/, functions/) call this once per process and adapt their transport to the result.
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
+import { monotonicFactory } from 'ulid'
+import type { Provider } from '../domain/provider.ts'
+import { ProviderRegistry, type Logger } from '../providers/adapter.ts'
+import { AccessRepository } from '../store/access-repository.ts'
+import { createDocumentClient } from '../store/client.ts'
+import { ConsentRepository } from '../store/consent-repository.ts'
+import { IdempotencyRepository } from '../store/idempotency-repository.ts'
+import { ApiClientAuthenticator } from './authentication.ts'
+import type { GatewayConfig } from './config.ts'
+import { ConsentService } from './consent-service.ts'
+import { ConsentWatcher } from './consent-watcher.ts'
+import { createLogger } from './logging.ts'
+
+export interface Gateway {
+  readonly config: GatewayConfig
+  readonly db: DynamoDBDocumentClient
+  readonly consents: ConsentService
+  readonly watcher: ConsentWatcher
+  readonly providers: ProviderRegistry
+  readonly authenticator: ApiClientAuthenticator
+  readonly access: AccessRepository
+  readonly logger: Logger
+  readonly clock: () => Date
+}
+
+export interface GatewayOverrides {
+  readonly db?: DynamoDBDocumentClient
+  readonly logger?: Logger
+  readonly clock?: () => Date
+}
+
+/** The path under PUBLIC_BASE_URL where a provider's notifications arrive. */
+export const notificationPath = (provider: Provider): string => `/webhooks/${provider.toLowerCase()}`
+
+export function createProviderRegistry(config: GatewayConfig): ProviderRegistry {
+  const registry = new ProviderRegistry()
+  const { finqware } = config.providers
+  if (finqware) {
+    registry.register('FINQWARE', async () => {
+      const { createFinqwareAdapter } = await import('../providers/finqware/adapter.ts')
+      return createFinqwareAdapter(finqware)
+    })
+  }
+  return registry
+}
+
+export function createGateway(config: GatewayConfig, overrides: GatewayOverrides = {}): Gateway {
+  const db = overrides.db ?? createDocumentClient({ endpoint: config.dynamoEndpoint })
+  const logger = overrides.logger ?? createLogger()
+  const clock = overrides.clock ?? (() => new Date())
+  const newId = monotonicFactory()
+  const consentRepository = new ConsentRepository(db, config.tableName)
+  const access = new AccessRepository(db, config.tableName)
+  const providers = createProviderRegistry(config)
+  const publicBase = config.publicBaseUrl.replace(/\/$/, '')
+
+  const consents = new ConsentService(
+    {
+      consents: consentRepository,
+      idempotency: new IdempotencyRepository(db, config.tableName),
+      providers,
+      clock,
+      newId: () => newId(),
+      logger,
+    },
+    {
+      allowLocalHttpWebhooks: config.localMode,
+      notificationUrl: (provider) => `${publicBase}${notificationPath(provider)}`,
+      cursorSecret: config.cursorSecret,
+    },
+  )
+
+  return {
+    config,
+    db,
+    consents,
+    watcher: new ConsentWatcher(consentRepository, clock, logger, {
+      pollIntervalMs: config.subscriptionPollIntervalMs,
+    }),
+    providers,
+    authenticator: new ApiClientAuthenticator(access, { cacheTtlMs: config.authCacheTtlMs }),
+    access,
+    logger,
+    clock,
+  }
+}

@@ -1,0 +1,37 @@
+// Provisioning tenants and their API clients (the demo tenant of `npm start` uses it; an admin API later).
+import { UnauthorizedError } from '../domain/errors.ts'
+import type { AccessRepository } from '../store/access-repository.ts'
+import { hashSecret } from './secret-hash.ts'
+
+export interface ProvisionApiClientInput {
+  readonly tenantId: string
+  readonly tenantName: string
+  readonly clientId: string
+  /** Stored only as a scrypt hash. */
+  readonly clientSecret: string
+  readonly clientName?: string
+}
+
+const CLIENT_ID = /^[A-Za-z0-9._-]{3,64}$/
+
+/** Creates (or replaces) a tenant and one API client with the given secret. */
+export async function provisionApiClient(
+  access: AccessRepository,
+  input: ProvisionApiClientInput,
+  now: Date,
+): Promise<void> {
+  if (!CLIENT_ID.test(input.clientId)) {
+    throw new UnauthorizedError('Client ids are 3-64 characters of letters, digits, dot, dash and underscore')
+  }
+  if (input.clientSecret.length < 16) throw new UnauthorizedError('Client secrets must be at least 16 characters')
+  const createdAt = now.toISOString()
+  await access.putTenant({ tenantId: input.tenantId, name: input.tenantName, createdAt })
+  await access.putApiClient({
+    clientId: input.clientId,
+    tenantId: input.tenantId,
+    name: input.clientName ?? input.clientId,
+    secretHash: await hashSecret(input.clientSecret),
+    disabled: false,
+    createdAt,
+  })
+}
