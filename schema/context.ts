@@ -1,0 +1,27 @@
+// What every resolver receives: the authenticated principal, the use cases, and the request's own signal and id.
+import type { Principal } from '../service/authentication.ts'
+import type { ConsentService } from '../service/consent-service.ts'
+import type { ConsentWatcher } from '../service/consent-watcher.ts'
+import type { Logger, ProviderRegistry } from '../providers/adapter.ts'
+
+export interface GraphQLServices {
+  readonly consents: ConsentService
+  readonly watcher: ConsentWatcher
+  readonly providers: ProviderRegistry
+  readonly logger: Logger
+  /** The gateway's clock: derived fields (effective status, nextAction) are computed against it. */
+  readonly clock: () => Date
+  /**
+   * How long a subscription may stay open (epoch ms deadline for one that starts now). On Lambda it comes from the
+   * invocation's remaining time.
+   */
+  readonly subscriptionDeadline: () => number
+}
+
+export interface GraphQLContext {
+  readonly principal: Principal | null
+  readonly requestId: string
+  /** Fires when the client disconnects or the platform is about to stop the request. */
+  readonly signal: AbortSignal
+  readonly services: GraphQLServices
+}

@@ -1,0 +1,8 @@
+// The executable schema: imports every type file for its side effects, then builds.
+import { builder } from './builder.ts'
+import './enums.ts'
+import './errors.ts'
+import './consent.ts'
+import './provider.ts'
+
+export const schema = builder.toSchema({ sortSchema: false })
