@@ -1,0 +1,42 @@
+// What `npm start` prints once everything listens: where to go, the demo credentials, and a request to paste.
+
+export interface BannerInput {
+  readonly graphqlUrl: string
+  readonly clientId: string
+  readonly clientSecret: string
+  readonly finqwareUrl: string
+  readonly dynamoEndpoint: string
+  readonly dataLocation: string
+}
+
+const shellQuote = (value: string) => `'${value.replace(/'/g, `'\\''`)}'`
+
+export function bannerText(input: BannerInput): string {
+  const query = JSON.stringify({
+    query:
+      'mutation { createConsent(input: {provider: FINQWARE, institutionId: "bt_ro", userId: "user-1", region: EEA}) ' +
+      '{ __typename ... on CreateConsentPayload { consent { id status authorizationUrl } } ... on Error { code message } } }',
+  })
+  return [
+    '',
+    'consent-gateway is running (local mode)',
+    '',
+    `  GraphiQL          ${input.graphqlUrl}   (demo credentials pre-filled)`,
+    `  Client id         ${input.clientId}`,
+    `  Client secret     ${input.clientSecret}`,
+    `  Finqware sandbox  ${input.finqwareUrl}   (its bank page is the consent's authorizationUrl)`,
+    `  DynamoDB Local    ${input.dynamoEndpoint}   data: ${input.dataLocation}`,
+    '',
+    'Create a consent:',
+    `  curl -s -u ${shellQuote(`${input.clientId}:${input.clientSecret}`)} ${input.graphqlUrl} \\`,
+    `    -H 'content-type: application/json' -d ${shellQuote(query)}`,
+    '',
+    "Then open the consent's authorizationUrl and press Approve (README.md walks through the whole flow).",
+    'Ctrl-C stops everything.',
+    '',
+  ].join('\n')
+}
+
+export function printBanner(input: BannerInput): void {
+  console.log(bannerText(input))
+}

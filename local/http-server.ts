@@ -1,0 +1,122 @@
+// The gateway over node:http: /graphql (yoga, with GraphiQL in local mode), /webhooks/<provider> for provider
+// notifications, /healthz. Each request runs in its own request scope (id in logs, errors and the response).
+import { randomUUID } from 'node:crypto'
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { PROVIDERS, type Provider } from '../domain/provider.ts'
+import type { GraphQLServer } from '../schema/server.ts'
+import type { Gateway } from '../service/gateway.ts'
+import { runInRequestScope } from '../service/logging.ts'
+import { receiveProviderNotification } from '../service/notification-endpoint.ts'
+
+export interface GatewayHttpServer {
+  readonly url: string
+  readonly server: Server
+  close(): Promise<void>
+}
+
+const MAX_NOTIFICATION_BYTES = 256 * 1024
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/
+
+const providerOfPath = new Map<string, Provider>(
+  PROVIDERS.map((provider) => [`/webhooks/${provider.toLowerCase()}`, provider]),
+)
+
+function sendJson(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body)
+  response.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+    ...headers,
+  })
+  response.end(text)
+}
+
+/** Reads a body up to `limit` bytes; null when it is longer (the caller answers 413). */
+async function readBody(request: IncomingMessage, limit: number): Promise<string | null> {
+  const chunks: Buffer[] = []
+  let size = 0
+  for await (const chunk of request as AsyncIterable<Buffer>) {
+    size += chunk.length
+    if (size > limit) return null
+    chunks.push(chunk)
+  }
+  return Buffer.concat(chunks).toString('utf8')
+}
+
+function lowerCaseHeaders(request: IncomingMessage): Record<string, string | undefined> {
+  const headers: Record<string, string | undefined> = {}
+  for (const [name, value] of Object.entries(request.headers))
+    headers[name] = Array.isArray(value) ? value.join(', ') : value
+  return headers
+}
+
+export function createRequestListener(gateway: Gateway, yoga: GraphQLServer, graphqlPath = '/graphql') {
+  return (request: IncomingMessage, response: ServerResponse): void => {
+    const given = request.headers['x-request-id']
+    const requestId = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID()
+    response.setHeader('x-request-id', requestId)
+    void runInRequestScope({ requestId }, async () => {
+      const path = (request.url ?? '/').split('?')[0] ?? '/'
+      try {
+        if (path === graphqlPath) {
+          // Without a declared length a body cannot be bounded before yoga reads it.
+          if (request.method === 'POST' && request.headers['content-length'] === undefined) {
+            sendJson(response, 411, {
+              errors: [{ message: 'Content-Length required', extensions: { code: 'BAD_REQUEST', requestId } }],
+            })
+            return
+          }
+          await Promise.resolve(yoga.requestListener(request, response))
+          return
+        }
+        const provider = providerOfPath.get(path)
+        if (provider && gateway.providers.has(provider)) {
+          if (request.method !== 'POST')
+            return sendJson(response, 405, { error: 'method_not_allowed' }, { allow: 'POST' })
+          const body = await readBody(request, MAX_NOTIFICATION_BYTES)
+          if (body === null) return sendJson(response, 413, { error: 'payload_too_large', requestId })
+          const reply = await receiveProviderNotification(
+            gateway.consents,
+            gateway.logger,
+            provider,
+            { headers: lowerCaseHeaders(request), body },
+            requestId,
+          )
+          return sendJson(response, reply.status, reply.body)
+        }
+        if (path === '/healthz') return sendJson(response, 200, { status: 'ok' })
+        sendJson(response, 404, { error: 'not_found', requestId })
+      } catch (error) {
+        gateway.logger.error('request failed', { error, path })
+        if (!response.headersSent) sendJson(response, 500, { error: 'internal_error', requestId })
+        else response.destroy()
+      }
+    })
+  }
+}
+
+/** Starts the server on 127.0.0.1. */
+export async function startGatewayHttpServer(
+  gateway: Gateway,
+  yoga: GraphQLServer,
+  options: { port?: number } = {},
+): Promise<GatewayHttpServer> {
+  const server = createServer(createRequestListener(gateway, yoga))
+  // SSE streams stay open; keep-alive sockets are closed on shutdown below.
+  server.requestTimeout = 0
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(options.port ?? 0, '127.0.0.1', () => resolve())
+  })
+  const { port } = server.address() as AddressInfo
+  return {
+    url: `http://127.0.0.1:${port}`,
+    server,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve())
+        server.closeAllConnections()
+      }),
+  }
+}

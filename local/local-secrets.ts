@@ -1,0 +1,42 @@
+// Secrets of a local run, generated once and kept beside the data (so cursors and demo credentials survive a
+// restart), or fresh in memory with --in-memory. Never used on AWS, where sst.Secret holds the real ones.
+import { randomBytes } from 'node:crypto'
+import { mkdir, readFile, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+
+export interface LocalSecrets {
+  readonly cursorSecret: string
+  readonly demoClientId: string
+  readonly demoClientSecret: string
+}
+
+const generate = (): LocalSecrets => ({
+  cursorSecret: randomBytes(32).toString('base64url'),
+  demoClientId: `demo-${randomBytes(4).toString('hex')}`,
+  demoClientSecret: randomBytes(24).toString('base64url'),
+})
+
+/** Reads `<dataDir>/local-secrets.json`, creating it on first use; `null` dataDir keeps them in memory only. */
+export async function loadLocalSecrets(dataDir: string | null): Promise<LocalSecrets> {
+  if (dataDir === null) return generate()
+  const file = join(dataDir, 'local-secrets.json')
+  try {
+    return JSON.parse(await readFile(file, 'utf8')) as LocalSecrets
+  } catch {
+    const secrets = generate()
+    await mkdir(dataDir, { recursive: true })
+    await writeFile(file, `${JSON.stringify(secrets, null, 2)}\n`, { mode: 0o600 })
+    return secrets
+  }
+}
+
+/** The demo API client: fixed by CONSENT_GATEWAY_DEMO_CLIENT_ID / _SECRET when set, else the generated pair. */
+export function demoCredentials(
+  secrets: LocalSecrets,
+  env: NodeJS.ProcessEnv,
+): { clientId: string; clientSecret: string } {
+  return {
+    clientId: env.CONSENT_GATEWAY_DEMO_CLIENT_ID || secrets.demoClientId,
+    clientSecret: env.CONSENT_GATEWAY_DEMO_CLIENT_SECRET || secrets.demoClientSecret,
+  }
+}

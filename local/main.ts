@@ -1,0 +1,134 @@
+// `npm start`: the whole system on one machine: DynamoDB Local (data under .data/ unless --in-memory), the table,
+// the Finqware sandbox, the GraphQL server with GraphiQL, the provider webhook receivers, and a demo tenant with an
+// API client. Ctrl-C or SIGTERM stops everything, the Java process included.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
+
+import { parseArgs } from 'node:util'
+import { ensureTable } from '../store/table-admin.ts'
+import { createDynamoClient, createDocumentClient } from '../store/client.ts'
+import { startFinqwareSandbox } from '../sandbox/finqware/server.ts'
+import { createGateway } from '../service/gateway.ts'
+import { createGraphQLServer } from '../schema/server.ts'
+import { startGatewayHttpServer } from './http-server.ts'
+import { JavaUnavailableError, startDynamoDBLocal, type DynamoDBLocal } from './dynamodb-local.ts'
+import { loadLocalSecrets, demoCredentials } from './local-secrets.ts'
+import { printBanner } from './banner.ts'
+import { provisionApiClient } from '../service/tenants.ts'
+import type { GatewayConfig } from '../service/config.ts'
+
+const EXIT_JAVA_MISSING = 3
+const EXIT_START_FAILED = 1
+
+const { values: args } = parseArgs({
+  options: {
+    'in-memory': { type: 'boolean', default: false },
+    port: { type: 'string' },
+    'data-dir': { type: 'string', default: '.data' },
+  },
+})
+
+const port = Number(args.port ?? process.env.PORT ?? 4000)
+const finqwarePort = Number(process.env.FINQWARE_SANDBOX_PORT ?? port + 10)
+const inMemory = args['in-memory'] ?? false
+const dataDir = args['data-dir'] ?? '.data'
+const TABLE_NAME = process.env.TABLE_NAME ?? 'consent-gateway'
+const DEMO_TENANT_ID = '01JD0DEM0TENANT000000000000'
+
+const stops: (() => Promise<void>)[] = []
+let stopping = false
+
+async function stopAll(code: number): Promise<never> {
+  if (!stopping) {
+    stopping = true
+    for (const stop of stops.reverse()) await stop().catch(() => undefined)
+  }
+  process.exit(code)
+}
+
+async function main(): Promise<void> {
+  let dynamo: DynamoDBLocal
+  try {
+    dynamo = await startDynamoDBLocal({ dbPath: inMemory ? null : `${dataDir}/dynamodb` })
+  } catch (error) {
+    if (error instanceof JavaUnavailableError) {
+      console.error(`\nconsent-gateway cannot start: ${error.message}\n`)
+      process.exit(EXIT_JAVA_MISSING)
+    }
+    throw error
+  }
+  stops.push(() => dynamo.stop())
+
+  const dynamoClient = createDynamoClient({ endpoint: dynamo.endpoint })
+  await ensureTable(dynamoClient, TABLE_NAME)
+
+  const finqware = await startFinqwareSandbox({ port: finqwarePort })
+  stops.push(() => finqware.close())
+
+  const secrets = await loadLocalSecrets(inMemory ? null : dataDir)
+  const config: GatewayConfig = {
+    tableName: TABLE_NAME,
+    dynamoEndpoint: dynamo.endpoint,
+    publicBaseUrl: `http://127.0.0.1:${port}`,
+    cursorSecret: secrets.cursorSecret,
+    localMode: true,
+    subscriptionPollIntervalMs: 500,
+    subscriptionMaxSeconds: 900,
+    authCacheTtlMs: 60_000,
+    providers: {
+      finqware: {
+        baseUrl: finqware.url,
+        pathPrefix: '/v2',
+        clientId: 'sandbox-client',
+        clientSecret: 'sandbox-secret',
+      },
+    },
+  }
+  const gateway = createGateway(config, { db: createDocumentClient(dynamoClient) })
+
+  const demo = demoCredentials(secrets, process.env)
+  await provisionApiClient(
+    gateway.access,
+    { tenantId: DEMO_TENANT_ID, tenantName: 'Demo partner', clientId: demo.clientId, clientSecret: demo.clientSecret },
+    new Date(),
+  )
+  const authorization = `Basic ${Buffer.from(`${demo.clientId}:${demo.clientSecret}`).toString('base64')}`
+
+  const yoga = createGraphQLServer({
+    services: {
+      consents: gateway.consents,
+      watcher: gateway.watcher,
+      providers: gateway.providers,
+      logger: gateway.logger,
+      clock: gateway.clock,
+      subscriptionDeadline: () => Date.now() + config.subscriptionMaxSeconds * 1000,
+    },
+    authenticator: gateway.authenticator,
+    logger: gateway.logger,
+    graphiql: { defaultHeaders: { Authorization: authorization } },
+  })
+  const http = await startGatewayHttpServer(gateway, yoga, { port })
+  stops.push(() => http.close())
+
+  printBanner({
+    graphqlUrl: `${http.url}/graphql`,
+    clientId: demo.clientId,
+    clientSecret: demo.clientSecret,
+    finqwareUrl: finqware.url,
+    dynamoEndpoint: dynamo.endpoint,
+    dataLocation: inMemory ? 'in memory (gone when stopped)' : `${dataDir}/dynamodb`,
+  })
+}
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    console.log(`\n${signal}: stopping consent-gateway...`)
+    void stopAll(0)
+  })
+}
+
+main().catch(async (error: unknown) => {
+  const message = error instanceof Error ? error.message : String(error)
+  const inUse = (error as { code?: string } | null)?.code === 'EADDRINUSE'
+  console.error(`\nconsent-gateway failed to start: ${inUse ? `${message} (set PORT to another port)` : message}\n`)
+  await stopAll(EXIT_START_FAILED)
+})
