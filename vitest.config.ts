@@ -3,6 +3,11 @@
 import { defineConfig } from 'vitest/config'
 
 export default defineConfig({
+  resolve: {
+    // graphql 16 has no `exports`: Node (and so yoga and Pothos) loads its CommonJS `main`, while Vite would hand our
+    // own files the `module` build, two copies whose GraphQLError and GraphQLSchema do not recognise each other.
+    alias: [{ find: /^graphql$/, replacement: 'graphql/index.js' }],
+  },
   test: {
     globalSetup: ['test/support/global-setup.ts'],
     // Known and tracked in STACK.md: the SDK warns that 2027 releases need Node 22 (Lambda runs 22 already).

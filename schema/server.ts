@@ -115,7 +115,9 @@ export function maskError(logger: Logger) {
         }
       : {}
 
-    const original = graphQLError?.originalError ?? error
+    // Resolvers' errors can arrive wrapped in more than one GraphQLError: find what was thrown.
+    let original: unknown = error
+    while (original instanceof GraphQLError && original.originalError) original = original.originalError
     if (isConsentGatewayError(original)) {
       return new GraphQLError(original.message, {
         ...location,

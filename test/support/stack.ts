@@ -1,0 +1,188 @@
+// The whole system for end-to-end tests: the Finqware sandbox, the gateway on node:http and a fresh table in the
+// run's DynamoDB Local, wired exactly as `npm start` wires them, talking over real HTTP. Two tenants, so isolation
+// can be tested.
+import { createClient as createHttpClient, type Client as HttpClient } from 'graphql-http'
+import { createClient as createSseClient, type Client as SseClient } from 'graphql-sse'
+import { startGatewayHttpServer, type GatewayHttpServer } from '../../local/http-server.ts'
+import { freePort } from '../../local/dynamodb-local.ts'
+import {
+  startFinqwareSandbox,
+  type FinqwareSandbox,
+  type FinqwareSandboxOptions,
+} from '../../sandbox/finqware/server.ts'
+import { createGraphQLServer } from '../../schema/server.ts'
+import type { GatewayConfig } from '../../service/config.ts'
+import { createGateway, type Gateway } from '../../service/gateway.ts'
+import { createLogger, silentLogger } from '../../service/logging.ts'
+import { provisionApiClient } from '../../service/tenants.ts'
+import { createTestTable, type TestTable } from './dynamo.ts'
+
+export interface Credentials {
+  readonly tenantId: string
+  readonly clientId: string
+  readonly clientSecret: string
+}
+
+export interface Stack {
+  readonly table: TestTable
+  readonly finqware: FinqwareSandbox
+  readonly gateway: Gateway
+  readonly http: GatewayHttpServer
+  readonly graphqlUrl: string
+  readonly tenantA: Credentials
+  readonly tenantB: Credentials
+  /** `Authorization` header value for a tenant. */
+  authorization(credentials: Credentials): string
+  /** A GraphQL-over-HTTP client (graphql-http) acting as the tenant. */
+  client(credentials: Credentials): HttpClient
+  /** A GraphQL-over-SSE client (graphql-sse, distinct connections) acting as the tenant. */
+  sse(credentials: Credentials): SseClient
+  close(): Promise<void>
+}
+
+export interface StackOptions {
+  readonly finqware?: FinqwareSandboxOptions
+  readonly subscriptionPollIntervalMs?: number
+  readonly subscriptionMaxSeconds?: number
+}
+
+const tenant = (name: string): Credentials => ({
+  tenantId: `01JD0TENANT${name.padEnd(15, '0')}`.slice(0, 26),
+  clientId: `client-${name.toLowerCase()}`,
+  clientSecret: `secret-${name.toLowerCase()}-0123456789abcdef`,
+})
+
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  const table = await createTestTable()
+  const finqware = await startFinqwareSandbox({
+    activationDelayMs: 50,
+    webhookRetry: { baseDelayMs: 50, maxDelayMs: 500 },
+    ...options.finqware,
+  })
+  const port = await freePort()
+  const config: GatewayConfig = {
+    tableName: table.tableName,
+    dynamoEndpoint: table.endpoint,
+    publicBaseUrl: `http://127.0.0.1:${port}`,
+    cursorSecret: 'test-cursor-secret-0123456789abcdef',
+    localMode: true,
+    subscriptionPollIntervalMs: options.subscriptionPollIntervalMs ?? 100,
+    subscriptionMaxSeconds: options.subscriptionMaxSeconds ?? 30,
+    authCacheTtlMs: 60_000,
+    providers: {
+      finqware: {
+        baseUrl: finqware.url,
+        pathPrefix: '/v2',
+        clientId: 'sandbox-client',
+        clientSecret: 'sandbox-secret',
+      },
+    },
+  }
+  const gateway = createGateway(config, { db: table.db, logger: process.env.STACK_LOG ? createLogger() : silentLogger })
+  const tenantA = tenant('ALPHA')
+  const tenantB = tenant('BRAVO')
+  for (const [credentials, name] of [
+    [tenantA, 'Alpha'],
+    [tenantB, 'Bravo'],
+  ] as const) {
+    await provisionApiClient(gateway.access, { ...credentials, tenantName: name }, new Date())
+  }
+  const yoga = createGraphQLServer({
+    services: {
+      consents: gateway.consents,
+      watcher: gateway.watcher,
+      providers: gateway.providers,
+      logger: gateway.logger,
+      clock: gateway.clock,
+      subscriptionDeadline: () => Date.now() + config.subscriptionMaxSeconds * 1000,
+    },
+    authenticator: gateway.authenticator,
+    logger: gateway.logger,
+  })
+  const http = await startGatewayHttpServer(gateway, yoga, { port })
+  const graphqlUrl = `${http.url}/graphql`
+  const authorization = (credentials: Credentials) =>
+    `Basic ${Buffer.from(`${credentials.clientId}:${credentials.clientSecret}`).toString('base64')}`
+
+  return {
+    table,
+    finqware,
+    gateway,
+    http,
+    graphqlUrl,
+    tenantA,
+    tenantB,
+    authorization,
+    client: (credentials) =>
+      createHttpClient({ url: graphqlUrl, headers: { authorization: authorization(credentials) } }),
+    sse: (credentials) =>
+      createSseClient({
+        url: graphqlUrl,
+        singleConnection: false,
+        headers: { authorization: authorization(credentials) },
+        retryAttempts: 0,
+      }),
+    async close() {
+      await http.close()
+      await finqware.close()
+    },
+  }
+}
+
+/** Runs one operation with a graphql-http client and returns its result (errors included, never thrown). */
+export function execute<T = Record<string, any>>(
+  client: HttpClient,
+  query: string,
+  variables?: Record<string, unknown>,
+): Promise<{ data?: T | null; errors?: readonly { message: string; extensions?: Record<string, unknown> }[] }> {
+  return new Promise((resolve, reject) => {
+    let result:
+      { data?: T | null; errors?: readonly { message: string; extensions?: Record<string, unknown> }[] } | undefined
+    client.subscribe(
+      { query, ...(variables ? { variables } : {}) },
+      {
+        next: (value) => (result = value as typeof result),
+        error: (error) => {
+          // graphql-http reports non-2xx answers as errors; surface their GraphQL body when there is one.
+          const response = (error as { response?: { data?: unknown } } | undefined)?.response
+          if (response?.data && typeof response.data === 'object') resolve(response.data as typeof result & object)
+          else reject(error instanceof Error ? error : new Error(JSON.stringify(error)))
+        },
+        complete: () => resolve(result ?? {}),
+      },
+    )
+  })
+}
+
+/** Drives the sandbox's hosted bank page like a browser form: GET it (the user arrives), then press a button. */
+export async function openBankPage(url: string): Promise<string> {
+  const page = await fetch(url)
+  if (page.status !== 200) throw new Error(`bank page answered ${page.status}`)
+  return page.text()
+}
+
+export async function decideAtBank(url: string, decision: 'approve' | 'deny'): Promise<Response> {
+  const html = await openBankPage(url)
+  const action = /<form[^>]*method="post"[^>]*action="([^"]+)"/i.exec(html)?.[1] ?? new URL(url).pathname
+  if (!html.includes(`name="decision" value="${decision}"`)) throw new Error(`no ${decision} button on the bank page`)
+  return fetch(new URL(action, url), {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ decision }).toString(),
+    redirect: 'manual',
+  })
+}
+
+/** Polls `probe` until it returns a truthy value (end-to-end flows settle asynchronously). */
+export async function eventually<T>(
+  probe: () => Promise<T | null | undefined | false>,
+  timeoutMs = 10_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const value = await probe()
+    if (value) return value
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+}
