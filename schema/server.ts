@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto'
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor'
 import { GraphQLError } from 'graphql'
-import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga'
+import { createYoga, isAsyncIterable, mapAsyncIterator, type Plugin, type YogaServerInstance } from 'graphql-yoga'
 import { ERROR_CATALOGUE, isConsentGatewayError, UnauthorizedError, type ErrorCode } from '../domain/errors.ts'
 import type { Logger } from '../providers/adapter.ts'
 import type { ApiClientAuthenticator, Principal } from '../service/authentication.ts'
@@ -96,10 +96,57 @@ function useBodyLimit(maxBodyBytes: number): Plugin {
   }
 }
 
+type ResultWithErrors = { readonly data?: unknown; readonly errors?: readonly GraphQLError[] }
+
+/** graphql-armor reports its limits (depth, tokens) as "Syntax Error: ... limit ..."; they are validation failures. */
+const codeOfGraphQLError = (message: string): ErrorCode =>
+  /^Syntax Error/.test(message) && !/limit/i.test(message) ? 'GRAPHQL_PARSE_FAILED' : 'GRAPHQL_VALIDATION_FAILED'
+
+function decorateError(error: GraphQLError, requestError: boolean): GraphQLError {
+  const extensions = error.extensions ?? {}
+  const code = typeof extensions.code === 'string' ? extensions.code : codeOfGraphQLError(error.message)
+  // The operation never ran (parse, validation, limits, variables): a request error, 400 under
+  // application/graphql-response+json and 200 under application/json (`spec`), as GraphQL over HTTP asks.
+  const http =
+    extensions.http ?? (requestError && code.startsWith('GRAPHQL_') ? { status: 400, spec: true } : undefined)
+  return new GraphQLError(error.message, {
+    nodes: error.nodes,
+    source: error.source,
+    positions: error.positions,
+    path: error.path,
+    extensions: {
+      ...extensions,
+      code,
+      requestId: extensions.requestId ?? currentRequestId(),
+      errorId: extensions.errorId ?? errorId(),
+      ...(http ? { http } : {}),
+    },
+  })
+}
+
+function decorateResult<T extends ResultWithErrors>(result: T): T {
+  if (!result.errors?.length) return result
+  const requestError = !('data' in result)
+  return { ...result, errors: result.errors.map((error) => decorateError(error, requestError)) }
+}
+
 /**
- * The one masking point: every error leaving the server carries `extensions.code`, `requestId` and `errorId`.
- * Domain errors keep their message and code; GraphQL's own (syntax, validation, limits) keep their message;
- * anything else is logged with its errorId and shown as INTERNAL_SERVER_ERROR.
+ * Every error that leaves the server, whichever stage raised it (parse, validation, armor, execution, a
+ * subscription), carries `extensions.code`, `requestId` and `errorId`.
+ */
+function useErrorExtensions(): Plugin {
+  return {
+    onResultProcess({ result, setResult }) {
+      if (isAsyncIterable(result)) setResult(mapAsyncIterator(result, decorateResult))
+      else if (Array.isArray(result)) setResult(result.map(decorateResult))
+      else setResult(decorateResult(result))
+    },
+  }
+}
+
+/**
+ * The one masking point: domain errors keep their message and get their catalogue code; GraphQL's own (syntax,
+ * validation, limits) pass unchanged; anything else is logged with an errorId and shown as INTERNAL_SERVER_ERROR.
  */
 export function maskError(logger: Logger) {
   return (error: unknown, message: string): Error => {
@@ -119,22 +166,15 @@ export function maskError(logger: Logger) {
     let original: unknown = error
     while (original instanceof GraphQLError && original.originalError) original = original.originalError
     if (isConsentGatewayError(original)) {
+      // No originalError: yoga counts errors that carry one as unexpected (a 500 for a failed subscription).
       return new GraphQLError(original.message, {
         ...location,
-        originalError: original,
         extensions: { code: original.code, retryable: original.retryable, requestId, errorId: id },
       })
     }
-    // graphql-js and yoga's own errors (syntax, validation, armor limits, bad requests) have no original error.
-    if (graphQLError && !graphQLError.originalError) {
-      const code =
-        graphQLError.extensions.code ??
-        (/^Syntax Error/.test(graphQLError.message) ? 'GRAPHQL_PARSE_FAILED' : 'GRAPHQL_VALIDATION_FAILED')
-      return new GraphQLError(graphQLError.message, {
-        ...location,
-        extensions: { ...graphQLError.extensions, code, requestId, errorId: id },
-      })
-    }
+    // A chain that ends in a GraphQLError is GraphQL's own (syntax, validation, armor limits, variable coercion):
+    // its message is meant for the client; useErrorExtensions gives it its code.
+    if (graphQLError && original instanceof GraphQLError) return graphQLError
     logger.error('unexpected error', { errorId: id, error: original instanceof Error ? original : String(original) })
     return new GraphQLError(message, {
       ...location,
@@ -163,6 +203,7 @@ export function createGraphQLServer(options: GraphQLServerOptions): GraphQLServe
       useBodyLimit(options.maxBodyBytes ?? 65_536),
       useApiClientAuthentication(options.authenticator, principals),
       EnvelopArmorPlugin(ARMOR),
+      useErrorExtensions(),
     ],
     context: ({ request }) => ({
       principal: principals.get(request) ?? null,

@@ -143,10 +143,14 @@ export function execute<T = Record<string, any>>(
       {
         next: (value) => (result = value as typeof result),
         error: (error) => {
-          // graphql-http reports non-2xx answers as errors; surface their GraphQL body when there is one.
-          const response = (error as { response?: { data?: unknown } } | undefined)?.response
-          if (response?.data && typeof response.data === 'object') resolve(response.data as typeof result & object)
-          else reject(error instanceof Error ? error : new Error(JSON.stringify(error)))
+          // graphql-http reports a non-2xx answer (a request error, 400) as a NetworkError holding the Response:
+          // its body is still the GraphQL result.
+          const response = (error as { response?: Response } | undefined)?.response
+          if (response instanceof Response) {
+            response.json().then((body) => resolve(body as typeof result & object), reject)
+          } else {
+            reject(error instanceof Error ? error : new Error(JSON.stringify(error)))
+          }
         },
         complete: () => resolve(result ?? {}),
       },

@@ -1,0 +1,306 @@
+// e2e: everything a client can send wrong gets a clear, typed error, never a 500, and changes nothing: not the
+// table, not the provider.
+import { serverAudits } from 'graphql-http'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { execute, startStack, type Stack } from '../support/stack.ts'
+
+let stack: Stack
+let existingId: string
+let otherTenantsId: string
+
+const CREATE = `mutation ($input: CreateConsentInput!) {
+  createConsent(input: $input) {
+    __typename
+    ... on CreateConsentPayload { consent { id } }
+    ... on Error { code message retryable }
+    ... on ValidationError { issues { path message } }
+    ... on UnsupportedScopeError { supportedScopes { scopes } }
+    ... on InstitutionNotFoundError { institutionId }
+  }
+}`
+
+const input = (overrides: Record<string, unknown> = {}) => ({
+  provider: 'FINQWARE',
+  institutionId: 'bt_ro',
+  userId: 'user-1',
+  region: 'EEA',
+  ...overrides,
+})
+
+async function sandboxConsentCount(): Promise<number> {
+  const response = await fetch(`${stack.finqware.url}/__sandbox/consents`)
+  return ((await response.json()) as { consents: unknown[] }).consents.length
+}
+
+let itemsBefore: number
+let providerConsentsBefore: number
+
+beforeAll(async () => {
+  stack = await startStack()
+  const mine = await execute(stack.client(stack.tenantA), CREATE, { input: input() })
+  existingId = mine.data?.createConsent.consent.id
+  const theirs = await execute(stack.client(stack.tenantB), CREATE, { input: input() })
+  otherTenantsId = theirs.data?.createConsent.consent.id
+  itemsBefore = (await stack.table.scanAll()).length
+  providerConsentsBefore = await sandboxConsentCount()
+})
+
+afterAll(async () => {
+  // Assess, once for the whole file: no bad request changed anything anywhere.
+  expect((await stack.table.scanAll()).length).toBe(itemsBefore)
+  expect(await sandboxConsentCount()).toBe(providerConsentsBefore)
+  await stack?.close()
+})
+
+describe('createConsent rejects bad input with typed errors', () => {
+  it.each([
+    [
+      'validity above the UK maximum',
+      { region: 'UK', validityDays: 91 },
+      'input.validityDays',
+      /at most 90 days \(UK\)/,
+    ],
+    ['validity above the EEA maximum', { validityDays: 181 }, 'input.validityDays', /at most 180 days \(EEA\)/],
+    ['a link longer than 45 days', { linkExpiresInDays: 46 }, 'input.linkExpiresInDays', /at most 45 days/],
+    ['zero days', { validityDays: 0 }, 'input.validityDays', /at least 1 day/],
+    ['an empty user id', { userId: '' }, 'input.userId', /./],
+    ['a user id of 129 characters', { userId: 'u'.repeat(129) }, 'input.userId', /./],
+    ['control characters in the user id', { userId: 'a\u0000b' }, 'input.userId', /control characters/],
+    ['an institution id of 10 kB', { institutionId: 'x'.repeat(10_000) }, 'input.institutionId', /./],
+    ['a redirect URL that is not a URL', { redirectUrl: 'not a url' }, 'input.redirectUrl', /absolute URL/],
+    ['a javascript: redirect', { redirectUrl: 'javascript:alert(1)' }, 'input.redirectUrl', /not allowed/],
+    ['a redirect URL of 3 kB', { redirectUrl: `https://x.example/${'a'.repeat(3_000)}` }, 'input.redirectUrl', /./],
+    ['an http webhook to another host', { webhookUrl: 'http://partner.example/hook' }, 'input.webhookUrl', /https/],
+    [
+      'a webhook URL with credentials',
+      { webhookUrl: 'https://u:p@partner.example/hook' },
+      'input.webhookUrl',
+      /credentials/,
+    ],
+    ['an empty scope', { scope: [] }, 'input.scope', /empty/],
+    ['an idempotency key with spaces', { idempotencyKey: 'a b' }, 'input.idempotencyKey', /printable/],
+    ['a UK consent at an EEA bank', { region: 'UK' }, 'input.region', /EEA/],
+  ])('%s', async (_name, overrides, path, message) => {
+    const result = await execute(stack.client(stack.tenantA), CREATE, { input: input(overrides) })
+    expect(result.errors).toBeUndefined()
+    const error = result.data?.createConsent
+    expect(error).toMatchObject({ __typename: 'ValidationError', code: 'VALIDATION_ERROR', retryable: false })
+    expect(error.issues).toEqual(expect.arrayContaining([expect.objectContaining({ path })]))
+    expect(error.issues.find((issue: { path: string }) => issue.path === path).message).toMatch(message)
+  })
+
+  it('names the scopes a provider can grant when asked for another combination', async () => {
+    const result = await execute(stack.client(stack.tenantA), CREATE, { input: input({ scope: ['TRANSACTIONS'] }) })
+    expect(result.data?.createConsent).toEqual({
+      __typename: 'UnsupportedScopeError',
+      code: 'UNSUPPORTED_SCOPE',
+      message: expect.stringContaining('FINQWARE cannot grant scope [TRANSACTIONS]'),
+      retryable: false,
+      supportedScopes: [{ scopes: ['ACCOUNTS', 'BALANCES', 'TRANSACTIONS'] }, { scopes: ['ACCOUNTS', 'BALANCES'] }],
+    })
+  })
+
+  it('answers an unknown institution with INSTITUTION_NOT_FOUND', async () => {
+    const result = await execute(stack.client(stack.tenantA), CREATE, {
+      input: input({ institutionId: 'no_such_bank' }),
+    })
+    expect(result.data?.createConsent).toMatchObject({
+      __typename: 'InstitutionNotFoundError',
+      institutionId: 'no_such_bank',
+    })
+  })
+
+  it('answers a provider this deployment does not run with UNSUPPORTED_BY_PROVIDER', async () => {
+    const result = await execute(stack.client(stack.tenantA), CREATE, { input: input({ provider: 'YAPILY' }) })
+    expect(result.data?.createConsent).toMatchObject({
+      __typename: 'UnsupportedByProviderError',
+      code: 'UNSUPPORTED_BY_PROVIDER',
+    })
+  })
+
+  it('answers a wrong enum or type with a GraphQL validation error (HTTP 400 with graphql-response+json)', async () => {
+    const response = await fetch(stack.graphqlUrl, {
+      method: 'POST',
+      headers: {
+        authorization: stack.authorization(stack.tenantA),
+        'content-type': 'application/json',
+        accept: 'application/graphql-response+json',
+      },
+      body: JSON.stringify({ query: CREATE, variables: { input: input({ region: 'MARS', validityDays: 'many' }) } }),
+    })
+    expect(response.status).toBe(400)
+    const body = (await response.json()) as {
+      errors: { extensions: { code: string; requestId: string; errorId: string } }[]
+    }
+    expect(body.errors[0]?.extensions).toMatchObject({
+      code: 'GRAPHQL_VALIDATION_FAILED',
+      requestId: expect.any(String),
+      errorId: expect.any(String),
+    })
+  })
+})
+
+describe('ids', () => {
+  const GET = `query ($id: ID!) { consent(id: $id) { __typename ... on Error { code message } ... on Consent { id } } }`
+
+  it("answers another tenant's consent exactly like a missing one", async () => {
+    const theirs = await execute(stack.client(stack.tenantA), GET, { id: otherTenantsId })
+    const missing = await execute(stack.client(stack.tenantA), GET, { id: 'consent_01JD00000000000000000000ZZ' })
+    expect(theirs.data?.consent).toMatchObject({ __typename: 'ConsentNotFoundError', code: 'CONSENT_NOT_FOUND' })
+    expect(missing.data?.consent).toMatchObject({ __typename: 'ConsentNotFoundError', code: 'CONSENT_NOT_FOUND' })
+    expect(theirs.data?.consent.message.replace(otherTenantsId, 'ID')).toBe(
+      missing.data?.consent.message.replace('consent_01JD00000000000000000000ZZ', 'ID'),
+    )
+  })
+
+  it.each(['', 'nope', 'cevt_01JD00000000000000000000ZZ', 'consent_lowercase0000000000000000', 'x'.repeat(65)])(
+    'refuses the malformed id %j with VALIDATION_ERROR',
+    async (id) => {
+      const result = await execute(stack.client(stack.tenantA), GET, { id })
+      expect(result.data?.consent).toMatchObject({ __typename: 'ValidationError', code: 'VALIDATION_ERROR' })
+    },
+  )
+
+  it("cannot refresh, revoke or watch another tenant's consent", async () => {
+    const client = stack.client(stack.tenantA)
+    const refresh = await execute(
+      client,
+      `mutation ($id: ID!) { refreshConsent(id: $id) { __typename ... on Error { code } } }`,
+      { id: otherTenantsId },
+    )
+    const revoke = await execute(
+      client,
+      `mutation ($id: ID!) { revokeConsent(id: $id) { __typename ... on Error { code } } }`,
+      { id: otherTenantsId },
+    )
+    expect(refresh.data?.refreshConsent).toEqual({ __typename: 'ConsentNotFoundError', code: 'CONSENT_NOT_FOUND' })
+    expect(revoke.data?.revokeConsent).toEqual({ __typename: 'ConsentNotFoundError', code: 'CONSENT_NOT_FOUND' })
+    const node = await execute(client, `query ($id: ID!) { node(id: $id) { id } }`, { id: otherTenantsId })
+    expect(node.data?.node ?? null).toBeNull()
+
+    const errors = await new Promise<unknown[]>((resolve) => {
+      const sse = stack.sse(stack.tenantA)
+      sse.subscribe(
+        { query: `subscription ($id: ID!) { consentUpdated(id: $id) { status } }`, variables: { id: otherTenantsId } },
+        {
+          next: (result) => resolve([...(result.errors ?? [])]),
+          error: (error) => resolve([error]),
+          complete: () => resolve([]),
+        },
+      )
+    })
+    expect(errors[0]).toMatchObject({ extensions: { code: 'CONSENT_NOT_FOUND' } })
+  })
+})
+
+describe('credentials', () => {
+  const post = (headers: Record<string, string>) =>
+    fetch(stack.graphqlUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify({ query: '{ providers { provider } }' }),
+    })
+
+  it.each([
+    ['no credentials', {}],
+    [
+      'a wrong secret',
+      { authorization: `Basic ${Buffer.from('client-alpha:wrong-secret-0000000000').toString('base64')}` },
+    ],
+    [
+      'an unknown client',
+      { authorization: `Basic ${Buffer.from('nobody:secret-0000000000000000').toString('base64')}` },
+    ],
+    ['a bearer token', { authorization: 'Bearer abc' }],
+    ['garbage', { authorization: 'Basic !!!' }],
+    ['an oversized header', { authorization: `Basic ${'A'.repeat(5_000)}` }],
+  ])('answers %s with 401 UNAUTHORIZED', async (_name, headers) => {
+    const response = await post(headers)
+    expect(response.status).toBe(401)
+    expect(response.headers.get('www-authenticate')).toMatch(/^Basic/)
+    const body = (await response.json()) as { errors: { extensions: { code: string } }[] }
+    expect(body.errors[0]?.extensions.code).toBe('UNAUTHORIZED')
+  })
+
+  it("never lets one tenant's credentials act for another", async () => {
+    const result = await execute(stack.client(stack.tenantB), `query ($id: ID!) { consent(id: $id) { __typename } }`, {
+      id: existingId,
+    })
+    expect(result.data?.consent.__typename).toBe('ConsentNotFoundError')
+  })
+})
+
+describe('transport', () => {
+  const auth = () => ({ authorization: stack.authorization(stack.tenantA) })
+
+  it('refuses a body over 64 kB with 413', async () => {
+    const response = await fetch(stack.graphqlUrl, {
+      method: 'POST',
+      headers: { ...auth(), 'content-type': 'application/json' },
+      body: JSON.stringify({ query: `{ providers { provider } } # ${'x'.repeat(70_000)}` }),
+    })
+    expect(response.status).toBe(413)
+    expect(((await response.json()) as any).errors[0].extensions.code).toBe('PAYLOAD_TOO_LARGE')
+  })
+
+  it('refuses malformed JSON with 400', async () => {
+    const response = await fetch(stack.graphqlUrl, {
+      method: 'POST',
+      headers: { ...auth(), 'content-type': 'application/json' },
+      body: '{"query": ',
+    })
+    expect(response.status).toBe(400)
+  })
+
+  it('refuses queries past the depth, alias and token limits without running them', async () => {
+    const deep = `{ consents { edges { node { supersededBy { supersededBy { supersededBy { supersededBy { supersededBy { supersededBy { supersededBy { supersededBy { supersededBy { id } } } } } } } } } } } } }`
+    const aliases = `{ ${Array.from({ length: 20 }, (_, i) => `a${i}: providers { provider }`).join(' ')} }`
+    for (const query of [deep, aliases]) {
+      const result = await execute(stack.client(stack.tenantA), query)
+      expect(result.data ?? null).toBeNull()
+      expect(result.errors?.[0]?.extensions).toMatchObject({ code: 'GRAPHQL_VALIDATION_FAILED' })
+    }
+  })
+
+  it('does not suggest field names to strangers probing the schema', async () => {
+    const result = await execute(stack.client(stack.tenantA), '{ consentz { id } }')
+    expect(result.errors?.[0]?.message).not.toMatch(/Did you mean/)
+  })
+
+  it('answers malformed cursors and page sizes with typed errors', async () => {
+    for (const args of ['after: "garbage"', `after: "${'a'.repeat(600)}"`, 'first: 0', 'first: 101', 'last: 5']) {
+      const result = await execute(stack.client(stack.tenantA), `{ consents(${args}) { edges { cursor } } }`)
+      expect(result.data ?? null).toBeNull()
+      expect(['INVALID_CURSOR', 'VALIDATION_ERROR']).toContain(result.errors?.[0]?.extensions?.code)
+    }
+  })
+
+  it('answers provider webhooks without a valid signature with 401 and records nothing', async () => {
+    const body = JSON.stringify({ type: 'consent_status_update', consent_id: 'whatever', status: 'revoked' })
+    const unsigned = await fetch(`${stack.http.url}/webhooks/finqware`, {
+      method: 'POST',
+      body,
+      headers: { 'content-type': 'application/json' },
+    })
+    expect(unsigned.status).toBe(401)
+    const forged = await fetch(`${stack.http.url}/webhooks/finqware`, {
+      method: 'POST',
+      body,
+      headers: { 'content-type': 'application/json', 'x-signature': 'eyJhbGciOiJFUzI1NiIsImtpZCI6Im5vcGUifQ.e30.c2ln' },
+    })
+    expect(forged.status).toBe(401)
+  })
+
+  it('passes every graphql-http server audit', async () => {
+    const audits = serverAudits({
+      url: stack.graphqlUrl,
+      fetchFn: (url: RequestInfo | URL, init?: RequestInit) =>
+        fetch(url, { ...init, headers: { ...(init?.headers as Record<string, string>), ...auth() } }),
+    })
+    const results = []
+    for (const audit of audits) results.push(await audit.fn())
+    const notOk = results.filter((result) => result.status !== 'ok')
+    console.log(`graphql-http audits: ${results.length - notOk.length} of ${results.length} ok`)
+    expect(notOk).toEqual([])
+  })
+})
