@@ -136,10 +136,11 @@ function decorateResult<T extends ResultWithErrors>(result: T): T {
  */
 function useErrorExtensions(): Plugin {
   return {
-    onResultProcess({ result, setResult }) {
-      if (isAsyncIterable(result)) setResult(mapAsyncIterator(result, decorateResult))
-      else if (Array.isArray(result)) setResult(result.map(decorateResult))
-      else setResult(decorateResult(result))
+    onResultProcess(payload) {
+      const { result } = payload
+      if (isAsyncIterable(result)) payload.setResult(mapAsyncIterator(result, decorateResult))
+      else if (Array.isArray(result)) payload.setResult(result.map(decorateResult))
+      else payload.setResult(decorateResult(result))
     },
   }
 }

@@ -240,7 +240,8 @@ describe('transport', () => {
       body: JSON.stringify({ query: `{ providers { provider } } # ${'x'.repeat(70_000)}` }),
     })
     expect(response.status).toBe(413)
-    expect(((await response.json()) as any).errors[0].extensions.code).toBe('PAYLOAD_TOO_LARGE')
+    const body: any = await response.json()
+    expect(body.errors[0].extensions.code).toBe('PAYLOAD_TOO_LARGE')
   })
 
   it('refuses malformed JSON with 400', async () => {

@@ -325,7 +325,9 @@ describe('listing', () => {
       after: page1.data?.consents.pageInfo.endCursor,
       filter: { userId: 'list-user' },
     })
-    const ids = [...page1.data?.consents.edges, ...page2.data?.consents.edges].map((edge: any) => edge.node.id)
+    const ids = [...(page1.data?.consents.edges ?? []), ...(page2.data?.consents.edges ?? [])].map(
+      (edge: any) => edge.node.id,
+    )
     expect(ids).toEqual([...mine].reverse())
     expect(page1.data?.consents.pageInfo.hasNextPage).toBe(true)
     expect(page2.data?.consents.pageInfo.hasNextPage).toBe(false)

@@ -75,7 +75,7 @@ class WebhookReceiver {
 
 interface ApiResult {
   status: number
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- response bodies are asserted field by field
+
   body: any
   headers: Headers
 }
