@@ -1,0 +1,79 @@
+// The one consent the consent-get suite reads, the request both targets get, and the exact answer both must give:
+// shared by the servers (which seed and serve it) and the suite (which checks every answer against it).
+import type { Consent, ConsentEvent } from '../domain/consent.ts'
+import { encodePublicId } from '../domain/ids.ts'
+
+export const BENCH_TABLE = 'consent-gateway-bench'
+
+/** ULIDs (Crockford base-32), readable in a table dump. */
+export const BENCH_TENANT_ID = '01JD0BENCHTENANT0000000000'
+export const BENCH_CONSENT_ID = '01JD0BENCHC0NSENT000000001'
+export const BENCH_CONSENT_PUBLIC_ID = encodePublicId('Consent', BENCH_CONSENT_ID)
+
+export const BENCH_CLIENT = { clientId: 'bench-client', clientSecret: 'bench-secret-0123456789abcdef' } as const
+
+export const CONSENT_QUERY = 'query ConsentById($id: ID!) { consent(id: $id) { ... on Consent { id status version } } }'
+
+/** The POST body both targets get (the raw server reads the id from it too). */
+export const CONSENT_REQUEST_BODY = JSON.stringify({
+  query: CONSENT_QUERY,
+  variables: { id: BENCH_CONSENT_PUBLIC_ID },
+})
+
+/**
+ * What the query answers for the seeded consent, byte for byte. Its link expires a week after seeding, so the
+ * effective status stays the stored CREATED for the whole run.
+ */
+export const EXPECTED_ANSWER = JSON.stringify({
+  data: { consent: { id: BENCH_CONSENT_PUBLIC_ID, status: 'CREATED', version: 1 } },
+})
+
+const DAY_MS = 86_400_000
+
+/** The seeded consent (the shape of test/support/fixtures.ts `aConsent()`), created at `now`. */
+export function benchConsent(now: Date): Consent {
+  const at = now.toISOString()
+  return {
+    id: BENCH_CONSENT_ID,
+    tenantId: BENCH_TENANT_ID,
+    provider: 'FINQWARE',
+    providerConsentId: 'fq-bench-1',
+    providerStatus: 'created',
+    userId: 'bench-user-1',
+    institution: { id: 'bt_ro', name: 'Banca Transilvania', country: 'RO' },
+    region: 'EEA',
+    scope: ['ACCOUNTS', 'BALANCES', 'TRANSACTIONS'],
+    validityDays: 90,
+    status: 'CREATED',
+    statusReason: null,
+    authorizationUrl: 'https://bank.example/link/bench-1',
+    linkExpiresAt: new Date(now.getTime() + 7 * DAY_MS).toISOString(),
+    validUntil: null,
+    lastConfirmedAt: null,
+    reconfirmBy: null,
+    redirectUrl: null,
+    webhookUrl: null,
+    supersededBy: null,
+    supersedes: null,
+    createdAt: at,
+    updatedAt: at,
+    version: 1,
+  }
+}
+
+/** The creation event that goes with {@link benchConsent}. */
+export function benchConsentCreated(consent: Consent): ConsentEvent {
+  return {
+    id: '01JD0BENCHEVENT00000000001',
+    consentId: consent.id,
+    tenantId: consent.tenantId,
+    version: 1,
+    from: null,
+    to: consent.status,
+    reason: null,
+    providerStatus: consent.providerStatus,
+    source: 'API',
+    initiator: `api-client:${BENCH_CLIENT.clientId}`,
+    at: consent.createdAt,
+  }
+}

@@ -1,0 +1,255 @@
+// Suite consent-get: the GraphQL query consent(id) through the real gateway against a raw node:http GetItem of the
+// same item, both served by one child process from one in-memory DynamoDB Local; alternating rounds, medians, ratio.
+import { startDynamoDBLocal } from '../local/dynamodb-local.ts'
+import { BENCH_TABLE, CONSENT_REQUEST_BODY, EXPECTED_ANSWER } from './consent-fixture.ts'
+import { measure, median, type HttpTarget, type Measurement } from './measure.ts'
+import { startServers, type ServersProcess } from './server-process.ts'
+import type { BenchSettings, Figure, Suite, SuiteResult } from './suite.ts'
+import { fixed, renderTable } from './table.ts'
+
+const TARGETS = ['raw', 'gateway'] as const
+type TargetName = (typeof TARGETS)[number]
+
+/** The ratio gateway req/s / raw req/s the gateway should reach. */
+const RATIO_GOAL = 0.9
+
+export interface RoundFigures extends Measurement {
+  readonly round: number
+  /** CPU the servers' process spent per answered request during the round (user + system). */
+  readonly cpuMicrosPerReq: number
+}
+
+function targetsOf(servers: ServersProcess): Record<TargetName, HttpTarget> {
+  // Identical requests: the raw server gets the same headers and body, so request parsing costs the same.
+  const request = {
+    method: 'POST' as const,
+    headers: {
+      'content-type': 'application/json',
+      accept: 'application/graphql-response+json, application/json',
+      authorization: servers.authorization,
+    },
+    body: CONSENT_REQUEST_BODY,
+    expectBody: EXPECTED_ANSWER,
+  }
+  return {
+    raw: { name: 'raw', url: servers.rawUrl, ...request },
+    gateway: { name: 'gateway', url: servers.gatewayUrl, ...request },
+  }
+}
+
+/** One request before any load, so a wiring mistake fails fast with the answer that shows it. */
+async function probe(target: HttpTarget, signal: AbortSignal): Promise<void> {
+  const response = await fetch(target.url, {
+    method: target.method,
+    headers: target.headers,
+    ...(target.body === undefined ? {} : { body: target.body }),
+    signal,
+  })
+  const text = await response.text()
+  if (response.status !== 200 || text !== target.expectBody) {
+    throw new Error(
+      `${target.name} (${target.url}) answered ${response.status} ${text.slice(0, 500)}\n  expected 200 ${target.expectBody}`,
+    )
+  }
+}
+
+/** Failures of one measurement, as report lines (none when every answer was a 200 with the expected body). */
+function failuresOf(phase: string, m: Measurement): string[] {
+  const bad = m.non2xx + m.errors + m.mismatches
+  if (bad === 0 && m.requests > 0) return []
+  if (m.requests === 0) return [`${phase} ${m.target}: no answers at all`]
+  return [
+    `${phase} ${m.target}: ${m.non2xx} non-2xx, ${m.errors} connection errors (${m.timeouts} timeouts), ` +
+      `${m.mismatches} wrong bodies out of ${m.requests} answers`,
+  ]
+}
+
+interface Summary {
+  readonly reqPerSec: number
+  readonly p50Ms: number
+  readonly p99Ms: number
+  readonly cpuMicrosPerReq: number
+  readonly requests: number
+  readonly non2xx: number
+  readonly errors: number
+  readonly mismatches: number
+}
+
+function summarise(rounds: readonly RoundFigures[]): Summary | null {
+  if (rounds.length === 0) return null
+  const sum = (pick: (r: RoundFigures) => number) => rounds.reduce((total, r) => total + pick(r), 0)
+  return {
+    reqPerSec: median(rounds.map((r) => r.reqPerSec)),
+    p50Ms: median(rounds.map((r) => r.p50Ms)),
+    p99Ms: median(rounds.map((r) => r.p99Ms)),
+    cpuMicrosPerReq: median(rounds.map((r) => r.cpuMicrosPerReq)),
+    requests: sum((r) => r.requests),
+    non2xx: sum((r) => r.non2xx),
+    errors: sum((r) => r.errors),
+    mismatches: sum((r) => r.mismatches),
+  }
+}
+
+const round1 = (value: number) => Math.round(value * 10) / 10
+const round3 = (value: number) => Math.round(value * 1000) / 1000
+
+function figuresOf(name: TargetName, summary: Summary | null): Record<string, Figure> {
+  return {
+    [`${name}ReqPerSec`]: summary ? round1(summary.reqPerSec) : null,
+    [`${name}P50Ms`]: summary ? round3(summary.p50Ms) : null,
+    [`${name}P99Ms`]: summary ? round3(summary.p99Ms) : null,
+    [`${name}CpuMicrosPerReq`]: summary ? round1(summary.cpuMicrosPerReq) : null,
+    [`${name}Requests`]: summary ? summary.requests : null,
+  }
+}
+
+function report(
+  settings: BenchSettings,
+  rounds: readonly RoundFigures[],
+  failures: readonly string[],
+): Omit<SuiteResult, 'failures'> {
+  const summaries = Object.fromEntries(
+    TARGETS.map((target) => [target, summarise(rounds.filter((r) => r.target === target))]),
+  ) as Record<TargetName, Summary | null>
+  const { raw, gateway } = summaries
+  const ratio = raw && gateway ? gateway.reqPerSec / raw.reqPerSec : null
+  const overhead = raw && gateway ? gateway.cpuMicrosPerReq - raw.cpuMicrosPerReq : null
+
+  const figures: Record<string, Figure> = {
+    ...figuresOf('raw', raw),
+    ...figuresOf('gateway', gateway),
+    ratio: ratio === null ? null : round3(ratio),
+    ratioGoal: RATIO_GOAL,
+    ratioMet: ratio === null ? null : ratio >= RATIO_GOAL,
+    gatewayCpuOverheadMicrosPerReq: overhead === null ? null : round1(overhead),
+    non2xx: TARGETS.reduce((total, t) => total + (summaries[t]?.non2xx ?? 0), 0),
+    errors: TARGETS.reduce((total, t) => total + (summaries[t]?.errors ?? 0), 0),
+    mismatches: TARGETS.reduce((total, t) => total + (summaries[t]?.mismatches ?? 0), 0),
+    failures: failures.length,
+  }
+
+  const method =
+    `DynamoDB Local in memory; ${settings.connections} connections; median of ${settings.rounds} round(s) x ` +
+    `${settings.durationSec} s per target after ${settings.warmupSec} s warm-up; providers: ${settings.providers}`
+  const summaryTable = renderTable(
+    ['target', 'req/s', 'p50 ms', 'p99 ms', 'server CPU µs/req', 'answers', 'non-2xx', 'errors', 'wrong body'],
+    TARGETS.flatMap((target) => {
+      const s = summaries[target]
+      return s
+        ? [
+            [
+              target,
+              fixed(s.reqPerSec, 0),
+              fixed(s.p50Ms, 2),
+              fixed(s.p99Ms, 2),
+              fixed(s.cpuMicrosPerReq, 0),
+              String(s.requests),
+              String(s.non2xx),
+              String(s.errors),
+              String(s.mismatches),
+            ],
+          ]
+        : []
+    }),
+  )
+  const ratioOfRound = (round: number) => {
+    const pick = (target: TargetName) => rounds.find((r) => r.round === round && r.target === target)
+    const [r, g] = [pick('raw'), pick('gateway')]
+    return r && g ? fixed(g.reqPerSec / r.reqPerSec, 3) : ''
+  }
+  const roundsTable = renderTable(
+    ['round', 'target', 'req/s', 'p50 ms', 'p99 ms', 'server CPU µs/req', 'answers', 'gateway/raw'],
+    rounds.map((r) => [
+      String(r.round),
+      r.target,
+      fixed(r.reqPerSec, 0),
+      fixed(r.p50Ms, 2),
+      fixed(r.p99Ms, 2),
+      fixed(r.cpuMicrosPerReq, 0),
+      String(r.requests),
+      r.target === 'gateway' ? ratioOfRound(r.round) : '',
+    ]),
+  )
+  const verdict =
+    ratio === null
+      ? 'ratio gateway/raw: n/a (one target only)'
+      : `ratio gateway/raw req/s (medians): ${fixed(ratio, 3)}  (goal >= ${RATIO_GOAL}: ${ratio >= RATIO_GOAL ? 'met' : 'NOT MET'})` +
+        (overhead === null ? '' : `\ngateway server CPU overhead: ${fixed(overhead, 0)} µs per request over raw`)
+
+  return {
+    figures,
+    table: [method, '', summaryTable, '', verdict, '', 'per round:', roundsTable].join('\n'),
+    details: { rounds: rounds.map((r) => ({ ...r, reqPerSec: round1(r.reqPerSec) })) },
+  }
+}
+
+async function measureRound(
+  servers: ServersProcess,
+  target: HttpTarget,
+  round: number,
+  settings: BenchSettings,
+  signal: AbortSignal,
+): Promise<RoundFigures> {
+  const cpuBefore = await servers.cpuMicros()
+  const m = await measure(target, { durationSec: settings.durationSec, connections: settings.connections, signal })
+  const cpuAfter = await servers.cpuMicros()
+  return { round, ...m, cpuMicrosPerReq: m.requests > 0 ? (cpuAfter - cpuBefore) / m.requests : Number.NaN }
+}
+
+async function run(
+  settings: BenchSettings,
+  signal: AbortSignal,
+  progress: (line: string) => void,
+): Promise<SuiteResult> {
+  const measured = TARGETS.filter((target) => settings.only === null || settings.only === target)
+  if (measured.length === 0) throw new Error(`--only ${settings.only}: consent-get has targets ${TARGETS.join(', ')}`)
+
+  progress('starting DynamoDB Local (in memory)')
+  const dynamo = await startDynamoDBLocal({ dbPath: null })
+  const rounds: RoundFigures[] = []
+  const failures: string[] = []
+  let cpuProfile: string | null = null
+  try {
+    signal.throwIfAborted()
+    progress('starting the gateway and raw servers (child process)')
+    const servers = await startServers(
+      { dynamoEndpoint: dynamo.endpoint, tableName: BENCH_TABLE, providers: settings.providers },
+      { cpuProfDir: settings.cpuProfDir },
+    )
+    try {
+      const targets = targetsOf(servers)
+      for (const name of measured) await probe(targets[name], signal)
+
+      if (settings.warmupSec > 0) {
+        for (const name of measured) {
+          progress(`warm-up ${name} ${settings.warmupSec} s`)
+          const m = await measure(targets[name], {
+            durationSec: settings.warmupSec,
+            connections: settings.connections,
+            signal,
+          })
+          failures.push(...failuresOf('warm-up', m))
+        }
+      }
+      for (let round = 1; round <= settings.rounds; round++) {
+        for (const name of measured) {
+          progress(`round ${round}/${settings.rounds} ${name} ${settings.durationSec} s`)
+          const figures = await measureRound(servers, targets[name], round, settings, signal)
+          failures.push(...failuresOf(`round ${round}`, figures))
+          rounds.push(figures)
+        }
+      }
+    } finally {
+      cpuProfile = await servers.stop()
+    }
+  } finally {
+    await dynamo.stop()
+  }
+  return { ...report(settings, rounds, failures), failures, cpuProfile }
+}
+
+export const consentGetSuite: Suite = {
+  name: 'consent-get',
+  title: 'consent(id): gateway GraphQL vs raw node:http GetItem',
+  run,
+}

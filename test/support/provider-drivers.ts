@@ -1,0 +1,318 @@
+// Provider drivers for the adapter contract suite: each one starts its provider's sandbox, builds the adapter against
+// it, and does what only a user or the provider's clock can do (the hosted bank page, deadlines). A new provider is
+// one more entry in PROVIDER_DRIVERS. Also the small tools the adapter tests share: a notification receiver, a bank
+// page "browser", polling.
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { ulid } from 'ulid'
+import type { DataScope, Provider } from '../../domain/provider.ts'
+import type {
+  CreateConsentRequest,
+  InboundNotification,
+  InstitutionInfo,
+  Logger,
+  ProviderAdapter,
+  ProviderCallContext,
+  ProviderSnapshot,
+} from '../../providers/adapter.ts'
+import { createFinqwareAdapter } from '../../providers/finqware/adapter.ts'
+import type { FinqwareConfig } from '../../providers/finqware/config.ts'
+import { SANDBOX_BANKS } from '../../sandbox/finqware/catalogue.ts'
+import {
+  startFinqwareSandbox,
+  type FinqwareSandbox,
+  type FinqwareSandboxOptions,
+} from '../../sandbox/finqware/server.ts'
+
+// Drivers -------------------------------------------------------------------------------------------------------------
+
+export type BankDecision = 'approve' | 'deny'
+
+/** What the browser got back after submitting the bank page. */
+export interface BankAnswer {
+  /** 303 when the bank sends the user back to the partner's redirect URL. */
+  readonly status: number
+  /** The redirect target (the partner's redirect URL with the outcome), or null without a redirect. */
+  readonly location: string | null
+}
+
+/** One running sandbox with an adapter pointed at it. */
+export interface ProviderHarness {
+  readonly adapter: ProviderAdapter
+  /** The provider's clock now (a sandbox clock runs ahead of real time once moved). */
+  providerNow(): Promise<Date>
+  /** Approves or denies on the hosted bank page behind `authorizationUrl`, as a browser form post does. */
+  decideAtBank(authorizationUrl: string, decision: BankDecision): Promise<BankAnswer>
+  /** Moves the provider's clock past the consent's authorisation link deadline (`linkExpiresAt`). */
+  passLinkDeadline(consent: ProviderSnapshot): Promise<void>
+  /** Moves the provider's clock past the consent's end of data access (`validUntil`). */
+  passValidityEnd(consent: ProviderSnapshot): Promise<void>
+  /** Closes the sandbox and everything it started. */
+  teardown(): Promise<void>
+}
+
+export interface ProviderDriver {
+  readonly provider: Provider
+  /** For test names. */
+  readonly name: string
+  /** Every institution the sandbox offers. */
+  readonly sandboxInstitutionIds: readonly string[]
+  /** An institution where a consent can be created and authorised. */
+  readonly institutionId: string
+  /** A scope combination the provider cannot grant. */
+  readonly unsupportedScope: readonly DataScope[]
+  /**
+   * Whether an unused authorisation link lapses on its own (Finqware `expires_at`). Without it the contract checks
+   * only validity expiry.
+   */
+  readonly hasLinkExpiry: boolean
+  setup(): Promise<ProviderHarness>
+}
+
+// Finqware ------------------------------------------------------------------------------------------------------------
+
+/** The sandbox's default API client (sandbox/finqware/options.ts). */
+export const FINQWARE_CLIENT = { clientId: 'sandbox-client', clientSecret: 'sandbox-secret' } as const
+
+/** Fast deadlines and webhook retries, so tests wait milliseconds rather than seconds. */
+export const FAST_FINQWARE_SANDBOX: FinqwareSandboxOptions = {
+  activationDelayMs: 20,
+  webhookRetry: { baseDelayMs: 10, maxDelayMs: 50, attemptTimeoutMs: 2_000 },
+}
+
+/** Adapter settings for a sandbox at `baseUrl`; short backoffs, the adapter's other defaults kept. */
+export function finqwareAdapterConfig(baseUrl: string, overrides: Partial<FinqwareConfig> = {}): FinqwareConfig {
+  return {
+    baseUrl,
+    ...FINQWARE_CLIENT,
+    ...overrides,
+    http: { backoffBaseMs: 10, backoffMaxMs: 50, ...overrides.http },
+  }
+}
+
+export interface FinqwareHarness extends ProviderHarness {
+  readonly sandbox: FinqwareSandbox
+  /** A `/__sandbox/` control call over HTTP, e.g. `control('faults', { failNext: 1 })`; GET when `body` is absent. */
+  control(path: string, body?: unknown): Promise<any>
+}
+
+/** Starts a Finqware sandbox (fast settings unless overridden) and an adapter against it. */
+export async function startFinqwareHarness(
+  options: { sandbox?: FinqwareSandboxOptions; adapter?: Partial<FinqwareConfig> } = {},
+): Promise<FinqwareHarness> {
+  const sandbox = await startFinqwareSandbox({ ...FAST_FINQWARE_SANDBOX, ...options.sandbox })
+  const adapter = createFinqwareAdapter(finqwareAdapterConfig(sandbox.url, options.adapter))
+  const control = (path: string, body?: unknown) => sandboxControl(sandbox.url, path, body)
+  const providerNow = async () => new Date((await control('clock')).now as string)
+  const advancePast = async (deadline: string | null | undefined, what: string) => {
+    if (!deadline) throw new Error(`the consent has no ${what} to pass`)
+    const seconds = Math.ceil((Date.parse(deadline) - (await providerNow()).getTime()) / 1000)
+    // A minute beyond: the deadline has clearly passed, even in the provider's second-resolution Date header.
+    await control('clock', { advanceSeconds: Math.max(seconds, 0) + 60 })
+  }
+  return {
+    adapter,
+    sandbox,
+    control,
+    providerNow,
+    decideAtBank: submitBankDecision,
+    passLinkDeadline: (consent) => advancePast(consent.linkExpiresAt, 'linkExpiresAt'),
+    passValidityEnd: (consent) => advancePast(consent.validUntil, 'validUntil'),
+    teardown: () => sandbox.close(),
+  }
+}
+
+export const finqwareDriver: ProviderDriver = {
+  provider: 'FINQWARE',
+  name: 'Finqware',
+  sandboxInstitutionIds: SANDBOX_BANKS.map((bank) => bank.providerId),
+  institutionId: 'bt_ro',
+  // Finqware grants only [accounts, balances, transactions] and [accounts, balances] (finqware.md 1.2).
+  unsupportedScope: ['TRANSACTIONS'],
+  hasLinkExpiry: true,
+  setup: () => startFinqwareHarness(),
+}
+
+/** Every provider the contract suite runs against. Worldline and Yapily join here. */
+export const PROVIDER_DRIVERS: readonly ProviderDriver[] = [finqwareDriver]
+
+// Calls ---------------------------------------------------------------------------------------------------------------
+
+const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} }
+
+/** A provider call context as the service builds one, with a fresh request id. */
+export function testCallContext(): ProviderCallContext {
+  return { requestId: `test-${ulid()}`, logger: silentLogger }
+}
+
+/** A create request for `institution`, with the adapter's first grantable scope; `overrides` win. */
+export function aConsentRequest(
+  adapter: ProviderAdapter,
+  institution: InstitutionInfo,
+  notificationUrl: string,
+  overrides: Partial<CreateConsentRequest> = {},
+): CreateConsentRequest {
+  return {
+    consentId: ulid(),
+    userId: 'user-contract',
+    institution,
+    region: institution.region,
+    scope: adapter.capabilities.scopes[0] ?? [],
+    validityDays: 90,
+    linkExpiresInDays: 7,
+    redirectUrl: 'https://partner.example/back',
+    notificationUrl,
+    ...overrides,
+  }
+}
+
+/** The institution with `id` as the adapter lists it. */
+export async function institutionOf(adapter: ProviderAdapter, id: string): Promise<InstitutionInfo> {
+  const institution = (await adapter.listInstitutions(testCallContext())).find((candidate) => candidate.id === id)
+  if (!institution) throw new Error(`${adapter.provider} lists no institution "${id}"`)
+  return institution
+}
+
+/** A `/__sandbox/` control call; answers the parsed JSON, throws on a non-2xx answer. */
+export async function sandboxControl(baseUrl: string, path: string, body?: unknown): Promise<any> {
+  const response = await fetch(`${baseUrl}/__sandbox/${path}`, {
+    method: body === undefined ? 'GET' : 'POST',
+    headers: { 'content-type': 'application/json' },
+    ...(body !== undefined && { body: JSON.stringify(body) }),
+  })
+  const text = await response.text()
+  if (!response.ok) throw new Error(`sandbox control ${path} answered ${response.status}: ${text}`)
+  return JSON.parse(text)
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+/**
+ * Reads until `done` holds (provider state moves on real-time timers, notifications arrive asynchronously); throws
+ * after about five seconds with the last value read.
+ */
+export async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string): Promise<T> {
+  let last: T | undefined
+  for (let attempt = 0; attempt < 500; attempt += 1) {
+    last = await read()
+    if (done(last)) return last
+    await sleep(10)
+  }
+  throw new Error(`${what} did not happen; last seen: ${JSON.stringify(last)}`)
+}
+
+/** The error a promise rejects with; fails when it resolves. */
+export async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise
+  } catch (error) {
+    return error
+  }
+  throw new Error('expected a rejection, but the promise resolved')
+}
+
+// The hosted bank page ------------------------------------------------------------------------------------------------
+
+function decodeEntities(text: string): string {
+  const entities: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', '#39': "'", '#96': '`' }
+  return text.replace(/&(amp|lt|gt|quot|#39|#96);/g, (_all, entity: string) => entities[entity] ?? '')
+}
+
+function attributesOf(tag: string): Record<string, string> {
+  const found: Record<string, string> = {}
+  for (const [, name = '', value = ''] of tag.matchAll(/([a-z-]+)="([^"]*)"/gi)) found[name] = decodeEntities(value)
+  return found
+}
+
+/**
+ * Opens the bank page and clicks the `decision` button, as a browser does: GET the page, then POST its form (hidden
+ * fields plus the clicked button) to the form's action. The redirect back to the partner is reported, not followed.
+ */
+export async function submitBankDecision(authorizationUrl: string, decision: BankDecision): Promise<BankAnswer> {
+  const page = await fetch(authorizationUrl)
+  const html = await page.text()
+  const form = /<form\b([^>]*)>([\s\S]*?)<\/form>/i.exec(html)
+  const buttons = [...(form?.[2] ?? '').matchAll(/<button\b([^>]*)>/gi)].map((match) => attributesOf(match[1] ?? ''))
+  if (page.status !== 200 || !form || !buttons.some((b) => b.name === 'decision' && b.value === decision)) {
+    throw new Error(`no "${decision}" button at ${authorizationUrl} (HTTP ${page.status}): ${html.slice(0, 300)}`)
+  }
+  const { action = '', method = 'get' } = attributesOf(form[1] ?? '')
+  const fields = [...(form[2] ?? '').matchAll(/<input\b([^>]*)>/gi)].map((match): [string, string] => {
+    const { name = '', value = '' } = attributesOf(match[1] ?? '')
+    return [name, value]
+  })
+  const answer = await fetch(new URL(action, authorizationUrl), {
+    method: method.toUpperCase(),
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams([...fields, ['decision', decision]]).toString(),
+    redirect: 'manual',
+  })
+  await answer.arrayBuffer()
+  return { status: answer.status, location: answer.headers.get('location') }
+}
+
+// Notifications -------------------------------------------------------------------------------------------------------
+
+/**
+ * The gateway's notification endpoint, as a provider sees it: a node:http server on 127.0.0.1 that answers 204 and
+ * keeps every POST exactly as received (raw body, lower-case headers). Each endpoint path collects its own.
+ */
+export class NotificationReceiver {
+  readonly #received: Array<{ path: string; notification: InboundNotification }> = []
+  #server: Server | undefined
+  #url = ''
+  #endpoints = 0
+
+  async start(): Promise<void> {
+    const server = createServer((request, response) => {
+      const chunks: Buffer[] = []
+      request.on('data', (chunk: Buffer) => chunks.push(chunk))
+      request.on('end', () => {
+        const headers: Record<string, string> = {}
+        for (const [name, value] of Object.entries(request.headers)) {
+          if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value
+        }
+        const body = Buffer.concat(chunks).toString('utf8')
+        this.#received.push({ path: request.url ?? '/', notification: { headers, body } })
+        response.writeHead(204).end()
+      })
+    })
+    this.#server = server
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    this.#url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  }
+
+  /** A fresh endpoint URL, so each test reads only its own notifications. */
+  newEndpoint(): string {
+    if (!this.#url) throw new Error('start the receiver first')
+    this.#endpoints += 1
+    return `${this.#url}/notifications/${this.#endpoints}`
+  }
+
+  receivedAt(endpoint: string): InboundNotification[] {
+    const path = new URL(endpoint).pathname
+    return this.#received.filter((entry) => entry.path === path).map((entry) => entry.notification)
+  }
+
+  /** Waits for a notification at `endpoint` that satisfies `matches` (any one when omitted). */
+  async waitFor(
+    endpoint: string,
+    matches: (notification: InboundNotification) => boolean = () => true,
+  ): Promise<InboundNotification> {
+    const found = await eventually(
+      async () => this.receivedAt(endpoint).find(matches),
+      (notification) => notification !== undefined,
+      `a notification at ${endpoint}`,
+    )
+    return found as InboundNotification
+  }
+
+  async close(): Promise<void> {
+    const server = this.#server
+    if (!server) return
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve())
+      server.closeAllConnections()
+    })
+  }
+}
