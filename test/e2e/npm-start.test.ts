@@ -23,7 +23,12 @@ function descendants(pid: number): number[] {
   }
   const all: number[] = []
   const queue = [pid]
-  while (queue.length) for (const child of children.get(queue.shift() ?? 0) ?? []) (all.push(child), queue.push(child))
+  while (queue.length) {
+    for (const child of children.get(queue.shift() ?? 0) ?? []) {
+      all.push(child)
+      queue.push(child)
+    }
+  }
   return all
 }
 
