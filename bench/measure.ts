@@ -49,7 +49,9 @@ export function median(values: readonly number[]): number {
   if (values.length === 0) return Number.NaN
   const sorted = Float64Array.from(values).sort()
   const middle = Math.floor(sorted.length / 2)
-  return sorted.length % 2 === 1 ? (sorted[middle] ?? Number.NaN) : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2
+  return sorted.length % 2 === 1
+    ? (sorted[middle] ?? Number.NaN)
+    : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2
 }
 
 /**
@@ -81,7 +83,7 @@ export async function measure(target: HttpTarget, options: LoadOptions): Promise
       },
       (error: unknown, done) => {
         options.signal?.removeEventListener('abort', stop)
-        if (error) reject(error instanceof Error ? error : new Error(String(error)))
+        if (error) reject(error instanceof Error ? error : new Error(`autocannon failed: ${JSON.stringify(error)}`))
         else resolve(done)
       },
     )

@@ -355,7 +355,7 @@ describe('the Date header tells the end of validity from a revocation', () => {
     // Prepare
     const { ref, settled } = await decidedConsent('approve')
 
-    // Act
+    // Act: the adapter compares authorized_until with the provider's clock, which it reads from the Date header
     await finqware.passValidityEnd(settled)
     const ended = await fetchWith(finqware.adapter, ref)
 
@@ -372,26 +372,33 @@ describe('the Date header tells the end of validity from a revocation', () => {
     expect(revoked).toMatchObject({ providerStatus: 'revoked', status: 'REVOKED', reason: 'REVOKED_BY_TPP' })
     expect(await fetchWith(finqware.adapter, ref)).toMatchObject({ status: 'REVOKED', reason: 'REVOKED_BY_TPP' })
   })
+})
 
-  test('with validity end labelled deactivated, it reads EXPIRED / VALIDITY_ENDED whatever the Date header', async () => {
+describe('validity end labelled deactivated (the other reading of the docs)', () => {
+  let deactivating: FinqwareHarness
+
+  beforeAll(async () => {
+    deactivating = await startFinqwareHarness({ sandbox: { validityEndStatus: 'deactivated' } })
+  })
+
+  afterAll(async () => {
+    await deactivating?.teardown()
+  })
+
+  test('past authorized_until, deactivated reads EXPIRED / VALIDITY_ENDED whatever the Date header says', async () => {
     // Prepare
-    const deactivating = await startFinqwareHarness({ sandbox: { validityEndStatus: 'deactivated' } })
-    try {
-      const institution = await institutionOf(deactivating.adapter, 'bt_ro')
-      const request = aConsentRequest(deactivating.adapter, institution, receiver.newEndpoint())
-      const created = await deactivating.adapter.create(request, testCallContext())
-      const ref = { providerConsentId: created.providerConsentId, userId: request.userId, institutionId: 'bt_ro' }
-      await submitBankDecision(created.authorizationUrl ?? '', 'approve')
-      const active = await waitForStatus(ref, 'ACTIVE', deactivating.adapter)
+    const institution = await institutionOf(deactivating.adapter, 'bt_ro')
+    const request = aConsentRequest(deactivating.adapter, institution, receiver.newEndpoint())
+    const created = await deactivating.adapter.create(request, testCallContext())
+    const ref = { providerConsentId: created.providerConsentId, userId: request.userId, institutionId: 'bt_ro' }
+    await submitBankDecision(created.authorizationUrl ?? '', 'approve')
+    const active = await waitForStatus(ref, 'ACTIVE', deactivating.adapter)
 
-      // Act
-      await deactivating.passValidityEnd(active)
-      const ended = await fetchWith(deactivating.adapter, ref)
+    // Act
+    await deactivating.passValidityEnd(active)
+    const ended = await fetchWith(deactivating.adapter, ref)
 
-      // Assess
-      expect(ended).toMatchObject({ providerStatus: 'deactivated', status: 'EXPIRED', reason: 'VALIDITY_ENDED' })
-    } finally {
-      await deactivating.teardown()
-    }
+    // Assess
+    expect(ended).toMatchObject({ providerStatus: 'deactivated', status: 'EXPIRED', reason: 'VALIDITY_ENDED' })
   })
 })
