@@ -148,10 +148,13 @@ export async function startServers(setup: ServersSetup, options: StartServersOpt
   }
 }
 
-/** The profile V8 wrote for `pid` (named CPU.<date>.<time>.<pid>.<tid>.<seq>.cpuprofile). */
+/**
+ * The main thread's profile V8 wrote for `pid` (named CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile); thread 0
+ * is the main thread, the others are module-loader workers (tsx's hooks) that only load code.
+ */
 async function newestProfile(dir: string, pid: number | undefined): Promise<string | null> {
   const names = (await readdir(dir).catch(() => [] as string[]))
-    .filter((name) => name.endsWith('.cpuprofile') && (pid === undefined || name.includes(`.${pid}.`)))
+    .filter((name) => name.endsWith('.cpuprofile') && (pid === undefined || name.includes(`.${pid}.0.`)))
     .sort()
   const last = names.at(-1)
   return last ? join(dir, last) : null
