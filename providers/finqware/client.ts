@@ -50,7 +50,7 @@ export class FinqwareClient {
       },
       context,
     )
-    if (response.status < 200 || response.status >= 300) throw toError(response)
+    if (response.status < 200 || response.status >= 300) throw toError(response, body)
     const parsed = schema.safeParse(parseJson(response.text))
     if (!parsed.success) {
       throw new ProviderUnavailableError('FINQWARE', `Finqware answered ${operation} with an unexpected body`, {
@@ -111,14 +111,15 @@ function parseJson(text: string): unknown {
   }
 }
 
-/** Finqware error body -> typed error. */
-function toError(response: ProviderResponse): Error {
+/** Finqware error body -> typed error; `request` is what we sent, to name what the provider refused. */
+function toError(response: ProviderResponse, request: Record<string, unknown>): Error {
   const parsed = errorBodySchema.safeParse(parseJson(response.text))
   const code = parsed.success ? parsed.data.code : `http_${response.status}`
   const message = (parsed.success ? parsed.data.message : null) ?? 'no error body'
   if (code === 'method_selection_error') {
     // No AIS method matched our provider filter: the institution is not available to this client.
-    return new InstitutionNotFoundError('FINQWARE', message)
+    const institutionId = (request.ais_method as { provider_id?: unknown } | undefined)?.provider_id
+    return new InstitutionNotFoundError('FINQWARE', typeof institutionId === 'string' ? institutionId : message)
   }
   return new ProviderRejectedError('FINQWARE', code, message, response.status)
 }

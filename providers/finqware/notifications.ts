@@ -74,7 +74,8 @@ export class FinqwareNotificationVerifier {
     const parsed = notificationSchema.safeParse(json)
     if (!parsed.success) throw new NotificationRejectedError('unexpected notification shape', 400)
     // Job notifications (job_status_update) are not about the consent's state: acknowledged, nothing to do.
-    if (parsed.data.type !== 'consent_status_update' || !parsed.data.consent_id) return []
+    if (parsed.data.type !== 'consent_status_update') return []
+    if (!parsed.data.consent_id) throw new NotificationRejectedError('consent_status_update without consent_id', 400)
     return [
       {
         providerConsentId: parsed.data.consent_id,

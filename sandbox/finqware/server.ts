@@ -78,7 +78,15 @@ export async function startFinqwareSandbox(options: FinqwareSandboxOptions = {})
   })
   // Listen first: web_url and the native bank URL need the real port. Until the routes below exist, every request
   // is a 404, and nobody knows an ephemeral port before this function returns.
-  const server = await startHttpServer(router.listener, { port: settings.port })
+  // Every answer is dated by the sandbox clock, as a provider's answers are dated by its own: clients that compare
+  // deadlines with the provider's time (the Date header) must see the moved clock.
+  const server = await startHttpServer(
+    (request, response) => {
+      response.setHeader('date', clock.now().toUTCString())
+      return router.listener(request, response)
+    },
+    { port: settings.port },
+  )
 
   const api: ApiCallContext = { faults, clients: settings.clients, beforeOperation: () => store.sweep() }
   const consentApi = { store, clock, baseUrl: server.url }

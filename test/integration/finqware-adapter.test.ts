@@ -305,6 +305,7 @@ describe('webhook verification', () => {
     ['JSON without a type', JSON.stringify({ consent_id: randomUUID(), status: 'active' })],
     ['a JSON array', '[]'],
     ['not JSON at all', 'status=active'],
+    ['a status update without a consent id', JSON.stringify({ type: 'consent_status_update', status: 'active' })],
   ])('a body that verifies but is %s is rejected with 400', async (_what, body) => {
     await expectRejected(finqware.adapter.verifyNotification(await signedBySandbox(body)), 400)
   })

@@ -55,11 +55,16 @@ describe('idempotency records', () => {
 
   it('makes a concurrent duplicate wait (retryable) while the first request runs', async () => {
     await idempotency.claim(T, 'key-3', 'hash-a', now)
-    await expect(idempotency.claim(T, 'key-3', 'hash-a', later(5_000))).rejects.toBeInstanceOf(IdempotencyInProgressError)
+    await expect(idempotency.claim(T, 'key-3', 'hash-a', later(5_000))).rejects.toBeInstanceOf(
+      IdempotencyInProgressError,
+    )
   })
 
   it('lets exactly one of two simultaneous first requests claim a key', async () => {
-    const results = await Promise.allSettled([idempotency.claim(T, 'key-4', 'hash-a', now), idempotency.claim(T, 'key-4', 'hash-a', now)])
+    const results = await Promise.allSettled([
+      idempotency.claim(T, 'key-4', 'hash-a', now),
+      idempotency.claim(T, 'key-4', 'hash-a', now),
+    ])
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1)
   })
 
