@@ -15,6 +15,7 @@ import { loadLocalSecrets, demoCredentials } from './local-secrets.ts'
 import { printBanner } from './banner.ts'
 import { provisionApiClient } from '../service/tenants.ts'
 import type { GatewayConfig } from '../service/config.ts'
+import { renderGraphiQL } from '@graphql-yoga/render-graphiql'
 
 const EXIT_JAVA_MISSING = 3
 const EXIT_START_FAILED = 1
@@ -104,7 +105,7 @@ async function main(): Promise<void> {
     },
     authenticator: gateway.authenticator,
     logger: gateway.logger,
-    graphiql: { defaultHeaders: { Authorization: authorization } },
+    graphiql: { defaultHeaders: { Authorization: authorization }, render: renderGraphiQL },
   })
   const http = await startGatewayHttpServer(gateway, yoga, { port })
   stops.push(() => http.close())

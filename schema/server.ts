@@ -18,9 +18,16 @@ export interface GraphQLServerOptions {
   readonly logger: Logger
   /**
    * Serve GraphiQL on GET /graphql. Local mode pre-fills it with these request headers (the demo credentials).
+   * `render` replaces yoga's page, whose scripts come from a CDN (local mode passes the self-contained page of
+   * @graphql-yoga/render-graphiql, so GraphiQL works offline).
    * @default false
    */
-  readonly graphiql?: false | { readonly defaultHeaders?: Record<string, string> }
+  readonly graphiql?:
+    | false
+    | {
+        readonly defaultHeaders?: Record<string, string>
+        readonly render?: (options?: Record<string, unknown>) => string
+      }
   /**
    * Largest request body accepted, in bytes.
    * @default 65_536
@@ -191,6 +198,7 @@ export function createGraphQLServer(options: GraphQLServerOptions): GraphQLServe
     schema,
     graphqlEndpoint: options.endpoint ?? '/graphql',
     landingPage: false,
+    ...(graphiql && graphiql.render ? { renderGraphiQL: graphiql.render } : {}),
     graphiql: graphiql
       ? {
           title: 'consent-gateway',

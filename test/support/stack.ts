@@ -44,6 +44,8 @@ export interface StackOptions {
   readonly finqware?: FinqwareSandboxOptions
   readonly subscriptionPollIntervalMs?: number
   readonly subscriptionMaxSeconds?: number
+  /** Serve GraphiQL (offline page), pre-filled with tenant A's credentials. */
+  readonly graphiql?: boolean
 }
 
 const tenant = (name: string): Credentials => ({
@@ -87,6 +89,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   ] as const) {
     await provisionApiClient(gateway.access, { ...credentials, tenantName: name }, new Date())
   }
+  const authorization = (credentials: Credentials) =>
+    `Basic ${Buffer.from(`${credentials.clientId}:${credentials.clientSecret}`).toString('base64')}`
   const yoga = createGraphQLServer({
     services: {
       consents: gateway.consents,
@@ -98,11 +102,15 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     },
     authenticator: gateway.authenticator,
     logger: gateway.logger,
+    graphiql: options.graphiql
+      ? {
+          defaultHeaders: { Authorization: authorization(tenantA) },
+          render: (await import('@graphql-yoga/render-graphiql')).renderGraphiQL,
+        }
+      : false,
   })
   const http = await startGatewayHttpServer(gateway, yoga, { port })
   const graphqlUrl = `${http.url}/graphql`
-  const authorization = (credentials: Credentials) =>
-    `Basic ${Buffer.from(`${credentials.clientId}:${credentials.clientSecret}`).toString('base64')}`
 
   return {
     table,

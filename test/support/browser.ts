@@ -1,0 +1,40 @@
+// A real Chromium for page tests (playwright-core drives the system's browser; it never downloads one).
+import { existsSync } from 'node:fs'
+import { chromium, type Browser } from 'playwright-core'
+
+const CANDIDATES = [
+  process.env.CHROMIUM_PATH,
+  '/usr/bin/chromium',
+  '/usr/bin/chromium-browser',
+  '/usr/bin/google-chrome',
+  '/Applications/Google Chrome.app/Contents/MacOS/Google Chrome',
+  '/Applications/Chromium.app/Contents/MacOS/Chromium',
+]
+
+/** The browser executable; `npm test` installs Debian's chromium first where it can (scripts/ensure-browser.mjs). */
+export function chromiumPath(): string {
+  const found = CANDIDATES.find((candidate) => candidate && existsSync(candidate))
+  if (!found) {
+    throw new Error(
+      'No Chromium found for the browser tests. Install it (Debian: apt-get install chromium) or set CHROMIUM_PATH.',
+    )
+  }
+  return found
+}
+
+export function launchBrowser(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: chromiumPath(),
+    headless: true,
+    // No sandbox (CI runs as root); no background traffic to Google's hosts (the network is closed).
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  })
+}
