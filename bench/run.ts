@@ -18,10 +18,11 @@ const EXIT_INTERRUPTED = 130
 
 const USAGE = `usage: npm run bench -- [options]
 
-  --quick              smoke check: 1 round x 2 s, 1 s warm-up (explicit flags still win)
+  --quick              smoke check: 1 round x 2 s, 2 s warm-up (explicit flags still win)
   --rounds N           measured rounds per target            (default 3, env BENCH_ROUNDS)
   --duration S         seconds per round and target          (default 5, env BENCH_DURATION)
-  --warmup S           warm-up seconds per target            (default 2, env BENCH_WARMUP)
+  --warmup S           warm-up seconds per target, in alternating slices of up to 2 s
+                                                             (default 8, env BENCH_WARMUP)
   --connections N      concurrent connections                (default 10, env BENCH_CONNECTIONS)
   --suite NAME         run only this suite (repeatable): ${SUITES.map((s) => s.name).join(', ')}
   --only TARGET        measure one target only, e.g. gateway (to profile it alone)
@@ -77,7 +78,7 @@ async function settingsFrom(argv: readonly string[]): Promise<{ settings: BenchS
     settings: {
       rounds: numberOption(values.rounds ?? env.BENCH_ROUNDS, quick ? 1 : 3, 'rounds', 1, true),
       durationSec: numberOption(values.duration ?? env.BENCH_DURATION, quick ? 2 : 5, 'duration', 0.5, false),
-      warmupSec: numberOption(values.warmup ?? env.BENCH_WARMUP, quick ? 1 : 2, 'warmup', 0, false),
+      warmupSec: numberOption(values.warmup ?? env.BENCH_WARMUP, quick ? 2 : 8, 'warmup', 0, false),
       connections: numberOption(values.connections ?? env.BENCH_CONNECTIONS, 10, 'connections', 1, true),
       only: values.only ?? null,
       providers: values.providers,

@@ -6,7 +6,7 @@ export interface BenchSettings {
   readonly rounds: number
   /** Length of one measured round, seconds. */
   readonly durationSec: number
-  /** Unmeasured load before the first round, seconds per target. */
+  /** Unmeasured load before the first round, seconds per target (the suite may alternate targets in slices). */
   readonly warmupSec: number
   /** Concurrent keep-alive connections of the load generator. */
   readonly connections: number

@@ -65,6 +65,32 @@ export interface ConsentEvent {
   readonly at: Timestamp
 }
 
+/**
+ * The history event recording that `consent` (already at its new version) came from status `from`.
+ *
+ * @example
+ * newConsentEvent(next, 'CREATED', { id: ulid(), source: 'PROVIDER_WEBHOOK', initiator: 'provider:finqware' })
+ */
+export function newConsentEvent(
+  consent: Consent,
+  from: ConsentStatus | null,
+  origin: { readonly id: string; readonly source: EventSource; readonly initiator: string },
+): ConsentEvent {
+  return {
+    id: origin.id,
+    consentId: consent.id,
+    tenantId: consent.tenantId,
+    version: consent.version,
+    from,
+    to: consent.status,
+    reason: consent.statusReason,
+    providerStatus: consent.providerStatus,
+    source: origin.source,
+    initiator: origin.initiator,
+    at: consent.updatedAt,
+  }
+}
+
 export const DAY_MS = 86_400_000
 
 export const addDays = (at: Date | Timestamp, days: number): Timestamp =>

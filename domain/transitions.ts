@@ -1,6 +1,6 @@
 // Which unified status may follow which: the guard that keeps stale or out-of-order provider news from regressing a
 // consent (an `awaiting_authz` webhook arriving after `active` changes nothing).
-import type { ConsentStatus } from './status.ts'
+import { CONSENT_STATUSES, type ConsentStatus } from './status.ts'
 
 const PENDING_EXITS: ConsentStatus[] = ['REJECTED', 'FAILED', 'LINK_EXPIRED', 'REVOKED', 'UNKNOWN']
 const GRANTED_EXITS: ConsentStatus[] = ['EXPIRED', 'REVOKED', 'SUPERSEDED', 'UNKNOWN']
@@ -17,21 +17,8 @@ export const ALLOWED_TRANSITIONS: Readonly<Record<ConsentStatus, readonly Consen
   SUSPENDED: ['ACTIVE', ...GRANTED_EXITS],
   // Only a re-authorisation the partner starts brings an expired consent back.
   EXPIRED: ['AWAITING_REAUTHORIZATION', 'ACTIVE'],
-  // We lost track of it; whatever the provider says next is the truth.
-  UNKNOWN: [
-    'AWAITING_AUTHORIZATION',
-    'PARTIALLY_AUTHORIZED',
-    'AUTHORIZED',
-    'ACTIVE',
-    'AWAITING_REAUTHORIZATION',
-    'SUSPENDED',
-    'REJECTED',
-    'FAILED',
-    'LINK_EXPIRED',
-    'EXPIRED',
-    'REVOKED',
-    'SUPERSEDED',
-  ],
+  // We lost track of it; whatever the provider says next is the truth (short of starting over).
+  UNKNOWN: CONSENT_STATUSES.filter((status) => status !== 'CREATED' && status !== 'UNKNOWN'),
   REJECTED: [],
   FAILED: [],
   LINK_EXPIRED: [],

@@ -8,7 +8,7 @@ import { ensureTable } from '../store/table-admin.ts'
 import { createDynamoClient, createDocumentClient } from '../store/client.ts'
 import { startFinqwareSandbox } from '../sandbox/finqware/server.ts'
 import { createGateway } from '../service/gateway.ts'
-import { createGraphQLServer } from '../schema/server.ts'
+import { createGraphQLServer, graphQLServicesOf } from '../schema/server.ts'
 import { startGatewayHttpServer } from './http-server.ts'
 import { JavaUnavailableError, startDynamoDBLocal, type DynamoDBLocal } from './dynamodb-local.ts'
 import { loadLocalSecrets, demoCredentials } from './local-secrets.ts'
@@ -95,14 +95,7 @@ async function main(): Promise<void> {
   const authorization = `Basic ${Buffer.from(`${demo.clientId}:${demo.clientSecret}`).toString('base64')}`
 
   const yoga = createGraphQLServer({
-    services: {
-      consents: gateway.consents,
-      watcher: gateway.watcher,
-      providers: gateway.providers,
-      logger: gateway.logger,
-      clock: gateway.clock,
-      subscriptionDeadline: () => Date.now() + config.subscriptionMaxSeconds * 1000,
-    },
+    services: graphQLServicesOf(gateway),
     authenticator: gateway.authenticator,
     logger: gateway.logger,
     graphiql: { defaultHeaders: { Authorization: authorization }, render: renderGraphiQL },

@@ -8,6 +8,7 @@ import { createYoga, isAsyncIterable, mapAsyncIterator, type Plugin, type YogaSe
 import { ERROR_CATALOGUE, isConsentGatewayError, UnauthorizedError, type ErrorCode } from '../domain/errors.ts'
 import type { Logger } from '../providers/adapter.ts'
 import type { ApiClientAuthenticator, Principal } from '../service/authentication.ts'
+import type { Gateway } from '../service/gateway.ts'
 import { currentRequestId } from '../service/logging.ts'
 import type { GraphQLContext, GraphQLServices } from './context.ts'
 import { schema } from './index.ts'
@@ -38,6 +39,21 @@ export interface GraphQLServerOptions {
 }
 
 export type GraphQLServer = YogaServerInstance<Record<string, never>, GraphQLContext>
+
+/**
+ * What resolvers need from a gateway. Subscriptions end at `subscriptionDeadline()`; by default the configured maximum
+ * from now (Lambda passes a deadline derived from the invocation's remaining time).
+ */
+export function graphQLServicesOf(gateway: Gateway, subscriptionDeadline?: () => number): GraphQLServices {
+  return {
+    consents: gateway.consents,
+    watcher: gateway.watcher,
+    providers: gateway.providers,
+    logger: gateway.logger,
+    clock: gateway.clock,
+    subscriptionDeadline: subscriptionDeadline ?? (() => Date.now() + gateway.config.subscriptionMaxSeconds * 1000),
+  }
+}
 
 /** Armor limits: generous for real clients (the deepest useful query is about 8 levels), cheap to reject abuse. */
 const ARMOR = {

@@ -1,7 +1,7 @@
 // The consent use cases: create, read, list, refresh, revoke, and provider notifications. The only place that
 // combines the store, the provider adapters and the domain rules.
 import { createHash } from 'node:crypto'
-import type { Consent, ConsentEvent, EventSource } from '../domain/consent.ts'
+import { newConsentEvent, type Consent, type ConsentEvent, type EventSource } from '../domain/consent.ts'
 import { effectiveStatus } from '../domain/derived.ts'
 import {
   ConcurrentModificationError,
@@ -388,19 +388,7 @@ export class ConsentService {
   }
 
   #event(consent: Consent, from: ConsentStatus | null, source: EventSource, initiator: string): ConsentEvent {
-    return {
-      id: this.deps.newId(),
-      consentId: consent.id,
-      tenantId: consent.tenantId,
-      version: consent.version,
-      from,
-      to: consent.status,
-      reason: consent.statusReason,
-      providerStatus: consent.providerStatus,
-      source,
-      initiator,
-      at: consent.updatedAt,
-    }
+    return newConsentEvent(consent, from, { id: this.deps.newId(), source, initiator })
   }
 }
 

@@ -1,7 +1,7 @@
 // connected: the consent repository against DynamoDB Local.
 import { beforeAll, describe, expect, it } from 'vitest'
 import { monotonicFactory } from 'ulid'
-import type { Consent, ConsentEvent } from '../../domain/consent.ts'
+import { newConsentEvent, type Consent, type ConsentEvent } from '../../domain/consent.ts'
 import { ConcurrentModificationError } from '../../domain/errors.ts'
 import { notificationFor } from '../../domain/notification.ts'
 import { ConsentRepository } from '../../store/consent-repository.ts'
@@ -18,19 +18,8 @@ beforeAll(async () => {
   repo = new ConsentRepository(table.db, table.tableName)
 })
 
-const eventFor = (consent: Consent, from: Consent['status'] | null): ConsentEvent => ({
-  id: newId(),
-  consentId: consent.id,
-  tenantId: consent.tenantId,
-  version: consent.version,
-  from,
-  to: consent.status,
-  reason: consent.statusReason,
-  providerStatus: consent.providerStatus,
-  source: 'API',
-  initiator: 'api-client:test',
-  at: consent.updatedAt,
-})
+const eventFor = (consent: Consent, from: Consent['status'] | null): ConsentEvent =>
+  newConsentEvent(consent, from, { id: newId(), source: 'API', initiator: 'api-client:test' })
 
 async function createConsent(overrides: Partial<Consent> = {}): Promise<Consent> {
   const consent = aConsent({ id: newId(), providerConsentId: `fq-${newId()}`, ...overrides })

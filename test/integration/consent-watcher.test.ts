@@ -1,7 +1,7 @@
 // connected: subscriptions as one batched poll loop over DynamoDB Local.
 import { monotonicFactory } from 'ulid'
 import { beforeAll, describe, expect, it } from 'vitest'
-import type { Consent } from '../../domain/consent.ts'
+import { newConsentEvent, type Consent } from '../../domain/consent.ts'
 import { notificationFor } from '../../domain/notification.ts'
 import { silentLogger } from '../../service/logging.ts'
 import { ConsentWatcher } from '../../service/consent-watcher.ts'
@@ -32,19 +32,8 @@ beforeAll(async () => {
   })
 })
 
-const event = (consent: Consent, from: Consent['status'] | null) => ({
-  id: newId(),
-  consentId: consent.id,
-  tenantId: consent.tenantId,
-  version: consent.version,
-  from,
-  to: consent.status,
-  reason: null,
-  providerStatus: consent.providerStatus,
-  source: 'PROVIDER_WEBHOOK' as const,
-  initiator: 'provider:finqware',
-  at: consent.updatedAt,
-})
+const event = (consent: Consent, from: Consent['status'] | null) =>
+  newConsentEvent(consent, from, { id: newId(), source: 'PROVIDER_WEBHOOK', initiator: 'provider:finqware' })
 
 async function seed(overrides: Partial<Consent> = {}): Promise<Consent> {
   const consent = aConsent({ id: newId(), providerConsentId: `fq-${newId()}`, linkExpiresAt: null, ...overrides })

@@ -1,6 +1,7 @@
 // connected: idempotency records against DynamoDB Local.
 import { beforeAll, describe, expect, it } from 'vitest'
 import { monotonicFactory } from 'ulid'
+import { newConsentEvent } from '../../domain/consent.ts'
 import { IdempotencyInProgressError, IdempotencyKeyReusedError } from '../../domain/errors.ts'
 import { notificationFor } from '../../domain/notification.ts'
 import { ConsentRepository } from '../../store/consent-repository.ts'
@@ -23,19 +24,7 @@ beforeAll(async () => {
 
 async function complete(key: string, leaseToken: string): Promise<string> {
   const consent = aConsent({ id: newId(), tenantId: T, providerConsentId: `fq-${newId()}` })
-  const event = {
-    id: newId(),
-    consentId: consent.id,
-    tenantId: T,
-    version: 1,
-    from: null,
-    to: consent.status,
-    reason: null,
-    providerStatus: 'created',
-    source: 'API' as const,
-    initiator: 'api-client:test',
-    at: consent.createdAt,
-  }
+  const event = newConsentEvent(consent, null, { id: newId(), source: 'API', initiator: 'api-client:test' })
   await consents.create(consent, event, notificationFor(event, consent), { idempotencyKey: key, leaseToken })
   return consent.id
 }

@@ -11,9 +11,13 @@ const CANDIDATES = [
   '/Applications/Chromium.app/Contents/MacOS/Chromium',
 ]
 
-/** The browser executable; `npm test` installs Debian's chromium first where it can (scripts/ensure-browser.mjs). */
+/** The first Chromium or Chrome found (CHROMIUM_PATH first), or null. */
+export const findChromium = (): string | null =>
+  CANDIDATES.find((candidate) => candidate && existsSync(candidate)) ?? null
+
+/** The browser executable; `npm test` installs Debian's chromium first where it can (scripts/ensure-browser.ts). */
 export function chromiumPath(): string {
-  const found = CANDIDATES.find((candidate) => candidate && existsSync(candidate))
+  const found = findChromium()
   if (!found) {
     throw new Error(
       'No Chromium found for the browser tests. Install it (Debian: apt-get install chromium) or set CHROMIUM_PATH.',

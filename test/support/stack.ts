@@ -10,7 +10,7 @@ import {
   type FinqwareSandbox,
   type FinqwareSandboxOptions,
 } from '../../sandbox/finqware/server.ts'
-import { createGraphQLServer } from '../../schema/server.ts'
+import { createGraphQLServer, graphQLServicesOf } from '../../schema/server.ts'
 import type { GatewayConfig } from '../../service/config.ts'
 import { createGateway, type Gateway } from '../../service/gateway.ts'
 import { createLogger, silentLogger } from '../../service/logging.ts'
@@ -92,14 +92,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const authorization = (credentials: Credentials) =>
     `Basic ${Buffer.from(`${credentials.clientId}:${credentials.clientSecret}`).toString('base64')}`
   const yoga = createGraphQLServer({
-    services: {
-      consents: gateway.consents,
-      watcher: gateway.watcher,
-      providers: gateway.providers,
-      logger: gateway.logger,
-      clock: gateway.clock,
-      subscriptionDeadline: () => Date.now() + config.subscriptionMaxSeconds * 1000,
-    },
+    services: graphQLServicesOf(gateway),
     authenticator: gateway.authenticator,
     logger: gateway.logger,
     graphiql: options.graphiql
