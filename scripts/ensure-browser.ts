@@ -1,6 +1,6 @@
 // Runs before `npm test`: the browser tests need Chromium. Where it is missing and this is a Debian machine we may
 // install on (root with apt-get, as in CI), install Debian's chromium; otherwise say how, and let the tests report it.
-import { execFileSync, spawnSync } from 'node:child_process'
+import { execFileSync, spawnSync, type ExecFileSyncOptions } from 'node:child_process'
 import { findChromium } from '../test/support/browser.ts'
 
 function ensureChromium(): void {
@@ -13,8 +13,8 @@ function ensureChromium(): void {
     return
   }
   console.log('ensure-browser: installing Debian chromium for the browser tests (apt-get install chromium)...')
-  const options = {
-    stdio: ['ignore', 'ignore', 'inherit'] as const,
+  const options: ExecFileSyncOptions = {
+    stdio: ['ignore', 'ignore', 'inherit'],
     env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
   }
   try {
