@@ -1,6 +1,6 @@
 // The one consent the consent-get suite reads, the request both targets get, and the exact answer both must give:
 // shared by the servers (which seed and serve it) and the suite (which checks every answer against it).
-import type { Consent, ConsentEvent } from '../domain/consent.ts'
+import { addDays, newConsentEvent, type Consent, type ConsentEvent } from '../domain/consent.ts'
 import { encodePublicId } from '../domain/ids.ts'
 
 export const BENCH_TABLE = 'consent-gateway-bench'
@@ -28,8 +28,6 @@ export const EXPECTED_ANSWER = JSON.stringify({
   data: { consent: { id: BENCH_CONSENT_PUBLIC_ID, status: 'CREATED', version: 1 } },
 })
 
-const DAY_MS = 86_400_000
-
 /** The seeded consent (the shape of test/support/fixtures.ts `aConsent()`), created at `now`. */
 export function benchConsent(now: Date): Consent {
   const at = now.toISOString()
@@ -47,7 +45,7 @@ export function benchConsent(now: Date): Consent {
     status: 'CREATED',
     statusReason: null,
     authorizationUrl: 'https://bank.example/link/bench-1',
-    linkExpiresAt: new Date(now.getTime() + 7 * DAY_MS).toISOString(),
+    linkExpiresAt: addDays(now, 7),
     validUntil: null,
     lastConfirmedAt: null,
     reconfirmBy: null,
@@ -63,17 +61,9 @@ export function benchConsent(now: Date): Consent {
 
 /** The creation event that goes with {@link benchConsent}. */
 export function benchConsentCreated(consent: Consent): ConsentEvent {
-  return {
+  return newConsentEvent(consent, null, {
     id: '01JD0BENCHEVENT00000000001',
-    consentId: consent.id,
-    tenantId: consent.tenantId,
-    version: 1,
-    from: null,
-    to: consent.status,
-    reason: null,
-    providerStatus: consent.providerStatus,
     source: 'API',
     initiator: `api-client:${BENCH_CLIENT.clientId}`,
-    at: consent.createdAt,
-  }
+  })
 }

@@ -103,12 +103,32 @@ function figuresOf(name: TargetName, summary: Summary | null): Record<string, Fi
   }
 }
 
-/** Req/s of each warm-up slice, per target: shows whether the warm-up reached a plateau. */
-type WarmupTrace = Partial<Record<TargetName, number[]>>
+/** Warm-up slices (alternating between targets) last this long at most. */
+const WARMUP_SLICE_SEC = 2
+/** A slice this much faster than the best before it means the target is still warming up. */
+const STILL_RISING = 1.05
+
+/** What the warm-up did: req/s of each slice per target, and whether every target levelled off. */
+interface Warmup {
+  readonly slices: Partial<Record<TargetName, number[]>>
+  secondsPerTarget: number
+  /** Null when the warm-up was too short to tell (fewer than 3 slices). */
+  levelledOff: boolean | null
+}
+
+/**
+ * A target has levelled off when its last two slices are no faster than the best slice before them (JIT in the
+ * servers' process and in DynamoDB Local's JVM takes a good 15 s of load on this kind of machine).
+ */
+function levelledOff(slices: readonly number[]): boolean {
+  if (slices.length < 3) return false
+  const best = Math.max(...slices.slice(0, -2))
+  return slices.slice(-2).every((rps) => rps <= best * STILL_RISING)
+}
 
 function report(
   settings: BenchSettings,
-  warmup: WarmupTrace,
+  warmup: Warmup,
   rounds: readonly RoundFigures[],
   failures: readonly string[],
 ): Omit<SuiteResult, 'failures'> {
@@ -131,6 +151,8 @@ function report(
     ratioMet: ratio === null ? null : ratio >= RATIO_GOAL,
     cpuRatio: cpuRatio === null ? null : round3(cpuRatio),
     gatewayCpuOverheadMicrosPerReq: overhead === null ? null : round1(overhead),
+    warmupSecPerTarget: warmup.secondsPerTarget,
+    warmupLevelledOff: warmup.levelledOff,
     non2xx: total((s) => s.non2xx),
     errors: total((s) => s.errors),
     mismatches: total((s) => s.mismatches),
@@ -139,8 +161,8 @@ function report(
 
   const method = [
     `DynamoDB Local in memory; ${settings.connections} connections; median of ${settings.rounds} round(s) x ` +
-      `${settings.durationSec} s per target, alternating, after ${settings.warmupSec} s warm-up per target; ` +
-      `providers: ${settings.providers}`,
+      `${settings.durationSec} s per target, alternating, after ${fixed(warmup.secondsPerTarget, 0)} s warm-up ` +
+      `per target; providers: ${settings.providers}`,
     "server CPU = user + system CPU of the servers' process (both servers share it) per answered request",
   ].join('\n')
   const summaryTable = renderTable(
@@ -191,9 +213,17 @@ function report(
           `ratio raw/gateway server CPU per request: ${fixed(cpuRatio ?? Number.NaN, 3)}; ` +
             `the gateway spends ${fixed(overhead ?? Number.NaN, 0)} µs more per request`,
         ].join('\n')
-  const warmupLines = TARGETS.flatMap((target) =>
-    warmup[target]?.length ? [`  ${target.padEnd(7)} ${warmup[target].map((rps) => fixed(rps, 0)).join(' -> ')}`] : [],
-  )
+  const warmupLines = TARGETS.flatMap((target) => {
+    const slices = warmup.slices[target]
+    return slices?.length ? [`  ${target.padEnd(7)} ${slices.map((rps) => fixed(rps, 0)).join(' -> ')}`] : []
+  })
+  const warmupSeconds = `warm-up: ${fixed(warmup.secondsPerTarget, 0)} s per target`
+  const warmupVerdict =
+    warmup.levelledOff === null
+      ? `${warmupSeconds}, too short to tell whether req/s levelled off; req/s per slice:`
+      : warmup.levelledOff
+        ? `${warmupSeconds}, levelled off; req/s per slice:`
+        : `${warmupSeconds}, STILL RISING at the end (raise --warmup-max); req/s per slice:`
 
   return {
     figures,
@@ -206,11 +236,13 @@ function report(
       '',
       'per round:',
       roundsTable,
-      ...(warmupLines.length ? ['', 'warm-up req/s per slice (should level off):', ...warmupLines] : []),
+      ...(warmupLines.length ? ['', warmupVerdict, ...warmupLines] : []),
     ].join('\n'),
     details: {
       rounds: rounds.map((r) => ({ ...r, reqPerSec: round1(r.reqPerSec) })),
-      warmupReqPerSec: Object.fromEntries(Object.entries(warmup).map(([t, slices]) => [t, slices.map(round1)])),
+      warmupReqPerSec: Object.fromEntries(
+        Object.entries(warmup.slices).map(([target, slices]) => [target, slices.map(round1)]),
+      ),
     },
   }
 }
@@ -228,9 +260,6 @@ async function measureRound(
   return { round, ...m, cpuMicrosPerReq: m.requests > 0 ? (cpuAfter - cpuBefore) / m.requests : Number.NaN }
 }
 
-/** Longest warm-up slice: targets alternate in slices, so both warm the shared JVM and neither goes cold. */
-const WARMUP_SLICE_SEC = 2
-
 async function run(
   settings: BenchSettings,
   signal: AbortSignal,
@@ -241,7 +270,7 @@ async function run(
 
   progress('starting DynamoDB Local (in memory)')
   const dynamo = await startDynamoDBLocal({ dbPath: null })
-  const warmup: WarmupTrace = {}
+  const warmup: Warmup = { slices: {}, secondsPerTarget: 0, levelledOff: null }
   const rounds: RoundFigures[] = []
   const failures: string[] = []
   let cpuProfile: string | null = null
@@ -256,15 +285,21 @@ async function run(
       const targets = targetsOf(servers)
       for (const name of measured) await probe(targets[name], signal)
 
-      const slices = Math.ceil(settings.warmupSec / WARMUP_SLICE_SEC)
-      for (let slice = 1; slice <= slices; slice++) {
+      // Targets alternate in short slices, so both warm the shared JVM and neither goes cold; the warm-up ends once
+      // no target is still getting faster (after the minimum, before the maximum).
+      const maxSec = Math.max(settings.warmupSec, settings.warmupMaxSec)
+      while (warmup.secondsPerTarget < maxSec) {
+        const durationSec = Math.min(WARMUP_SLICE_SEC, maxSec - warmup.secondsPerTarget)
         for (const name of measured) {
-          const durationSec = settings.warmupSec / slices
-          progress(`warm-up ${slice}/${slices} ${name} ${fixed(durationSec, 1)} s`)
+          progress(`warm-up ${fixed(warmup.secondsPerTarget, 0)}/${fixed(maxSec, 0)} s ${name}`)
           const m = await measure(targets[name], { durationSec, connections: settings.connections, signal })
-          failures.push(...failuresOf(`warm-up ${slice}`, m))
-          ;(warmup[name] ??= []).push(m.reqPerSec)
+          failures.push(...failuresOf(`warm-up at ${fixed(warmup.secondsPerTarget, 0)} s`, m))
+          ;(warmup.slices[name] ??= []).push(m.reqPerSec)
         }
+        warmup.secondsPerTarget += durationSec
+        const traces = measured.map((name) => warmup.slices[name] ?? [])
+        warmup.levelledOff = traces.some((slices) => slices.length < 3) ? null : traces.every(levelledOff)
+        if (warmup.secondsPerTarget >= settings.warmupSec && warmup.levelledOff) break
       }
       for (let round = 1; round <= settings.rounds; round++) {
         for (const name of measured) {

@@ -21,8 +21,9 @@ const USAGE = `usage: npm run bench -- [options]
   --quick              smoke check: 1 round x 2 s, 2 s warm-up (explicit flags still win)
   --rounds N           measured rounds per target            (default 3, env BENCH_ROUNDS)
   --duration S         seconds per round and target          (default 5, env BENCH_DURATION)
-  --warmup S           warm-up seconds per target, in alternating slices of up to 2 s
-                                                             (default 8, env BENCH_WARMUP)
+  --warmup S           least warm-up seconds per target      (default 6, env BENCH_WARMUP)
+  --warmup-max S       most warm-up seconds per target; warm-up stops earlier once req/s levels off
+                                                             (default 30, env BENCH_WARMUP_MAX)
   --connections N      concurrent connections                (default 10, env BENCH_CONNECTIONS)
   --suite NAME         run only this suite (repeatable): ${SUITES.map((s) => s.name).join(', ')}
   --only TARGET        measure one target only, e.g. gateway (to profile it alone)
@@ -50,6 +51,7 @@ async function settingsFrom(argv: readonly string[]): Promise<{ settings: BenchS
       rounds: { type: 'string' },
       duration: { type: 'string' },
       warmup: { type: 'string' },
+      'warmup-max': { type: 'string' },
       connections: { type: 'string' },
       suite: { type: 'string', multiple: true },
       only: { type: 'string' },
@@ -78,7 +80,8 @@ async function settingsFrom(argv: readonly string[]): Promise<{ settings: BenchS
     settings: {
       rounds: numberOption(values.rounds ?? env.BENCH_ROUNDS, quick ? 1 : 3, 'rounds', 1, true),
       durationSec: numberOption(values.duration ?? env.BENCH_DURATION, quick ? 2 : 5, 'duration', 0.5, false),
-      warmupSec: numberOption(values.warmup ?? env.BENCH_WARMUP, quick ? 2 : 8, 'warmup', 0, false),
+      warmupSec: numberOption(values.warmup ?? env.BENCH_WARMUP, quick ? 2 : 6, 'warmup', 0, false),
+      warmupMaxSec: numberOption(values['warmup-max'] ?? env.BENCH_WARMUP_MAX, quick ? 2 : 30, 'warmup-max', 0, false),
       connections: numberOption(values.connections ?? env.BENCH_CONNECTIONS, 10, 'connections', 1, true),
       only: values.only ?? null,
       providers: values.providers,
@@ -104,10 +107,16 @@ async function main(): Promise<number> {
   const { settings, suites } = parsed
 
   const controller = new AbortController()
+  let firstSignalAt = 0
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.on(signal, () => {
-      // A second Ctrl-C means "now": the exit handlers still SIGKILL the child processes.
-      if (controller.signal.aborted) process.exit(EXIT_INTERRUPTED)
+      if (controller.signal.aborted) {
+        // One Ctrl-C arrives more than once (from the terminal, and relayed by npm): only a later one means "now".
+        // The exit handlers still SIGKILL the child processes.
+        if (performance.now() - firstSignalAt > 1_000) process.exit(EXIT_INTERRUPTED)
+        return
+      }
+      firstSignalAt = performance.now()
       progress(`${signal}: stopping (again to force)`)
       controller.abort(new Error(`interrupted by ${signal}`))
     })

@@ -117,6 +117,9 @@ export async function startServers(setup: ServersSetup, options: StartServersOpt
     throw error
   }
 
+  // From here on the child's death shows up as 'exit' (pending CPU reads reject, measurements fail); a send racing
+  // that death emits 'error', which must not crash the bench before it reports.
+  child.on('error', () => undefined)
   let nextId = 0
   const send = (message: ParentMessage) => child.send(message)
 

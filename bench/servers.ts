@@ -10,7 +10,7 @@ import { decodePublicId, encodePublicId } from '../domain/ids.ts'
 import { notificationFor } from '../domain/notification.ts'
 import { startGatewayHttpServer } from '../local/http-server.ts'
 import { startFinqwareSandbox, type FinqwareSandbox } from '../sandbox/finqware/server.ts'
-import { createGraphQLServer } from '../schema/server.ts'
+import { createGraphQLServer, graphQLServicesOf } from '../schema/server.ts'
 import type { GatewayConfig } from '../service/config.ts'
 import { createGateway } from '../service/gateway.ts'
 import { silentLogger } from '../service/logging.ts'
@@ -128,15 +128,9 @@ async function main(setup: ServersSetup): Promise<void> {
   const created = benchConsentCreated(consent)
   await new ConsentRepository(db, setup.tableName).create(consent, created, notificationFor(created, consent))
 
+  // Wired as local/main.ts and test/support/stack.ts wire it.
   const yoga = createGraphQLServer({
-    services: {
-      consents: gateway.consents,
-      watcher: gateway.watcher,
-      providers: gateway.providers,
-      logger: gateway.logger,
-      clock: gateway.clock,
-      subscriptionDeadline: () => Date.now() + config.subscriptionMaxSeconds * 1000,
-    },
+    services: graphQLServicesOf(gateway),
     authenticator: gateway.authenticator,
     logger: gateway.logger,
   })

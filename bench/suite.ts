@@ -6,8 +6,10 @@ export interface BenchSettings {
   readonly rounds: number
   /** Length of one measured round, seconds. */
   readonly durationSec: number
-  /** Unmeasured load before the first round, seconds per target (the suite may alternate targets in slices). */
+  /** Least unmeasured load before the first round, seconds per target. */
   readonly warmupSec: number
+  /** Most unmeasured load before the first round, seconds per target: warm-up ends earlier once figures level off. */
+  readonly warmupMaxSec: number
   /** Concurrent keep-alive connections of the load generator. */
   readonly connections: number
   /** Measure only this target (for profiling one side); null measures all. */

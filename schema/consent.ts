@@ -2,7 +2,7 @@
 import { resolveArrayConnection } from '@pothos/plugin-relay'
 import { z } from 'zod'
 import type { Consent, ConsentEvent } from '../domain/consent.ts'
-import { deriveState } from '../domain/derived.ts'
+import { deriveState, type DerivedState } from '../domain/derived.ts'
 import {
   ConsentNotFoundError,
   IdempotencyInProgressError,
@@ -53,9 +53,20 @@ export function consentIdFrom(id: string, path = 'id'): string {
   return decoded.id
 }
 
-const derived = async (consent: Consent, context: GraphQLContext) => {
-  const adapter = await context.services.providers.get(consent.provider).catch(() => null)
-  return deriveState(consent, context.services.clock(), { canReauthorize: adapter?.capabilities.reauthorize ?? false })
+/** Effective status, canAccessData and nextAction at request time; computed once per consent per request. */
+function derived(consent: Consent, context: GraphQLContext): Promise<DerivedState> {
+  let state = context.derived.get(consent)
+  if (!state) {
+    state = (async () => {
+      const { providers } = context.services
+      const adapter = providers.has(consent.provider) ? await providers.get(consent.provider).catch(() => null) : null
+      return deriveState(consent, context.services.clock(), {
+        canReauthorize: adapter?.capabilities.reauthorize ?? false,
+      })
+    })()
+    context.derived.set(consent, state)
+  }
+  return state
 }
 
 export const InstitutionRef = builder

@@ -2,6 +2,8 @@
 import type { Principal } from '../service/authentication.ts'
 import type { ConsentService } from '../service/consent-service.ts'
 import type { ConsentWatcher } from '../service/consent-watcher.ts'
+import type { Consent } from '../domain/consent.ts'
+import type { DerivedState } from '../domain/derived.ts'
 import type { Logger, ProviderRegistry } from '../providers/adapter.ts'
 
 export interface GraphQLServices {
@@ -24,4 +26,6 @@ export interface GraphQLContext {
   /** Fires when the client disconnects or the platform is about to stop the request. */
   readonly signal: AbortSignal
   readonly services: GraphQLServices
+  /** Per request: a consent's derived state, computed once however many of its fields are selected. */
+  readonly derived: WeakMap<Consent, Promise<DerivedState>>
 }

@@ -1,7 +1,7 @@
 // Who is calling: HTTP Basic credentials of an API client -> the tenant it acts for. A verified credential is cached
 // briefly (keyed by client id and a SHA-256 of the secret), so the slow scrypt check and the table read happen once
 // per client per cache period, not on every request.
-import { createHash } from 'node:crypto'
+import { hash } from 'node:crypto'
 import { UnauthorizedError } from '../domain/errors.ts'
 import type { AccessRepository } from '../store/access-repository.ts'
 import { verifySecret } from './secret-hash.ts'
@@ -68,7 +68,7 @@ export class ApiClientAuthenticator {
   async authenticate(authorization: string | null | undefined): Promise<Principal> {
     const credentials = parseBasicCredentials(authorization)
     if (!credentials) throw new UnauthorizedError('Send API client credentials with HTTP Basic authentication')
-    const cacheKey = `${credentials.clientId}\u0000${createHash('sha256').update(credentials.secret).digest('base64url')}`
+    const cacheKey = `${credentials.clientId}\u0000${hash('sha256', credentials.secret, 'base64url')}`
 
     const cached = this.#cache.get(cacheKey)
     let principal: Principal | null
