@@ -100,7 +100,14 @@ export function createRequestListener(gateway: Gateway, yoga: GraphQLServer, gra
 export async function startGatewayHttpServer(
   gateway: Gateway,
   yoga: GraphQLServer,
-  options: { port?: number } = {},
+  options: {
+    port?: number
+    /**
+     * On close, how long requests in flight may finish before their connections are cut (open SSE streams are).
+     * @default 2_000
+     */
+    graceMs?: number
+  } = {},
 ): Promise<GatewayHttpServer> {
   const server = createServer(createRequestListener(gateway, yoga))
   // SSE streams stay open; keep-alive sockets are closed on shutdown below.
@@ -113,10 +120,16 @@ export async function startGatewayHttpServer(
   return {
     url: `http://127.0.0.1:${port}`,
     server,
+    // Stop accepting, let requests in flight finish (a provider notification mid-way through its read-back), then cut
+    // what is still open.
     close: () =>
       new Promise<void>((resolve) => {
-        server.close(() => resolve())
-        server.closeAllConnections()
+        const cut = setTimeout(() => server.closeAllConnections(), options.graceMs ?? 2_000)
+        server.close(() => {
+          clearTimeout(cut)
+          resolve()
+        })
+        server.closeIdleConnections()
       }),
   }
 }
