@@ -1,0 +1,21 @@
+// `GET /psus/{psuId}/aspsps/{aspspId}/accounts`: the data call adapters use as evidence that the consent works.
+import type { AisOperation } from './api-call.ts'
+import { findAspsp } from './aspsps.ts'
+import type { ConsentStore } from './consent-store.ts'
+import { dataAccess } from './data-access.ts'
+import { WorldlineApiError, consentExpired } from './errors.ts'
+
+export function listAccountsOperation({ store }: { store: ConsentStore }): AisOperation {
+  return ({ params }) => {
+    const aspspId = params.aspspId ?? ''
+    if (!findAspsp(aspspId))
+      throw new WorldlineApiError(400, 'ASPSP_UNKNOWN', `AspspId ${aspspId} is not a known ASPSP`)
+    const access = dataAccess(store.all(), params.psuId ?? '', aspspId)
+    if (access.outcome === 'expired') throw consentExpired()
+    if (access.outcome === 'none') {
+      throw new WorldlineApiError(403, 'CONSENT_INVALID', `the PSU has no valid consent at ASPSP ${aspspId}`)
+    }
+    // One page holds every account; `page` and `totalPages` are accepted and ignored.
+    return { status: 200, body: { Accounts: access.consent.accounts ?? [] } }
+  }
+}

@@ -1,0 +1,75 @@
+// Worldline's error bodies: `{ code, message, details? }` on the API (worldline.md 2.6), OAuth's on the token endpoint.
+import type { ServerResponse } from 'node:http'
+import { sendJson } from '../shared/http.ts'
+
+/**
+ * The codes this sandbox answers with. Worldline documents numeric codes such as `123` (expired consent); the
+ * others are the sandbox's own names [I]: the HTTP status as a string for transport-level refusals, upper snake case
+ * for business rules.
+ */
+export type WorldlineErrorCode =
+  | '400'
+  | '401'
+  | '404'
+  | '413'
+  | '500'
+  /** Data call on a consent the bank has expired (worldline.md 2.4). */
+  | '123'
+  | 'ASPSP_UNKNOWN'
+  | 'PERMISSIONS_INVALID'
+  | 'VALID_UNTIL_INVALID'
+  | 'NOTIFICATION_VERSION_FORBIDDEN'
+  | 'NOTIFICATION_VERSION_REQUIRED'
+  | 'CONSENT_UNKNOWN'
+  | 'AUTHORISATION_NOT_ALLOWED'
+  | 'CONSENT_INVALID'
+
+export interface WorldlineErrorBody {
+  code: string
+  message: string
+  details?: unknown
+}
+
+/** An API call the sandbox refuses; the API wrapper renders it as the error body with `status`. */
+export class WorldlineApiError extends Error {
+  override readonly name = 'WorldlineApiError'
+  constructor(
+    readonly status: number,
+    readonly code: WorldlineErrorCode,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message)
+  }
+
+  get body(): WorldlineErrorBody {
+    return { code: this.code, message: this.message, ...(this.details !== undefined && { details: this.details }) }
+  }
+}
+
+export const badRequest = (message: string, details?: unknown) => new WorldlineApiError(400, '400', message, details)
+export const unauthorized = (message: string) => new WorldlineApiError(401, '401', message)
+export const consentUnknown = (consentId: string) =>
+  new WorldlineApiError(404, 'CONSENT_UNKNOWN', `consent ${consentId} is unknown for this PSU`)
+/** The message is Worldline's own (worldline.md 2.4); the 401 is not an authentication failure. */
+export const consentExpired = () => new WorldlineApiError(401, '123', 'The PSU consent is expired')
+
+/** Token endpoint refusals, in the OAuth shape of the token spec (worldline.md 2.6). */
+export type TokenErrorCode = 'unsupported_media_type' | 'unsupported_grant_type' | 'invalid_client' | 'invalid_request'
+
+export class TokenError extends Error {
+  override readonly name = 'TokenError'
+  constructor(
+    readonly status: 400 | 413 | 415,
+    readonly error: TokenErrorCode,
+    message: string,
+  ) {
+    super(message)
+  }
+}
+
+export const invalidClient = (message: string) => new TokenError(400, 'invalid_client', message)
+
+export function sendTokenError(response: ServerResponse, status: number, error: string, description: string): void {
+  sendJson(response, status, { error, error_description: description })
+}

@@ -1,0 +1,145 @@
+// Starts the Worldline sandbox: the XS2A routing service's token endpoint, AIS v3 consents and accounts, the ASPSP
+// directory, hosted bank pages, status notifications and controls.
+import { SandboxClock } from '../shared/clock.ts'
+import { registerSandboxControls, resetSandbox, type SandboxControlTargets } from '../shared/controls.ts'
+import { FaultInjector } from '../shared/faults.ts'
+import { BodyTooLargeError, MalformedJsonError, Router, sendJson, startHttpServer } from '../shared/http.ts'
+import { WebhookDispatcher } from '../shared/webhook-dispatcher.ts'
+import { listAccountsOperation } from './accounts-api.ts'
+import { aisEndpoint, echoHeaders, type AisCallContext } from './api-call.ts'
+import { BankToggles } from './bank-toggles.ts'
+import {
+  consentStatusOperation,
+  createConsentOperation,
+  deleteConsentOperation,
+  startAuthorisationOperation,
+} from './consent-api.ts'
+import { ConsentStore } from './consent-store.ts'
+import { listAspspsOperation } from './directory-api.ts'
+import { consentStatusNotification } from './notification.ts'
+import { resolveWorldlineSettings, type WorldlineSandboxOptions } from './options.ts'
+import { AIS_ROUTES, DIRECTORY_PATH, TOKEN_PATH } from './paths.ts'
+import { registerWorldlineControls } from './sandbox-controls.ts'
+import { registerScaPages } from './sca-pages.ts'
+import { tokenEndpoint } from './token-api.ts'
+import { TokenStore } from './tokens.ts'
+
+export type { WorldlineSandboxOptions } from './options.ts'
+
+export interface WorldlineSandbox {
+  /** Base URL, e.g. `http://127.0.0.1:41234`; the services are at `{url}/xs2a/routingservice/services/...`. */
+  readonly url: string
+  readonly clock: SandboxClock
+  readonly faults: FaultInjector
+  /** The notification dispatcher (its log is also at `GET /__sandbox/webhooks`). */
+  readonly webhooks: WebhookDispatcher
+  /** What `POST /__sandbox/reset` does: forget consents and toggles, faults, notification log, clock offset. */
+  reset(): void
+  /** Stops the sweep, abandons pending notifications and closes the server with every open connection. */
+  close(): Promise<void>
+}
+
+/**
+ * @example
+ * const worldline = await startWorldlineSandbox({ staticToken: 'sandbox-static-token' })
+ * await fetch(`${worldline.url}/xs2a/routingservice/services/ob/ais/v3/psus/psu-1/consents`, { method: 'POST', ... })
+ * await worldline.close()
+ */
+export async function startWorldlineSandbox(options: WorldlineSandboxOptions = {}): Promise<WorldlineSandbox> {
+  const settings = resolveWorldlineSettings(options)
+  const clock = new SandboxClock()
+  const faults = new FaultInjector()
+  const toggles = new BankToggles()
+  const tokens = new TokenStore({ clock, ttlSeconds: settings.tokenTtlSeconds, staticToken: settings.staticToken })
+  const webhooks = new WebhookDispatcher({
+    sign: async () => ({ authorization: `Bearer ${settings.notificationToken}` }),
+    ...settings.webhookRetry,
+  })
+  const store = new ConsentStore({
+    clock,
+    notificationWindowMs: settings.notificationWindowMs,
+    notify: (consent, changedAt) => {
+      if (consent.notification)
+        webhooks.enqueue(consent.notification.url, consentStatusNotification(consent, changedAt))
+    },
+  })
+
+  const router = new Router({
+    notFound: (request, response) => {
+      const route = `${request.method} ${request.url.pathname}`
+      sendJson(response, 404, { code: '404', message: `no route for ${route}` }, echoHeaders(request.headers))
+    },
+    onError: (error, request, response) => {
+      const echo = echoHeaders(request.headers)
+      if (error instanceof BodyTooLargeError)
+        return sendJson(response, 413, { code: '413', message: error.message }, echo)
+      if (error instanceof MalformedJsonError)
+        return sendJson(response, 400, { code: '400', message: error.message }, echo)
+      console.error('worldline sandbox: unexpected error', error)
+      sendJson(response, 500, { code: '500', message: 'unexpected sandbox error' }, echo)
+    },
+  })
+  // Listen first: the bank page links need the real port. Until the routes below exist, every request is a 404.
+  // Every answer is dated by the sandbox clock, as a provider's answers are dated by its own: clients that compare
+  // deadlines with the provider's time (the Date header) must see the moved clock.
+  const server = await startHttpServer(
+    (request, response) => {
+      response.setHeader('date', clock.now().toUTCString())
+      return router.listener(request, response)
+    },
+    { port: settings.port },
+  )
+
+  router.on(
+    'POST',
+    TOKEN_PATH,
+    tokenEndpoint({
+      clock,
+      faults,
+      tokens,
+      clients: settings.clients,
+      maxDateSkewSeconds: settings.maxDateSkewSeconds,
+    }),
+  )
+  const api: AisCallContext = { faults, tokens, beforeOperation: () => store.sweep() }
+  const consentApi = { store, clock, toggles, baseUrl: server.url }
+  router.on('POST', AIS_ROUTES.consents, aisEndpoint(api, createConsentOperation(consentApi)))
+  router.on('GET', AIS_ROUTES.status, aisEndpoint(api, consentStatusOperation(consentApi)))
+  router.on('POST', AIS_ROUTES.authorisations, aisEndpoint(api, startAuthorisationOperation(consentApi)))
+  router.on('DELETE', AIS_ROUTES.consent, aisEndpoint(api, deleteConsentOperation(consentApi)))
+  router.on('GET', AIS_ROUTES.accounts, aisEndpoint(api, listAccountsOperation({ store })))
+  router.on('GET', DIRECTORY_PATH, aisEndpoint(api, listAspspsOperation(), { requireMessageHeaders: false }))
+  registerScaPages(router, { store })
+
+  const controlTargets: SandboxControlTargets = {
+    clock,
+    faults,
+    webhooks,
+    // Issued tokens survive a reset: a reset is a fresh data set, not a credential revocation [I].
+    resetState: () => {
+      store.clear()
+      toggles.reset()
+    },
+  }
+  registerSandboxControls(router, controlTargets)
+  registerWorldlineControls(router, { store, toggles })
+
+  // Moving the clock sweeps at once, so `POST /__sandbox/clock` queues the expiry notifications before it answers.
+  const stopWatchingClock = clock.onChange(() => store.sweep())
+  const sweepTimer = setInterval(() => store.sweep(), settings.sweepIntervalMs)
+  sweepTimer.unref()
+
+  return {
+    url: server.url,
+    clock,
+    faults,
+    webhooks,
+    reset: () => resetSandbox(controlTargets),
+    close: async () => {
+      clearInterval(sweepTimer)
+      stopWatchingClock()
+      webhooks.close()
+      await server.close()
+    },
+  }
+}
