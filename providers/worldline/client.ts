@@ -1,0 +1,289 @@
+// Worldline's XS2A routing service over HTTP: an OAuth2 client-credentials token (form-encoded request signed with our
+// key; cached until it expires), `X-Request-ID` and `MessageCreateDateTime` on every AIS call, and error bodies as
+// typed errors. A 401 whose body carries code 123 is the consent's expiry, not our token's (worldline.md 2.9.3): it is
+// never answered by renewing the token.
+import { randomUUID } from 'node:crypto'
+import type { z } from 'zod'
+import { InstitutionNotFoundError, ProviderRejectedError, ProviderUnavailableError } from '../../domain/errors.ts'
+import type { ProviderCallContext } from '../adapter.ts'
+import { ProviderHttpClient, type ProviderResponse } from '../http-client.ts'
+import type { WorldlineConfig } from './config.ts'
+import {
+  authorisationSchema,
+  createResponseSchema,
+  directorySchema,
+  errorSchema,
+  statusSchema,
+  tokenSchema,
+} from './mapping.ts'
+import { signatureAuthorization } from './token-signature.ts'
+
+const SERVICES = '/xs2a/routingservice/services'
+const AIS = `${SERVICES}/ob/ais/v3`
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+/** Worldline's code for "The PSU consent is expired" (worldline.md 2.4). */
+export const CONSENT_EXPIRED_CODE = '123'
+
+export type AccountsProbe = 'usable' | 'expired' | 'unusable'
+
+export interface CreateConsentCall {
+  readonly psuId: string
+  readonly aspspId: string
+  readonly permissions: readonly string[]
+  readonly validUntilDate: string
+  readonly returnUrl: string | null
+  /** Form A (worldline.md 2.2): a URL ending in /v3; Worldline appends /notification/status. */
+  readonly notificationUrl: string
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text)
+  } catch {
+    return undefined
+  }
+}
+
+const errorCodeOf = (response: ProviderResponse): string | null => {
+  const parsed = errorSchema.safeParse(parseJson(response.text))
+  return parsed.success ? parsed.data.code : null
+}
+
+export class WorldlineClient {
+  readonly #http: ProviderHttpClient
+  readonly #base: string
+  #token: { readonly value: string; readonly renewAt: number } | null = null
+  #tokenRequest: Promise<string> | null = null
+  /** Provider clock minus ours, from the `Date` of its last answer (second resolution). */
+  #skewMs = 0
+
+  /**
+   * Worldline's time as best known: it checks the signed `Date` of token requests against its clock, and a
+   * `ValidUntilDate` is a date on its calendar.
+   */
+  providerNow(): Date {
+    return new Date(Date.now() + this.#skewMs)
+  }
+
+  #observe(response: ProviderResponse): ProviderResponse {
+    const date = Date.parse(response.headers.get('date') ?? '')
+    if (!Number.isNaN(date)) this.#skewMs = date - Date.now()
+    return response
+  }
+
+  constructor(private readonly config: WorldlineConfig) {
+    this.#http = new ProviderHttpClient('WORLDLINE', config.http)
+    this.#base = config.baseUrl.replace(/\/$/, '')
+  }
+
+  /** A valid access token: the cached one, or one fetched once for all concurrent callers. */
+  #accessToken(context: ProviderCallContext): Promise<string> {
+    if (this.#token && this.#token.renewAt > Date.now()) return Promise.resolve(this.#token.value)
+    this.#tokenRequest ??= this.#requestToken(context).finally(() => (this.#tokenRequest = null))
+    return this.#tokenRequest
+  }
+
+  async #requestToken(context: ProviderCallContext): Promise<string> {
+    const signed = {
+      app: 'AIS',
+      client: this.config.clientId,
+      id: randomUUID(),
+      date: this.providerNow().toUTCString(),
+    }
+    const response = this.#observe(
+      await this.#http.send(
+        {
+          method: 'POST',
+          url: `${this.#base}${SERVICES}/authorize/token`,
+          headers: {
+            'content-type': 'application/x-www-form-urlencoded',
+            accept: 'application/json',
+            App: signed.app,
+            Client: signed.client,
+            Id: signed.id,
+            Date: signed.date,
+            authorization: signatureAuthorization(signed, this.config.keyId, this.config.privateKeyPem),
+          },
+          body: new URLSearchParams({ grant_type: 'client_credentials' }).toString(),
+          // Asking twice only mints two tokens.
+          idempotent: true,
+          operation: 'token',
+        },
+        context,
+      ),
+    )
+    if (response.status !== 200) {
+      const body = parseJson(response.text) as { error?: unknown; error_description?: unknown } | undefined
+      throw new ProviderRejectedError(
+        'WORLDLINE',
+        typeof body?.error === 'string' ? body.error : `http_${response.status}`,
+        typeof body?.error_description === 'string' ? body.error_description : 'token request refused',
+        response.status,
+      )
+    }
+    const token = tokenSchema.safeParse(parseJson(response.text))
+    if (!token.success)
+      throw new ProviderUnavailableError('WORLDLINE', 'Worldline answered the token request with an unexpected body')
+    const lifetimeMs = (token.data.expires_in ?? 3_600) * 1000
+    const marginMs = Math.min((this.config.tokenRenewalMarginSeconds ?? 60) * 1000, lifetimeMs / 2)
+    this.#token = { value: token.data.access_token, renewAt: Date.now() + lifetimeMs - marginMs }
+    return this.#token.value
+  }
+
+  /**
+   * One AIS call. A 401 renews the token and retries once, unless its body says code 123 (the consent expired):
+   * that response is returned as it is for the caller to read as evidence.
+   */
+  async #send(
+    request: { method: 'GET' | 'POST' | 'DELETE'; path: string; body?: unknown; headers?: Record<string, string> },
+    operation: string,
+    idempotent: boolean,
+    context: ProviderCallContext,
+  ): Promise<ProviderResponse> {
+    for (let attempt = 0; ; attempt++) {
+      const token = await this.#accessToken(context)
+      const response = this.#observe(
+        await this.#http.send(
+          {
+            method: request.method,
+            url: `${this.#base}${request.path}`,
+            headers: {
+              authorization: `Bearer ${token}`,
+              accept: 'application/json',
+              // Worldline wants a UUID; our request id is one unless a client chose its own.
+              'x-request-id': UUID.test(context.requestId) ? context.requestId : randomUUID(),
+              MessageCreateDateTime: new Date().toISOString(),
+              ...(request.body === undefined ? {} : { 'content-type': 'application/json' }),
+              ...request.headers,
+            },
+            ...(request.body === undefined ? {} : { body: JSON.stringify(request.body) }),
+            idempotent,
+            operation,
+          },
+          context,
+        ),
+      )
+      if (response.status !== 401 || errorCodeOf(response) === CONSENT_EXPIRED_CODE) return response
+      this.#token = null
+      if (attempt >= 1) return response
+    }
+  }
+
+  async #json<S extends z.ZodType>(response: ProviderResponse, schema: S, operation: string): Promise<z.infer<S>> {
+    const parsed = schema.safeParse(parseJson(response.text))
+    if (!parsed.success) {
+      throw new ProviderUnavailableError('WORLDLINE', `Worldline answered ${operation} with an unexpected body`, {
+        cause: parsed.error,
+      })
+    }
+    return parsed.data
+  }
+
+  /** Not idempotent: retried only when Worldline cannot have received it. */
+  async createConsent(call: CreateConsentCall, context: ProviderCallContext) {
+    const response = await this.#send(
+      {
+        method: 'POST',
+        path: `${AIS}/psus/${encodeURIComponent(call.psuId)}/consents`,
+        body: {
+          AspspId: call.aspspId,
+          Permissions: call.permissions,
+          ValidUntilDate: call.validUntilDate,
+          RecurringIndicator: true,
+        },
+        headers: {
+          InitiatingPartyNotificationUrl: call.notificationUrl,
+          ...(call.returnUrl ? { InitiatingPartyReturnUrl: call.returnUrl } : {}),
+        },
+      },
+      'consents.create',
+      false,
+      context,
+    )
+    if (response.status !== 201 && response.status !== 200) throw toError(response, { aspspId: call.aspspId })
+    return this.#json(response, createResponseSchema, 'consents.create')
+  }
+
+  async getStatus(psuId: string, consentId: string, context: ProviderCallContext) {
+    const response = await this.#send(
+      {
+        method: 'GET',
+        path: `${AIS}/psus/${encodeURIComponent(psuId)}/consents/${encodeURIComponent(consentId)}/status`,
+      },
+      'consents.status',
+      true,
+      context,
+    )
+    if (response.status !== 200) throw toError(response)
+    return this.#json(response, statusSchema, 'consents.status')
+  }
+
+  /**
+   * Starts the next account holder's authorisation (multi-level SCA). The sandbox answers a repeat while one is
+   * pending with that same authorisation, so calling it on every read is safe there; at Worldline this is [I].
+   */
+  async startAuthorisation(psuId: string, consentId: string, context: ProviderCallContext) {
+    const response = await this.#send(
+      {
+        method: 'POST',
+        path: `${AIS}/psus/${encodeURIComponent(psuId)}/consents/${encodeURIComponent(consentId)}/authorisations`,
+        body: {},
+      },
+      'consents.authorisations.start',
+      false,
+      context,
+    )
+    if (response.status !== 201 && response.status !== 200) throw toError(response)
+    return this.#json(response, authorisationSchema, 'consents.authorisations.start')
+  }
+
+  /** DELETE is idempotent at Worldline: a second one changes nothing. */
+  async deleteConsent(psuId: string, consentId: string, context: ProviderCallContext): Promise<void> {
+    const response = await this.#send(
+      { method: 'DELETE', path: `${AIS}/psus/${encodeURIComponent(psuId)}/consents/${encodeURIComponent(consentId)}` },
+      'consents.delete',
+      true,
+      context,
+    )
+    if (response.status < 200 || response.status >= 300) throw toError(response)
+  }
+
+  /**
+   * A data call as evidence: Worldline keeps saying `Authorised` once it stops polling the bank (a few days after
+   * initiation), but the accounts call answers 401 with code 123 once the bank has expired the consent.
+   */
+  async probeAccounts(psuId: string, aspspId: string, context: ProviderCallContext): Promise<AccountsProbe> {
+    const response = await this.#send(
+      {
+        method: 'GET',
+        path: `${AIS}/psus/${encodeURIComponent(psuId)}/aspsps/${encodeURIComponent(aspspId)}/accounts`,
+      },
+      'accounts.list',
+      true,
+      context,
+    )
+    if (response.status === 200) return 'usable'
+    if (response.status === 401 && errorCodeOf(response) === CONSENT_EXPIRED_CODE) return 'expired'
+    return 'unusable'
+  }
+
+  async listAspsps(context: ProviderCallContext) {
+    const response = await this.#send(
+      { method: 'GET', path: `${SERVICES}/directory/v3/aspsps?allDetails=true`, headers: { Service: 'AIS' } },
+      'directory.aspsps',
+      true,
+      context,
+    )
+    if (response.status !== 200) throw toError(response)
+    return this.#json(response, directorySchema, 'directory.aspsps')
+  }
+}
+
+/** Worldline error body -> typed error. */
+function toError(response: ProviderResponse, request: { aspspId?: string } = {}): Error {
+  const parsed = errorSchema.safeParse(parseJson(response.text))
+  const code = parsed.success ? parsed.data.code : `http_${response.status}`
+  const message = (parsed.success ? parsed.data.message : null) ?? 'no error body'
+  if (code === 'ASPSP_UNKNOWN' && request.aspspId) return new InstitutionNotFoundError('WORLDLINE', request.aspspId)
+  return new ProviderRejectedError('WORLDLINE', code, message, response.status)
+}

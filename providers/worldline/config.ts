@@ -1,0 +1,26 @@
+// Worldline adapter settings, with their defaults in one place.
+import type { HttpClientOptions } from '../http-client.ts'
+
+export interface WorldlineConfig {
+  /** Host of the routing service, e.g. `https://xs2a.awltest.de`, or the local sandbox's URL. */
+  readonly baseUrl: string
+  /** The `Client` header of the token request: our client id in the back office. */
+  readonly clientId: string
+  /** `keyId` of the token request's HTTP signature (the SHA-1 thumbprint of the uploaded certificate). */
+  readonly keyId: string
+  /** The private key matching the uploaded certificate (PEM), signing the token request. */
+  readonly privateKeyPem: string
+  /** The Notification Bearer Token configured in the back office; inbound notifications must carry it. */
+  readonly notificationToken: string
+  /**
+   * Renew a token this long before it expires.
+   * @default 60
+   */
+  readonly tokenRenewalMarginSeconds?: number
+  /**
+   * How long the ASPSP directory is cached (Worldline asks for a daily refresh at most).
+   * @default 3_600_000
+   */
+  readonly institutionsCacheMs?: number
+  readonly http?: HttpClientOptions
+}

@@ -1,0 +1,94 @@
+// Worldline's AIS v3 bodies -> the unified snapshot, and the unified scope -> Worldline permissions. Parsing is
+// tolerant: unknown fields are ignored, unknown statuses map to UNKNOWN.
+import { z } from 'zod'
+import { mapProviderStatus } from '../../domain/crosswalk.ts'
+import type { DataScope } from '../../domain/provider.ts'
+import type { ProviderSnapshot } from '../adapter.ts'
+
+const link = z.object({ Href: z.string() }).partial().nullish()
+
+export const tokenSchema = z.object({
+  access_token: z.string().min(1),
+  token_type: z.string().nullish(),
+  expires_in: z.coerce.number().positive().nullish(),
+})
+
+export const createResponseSchema = z.object({
+  ConsentId: z.string().min(1),
+  ConsentStatus: z.string().nullish(),
+  Links: z.object({ RedirectUrl: link, GetConsentStatus: link }).partial().nullish(),
+})
+
+export const statusSchema = z.object({
+  ConsentId: z.string().min(1),
+  ConsentStatus: z.string().nullish(),
+  ValidUntilDate: z.string().nullish(),
+  Links: z.object({ RedirectUrl: link, StartAuthorisation: link }).partial().nullish(),
+})
+
+export const authorisationSchema = z.object({
+  AuthorisationId: z.string().nullish(),
+  Links: z.object({ RedirectUrl: link }).partial().nullish(),
+})
+
+export const errorSchema = z.object({
+  code: z.union([z.string(), z.number()]).transform(String),
+  message: z.string().nullish(),
+})
+
+export const directorySchema = z.object({
+  ASPSP: z.array(
+    z.object({
+      AspspId: z.union([z.string(), z.number()]).transform(String),
+      Name: z.array(z.object({ Label: z.string(), Language: z.string().nullish() })).nullish(),
+      Country: z.string().nullish(),
+    }),
+  ),
+})
+
+export const notificationSchema = z.object({
+  ConsentId: z.string().min(1).max(128),
+  ConsentStatus: z.string().max(64).nullish(),
+  StatusChangeDateTime: z.string().nullish(),
+})
+
+/** The permission sets Worldline accepts (worldline.md 2.2), in the unified scope's terms. */
+export const PERMISSION_SETS: readonly (readonly DataScope[])[] = [
+  ['ACCOUNTS'],
+  ['ACCOUNTS', 'BALANCES'],
+  ['ACCOUNTS', 'TRANSACTIONS'],
+  ['ACCOUNTS', 'BALANCES', 'TRANSACTIONS'],
+]
+
+const PERMISSION_OF: Readonly<Record<DataScope, string>> = {
+  ACCOUNTS: 'Accounts',
+  BALANCES: 'Balances',
+  TRANSACTIONS: 'Transactions',
+}
+
+export const permissionsOf = (scope: readonly DataScope[]): string[] => scope.map((item) => PERMISSION_OF[item])
+
+/** `ValidUntilDate` is a date; access lasts to the end of that day (UTC). */
+export function endOfDay(date: string | null | undefined): string | null {
+  if (!date || !/^\d{4}-\d{2}-\d{2}$/.test(date)) return null
+  return new Date(`${date}T23:59:59.999Z`).toISOString()
+}
+
+export const validUntilDate = (now: Date, validityDays: number): string =>
+  new Date(now.getTime() + validityDays * 86_400_000).toISOString().slice(0, 10)
+
+export function snapshotFromStatus(
+  body: z.infer<typeof statusSchema>,
+  authorizationUrl: string | null,
+): ProviderSnapshot {
+  const raw = body.ConsentStatus ?? 'Unknown'
+  const mapped = mapProviderStatus('WORLDLINE', raw)
+  return {
+    providerConsentId: body.ConsentId,
+    providerStatus: raw,
+    status: mapped.status,
+    reason: mapped.reason,
+    authorizationUrl,
+    validUntil: endOfDay(body.ValidUntilDate),
+  }
+}

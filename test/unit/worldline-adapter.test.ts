@@ -1,0 +1,95 @@
+// offline: the Worldline adapter's pure parts: the token request's signature, permissions, dates, notifications.
+import { createVerify, generateKeyPairSync } from 'node:crypto'
+import { describe, expect, it } from 'vitest'
+import { type NotificationRejectedError } from '../../providers/adapter.ts'
+import { endOfDay, PERMISSION_SETS, permissionsOf, validUntilDate } from '../../providers/worldline/mapping.ts'
+import { verifyWorldlineNotification } from '../../providers/worldline/notifications.ts'
+import { signatureAuthorization, signingString } from '../../providers/worldline/token-signature.ts'
+
+describe('the token request signature', () => {
+  const headers = { app: 'AIS', client: 'partner-1', id: 'abc', date: 'Sun, 22 Nov 2026 10:00:00 GMT' }
+
+  it('signs the lowercased names and trimmed values of app, client, id and date, one per line', () => {
+    expect(signingString({ ...headers, client: '  partner-1 ' })).toBe(
+      'app: AIS\nclient: partner-1\nid: abc\ndate: Sun, 22 Nov 2026 10:00:00 GMT',
+    )
+  })
+
+  it('produces a draft-cavage Signature header that verifies with the public key', () => {
+    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 })
+    const header = signatureAuthorization(
+      headers,
+      'thumbprint-1',
+      privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    )
+    const fields = Object.fromEntries([...header.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]))
+    expect(header.startsWith('Signature ')).toBe(true)
+    expect(fields).toMatchObject({ keyId: 'thumbprint-1', algorithm: 'SHA256withRSA', headers: 'app client id date' })
+    const verified = createVerify('RSA-SHA256')
+      .update(signingString(headers))
+      .verify(publicKey, fields.signature ?? '', 'base64')
+    expect(verified).toBe(true)
+  })
+})
+
+describe('permissions and dates', () => {
+  it('offers exactly the four permission sets Worldline accepts', () => {
+    expect(PERMISSION_SETS.map(permissionsOf)).toEqual([
+      ['Accounts'],
+      ['Accounts', 'Balances'],
+      ['Accounts', 'Transactions'],
+      ['Accounts', 'Balances', 'Transactions'],
+    ])
+  })
+
+  it('turns validity days into a ValidUntilDate, and that date into the end of its day', () => {
+    expect(validUntilDate(new Date('2026-11-22T23:30:00.000Z'), 90)).toBe('2027-02-20')
+    expect(endOfDay('2027-02-20')).toBe('2027-02-20T23:59:59.999Z')
+    expect(endOfDay('20.02.2027')).toBeNull()
+    expect(endOfDay(null)).toBeNull()
+  })
+})
+
+describe('notifications', () => {
+  const TOKEN = 'notification-token-1'
+  const body = JSON.stringify({
+    ConsentId: 'c-1',
+    ConsentStatus: 'Authorised',
+    StatusChangeDateTime: '2026-11-22T10:00:00Z',
+  })
+  const notification = (overrides: { authorization?: string; path?: string; body?: string } = {}) => ({
+    headers: { authorization: overrides.authorization ?? `Bearer ${TOKEN}` },
+    body: overrides.body ?? body,
+    path: overrides.path ?? '/v3/notification/status',
+  })
+
+  it('accepts the configured bearer token and names the consent and its status', () => {
+    expect(verifyWorldlineNotification(notification(), TOKEN)).toEqual([
+      {
+        providerConsentId: 'c-1',
+        providerStatus: 'Authorised',
+        providerEventId: null,
+        occurredAt: '2026-11-22T10:00:00Z',
+      },
+    ])
+  })
+
+  it.each(['', 'Bearer', 'Bearer wrong', `Basic ${TOKEN}`, `Bearer ${TOKEN}x`])(
+    'rejects the authorization %j with 401',
+    (authorization) => {
+      expect(() => verifyWorldlineNotification(notification({ authorization }), TOKEN)).toThrow(
+        expect.objectContaining({ httpStatus: 401 }) as NotificationRejectedError,
+      )
+    },
+  )
+
+  it.each([
+    ['another path', { path: '/v3/other' }],
+    ['a body that is not JSON', { body: 'ConsentId=c-1' }],
+    ['a body without a consent id', { body: JSON.stringify({ ConsentStatus: 'Authorised' }) }],
+  ])('rejects %s with 400', (_name, overrides) => {
+    expect(() => verifyWorldlineNotification(notification(overrides), TOKEN)).toThrow(
+      expect.objectContaining({ httpStatus: 400 }) as NotificationRejectedError,
+    )
+  })
+})
