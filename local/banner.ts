@@ -5,6 +5,7 @@ export interface BannerInput {
   readonly clientId: string
   readonly clientSecret: string
   readonly finqwareUrl: string
+  readonly worldlineUrl: string
   readonly dynamoEndpoint: string
   readonly dataLocation: string
 }
@@ -24,7 +25,8 @@ export function bannerText(input: BannerInput): string {
     `  GraphiQL          ${input.graphqlUrl}   (demo credentials pre-filled)`,
     `  Client id         ${input.clientId}`,
     `  Client secret     ${input.clientSecret}`,
-    `  Finqware sandbox  ${input.finqwareUrl}   (its bank page is the consent's authorizationUrl)`,
+    `  Sandboxes         Finqware ${input.finqwareUrl}, Worldline ${input.worldlineUrl}`,
+    "                    (their bank pages are the consents' authorizationUrl; controls under /__sandbox/)",
     `  DynamoDB Local    ${input.dynamoEndpoint}   data: ${input.dataLocation}`,
     '',
     'Create a consent:',

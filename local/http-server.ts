@@ -18,9 +18,12 @@ export interface GatewayHttpServer {
 const MAX_NOTIFICATION_BYTES = 256 * 1024
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/
 
-const providerOfPath = new Map<string, Provider>(
-  PROVIDERS.map((provider) => [`/webhooks/${provider.toLowerCase()}`, provider]),
-)
+/** `/webhooks/<provider>` and anything below it (Worldline appends `/notification/status` to what we give it). */
+function notificationRoute(path: string): { provider: Provider; rest: string } | null {
+  const match = /^\/webhooks\/([a-z]+)(\/.*)?$/.exec(path)
+  const provider = PROVIDERS.find((candidate) => candidate.toLowerCase() === match?.[1])
+  return provider ? { provider, rest: match?.[2] ?? '' } : null
+}
 
 function sendJson(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body)
@@ -70,8 +73,8 @@ export function createRequestListener(gateway: Gateway, yoga: GraphQLServer, gra
           await Promise.resolve(yoga.requestListener(request, response))
           return
         }
-        const provider = providerOfPath.get(path)
-        if (provider && gateway.providers.has(provider)) {
+        const route = notificationRoute(path)
+        if (route && gateway.providers.has(route.provider)) {
           if (request.method !== 'POST')
             return sendJson(response, 405, { error: 'method_not_allowed' }, { allow: 'POST' })
           const body = await readBody(request, MAX_NOTIFICATION_BYTES)
@@ -79,8 +82,8 @@ export function createRequestListener(gateway: Gateway, yoga: GraphQLServer, gra
           const reply = await receiveProviderNotification(
             gateway.consents,
             gateway.logger,
-            provider,
-            { headers: lowerCaseHeaders(request), body },
+            route.provider,
+            { headers: lowerCaseHeaders(request), body, path: route.rest },
             requestId,
           )
           return sendJson(response, reply.status, reply.body)

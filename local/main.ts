@@ -3,10 +3,12 @@
 // API client. Ctrl-C or SIGTERM stops everything, the Java process included.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
 
+import { generateKeyPairSync, randomBytes } from 'node:crypto'
 import { parseArgs } from 'node:util'
 import { ensureTable } from '../store/table-admin.ts'
 import { createDynamoClient, createDocumentClient } from '../store/client.ts'
 import { startFinqwareSandbox } from '../sandbox/finqware/server.ts'
+import { startWorldlineSandbox } from '../sandbox/worldline/server.ts'
 import { createGateway } from '../service/gateway.ts'
 import { createGraphQLServer, graphQLServicesOf } from '../schema/server.ts'
 import { startGatewayHttpServer } from './http-server.ts'
@@ -30,6 +32,7 @@ const { values: args } = parseArgs({
 
 const port = Number(args.port ?? process.env.PORT ?? 4000)
 const finqwarePort = Number(process.env.FINQWARE_SANDBOX_PORT ?? port + 10)
+const worldlinePort = Number(process.env.WORLDLINE_SANDBOX_PORT ?? port + 20)
 const inMemory = args['in-memory'] ?? false
 const dataDir = args['data-dir'] ?? '.data'
 const TABLE_NAME = process.env.TABLE_NAME ?? 'consent-gateway'
@@ -65,6 +68,22 @@ async function main(): Promise<void> {
   const finqware = await startFinqwareSandbox({ port: finqwarePort })
   stops.push(() => finqware.close())
 
+  // Worldline authenticates token requests with our key's HTTP signature; locally a fresh key each run.
+  const worldlineKey = generateKeyPairSync('rsa', { modulusLength: 2048 })
+  const worldlineNotificationToken = randomBytes(24).toString('base64url')
+  const worldline = await startWorldlineSandbox({
+    port: worldlinePort,
+    clients: [
+      {
+        clientId: 'consent-gateway-local',
+        keyId: 'local-key',
+        publicKeyPem: worldlineKey.publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+      },
+    ],
+    notificationToken: worldlineNotificationToken,
+  })
+  stops.push(() => worldline.close())
+
   const secrets = await loadLocalSecrets(inMemory ? null : dataDir)
   const config: GatewayConfig = {
     tableName: TABLE_NAME,
@@ -81,6 +100,13 @@ async function main(): Promise<void> {
         pathPrefix: '/v2',
         clientId: 'sandbox-client',
         clientSecret: 'sandbox-secret',
+      },
+      worldline: {
+        baseUrl: worldline.url,
+        clientId: 'consent-gateway-local',
+        keyId: 'local-key',
+        privateKeyPem: worldlineKey.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+        notificationToken: worldlineNotificationToken,
       },
     },
   }
@@ -108,6 +134,7 @@ async function main(): Promise<void> {
     clientId: demo.clientId,
     clientSecret: demo.clientSecret,
     finqwareUrl: finqware.url,
+    worldlineUrl: worldline.url,
     dynamoEndpoint: dynamo.endpoint,
     dataLocation: inMemory ? 'in memory (gone when stopped)' : `${dataDir}/dynamodb`,
   })

@@ -22,6 +22,11 @@ export interface Capabilities {
   readonly delete: boolean
   /** The provider pushes status changes; without them only polling sees changes. */
   readonly webhooks: boolean
+  /**
+   * Authorising a consent ends the user's older consents at the same bank (Worldline `Inactive`): the gateway then
+   * re-reads those at once instead of waiting to be told.
+   */
+  readonly supersedesOlderConsents: boolean
   /** Every scope combination the provider can grant, in canonical order. */
   readonly scopes: readonly (readonly DataScope[])[]
   readonly regions: readonly Region[]
@@ -75,6 +80,11 @@ export interface InboundNotification {
   /** Header names in lower case. */
   readonly headers: Readonly<Record<string, string | undefined>>
   readonly body: string
+  /**
+   * What followed the provider's notification path (`/webhooks/<provider>`), e.g. Worldline's
+   * `/v3/notification/status`; empty for the path itself.
+   */
+  readonly path?: string
 }
 
 /** One status change a provider told us about. */

@@ -11,6 +11,9 @@ const CapabilitiesRef = builder.objectRef<ProviderAdapter['capabilities']>('Prov
     reconfirm: t.exposeBoolean('reconfirm', { description: 'reconfirmConsent works (UK 90-day reconfirmation).' }),
     delete: t.exposeBoolean('delete', { description: 'deleteConsent works.' }),
     webhooks: t.exposeBoolean('webhooks', { description: 'The provider pushes changes; otherwise they are polled.' }),
+    supersedesOlderConsents: t.exposeBoolean('supersedesOlderConsents', {
+      description: "Authorising a consent ends the user's older consents at the same bank (they become SUPERSEDED).",
+    }),
     scopes: t.field({ type: [ScopeSetRef], resolve: (caps) => [...caps.scopes], description: 'Grantable scope sets.' }),
     regions: t.field({ type: [RegionEnum], resolve: (caps) => [...caps.regions] }),
     maxValidityDays: t.exposeInt('maxValidityDays'),

@@ -1,5 +1,7 @@
 // Gateway configuration: one typed object, its defaults in one place, read from the environment by entry points.
 import { z } from 'zod'
+import type { FinqwareConfig } from '../providers/finqware/config.ts'
+import type { WorldlineConfig } from '../providers/worldline/config.ts'
 
 const positiveInt = z.coerce.number().int().positive()
 
@@ -20,14 +22,13 @@ const envSchema = z.object({
   FINQWARE_PATH_PREFIX: z.string().default('/v2'),
   FINQWARE_CLIENT_ID: z.string().optional(),
   FINQWARE_CLIENT_SECRET: z.string().optional(),
+  WORLDLINE_BASE_URL: z.url().optional(),
+  WORLDLINE_CLIENT_ID: z.string().optional(),
+  WORLDLINE_KEY_ID: z.string().optional(),
+  /** PEM; `\n` escapes are accepted so the key fits in one environment variable. */
+  WORLDLINE_PRIVATE_KEY: z.string().optional(),
+  WORLDLINE_NOTIFICATION_TOKEN: z.string().optional(),
 })
-
-export interface FinqwareSettings {
-  readonly baseUrl: string
-  readonly pathPrefix: string
-  readonly clientId: string
-  readonly clientSecret: string
-}
 
 export interface GatewayConfig {
   readonly tableName: string
@@ -45,10 +46,13 @@ export interface GatewayConfig {
   readonly subscriptionMaxSeconds: number
   /** How long a verified API credential is trusted without a table read. @default 60_000 */
   readonly authCacheTtlMs: number
-  /** Providers this deployment talks to; a provider without settings is not offered. */
-  readonly providers: {
-    readonly finqware?: FinqwareSettings | undefined
-  }
+  /** Providers this deployment talks to, with their adapters' settings; a provider without settings is not offered. */
+  readonly providers: ProviderSettings
+}
+
+export interface ProviderSettings {
+  readonly finqware?: FinqwareConfig | undefined
+  readonly worldline?: WorldlineConfig | undefined
 }
 
 export const CONFIG_DEFAULTS = {
@@ -84,6 +88,20 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): GatewayConf
               pathPrefix: e.FINQWARE_PATH_PREFIX,
               clientId: e.FINQWARE_CLIENT_ID,
               clientSecret: e.FINQWARE_CLIENT_SECRET,
+            }
+          : undefined,
+      worldline:
+        e.WORLDLINE_BASE_URL &&
+        e.WORLDLINE_CLIENT_ID &&
+        e.WORLDLINE_KEY_ID &&
+        e.WORLDLINE_PRIVATE_KEY &&
+        e.WORLDLINE_NOTIFICATION_TOKEN
+          ? {
+              baseUrl: e.WORLDLINE_BASE_URL,
+              clientId: e.WORLDLINE_CLIENT_ID,
+              keyId: e.WORLDLINE_KEY_ID,
+              privateKeyPem: e.WORLDLINE_PRIVATE_KEY.replace(/\\n/g, '\n'),
+              notificationToken: e.WORLDLINE_NOTIFICATION_TOKEN,
             }
           : undefined,
     },

@@ -289,7 +289,7 @@ export class ConsentService {
     if (isTerminal(consent.status)) return consent
     const adapter = await this.deps.providers.get(consent.provider)
     const snapshot = await adapter.fetch(refOf(consent), this.#context(caller))
-    return this.#record(consent, snapshot, 'PROVIDER_POLL', caller.initiator)
+    return this.#record(consent, snapshot, 'PROVIDER_POLL', caller.initiator, this.#context(caller))
   }
 
   /**
@@ -305,7 +305,7 @@ export class ConsentService {
 
     const adapter = await this.deps.providers.get(consent.provider)
     const snapshot = await adapter.revoke(refOf(consent), this.#context(caller))
-    const result = await this.#record(consent, snapshot, 'API', caller.initiator)
+    const result = await this.#record(consent, snapshot, 'API', caller.initiator, this.#context(caller))
     // The provider knew better (it had expired or failed meanwhile): the truth is recorded, the revoke is refused.
     if (result.status !== 'REVOKED') throw new ConsentNotActiveError(consent.id, result.status, 'revoke')
     return result
@@ -331,8 +331,9 @@ export class ConsentService {
         outcomes.push({ providerConsentId: event.providerConsentId, result: 'unknown_consent' })
         continue
       }
-      const snapshot = await adapter.fetch(refOf(consent), { requestId, logger: this.deps.logger })
-      const recorded = await this.#record(consent, snapshot, 'PROVIDER_WEBHOOK', `provider:${provider.toLowerCase()}`)
+      const context = { requestId, logger: this.deps.logger }
+      const snapshot = await adapter.fetch(refOf(consent), context)
+      const recorded = await this.#record(consent, snapshot, 'PROVIDER_WEBHOOK', initiator(adapter), context)
       outcomes.push({
         providerConsentId: event.providerConsentId,
         result: recorded.version === consent.version ? 'unchanged' : 'applied',
@@ -342,37 +343,66 @@ export class ConsentService {
   }
 
   /**
-   * Folds a provider snapshot into the consent and writes the change (consent + event + outbox in one
-   * transaction). On a concurrent write it re-reads and re-applies, so the later writer never clobbers.
+   * Folds a provider snapshot into the consent and writes the change, then follows up what the change implies at
+   * this provider: linking a superseded consent to its successor, or re-reading the consents a new one replaced.
    */
   async #record(
     current: Consent,
     snapshot: ProviderSnapshot,
     source: EventSource,
     initiator: string,
+    context: ProviderCallContext = { requestId: this.deps.newId(), logger: this.deps.logger },
+  ): Promise<Consent> {
+    const recorded = await this.#write(
+      current,
+      (consent, now) => {
+        const outcome = applyObservation(consent, snapshot, now)
+        if (outcome.kind === 'stale') {
+          this.deps.logger.info('stale provider status ignored', {
+            consentId: consent.id,
+            current: outcome.from,
+            reported: outcome.to,
+            providerStatus: snapshot.providerStatus,
+          })
+        }
+        return outcome.kind === 'changed' ? outcome.consent : null
+      },
+      source,
+      initiator,
+    )
+    if (recorded.status !== current.status) {
+      // Follow-ups never fail what triggered them: the change is recorded; a later read or job catches up.
+      await this.#followUp(recorded, source, initiator, context).catch((error: unknown) =>
+        this.deps.logger.warn('follow-up of a status change failed', { consentId: recorded.id, error }),
+      )
+    }
+    return recorded
+  }
+
+  /**
+   * Writes `change(consent)` as the next version, with its history event and outbox message, in one transaction. On a
+   * concurrent write it re-reads and re-applies, so the later writer never clobbers. `change` returns null when there
+   * is nothing to write.
+   */
+  async #write(
+    current: Consent,
+    change: (consent: Consent, now: Date) => Consent | null,
+    source: EventSource,
+    initiator: string,
   ): Promise<Consent> {
     let consent = current
     for (let attempt = 1; ; attempt++) {
       const now = this.deps.clock()
-      const outcome = applyObservation(consent, snapshot, now)
-      if (outcome.kind === 'stale') {
-        this.deps.logger.info('stale provider status ignored', {
-          consentId: consent.id,
-          current: outcome.from,
-          reported: outcome.to,
-          providerStatus: snapshot.providerStatus,
-        })
-        return consent
-      }
-      if (outcome.kind === 'unchanged') return consent
-      const next: Consent = { ...outcome.consent, version: consent.version + 1 }
-      const event = this.#event(next, outcome.from, source, initiator)
+      const changed = change(consent, now)
+      if (!changed) return consent
+      const next: Consent = { ...changed, updatedAt: now.toISOString(), version: consent.version + 1 }
+      const event = this.#event(next, consent.status, source, initiator)
       try {
         await this.deps.consents.update(next, consent.version, event, notificationFor(event, next))
         this.deps.logger.info('consent changed', {
           consentId: next.id,
-          from: outcome.from,
-          to: outcome.to,
+          from: consent.status,
+          to: next.status,
           providerStatus: next.providerStatus,
           source,
           version: next.version,
@@ -387,10 +417,67 @@ export class ConsentService {
     }
   }
 
+  async #followUp(consent: Consent, source: EventSource, initiator: string, context: ProviderCallContext) {
+    if (consent.status === 'SUPERSEDED') await this.#linkSuccessor(consent, source, initiator)
+    if (consent.status === 'ACTIVE') {
+      const adapter = await this.deps.providers.get(consent.provider)
+      if (adapter.capabilities.supersedesOlderConsents) await this.#refreshReplaced(consent, adapter, context)
+    }
+  }
+
+  /**
+   * The consents of the same user at the same bank and provider, newest first (the user index): where a successor or
+   * a replaced consent is looked for.
+   */
+  async #siblings(consent: Consent): Promise<Consent[]> {
+    const page = await this.deps.consents.list(
+      consent.tenantId,
+      { userId: consent.userId, provider: consent.provider, institutionId: consent.institution.id },
+      20,
+      null,
+      this.deps.clock(),
+    )
+    return page.consents.filter((sibling) => sibling.id !== consent.id)
+  }
+
+  /**
+   * A superseded consent points to the newer consent that replaced it, and that one back, when the newer one is ours:
+   * the newest later consent of the same user, bank and provider that is still live.
+   */
+  async #linkSuccessor(superseded: Consent, source: EventSource, initiator: string): Promise<void> {
+    if (superseded.supersededBy) return
+    const successor = (await this.#siblings(superseded)).find(
+      (sibling) => sibling.id > superseded.id && !isTerminal(sibling.status),
+    )
+    if (!successor) return
+    await this.#write(
+      superseded,
+      (c) => (c.supersededBy ? null : { ...c, supersededBy: successor.id }),
+      source,
+      initiator,
+    )
+    await this.#write(successor, (c) => (c.supersedes ? null : { ...c, supersedes: superseded.id }), source, initiator)
+  }
+
+  /**
+   * At a provider where authorising a consent ends the user's older consents at the same bank, re-read those now:
+   * the provider may not tell us (Worldline stops notifying a few days after a consent's initiation).
+   */
+  async #refreshReplaced(activated: Consent, adapter: ProviderAdapter, context: ProviderCallContext): Promise<void> {
+    for (const older of await this.#siblings(activated)) {
+      if (older.id > activated.id || isTerminal(older.status)) continue
+      const snapshot = await adapter.fetch(refOf(older), context)
+      await this.#record(older, snapshot, 'PROVIDER_POLL', initiator(adapter), context)
+    }
+  }
+
   #event(consent: Consent, from: ConsentStatus | null, source: EventSource, initiator: string): ConsentEvent {
     return newConsentEvent(consent, from, { id: this.deps.newId(), source, initiator })
   }
 }
+
+/** How provider-driven changes name their initiator in the history. */
+const initiator = (adapter: ProviderAdapter) => `provider:${adapter.provider.toLowerCase()}`
 
 const refOf = (consent: Consent): ProviderConsentRef => ({
   providerConsentId: consent.providerConsentId,

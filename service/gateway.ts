@@ -3,13 +3,13 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import { monotonicFactory } from 'ulid'
 import type { Provider } from '../domain/provider.ts'
-import { ProviderRegistry, type Logger } from '../providers/adapter.ts'
+import { ProviderRegistry, type Logger, type ProviderAdapter } from '../providers/adapter.ts'
 import { AccessRepository } from '../store/access-repository.ts'
 import { createDocumentClient } from '../store/client.ts'
 import { ConsentRepository } from '../store/consent-repository.ts'
 import { IdempotencyRepository } from '../store/idempotency-repository.ts'
 import { ApiClientAuthenticator } from './authentication.ts'
-import type { GatewayConfig } from './config.ts'
+import type { GatewayConfig, ProviderSettings } from './config.ts'
 import { ConsentService } from './consent-service.ts'
 import { ConsentWatcher } from './consent-watcher.ts'
 import { createLogger } from './logging.ts'
@@ -35,14 +35,36 @@ export interface GatewayOverrides {
 /** The path under PUBLIC_BASE_URL where a provider's notifications arrive. */
 export const notificationPath = (provider: Provider): string => `/webhooks/${provider.toLowerCase()}`
 
+/**
+ * Every provider the gateway knows: its settings key and how to build its adapter. Adapters are imported on first
+ * use, so a process that never meets a provider never loads its code. A new provider is one entry here.
+ */
+const ADAPTERS: {
+  readonly [Key in keyof ProviderSettings]-?: {
+    readonly provider: Provider
+    readonly load: (settings: NonNullable<ProviderSettings[Key]>) => Promise<ProviderAdapter>
+  }
+} = {
+  finqware: {
+    provider: 'FINQWARE',
+    load: async (settings) => (await import('../providers/finqware/adapter.ts')).createFinqwareAdapter(settings),
+  },
+  worldline: {
+    provider: 'WORLDLINE',
+    load: async (settings) => (await import('../providers/worldline/adapter.ts')).createWorldlineAdapter(settings),
+  },
+}
+
 export function createProviderRegistry(config: GatewayConfig): ProviderRegistry {
   const registry = new ProviderRegistry()
-  const { finqware } = config.providers
-  if (finqware) {
-    registry.register('FINQWARE', async () => {
-      const { createFinqwareAdapter } = await import('../providers/finqware/adapter.ts')
-      return createFinqwareAdapter(finqware)
-    })
+  for (const key of Object.keys(ADAPTERS) as (keyof ProviderSettings)[]) {
+    const settings = config.providers[key]
+    // TypeScript cannot correlate ADAPTERS[key] with config.providers[key]; the mapped type above guarantees it.
+    const { provider, load } = ADAPTERS[key] as {
+      provider: Provider
+      load: (s: typeof settings) => Promise<ProviderAdapter>
+    }
+    if (settings) registry.register(provider, () => load(settings))
   }
   return registry
 }

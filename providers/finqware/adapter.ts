@@ -32,6 +32,7 @@ export class FinqwareAdapter implements ProviderAdapter {
     reconfirm: false,
     delete: false,
     webhooks: true,
+    supersedesOlderConsents: false,
     scopes: SCOPES,
     // Finqware's sandbox banks are Romanian; its docs describe no UK coverage.
     regions: ['EEA'] as const,
