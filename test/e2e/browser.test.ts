@@ -108,9 +108,14 @@ describe('GraphiQL in a browser', () => {
           return null
         }
       }
-      await expect
-        .poll(shown, { timeout: 15_000 })
-        .toEqual({ data: { providers: [{ provider: 'FINQWARE', name: 'Finqware' }] } })
+      await expect.poll(shown, { timeout: 15_000 }).toEqual({
+        data: {
+          providers: [
+            { provider: 'FINQWARE', name: 'Finqware' },
+            { provider: 'WORLDLINE', name: 'Worldline' },
+          ],
+        },
+      })
     })
   }, 60_000)
 })

@@ -98,7 +98,7 @@ describe('the Finqware consent flow', () => {
     const redirect = await decideAtBank(created.authorizationUrl, 'approve')
     // Assess: the browser goes back to the partner
     expect(redirect.status).toBe(303)
-    expect(redirect.headers.get('location')).toMatch(/^https:\/\/partner\.example\/consents\/done\?/)
+    expect(redirect.location).toMatch(/^https:\/\/partner\.example\/consents\/done\?/)
 
     // Assess: webhooks bring the consent to ACTIVE, with its validity and history
     await eventually(async () => (await statusOf(stack.tenantA, created.id)) === 'ACTIVE')
@@ -380,6 +380,25 @@ describe('listing', () => {
         institutions: expect.arrayContaining([
           { id: 'bt_ro', name: 'Banca Transilvania', country: 'RO', region: 'EEA' },
         ]),
+      },
+      {
+        provider: 'WORLDLINE',
+        name: 'Worldline',
+        capabilities: {
+          reauthorize: false,
+          reconfirm: false,
+          delete: false,
+          webhooks: true,
+          regions: ['EEA'],
+          maxValidityDays: 180,
+          scopes: [
+            { scopes: ['ACCOUNTS'] },
+            { scopes: ['ACCOUNTS', 'BALANCES'] },
+            { scopes: ['ACCOUNTS', 'TRANSACTIONS'] },
+            { scopes: ['ACCOUNTS', 'BALANCES', 'TRANSACTIONS'] },
+          ],
+        },
+        institutions: expect.arrayContaining([expect.objectContaining({ id: '20101', region: 'EEA' })]),
       },
     ])
   })

@@ -54,7 +54,11 @@ describe.each(PROVIDER_DRIVERS.map((driver) => [driver.name, driver] as const))(
       const { adapter } = harness
       const notificationUrl = receiver.newEndpoint()
       const institution = await institutionOf(adapter, driver.institutionId)
-      const request = aConsentRequest(adapter, institution, notificationUrl, overrides)
+      // A user of its own: at some providers a newer consent of the same user and bank supersedes the older one.
+      const request = aConsentRequest(adapter, institution, notificationUrl, {
+        userId: `user-${randomUUID()}`,
+        ...overrides,
+      })
       const snapshot = await adapter.create(request, testCallContext())
       const ref = {
         providerConsentId: snapshot.providerConsentId,
@@ -96,6 +100,10 @@ describe.each(PROVIDER_DRIVERS.map((driver) => [driver.name, driver] as const))(
       expect(snapshot.providerStatus).not.toBe('')
       expect(PENDING).toContain(snapshot.status)
       expect(() => new URL(snapshot.authorizationUrl ?? '')).not.toThrow()
+      if (!driver.hasLinkExpiry) {
+        expect(snapshot.linkExpiresAt ?? null).toBeNull()
+        return
+      }
       const linkExpiresAt = Date.parse(snapshot.linkExpiresAt ?? '')
       expect(linkExpiresAt).toBeGreaterThanOrEqual(before + request.linkExpiresInDays * DAY_MS - SLACK_MS)
       expect(linkExpiresAt).toBeLessThanOrEqual(after + request.linkExpiresInDays * DAY_MS + SLACK_MS)
@@ -117,7 +125,9 @@ describe.each(PROVIDER_DRIVERS.map((driver) => [driver.name, driver] as const))(
       expect(settled).toMatchObject({ providerConsentId: snapshot.providerConsentId, status: 'ACTIVE' })
       const validUntil = Date.parse(settled.validUntil ?? '')
       expect(validUntil).toBeGreaterThanOrEqual(before + request.validityDays * DAY_MS - SLACK_MS)
-      expect(validUntil).toBeLessThanOrEqual(after + request.validityDays * DAY_MS + SLACK_MS)
+      expect(validUntil).toBeLessThanOrEqual(
+        after + request.validityDays * DAY_MS + SLACK_MS + driver.validityResolutionMs,
+      )
     })
 
     test('denying at the bank makes fetch show REJECTED or FAILED', async () => {
@@ -146,9 +156,13 @@ describe.each(PROVIDER_DRIVERS.map((driver) => [driver.name, driver] as const))(
       expect((await fetchSnapshot(ref)).status).toBe('REVOKED')
     })
 
-    test.runIf(driver.hasLinkExpiry)('passing the link deadline on the provider clock gives LINK_EXPIRED', async () => {
+    test('passing the link deadline on the provider clock gives LINK_EXPIRED (a provider without one sets none)', async () => {
       // Prepare
       const { snapshot, ref } = await createConsent()
+      if (!driver.hasLinkExpiry) {
+        expect(snapshot.linkExpiresAt ?? null).toBeNull()
+        return
+      }
 
       // Act
       await harness.passLinkDeadline(snapshot)
@@ -211,15 +225,11 @@ describe.each(PROVIDER_DRIVERS.map((driver) => [driver.name, driver] as const))(
         }
       })
 
-      test('verifyNotification rejects a notification whose body was changed by one byte (401)', async () => {
-        // Prepare
-        const notification = genuine[0] as InboundNotification
-        const middle = Math.floor(notification.body.length / 2)
-        const flipped = notification.body[middle] === 'a' ? 'b' : 'a'
-        const body = `${notification.body.slice(0, middle)}${flipped}${notification.body.slice(middle + 1)}`
-
+      test('verifyNotification rejects a notification tampered with as an attacker could (401)', async () => {
         // Act
-        const error = await rejectionOf(harness.adapter.verifyNotification({ ...notification, body }))
+        const error = await rejectionOf(
+          harness.adapter.verifyNotification(driver.tamper(genuine[0] as InboundNotification)),
+        )
 
         // Assess
         expect(error).toBeInstanceOf(NotificationRejectedError)

@@ -2,6 +2,7 @@
 // it, and does what only a user or the provider's clock can do (the hosted bank page, deadlines). A new provider is
 // one more entry in PROVIDER_DRIVERS. Also the small tools the adapter tests share: a notification receiver, a bank
 // page "browser", polling.
+import { generateKeyPairSync } from 'node:crypto'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { ulid } from 'ulid'
@@ -17,6 +18,13 @@ import type {
 } from '../../providers/adapter.ts'
 import { createFinqwareAdapter } from '../../providers/finqware/adapter.ts'
 import type { FinqwareConfig } from '../../providers/finqware/config.ts'
+import { createWorldlineAdapter } from '../../providers/worldline/adapter.ts'
+import type { WorldlineConfig } from '../../providers/worldline/config.ts'
+import {
+  startWorldlineSandbox,
+  type WorldlineSandbox,
+  type WorldlineSandboxOptions,
+} from '../../sandbox/worldline/server.ts'
 import { SANDBOX_BANKS } from '../../sandbox/finqware/catalogue.ts'
 import {
   startFinqwareSandbox,
@@ -66,7 +74,21 @@ export interface ProviderDriver {
    * only validity expiry.
    */
   readonly hasLinkExpiry: boolean
+  /** How coarse the provider's end of validity is: 0 for a timestamp, a day for a date (Worldline `ValidUntilDate`). */
+  readonly validityResolutionMs: number
+  /** The same notification made inauthentic the way an attacker could: it must be rejected with 401. */
+  tamper(notification: InboundNotification): InboundNotification
   setup(): Promise<ProviderHarness>
+}
+
+/** One byte of the body changed: what a signature over the body must catch. */
+function flipOneByte(notification: InboundNotification): InboundNotification {
+  const middle = Math.floor(notification.body.length / 2)
+  const flipped = notification.body[middle] === 'a' ? 'b' : 'a'
+  return {
+    ...notification,
+    body: `${notification.body.slice(0, middle)}${flipped}${notification.body.slice(middle + 1)}`,
+  }
 }
 
 // Finqware ------------------------------------------------------------------------------------------------------------
@@ -130,11 +152,92 @@ export const finqwareDriver: ProviderDriver = {
   // Finqware grants only [accounts, balances, transactions] and [accounts, balances] (finqware.md 1.2).
   unsupportedScope: ['TRANSACTIONS'],
   hasLinkExpiry: true,
+  validityResolutionMs: 0,
+  // Finqware signs the body (JWS): any change to it must fail verification.
+  tamper: flipOneByte,
   setup: () => startFinqwareHarness(),
 }
 
-/** Every provider the contract suite runs against. Worldline and Yapily join here. */
-export const PROVIDER_DRIVERS: readonly ProviderDriver[] = [finqwareDriver]
+// Worldline -----------------------------------------------------------------------------------------------------------
+
+export const WORLDLINE_CLIENT_ID = 'gateway-contract'
+export const WORLDLINE_KEY_ID = 'contract-key'
+export const WORLDLINE_NOTIFICATION_TOKEN = 'contract-notification-token'
+
+/** Fast webhook retries; everything else as the sandbox defaults it. */
+export const FAST_WORLDLINE_SANDBOX: WorldlineSandboxOptions = {
+  webhookRetry: { baseDelayMs: 10, maxDelayMs: 50, attemptTimeoutMs: 2_000 },
+}
+
+export interface WorldlineHarness extends ProviderHarness {
+  readonly sandbox: WorldlineSandbox
+  readonly adapterConfig: WorldlineConfig
+  control(path: string, body?: unknown): Promise<any>
+}
+
+/** Starts a Worldline sandbox that knows our signing key, and an adapter against it. */
+export async function startWorldlineHarness(
+  options: { sandbox?: WorldlineSandboxOptions; adapter?: Partial<WorldlineConfig> } = {},
+): Promise<WorldlineHarness> {
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 })
+  const sandbox = await startWorldlineSandbox({
+    clients: [
+      {
+        clientId: WORLDLINE_CLIENT_ID,
+        keyId: WORLDLINE_KEY_ID,
+        publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+      },
+    ],
+    notificationToken: WORLDLINE_NOTIFICATION_TOKEN,
+    ...FAST_WORLDLINE_SANDBOX,
+    ...options.sandbox,
+  })
+  const adapterConfig: WorldlineConfig = {
+    baseUrl: sandbox.url,
+    clientId: WORLDLINE_CLIENT_ID,
+    keyId: WORLDLINE_KEY_ID,
+    privateKeyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    notificationToken: WORLDLINE_NOTIFICATION_TOKEN,
+    ...options.adapter,
+    http: { backoffBaseMs: 10, backoffMaxMs: 50, ...options.adapter?.http },
+  }
+  const adapter = createWorldlineAdapter(adapterConfig)
+  const control = (path: string, body?: unknown) => sandboxControl(sandbox.url, path, body)
+  const providerNow = async () => new Date((await control('clock')).now as string)
+  return {
+    adapter,
+    adapterConfig,
+    sandbox,
+    control,
+    providerNow,
+    decideAtBank: submitBankDecision,
+    passLinkDeadline: () => Promise.reject(new Error('Worldline links have no deadline')),
+    passValidityEnd: async (consent) => {
+      if (!consent.validUntil) throw new Error('the consent has no validUntil to pass')
+      const seconds = Math.ceil((Date.parse(consent.validUntil) - (await providerNow()).getTime()) / 1000)
+      await control('clock', { advanceSeconds: Math.max(seconds, 0) + 60 })
+    },
+    teardown: () => sandbox.close(),
+  }
+}
+
+export const worldlineDriver: ProviderDriver = {
+  provider: 'WORLDLINE',
+  name: 'Worldline',
+  sandboxInstitutionIds: ['20101', '20116', '20102'],
+  institutionId: '20101',
+  // Every Worldline permission set includes Accounts (worldline.md 2.2).
+  unsupportedScope: ['BALANCES', 'TRANSACTIONS'],
+  hasLinkExpiry: false,
+  // `ValidUntilDate` is a date; access lasts to the end of it.
+  validityResolutionMs: 86_400_000,
+  // Worldline authenticates notifications with a bearer token, not a signature over the body.
+  tamper: (notification) => ({ ...notification, headers: { ...notification.headers, authorization: 'Bearer forged' } }),
+  setup: () => startWorldlineHarness(),
+}
+
+/** Every provider the contract suite runs against. Yapily joins here. */
+export const PROVIDER_DRIVERS: readonly ProviderDriver[] = [finqwareDriver, worldlineDriver]
 
 // Calls ---------------------------------------------------------------------------------------------------------------
 
@@ -228,7 +331,12 @@ function attributesOf(tag: string): Record<string, string> {
  * Opens the bank page and clicks the `decision` button, as a browser does: GET the page, then POST its form (hidden
  * fields plus the clicked button) to the form's action. The redirect back to the partner is reported, not followed.
  */
-export async function submitBankDecision(authorizationUrl: string, decision: BankDecision): Promise<BankAnswer> {
+export async function submitBankDecision(
+  authorizationUrl: string,
+  decision: BankDecision,
+  /** Values typed into the form's fields, e.g. `{ holders: '2' }` on Worldline's page. */
+  typed: Readonly<Record<string, string>> = {},
+): Promise<BankAnswer> {
   const page = await fetch(authorizationUrl)
   const html = await page.text()
   const form = /<form\b([^>]*)>([\s\S]*?)<\/form>/i.exec(html)
@@ -239,8 +347,10 @@ export async function submitBankDecision(authorizationUrl: string, decision: Ban
   const { action = '', method = 'get' } = attributesOf(form[1] ?? '')
   const fields = [...(form[2] ?? '').matchAll(/<input\b([^>]*)>/gi)].map((match): [string, string] => {
     const { name = '', value = '' } = attributesOf(match[1] ?? '')
-    return [name, value]
+    return [name, typed[name] ?? value]
   })
+  const missing = Object.keys(typed).filter((name) => !fields.some(([field]) => field === name))
+  if (missing.length) throw new Error(`the bank page at ${authorizationUrl} has no field ${missing.join(', ')}`)
   const answer = await fetch(new URL(action, authorizationUrl), {
     method: method.toUpperCase(),
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
@@ -289,9 +399,15 @@ export class NotificationReceiver {
     return `${this.#url}/notifications/${this.#endpoints}`
   }
 
+  /**
+   * What arrived at `endpoint` or below it (Worldline appends `/v3/notification/status`); each notification's `path`
+   * is what followed the endpoint, as the gateway's router passes it.
+   */
   receivedAt(endpoint: string): InboundNotification[] {
-    const path = new URL(endpoint).pathname
-    return this.#received.filter((entry) => entry.path === path).map((entry) => entry.notification)
+    const base = new URL(endpoint).pathname
+    return this.#received
+      .filter((entry) => entry.path === base || entry.path.startsWith(`${base}/`))
+      .map((entry) => ({ ...entry.notification, path: entry.path.slice(base.length) }))
   }
 
   /** Waits for a notification at `endpoint` that satisfies `matches` (any one when omitted). */

@@ -10,12 +10,14 @@ import {
   type FinqwareSandbox,
   type FinqwareSandboxOptions,
 } from '../../sandbox/finqware/server.ts'
+import type { WorldlineSandbox, WorldlineSandboxOptions } from '../../sandbox/worldline/server.ts'
 import { createGraphQLServer, graphQLServicesOf } from '../../schema/server.ts'
 import type { GatewayConfig } from '../../service/config.ts'
 import { createGateway, type Gateway } from '../../service/gateway.ts'
 import { createLogger, silentLogger } from '../../service/logging.ts'
 import { provisionApiClient } from '../../service/tenants.ts'
 import { createTestTable, type TestTable } from './dynamo.ts'
+import { startWorldlineHarness, submitBankDecision } from './provider-drivers.ts'
 
 export interface Credentials {
   readonly tenantId: string
@@ -26,6 +28,7 @@ export interface Credentials {
 export interface Stack {
   readonly table: TestTable
   readonly finqware: FinqwareSandbox
+  readonly worldline: WorldlineSandbox
   readonly gateway: Gateway
   readonly http: GatewayHttpServer
   readonly graphqlUrl: string
@@ -42,6 +45,7 @@ export interface Stack {
 
 export interface StackOptions {
   readonly finqware?: FinqwareSandboxOptions
+  readonly worldline?: WorldlineSandboxOptions
   readonly subscriptionPollIntervalMs?: number
   readonly subscriptionMaxSeconds?: number
   /** Serve GraphiQL (offline page), pre-filled with tenant A's credentials. */
@@ -61,6 +65,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     webhookRetry: { baseDelayMs: 50, maxDelayMs: 500 },
     ...options.finqware,
   })
+  const worldline = await startWorldlineHarness({ sandbox: options.worldline ?? {} })
   const port = await freePort()
   const config: GatewayConfig = {
     tableName: table.tableName,
@@ -78,6 +83,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         clientId: 'sandbox-client',
         clientSecret: 'sandbox-secret',
       },
+      worldline: worldline.adapterConfig,
     },
   }
   const gateway = createGateway(config, { db: table.db, logger: process.env.STACK_LOG ? createLogger() : silentLogger })
@@ -108,6 +114,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   return {
     table,
     finqware,
+    worldline: worldline.sandbox,
     gateway,
     http,
     graphqlUrl,
@@ -126,6 +133,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     async close() {
       await http.close()
       await finqware.close()
+      await worldline.teardown()
     },
   }
 }
@@ -159,24 +167,16 @@ export function execute<T = Record<string, any>>(
   })
 }
 
-/** Drives the sandbox's hosted bank page like a browser form: GET it (the user arrives), then press a button. */
+/** Opens the sandbox's hosted bank page, as the user arriving at the bank does. */
 export async function openBankPage(url: string): Promise<string> {
   const page = await fetch(url)
   if (page.status !== 200) throw new Error(`bank page answered ${page.status}`)
   return page.text()
 }
 
-export async function decideAtBank(url: string, decision: 'approve' | 'deny'): Promise<Response> {
-  const html = await openBankPage(url)
-  const action = /<form[^>]*method="post"[^>]*action="([^"]+)"/i.exec(html)?.[1] ?? new URL(url).pathname
-  if (!html.includes(`name="decision" value="${decision}"`)) throw new Error(`no ${decision} button on the bank page`)
-  return fetch(new URL(action, url), {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ decision }).toString(),
-    redirect: 'manual',
-  })
-}
+/** Presses Approve or Deny on the bank page, as a browser form post does; the redirect back is not followed. */
+export const decideAtBank = (url: string, decision: 'approve' | 'deny', typed: Record<string, string> = {}) =>
+  submitBankDecision(url, decision, typed)
 
 /** Polls `probe` until it returns a truthy value (end-to-end flows settle asynchronously). */
 export async function eventually<T>(
