@@ -1,0 +1,158 @@
+// connected: the Worldline adapter against its sandbox over HTTP, through a counting proxy, for what the contract suite
+// does not show: the token is cached, renewed on a plain 401, and never renewed for a 401 that means code 123.
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { ProviderRejectedError, UnsupportedScopeError } from '../../domain/errors.ts'
+import { createWorldlineAdapter, type WorldlineAdapter } from '../../providers/worldline/adapter.ts'
+import {
+  aConsentRequest,
+  institutionOf,
+  rejectionOf,
+  startWorldlineHarness,
+  testCallContext,
+  type WorldlineHarness,
+} from '../support/provider-drivers.ts'
+
+/** Forwards everything to the sandbox and counts the requests per path. */
+class CountingProxy {
+  readonly counts = new Map<string, number>()
+  #server: Server | undefined
+  url = ''
+
+  constructor(private readonly target: string) {}
+
+  async start(): Promise<void> {
+    this.#server = createServer((request, response) => {
+      const path = (request.url ?? '/').split('?')[0] ?? '/'
+      this.counts.set(path, (this.counts.get(path) ?? 0) + 1)
+      const chunks: Buffer[] = []
+      request.on('data', (chunk: Buffer) => chunks.push(chunk))
+      request.on('end', () => {
+        const headers = new Headers()
+        for (const [name, value] of Object.entries(request.headers)) {
+          if (typeof value === 'string' && name !== 'host' && name !== 'content-length') headers.set(name, value)
+        }
+        const body = chunks.length ? Buffer.concat(chunks) : undefined
+        fetch(`${this.target}${request.url ?? '/'}`, {
+          method: request.method ?? 'GET',
+          headers,
+          ...(body ? { body } : {}),
+        })
+          .then(async (answer) => {
+            const text = Buffer.from(await answer.arrayBuffer())
+            response.writeHead(answer.status, Object.fromEntries(answer.headers))
+            response.end(text)
+          })
+          .catch(() => response.writeHead(502).end())
+      })
+    })
+    await new Promise<void>((resolve) => this.#server?.listen(0, '127.0.0.1', resolve))
+    this.url = `http://127.0.0.1:${(this.#server?.address() as AddressInfo).port}`
+  }
+
+  tokenRequests = () => this.counts.get('/xs2a/routingservice/services/authorize/token') ?? 0
+
+  async close(): Promise<void> {
+    await new Promise<void>((resolve) => {
+      this.#server?.close(() => resolve())
+      this.#server?.closeAllConnections()
+    })
+  }
+}
+
+let harness: WorldlineHarness
+let proxy: CountingProxy
+let adapter: WorldlineAdapter
+
+beforeAll(async () => {
+  harness = await startWorldlineHarness()
+  proxy = new CountingProxy(harness.sandbox.url)
+  await proxy.start()
+  adapter = createWorldlineAdapter({ ...harness.adapterConfig, baseUrl: proxy.url })
+})
+
+afterAll(async () => {
+  await proxy?.close()
+  await harness?.teardown()
+})
+
+async function activeConsent(userId: string) {
+  const institution = await institutionOf(adapter, '20101')
+  const snapshot = await adapter.create(
+    aConsentRequest(adapter, institution, 'http://127.0.0.1:9/unused', { userId }),
+    testCallContext(),
+  )
+  await harness.decideAtBank(snapshot.authorizationUrl ?? '', 'approve')
+  const ref = { providerConsentId: snapshot.providerConsentId, userId, institutionId: '20101' }
+  return { ref, snapshot }
+}
+
+describe('Worldline access tokens', () => {
+  it('requests one token and reuses it while it is valid', async () => {
+    const before = proxy.tokenRequests()
+    const { ref } = await activeConsent('token-user-1')
+    for (let i = 0; i < 5; i++) await adapter.fetch(ref, testCallContext())
+    expect(proxy.tokenRequests() - before).toBeLessThanOrEqual(1)
+  })
+
+  it('renews the token when Worldline answers a plain 401 (the token expired on its clock)', async () => {
+    const { ref } = await activeConsent('token-user-2')
+    const before = proxy.tokenRequests()
+    // Two hours pass at Worldline: tokens live one hour there; our cache still thinks it is valid.
+    await harness.control('clock', { advanceSeconds: 2 * 3_600 })
+    const snapshot = await adapter.fetch(ref, testCallContext())
+    expect(snapshot.status).toBe('ACTIVE')
+    expect(proxy.tokenRequests() - before).toBe(1)
+  })
+
+  it('does not renew the token for a 401 with code 123: that is the consent expiring, reported as EXPIRED', async () => {
+    const { ref } = await activeConsent('token-user-3')
+    await harness.control('clock', { advanceSeconds: 4 * 86_400 })
+    // Renew the token now, so the next 401 can only be the consent's.
+    await adapter.listInstitutions(testCallContext()).catch(() => undefined)
+    await adapter.fetch(ref, testCallContext())
+    const before = proxy.tokenRequests()
+    const expiry = await harness.control(`consents/${ref.providerConsentId}/bank-expiry`, {})
+    expect(expiry.outcome).toBe('hidden')
+    const snapshot = await adapter.fetch(ref, testCallContext())
+    expect({ status: snapshot.status, reason: snapshot.reason, raw: snapshot.providerStatus }).toEqual({
+      status: 'EXPIRED',
+      reason: 'VALIDITY_ENDED',
+      raw: 'Authorised',
+    })
+    expect(proxy.tokenRequests() - before).toBe(0)
+  })
+
+  it('reports refused client credentials as PROVIDER_REJECTED, not as a retryable outage', async () => {
+    const stranger = createWorldlineAdapter({ ...harness.adapterConfig, baseUrl: proxy.url, keyId: 'unknown-key' })
+    const error = await rejectionOf(stranger.listInstitutions(testCallContext()))
+    expect(error).toBeInstanceOf(ProviderRejectedError)
+    expect(error).toMatchObject({ providerCode: 'invalid_client', retryable: false })
+  })
+})
+
+describe('Worldline consent requests', () => {
+  it('refuses a scope without Accounts before calling Worldline', async () => {
+    const institution = await institutionOf(adapter, '20101')
+    const before = proxy.counts.get('/xs2a/routingservice/services/ob/ais/v3/psus/scope-user/consents') ?? 0
+    const error = await rejectionOf(
+      adapter.create(
+        aConsentRequest(adapter, institution, 'http://127.0.0.1:9/x', { userId: 'scope-user', scope: ['BALANCES'] }),
+        testCallContext(),
+      ),
+    )
+    expect(error).toBeInstanceOf(UnsupportedScopeError)
+    expect(proxy.counts.get('/xs2a/routingservice/services/ob/ais/v3/psus/scope-user/consents') ?? 0).toBe(before)
+  })
+
+  it('sends the notification URL in its /v3 form, so Worldline appends /notification/status', async () => {
+    const institution = await institutionOf(adapter, '20101')
+    await adapter.create(
+      aConsentRequest(adapter, institution, `${proxy.url}/webhooks/worldline`, { userId: 'notify-user' }),
+      testCallContext(),
+    )
+    const [consent] = ((await harness.control('consents')).consents as any[]).filter((c) => c.psuId === 'notify-user')
+    expect(JSON.stringify(consent)).toContain(`${proxy.url}/webhooks/worldline/v3/notification/status`)
+  })
+})
