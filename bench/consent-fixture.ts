@@ -53,6 +53,7 @@ export function benchConsent(now: Date): Consent {
     webhookUrl: null,
     supersededBy: null,
     supersedes: null,
+    deletion: null,
     createdAt: at,
     updatedAt: at,
     version: 1,

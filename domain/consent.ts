@@ -38,13 +38,27 @@ export interface Consent {
   readonly webhookUrl: string | null
   readonly supersededBy: string | null
   readonly supersedes: string | null
+  /** Set once the consent was deleted at its provider (Yapily): whether it worked there and at the bank. */
+  readonly deletion: ConsentDeletion | null
   readonly createdAt: Timestamp
   readonly updatedAt: Timestamp
   /** Optimistic-lock counter: 1 at creation, +1 on every change. */
   readonly version: number
 }
 
-export const EVENT_SOURCES = ['API', 'PROVIDER_WEBHOOK', 'PROVIDER_POLL', 'SCHEDULER'] as const
+export interface ConsentDeletion {
+  /** The provider's verdict (Yapily `deleteStatus`). */
+  readonly status: 'SUCCESS' | 'FAILED'
+  /** Whether the bank deleted its copy too (Yapily `isDeletedByInstitution`); null when unknown. */
+  readonly deletedAtInstitution: boolean | null
+  readonly at: Timestamp
+}
+
+/**
+ * What told us about a change: this API; a provider's push; our read at the provider (a refresh, a job); the user's
+ * browser coming back from the provider (a callback, after which we read the provider); the scheduler.
+ */
+export const EVENT_SOURCES = ['API', 'PROVIDER_WEBHOOK', 'PROVIDER_POLL', 'PROVIDER_REDIRECT', 'SCHEDULER'] as const
 export type EventSource = (typeof EVENT_SOURCES)[number]
 
 /** One entry of a consent's append-only history: written in the same transaction as the change it records. */

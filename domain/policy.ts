@@ -1,5 +1,7 @@
 // The UK/EEA consent rules: how long access and authorisation links may last, and the UK reconfirmation clock.
-import { ValidationError, type ValidationIssue } from './errors.ts'
+import type { Consent } from './consent.ts'
+import { effectiveStatus } from './derived.ts'
+import { ConsentNotActiveError, ValidationError, type ValidationIssue } from './errors.ts'
 import type { Region } from './provider.ts'
 
 /** The regulatory limits, in days. One place; documented in docs/architecture.md. */
@@ -59,4 +61,26 @@ export function resolveConsentTerms(input: ConsentTermsInput, pathPrefix = 'inpu
   )
   if (issues.length > 0) throw new ValidationError(issues)
   return { validityDays, linkExpiresInDays }
+}
+
+/**
+ * UK reconfirmation (the TPP confirms with the user every 90 days instead of a new SCA): checked before any provider
+ * call. The consent must be a UK consent that is effectively ACTIVE; `confirmedAt` may not be in the future and must
+ * be later than the last confirmation. Consents here are all AIS, the only kind reconfirmation applies to.
+ */
+export function checkReconfirmation(consent: Consent, confirmedAt: Date, now: Date): void {
+  const status = effectiveStatus(consent, now).status
+  if (status !== 'ACTIVE') throw new ConsentNotActiveError(consent.id, status, 'reconfirm')
+  const issues: ValidationIssue[] = []
+  if (consent.region !== 'UK') issues.push({ path: 'id', message: 'reconfirmation applies to UK consents only' })
+  if (Number.isNaN(confirmedAt.getTime())) issues.push({ path: 'confirmedAt', message: 'must be a date-time' })
+  else if (confirmedAt.getTime() > now.getTime())
+    issues.push({ path: 'confirmedAt', message: 'must not be in the future' })
+  else if (consent.lastConfirmedAt && confirmedAt.getTime() <= Date.parse(consent.lastConfirmedAt)) {
+    issues.push({
+      path: 'confirmedAt',
+      message: `must be later than the last confirmation (${consent.lastConfirmedAt})`,
+    })
+  }
+  if (issues.length) throw new ValidationError(issues)
 }

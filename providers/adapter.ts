@@ -27,6 +27,11 @@ export interface Capabilities {
    * re-reads those at once instead of waiting to be told.
    */
   readonly supersedesOlderConsents: boolean
+  /**
+   * The provider issues a secret per consent (Yapily's consentToken) that later calls need: the gateway seals it at
+   * rest and hands it back in `ProviderConsentRef.secret`.
+   */
+  readonly usesConsentSecret: boolean
   /** Every scope combination the provider can grant, in canonical order. */
   readonly scopes: readonly (readonly DataScope[])[]
   readonly regions: readonly Region[]
@@ -44,6 +49,24 @@ export interface InstitutionInfo {
 /** What the provider holds about a consent, mapped to the unified model. */
 export interface ProviderSnapshot extends ProviderObservation {
   readonly providerConsentId: string
+  /** A secret the provider issued for this consent (Yapily's consentToken): sealed by the service, never shown. */
+  readonly secret?: string | null
+}
+
+/** The outcome of deleting a consent at its provider. */
+export interface ProviderRemoval {
+  readonly snapshot: ProviderSnapshot
+  readonly deleteStatus: 'SUCCESS' | 'FAILED'
+  /** Whether the bank deleted its copy too; null when the provider cannot say. */
+  readonly deletedAtInstitution: boolean | null
+}
+
+/** What the user's browser brought back to our callback from the provider. */
+export interface CallbackResult {
+  /** The secret the callback carried (Yapily `consent=<token>`), to be checked against the provider's record. */
+  readonly secret: string | null
+  /** The provider's error code when the user declined or the bank failed. */
+  readonly error: string | null
 }
 
 export interface CreateConsentRequest {
@@ -59,6 +82,11 @@ export interface CreateConsentRequest {
   readonly redirectUrl: string | null
   /** Our endpoint for this provider's notifications. */
   readonly notificationUrl: string
+  /**
+   * Our endpoint, for this consent, where the provider sends the user's browser after the bank (Yapily's callback);
+   * it forwards the browser to `redirectUrl`. Providers that redirect to the partner directly ignore it.
+   */
+  readonly callbackUrl: string
 }
 
 /** How an adapter finds a consent at its provider. */
@@ -66,6 +94,8 @@ export interface ProviderConsentRef {
   readonly providerConsentId: string
   readonly userId: string
   readonly institutionId: string
+  /** The provider-issued secret, opened for this call (only for adapters with `usesConsentSecret`). */
+  readonly secret?: string | null
 }
 
 export interface ProviderCallContext {
@@ -111,6 +141,14 @@ export interface ProviderAdapter {
    * parses it. Replays and out-of-order events are the caller's to tolerate.
    */
   verifyNotification(notification: InboundNotification): Promise<ProviderEvent[]>
+  /** Starts re-authorisation of the same consent (capability `reauthorize`). */
+  reauthorize?(ref: ProviderConsentRef, context: ProviderCallContext): Promise<ProviderSnapshot>
+  /** Records the user's UK reconfirmation (capability `reconfirm`). */
+  reconfirm?(ref: ProviderConsentRef, confirmedAt: Date, context: ProviderCallContext): Promise<ProviderSnapshot>
+  /** Deletes the consent at the provider (capability `delete`). */
+  remove?(ref: ProviderConsentRef, context: ProviderCallContext): Promise<ProviderRemoval>
+  /** Reads what the provider's redirect brought to our callback (providers that redirect to us). */
+  readCallback?(query: URLSearchParams): CallbackResult
 }
 
 /** A provider notification that failed its authenticity or shape check; answered 401/400, never processed. */

@@ -63,6 +63,8 @@ const sleep = (ms: number, signal?: AbortSignal) =>
   })
 
 export class ProviderHttpClient {
+  /** Provider clock minus ours, from the `Date` header of its last answer (second resolution). */
+  #skewMs = 0
   readonly #timeoutMs: number
   readonly #retries: number
   readonly #backoffBaseMs: number
@@ -76,6 +78,14 @@ export class ProviderHttpClient {
     this.#retries = options.retries ?? 2
     this.#backoffBaseMs = options.backoffBaseMs ?? 100
     this.#backoffMaxMs = options.backoffMaxMs ?? 2_000
+  }
+
+  /**
+   * The provider's time as best known (from its answers' `Date` headers): for values it checks against its own
+   * clock, such as a signed request date or a confirmation time that may not be in its future.
+   */
+  providerNow(): Date {
+    return new Date(Date.now() + this.#skewMs)
   }
 
   #backoff(attempt: number, retryAfter: string | null): number {
@@ -102,6 +112,8 @@ export class ProviderHttpClient {
           redirect: 'manual',
         })
         outcome = { response: { status: response.status, headers: response.headers, text: await response.text() } }
+        const date = Date.parse(response.headers.get('date') ?? '')
+        if (!Number.isNaN(date)) this.#skewMs = date - Date.now()
       } catch (error) {
         outcome = { error }
       }

@@ -2,6 +2,7 @@
 import { z } from 'zod'
 import type { FinqwareConfig } from '../providers/finqware/config.ts'
 import type { WorldlineConfig } from '../providers/worldline/config.ts'
+import type { YapilyConfig } from '../providers/yapily/config.ts'
 
 const positiveInt = z.coerce.number().int().positive()
 
@@ -28,6 +29,12 @@ const envSchema = z.object({
   /** PEM; `\n` escapes are accepted so the key fits in one environment variable. */
   WORLDLINE_PRIVATE_KEY: z.string().optional(),
   WORLDLINE_NOTIFICATION_TOKEN: z.string().optional(),
+  YAPILY_BASE_URL: z.url().optional(),
+  YAPILY_APPLICATION_KEY: z.string().optional(),
+  YAPILY_APPLICATION_SECRET: z.string().optional(),
+  YAPILY_WEBHOOK_SECRET: z.string().optional(),
+  /** `id:<32 bytes base64>[,id:<key>...]`: seals provider-issued consent secrets; the first key seals. */
+  TOKEN_ENCRYPTION_KEYS: z.string().optional(),
 })
 
 export interface GatewayConfig {
@@ -46,6 +53,11 @@ export interface GatewayConfig {
   readonly subscriptionMaxSeconds: number
   /** How long a verified API credential is trusted without a table read. @default 60_000 */
   readonly authCacheTtlMs: number
+  /**
+   * Keys sealing provider-issued consent secrets at rest (`id:<32 bytes base64>,...`; the first seals, all open).
+   * Required when a configured provider issues secrets (Yapily).
+   */
+  readonly tokenEncryptionKeys?: string | undefined
   /** Providers this deployment talks to, with their adapters' settings; a provider without settings is not offered. */
   readonly providers: ProviderSettings
 }
@@ -53,6 +65,7 @@ export interface GatewayConfig {
 export interface ProviderSettings {
   readonly finqware?: FinqwareConfig | undefined
   readonly worldline?: WorldlineConfig | undefined
+  readonly yapily?: YapilyConfig | undefined
 }
 
 export const CONFIG_DEFAULTS = {
@@ -80,6 +93,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): GatewayConf
     subscriptionPollIntervalMs: e.SUBSCRIPTION_POLL_INTERVAL_MS,
     subscriptionMaxSeconds: e.SUBSCRIPTION_MAX_SECONDS,
     authCacheTtlMs: e.AUTH_CACHE_TTL_MS,
+    tokenEncryptionKeys: e.TOKEN_ENCRYPTION_KEYS,
     providers: {
       finqware:
         e.FINQWARE_BASE_URL && e.FINQWARE_CLIENT_ID && e.FINQWARE_CLIENT_SECRET
@@ -102,6 +116,15 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): GatewayConf
               keyId: e.WORLDLINE_KEY_ID,
               privateKeyPem: e.WORLDLINE_PRIVATE_KEY.replace(/\\n/g, '\n'),
               notificationToken: e.WORLDLINE_NOTIFICATION_TOKEN,
+            }
+          : undefined,
+      yapily:
+        e.YAPILY_BASE_URL && e.YAPILY_APPLICATION_KEY && e.YAPILY_APPLICATION_SECRET
+          ? {
+              baseUrl: e.YAPILY_BASE_URL,
+              applicationKey: e.YAPILY_APPLICATION_KEY,
+              applicationSecret: e.YAPILY_APPLICATION_SECRET,
+              webhookSecret: e.YAPILY_WEBHOOK_SECRET,
             }
           : undefined,
     },

@@ -1,10 +1,9 @@
 // The consent use cases: create, read, list, refresh, revoke, and provider notifications. The only place that
 // combines the store, the provider adapters and the domain rules.
 import { createHash } from 'node:crypto'
-import { newConsentEvent, type Consent, type ConsentEvent, type EventSource } from '../domain/consent.ts'
+import { newConsentEvent, type Consent, type ConsentEvent } from '../domain/consent.ts'
 import { effectiveStatus } from '../domain/derived.ts'
 import {
-  ConcurrentModificationError,
   ConsentNotActiveError,
   ConsentNotFoundError,
   InstitutionNotFoundError,
@@ -13,7 +12,6 @@ import {
   type ValidationIssue,
 } from '../domain/errors.ts'
 import { notificationFor } from '../domain/notification.ts'
-import { applyObservation } from '../domain/observation.ts'
 import { resolveConsentTerms } from '../domain/policy.ts'
 import {
   DEFAULT_SCOPE,
@@ -23,19 +21,19 @@ import {
   type Provider,
   type Region,
 } from '../domain/provider.ts'
-import { isTerminal, type ConsentStatus } from '../domain/status.ts'
+import { isTerminal } from '../domain/status.ts'
 import type {
   InboundNotification,
   Logger,
   ProviderAdapter,
   ProviderCallContext,
-  ProviderConsentRef,
   ProviderRegistry,
-  ProviderSnapshot,
 } from '../providers/adapter.ts'
 import type { ConsentFilter, ConsentRepository } from '../store/consent-repository.ts'
 import { CursorCodec, queryFingerprint } from '../store/cursor.ts'
 import type { IdempotencyRepository } from '../store/idempotency-repository.ts'
+import type { CallbackLinks } from './callback-links.ts'
+import { providerInitiator, type ConsentRecorder } from './consent-recorder.ts'
 
 /** Who is acting, for tenancy, the audit trail and provider call correlation. */
 export interface Caller {
@@ -80,6 +78,8 @@ export interface ConsentServiceOptions {
 
 export interface ConsentServiceDependencies {
   readonly consents: ConsentRepository
+  readonly recorder: ConsentRecorder
+  readonly callbackLinks: CallbackLinks
   readonly idempotency: IdempotencyRepository
   readonly providers: ProviderRegistry
   readonly clock: () => Date
@@ -93,7 +93,6 @@ export type NotificationOutcome = {
   readonly result: 'applied' | 'unchanged' | 'unknown_consent'
 }
 
-const MAX_WRITE_ATTEMPTS = 4
 /** Schemes a redirect may never use: they run code or read local files in the user's browser. */
 const FORBIDDEN_REDIRECT_SCHEMES = new Set(['javascript:', 'data:', 'vbscript:', 'file:', 'blob:'])
 const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]'])
@@ -176,6 +175,7 @@ export class ConsentService {
           linkExpiresInDays: terms.linkExpiresInDays,
           redirectUrl: input.redirectUrl ?? null,
           notificationUrl: this.options.notificationUrl(input.provider),
+          callbackUrl: this.deps.callbackLinks.urlFor(input.provider, { tenantId: caller.tenantId, consentId }),
         },
         this.#context(caller),
       )
@@ -203,11 +203,17 @@ export class ConsentService {
         webhookUrl: input.webhookUrl ?? null,
         supersededBy: null,
         supersedes: null,
+        deletion: null,
         createdAt: now,
         updatedAt: now,
         version: 1,
       }
-      const event = this.#event(consent, null, 'API', caller.initiator)
+      await this.deps.recorder.keepSecret(consent, snapshot.secret)
+      const event = newConsentEvent(consent, null, {
+        id: this.deps.newId(),
+        source: 'API',
+        initiator: caller.initiator,
+      })
       try {
         await this.deps.consents.create(
           consent,
@@ -217,13 +223,15 @@ export class ConsentService {
         )
       } catch (error) {
         // The provider holds a consent we failed to record: withdraw it rather than leave an orphan.
-        await adapter.revoke(refOf(consent), this.#context(caller)).catch((revokeError: unknown) =>
-          this.deps.logger.error('orphaned provider consent', {
-            provider: consent.provider,
-            providerConsentId: consent.providerConsentId,
-            error: revokeError,
-          }),
-        )
+        await adapter
+          .revoke(await this.deps.recorder.refFor(consent, adapter), this.#context(caller))
+          .catch((revokeError: unknown) =>
+            this.deps.logger.error('orphaned provider consent', {
+              provider: consent.provider,
+              providerConsentId: consent.providerConsentId,
+              error: revokeError,
+            }),
+          )
         throw error
       }
       this.deps.logger.info('consent created', { consentId, provider: consent.provider, status: consent.status })
@@ -288,8 +296,8 @@ export class ConsentService {
     const consent = await this.get(caller, consentId)
     if (isTerminal(consent.status)) return consent
     const adapter = await this.deps.providers.get(consent.provider)
-    const snapshot = await adapter.fetch(refOf(consent), this.#context(caller))
-    return this.#record(consent, snapshot, 'PROVIDER_POLL', caller.initiator, this.#context(caller))
+    const snapshot = await adapter.fetch(await this.deps.recorder.refFor(consent, adapter), this.#context(caller))
+    return this.deps.recorder.record(consent, snapshot, 'PROVIDER_POLL', caller.initiator, this.#context(caller))
   }
 
   /**
@@ -304,8 +312,8 @@ export class ConsentService {
     if (isTerminal(shown)) throw new ConsentNotActiveError(consent.id, shown, 'revoke')
 
     const adapter = await this.deps.providers.get(consent.provider)
-    const snapshot = await adapter.revoke(refOf(consent), this.#context(caller))
-    const result = await this.#record(consent, snapshot, 'API', caller.initiator, this.#context(caller))
+    const snapshot = await adapter.revoke(await this.deps.recorder.refFor(consent, adapter), this.#context(caller))
+    const result = await this.deps.recorder.record(consent, snapshot, 'API', caller.initiator, this.#context(caller))
     // The provider knew better (it had expired or failed meanwhile): the truth is recorded, the revoke is refused.
     if (result.status !== 'REVOKED') throw new ConsentNotActiveError(consent.id, result.status, 'revoke')
     return result
@@ -332,8 +340,14 @@ export class ConsentService {
         continue
       }
       const context = { requestId, logger: this.deps.logger }
-      const snapshot = await adapter.fetch(refOf(consent), context)
-      const recorded = await this.#record(consent, snapshot, 'PROVIDER_WEBHOOK', initiator(adapter), context)
+      const snapshot = await adapter.fetch(await this.deps.recorder.refFor(consent, adapter), context)
+      const recorded = await this.deps.recorder.record(
+        consent,
+        snapshot,
+        'PROVIDER_WEBHOOK',
+        providerInitiator(adapter),
+        context,
+      )
       outcomes.push({
         providerConsentId: event.providerConsentId,
         result: recorded.version === consent.version ? 'unchanged' : 'applied',
@@ -341,149 +355,7 @@ export class ConsentService {
     }
     return outcomes
   }
-
-  /**
-   * Folds a provider snapshot into the consent and writes the change, then follows up what the change implies at
-   * this provider: linking a superseded consent to its successor, or re-reading the consents a new one replaced.
-   */
-  async #record(
-    current: Consent,
-    snapshot: ProviderSnapshot,
-    source: EventSource,
-    initiator: string,
-    context: ProviderCallContext = { requestId: this.deps.newId(), logger: this.deps.logger },
-  ): Promise<Consent> {
-    const recorded = await this.#write(
-      current,
-      (consent, now) => {
-        const outcome = applyObservation(consent, snapshot, now)
-        if (outcome.kind === 'stale') {
-          this.deps.logger.info('stale provider status ignored', {
-            consentId: consent.id,
-            current: outcome.from,
-            reported: outcome.to,
-            providerStatus: snapshot.providerStatus,
-          })
-        }
-        return outcome.kind === 'changed' ? outcome.consent : null
-      },
-      source,
-      initiator,
-    )
-    if (recorded.status !== current.status) {
-      // Follow-ups never fail what triggered them: the change is recorded; a later read or job catches up.
-      await this.#followUp(recorded, source, initiator, context).catch((error: unknown) =>
-        this.deps.logger.warn('follow-up of a status change failed', { consentId: recorded.id, error }),
-      )
-    }
-    return recorded
-  }
-
-  /**
-   * Writes `change(consent)` as the next version, with its history event and outbox message, in one transaction. On a
-   * concurrent write it re-reads and re-applies, so the later writer never clobbers. `change` returns null when there
-   * is nothing to write.
-   */
-  async #write(
-    current: Consent,
-    change: (consent: Consent, now: Date) => Consent | null,
-    source: EventSource,
-    initiator: string,
-  ): Promise<Consent> {
-    let consent = current
-    for (let attempt = 1; ; attempt++) {
-      const now = this.deps.clock()
-      const changed = change(consent, now)
-      if (!changed) return consent
-      const next: Consent = { ...changed, updatedAt: now.toISOString(), version: consent.version + 1 }
-      const event = this.#event(next, consent.status, source, initiator)
-      try {
-        await this.deps.consents.update(next, consent.version, event, notificationFor(event, next))
-        this.deps.logger.info('consent changed', {
-          consentId: next.id,
-          from: consent.status,
-          to: next.status,
-          providerStatus: next.providerStatus,
-          source,
-          version: next.version,
-        })
-        return next
-      } catch (error) {
-        if (!(error instanceof ConcurrentModificationError) || attempt >= MAX_WRITE_ATTEMPTS) throw error
-        const latest = await this.deps.consents.get(consent.tenantId, consent.id, { consistent: true })
-        if (!latest) throw new ConsentNotFoundError(consent.id)
-        consent = latest
-      }
-    }
-  }
-
-  async #followUp(consent: Consent, source: EventSource, initiator: string, context: ProviderCallContext) {
-    if (consent.status === 'SUPERSEDED') await this.#linkSuccessor(consent, source, initiator)
-    if (consent.status === 'ACTIVE') {
-      const adapter = await this.deps.providers.get(consent.provider)
-      if (adapter.capabilities.supersedesOlderConsents) await this.#refreshReplaced(consent, adapter, context)
-    }
-  }
-
-  /**
-   * The consents of the same user at the same bank and provider, newest first (the user index): where a successor or
-   * a replaced consent is looked for.
-   */
-  async #siblings(consent: Consent): Promise<Consent[]> {
-    const page = await this.deps.consents.list(
-      consent.tenantId,
-      { userId: consent.userId, provider: consent.provider, institutionId: consent.institution.id },
-      20,
-      null,
-      this.deps.clock(),
-    )
-    return page.consents.filter((sibling) => sibling.id !== consent.id)
-  }
-
-  /**
-   * A superseded consent points to the newer consent that replaced it, and that one back, when the newer one is ours:
-   * the newest later consent of the same user, bank and provider that is still live.
-   */
-  async #linkSuccessor(superseded: Consent, source: EventSource, initiator: string): Promise<void> {
-    if (superseded.supersededBy) return
-    const successor = (await this.#siblings(superseded)).find(
-      (sibling) => sibling.id > superseded.id && !isTerminal(sibling.status),
-    )
-    if (!successor) return
-    await this.#write(
-      superseded,
-      (c) => (c.supersededBy ? null : { ...c, supersededBy: successor.id }),
-      source,
-      initiator,
-    )
-    await this.#write(successor, (c) => (c.supersedes ? null : { ...c, supersedes: superseded.id }), source, initiator)
-  }
-
-  /**
-   * At a provider where authorising a consent ends the user's older consents at the same bank, re-read those now:
-   * the provider may not tell us (Worldline stops notifying a few days after a consent's initiation).
-   */
-  async #refreshReplaced(activated: Consent, adapter: ProviderAdapter, context: ProviderCallContext): Promise<void> {
-    for (const older of await this.#siblings(activated)) {
-      if (older.id > activated.id || isTerminal(older.status)) continue
-      const snapshot = await adapter.fetch(refOf(older), context)
-      await this.#record(older, snapshot, 'PROVIDER_POLL', initiator(adapter), context)
-    }
-  }
-
-  #event(consent: Consent, from: ConsentStatus | null, source: EventSource, initiator: string): ConsentEvent {
-    return newConsentEvent(consent, from, { id: this.deps.newId(), source, initiator })
-  }
 }
-
-/** How provider-driven changes name their initiator in the history. */
-const initiator = (adapter: ProviderAdapter) => `provider:${adapter.provider.toLowerCase()}`
-
-const refOf = (consent: Consent): ProviderConsentRef => ({
-  providerConsentId: consent.providerConsentId,
-  userId: consent.userId,
-  institutionId: consent.institution.id,
-})
 
 function checkAgainstCapabilities(
   adapter: ProviderAdapter,

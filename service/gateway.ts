@@ -7,17 +7,33 @@ import { ProviderRegistry, type Logger, type ProviderAdapter } from '../provider
 import { AccessRepository } from '../store/access-repository.ts'
 import { createDocumentClient } from '../store/client.ts'
 import { ConsentRepository } from '../store/consent-repository.ts'
+import { ConsentSecretRepository } from '../store/consent-secret-repository.ts'
 import { IdempotencyRepository } from '../store/idempotency-repository.ts'
 import { ApiClientAuthenticator } from './authentication.ts'
 import type { GatewayConfig, ProviderSettings } from './config.ts'
 import { ConsentService } from './consent-service.ts'
 import { ConsentWatcher } from './consent-watcher.ts'
+import { completeAuthorisation, type CallbackReply } from './authorisation-callback.ts'
+import { CallbackLinks } from './callback-links.ts'
+import { ConsentRecorder } from './consent-recorder.ts'
 import { createLogger } from './logging.ts'
+import { ProviderOperations } from './provider-operations.ts'
+import { keyringFromSpec, SecretBox } from './secret-box.ts'
 
 export interface Gateway {
   readonly config: GatewayConfig
   readonly db: DynamoDBDocumentClient
   readonly consents: ConsentService
+  /** Re-authorise, reconfirm, delete: what only some providers offer. */
+  readonly operations: ProviderOperations
+  /** The user's browser back from a provider (its callback), sent on to the partner. */
+  completeAuthorisation(
+    provider: Provider,
+    token: string,
+    query: URLSearchParams,
+    requestId: string,
+  ): Promise<CallbackReply>
+  readonly callbackLinks: CallbackLinks
   readonly watcher: ConsentWatcher
   readonly providers: ProviderRegistry
   readonly authenticator: ApiClientAuthenticator
@@ -53,6 +69,10 @@ const ADAPTERS: {
     provider: 'WORLDLINE',
     load: async (settings) => (await import('../providers/worldline/adapter.ts')).createWorldlineAdapter(settings),
   },
+  yapily: {
+    provider: 'YAPILY',
+    load: async (settings) => (await import('../providers/yapily/adapter.ts')).createYapilyAdapter(settings),
+  },
 }
 
 export function createProviderRegistry(config: GatewayConfig): ProviderRegistry {
@@ -79,9 +99,26 @@ export function createGateway(config: GatewayConfig, overrides: GatewayOverrides
   const providers = createProviderRegistry(config)
   const publicBase = config.publicBaseUrl.replace(/\/$/, '')
 
+  if (config.providers.yapily && !config.tokenEncryptionKeys) {
+    throw new Error('Yapily issues consent tokens: set TOKEN_ENCRYPTION_KEYS to seal them at rest')
+  }
+  const secretBox = config.tokenEncryptionKeys ? new SecretBox(keyringFromSpec(config.tokenEncryptionKeys)) : null
+  const recorder = new ConsentRecorder({
+    consents: consentRepository,
+    secrets: new ConsentSecretRepository(db, config.tableName),
+    secretBox,
+    providers,
+    clock,
+    newId: () => newId(),
+    logger,
+  })
+  const callbackLinks = new CallbackLinks(config.cursorSecret, publicBase)
+
   const consents = new ConsentService(
     {
       consents: consentRepository,
+      recorder,
+      callbackLinks,
       idempotency: new IdempotencyRepository(db, config.tableName),
       providers,
       clock,
@@ -99,6 +136,16 @@ export function createGateway(config: GatewayConfig, overrides: GatewayOverrides
     config,
     db,
     consents,
+    operations: new ProviderOperations({ consents: consentRepository, recorder, providers, clock, logger }),
+    completeAuthorisation: (provider, token, query, requestId) =>
+      completeAuthorisation(
+        { consents: consentRepository, recorder, providers, callbackLinks, logger },
+        provider,
+        token,
+        query,
+        requestId,
+      ),
+    callbackLinks,
     watcher: new ConsentWatcher(consentRepository, clock, logger, {
       pollIntervalMs: config.subscriptionPollIntervalMs,
     }),

@@ -64,6 +64,7 @@ const CONSENT_FIELDS = [
   'webhookUrl',
   'supersededBy',
   'supersedes',
+  'deletion',
   'createdAt',
   'updatedAt',
   'version',

@@ -2,7 +2,8 @@
 // userId only ever come last in a key, so they cannot collide with another entity's key.
 import type { Provider } from '../domain/provider.ts'
 
-export type EntityType = 'CONSENT' | 'EVENT' | 'OUTBOX' | 'PROVIDER_REF' | 'IDEMPOTENCY' | 'API_CLIENT' | 'TENANT'
+export type EntityType =
+  'CONSENT' | 'CONSENT_SECRET' | 'EVENT' | 'OUTBOX' | 'PROVIDER_REF' | 'IDEMPOTENCY' | 'API_CLIENT' | 'TENANT'
 
 export type ItemKey = {
   readonly pk: string
@@ -37,6 +38,11 @@ export const keys = {
   outbox: (tenantId: string, consentId: string, version: number): ItemKey => ({
     pk: consentPartition(tenantId, consentId),
     sk: `OUTBOX#${pad(version)}`,
+  }),
+  /** The consent's provider-issued secret (sealed), beside the consent, never inside it. */
+  consentSecret: (tenantId: string, consentId: string): ItemKey => ({
+    pk: consentPartition(tenantId, consentId),
+    sk: 'SECRET#PROVIDER_TOKEN',
   }),
   /** Provider reference -> consent, written in the consent's creating transaction: strongly consistent lookups. */
   providerRef: (provider: Provider, providerConsentId: string): ItemKey => ({

@@ -33,6 +33,7 @@ export class FinqwareAdapter implements ProviderAdapter {
     delete: false,
     webhooks: true,
     supersedesOlderConsents: false,
+    usesConsentSecret: false,
     scopes: SCOPES,
     // Finqware's sandbox banks are Romanian; its docs describe no UK coverage.
     regions: ['EEA'] as const,

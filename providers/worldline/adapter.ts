@@ -28,6 +28,7 @@ export class WorldlineAdapter implements ProviderAdapter {
     // Only within a few days after initiation (worldline.md 2.5); later changes are found by polling.
     webhooks: true,
     supersedesOlderConsents: true,
+    usesConsentSecret: false,
     scopes: PERMISSION_SETS,
     regions: ['EEA'] as const,
     maxValidityDays: 180,

@@ -54,21 +54,12 @@ export class WorldlineClient {
   readonly #base: string
   #token: { readonly value: string; readonly renewAt: number } | null = null
   #tokenRequest: Promise<string> | null = null
-  /** Provider clock minus ours, from the `Date` of its last answer (second resolution). */
-  #skewMs = 0
-
   /**
    * Worldline's time as best known: it checks the signed `Date` of token requests against its clock, and a
    * `ValidUntilDate` is a date on its calendar.
    */
   providerNow(): Date {
-    return new Date(Date.now() + this.#skewMs)
-  }
-
-  #observe(response: ProviderResponse): ProviderResponse {
-    const date = Date.parse(response.headers.get('date') ?? '')
-    if (!Number.isNaN(date)) this.#skewMs = date - Date.now()
-    return response
+    return this.#http.providerNow()
   }
 
   constructor(private readonly config: WorldlineConfig) {
@@ -90,27 +81,25 @@ export class WorldlineClient {
       id: randomUUID(),
       date: this.providerNow().toUTCString(),
     }
-    const response = this.#observe(
-      await this.#http.send(
-        {
-          method: 'POST',
-          url: `${this.#base}${SERVICES}/authorize/token`,
-          headers: {
-            'content-type': 'application/x-www-form-urlencoded',
-            accept: 'application/json',
-            App: signed.app,
-            Client: signed.client,
-            Id: signed.id,
-            Date: signed.date,
-            authorization: signatureAuthorization(signed, this.config.keyId, this.config.privateKeyPem),
-          },
-          body: new URLSearchParams({ grant_type: 'client_credentials' }).toString(),
-          // Asking twice only mints two tokens.
-          idempotent: true,
-          operation: 'token',
+    const response = await this.#http.send(
+      {
+        method: 'POST',
+        url: `${this.#base}${SERVICES}/authorize/token`,
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          accept: 'application/json',
+          App: signed.app,
+          Client: signed.client,
+          Id: signed.id,
+          Date: signed.date,
+          authorization: signatureAuthorization(signed, this.config.keyId, this.config.privateKeyPem),
         },
-        context,
-      ),
+        body: new URLSearchParams({ grant_type: 'client_credentials' }).toString(),
+        // Asking twice only mints two tokens.
+        idempotent: true,
+        operation: 'token',
+      },
+      context,
     )
     if (response.status !== 200) {
       const body = parseJson(response.text) as { error?: unknown; error_description?: unknown } | undefined
@@ -142,26 +131,24 @@ export class WorldlineClient {
   ): Promise<ProviderResponse> {
     for (let attempt = 0; ; attempt++) {
       const token = await this.#accessToken(context)
-      const response = this.#observe(
-        await this.#http.send(
-          {
-            method: request.method,
-            url: `${this.#base}${request.path}`,
-            headers: {
-              authorization: `Bearer ${token}`,
-              accept: 'application/json',
-              // Worldline wants a UUID; our request id is one unless a client chose its own.
-              'x-request-id': UUID.test(context.requestId) ? context.requestId : randomUUID(),
-              MessageCreateDateTime: new Date().toISOString(),
-              ...(request.body === undefined ? {} : { 'content-type': 'application/json' }),
-              ...request.headers,
-            },
-            ...(request.body === undefined ? {} : { body: JSON.stringify(request.body) }),
-            idempotent,
-            operation,
+      const response = await this.#http.send(
+        {
+          method: request.method,
+          url: `${this.#base}${request.path}`,
+          headers: {
+            authorization: `Bearer ${token}`,
+            accept: 'application/json',
+            // Worldline wants a UUID; our request id is one unless a client chose its own.
+            'x-request-id': UUID.test(context.requestId) ? context.requestId : randomUUID(),
+            MessageCreateDateTime: new Date().toISOString(),
+            ...(request.body === undefined ? {} : { 'content-type': 'application/json' }),
+            ...request.headers,
           },
-          context,
-        ),
+          ...(request.body === undefined ? {} : { body: JSON.stringify(request.body) }),
+          idempotent,
+          operation,
+        },
+        context,
       )
       if (response.status !== 401 || errorCodeOf(response) === CONSENT_EXPIRED_CODE) return response
       this.#token = null

@@ -26,6 +26,7 @@ export function aConsent(overrides: Partial<Consent> = {}): Consent {
     webhookUrl: null,
     supersededBy: null,
     supersedes: null,
+    deletion: null,
     createdAt: T0.toISOString(),
     updatedAt: T0.toISOString(),
     version: 1,

@@ -265,6 +265,8 @@ export function aConsentRequest(
     linkExpiresInDays: 7,
     redirectUrl: 'https://partner.example/back',
     notificationUrl,
+    // Where a provider that redirects to us (Yapily) sends the browser: beside the notification endpoint.
+    callbackUrl: `${new URL(notificationUrl).origin}/callbacks/${ulid()}`,
     ...overrides,
   }
 }

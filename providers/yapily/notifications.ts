@@ -1,0 +1,42 @@
+// Yapily webhooks (yapily.md 3.5): `X-Yapily-Signature: sha256=<hex HMAC-SHA256 of the raw body>` under the secret
+// Yapily returned when the webhook was registered. The scheme comes from third-party code, not Yapily's docs [?]:
+// without a configured secret nothing is accepted, and changes are found by reading instead.
+import { createHmac, timingSafeEqual } from 'node:crypto'
+import { NotificationRejectedError, type InboundNotification, type ProviderEvent } from '../adapter.ts'
+import { webhookSchema } from './mapping.ts'
+
+/** Our name for consent status events; Yapily's consent categories were not found in its docs [?]. */
+export const CONSENT_EVENT_TYPE = 'consent.status'
+
+export function verifyYapilyNotification(
+  notification: InboundNotification,
+  secret: string | undefined,
+): ProviderEvent[] {
+  if (!secret) throw new NotificationRejectedError('webhooks are not configured for Yapily', 401)
+  const header = notification.headers['x-yapily-signature'] ?? ''
+  const presented = /^sha256=([0-9a-f]{64})$/i.exec(header.trim())?.[1]
+  const expected = createHmac('sha256', secret).update(notification.body, 'utf8').digest()
+  if (!presented || !timingSafeEqual(Buffer.from(presented, 'hex'), expected)) {
+    throw new NotificationRejectedError('missing or wrong X-Yapily-Signature', 401)
+  }
+  let json: unknown
+  try {
+    json = JSON.parse(notification.body)
+  } catch (error) {
+    throw new NotificationRejectedError('body is not JSON', 400, { cause: error })
+  }
+  const parsed = webhookSchema.safeParse(json)
+  if (!parsed.success) throw new NotificationRejectedError('unexpected notification shape', 400)
+  // Payment and other categories are acknowledged and not ours to act on.
+  if (parsed.data.type !== CONSENT_EVENT_TYPE) return []
+  const consentId = parsed.data.event?.consentId
+  if (!consentId) throw new NotificationRejectedError('consent event without consentId', 400)
+  return [
+    {
+      providerConsentId: consentId,
+      providerStatus: parsed.data.event?.status ?? null,
+      providerEventId: parsed.data.id ?? null,
+      occurredAt: null,
+    },
+  ]
+}

@@ -1,0 +1,105 @@
+// What happens to a consent at the bank: pages opened, embedded SCA steps, approval (the token and the dates),
+// rejection, and re-authorisation started, approved or abandoned. Shared by the hosted pages, the embedded API and
+// the controls; every status change goes through the store, which notifies.
+import { randomBytes } from 'node:crypto'
+import type { BankPage, ScaMethod, YapilyConsent } from './consent.ts'
+import type { ConsentStore } from './consent-store.ts'
+import { mintConsentToken } from './consent-token.ts'
+import type { SandboxInstitution } from './institutions.ts'
+import { authorisationDates } from './lifetimes.ts'
+
+/** The embedded bank's one valid SCA code (prefilled on its code page). */
+export const SANDBOX_SCA_CODE = '123456'
+
+/** The embedded bank's SCA methods; ids equal types so the page's `scaMethod` field can take either. */
+export const SCA_METHODS: readonly ScaMethod[] = [
+  { id: 'SMS_OTP', type: 'SMS_OTP', description: 'Text message one-time code (sandbox)' },
+  { id: 'PUSH_OTP', type: 'PUSH_OTP', description: 'Banking app push one-time code (sandbox)' },
+]
+
+export const DEFAULT_SCA_METHOD = 'SMS_OTP'
+
+/** An offered method by its id or, leniently, its type. */
+export function findScaMethod(idOrType: string): ScaMethod | undefined {
+  return SCA_METHODS.find((method) => method.id === idOrType || method.type === idOrType)
+}
+
+export function newState(): string {
+  return randomBytes(16).toString('hex')
+}
+
+/** A new hosted page becomes the consent's current one, with a fresh `state` (every bank round trip has its own). */
+export function openPage(consent: YapilyConsent, purpose: BankPage['purpose']): BankPage {
+  const page: BankPage = { id: randomBytes(24).toString('base64url'), purpose }
+  consent.pages.push(page)
+  consent.currentPageId = page.id
+  consent.state = newState()
+  return page
+}
+
+/**
+ * Approval, first or re-authorisation: the token is minted once and then kept; authorizedAt and lastConfirmedAt are
+ * now; reconfirmBy and expiresAt follow the institution's region (see `authorisationDates`). A consent approved again
+ * at the bank is no longer revoked there.
+ */
+export function approve(
+  store: ConsentStore,
+  consent: YapilyConsent,
+  institution: Pick<SandboxInstitution, 'region'>,
+  now: Date,
+): void {
+  consent.consentToken ??= mintConsentToken(consent)
+  const dates = authorisationDates(institution, consent.requestedExpiresAt, now)
+  consent.authorizedAt = dates.authorizedAt
+  consent.lastConfirmedAt = dates.lastConfirmedAt
+  consent.reconfirmBy = dates.reconfirmBy
+  consent.expiresAt = dates.expiresAt
+  consent.revokedAtBank = false
+  consent.statusBeforeReauthorisation = null
+  consent.currentPageId = null
+  consent.scaMethods = null
+  store.transition(consent, 'AUTHORIZED')
+}
+
+/** The user denied the first authorisation. */
+export function reject(store: ConsentStore, consent: YapilyConsent): void {
+  consent.currentPageId = null
+  consent.scaMethods = null
+  store.transition(consent, 'REJECTED')
+}
+
+/**
+ * `PATCH /account-auth-requests`: a new page and `AWAITING_RE_AUTHORIZATION`, remembering the status to go back to.
+ * A repeat while awaiting changes nothing (the same page is answered again).
+ */
+export function startReauthorisation(store: ConsentStore, consent: YapilyConsent): void {
+  if (consent.status === 'AWAITING_RE_AUTHORIZATION') return
+  consent.statusBeforeReauthorisation = consent.status === 'EXPIRED' ? 'EXPIRED' : 'AUTHORIZED'
+  openPage(consent, 'reauthorisation')
+  store.transition(consent, 'AWAITING_RE_AUTHORIZATION')
+}
+
+/** "If re-authorisation fails, the status stays as it was" (yapily.md 3.2): back to the status before the PATCH. */
+export function abandonReauthorisation(store: ConsentStore, consent: YapilyConsent): void {
+  const previous = consent.statusBeforeReauthorisation ?? 'AUTHORIZED'
+  consent.statusBeforeReauthorisation = null
+  consent.currentPageId = null
+  store.transition(consent, previous)
+}
+
+/** Embedded: the user logged in and has several methods to choose from. */
+export function offerScaMethods(store: ConsentStore, consent: YapilyConsent): void {
+  consent.scaMethods = [...SCA_METHODS]
+  store.transition(consent, 'AWAITING_SCA_METHOD')
+}
+
+/** Embedded: a method was chosen; the bank sent its code. */
+export function chooseScaMethod(store: ConsentStore, consent: YapilyConsent, method: ScaMethod): void {
+  consent.selectedScaMethod = method
+  consent.scaMethods = null
+  store.transition(consent, 'AWAITING_SCA_CODE')
+}
+
+export function isValidScaCode(code: string | null | undefined): boolean {
+  return (code ?? '').trim() === SANDBOX_SCA_CODE
+}

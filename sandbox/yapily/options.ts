@@ -1,0 +1,102 @@
+// Configuration of the Yapily sandbox: every option with its default, in one place.
+import type { WebhookRetryPolicy } from '../shared/webhook-dispatcher.ts'
+
+/** An application registered in the Console: its Basic credentials and its id (yapily.md 3.1). */
+export interface YapilyApplication {
+  /** The Application ID, sent as the Basic username. */
+  key: string
+  /** The Application Secret, sent as the Basic password. */
+  secret: string
+  /** What webhook registrations name as `applicationId`, and what webhook events carry. */
+  id: string
+}
+
+export interface YapilySandboxOptions {
+  /**
+   * Port on 127.0.0.1; 0 picks a free one.
+   * @default 0
+   */
+  port?: number
+  /**
+   * Applications whose Basic credentials the API accepts. Each sees only its own users, consents and webhooks.
+   * @default [{ key: 'sandbox-app-key', secret: 'sandbox-app-secret', id: 'sandbox-app' }]
+   */
+  applications?: YapilyApplication[]
+  /**
+   * The registered Authorisation Callbacks (yapily.md 3.2). An entry ending in `/` covers every URL below it (same
+   * scheme, host and port, path under the entry's); any other entry must equal the callback. A create call whose
+   * `callback` no entry covers is refused with 400.
+   * @default ['https://display-parameters.com/'] (the callback of the docs' request example)
+   * @example ['http://127.0.0.1:4000/yapily/callback', 'https://partner.example/']
+   */
+  callbacks?: string[]
+  /**
+   * Sign webhook deliveries with `X-Yapily-Signature: sha256=<hex HMAC-SHA256 of the raw body>`, keyed by the
+   * webhook's `webhookSecret`. The scheme comes from third-party clients, not Yapily's docs (yapily.md 3.5), hence
+   * the switch.
+   * @default true
+   */
+  signWebhooks?: boolean
+  /**
+   * Webhook retry settings for the shared dispatcher.
+   * @default { maxAttempts: 6, baseDelayMs: 200, factor: 2, maxDelayMs: 10_000, attemptTimeoutMs: 5_000 }
+   */
+  webhookRetry?: Partial<WebhookRetryPolicy>
+  /**
+   * How often `expiresAt` is swept in real time, besides every request and every clock change.
+   * @default 1_000
+   */
+  sweepIntervalMs?: number
+}
+
+export interface YapilySettings {
+  port: number
+  applications: YapilyApplication[]
+  callbacks: string[]
+  signWebhooks: boolean
+  /** Passed to the dispatcher, which fills in its own defaults. */
+  webhookRetry: Partial<WebhookRetryPolicy>
+  sweepIntervalMs: number
+}
+
+export const DEFAULT_APPLICATION: YapilyApplication = {
+  key: 'sandbox-app-key',
+  secret: 'sandbox-app-secret',
+  id: 'sandbox-app',
+}
+
+export const DEFAULT_CALLBACKS: readonly string[] = ['https://display-parameters.com/']
+
+/** Fills the defaults; a bad callback entry or an ambiguous application list fails here, at start. */
+export function resolveYapilySettings(options: YapilySandboxOptions = {}): YapilySettings {
+  const applications = (options.applications ?? [DEFAULT_APPLICATION]).map((application) => ({ ...application }))
+  if (applications.length === 0) throw new RangeError('applications must list at least one application')
+  for (const [index, application] of applications.entries()) {
+    if (!application.key || !application.secret || !application.id) {
+      throw new RangeError(`applications[${index}] needs a non-empty key, secret and id`)
+    }
+    if (application.key.includes(':')) throw new RangeError(`applications[${index}].key must not contain ":"`)
+  }
+  if (new Set(applications.map((application) => application.key)).size !== applications.length) {
+    throw new RangeError('application keys must be unique')
+  }
+  if (new Set(applications.map((application) => application.id)).size !== applications.length) {
+    throw new RangeError('application ids must be unique')
+  }
+  const callbacks = [...(options.callbacks ?? DEFAULT_CALLBACKS)]
+  for (const callback of callbacks) {
+    if (!URL.canParse(callback)) throw new RangeError(`callbacks: ${callback} is not an absolute URL`)
+  }
+  const sweepIntervalMs = options.sweepIntervalMs ?? 1_000
+  if (!Number.isFinite(sweepIntervalMs) || sweepIntervalMs <= 0) {
+    throw new RangeError(`sweepIntervalMs must be a positive number, got ${sweepIntervalMs}`)
+  }
+  return {
+    port: options.port ?? 0,
+    applications,
+    callbacks,
+    signWebhooks: options.signWebhooks ?? true,
+    webhookRetry: options.webhookRetry ?? {},
+    sweepIntervalMs,
+  }
+}

@@ -1,0 +1,66 @@
+// The user's browser coming back from a provider that redirects to us (Yapily's callback): the signed link names the
+// consent; the provider is read back and only its own record counts (a secret the callback carries is accepted only
+// if it is the one the provider holds); then the browser goes on to the partner's redirect URL. Never the secret.
+import type { Consent } from '../domain/consent.ts'
+import { encodePublicId } from '../domain/ids.ts'
+import type { Provider } from '../domain/provider.ts'
+import type { Logger, ProviderRegistry } from '../providers/adapter.ts'
+import type { ConsentRepository } from '../store/consent-repository.ts'
+import type { CallbackLinks } from './callback-links.ts'
+import { providerInitiator, type ConsentRecorder } from './consent-recorder.ts'
+
+export interface AuthorisationCallbackDependencies {
+  readonly consents: ConsentRepository
+  readonly recorder: ConsentRecorder
+  readonly providers: ProviderRegistry
+  readonly callbackLinks: CallbackLinks
+  readonly logger: Logger
+}
+
+export type CallbackReply =
+  /** Send the browser on to the partner (the URL carries our consent id and the unified status). */
+  | { readonly kind: 'redirect'; readonly location: string; readonly consent: Consent }
+  /** The partner gave no redirect URL: show a page saying the user may close the window. */
+  | { readonly kind: 'done'; readonly consent: Consent }
+  | { readonly kind: 'unknown_link' }
+
+/** The partner's redirect URL with what happened, never anything secret. */
+export function partnerRedirect(consent: Consent): string | null {
+  if (!consent.redirectUrl) return null
+  const url = new URL(consent.redirectUrl)
+  url.searchParams.set('consent_id', encodePublicId('Consent', consent.id))
+  url.searchParams.set('status', consent.status)
+  return url.toString()
+}
+
+export async function completeAuthorisation(
+  deps: AuthorisationCallbackDependencies,
+  provider: Provider,
+  token: string,
+  query: URLSearchParams,
+  requestId: string,
+): Promise<CallbackReply> {
+  const target = deps.callbackLinks.read(token)
+  const consent = target && (await deps.consents.get(target.tenantId, target.consentId, { consistent: true }))
+  if (!consent || consent.provider !== provider) return { kind: 'unknown_link' }
+
+  const adapter = await deps.providers.get(provider)
+  const brought = adapter.readCallback?.(query) ?? { secret: null, error: null }
+  const context = { requestId, logger: deps.logger }
+  const snapshot = await adapter.fetch(await deps.recorder.refFor(consent, adapter), context)
+  if (brought.secret && snapshot.secret && brought.secret !== snapshot.secret) {
+    // Someone replayed or forged the callback: the provider's own record wins; the brought secret is dropped.
+    deps.logger.warn('callback secret does not match the provider record; ignored', { consentId: consent.id, provider })
+  }
+  if (brought.error)
+    deps.logger.info('provider reported an authorisation error', { consentId: consent.id, error: brought.error })
+  const recorded = await deps.recorder.record(
+    consent,
+    snapshot,
+    'PROVIDER_REDIRECT',
+    providerInitiator(adapter),
+    context,
+  )
+  const location = partnerRedirect(recorded)
+  return location ? { kind: 'redirect', location, consent: recorded } : { kind: 'done', consent: recorded }
+}
