@@ -7,6 +7,7 @@ import { PROVIDERS, type Provider } from '../domain/provider.ts'
 import type { GraphQLServer } from '../schema/server.ts'
 import type { Gateway } from '../service/gateway.ts'
 import { runInRequestScope } from '../service/logging.ts'
+import { callbackHttpReply } from '../service/authorisation-callback.ts'
 import { receiveProviderNotification } from '../service/notification-endpoint.ts'
 
 export interface GatewayHttpServer {
@@ -17,6 +18,13 @@ export interface GatewayHttpServer {
 
 const MAX_NOTIFICATION_BYTES = 256 * 1024
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/
+
+/** `/callbacks/<provider>/<signed link>`: the user's browser coming back from a provider. */
+function callbackRoute(path: string): { provider: Provider; token: string } | null {
+  const match = /^\/callbacks\/([a-z]+)\/([A-Za-z0-9_.-]{1,256})$/.exec(path)
+  const provider = PROVIDERS.find((candidate) => candidate.toLowerCase() === match?.[1])
+  return provider && match?.[2] ? { provider, token: match[2] } : null
+}
 
 /** `/webhooks/<provider>` and anything below it (Worldline appends `/notification/status` to what we give it). */
 function notificationRoute(path: string): { provider: Provider; rest: string } | null {
@@ -87,6 +95,20 @@ export function createRequestListener(gateway: Gateway, yoga: GraphQLServer, gra
             requestId,
           )
           return sendJson(response, reply.status, reply.body)
+        }
+        const callback = callbackRoute(path)
+        if (callback && request.method === 'GET' && gateway.providers.has(callback.provider)) {
+          const query = new URL(request.url ?? '/', 'http://callback').searchParams
+          const reply = await gateway
+            .completeAuthorisation(callback.provider, callback.token, query, requestId)
+            .catch((error: unknown) => {
+              gateway.logger.error('authorisation callback failed', { provider: callback.provider, error })
+              return { kind: 'failed' as const }
+            })
+          const http = callbackHttpReply(reply)
+          response.writeHead(http.status, http.headers)
+          response.end(http.body)
+          return
         }
         if (path === '/healthz') return sendJson(response, 200, { status: 'ok' })
         sendJson(response, 404, { error: 'not_found', requestId })

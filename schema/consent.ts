@@ -1,7 +1,7 @@
 // The Consent node, its history, and every query, mutation and subscription field about consents.
 import { resolveArrayConnection } from '@pothos/plugin-relay'
 import { z } from 'zod'
-import type { Consent, ConsentEvent } from '../domain/consent.ts'
+import type { Consent, ConsentDeletion, ConsentEvent } from '../domain/consent.ts'
 import { deriveState, type DerivedState } from '../domain/derived.ts'
 import {
   ConsentNotFoundError,
@@ -83,6 +83,19 @@ export const InstitutionRef = builder
       }),
     }),
   })
+
+const DeletionStatusEnum = builder.enumType('DeletionStatus', { values: ['SUCCESS', 'FAILED'] as const })
+
+const ConsentDeletionRef = builder.objectRef<ConsentDeletion>('ConsentDeletion').implement({
+  fields: (t) => ({
+    status: t.field({ type: DeletionStatusEnum, resolve: (deletion) => deletion.status }),
+    deletedAtInstitution: t.exposeBoolean('deletedAtInstitution', {
+      nullable: true,
+      description: 'Whether the bank deleted its copy too; null when the provider cannot say.',
+    }),
+    at: t.field({ type: 'DateTime', resolve: (deletion) => deletion.at }),
+  }),
+})
 
 export const ConsentEventRef = builder.objectRef<ConsentEvent>('ConsentEvent').implement({
   description: 'One entry of the append-only history: a change of the consent, who made it, and when.',
@@ -174,6 +187,12 @@ ConsentRef.implement({
       nullable: true,
       description: 'The older consent this one replaced.',
       resolve: (consent) => consent.supersedes,
+    }),
+    deletion: t.field({
+      type: ConsentDeletionRef,
+      nullable: true,
+      description: 'Set once deleteConsent ran: whether the provider and the bank deleted it.',
+      resolve: (consent) => consent.deletion,
     }),
     events: t.connection({
       type: ConsentEventRef,

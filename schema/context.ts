@@ -2,12 +2,15 @@
 import type { Principal } from '../service/authentication.ts'
 import type { ConsentService } from '../service/consent-service.ts'
 import type { ConsentWatcher } from '../service/consent-watcher.ts'
+import type { ProviderOperations } from '../service/provider-operations.ts'
 import type { Consent } from '../domain/consent.ts'
 import type { DerivedState } from '../domain/derived.ts'
 import type { Logger, ProviderRegistry } from '../providers/adapter.ts'
 
 export interface GraphQLServices {
   readonly consents: ConsentService
+  /** Re-authorise, reconfirm, delete: what only some providers offer. */
+  readonly operations: ProviderOperations
   readonly watcher: ConsentWatcher
   readonly providers: ProviderRegistry
   readonly logger: Logger

@@ -3,6 +3,7 @@ import { builder } from './builder.ts'
 import './enums.ts'
 import './errors.ts'
 import './consent.ts'
+import './consent-operations.ts'
 import './provider.ts'
 
 export const schema = builder.toSchema({ sortSchema: false })

@@ -47,6 +47,7 @@ export type GraphQLServer = YogaServerInstance<Record<string, never>, GraphQLCon
 export function graphQLServicesOf(gateway: Gateway, subscriptionDeadline?: () => number): GraphQLServices {
   return {
     consents: gateway.consents,
+    operations: gateway.operations,
     watcher: gateway.watcher,
     providers: gateway.providers,
     logger: gateway.logger,

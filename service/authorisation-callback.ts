@@ -64,3 +64,50 @@ export async function completeAuthorisation(
   const location = partnerRedirect(recorded)
   return location ? { kind: 'redirect', location, consent: recorded } : { kind: 'done', consent: recorded }
 }
+
+export interface CallbackHttpReply {
+  readonly status: number
+  readonly headers: Readonly<Record<string, string>>
+  readonly body: string
+}
+
+const escapeHtml = (text: string) =>
+  text.replace(
+    /[&<>"']/g,
+    (char) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[char] ?? char,
+  )
+
+const page = (status: number, title: string, text: string): CallbackHttpReply => ({
+  status,
+  headers: {
+    'content-type': 'text/html; charset=utf-8',
+    'cache-control': 'no-store',
+    'referrer-policy': 'no-referrer',
+  },
+  body: `<!doctype html><html lang="en"><meta charset="utf-8"><title>${escapeHtml(title)}</title><h1>${escapeHtml(title)}</h1><p>${escapeHtml(text)}</p></html>`,
+})
+
+/**
+ * The browser's answer, whatever carries it. `no-referrer` keeps the callback URL (and the token in its query) out of
+ * the Referer the partner's page would see; `no-store` keeps it out of caches.
+ */
+export function callbackHttpReply(reply: CallbackReply | { readonly kind: 'failed' }): CallbackHttpReply {
+  switch (reply.kind) {
+    case 'redirect':
+      return {
+        status: 302,
+        headers: { location: reply.location, 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' },
+        body: '',
+      }
+    case 'done':
+      return page(200, 'Done', 'You can close this window and return to the app.')
+    case 'unknown_link':
+      return page(404, 'Link not recognised', 'This link does not belong to a consent we know.')
+    case 'failed':
+      return page(
+        502,
+        'Not confirmed yet',
+        'We could not confirm the result with your bank just now; the app will see it shortly.',
+      )
+  }
+}
