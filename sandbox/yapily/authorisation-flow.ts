@@ -48,6 +48,12 @@ export function approve(
   institution: Pick<SandboxInstitution, 'region'>,
   now: Date,
 ): void {
+  grant(consent, institution, now)
+  store.transition(consent, 'AUTHORIZED')
+}
+
+/** What approval sets, without the status change (the status control forces the status itself). */
+export function grant(consent: YapilyConsent, institution: Pick<SandboxInstitution, 'region'>, now: Date): void {
   consent.consentToken ??= mintConsentToken(consent)
   const dates = authorisationDates(institution, consent.requestedExpiresAt, now)
   consent.authorizedAt = dates.authorizedAt
@@ -58,7 +64,6 @@ export function approve(
   consent.statusBeforeReauthorisation = null
   consent.currentPageId = null
   consent.scaMethods = null
-  store.transition(consent, 'AUTHORIZED')
 }
 
 /** The user denied the first authorisation. */

@@ -1,0 +1,86 @@
+// Yapily-only controls under `/__sandbox/`: bank delete failures, revocation at the bank, forced statuses, the list.
+import { InvalidControlError, control, optionalString } from '../shared/controls.ts'
+import { sendJson, type Router } from '../shared/http.ts'
+import type { SandboxClock } from '../shared/clock.ts'
+import { grant } from './authorisation-flow.ts'
+import type { BankToggles } from './bank-toggles.ts'
+import type { YapilyConsent } from './consent.ts'
+import type { ConsentStore } from './consent-store.ts'
+import { AUTHORISATION_STATUSES, isAuthorisationStatus } from './enums.ts'
+import { findInstitution } from './institutions.ts'
+
+export interface YapilyControlsContext {
+  store: ConsentStore
+  toggles: BankToggles
+  clock: SandboxClock
+}
+
+export function registerYapilyControls(router: Router, { store, toggles, clock }: YapilyControlsContext): void {
+  router.on('GET', '/__sandbox/consents', (_request, response) => {
+    store.sweep()
+    sendJson(response, 200, { consents: store.all() })
+  })
+
+  router.on('GET', '/__sandbox/bank-delete-fails', (_request, response) => {
+    sendJson(response, 200, { enabled: toggles.deleteFails })
+  })
+  router.on(
+    'POST',
+    '/__sandbox/bank-delete-fails',
+    control(async (body) => {
+      const enabled = body.enabled
+      if (typeof enabled !== 'boolean') throw new InvalidControlError('send {"enabled": true} or {"enabled": false}')
+      toggles.deleteFails = enabled
+      return { enabled }
+    }),
+  )
+
+  // The user revokes at the bank: Yapily does not learn it, so the status stays and data calls answer 403.
+  router.on(
+    'POST',
+    '/__sandbox/consents/:consentId/revoke-at-bank',
+    control(async (_body, request) => {
+      store.sweep()
+      const consent = consentOf(store, request.params.consentId)
+      if (consent.consentToken === null) {
+        throw new InvalidControlError(
+          `consent ${consent.id} was never authorised; there is nothing to revoke at the bank`,
+        )
+      }
+      consent.revokedAtBank = true
+      return { consent }
+    }),
+  )
+
+  // Forcing always reports (a webhook even for the same status): it simulates an event. Forcing AUTHORIZED on a
+  // consent never authorised also mints its token and dates, so data calls work; forcing AWAITING_RE_AUTHORIZATION
+  // records the status a denial would restore, but opens no page.
+  router.on(
+    'POST',
+    '/__sandbox/consents/:consentId/status',
+    control(async (body, request) => {
+      const status = optionalString(body, 'status')
+      if (!isAuthorisationStatus(status)) {
+        throw new InvalidControlError(
+          `send {"status": "<AuthorisationStatus>"}, one of ${AUTHORISATION_STATUSES.join(', ')}`,
+        )
+      }
+      store.sweep()
+      const consent = consentOf(store, request.params.consentId)
+      const institution = findInstitution(consent.institutionId)
+      if (status === 'AUTHORIZED' && consent.consentToken === null && institution)
+        grant(consent, institution, clock.now())
+      if (status === 'AWAITING_RE_AUTHORIZATION' && consent.status !== 'AWAITING_RE_AUTHORIZATION') {
+        consent.statusBeforeReauthorisation = consent.status === 'EXPIRED' ? 'EXPIRED' : 'AUTHORIZED'
+      }
+      store.transition(consent, status, { force: true })
+      return { consent }
+    }),
+  )
+}
+
+function consentOf(store: ConsentStore, consentId: string | undefined): YapilyConsent {
+  const consent = store.findAny(consentId ?? '')
+  if (!consent) throw new InvalidControlError(`no consent ${consentId ?? ''}`, 404)
+  return consent
+}

@@ -1,0 +1,158 @@
+// Starts the Yapily sandbox: the consent API (Basic auth, legacy and newer envelopes), institutions, hosted bank
+// pages (redirect and embedded flows), accounts, webhooks with HMAC signatures, and controls.
+import { randomUUID } from 'node:crypto'
+import { SandboxClock } from '../shared/clock.ts'
+import { registerSandboxControls, resetSandbox, type SandboxControlTargets } from '../shared/controls.ts'
+import { FaultInjector } from '../shared/faults.ts'
+import { BodyTooLargeError, MalformedJsonError, Router, sendJson, startHttpServer } from '../shared/http.ts'
+import { WebhookDispatcher } from '../shared/webhook-dispatcher.ts'
+import { listAccountsOperation } from './accounts-api.ts'
+import { apiEndpoint, type ApiCallContext, type ApiEndpointOptions } from './api-call.ts'
+import { createAuthorisationOperation, reauthoriseOperation } from './auth-requests-api.ts'
+import { registerBankPages } from './bank-pages.ts'
+import { BankToggles } from './bank-toggles.ts'
+import { ConsentEventPublisher } from './consent-events.ts'
+import { ConsentStore } from './consent-store.ts'
+import { deleteConsentOperation, getConsentOperation, listConsentsOperation } from './consents-api.ts'
+import { createEmbeddedAuthorisationOperation, updateEmbeddedAuthorisationOperation } from './embedded-api.ts'
+import { legacyErrorBody } from './errors.ts'
+import { extendConsentOperation } from './extend-api.ts'
+import { listInstitutionsOperation } from './institutions-api.ts'
+import { resolveYapilySettings, type YapilySandboxOptions } from './options.ts'
+import { registerYapilyControls } from './sandbox-controls.ts'
+import { UserRegistry } from './users.ts'
+import { WebhookRegistry } from './webhook-registry.ts'
+import {
+  deleteWebhookOperation,
+  listCategoriesOperation,
+  listWebhooksOperation,
+  registerWebhookOperation,
+} from './webhooks-api.ts'
+
+export type { YapilySandboxOptions } from './options.ts'
+
+export interface YapilySandbox {
+  /** Base URL, e.g. `http://127.0.0.1:41234`; the API paths sit at its root, as at `https://api.yapily.com`. */
+  readonly url: string
+  readonly clock: SandboxClock
+  readonly faults: FaultInjector
+  /** The webhook dispatcher (its log is also at `GET /__sandbox/webhooks`). */
+  readonly webhooks: WebhookDispatcher
+  /**
+   * What `POST /__sandbox/reset` does: forget consents, users, webhook registrations and the bank toggle, then the
+   * delivery log, faults and the clock offset.
+   */
+  reset(): void
+  /** Stops the sweep, abandons pending deliveries and closes the server with every open connection. */
+  close(): Promise<void>
+}
+
+/**
+ * @example
+ * const yapily = await startYapilySandbox({ callbacks: ['http://127.0.0.1:4000/callback'] })
+ * await fetch(`${yapily.url}/institutions`, { headers: { authorization: basicAuthorization('sandbox-app-key', 'sandbox-app-secret') } })
+ * await yapily.close()
+ */
+export async function startYapilySandbox(options: YapilySandboxOptions = {}): Promise<YapilySandbox> {
+  const settings = resolveYapilySettings(options)
+  const clock = new SandboxClock()
+  const faults = new FaultInjector()
+  const toggles = new BankToggles()
+  const users = new UserRegistry()
+  const registry = new WebhookRegistry()
+  const publisher = new ConsentEventPublisher({
+    registry,
+    signWebhooks: settings.signWebhooks,
+    // Only called on a status change, long after `webhooks` below exists.
+    enqueue: (url, body) => webhooks.enqueue(url, body),
+  })
+  const webhooks = new WebhookDispatcher({ sign: (body) => publisher.sign(body), ...settings.webhookRetry })
+  const store = new ConsentStore({ clock, notify: (consent, occurredAt) => publisher.publish(consent, occurredAt) })
+
+  const router = new Router({
+    notFound: (request, response) => {
+      const route = `${request.method} ${request.url.pathname}`
+      sendJson(response, 404, legacyErrorBody(404, `No route for ${route}`, randomUUID()))
+    },
+    onError: (error, _request, response) => {
+      if (error instanceof BodyTooLargeError)
+        return sendJson(response, 413, legacyErrorBody(413, error.message, randomUUID()))
+      if (error instanceof MalformedJsonError)
+        return sendJson(response, 400, legacyErrorBody(400, error.message, randomUUID()))
+      console.error('yapily sandbox: unexpected error', error)
+      sendJson(response, 500, legacyErrorBody(500, 'unexpected sandbox error', randomUUID()))
+    },
+  })
+  // Listen first: the bank page links need the real port. Until the routes below exist, every request is a 404.
+  // Every answer is dated by the sandbox clock, as a provider's answers are dated by its own: clients that compare
+  // deadlines with the provider's time (the Date header) must see the moved clock.
+  const server = await startHttpServer(
+    (request, response) => {
+      response.setHeader('date', clock.now().toUTCString())
+      return router.listener(request, response)
+    },
+    { port: settings.port },
+  )
+
+  const api: ApiCallContext = { faults, applications: settings.applications, beforeOperation: () => store.sweep() }
+  const webhookRoute: ApiEndpointOptions = { envelope: 'issues', metadataAlias: true }
+  const flow = { store, users, clock, callbacks: settings.callbacks, baseUrl: server.url }
+  const consents = { store, clock, toggles }
+  router.on('GET', '/institutions', apiEndpoint(api, listInstitutionsOperation()))
+  router.on('POST', '/account-auth-requests', apiEndpoint(api, createAuthorisationOperation(flow)))
+  router.on('PATCH', '/account-auth-requests', apiEndpoint(api, reauthoriseOperation(flow)))
+  router.on('POST', '/embedded-account-auth-requests', apiEndpoint(api, createEmbeddedAuthorisationOperation(flow)))
+  router.on(
+    'PUT',
+    '/embedded-account-auth-requests/:consentId',
+    apiEndpoint(api, updateEmbeddedAuthorisationOperation(flow)),
+  )
+  router.on('GET', '/consents', apiEndpoint(api, listConsentsOperation(consents)))
+  router.on('GET', '/consents/:consentId', apiEndpoint(api, getConsentOperation(consents)))
+  router.on('DELETE', '/consents/:consentId', apiEndpoint(api, deleteConsentOperation(consents)))
+  router.on(
+    'POST',
+    '/consents/:consentId/extend',
+    apiEndpoint(api, extendConsentOperation({ store, clock }), { envelope: 'issues' }),
+  )
+  router.on('GET', '/accounts', apiEndpoint(api, listAccountsOperation({ store, clock })))
+  router.on('GET', '/webhook/events/categories', apiEndpoint(api, listCategoriesOperation(), webhookRoute))
+  router.on('POST', '/webhook/events', apiEndpoint(api, registerWebhookOperation(registry), webhookRoute))
+  router.on('GET', '/webhook/events', apiEndpoint(api, listWebhooksOperation(registry), webhookRoute))
+  router.on('DELETE', '/webhook/events/:webhookId', apiEndpoint(api, deleteWebhookOperation(registry), webhookRoute))
+  registerBankPages(router, { store, clock, baseUrl: server.url })
+
+  const controlTargets: SandboxControlTargets = {
+    clock,
+    faults,
+    webhooks,
+    resetState: () => {
+      store.clear()
+      users.clear()
+      registry.clear()
+      publisher.clear()
+      toggles.reset()
+    },
+  }
+  registerSandboxControls(router, controlTargets)
+  registerYapilyControls(router, { store, toggles, clock })
+
+  // Moving the clock sweeps at once, so `POST /__sandbox/clock` queues the expiry webhooks before it answers.
+  const stopWatchingClock = clock.onChange(() => store.sweep())
+  const sweepTimer = setInterval(() => store.sweep(), settings.sweepIntervalMs)
+  sweepTimer.unref()
+
+  return {
+    url: server.url,
+    clock,
+    faults,
+    webhooks,
+    reset: () => resetSandbox(controlTargets),
+    close: async () => {
+      clearInterval(sweepTimer)
+      stopWatchingClock()
+      webhooks.close()
+      await server.close()
+    },
+  }
+}

@@ -1,0 +1,54 @@
+// Webhook event categories, the consent status event body, and its HMAC signature (yapily.md 3.5).
+import { createHmac } from 'node:crypto'
+import type { YapilyConsent } from './consent.ts'
+
+/** Our name for consent events [I]: Yapily's consent categories were not found in the captured material. */
+export const CONSENT_STATUS_CATEGORY = 'consent.status'
+
+/** `GET /webhook/events/categories`: ours plus the two payment categories the spec's example lists. */
+export const WEBHOOK_CATEGORIES: ReadonlyArray<{ name: string; description: string }> = [
+  { name: CONSENT_STATUS_CATEGORY, description: 'An event sent whenever a consent changes status (sandbox category)' },
+  { name: 'payment.state.success', description: 'An event sent when payment reaches a terminal successful status' },
+  { name: 'payment.state.failed', description: 'An event sent when payment reaches a terminal failed status' },
+]
+
+export const SIGNATURE_HEADER = 'X-Yapily-Signature'
+
+export interface ConsentStatusEvent {
+  /** Unique per delivery target and change (two webhooks get two ids), so each delivery is signed with its secret. */
+  eventId: string
+  applicationId: string
+  consent: Pick<YapilyConsent, 'id' | 'status' | 'institutionId' | 'applicationUserId'>
+  occurredAt: Date
+  tracingId: string
+  /** The webhook's registration metadata, "returned on every Webhook trigger" (spec `WebhookMetadata`). */
+  metadata: Readonly<Record<string, string>> | null
+}
+
+/**
+ * The delivery envelope `{ id, applicationId, type, event, metadata: { tracingId } }` (yapily.md 3.5); the `event`
+ * field names are ours [I]. Serialised once: the signature covers exactly these bytes.
+ */
+export function consentStatusEventBody(event: ConsentStatusEvent): string {
+  return JSON.stringify({
+    id: event.eventId,
+    applicationId: event.applicationId,
+    type: CONSENT_STATUS_CATEGORY,
+    event: {
+      consentId: event.consent.id,
+      status: event.consent.status,
+      institutionId: event.consent.institutionId,
+      applicationUserId: event.consent.applicationUserId,
+      occurredAt: event.occurredAt.toISOString(),
+    },
+    metadata: { ...event.metadata, tracingId: event.tracingId },
+  })
+}
+
+/**
+ * `sha256=<lowercase hex HMAC-SHA256(raw body)>` keyed by the webhook secret's UTF-8 bytes: the scheme third-party
+ * clients assume (yapily.md 3.5), unverified against Yapily.
+ */
+export function webhookSignature(body: string, secret: string): string {
+  return `sha256=${createHmac('sha256', secret).update(body, 'utf8').digest('hex')}`
+}
