@@ -25,6 +25,9 @@ import {
   type WorldlineSandbox,
   type WorldlineSandboxOptions,
 } from '../../sandbox/worldline/server.ts'
+import { createYapilyAdapter } from '../../providers/yapily/adapter.ts'
+import type { YapilyConfig } from '../../providers/yapily/config.ts'
+import { startYapilySandbox, type YapilySandbox, type YapilySandboxOptions } from '../../sandbox/yapily/server.ts'
 import { SANDBOX_BANKS } from '../../sandbox/finqware/catalogue.ts'
 import {
   startFinqwareSandbox,
@@ -55,8 +58,19 @@ export interface ProviderHarness {
   passLinkDeadline(consent: ProviderSnapshot): Promise<void>
   /** Moves the provider's clock past the consent's end of data access (`validUntil`). */
   passValidityEnd(consent: ProviderSnapshot): Promise<void>
+  /**
+   * Where this provider's notifications arrive when it sends them per application (Yapily webhooks) rather than to
+   * each consent's notification URL.
+   */
+  readonly notificationEndpoint?: string
   /** Closes the sandbox and everything it started. */
   teardown(): Promise<void>
+}
+
+/** What the contract suite lends a driver's setup: its receiver (notifications, callbacks). */
+export interface DriverSetup {
+  /** Base URL of the test's receiver; anything below it is recorded. */
+  readonly receiverUrl: string
 }
 
 export interface ProviderDriver {
@@ -78,7 +92,9 @@ export interface ProviderDriver {
   readonly validityResolutionMs: number
   /** The same notification made inauthentic the way an attacker could: it must be rejected with 401. */
   tamper(notification: InboundNotification): InboundNotification
-  setup(): Promise<ProviderHarness>
+  /** After the bank, the browser goes to the partner's redirect URL, or to our callback first (Yapily). */
+  readonly redirectsTo: 'partner' | 'callback'
+  setup(context: DriverSetup): Promise<ProviderHarness>
 }
 
 /** One byte of the body changed: what a signature over the body must catch. */
@@ -155,6 +171,7 @@ export const finqwareDriver: ProviderDriver = {
   validityResolutionMs: 0,
   // Finqware signs the body (JWS): any change to it must fail verification.
   tamper: flipOneByte,
+  redirectsTo: 'partner',
   setup: () => startFinqwareHarness(),
 }
 
@@ -233,11 +250,101 @@ export const worldlineDriver: ProviderDriver = {
   validityResolutionMs: 86_400_000,
   // Worldline authenticates notifications with a bearer token, not a signature over the body.
   tamper: (notification) => ({ ...notification, headers: { ...notification.headers, authorization: 'Bearer forged' } }),
+  redirectsTo: 'partner',
   setup: () => startWorldlineHarness(),
 }
 
-/** Every provider the contract suite runs against. Yapily joins here. */
-export const PROVIDER_DRIVERS: readonly ProviderDriver[] = [finqwareDriver, worldlineDriver]
+// Yapily --------------------------------------------------------------------------------------------------------------
+
+export const YAPILY_APPLICATION = {
+  key: 'contract-app-key',
+  secret: 'contract-app-secret',
+  id: 'contract-app',
+} as const
+
+export interface YapilyHarness extends ProviderHarness {
+  readonly sandbox: YapilySandbox
+  readonly adapterConfig: YapilyConfig
+  control(path: string, body?: unknown): Promise<any>
+}
+
+/**
+ * Starts a Yapily sandbox that accepts callbacks below `callbackPrefix` and, when `webhookUrl` is given, registers our
+ * webhook there (Yapily shows its secret once, at registration), then an adapter against it.
+ */
+export async function startYapilyHarness(options: {
+  callbackPrefix: string
+  webhookUrl?: string
+  sandbox?: YapilySandboxOptions
+  adapter?: Partial<YapilyConfig>
+}): Promise<YapilyHarness> {
+  const sandbox = await startYapilySandbox({
+    applications: [YAPILY_APPLICATION],
+    callbacks: [options.callbackPrefix],
+    webhookRetry: { baseDelayMs: 10, maxDelayMs: 50, attemptTimeoutMs: 2_000 },
+    ...options.sandbox,
+  })
+  const basic = `Basic ${Buffer.from(`${YAPILY_APPLICATION.key}:${YAPILY_APPLICATION.secret}`).toString('base64')}`
+  let webhookSecret: string | undefined
+  if (options.webhookUrl) {
+    const registered = await fetch(`${sandbox.url}/webhook/events`, {
+      method: 'POST',
+      headers: { authorization: basic, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        applicationId: YAPILY_APPLICATION.id,
+        categories: ['consent.status'],
+        callbackUrl: { main: { url: options.webhookUrl } },
+      }),
+    })
+    webhookSecret = ((await registered.json()) as { data: { webhookSecret: string } }).data.webhookSecret
+  }
+  const adapterConfig: YapilyConfig = {
+    baseUrl: sandbox.url,
+    applicationKey: YAPILY_APPLICATION.key,
+    applicationSecret: YAPILY_APPLICATION.secret,
+    webhookSecret,
+    ...options.adapter,
+    http: { backoffBaseMs: 10, backoffMaxMs: 50, ...options.adapter?.http },
+  }
+  const adapter = createYapilyAdapter(adapterConfig)
+  const control = (path: string, body?: unknown) => sandboxControl(sandbox.url, path, body)
+  const providerNow = async () => new Date((await control('clock')).now as string)
+  return {
+    adapter,
+    adapterConfig,
+    sandbox,
+    control,
+    providerNow,
+    ...(options.webhookUrl ? { notificationEndpoint: options.webhookUrl } : {}),
+    decideAtBank: submitBankDecision,
+    passLinkDeadline: () => Promise.reject(new Error('Yapily links have no documented deadline')),
+    passValidityEnd: async (consent) => {
+      if (!consent.validUntil) throw new Error('the consent has no validUntil to pass')
+      const seconds = Math.ceil((Date.parse(consent.validUntil) - (await providerNow()).getTime()) / 1000)
+      await control('clock', { advanceSeconds: Math.max(seconds, 0) + 60 })
+    },
+    teardown: () => sandbox.close(),
+  }
+}
+
+export const yapilyDriver: ProviderDriver = {
+  provider: 'YAPILY',
+  name: 'Yapily',
+  sandboxInstitutionIds: ['modelo-sandbox', 'santander-es-sandbox', 'embedded-de-sandbox'],
+  // UK: 90 days is the maximum, so no hard expiresAt is asked for and Yapily's own lifetime applies.
+  institutionId: 'modelo-sandbox',
+  unsupportedScope: ['TRANSACTIONS'],
+  hasLinkExpiry: false,
+  validityResolutionMs: 0,
+  // Yapily signs webhooks with an HMAC over the body.
+  tamper: flipOneByte,
+  redirectsTo: 'callback',
+  setup: ({ receiverUrl }) =>
+    startYapilyHarness({ callbackPrefix: `${receiverUrl}/`, webhookUrl: `${receiverUrl}/yapily-webhooks` }),
+}
+
+/** Every provider the contract suite runs against. */
+export const PROVIDER_DRIVERS: readonly ProviderDriver[] = [finqwareDriver, worldlineDriver, yapilyDriver]
 
 // Calls ---------------------------------------------------------------------------------------------------------------
 
@@ -392,6 +499,11 @@ export class NotificationReceiver {
     this.#server = server
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
     this.#url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  }
+
+  /** Base URL of the receiver. */
+  get url(): string {
+    return this.#url
   }
 
   /** A fresh endpoint URL, so each test reads only its own notifications. */
