@@ -6,6 +6,7 @@ export interface BannerInput {
   readonly clientSecret: string
   readonly finqwareUrl: string
   readonly worldlineUrl: string
+  readonly yapilyUrl: string
   readonly dynamoEndpoint: string
   readonly dataLocation: string
 }
@@ -25,7 +26,7 @@ export function bannerText(input: BannerInput): string {
     `  GraphiQL          ${input.graphqlUrl}   (demo credentials pre-filled)`,
     `  Client id         ${input.clientId}`,
     `  Client secret     ${input.clientSecret}`,
-    `  Sandboxes         Finqware ${input.finqwareUrl}, Worldline ${input.worldlineUrl}`,
+    `  Sandboxes         Finqware ${input.finqwareUrl}, Worldline ${input.worldlineUrl}, Yapily ${input.yapilyUrl}`,
     "                    (their bank pages are the consents' authorizationUrl; controls under /__sandbox/)",
     `  DynamoDB Local    ${input.dynamoEndpoint}   data: ${input.dataLocation}`,
     '',

@@ -6,12 +6,15 @@ import { join } from 'node:path'
 
 export interface LocalSecrets {
   readonly cursorSecret: string
+  /** `local:<32 bytes base64>`: seals provider-issued consent tokens (Yapily) at rest. */
+  readonly tokenEncryptionKeys: string
   readonly demoClientId: string
   readonly demoClientSecret: string
 }
 
 const generate = (): LocalSecrets => ({
   cursorSecret: randomBytes(32).toString('base64url'),
+  tokenEncryptionKeys: `local:${randomBytes(32).toString('base64')}`,
   demoClientId: `demo-${randomBytes(4).toString('hex')}`,
   demoClientSecret: randomBytes(24).toString('base64url'),
 })
@@ -20,14 +23,16 @@ const generate = (): LocalSecrets => ({
 export async function loadLocalSecrets(dataDir: string | null): Promise<LocalSecrets> {
   if (dataDir === null) return generate()
   const file = join(dataDir, 'local-secrets.json')
-  try {
-    return JSON.parse(await readFile(file, 'utf8')) as LocalSecrets
-  } catch {
-    const secrets = generate()
+  const stored = await readFile(file, 'utf8')
+    .then((text) => JSON.parse(text) as Partial<LocalSecrets>)
+    .catch(() => ({}))
+  // A file from an older version may lack newer secrets: keep what is there, add what is missing.
+  const secrets: LocalSecrets = { ...generate(), ...stored }
+  if (Object.keys(generate()).some((name) => !(name in stored))) {
     await mkdir(dataDir, { recursive: true })
     await writeFile(file, `${JSON.stringify(secrets, null, 2)}\n`, { mode: 0o600 })
-    return secrets
   }
+  return secrets
 }
 
 /** The demo API client: fixed by CONSENT_GATEWAY_DEMO_CLIENT_ID / _SECRET when set, else the generated pair. */

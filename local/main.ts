@@ -9,6 +9,7 @@ import { ensureTable } from '../store/table-admin.ts'
 import { createDynamoClient, createDocumentClient } from '../store/client.ts'
 import { startFinqwareSandbox } from '../sandbox/finqware/server.ts'
 import { startWorldlineSandbox } from '../sandbox/worldline/server.ts'
+import { startYapilySandbox } from '../sandbox/yapily/server.ts'
 import { createGateway } from '../service/gateway.ts'
 import { createGraphQLServer, graphQLServicesOf } from '../schema/server.ts'
 import { startGatewayHttpServer } from './http-server.ts'
@@ -33,6 +34,7 @@ const { values: args } = parseArgs({
 const port = Number(args.port ?? process.env.PORT ?? 4000)
 const finqwarePort = Number(process.env.FINQWARE_SANDBOX_PORT ?? port + 10)
 const worldlinePort = Number(process.env.WORLDLINE_SANDBOX_PORT ?? port + 20)
+const yapilyPort = Number(process.env.YAPILY_SANDBOX_PORT ?? port + 30)
 const inMemory = args['in-memory'] ?? false
 const dataDir = args['data-dir'] ?? '.data'
 const TABLE_NAME = process.env.TABLE_NAME ?? 'consent-gateway'
@@ -84,16 +86,33 @@ async function main(): Promise<void> {
   })
   stops.push(() => worldline.close())
 
+  const publicBaseUrl = `http://127.0.0.1:${port}`
+  // Yapily sends the browser to our per-consent callbacks (registered as one trailing-slash entry) and, once our
+  // webhook is registered, its consent events to us.
+  const yapilyApp = {
+    key: 'consent-gateway-local',
+    secret: randomBytes(24).toString('base64url'),
+    id: 'consent-gateway-local',
+  }
+  const yapily = await startYapilySandbox({
+    port: yapilyPort,
+    applications: [yapilyApp],
+    callbacks: [`${publicBaseUrl}/callbacks/yapily/`],
+  })
+  stops.push(() => yapily.close())
+  const yapilyWebhookSecret = await registerYapilyWebhook(yapily.url, yapilyApp, `${publicBaseUrl}/webhooks/yapily`)
+
   const secrets = await loadLocalSecrets(inMemory ? null : dataDir)
   const config: GatewayConfig = {
     tableName: TABLE_NAME,
     dynamoEndpoint: dynamo.endpoint,
-    publicBaseUrl: `http://127.0.0.1:${port}`,
+    publicBaseUrl,
     cursorSecret: secrets.cursorSecret,
     localMode: true,
     subscriptionPollIntervalMs: 500,
     subscriptionMaxSeconds: 900,
     authCacheTtlMs: 60_000,
+    tokenEncryptionKeys: secrets.tokenEncryptionKeys,
     providers: {
       finqware: {
         baseUrl: finqware.url,
@@ -107,6 +126,12 @@ async function main(): Promise<void> {
         keyId: 'local-key',
         privateKeyPem: worldlineKey.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
         notificationToken: worldlineNotificationToken,
+      },
+      yapily: {
+        baseUrl: yapily.url,
+        applicationKey: yapilyApp.key,
+        applicationSecret: yapilyApp.secret,
+        webhookSecret: yapilyWebhookSecret,
       },
     },
   }
@@ -135,6 +160,7 @@ async function main(): Promise<void> {
     clientSecret: demo.clientSecret,
     finqwareUrl: finqware.url,
     worldlineUrl: worldline.url,
+    yapilyUrl: yapily.url,
     dynamoEndpoint: dynamo.endpoint,
     dataLocation: inMemory ? 'in memory (gone when stopped)' : `${dataDir}/dynamodb`,
   })
@@ -145,6 +171,20 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     console.log(`\n${signal}: stopping consent-gateway...`)
     void stopAll(0)
   })
+}
+
+/** Registers our webhook at the Yapily sandbox the way a partner does once in Yapily's console: the secret comes back once. */
+async function registerYapilyWebhook(baseUrl: string, app: { key: string; secret: string; id: string }, url: string) {
+  const response = await fetch(`${baseUrl}/webhook/events`, {
+    method: 'POST',
+    headers: {
+      authorization: `Basic ${Buffer.from(`${app.key}:${app.secret}`).toString('base64')}`,
+      'content-type': 'application/json',
+    },
+    body: JSON.stringify({ applicationId: app.id, categories: ['consent.status'], callbackUrl: { main: { url } } }),
+  })
+  if (!response.ok) throw new Error(`Yapily sandbox refused our webhook (${response.status})`)
+  return ((await response.json()) as { data: { webhookSecret: string } }).data.webhookSecret
 }
 
 main().catch(async (error: unknown) => {

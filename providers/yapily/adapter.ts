@@ -21,9 +21,6 @@ import type { YapilyConfig } from './config.ts'
 import { featureScopeOf, SCOPE_SETS, snapshotFromConsent } from './mapping.ts'
 import { verifyYapilyNotification } from './notifications.ts'
 
-/** Yapily refuses a reconfirmation time in its future; clocks drift, so stay this far behind its now (yapily.md 3.8.11). */
-const RECONFIRMATION_SKEW_MS = 5_000
-
 export class YapilyAdapter implements ProviderAdapter {
   readonly provider = 'YAPILY' as const
   readonly displayName = 'Yapily'
@@ -143,9 +140,11 @@ export class YapilyAdapter implements ProviderAdapter {
   }
 
   async reconfirm(ref: ProviderConsentRef, confirmedAt: Date, context: ProviderCallContext): Promise<ProviderSnapshot> {
-    const latest = this.#client.providerNow().getTime() - RECONFIRMATION_SKEW_MS
-    const sent = new Date(Math.min(confirmedAt.getTime(), latest)).toISOString()
-    return snapshotFromConsent(await this.#client.extend(ref.providerConsentId, sent, context))
+    // Yapily refuses a time in its future, and clocks drift (yapily.md 3.8.11). Its clock is known from the Date of its
+    // answers, to the second: only a time clearly past that (beyond the second) is pulled back to it.
+    const providerNow = this.#client.providerNow().getTime()
+    const sent = confirmedAt.getTime() > providerNow + 1_000 ? new Date(providerNow) : confirmedAt
+    return snapshotFromConsent(await this.#client.extend(ref.providerConsentId, sent.toISOString(), context))
   }
 
   /** `consent=<token>` on success (the first one, should an institution repeat it), `error=...` otherwise. */

@@ -110,12 +110,15 @@ describe('createConsent rejects bad input with typed errors', () => {
     })
   })
 
-  it('answers a provider this deployment does not run with UNSUPPORTED_BY_PROVIDER', async () => {
-    const result = await execute(stack.client(stack.tenantA), CREATE, { input: input({ provider: 'YAPILY' }) })
-    expect(result.data?.createConsent).toMatchObject({
-      __typename: 'UnsupportedByProviderError',
-      code: 'UNSUPPORTED_BY_PROVIDER',
-    })
+  it('answers an operation the provider lacks with UNSUPPORTED_BY_PROVIDER, calling nothing', async () => {
+    for (const mutation of [
+      `mutation ($id: ID!) { op: reauthorizeConsent(id: $id) { __typename ... on Error { code } } }`,
+      `mutation ($id: ID!) { op: reconfirmConsent(id: $id, confirmedAt: "2026-01-01T00:00:00Z") { __typename ... on Error { code } } }`,
+      `mutation ($id: ID!) { op: deleteConsent(id: $id) { __typename ... on Error { code } } }`,
+    ]) {
+      const result = await execute(stack.client(stack.tenantA), mutation, { id: existingId })
+      expect(result.data?.op).toEqual({ __typename: 'UnsupportedByProviderError', code: 'UNSUPPORTED_BY_PROVIDER' })
+    }
   })
 
   it('answers a wrong enum or type with a GraphQL validation error (HTTP 400 with graphql-response+json)', async () => {

@@ -113,6 +113,7 @@ describe('GraphiQL in a browser', () => {
           providers: [
             { provider: 'FINQWARE', name: 'Finqware' },
             { provider: 'WORLDLINE', name: 'Worldline' },
+            { provider: 'YAPILY', name: 'Yapily' },
           ],
         },
       })

@@ -400,6 +400,28 @@ describe('listing', () => {
         },
         institutions: expect.arrayContaining([expect.objectContaining({ id: '20101', region: 'EEA' })]),
       },
+      {
+        provider: 'YAPILY',
+        name: 'Yapily',
+        capabilities: {
+          reauthorize: true,
+          reconfirm: true,
+          delete: true,
+          webhooks: true,
+          regions: ['UK', 'EEA'],
+          maxValidityDays: 180,
+          scopes: [
+            { scopes: ['ACCOUNTS'] },
+            { scopes: ['ACCOUNTS', 'BALANCES'] },
+            { scopes: ['ACCOUNTS', 'TRANSACTIONS'] },
+            { scopes: ['ACCOUNTS', 'BALANCES', 'TRANSACTIONS'] },
+          ],
+        },
+        institutions: expect.arrayContaining([
+          expect.objectContaining({ id: 'modelo-sandbox', country: 'GB', region: 'UK' }),
+          expect.objectContaining({ id: 'santander-es-sandbox', region: 'EEA' }),
+        ]),
+      },
     ])
   })
 })

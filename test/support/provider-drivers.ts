@@ -25,7 +25,7 @@ import {
   type WorldlineSandbox,
   type WorldlineSandboxOptions,
 } from '../../sandbox/worldline/server.ts'
-import { createYapilyAdapter } from '../../providers/yapily/adapter.ts'
+import { createYapilyAdapter, type YapilyAdapter } from '../../providers/yapily/adapter.ts'
 import type { YapilyConfig } from '../../providers/yapily/config.ts'
 import { startYapilySandbox, type YapilySandbox, type YapilySandboxOptions } from '../../sandbox/yapily/server.ts'
 import { SANDBOX_BANKS } from '../../sandbox/finqware/catalogue.ts'
@@ -263,6 +263,7 @@ export const YAPILY_APPLICATION = {
 } as const
 
 export interface YapilyHarness extends ProviderHarness {
+  readonly adapter: YapilyAdapter
   readonly sandbox: YapilySandbox
   readonly adapterConfig: YapilyConfig
   control(path: string, body?: unknown): Promise<any>

@@ -17,7 +17,10 @@ import { createGateway, type Gateway } from '../../service/gateway.ts'
 import { createLogger, silentLogger } from '../../service/logging.ts'
 import { provisionApiClient } from '../../service/tenants.ts'
 import { createTestTable, type TestTable } from './dynamo.ts'
-import { startWorldlineHarness, submitBankDecision } from './provider-drivers.ts'
+import { startWorldlineHarness, startYapilyHarness, submitBankDecision } from './provider-drivers.ts'
+import type { YapilySandbox } from '../../sandbox/yapily/server.ts'
+import type { Logger } from '../../providers/adapter.ts'
+import { randomBytes } from 'node:crypto'
 
 export interface Credentials {
   readonly tenantId: string
@@ -29,6 +32,7 @@ export interface Stack {
   readonly table: TestTable
   readonly finqware: FinqwareSandbox
   readonly worldline: WorldlineSandbox
+  readonly yapily: YapilySandbox
   readonly gateway: Gateway
   readonly http: GatewayHttpServer
   readonly graphqlUrl: string
@@ -48,6 +52,8 @@ export interface StackOptions {
   readonly worldline?: WorldlineSandboxOptions
   readonly subscriptionPollIntervalMs?: number
   readonly subscriptionMaxSeconds?: number
+  /** The gateway's logger (tests that read what was logged pass a recording one). */
+  readonly logger?: Logger
   /** Serve GraphiQL (offline page), pre-filled with tenant A's credentials. */
   readonly graphiql?: boolean
 }
@@ -67,15 +73,22 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   })
   const worldline = await startWorldlineHarness({ sandbox: options.worldline ?? {} })
   const port = await freePort()
+  const publicBaseUrl = `http://127.0.0.1:${port}`
+  // Yapily sends the browser to our per-consent callbacks and its webhooks to our endpoint.
+  const yapily = await startYapilyHarness({
+    callbackPrefix: `${publicBaseUrl}/callbacks/yapily/`,
+    webhookUrl: `${publicBaseUrl}/webhooks/yapily`,
+  })
   const config: GatewayConfig = {
     tableName: table.tableName,
     dynamoEndpoint: table.endpoint,
-    publicBaseUrl: `http://127.0.0.1:${port}`,
+    publicBaseUrl,
     cursorSecret: 'test-cursor-secret-0123456789abcdef',
     localMode: true,
     subscriptionPollIntervalMs: options.subscriptionPollIntervalMs ?? 100,
     subscriptionMaxSeconds: options.subscriptionMaxSeconds ?? 30,
     authCacheTtlMs: 60_000,
+    tokenEncryptionKeys: `test-key:${randomBytes(32).toString('base64')}`,
     providers: {
       finqware: {
         baseUrl: finqware.url,
@@ -84,9 +97,13 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         clientSecret: 'sandbox-secret',
       },
       worldline: worldline.adapterConfig,
+      yapily: yapily.adapterConfig,
     },
   }
-  const gateway = createGateway(config, { db: table.db, logger: process.env.STACK_LOG ? createLogger() : silentLogger })
+  const gateway = createGateway(config, {
+    db: table.db,
+    logger: options.logger ?? (process.env.STACK_LOG ? createLogger() : silentLogger),
+  })
   const tenantA = tenant('ALPHA')
   const tenantB = tenant('BRAVO')
   for (const [credentials, name] of [
@@ -115,6 +132,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     table,
     finqware,
     worldline: worldline.sandbox,
+    yapily: yapily.sandbox,
     gateway,
     http,
     graphqlUrl,
@@ -134,6 +152,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       await http.close()
       await finqware.close()
       await worldline.teardown()
+      await yapily.teardown()
     },
   }
 }

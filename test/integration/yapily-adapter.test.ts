@@ -1,0 +1,121 @@
+// connected: the Yapily adapter against its sandbox over HTTP, for what the contract suite does not show: both error
+// envelopes as typed errors, the embedded flow's statuses, what an institution refuses, and the callback reading.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { InstitutionNotFoundError, ProviderRejectedError, UnsupportedByProviderError } from '../../domain/errors.ts'
+import { createYapilyAdapter } from '../../providers/yapily/adapter.ts'
+import {
+  aConsentRequest,
+  institutionOf,
+  NotificationReceiver,
+  rejectionOf,
+  startYapilyHarness,
+  submitBankDecision,
+  testCallContext,
+  type YapilyHarness,
+} from '../support/provider-drivers.ts'
+
+const receiver = new NotificationReceiver()
+let harness: YapilyHarness
+
+beforeAll(async () => {
+  await receiver.start()
+  harness = await startYapilyHarness({ callbackPrefix: `${receiver.url}/` })
+})
+
+afterAll(async () => {
+  await harness?.teardown()
+  await receiver.close()
+})
+
+async function create(institutionId: string, userId: string) {
+  const institution = await institutionOf(harness.adapter, institutionId)
+  const request = aConsentRequest(harness.adapter, institution, receiver.newEndpoint(), { userId })
+  const snapshot = await harness.adapter.create(request, testCallContext())
+  return { snapshot, ref: { providerConsentId: snapshot.providerConsentId, userId, institutionId } }
+}
+
+describe('Yapily errors', () => {
+  it('reports wrong application credentials (the legacy 401 body) as PROVIDER_REJECTED', async () => {
+    const stranger = createYapilyAdapter({ ...harness.adapterConfig, applicationSecret: 'wrong' })
+    const error = await rejectionOf(stranger.listInstitutions(testCallContext()))
+    expect(error).toBeInstanceOf(ProviderRejectedError)
+    expect(error).toMatchObject({ providerCode: 'UNAUTHORIZED', providerHttpStatus: 401 })
+  })
+
+  it('names the unknown institution (404) as INSTITUTION_NOT_FOUND', async () => {
+    const institution = { id: 'atlantis-sandbox', name: 'Atlantis', country: 'GB', region: 'UK' as const }
+    const error = await rejectionOf(
+      harness.adapter.create(aConsentRequest(harness.adapter, institution, receiver.newEndpoint()), testCallContext()),
+    )
+    expect(error).toBeInstanceOf(InstitutionNotFoundError)
+    expect(error).toMatchObject({ institutionId: 'atlantis-sandbox' })
+  })
+
+  it('reads the new error envelope of extend (issues[]) into a typed error with its issue code', async () => {
+    const { ref } = await create('modelo-sandbox', 'y-int-extend')
+    // Not authorised yet: Yapily refuses to extend.
+    const error = await rejectionOf(harness.adapter.reconfirm({ ...ref }, new Date(), testCallContext()))
+    expect(error).toBeInstanceOf(ProviderRejectedError)
+    expect(error).toMatchObject({ providerCode: '10600', providerHttpStatus: 400 })
+  })
+
+  it('answers re-authorisation at an institution without it (424) with UNSUPPORTED_BY_PROVIDER', async () => {
+    const { snapshot, ref } = await create('embedded-de-sandbox', 'y-int-embedded-reauth')
+    await walkEmbeddedPage(snapshot.authorizationUrl ?? '')
+    const active = await harness.adapter.fetch(ref, testCallContext())
+    const error = await rejectionOf(
+      harness.adapter.reauthorize({ ...ref, secret: active.secret ?? null }, testCallContext()),
+    )
+    expect(error).toBeInstanceOf(UnsupportedByProviderError)
+  })
+})
+
+/** The embedded bank's page: SCA method, then SCA code (the sandbox's code is prefilled), each step one form post. */
+async function walkEmbeddedPage(url: string, observe?: () => Promise<void>) {
+  const method = await submitBankDecision(url, 'approve')
+  expect(method.status).toBe(200)
+  await observe?.()
+  const code = await submitBankDecision(url, 'approve')
+  expect(code.status).toBe(302)
+}
+
+describe('the embedded flow', () => {
+  it('shows the embedded statuses as AWAITING_AUTHORIZATION, keeping the raw ones, until AUTHORIZED', async () => {
+    const { snapshot, ref } = await create('embedded-de-sandbox', 'y-int-embedded')
+    const seen: string[] = []
+    const look = async () => {
+      const now = await harness.adapter.fetch(ref, testCallContext())
+      seen.push(`${now.providerStatus}:${now.status}`)
+    }
+    await fetch(snapshot.authorizationUrl ?? '')
+    await look()
+    await walkEmbeddedPage(snapshot.authorizationUrl ?? '', look)
+    await look()
+    expect(seen).toEqual([
+      'AWAITING_SCA_METHOD:AWAITING_AUTHORIZATION',
+      'AWAITING_SCA_CODE:AWAITING_AUTHORIZATION',
+      'AUTHORIZED:ACTIVE',
+    ])
+  })
+})
+
+describe('the callback', () => {
+  it('reads the token from consent=, and the error from error=', () => {
+    expect(harness.adapter.readCallback?.(new URLSearchParams('consent=tok&application-user-id=u'))).toEqual({
+      secret: 'tok',
+      error: null,
+    })
+    expect(harness.adapter.readCallback?.(new URLSearchParams('error=access_denied'))).toEqual({
+      secret: null,
+      error: 'access_denied',
+    })
+  })
+
+  it('carries the token Yapily holds in the snapshot, for the gateway to seal, once authorised', async () => {
+    const { snapshot, ref } = await create('modelo-sandbox', 'y-int-token')
+    expect(snapshot.secret ?? null).toBeNull()
+    const atBank = await submitBankDecision(snapshot.authorizationUrl ?? '', 'approve')
+    const brought = new URL(atBank.location ?? '').searchParams.get('consent')
+    expect((await harness.adapter.fetch(ref, testCallContext())).secret).toBe(brought)
+  })
+})
