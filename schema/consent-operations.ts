@@ -1,12 +1,12 @@
 // Mutations only some providers offer: reauthorizeConsent, reconfirmConsent, deleteConsent. A provider without the
 // operation answers UNSUPPORTED_BY_PROVIDER (see `providers { capabilities }`).
-import { z } from 'zod'
 import type { Consent } from '../domain/consent.ts'
+import * as z from '../domain/zod.ts'
 import { builder } from './builder.ts'
 import { callerOf, consentIdFrom, ConsentRef } from './consent.ts'
 import { CONSENT_OPERATION_ERRORS } from './errors.ts'
 
-const idArg = z.string().min(1).max(64)
+const idArg = z.string().check(z.minLength(1), z.maxLength(64))
 
 const payload = (name: string) =>
   builder.objectRef<{ consent: Consent }>(name).implement({

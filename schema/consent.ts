@@ -1,6 +1,5 @@
 // The Consent node, its history, and every query, mutation and subscription field about consents.
 import { resolveArrayConnection } from '@pothos/plugin-relay'
-import { z } from 'zod'
 import type { Consent, ConsentDeletion, ConsentEvent } from '../domain/consent.ts'
 import { deriveState, type DerivedState } from '../domain/derived.ts'
 import {
@@ -18,6 +17,7 @@ import {
 import { decodePublicId, encodePublicId } from '../domain/ids.ts'
 import { regionOfCountry } from '../domain/provider.ts'
 import { isPending } from '../domain/status.ts'
+import * as z from '../domain/zod.ts'
 import type { Caller } from '../service/consent-service.ts'
 import { builder } from './builder.ts'
 import type { GraphQLContext } from './context.ts'
@@ -207,12 +207,12 @@ const ConsentFilterInput = builder.inputType('ConsentFilter', {
   fields: (t) => ({
     status: t.field({ type: [ConsentStatusEnum], description: 'Any of these effective statuses.' }),
     provider: t.field({ type: ProviderEnum }),
-    userId: t.string({ validate: z.string().min(1).max(128) }),
-    institutionId: t.string({ validate: z.string().min(1).max(64) }),
+    userId: t.string({ validate: z.string().check(z.minLength(1), z.maxLength(128)) }),
+    institutionId: t.string({ validate: z.string().check(z.minLength(1), z.maxLength(64)) }),
   }),
 })
 
-const idArg = z.string().min(1).max(64)
+const idArg = z.string().check(z.minLength(1), z.maxLength(64))
 
 builder.queryField('consent', (t) =>
   t.field({
@@ -229,14 +229,12 @@ builder.queryField('consents', (t) =>
     type: ConsentRef,
     description: "The tenant's consents, newest first. Forward pagination only; cursors are bound to the filter.",
     args: { filter: t.arg({ type: ConsentFilterInput }) },
-    validate: z
-      .object({
-        first: z.number().int().min(1).max(100).nullish(),
-        after: z.string().max(512).nullish(),
-        last: z.null().optional(),
-        before: z.null().optional(),
-      })
-      .loose(),
+    validate: z.looseObject({
+      first: z.nullish(z.number().check(z.int(), z.gte(1), z.lte(100))),
+      after: z.nullish(z.string().check(z.maxLength(512))),
+      last: z.optional(z.null()),
+      before: z.optional(z.null()),
+    }),
     resolve: (_root, args, context) =>
       context.services.consents.list(
         callerOf(context),
@@ -255,15 +253,13 @@ builder.queryField('consents', (t) =>
 const CreateConsentInput = builder.inputType('CreateConsentInput', {
   fields: (t) => ({
     provider: t.field({ type: ProviderEnum, required: true }),
-    institutionId: t.string({ required: true, validate: z.string().min(1).max(64) }),
+    institutionId: t.string({ required: true, validate: z.string().check(z.minLength(1), z.maxLength(64)) }),
     userId: t.string({
       required: true,
       description: 'Your reference for the end user (Yapily applicationUserId, Worldline psuId). 1-128 characters.',
       validate: z
         .string()
-        .min(1)
-        .max(128)
-        .regex(/^[^\p{Cc}]+$/u, 'must not contain control characters'),
+        .check(z.minLength(1), z.maxLength(128), z.regex(/^[^\p{Cc}]+$/u, 'must not contain control characters')),
     }),
     region: t.field({ type: RegionEnum, required: true }),
     scope: t.field({ type: [DataScopeEnum], description: 'Default: ACCOUNTS, BALANCES, TRANSACTIONS.' }),
@@ -271,16 +267,17 @@ const CreateConsentInput = builder.inputType('CreateConsentInput', {
     linkExpiresInDays: t.int({ description: 'Default 7, maximum 45.' }),
     redirectUrl: t.string({
       description: "Where the user's browser goes after the bank.",
-      validate: z.string().max(2048),
+      validate: z.string().check(z.maxLength(2048)),
     }),
-    webhookUrl: t.string({ description: 'https URL told about every change.', validate: z.string().max(2048) }),
+    webhookUrl: t.string({
+      description: 'https URL told about every change.',
+      validate: z.string().check(z.maxLength(2048)),
+    }),
     idempotencyKey: t.string({
       description: 'Same key and input: the same consent again. Same key, other input: IDEMPOTENCY_KEY_REUSED.',
       validate: z
         .string()
-        .min(1)
-        .max(128)
-        .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces'),
+        .check(z.minLength(1), z.maxLength(128), z.regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces')),
     }),
   }),
 })

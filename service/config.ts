@@ -1,40 +1,40 @@
 // Gateway configuration: one typed object, its defaults in one place, read from the environment by entry points.
-import { z } from 'zod'
+import * as z from '../domain/zod.ts'
 import type { FinqwareConfig } from '../providers/finqware/config.ts'
 import type { WorldlineConfig } from '../providers/worldline/config.ts'
 import type { YapilyConfig } from '../providers/yapily/config.ts'
 
-const positiveInt = z.coerce.number().int().positive()
+const positiveInt = z.coerce.number().check(z.int(), z.positive())
 
 const envSchema = z.object({
-  TABLE_NAME: z.string().min(1),
+  TABLE_NAME: z.string().check(z.minLength(1)),
   /** DynamoDB Local's URL; unset on AWS. */
-  DYNAMODB_ENDPOINT: z.url().optional(),
+  DYNAMODB_ENDPOINT: z.optional(z.url()),
   /** Base URL providers reach us at (notification endpoints hang off it). */
   PUBLIC_BASE_URL: z.url(),
   /** Key for pagination cursors, at least 32 characters. */
-  CURSOR_SECRET: z.string().min(32),
+  CURSOR_SECRET: z.string().check(z.minLength(32)),
   /** Local mode: http://localhost partner webhooks are accepted. */
-  LOCAL_MODE: z.enum(['true', 'false']).default('false'),
-  SUBSCRIPTION_POLL_INTERVAL_MS: positiveInt.default(1_000),
-  SUBSCRIPTION_MAX_SECONDS: positiveInt.default(900),
-  AUTH_CACHE_TTL_MS: positiveInt.default(60_000),
-  FINQWARE_BASE_URL: z.url().optional(),
-  FINQWARE_PATH_PREFIX: z.string().default('/v2'),
-  FINQWARE_CLIENT_ID: z.string().optional(),
-  FINQWARE_CLIENT_SECRET: z.string().optional(),
-  WORLDLINE_BASE_URL: z.url().optional(),
-  WORLDLINE_CLIENT_ID: z.string().optional(),
-  WORLDLINE_KEY_ID: z.string().optional(),
+  LOCAL_MODE: z._default(z.enum(['true', 'false']), 'false'),
+  SUBSCRIPTION_POLL_INTERVAL_MS: z._default(positiveInt, 1_000),
+  SUBSCRIPTION_MAX_SECONDS: z._default(positiveInt, 900),
+  AUTH_CACHE_TTL_MS: z._default(positiveInt, 60_000),
+  FINQWARE_BASE_URL: z.optional(z.url()),
+  FINQWARE_PATH_PREFIX: z._default(z.string(), '/v2'),
+  FINQWARE_CLIENT_ID: z.optional(z.string()),
+  FINQWARE_CLIENT_SECRET: z.optional(z.string()),
+  WORLDLINE_BASE_URL: z.optional(z.url()),
+  WORLDLINE_CLIENT_ID: z.optional(z.string()),
+  WORLDLINE_KEY_ID: z.optional(z.string()),
   /** PEM; `\n` escapes are accepted so the key fits in one environment variable. */
-  WORLDLINE_PRIVATE_KEY: z.string().optional(),
-  WORLDLINE_NOTIFICATION_TOKEN: z.string().optional(),
-  YAPILY_BASE_URL: z.url().optional(),
-  YAPILY_APPLICATION_KEY: z.string().optional(),
-  YAPILY_APPLICATION_SECRET: z.string().optional(),
-  YAPILY_WEBHOOK_SECRET: z.string().optional(),
+  WORLDLINE_PRIVATE_KEY: z.optional(z.string()),
+  WORLDLINE_NOTIFICATION_TOKEN: z.optional(z.string()),
+  YAPILY_BASE_URL: z.optional(z.url()),
+  YAPILY_APPLICATION_KEY: z.optional(z.string()),
+  YAPILY_APPLICATION_SECRET: z.optional(z.string()),
+  YAPILY_WEBHOOK_SECRET: z.optional(z.string()),
   /** `id:<32 bytes base64>[,id:<key>...]`: seals provider-issued consent secrets; the first key seals. */
-  TOKEN_ENCRYPTION_KEYS: z.string().optional(),
+  TOKEN_ENCRYPTION_KEYS: z.optional(z.string()),
 })
 
 export interface GatewayConfig {
@@ -75,9 +75,13 @@ export const CONFIG_DEFAULTS = {
   authCacheTtlMs: 60_000,
 } as const
 
-/** Reads the configuration from environment variables; throws one error naming every missing or bad variable. */
+/**
+ * Reads the configuration from environment variables; throws one error naming every missing or bad variable. An empty
+ * variable counts as unset (`FINQWARE_BASE_URL= npm start`, or a deployment that leaves a provider's secret empty):
+ * it takes its default, and a provider with an empty setting is not offered.
+ */
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
-  const parsed = envSchema.safeParse(env)
+  const parsed = envSchema.safeParse(Object.fromEntries(Object.entries(env).filter(([, value]) => value !== '')))
   if (!parsed.success) {
     throw new Error(
       `Invalid configuration: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,

@@ -1,7 +1,7 @@
 // Finqware's consent API over HTTP: every call is a POST with client credentials in the JSON body (finqware.md 1.1);
 // error bodies become typed errors (the provider's code kept in `providerCode`, e.g. `consent_not_active`).
-import type { z } from 'zod'
 import { InstitutionNotFoundError, ProviderRejectedError, ProviderUnavailableError } from '../../domain/errors.ts'
+import type * as z from '../../domain/zod.ts'
 import type { ProviderCallContext } from '../adapter.ts'
 import { ProviderHttpClient, type ProviderResponse } from '../http-client.ts'
 import type { FinqwareConfig } from './config.ts'
@@ -31,7 +31,7 @@ export class FinqwareClient {
     this.#base = `${config.baseUrl.replace(/\/$/, '')}${config.pathPrefix ?? '/v2'}`
   }
 
-  async #post<S extends z.ZodType>(
+  async #post<S extends z.ZodMiniType>(
     path: string,
     body: Record<string, unknown>,
     schema: S,

@@ -1,53 +1,56 @@
 // Finqware's consent bodies -> the unified snapshot. Parsing is tolerant: unknown fields are ignored, unknown
 // statuses map to UNKNOWN, and only what the adapter relies on is required.
-import { z } from 'zod'
 import { mapProviderStatus } from '../../domain/crosswalk.ts'
+import * as z from '../../domain/zod.ts'
 import type { ProviderSnapshot } from '../adapter.ts'
 
-const isoTimestamp = z
-  .string()
-  .nullish()
-  .transform((value) => {
+const isoTimestamp = z.pipe(
+  z.nullish(z.string()),
+  z.transform((value) => {
     if (!value) return null
     const ms = Date.parse(value)
     return Number.isNaN(ms) ? null : new Date(ms).toISOString()
-  })
+  }),
+)
 
 export const createResponseSchema = z.object({
-  consent_id: z.string().min(1),
-  web_id: z.string().nullish(),
-  web_url: z.string().nullish(),
+  consent_id: z.string().check(z.minLength(1)),
+  web_id: z.nullish(z.string()),
+  web_url: z.nullish(z.string()),
   /** direct_sca only: the bank's own authorisation URL (field name is [?] in finqware.md 1.2; the sandbox's choice). */
-  sca_url: z.string().nullish(),
+  sca_url: z.nullish(z.string()),
   expires_at: isoTimestamp,
-  consent_validity_days: z.number().nullish(),
+  consent_validity_days: z.nullish(z.number()),
 })
 
 export const consentSchema = z.object({
-  consent_id: z.string().min(1),
-  status: z.string().nullish(),
-  web_url: z.string().nullish(),
-  sca_url: z.string().nullish(),
+  consent_id: z.string().check(z.minLength(1)),
+  status: z.nullish(z.string()),
+  web_url: z.nullish(z.string()),
+  sca_url: z.nullish(z.string()),
   expires_at: isoTimestamp,
   authorized_until: isoTimestamp,
-  consent_validity_days: z.number().nullish(),
+  consent_validity_days: z.nullish(z.number()),
 })
 
-export const revokeResponseSchema = z.object({ consent_id: z.string().min(1), status: z.string().nullish() })
+export const revokeResponseSchema = z.object({
+  consent_id: z.string().check(z.minLength(1)),
+  status: z.nullish(z.string()),
+})
 
 export const errorBodySchema = z.object({
-  error_id: z.string().nullish(),
-  request_id: z.string().nullish(),
+  error_id: z.nullish(z.string()),
+  request_id: z.nullish(z.string()),
   code: z.string(),
-  message: z.string().nullish(),
+  message: z.nullish(z.string()),
 })
 
 export const providersSchema = z.object({
   providers: z.array(
     z.object({
-      provider_id: z.string().min(1),
-      name: z.string().nullish(),
-      country: z.string().nullish(),
+      provider_id: z.string().check(z.minLength(1)),
+      name: z.nullish(z.string()),
+      country: z.nullish(z.string()),
     }),
   ),
 })

@@ -2,13 +2,13 @@
 // body, signed by a key of the JWKS Finqware publishes (two keys, rotated about every 90 days). An unknown kid
 // refetches the JWKS once (at most once per cooldown), then the notification is rejected.
 import { compactVerify, createRemoteJWKSet, decodeProtectedHeader, errors as joseErrors } from 'jose'
-import { z } from 'zod'
+import * as z from '../../domain/zod.ts'
 import { NotificationRejectedError, type InboundNotification, type ProviderEvent } from '../adapter.ts'
 
 const notificationSchema = z.object({
   type: z.string(),
-  consent_id: z.string().min(1).max(128).optional(),
-  status: z.string().max(64).optional(),
+  consent_id: z.optional(z.string().check(z.minLength(1), z.maxLength(128))),
+  status: z.optional(z.string().check(z.maxLength(64))),
 })
 
 const ALGORITHMS = ['RS256', 'ES256']

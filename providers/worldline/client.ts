@@ -3,8 +3,8 @@
 // typed errors. A 401 whose body carries code 123 is the consent's expiry, not our token's (worldline.md 2.9.3): it is
 // never answered by renewing the token.
 import { randomUUID } from 'node:crypto'
-import type { z } from 'zod'
 import { InstitutionNotFoundError, ProviderRejectedError, ProviderUnavailableError } from '../../domain/errors.ts'
+import type * as z from '../../domain/zod.ts'
 import type { ProviderCallContext } from '../adapter.ts'
 import { ProviderHttpClient, type ProviderResponse } from '../http-client.ts'
 import type { WorldlineConfig } from './config.ts'
@@ -156,7 +156,7 @@ export class WorldlineClient {
     }
   }
 
-  async #json<S extends z.ZodType>(response: ProviderResponse, schema: S, operation: string): Promise<z.infer<S>> {
+  async #json<S extends z.ZodMiniType>(response: ProviderResponse, schema: S, operation: string): Promise<z.infer<S>> {
     const parsed = schema.safeParse(parseJson(response.text))
     if (!parsed.success) {
       throw new ProviderUnavailableError('WORLDLINE', `Worldline answered ${operation} with an unexpected body`, {

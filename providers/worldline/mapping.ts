@@ -1,55 +1,55 @@
 // Worldline's AIS v3 bodies -> the unified snapshot, and the unified scope -> Worldline permissions. Parsing is
 // tolerant: unknown fields are ignored, unknown statuses map to UNKNOWN.
-import { z } from 'zod'
 import { mapProviderStatus } from '../../domain/crosswalk.ts'
 import type { DataScope } from '../../domain/provider.ts'
+import * as z from '../../domain/zod.ts'
 import type { ProviderSnapshot } from '../adapter.ts'
 
-const link = z.object({ Href: z.string() }).partial().nullish()
+const link = z.nullish(z.partial(z.object({ Href: z.string() })))
 
 export const tokenSchema = z.object({
-  access_token: z.string().min(1),
-  token_type: z.string().nullish(),
-  expires_in: z.coerce.number().positive().nullish(),
+  access_token: z.string().check(z.minLength(1)),
+  token_type: z.nullish(z.string()),
+  expires_in: z.nullish(z.coerce.number().check(z.positive())),
 })
 
 export const createResponseSchema = z.object({
-  ConsentId: z.string().min(1),
-  ConsentStatus: z.string().nullish(),
-  Links: z.object({ RedirectUrl: link, GetConsentStatus: link }).partial().nullish(),
+  ConsentId: z.string().check(z.minLength(1)),
+  ConsentStatus: z.nullish(z.string()),
+  Links: z.nullish(z.partial(z.object({ RedirectUrl: link, GetConsentStatus: link }))),
 })
 
 export const statusSchema = z.object({
-  ConsentId: z.string().min(1),
-  ConsentStatus: z.string().nullish(),
-  ValidUntilDate: z.string().nullish(),
-  Links: z.object({ RedirectUrl: link, StartAuthorisation: link }).partial().nullish(),
+  ConsentId: z.string().check(z.minLength(1)),
+  ConsentStatus: z.nullish(z.string()),
+  ValidUntilDate: z.nullish(z.string()),
+  Links: z.nullish(z.partial(z.object({ RedirectUrl: link, StartAuthorisation: link }))),
 })
 
 export const authorisationSchema = z.object({
-  AuthorisationId: z.string().nullish(),
-  Links: z.object({ RedirectUrl: link }).partial().nullish(),
+  AuthorisationId: z.nullish(z.string()),
+  Links: z.nullish(z.partial(z.object({ RedirectUrl: link }))),
 })
 
 export const errorSchema = z.object({
-  code: z.union([z.string(), z.number()]).transform(String),
-  message: z.string().nullish(),
+  code: z.pipe(z.union([z.string(), z.number()]), z.transform(String)),
+  message: z.nullish(z.string()),
 })
 
 export const directorySchema = z.object({
   ASPSP: z.array(
     z.object({
-      AspspId: z.union([z.string(), z.number()]).transform(String),
-      Name: z.array(z.object({ Label: z.string(), Language: z.string().nullish() })).nullish(),
-      Country: z.string().nullish(),
+      AspspId: z.pipe(z.union([z.string(), z.number()]), z.transform(String)),
+      Name: z.nullish(z.array(z.object({ Label: z.string(), Language: z.nullish(z.string()) }))),
+      Country: z.nullish(z.string()),
     }),
   ),
 })
 
 export const notificationSchema = z.object({
-  ConsentId: z.string().min(1).max(128),
-  ConsentStatus: z.string().max(64).nullish(),
-  StatusChangeDateTime: z.string().nullish(),
+  ConsentId: z.string().check(z.minLength(1), z.maxLength(128)),
+  ConsentStatus: z.nullish(z.string().check(z.maxLength(64))),
+  StatusChangeDateTime: z.nullish(z.string()),
 })
 
 /** The permission sets Worldline accepts (worldline.md 2.2), in the unified scope's terms. */

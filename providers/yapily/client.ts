@@ -1,13 +1,13 @@
 // Yapily's API over HTTP: HTTP Basic with the application key and secret, the `{meta, data}` envelope, both error
 // envelopes as typed errors, and the `consent` header carrying a consent's token. The token is a secret: it is put
 // in that header and nowhere else, and never logged (the HTTP client logs operations, not headers or bodies).
-import type { z } from 'zod'
 import {
   InstitutionNotFoundError,
   ProviderRejectedError,
   ProviderUnavailableError,
   UnsupportedByProviderError,
 } from '../../domain/errors.ts'
+import type * as z from '../../domain/zod.ts'
 import type { ProviderCallContext } from '../adapter.ts'
 import { ProviderHttpClient, type ProviderResponse } from '../http-client.ts'
 import type { YapilyConfig } from './config.ts'
@@ -40,7 +40,7 @@ export class YapilyClient {
     this.#authorization = `Basic ${Buffer.from(`${config.applicationKey}:${config.applicationSecret}`).toString('base64')}`
   }
 
-  async #call<S extends z.ZodType>(
+  async #call<S extends z.ZodMiniType>(
     request: {
       method: 'GET' | 'POST' | 'PATCH' | 'DELETE'
       path: string

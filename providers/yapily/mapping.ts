@@ -1,67 +1,71 @@
 // Yapily's bodies -> the unified snapshot, and the unified scope -> Yapily feature scopes. Parsing is tolerant:
 // unknown fields are ignored, unknown statuses (the enum changes between versions) map to UNKNOWN.
-import { z } from 'zod'
 import { mapProviderStatus } from '../../domain/crosswalk.ts'
 import type { DataScope } from '../../domain/provider.ts'
+import * as z from '../../domain/zod.ts'
 import type { ProviderSnapshot } from '../adapter.ts'
 
-const timestamp = z
-  .string()
-  .nullish()
-  .transform((value) => {
+const timestamp = z.pipe(
+  z.nullish(z.string()),
+  z.transform((value) => {
     if (!value) return null
     const ms = Date.parse(value)
     return Number.isNaN(ms) ? null : new Date(ms).toISOString()
-  })
+  }),
+)
 
 export const consentSchema = z.object({
-  id: z.string().min(1),
-  status: z.string().nullish(),
-  institutionId: z.string().nullish(),
-  applicationUserId: z.string().nullish(),
-  consentToken: z.string().nullish(),
-  authorisationUrl: z.string().nullish(),
+  id: z.string().check(z.minLength(1)),
+  status: z.nullish(z.string()),
+  institutionId: z.nullish(z.string()),
+  applicationUserId: z.nullish(z.string()),
+  consentToken: z.nullish(z.string()),
+  authorisationUrl: z.nullish(z.string()),
   expiresAt: timestamp,
   authorizedAt: timestamp,
   lastConfirmedAt: timestamp,
   reconfirmBy: timestamp,
-  isDeletedByInstitution: z.boolean().nullish(),
+  isDeletedByInstitution: z.nullish(z.boolean()),
 })
 
 export const deleteSchema = z.object({
-  id: z.string().nullish(),
-  deleteStatus: z.string().nullish(),
+  id: z.nullish(z.string()),
+  deleteStatus: z.nullish(z.string()),
 })
 
 export const institutionsSchema = z.array(
   z.object({
-    id: z.string().min(1),
-    name: z.string().nullish(),
-    fullName: z.string().nullish(),
-    countries: z.array(z.object({ countryCode2: z.string().nullish() })).nullish(),
+    id: z.string().check(z.minLength(1)),
+    name: z.nullish(z.string()),
+    fullName: z.nullish(z.string()),
+    countries: z.nullish(z.array(z.object({ countryCode2: z.nullish(z.string()) }))),
   }),
 )
 
 /** The legacy envelope `{error: {code, status, message}}` and the newer one with `issues[]` (yapily.md 3.1). */
 export const errorSchema = z.object({
   error: z.object({
-    code: z.union([z.number(), z.string()]).nullish(),
-    status: z.string().nullish(),
-    message: z.string().nullish(),
-    issues: z
-      .array(z.object({ code: z.union([z.number(), z.string()]).nullish(), message: z.string().nullish() }))
-      .nullish(),
+    code: z.nullish(z.union([z.number(), z.string()])),
+    status: z.nullish(z.string()),
+    message: z.nullish(z.string()),
+    issues: z.nullish(
+      z.array(z.object({ code: z.nullish(z.union([z.number(), z.string()])), message: z.nullish(z.string()) })),
+    ),
   }),
 })
 
 export const webhookSchema = z.object({
-  id: z.string().nullish(),
+  id: z.nullish(z.string()),
   type: z.string(),
-  event: z
-    .object({ consentId: z.string().min(1).max(128).optional(), status: z.string().max(64).nullish() })
-    .partial()
-    .nullish(),
-  metadata: z.object({ tracingId: z.string().nullish() }).partial().nullish(),
+  event: z.nullish(
+    z.partial(
+      z.object({
+        consentId: z.optional(z.string().check(z.minLength(1), z.maxLength(128))),
+        status: z.nullish(z.string().check(z.maxLength(64))),
+      }),
+    ),
+  ),
+  metadata: z.nullish(z.partial(z.object({ tracingId: z.nullish(z.string()) }))),
 })
 
 /** The feature-scope sets we ask Yapily for; every set lists the accounts (yapily.md 3.2 featureScope). */

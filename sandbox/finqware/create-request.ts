@@ -1,5 +1,5 @@
 // Validation of `POST /ais/consents/create` bodies: shape (zod), then Finqware's own rules on scope and provider.
-import { z } from 'zod'
+import * as z from '../shared/zod.ts'
 import { findBank } from './catalogue.ts'
 import { ALLOWED_SCOPES, type FlowType, type ScopeItem } from './consent.ts'
 import { methodSelectionError, validationError } from './errors.ts'
@@ -29,20 +29,24 @@ const httpUrl = z.url({ protocol: /^https?$/ })
 // these are the plausible names the brief fixed. Null is accepted wherever a field is optional; unknown keys are
 // ignored.
 const createConsentBody = z.object({
-  ais_method: z.object({ provider_id: z.string().min(1).max(128).nullish() }).nullish(),
+  ais_method: z.nullish(z.object({ provider_id: z.nullish(z.string().check(z.minLength(1), z.maxLength(128))) })),
   consent: z.object({
-    scope: z.array(z.string()).nullish(),
-    consent_validity_days: z.number().int().min(CONSENT_VALIDITY_DAYS.min).max(CONSENT_VALIDITY_DAYS.max).nullish(),
+    scope: z.nullish(z.array(z.string())),
+    consent_validity_days: z.nullish(
+      z.number().check(z.int(), z.gte(CONSENT_VALIDITY_DAYS.min), z.lte(CONSENT_VALIDITY_DAYS.max)),
+    ),
   }),
-  options: z
-    .object({
+  options: z.nullish(
+    z.object({
       // Default `link`: the only flow that needs nothing from the caller beyond the create call [I].
-      type: z.enum(['link', 'wrapped_sca', 'direct_sca']).nullish(),
-      expires_in: z.number().int().min(LINK_EXPIRES_IN_SECONDS.min).max(LINK_EXPIRES_IN_SECONDS.max).nullish(),
-      webhook_url: httpUrl.nullish(),
-      redirect_url: httpUrl.nullish(),
-    })
-    .nullish(),
+      type: z.nullish(z.enum(['link', 'wrapped_sca', 'direct_sca'])),
+      expires_in: z.nullish(
+        z.number().check(z.int(), z.gte(LINK_EXPIRES_IN_SECONDS.min), z.lte(LINK_EXPIRES_IN_SECONDS.max)),
+      ),
+      webhook_url: z.nullish(httpUrl),
+      redirect_url: z.nullish(httpUrl),
+    }),
+  ),
 })
 
 /** Throws `validation_error` or `method_selection_error` (400) for a body Finqware would refuse. */

@@ -1,0 +1,81 @@
+// Configuration from the environment: defaults, one error naming every bad variable, empty meaning unset, and a
+// provider offered only when all its settings are there.
+import { describe, expect, it } from 'vitest'
+import { CONFIG_DEFAULTS, configFromEnv } from '../../service/config.ts'
+
+const REQUIRED = {
+  TABLE_NAME: 'consent-gateway',
+  PUBLIC_BASE_URL: 'https://api.example.com',
+  CURSOR_SECRET: 'c'.repeat(32),
+}
+
+const FINQWARE = {
+  FINQWARE_BASE_URL: 'https://fq.example',
+  FINQWARE_CLIENT_ID: 'fq-client',
+  FINQWARE_CLIENT_SECRET: 'fq-secret',
+}
+
+describe('configFromEnv', () => {
+  it('needs only the table, the public URL and the cursor secret; everything else has its default', () => {
+    const config = configFromEnv(REQUIRED)
+    expect(config).toMatchObject({
+      tableName: 'consent-gateway',
+      publicBaseUrl: 'https://api.example.com',
+      ...CONFIG_DEFAULTS,
+    })
+    expect(config.providers).toEqual({ finqware: undefined, worldline: undefined, yapily: undefined })
+  })
+
+  it('names every missing or bad variable in one error', () => {
+    expect(() => configFromEnv({ PUBLIC_BASE_URL: 'not a url', CURSOR_SECRET: 'short' })).toThrow(
+      /TABLE_NAME.*PUBLIC_BASE_URL.*CURSOR_SECRET/,
+    )
+    expect(() => configFromEnv({ ...REQUIRED, SUBSCRIPTION_MAX_SECONDS: '-5' })).toThrow(/SUBSCRIPTION_MAX_SECONDS/)
+  })
+
+  it('reads numbers and flags from their text', () => {
+    const config = configFromEnv({ ...REQUIRED, SUBSCRIPTION_POLL_INTERVAL_MS: '250', LOCAL_MODE: 'true' })
+    expect(config.subscriptionPollIntervalMs).toBe(250)
+    expect(config.localMode).toBe(true)
+  })
+
+  it('treats an empty variable as unset: defaults apply and the provider is not offered', () => {
+    const config = configFromEnv({
+      ...REQUIRED,
+      ...FINQWARE,
+      FINQWARE_BASE_URL: '',
+      SUBSCRIPTION_MAX_SECONDS: '',
+      YAPILY_BASE_URL: '',
+      YAPILY_APPLICATION_KEY: '',
+    })
+    expect(config.providers.finqware).toBeUndefined()
+    expect(config.providers.yapily).toBeUndefined()
+    expect(config.subscriptionMaxSeconds).toBe(CONFIG_DEFAULTS.subscriptionMaxSeconds)
+    expect(() => configFromEnv({ ...REQUIRED, TABLE_NAME: '' })).toThrow(/TABLE_NAME/)
+  })
+
+  it('offers a provider only when all of its settings are present', () => {
+    expect(configFromEnv({ ...REQUIRED, ...FINQWARE }).providers.finqware).toEqual({
+      baseUrl: 'https://fq.example',
+      pathPrefix: '/v2',
+      clientId: 'fq-client',
+      clientSecret: 'fq-secret',
+    })
+    const { FINQWARE_CLIENT_SECRET: _omitted, ...partial } = FINQWARE
+    expect(configFromEnv({ ...REQUIRED, ...partial }).providers.finqware).toBeUndefined()
+  })
+
+  it('turns the escaped newlines of a one-line PEM back into newlines', () => {
+    const config = configFromEnv({
+      ...REQUIRED,
+      WORLDLINE_BASE_URL: 'https://wl.example',
+      WORLDLINE_CLIENT_ID: 'wl',
+      WORLDLINE_KEY_ID: 'kid',
+      WORLDLINE_PRIVATE_KEY: '-----BEGIN PRIVATE KEY-----\\nMIIB\\n-----END PRIVATE KEY-----',
+      WORLDLINE_NOTIFICATION_TOKEN: 'token',
+    })
+    expect(config.providers.worldline?.privateKeyPem).toBe(
+      '-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----',
+    )
+  })
+})
