@@ -1,12 +1,27 @@
 // Lint: typescript-eslint's type-checked rules, plus the layering of DESIGN.md section 1 as import rules
 // (arrows point down: functions/local -> schema -> service -> {domain, store, providers}; store, providers -> domain).
 import js from '@eslint/js'
+import globals from 'globals'
 import tseslint from 'typescript-eslint'
 
+/**
+ * zod only through domain/zod.ts (sandbox/shared/zod.ts in sandboxes): `zod/mini` with its English messages set. A
+ * bare `zod` import would bring back classic zod (459 kB and 30 ms in every Lambda cold start); a bare `zod/mini`
+ * one would answer "Invalid input" for everything.
+ */
+const ZOD_ONLY_THROUGH_WRAPPER = ['zod', 'zod/mini'].map((name) => ({
+  name,
+  message: 'Import zod from domain/zod.ts (sandbox/shared/zod.ts in sandbox/): zod/mini with English messages.',
+}))
+
+// One config object per layer: a later `no-restricted-imports` replaces an earlier one, so each carries the zod rule.
 const layer = (files, forbidden, message) => ({
   files,
   rules: {
-    'no-restricted-imports': ['error', { patterns: forbidden.map((group) => ({ group: [group], message })) }],
+    'no-restricted-imports': [
+      'error',
+      { paths: ZOD_ONLY_THROUGH_WRAPPER, patterns: forbidden.map((group) => ({ group: [group], message })) },
+    ],
   },
 })
 
@@ -30,9 +45,20 @@ export default tseslint.config(
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/require-await': 'off',
       '@typescript-eslint/no-empty-function': 'off',
+      'no-restricted-imports': ['error', { paths: ZOD_ONLY_THROUGH_WRAPPER }],
     },
   },
   { files: ['**/*.js', '**/*.mjs'], ...tseslint.configs.disableTypeChecked },
+  // Plain Node scripts (the stand-in Lambda runtime): Node's globals.
+  { files: ['scripts/**/*.mjs'], languageOptions: { globals: globals.node } },
+  {
+    // Typed against the SST platform that `sst install` puts in .sst/ (infra/tsconfig.json), so linted without type
+    // information here, which keeps `npm run lint` working on a fresh clone; `npm run infra:check` type-checks them.
+    files: ['sst.config.ts', 'infra/**', 'test/infra/**'],
+    ...tseslint.configs.disableTypeChecked,
+  },
+  // SST's globals ($config, $app, sst...) reach sst.config.ts only through its triple-slash reference.
+  { files: ['sst.config.ts'], rules: { '@typescript-eslint/triple-slash-reference': 'off' } },
   {
     // Tests read JSON answers and assert on their shape; `any` there is the point, not a leak.
     files: ['test/**', 'bench/**'],
@@ -112,4 +138,5 @@ export default tseslint.config(
     ['../../domain/*', '../../store/*', '../../providers/*', '../../service/*', '../../schema/*'],
     'Sandboxes simulate providers; they share no code with the gateway.',
   ),
+  { files: ['domain/zod.ts', 'sandbox/shared/zod.ts'], rules: { 'no-restricted-imports': 'off' } },
 )

@@ -8,9 +8,10 @@ import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { consentGetSuite } from './consent-get.ts'
 import { summariseCpuProfile } from './cpu-profile.ts'
+import { lambdaBundlesSuite } from './lambda-bundles.ts'
 import type { BenchSettings, Suite, SuiteResult } from './suite.ts'
 
-const SUITES: readonly Suite[] = [consentGetSuite]
+const SUITES: readonly Suite[] = [consentGetSuite, lambdaBundlesSuite]
 
 const EXIT_FAILED = 1
 const EXIT_USAGE = 2

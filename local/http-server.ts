@@ -3,12 +3,12 @@
 import { randomUUID } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { PROVIDERS, type Provider } from '../domain/provider.ts'
 import type { GraphQLServer } from '../schema/server.ts'
 import type { Gateway } from '../service/gateway.ts'
 import { runInRequestScope } from '../service/logging.ts'
 import { callbackHttpReply } from '../service/authorisation-callback.ts'
 import { receiveProviderNotification } from '../service/notification-endpoint.ts'
+import { callbackRoute, notificationRoute } from '../service/public-paths.ts'
 
 export interface GatewayHttpServer {
   readonly url: string
@@ -18,20 +18,6 @@ export interface GatewayHttpServer {
 
 const MAX_NOTIFICATION_BYTES = 256 * 1024
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/
-
-/** `/callbacks/<provider>/<signed link>`: the user's browser coming back from a provider. */
-function callbackRoute(path: string): { provider: Provider; token: string } | null {
-  const match = /^\/callbacks\/([a-z]+)\/([A-Za-z0-9_.-]{1,256})$/.exec(path)
-  const provider = PROVIDERS.find((candidate) => candidate.toLowerCase() === match?.[1])
-  return provider && match?.[2] ? { provider, token: match[2] } : null
-}
-
-/** `/webhooks/<provider>` and anything below it (Worldline appends `/notification/status` to what we give it). */
-function notificationRoute(path: string): { provider: Provider; rest: string } | null {
-  const match = /^\/webhooks\/([a-z]+)(\/.*)?$/.exec(path)
-  const provider = PROVIDERS.find((candidate) => candidate.toLowerCase() === match?.[1])
-  return provider ? { provider, rest: match?.[2] ?? '' } : null
-}
 
 function sendJson(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body)

@@ -1,15 +1,20 @@
-// The GraphQL server (graphql-yoga): authentication before execution, query limits (graphql-armor), one error
+// The GraphQL server (graphql-yoga): authentication before execution, query limits (graphql-armor and graphql-js's
+// own token limit), one error
 // masking point, request ids, and SSE subscriptions. Transport-free: node:http and Lambda adapt to `yoga.fetch`
 // (and echo the request id in `x-request-id` themselves).
 import { randomUUID } from 'node:crypto'
-import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor'
-import { GraphQLError } from 'graphql'
+import { blockFieldSuggestionsPlugin } from '@escape.tech/graphql-armor-block-field-suggestions'
+import { costLimitPlugin } from '@escape.tech/graphql-armor-cost-limit'
+import { maxAliasesPlugin } from '@escape.tech/graphql-armor-max-aliases'
+import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth'
+import { maxDirectivesPlugin } from '@escape.tech/graphql-armor-max-directives'
+import { GraphQLError, parse, type ParseOptions, type Source } from 'graphql'
 import { createYoga, isAsyncIterable, mapAsyncIterator, type Plugin, type YogaServerInstance } from 'graphql-yoga'
 import { ERROR_CATALOGUE, isConsentGatewayError, UnauthorizedError, type ErrorCode } from '../domain/errors.ts'
 import type { Logger } from '../providers/adapter.ts'
 import type { ApiClientAuthenticator, Principal } from '../service/authentication.ts'
 import type { Gateway } from '../service/gateway.ts'
-import { currentRequestId } from '../service/logging.ts'
+import { currentDeadline, currentRequestId } from '../service/logging.ts'
 import type { GraphQLContext, GraphQLServices } from './context.ts'
 import { schema } from './index.ts'
 
@@ -41,10 +46,10 @@ export interface GraphQLServerOptions {
 export type GraphQLServer = YogaServerInstance<Record<string, never>, GraphQLContext>
 
 /**
- * What resolvers need from a gateway. Subscriptions end at `subscriptionDeadline()`; by default the configured maximum
- * from now (Lambda passes a deadline derived from the invocation's remaining time).
+ * What resolvers need from a gateway. A subscription ends at the configured maximum from its start, or earlier when
+ * the platform ends the request sooner (a Lambda invocation's remaining time, carried in the request scope).
  */
-export function graphQLServicesOf(gateway: Gateway, subscriptionDeadline?: () => number): GraphQLServices {
+export function graphQLServicesOf(gateway: Gateway): GraphQLServices {
   return {
     consents: gateway.consents,
     operations: gateway.operations,
@@ -52,19 +57,61 @@ export function graphQLServicesOf(gateway: Gateway, subscriptionDeadline?: () =>
     providers: gateway.providers,
     logger: gateway.logger,
     clock: gateway.clock,
-    subscriptionDeadline: subscriptionDeadline ?? (() => Date.now() + gateway.config.subscriptionMaxSeconds * 1000),
+    subscriptionDeadline: () =>
+      Math.min(
+        Date.now() + gateway.config.subscriptionMaxSeconds * 1000,
+        currentDeadline() ?? Number.POSITIVE_INFINITY,
+      ),
   }
 }
 
-/** Armor limits: generous for real clients (the deepest useful query is about 8 levels), cheap to reject abuse. */
-const ARMOR = {
+/** Query limits: generous for real clients (the deepest useful query is about 8 levels), cheap to reject abuse. */
+const LIMITS = {
   maxDepth: { n: 12, ignoreIntrospection: true },
   maxAliases: { n: 15 },
   maxDirectives: { n: 20 },
-  maxTokens: { n: 2_000 },
+  maxTokens: 2_000,
   costLimit: { maxCost: 5_000, ignoreIntrospection: true },
-  blockFieldSuggestion: { enabled: true },
 } as const
+
+/**
+ * graphql-armor's limits, each its own envelop plugin. Not `EnvelopArmorPlugin`: it always loads armor's token
+ * limit, which deep-imports `graphql/language/parser`, and a bundler that prefers `module` (SST's esbuild does)
+ * resolves that to graphql's CommonJS copy beside the ES module copy everything else uses: two `GraphQLError`
+ * classes, and syntax errors no longer recognised as such (they answered 200 instead of 400 in the bundle tests).
+ */
+const armorPlugins = (): Plugin[] => [
+  maxDepthPlugin(LIMITS.maxDepth),
+  maxAliasesPlugin(LIMITS.maxAliases),
+  maxDirectivesPlugin(LIMITS.maxDirectives),
+  costLimitPlugin(LIMITS.costLimit),
+  blockFieldSuggestionsPlugin(),
+]
+
+/**
+ * The token limit, by graphql-js's own parser (`maxTokens`, graphql 16.7+): the parse stops at the limit, so an
+ * abusive document costs no more than an allowed one. Reported as a validation failure, like armor's limits.
+ */
+function useMaxTokens(maxTokens: number): Plugin {
+  return {
+    onParse({ setParseFn }) {
+      setParseFn((source: string | Source, options?: ParseOptions) => {
+        try {
+          return parse(source, { ...options, maxTokens })
+        } catch (error) {
+          if (error instanceof GraphQLError && /more that \d+ tokens/.test(error.message)) {
+            throw new GraphQLError(`Syntax Error: token limit of ${maxTokens} exceeded.`, {
+              source: error.source,
+              positions: error.positions,
+              extensions: { code: 'GRAPHQL_VALIDATION_FAILED' satisfies ErrorCode },
+            })
+          }
+          throw error
+        }
+      })
+    },
+  }
+}
 
 const errorId = () => randomUUID()
 
@@ -231,7 +278,8 @@ export function createGraphQLServer(options: GraphQLServerOptions): GraphQLServe
     plugins: [
       useBodyLimit(options.maxBodyBytes ?? 65_536),
       useApiClientAuthentication(options.authenticator, principals),
-      EnvelopArmorPlugin(ARMOR),
+      useMaxTokens(LIMITS.maxTokens),
+      ...armorPlugins(),
       useErrorExtensions(),
     ],
     context: ({ request }) => ({

@@ -3,6 +3,7 @@
 // consent, and nothing about the consent can be read from it without the key.
 import { createHmac, timingSafeEqual } from 'node:crypto'
 import type { Provider } from '../domain/provider.ts'
+import { callbackPrefixPath } from './public-paths.ts'
 
 export interface CallbackTarget {
   readonly tenantId: string
@@ -28,7 +29,7 @@ export class CallbackLinks {
 
   /** The path prefix to register at the provider (a trailing-slash entry covers every consent's link). */
   prefix(provider: Provider): string {
-    return `${this.baseUrl.replace(/\/$/, '')}/callbacks/${provider.toLowerCase()}/`
+    return `${this.baseUrl.replace(/\/$/, '')}${callbackPrefixPath(provider)}`
   }
 
   urlFor(provider: Provider, target: CallbackTarget): string {

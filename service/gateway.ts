@@ -17,6 +17,7 @@ import { completeAuthorisation, type CallbackReply } from './authorisation-callb
 import { CallbackLinks } from './callback-links.ts'
 import { ConsentRecorder } from './consent-recorder.ts'
 import { createLogger } from './logging.ts'
+import { notificationPath } from './public-paths.ts'
 import { ProviderOperations } from './provider-operations.ts'
 import { keyringFromSpec, SecretBox } from './secret-box.ts'
 
@@ -47,9 +48,6 @@ export interface GatewayOverrides {
   readonly logger?: Logger
   readonly clock?: () => Date
 }
-
-/** The path under PUBLIC_BASE_URL where a provider's notifications arrive. */
-export const notificationPath = (provider: Provider): string => `/webhooks/${provider.toLowerCase()}`
 
 /**
  * Every provider the gateway knows: its settings key and how to build its adapter. Adapters are imported on first

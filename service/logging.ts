@@ -1,11 +1,14 @@
 // Structured JSON logs (Powertools Logger) with the current request's id attached to every line, even when one
-// process serves many requests at once (`npm start`): the id travels in AsyncLocalStorage, not in logger state.
+// process serves many requests at once (`npm start`): the id (and the platform's deadline for the request) travel in
+// AsyncLocalStorage, not in logger state.
 import { AsyncLocalStorage } from 'node:async_hooks'
 import { Logger as PowertoolsLogger } from '@aws-lambda-powertools/logger'
 import type { Logger } from '../providers/adapter.ts'
 
 export interface RequestScope {
   readonly requestId: string
+  /** Epoch ms by which the platform ends this request (a Lambda invocation's remaining time); none locally. */
+  readonly deadline?: number
 }
 
 const scope = new AsyncLocalStorage<RequestScope>()
@@ -14,6 +17,8 @@ const scope = new AsyncLocalStorage<RequestScope>()
 export const runInRequestScope = <T>(requestScope: RequestScope, fn: () => T): T => scope.run(requestScope, fn)
 
 export const currentRequestId = (): string | undefined => scope.getStore()?.requestId
+
+export const currentDeadline = (): number | undefined => scope.getStore()?.deadline
 
 export type LogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT'
 

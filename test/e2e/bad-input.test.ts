@@ -259,11 +259,16 @@ describe('transport', () => {
   it('refuses queries past the depth, alias and token limits without running them', async () => {
     const deep = `{ consents { edges { node { supersededBy { supersededBy { supersededBy { supersededBy { supersededBy { supersededBy { supersededBy { supersededBy { supersededBy { id } } } } } } } } } } } } }`
     const aliases = `{ ${Array.from({ length: 20 }, (_, i) => `a${i}: providers { provider }`).join(' ')} }`
-    for (const query of [deep, aliases]) {
+    // 2,001 tokens (`{ providers {` + 1,996 fields + `} }`) and nothing else wrong: 18 kB, depth 2, no aliases.
+    const tokens = `{ providers { ${Array.from({ length: 1_996 }, () => 'provider').join(' ')} } }`
+    for (const query of [deep, aliases, tokens]) {
       const result = await execute(stack.client(stack.tenantA), query)
       expect(result.data ?? null).toBeNull()
       expect(result.errors?.[0]?.extensions).toMatchObject({ code: 'GRAPHQL_VALIDATION_FAILED' })
     }
+    // The parse stopped at the token limit (not cost or validation, which would also refuse this document).
+    const refused = await execute(stack.client(stack.tenantA), tokens)
+    expect(refused.errors?.[0]?.message).toBe('Syntax Error: token limit of 2000 exceeded.')
   })
 
   it('does not suggest field names to strangers probing the schema', async () => {

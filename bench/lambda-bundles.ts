@@ -1,0 +1,215 @@
+// Suite lambda-bundles: the size of each deployable function bundle, and the GraphQL bundle's cold start (a fresh
+// node process importing it and answering one query) against two baselines built the same way: a minimal yoga +
+// Pothos bundle, and the same reading one DynamoDB item. Alternating runs, medians.
+import { spawn } from 'node:child_process'
+import { notificationFor } from '../domain/notification.ts'
+import { freePort, startDynamoDBLocal } from '../local/dynamodb-local.ts'
+import { buildAllFunctions, buildFunction } from '../scripts/build-functions.ts'
+import { hashSecret, verifySecret } from '../service/secret-hash.ts'
+import { provisionApiClient } from '../service/tenants.ts'
+import { AccessRepository } from '../store/access-repository.ts'
+import { createDocumentClient, createDynamoClient } from '../store/client.ts'
+import { ConsentRepository } from '../store/consent-repository.ts'
+import { ensureTable } from '../store/table-admin.ts'
+import {
+  BENCH_CLIENT,
+  BENCH_TABLE,
+  BENCH_TENANT_ID,
+  benchConsent,
+  benchConsentCreated,
+  CONSENT_REQUEST_BODY,
+  EXPECTED_ANSWER,
+} from './consent-fixture.ts'
+import { median } from './measure.ts'
+import type { Suite, SuiteResult } from './suite.ts'
+import { fixed, renderTable } from './table.ts'
+
+/** Goals of the issue: cold init at most 1.2 x the minimal bundle; the GraphQL bundle at most 1.5 MB (10^6 bytes). */
+const RATIO_GOAL = 1.2
+const SIZE_GOAL_BYTES = 1_500_000
+const COLD_RUNS = 7
+
+interface ColdRun {
+  /** Spawn to exit, as the parent sees it (node start, import, first answer). */
+  readonly wallMs: number
+  /** Inside the process: importing the bundle, and import plus the first answer. */
+  readonly importMs: number
+  readonly answerMs: number
+}
+
+interface ColdRequest {
+  readonly request: object
+  /** The answer the bundle must give, byte for byte: a wrong answer fails the suite. */
+  readonly expected: string
+}
+
+function coldStart(bundle: string, { request, expected }: ColdRequest, env: Record<string, string>): Promise<ColdRun> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now()
+    const child = spawn(
+      process.execPath,
+      ['scripts/lambda-runtime.mjs', '--once', '--bundle', bundle, '--request', JSON.stringify(request)],
+      { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
+    )
+    let out = ''
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()))
+    child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()))
+    child.once('exit', (code) => {
+      const wallMs = performance.now() - started
+      const line = out.split('\n').find((l) => l.startsWith('{"status"'))
+      if (code !== 0 || !line) return reject(new Error(`cold start of ${bundle} failed (${code}):\n${out}`))
+      const result = JSON.parse(line) as { status: number; body: string; importMs: number; totalMs: number }
+      if (result.status !== 200 || result.body !== expected) {
+        return reject(new Error(`cold start of ${bundle} answered ${result.status}: ${result.body}`))
+      }
+      resolve({ wallMs, importMs: result.importMs, answerMs: result.totalMs })
+    })
+  })
+}
+
+export const lambdaBundlesSuite: Suite = {
+  name: 'lambda-bundles',
+  title: 'Lambda bundles: sizes, and the GraphQL cold start against a minimal yoga + Pothos bundle',
+  async run(_settings, signal, progress): Promise<SuiteResult> {
+    progress('building the function bundles and the two baselines')
+    const functions = await buildAllFunctions('dist/functions-bench')
+    const minimal = await buildFunction('minimal-graphql', 'bench/fixtures/minimal-graphql.ts', 'dist/functions-bench')
+    const minimalDynamo = await buildFunction(
+      'minimal-dynamodb-graphql',
+      'bench/fixtures/minimal-dynamodb-graphql.ts',
+      'dist/functions-bench',
+    )
+    const graphql = functions.find((fn) => fn.name === 'graphql')
+    if (!graphql) throw new Error('no graphql bundle')
+
+    progress('starting DynamoDB Local, seeding the API client and the consent both DynamoDB bundles read')
+    const dynamo = await startDynamoDBLocal({ port: await freePort() })
+    try {
+      const client = createDynamoClient({ endpoint: dynamo.endpoint })
+      await ensureTable(client, BENCH_TABLE)
+      const db = createDocumentClient(client)
+      const now = new Date()
+      await provisionApiClient(
+        new AccessRepository(db, BENCH_TABLE),
+        { ...BENCH_CLIENT, tenantId: BENCH_TENANT_ID, tenantName: 'Bench' },
+        now,
+      )
+      const consent = benchConsent(now)
+      const created = benchConsentCreated(consent)
+      await new ConsentRepository(db, BENCH_TABLE).create(consent, created, notificationFor(created, consent))
+      client.destroy()
+
+      const env = {
+        TABLE_NAME: BENCH_TABLE,
+        DYNAMODB_ENDPOINT: dynamo.endpoint,
+        AWS_REGION: 'eu-west-1',
+        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+        LOG_LEVEL: 'SILENT',
+        PUBLIC_BASE_URL: 'http://127.0.0.1:9',
+        CURSOR_SECRET: 'bench-cursor-secret-0123456789abcdef',
+      }
+      const post = (body: string, authorization: string | null) => ({
+        method: 'POST',
+        path: '/graphql',
+        headers: {
+          host: 'bench.lambda-url.local',
+          'content-type': 'application/json',
+          ...(authorization ? { authorization } : {}),
+        },
+        body,
+      })
+      const basic = `Basic ${Buffer.from(`${BENCH_CLIENT.clientId}:${BENCH_CLIENT.clientSecret}`).toString('base64')}`
+      const subjects = {
+        // The consent query of the consent-get suite, as a partner sends it: authenticated, one consent read.
+        graphql: {
+          entry: graphql.entry,
+          ask: { request: post(CONSENT_REQUEST_BODY, basic), expected: EXPECTED_ANSWER },
+        },
+        minimal: {
+          entry: minimal.entry,
+          ask: { request: post('{"query":"{ hello }"}', null), expected: '{"data":{"hello":"world"}}' },
+        },
+        'minimal-dynamodb': {
+          entry: minimalDynamo.entry,
+          ask: { request: post(CONSENT_REQUEST_BODY, null), expected: EXPECTED_ANSWER },
+        },
+      } as const
+      const names = Object.keys(subjects) as (keyof typeof subjects)[]
+      const runs = Object.fromEntries(names.map((name) => [name, [] as ColdRun[]])) as Record<
+        keyof typeof subjects,
+        ColdRun[]
+      >
+      // One unmeasured run each warms the OS file cache; then alternate, so drift hits all alike.
+      for (const name of names) await coldStart(subjects[name].entry, subjects[name].ask, env)
+      for (let round = 0; round < COLD_RUNS && !signal.aborted; round++) {
+        progress(`cold start round ${round + 1}/${COLD_RUNS}`)
+        for (const name of names) runs[name].push(await coldStart(subjects[name].entry, subjects[name].ask, env))
+      }
+      // What the first request's authentication costs by itself: one scrypt verification (later requests hit the
+      // verified-credentials cache).
+      const stored = await hashSecret(BENCH_CLIENT.clientSecret)
+      const scryptMs: number[] = []
+      for (let i = 0; i < 5; i++) {
+        const started = performance.now()
+        await verifySecret(BENCH_CLIENT.clientSecret, stored)
+        scryptMs.push(performance.now() - started)
+      }
+      const med = (list: ColdRun[], key: keyof ColdRun) => median(list.map((run) => run[key]))
+      const ratio = med(runs.graphql, 'wallMs') / med(runs.minimal, 'wallMs')
+      const ratioDynamo = med(runs.graphql, 'wallMs') / med(runs['minimal-dynamodb'], 'wallMs')
+      const MB = (bytes: number) => (bytes / 1_000_000).toFixed(2)
+      const kB = (bytes: number) => (bytes / 1000).toFixed(0)
+      const verdict = (met: boolean) => (met ? 'met' : 'NOT MET')
+      const table = [
+        renderTable(
+          ['bundle', 'entry kB', 'all kB (lazy chunks included)'],
+          [...functions, minimal, minimalDynamo].map((fn) => [fn.name, kB(fn.entryBytes), kB(fn.totalBytes)]),
+        ),
+        '',
+        `cold start, median of ${COLD_RUNS} alternating runs (a fresh node process imports the bundle and answers one query):`,
+        renderTable(
+          ['bundle', 'query', 'spawn to exit ms', 'import ms', 'import + first answer ms'],
+          names.map((name) => [
+            name,
+            name === 'minimal' ? '{ hello }' : 'consent(id), one GetItem' + (name === 'graphql' ? ' + Basic auth' : ''),
+            fixed(med(runs[name], 'wallMs'), 0),
+            fixed(med(runs[name], 'importMs'), 0),
+            fixed(med(runs[name], 'answerMs'), 0),
+          ]),
+        ),
+        `of which the first request's authentication (API client read + one scrypt verification): scrypt alone ${fixed(median(scryptMs), 0)} ms`,
+        '',
+        `cold start ratio graphql / minimal yoga + Pothos: ${ratio.toFixed(2)}  (goal <= ${RATIO_GOAL}: ${verdict(ratio <= RATIO_GOAL)})`,
+        `cold start ratio graphql / minimal yoga + Pothos reading DynamoDB: ${ratioDynamo.toFixed(2)}`,
+        `GraphQL bundle: ${MB(graphql.totalBytes)} MB in all (goal <= ${MB(SIZE_GOAL_BYTES)} MB: ${verdict(graphql.totalBytes <= SIZE_GOAL_BYTES)})`,
+      ].join('\n')
+      return {
+        figures: {
+          ...Object.fromEntries(
+            [...functions, minimal, minimalDynamo].flatMap((fn) => [
+              [`${fn.name}EntryBytes`, fn.entryBytes],
+              [`${fn.name}TotalBytes`, fn.totalBytes],
+            ]),
+          ),
+          ...Object.fromEntries(
+            names.flatMap((name) => [
+              [`${name}ColdMs`, Number(fixed(med(runs[name], 'wallMs'), 1))],
+              [`${name}ImportMs`, Number(fixed(med(runs[name], 'importMs'), 1))],
+              [`${name}AnswerMs`, Number(fixed(med(runs[name], 'answerMs'), 1))],
+            ]),
+          ),
+          scryptVerifyMs: Number(fixed(median(scryptMs), 1)),
+          coldRatio: Number(ratio.toFixed(3)),
+          coldRatioMet: ratio <= RATIO_GOAL,
+          coldRatioVsDynamo: Number(ratioDynamo.toFixed(3)),
+          sizeGoalMet: graphql.totalBytes <= SIZE_GOAL_BYTES,
+        },
+        table,
+        failures: [],
+        details: { runs, scryptMs },
+      }
+    } finally {
+      await dynamo.stop()
+    }
+  },
+}

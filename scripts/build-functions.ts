@@ -1,0 +1,76 @@
+// Builds each Lambda function into its own folder under dist/functions/<name>/ with the esbuild options SST deploys
+// with (infra/bundling.ts): what the bundle tests run and the benchmarks measure is what would be deployed.
+import { mkdir, readdir, rm, stat } from 'node:fs/promises'
+import { join, resolve } from 'node:path'
+import { build } from 'esbuild'
+import { FUNCTION_BUNDLING } from '../infra/bundling.ts'
+
+/** Every Lambda entry point, by function name. */
+export const FUNCTIONS = {
+  graphql: 'functions/graphql.ts',
+  'provider-webhook': 'functions/provider-webhook.ts',
+  'authorisation-callback': 'functions/authorisation-callback.ts',
+} as const
+
+export interface BuiltFunction {
+  readonly name: string
+  readonly dir: string
+  /** The handler module Lambda loads. */
+  readonly entry: string
+  /** Bytes of the entry module alone, and of everything the function ships (lazy chunks included). */
+  readonly entryBytes: number
+  readonly totalBytes: number
+}
+
+async function sizes(dir: string, entry: string): Promise<{ entryBytes: number; totalBytes: number }> {
+  let totalBytes = 0
+  for (const file of await readdir(dir)) totalBytes += (await stat(join(dir, file))).size
+  return { entryBytes: (await stat(entry)).size, totalBytes }
+}
+
+/**
+ * Files of one package bundled in both its CommonJS and its ES module flavour (`x.js` beside `x.mjs`): two copies of
+ * the package, and for graphql two `GraphQLError` classes, which breaks error handling in ways no type check sees.
+ */
+export function dualFlavourModules(inputs: readonly string[]): string[] {
+  const inBundle = new Set(inputs.filter((path) => path.includes('node_modules/')))
+  return [...inBundle].filter((path) => path.endsWith('.js') && inBundle.has(path.replace(/\.js$/, '.mjs')))
+}
+
+/** Bundles one entry point (its dynamically imported modules become chunks beside it). */
+export async function buildFunction(
+  name: string,
+  entryPoint: string,
+  outRoot = 'dist/functions',
+): Promise<BuiltFunction> {
+  const dir = resolve(outRoot, name)
+  await rm(dir, { recursive: true, force: true })
+  await mkdir(dir, { recursive: true })
+  const { metafile } = await build({
+    ...FUNCTION_BUNDLING,
+    entryPoints: { index: entryPoint },
+    outdir: dir,
+    logLevel: 'warning',
+    metafile: true,
+  })
+  const duplicated = dualFlavourModules(Object.keys(metafile.inputs))
+  if (duplicated.length > 0) {
+    throw new Error(`${name}: bundled twice, as CommonJS and as an ES module: ${duplicated.join(', ')}`)
+  }
+  const entry = join(dir, 'index.mjs')
+  return { name, dir, entry, ...(await sizes(dir, entry)) }
+}
+
+export async function buildAllFunctions(outRoot = 'dist/functions'): Promise<BuiltFunction[]> {
+  const built: BuiltFunction[] = []
+  for (const [name, entry] of Object.entries(FUNCTIONS)) built.push(await buildFunction(name, entry, outRoot))
+  return built
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  for (const fn of await buildAllFunctions()) {
+    console.log(
+      `${fn.name.padEnd(24)} ${(fn.entryBytes / 1024).toFixed(0).padStart(6)} kB entry, ${(fn.totalBytes / 1024).toFixed(0).padStart(6)} kB in all  ${fn.dir}`,
+    )
+  }
+}

@@ -1,0 +1,233 @@
+// A stand-in for the Lambda Node.js runtime, enough to run the built function bundles on this machine: the
+// `awslambda` global (streamifyResponse, HttpResponseStream with the runtime's prelude format) and an HTTP front that
+// turns each request into a Function URL / HTTP API (payload 2.0) event, as AWS would. Plain JavaScript on purpose:
+// the benchmarks time a fresh `node` process importing a bundle, with no TypeScript loader in the way.
+//
+//   node scripts/lambda-runtime.mjs --port 0 --timeout-ms 30000 --route 'POST /graphql=dist/functions/graphql/index.mjs'
+//   node scripts/lambda-runtime.mjs --once --bundle dist/functions/graphql/index.mjs --request '{"method":"POST",...}'
+import { randomUUID } from 'node:crypto'
+import { createServer } from 'node:http'
+import { Writable } from 'node:stream'
+import { pathToFileURL } from 'node:url'
+import { parseArgs } from 'node:util'
+
+const STREAMING = Symbol.for('consent-gateway.lambda-runtime.streaming')
+/** The runtime separates the JSON metadata prelude from the body with eight NUL bytes. */
+const PRELUDE_END = Buffer.alloc(8)
+
+/** Defines `globalThis.awslambda` the way the Lambda runtime does, before a bundle is imported. */
+export function installAwslambda() {
+  class HttpResponseStream {
+    static from(stream, metadata) {
+      stream.writePrelude(metadata)
+      return stream
+    }
+  }
+  globalThis.awslambda = {
+    streamifyResponse(handler) {
+      handler[STREAMING] = true
+      return handler
+    },
+    HttpResponseStream,
+  }
+}
+
+/** The stream a streaming handler writes to: prelude, then body bytes, passed on as they come. */
+class ResponseStream extends Writable {
+  #prelude = null
+  constructor(onChunk) {
+    super()
+    this.onChunk = onChunk
+  }
+  writePrelude(metadata) {
+    this.#prelude = metadata
+    this.onChunk(Buffer.concat([Buffer.from(JSON.stringify(metadata)), PRELUDE_END]))
+  }
+  setContentType(type) {
+    if (!this.#prelude) this.writePrelude({ statusCode: 200, headers: { 'content-type': type } })
+  }
+  _write(chunk, _encoding, callback) {
+    if (!this.#prelude) this.writePrelude({ statusCode: 200, headers: {} })
+    this.onChunk(Buffer.from(chunk))
+    callback()
+  }
+}
+
+const TEXT_TYPES = /^(application\/(json|graphql|graphql-response\+json|x-www-form-urlencoded)|text\/)/
+
+/** A payload 2.0 event for an HTTP request, as a Function URL or HTTP API delivers it. */
+export function eventOf({ method, path, query = '', headers = {}, body = null, remoteAddress = '127.0.0.1' }) {
+  const lower = {}
+  const cookies = []
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined) continue
+    const joined = Array.isArray(value) ? value.join(',') : String(value)
+    if (name.toLowerCase() === 'cookie') cookies.push(...joined.split(/;\s*/).filter(Boolean))
+    else lower[name.toLowerCase()] = joined
+  }
+  const text = body !== null && TEXT_TYPES.test(lower['content-type'] ?? '')
+  const now = new Date()
+  return {
+    version: '2.0',
+    routeKey: '$default',
+    rawPath: path,
+    rawQueryString: query,
+    ...(cookies.length ? { cookies } : {}),
+    headers: lower,
+    queryStringParameters: query ? Object.fromEntries(new URLSearchParams(query)) : undefined,
+    requestContext: {
+      accountId: 'anonymous',
+      apiId: 'local',
+      domainName: lower.host ?? 'lambda.local',
+      domainPrefix: 'local',
+      http: { method, path, protocol: 'HTTP/1.1', sourceIp: remoteAddress, userAgent: lower['user-agent'] ?? '' },
+      requestId: randomUUID(),
+      routeKey: '$default',
+      stage: '$default',
+      time: now.toUTCString(),
+      timeEpoch: now.getTime(),
+    },
+    ...(body === null ? {} : { body: text ? body.toString('utf8') : body.toString('base64'), isBase64Encoded: !text }),
+  }
+}
+
+function contextOf(timeoutMs) {
+  const deadline = Date.now() + timeoutMs
+  return {
+    awsRequestId: randomUUID(),
+    functionName: 'local',
+    memoryLimitInMB: '1024',
+    callbackWaitsForEmptyEventLoop: true,
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+  }
+}
+
+/**
+ * Invokes `handler` with `event`; `onHead(statusCode, headers, cookies)` then `onChunk(bytes)` as a streaming handler
+ * writes, or once for a buffered one; resolves when the response ended.
+ */
+export async function invoke(handler, event, timeoutMs, { onHead, onChunk }) {
+  const context = contextOf(timeoutMs)
+  if (handler[STREAMING]) {
+    let buffered = Buffer.alloc(0)
+    let headSent = false
+    const stream = new ResponseStream((bytes) => {
+      if (headSent) return onChunk(bytes)
+      buffered = Buffer.concat([buffered, bytes])
+      const end = buffered.indexOf(PRELUDE_END)
+      if (end < 0) return
+      const metadata = JSON.parse(buffered.subarray(0, end).toString('utf8'))
+      headSent = true
+      onHead(metadata.statusCode ?? 200, metadata.headers ?? {}, metadata.cookies ?? [])
+      const rest = buffered.subarray(end + PRELUDE_END.length)
+      if (rest.length) onChunk(rest)
+    })
+    const finished = new Promise((resolve) => stream.on('finish', resolve))
+    await handler(event, stream, context)
+    await finished
+    return
+  }
+  const result = await handler(event, context)
+  const body =
+    result?.body === undefined ? Buffer.alloc(0) : Buffer.from(result.body, result.isBase64Encoded ? 'base64' : 'utf8')
+  onHead(result?.statusCode ?? 200, result?.headers ?? {}, result?.cookies ?? [])
+  onChunk(body)
+}
+
+async function load(bundle) {
+  return (await import(pathToFileURL(bundle).href)).handler
+}
+
+/** `METHOD /path-prefix*=bundle` routes, first match wins (`*` matches the rest of the path). */
+function parseRoute(spec) {
+  const [selector, bundle] = spec.split('=')
+  const [method, pattern] = selector.split(' ')
+  const prefix = pattern.endsWith('*') ? pattern.slice(0, -1) : null
+  return { method, matches: (path) => (prefix === null ? path === pattern : path.startsWith(prefix)), bundle }
+}
+
+async function serve({ port, timeoutMs, routes }) {
+  installAwslambda()
+  const handlers = await Promise.all(routes.map(async (route) => ({ ...route, handler: await load(route.bundle) })))
+  const server = createServer((request, response) => {
+    const chunks = []
+    request.on('data', (chunk) => chunks.push(chunk))
+    request.on('end', () => {
+      const [path, query = ''] = (request.url ?? '/').split('?')
+      const route = handlers.find((r) => (r.method === '*' || r.method === request.method) && r.matches(path))
+      if (!route) return response.writeHead(404).end()
+      const body = chunks.length ? Buffer.concat(chunks) : null
+      const event = eventOf({
+        method: request.method,
+        path,
+        query,
+        headers: request.headers,
+        body,
+        remoteAddress: request.socket.remoteAddress,
+      })
+      invoke(route.handler, event, timeoutMs, {
+        onHead: (status, headers, cookies) => {
+          response.writeHead(status, { ...headers, ...(cookies.length ? { 'set-cookie': cookies } : {}) })
+          response.flushHeaders()
+        },
+        onChunk: (bytes) => response.write(bytes),
+      }).then(
+        () => response.end(),
+        (error) => {
+          console.error('lambda-runtime: invocation failed', error)
+          if (!response.headersSent) response.writeHead(502)
+          response.end()
+        },
+      )
+    })
+  })
+  await new Promise((resolve) => server.listen(port, '127.0.0.1', resolve))
+  console.log(`lambda-runtime listening on http://127.0.0.1:${server.address().port}`)
+  const stop = () => server.close(() => process.exit(0))
+  process.once('SIGTERM', stop)
+  process.once('SIGINT', stop)
+}
+
+/** Imports the bundle, answers one request, prints `{status, body, importMs, totalMs}` as JSON, exits. */
+async function once({ bundle, request, timeoutMs }) {
+  const started = performance.now()
+  installAwslambda()
+  const handler = await load(bundle)
+  const importMs = performance.now() - started
+  let status = 0
+  const body = []
+  await invoke(
+    handler,
+    eventOf({ ...request, body: request.body === undefined ? null : Buffer.from(request.body) }),
+    timeoutMs,
+    {
+      onHead: (code) => (status = code),
+      onChunk: (bytes) => body.push(bytes),
+    },
+  )
+  console.log(
+    JSON.stringify({
+      status,
+      body: Buffer.concat(body).toString('utf8'),
+      importMs,
+      totalMs: performance.now() - started,
+    }),
+  )
+  process.exit(0)
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const { values } = parseArgs({
+    options: {
+      port: { type: 'string', default: '0' },
+      'timeout-ms': { type: 'string', default: '30000' },
+      route: { type: 'string', multiple: true, default: [] },
+      once: { type: 'boolean', default: false },
+      bundle: { type: 'string' },
+      request: { type: 'string' },
+    },
+  })
+  const timeoutMs = Number(values['timeout-ms'])
+  if (values.once) await once({ bundle: values.bundle, request: JSON.parse(values.request ?? '{}'), timeoutMs })
+  else await serve({ port: Number(values.port), timeoutMs, routes: values.route.map(parseRoute) })
+}

@@ -1,0 +1,204 @@
+// e2e through the deployable artefacts: the three functions built exactly as SST bundles them (infra/bundling.ts),
+// run by a stand-in Lambda runtime that hands them real Function URL / HTTP API events and streams their responses.
+// GraphQL-over-HTTP audits, a consent from creation to ACTIVE via the webhook and callback functions, and an SSE
+// subscription that streams incrementally and ends at the invocation's deadline.
+import { generateKeyPairSync, randomBytes } from 'node:crypto'
+import { serverAudits } from 'graphql-http'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { freePort } from '../../local/dynamodb-local.ts'
+import { startFinqwareSandbox, type FinqwareSandbox } from '../../sandbox/finqware/server.ts'
+import { buildAllFunctions, type BuiltFunction } from '../../scripts/build-functions.ts'
+import { provisionApiClient } from '../../service/tenants.ts'
+import { AccessRepository } from '../../store/access-repository.ts'
+import { createTestTable } from '../support/dynamo.ts'
+import { startLambdaFront, type LambdaFront } from '../support/lambda-fronts.ts'
+import { startYapilyHarness, type YapilyHarness } from '../support/provider-drivers.ts'
+import { decideAtBank, eventually } from '../support/stack.ts'
+
+const CLIENT = {
+  tenantId: '01JD0TENANTLAMBDA000000000A',
+  clientId: 'lambda-client',
+  clientSecret: 'lambda-secret-0123456789abcdef',
+}
+const AUTH = `Basic ${Buffer.from(`${CLIENT.clientId}:${CLIENT.clientSecret}`).toString('base64')}`
+
+let built: Record<string, BuiltFunction>
+let finqware: FinqwareSandbox
+let yapily: YapilyHarness
+let providerApi: LambdaFront
+let graphql: LambdaFront
+let shortGraphql: LambdaFront
+
+beforeAll(async () => {
+  built = Object.fromEntries((await buildAllFunctions('dist/functions-test')).map((fn) => [fn.name, fn]))
+  const table = await createTestTable()
+  await provisionApiClient(
+    new AccessRepository(table.db, table.tableName),
+    { ...CLIENT, tenantName: 'Lambda' },
+    new Date(),
+  )
+  // Providers and browsers reach the webhook and callback functions here (on AWS: the HTTP API).
+  const apiPort = await freePort()
+  const publicBaseUrl = `http://127.0.0.1:${apiPort}`
+  finqware = await startFinqwareSandbox({ activationDelayMs: 50, webhookRetry: { baseDelayMs: 50, maxDelayMs: 500 } })
+  yapily = await startYapilyHarness({ callbackPrefix: `${publicBaseUrl}/callbacks/yapily/` })
+  const worldlineKey = generateKeyPairSync('rsa', { modulusLength: 2048 })
+  const env = {
+    TABLE_NAME: table.tableName,
+    DYNAMODB_ENDPOINT: table.endpoint,
+    AWS_REGION: 'eu-west-1',
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    LOG_LEVEL: 'SILENT',
+    PUBLIC_BASE_URL: publicBaseUrl,
+    CURSOR_SECRET: 'lambda-cursor-secret-0123456789abcdef',
+    TOKEN_ENCRYPTION_KEYS: `k1:${randomBytes(32).toString('base64')}`,
+    SUBSCRIPTION_POLL_INTERVAL_MS: '100',
+    FINQWARE_BASE_URL: finqware.url,
+    FINQWARE_CLIENT_ID: 'sandbox-client',
+    FINQWARE_CLIENT_SECRET: 'sandbox-secret',
+    // Configured but unused here: its adapter is never loaded, as a Lambda that never meets a provider never does.
+    WORLDLINE_BASE_URL: 'http://127.0.0.1:9',
+    WORLDLINE_CLIENT_ID: 'unused',
+    WORLDLINE_KEY_ID: 'unused',
+    WORLDLINE_PRIVATE_KEY: worldlineKey.privateKey
+      .export({ type: 'pkcs8', format: 'pem' })
+      .toString()
+      .replace(/\n/g, '\\n'),
+    WORLDLINE_NOTIFICATION_TOKEN: 'unused',
+    YAPILY_BASE_URL: yapily.adapterConfig.baseUrl,
+    YAPILY_APPLICATION_KEY: yapily.adapterConfig.applicationKey,
+    YAPILY_APPLICATION_SECRET: yapily.adapterConfig.applicationSecret,
+  }
+  providerApi = await startLambdaFront({
+    port: apiPort,
+    env,
+    routes: [
+      `POST /webhooks/*=${built['provider-webhook']?.entry}`,
+      `GET /callbacks/*=${built['authorisation-callback']?.entry}`,
+    ],
+  })
+  graphql = await startLambdaFront({ env, routes: [`* /*=${built.graphql?.entry}`] })
+  // A function whose invocations last 5 s: subscriptions must end cleanly before that.
+  shortGraphql = await startLambdaFront({ env, timeoutMs: 5_000, routes: [`* /*=${built.graphql?.entry}`] })
+}, 90_000)
+
+afterAll(async () => {
+  await Promise.all([providerApi?.stop(), graphql?.stop(), shortGraphql?.stop()])
+  await finqware?.close()
+  await yapily?.teardown()
+})
+
+async function gql(query: string, variables: Record<string, unknown> = {}, front = graphql) {
+  const response = await fetch(`${front.url}/graphql`, {
+    method: 'POST',
+    headers: { authorization: AUTH, 'content-type': 'application/json', accept: 'application/graphql-response+json' },
+    body: JSON.stringify({ query, variables }),
+  })
+  return {
+    status: response.status,
+    headers: response.headers,
+    body: (await response.json()) as { data?: any; errors?: any[] },
+  }
+}
+
+describe('the built Lambda bundles', () => {
+  it('stay within 1.5 MB for GraphQL, everything included', () => {
+    expect(built.graphql?.totalBytes).toBeLessThan(1.5 * 1024 * 1024)
+  })
+
+  it('pass every graphql-http server audit through the Lambda adapter', async () => {
+    const audits = serverAudits({
+      url: `${graphql.url}/graphql`,
+      fetchFn: (url: RequestInfo | URL, init?: RequestInit) =>
+        fetch(url, { ...init, headers: { ...(init?.headers as Record<string, string>), authorization: AUTH } }),
+    })
+    const results = []
+    for (const audit of audits) results.push(await audit.fn())
+    const notOk = results.filter((result) => result.status !== 'ok')
+    console.log(
+      `graphql-http audits through the Lambda adapter: ${results.length - notOk.length} of ${results.length} ok`,
+    )
+    for (const failure of notOk) console.log('AUDIT', failure.id, failure.name, failure.reason)
+    expect(notOk).toEqual([])
+  })
+
+  it('answers without credentials with 401, and echoes the request id', async () => {
+    const response = await fetch(`${graphql.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-request-id': 'lambda-test-1' },
+      body: JSON.stringify({ query: '{ providers { provider } }' }),
+    })
+    expect(response.status).toBe(401)
+    expect(response.headers.get('x-request-id')).toBe('lambda-test-1')
+  })
+
+  it('takes a Finqware consent to ACTIVE: GraphQL function, bank page, webhook function', async () => {
+    const created = await gql(
+      `mutation { createConsent(input: {provider: FINQWARE, institutionId: "bt_ro", userId: "lambda-user", region: EEA}) { ... on CreateConsentPayload { consent { id status authorizationUrl } } ... on Error { code message } } }`,
+    )
+    const consent = created.body.data?.createConsent.consent
+    expect(consent?.status).toBe('CREATED')
+    await decideAtBank(consent.authorizationUrl, 'approve')
+    await eventually(async () => {
+      const read = await gql(`query ($id: ID!) { consent(id: $id) { ... on Consent { status } } }`, { id: consent.id })
+      return read.body.data?.consent.status === 'ACTIVE'
+    })
+  })
+
+  it('takes a Yapily consent to ACTIVE through the callback function, which sends the browser on', async () => {
+    const created = await gql(
+      `mutation { createConsent(input: {provider: YAPILY, institutionId: "modelo-sandbox", userId: "lambda-y", region: UK, redirectUrl: "https://partner.example/done"}) { ... on CreateConsentPayload { consent { id authorizationUrl } } ... on Error { code message } } }`,
+    )
+    const consent = created.body.data?.createConsent.consent
+    const atBank = await decideAtBank(consent.authorizationUrl, 'approve')
+    expect(atBank.location).toContain(`${providerApi.url}/callbacks/yapily/`)
+    const callback = await fetch(atBank.location ?? '', { redirect: 'manual' })
+    expect(callback.status).toBe(302)
+    expect(callback.headers.get('location')).toBe(`https://partner.example/done?consent_id=${consent.id}&status=ACTIVE`)
+  })
+
+  it('refuses an unsigned webhook through the webhook function with 401', async () => {
+    const response = await fetch(`${providerApi.url}/webhooks/finqware`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ type: 'consent_status_update', consent_id: 'x', status: 'active' }),
+    })
+    expect(response.status).toBe(401)
+  })
+
+  it('streams a subscription event by event and ends it cleanly before the invocation deadline', async () => {
+    // Prepare: a consent to watch
+    const created = await gql(
+      `mutation { createConsent(input: {provider: FINQWARE, institutionId: "bt_ro", userId: "lambda-sse", region: EEA}) { ... on CreateConsentPayload { consent { id } } } }`,
+    )
+    const id = created.body.data?.createConsent.consent.id as string
+
+    // Act: subscribe over SSE on a function with a 5 s timeout; read the raw stream with arrival times
+    const started = Date.now()
+    const response = await fetch(`${shortGraphql.url}/graphql`, {
+      method: 'POST',
+      headers: { authorization: AUTH, 'content-type': 'application/json', accept: 'text/event-stream' },
+      body: JSON.stringify({ query: `subscription { consentUpdated(id: "${id}") { status version } }` }),
+    })
+    const reader = (response.body as ReadableStream<Uint8Array>).getReader()
+    const arrivals: { at: number; text: string }[] = []
+    for (;;) {
+      const { done, value } = await reader.read()
+      if (done) break
+      arrivals.push({ at: Date.now() - started, text: new TextDecoder().decode(value) })
+    }
+    const ended = Date.now() - started
+
+    // Assess: the current state arrives at once, the stream completes by itself before the 5 s are up
+    expect(response.status).toBe(200)
+    expect(response.headers.get('content-type')).toMatch(/text\/event-stream/)
+    const firstEvent = arrivals.find((arrival) => arrival.text.includes('"consentUpdated"'))
+    expect(firstEvent?.text).toContain('"status":"CREATED"')
+    expect(firstEvent?.at).toBeLessThan(ended - 1_000)
+    expect(arrivals.map((arrival) => arrival.text).join('')).toMatch(/event: complete/)
+    expect(ended).toBeLessThan(5_000)
+    console.log(
+      `SSE through the Lambda adapter: first event after ${firstEvent?.at} ms, complete after ${ended} ms (timeout 5000 ms)`,
+    )
+  })
+})
