@@ -1,0 +1,91 @@
+// The gateway's secrets, set per stage with `npx sst secret set <Name> <value> --stage <stage>`, and the environment
+// variable each one becomes (named as service/config.ts reads them).
+//
+// A provider is offered only where its settings are set: its secrets default to '' so a stage can leave it out, and
+// infra/functions.ts leaves empty values out of the functions' environment (an unset variable, as in `npm start`).
+
+/**
+ * Signs pagination cursors and the per-consent callback links; at least 32 characters (`openssl rand -base64 48`).
+ * Required: without it the deploy stops and asks for it. Changing it invalidates the cursors clients hold and the
+ * callback links of authorisations in progress.
+ */
+export const cursorSecret = new sst.Secret('CursorSecret')
+
+/**
+ * Keys sealing provider-issued consent secrets at rest: `id:<32 bytes base64>[,id:<key>...]`; the first key seals,
+ * every key opens (rotate by putting a new key first and keeping the old one until re-sealed). Required: Yapily
+ * consents cannot be stored without it. Generate a key with `echo "k1:$(openssl rand -base64 32)"`.
+ */
+export const tokenEncryptionKeys = new sst.Secret('TokenEncryptionKeys')
+
+/**
+ * Finqware environment host, e.g. `https://your-env.finqware.com`. Finqware is offered when this, the client id and
+ * the client secret are set.
+ * @default `''` (Finqware not offered)
+ */
+export const finqwareBaseUrl = new sst.Secret('FinqwareBaseUrl', '')
+/** Finqware client id. @default `''` */
+export const finqwareClientId = new sst.Secret('FinqwareClientId', '')
+/** Finqware client secret. @default `''` */
+export const finqwareClientSecret = new sst.Secret('FinqwareClientSecret', '')
+/** Path prefix of Finqware's AIS API (`/v2`, or `/test` for test data). @default `''` (the gateway's `/v2`) */
+export const finqwarePathPrefix = new sst.Secret('FinqwarePathPrefix', '')
+
+/**
+ * Host of Worldline's routing service, e.g. `https://xs2a.awltest.de`. Worldline is offered when this, the client id,
+ * the key id, the private key and the notification token are all set.
+ * @default `''` (Worldline not offered)
+ */
+export const worldlineBaseUrl = new sst.Secret('WorldlineBaseUrl', '')
+/** Our client id in Worldline's back office (the token request's `Client` header). @default `''` */
+export const worldlineClientId = new sst.Secret('WorldlineClientId', '')
+/** `keyId` of the token request's signature: the SHA-1 thumbprint of the uploaded certificate. @default `''` */
+export const worldlineKeyId = new sst.Secret('WorldlineKeyId', '')
+/**
+ * The RSA private key (PEM) that signs requests to Worldline; `\n` escapes are accepted, or set it from the file:
+ * `npx sst secret set WorldlinePrivateKey < key.pem`. Lambda allows 4 KB of environment in all: an RSA-2048 key
+ * (about 1.7 KB) fits beside the rest, an RSA-4096 key (about 3.2 KB) does not.
+ * @default `''`
+ */
+export const worldlinePrivateKey = new sst.Secret('WorldlinePrivateKey', '')
+/**
+ * The Notification Bearer Token set in Worldline's back office; every inbound notification must carry it.
+ * @default `''`
+ */
+export const worldlineNotificationToken = new sst.Secret('WorldlineNotificationToken', '')
+
+/**
+ * Yapily's API base URL, e.g. `https://api.yapily.com`. Yapily is offered when this, the application key and the
+ * application secret are set.
+ * @default `''` (Yapily not offered)
+ */
+export const yapilyBaseUrl = new sst.Secret('YapilyBaseUrl', '')
+/** Yapily application key (Basic auth user). @default `''` */
+export const yapilyApplicationKey = new sst.Secret('YapilyApplicationKey', '')
+/** Yapily application secret (Basic auth password). @default `''` */
+export const yapilyApplicationSecret = new sst.Secret('YapilyApplicationSecret', '')
+/**
+ * The `webhookSecret` Yapily returned when our webhook was registered; without it no Yapily notification is accepted
+ * and every change is found by reading.
+ * @default `''`
+ */
+export const yapilyWebhookSecret = new sst.Secret('YapilyWebhookSecret', '')
+
+/** Every secret under the environment variable service/config.ts reads it from. */
+export const SECRET_VARIABLES = {
+  CURSOR_SECRET: cursorSecret,
+  TOKEN_ENCRYPTION_KEYS: tokenEncryptionKeys,
+  FINQWARE_BASE_URL: finqwareBaseUrl,
+  FINQWARE_CLIENT_ID: finqwareClientId,
+  FINQWARE_CLIENT_SECRET: finqwareClientSecret,
+  FINQWARE_PATH_PREFIX: finqwarePathPrefix,
+  WORLDLINE_BASE_URL: worldlineBaseUrl,
+  WORLDLINE_CLIENT_ID: worldlineClientId,
+  WORLDLINE_KEY_ID: worldlineKeyId,
+  WORLDLINE_PRIVATE_KEY: worldlinePrivateKey,
+  WORLDLINE_NOTIFICATION_TOKEN: worldlineNotificationToken,
+  YAPILY_BASE_URL: yapilyBaseUrl,
+  YAPILY_APPLICATION_KEY: yapilyApplicationKey,
+  YAPILY_APPLICATION_SECRET: yapilyApplicationSecret,
+  YAPILY_WEBHOOK_SECRET: yapilyWebhookSecret,
+} as const satisfies Record<string, sst.Secret>

@@ -1,0 +1,174 @@
+// infra/secrets.ts and infra/functions.ts, deployed offline: what every function is given, read back through the
+// real configFromEnv, so a misnamed variable or an unset provider shows up here rather than at a cold start.
+import { readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { describe, expect, it } from 'vitest'
+import { CREATE_REQUIRE_BANNER, FUNCTION_BUNDLING, FUNCTION_NODEJS, FUNCTION_RUNTIME } from '../../infra/bundling.ts'
+import { deployOffline, valueOf } from './support/sst-offline.ts'
+
+/** The part of service/config.ts these tests read. */
+interface ServiceConfig {
+  configFromEnv: (env: Record<string, string>) => {
+    tableName: string
+    publicBaseUrl: string
+    cursorSecret: string
+    tokenEncryptionKeys?: string | undefined
+    providers: Record<'finqware' | 'worldline' | 'yapily', unknown>
+  }
+}
+// Loaded at run time but kept out of infra/tsconfig.json's program (a non-literal specifier is not followed): the
+// platform's types bring Bun's fetch types, under which the app's Node fetch code does not compile (tried: `Headers`
+// in providers/http-client.ts).
+const SERVICE_CONFIG = '../../service/config.ts'
+const { configFromEnv } = (await import(SERVICE_CONFIG)) as ServiceConfig
+
+const API_URL = 'https://abc123.execute-api.eu-west-1.amazonaws.com'
+
+/** The secrets a stage must set; every provider secret left at its default. */
+const REQUIRED_SECRETS = {
+  CursorSecret: 'c'.repeat(48),
+  TokenEncryptionKeys: `k1:${Buffer.alloc(32, 7).toString('base64')}`,
+}
+
+const PROVIDER_SECRETS = {
+  FinqwareBaseUrl: 'https://env.finqware.example',
+  FinqwareClientId: 'fq-client',
+  FinqwareClientSecret: 'fq-secret',
+  FinqwarePathPrefix: '/test',
+  WorldlineBaseUrl: 'https://xs2a.worldline.example',
+  WorldlineClientId: 'wl-client',
+  WorldlineKeyId: 'wl-key-id',
+  WorldlinePrivateKey: '-----BEGIN PRIVATE KEY-----\\nMIIB\\n-----END PRIVATE KEY-----',
+  WorldlineNotificationToken: 'wl-token',
+  YapilyBaseUrl: 'https://api.yapily.example',
+  YapilyApplicationKey: 'ya-key',
+  YapilyApplicationSecret: 'ya-secret',
+  YapilyWebhookSecret: 'ya-webhook',
+}
+
+async function functionSettings(secrets: Record<string, string>) {
+  const deployment = await deployOffline(
+    'ci',
+    async () => {
+      const { gatewayFunction } = await import('../../infra/functions.ts')
+      const secretsModule = await import('../../infra/secrets.ts')
+      return { settings: gatewayFunction(API_URL), secrets: secretsModule }
+    },
+    { secrets },
+  )
+  const { settings, secrets: secretsModule } = deployment.module
+  return { settings, secretsModule, environment: await valueOf(settings.environment), deployment }
+}
+
+describe('the environment of every gateway function', () => {
+  it('starts the gateway with no provider when a stage sets only the required secrets', async () => {
+    // Prepare
+    const { environment, deployment } = await functionSettings(REQUIRED_SECRETS)
+
+    // Act
+    const config = configFromEnv(environment)
+
+    // Assess
+    expect(config.tableName).toBe(deployment.one('aws:dynamodb/table:Table').inputs.name)
+    expect(config.publicBaseUrl).toBe(API_URL)
+    expect(config.cursorSecret).toBe(REQUIRED_SECRETS.CursorSecret)
+    expect(config.tokenEncryptionKeys).toBe(REQUIRED_SECRETS.TokenEncryptionKeys)
+    expect(config.providers).toEqual({ finqware: undefined, worldline: undefined, yapily: undefined })
+    // Unset providers leave no empty variables behind (they would only take room in Lambda's 4 KB of variables).
+    expect(Object.values(environment)).not.toContain('')
+  })
+
+  it('offers every provider whose secrets are set, each setting under the name configFromEnv reads', async () => {
+    // Prepare
+    const { environment } = await functionSettings({ ...REQUIRED_SECRETS, ...PROVIDER_SECRETS })
+
+    // Act
+    const { providers } = configFromEnv(environment)
+
+    // Assess
+    expect(providers.finqware).toEqual({
+      baseUrl: PROVIDER_SECRETS.FinqwareBaseUrl,
+      pathPrefix: PROVIDER_SECRETS.FinqwarePathPrefix,
+      clientId: PROVIDER_SECRETS.FinqwareClientId,
+      clientSecret: PROVIDER_SECRETS.FinqwareClientSecret,
+    })
+    expect(providers.worldline).toEqual({
+      baseUrl: PROVIDER_SECRETS.WorldlineBaseUrl,
+      clientId: PROVIDER_SECRETS.WorldlineClientId,
+      keyId: PROVIDER_SECRETS.WorldlineKeyId,
+      privateKeyPem: PROVIDER_SECRETS.WorldlinePrivateKey.replace(/\\n/g, '\n'),
+      notificationToken: PROVIDER_SECRETS.WorldlineNotificationToken,
+    })
+    expect(providers.yapily).toEqual({
+      baseUrl: PROVIDER_SECRETS.YapilyBaseUrl,
+      applicationKey: PROVIDER_SECRETS.YapilyApplicationKey,
+      applicationSecret: PROVIDER_SECRETS.YapilyApplicationSecret,
+      webhookSecret: PROVIDER_SECRETS.YapilyWebhookSecret,
+    })
+  })
+
+  it('makes the cursor secret and the token keys required, and every provider secret optional', async () => {
+    // Prepare
+    const { secretsModule } = await functionSettings(REQUIRED_SECRETS)
+    const { SECRET_VARIABLES } = secretsModule
+
+    // Assess
+    expect(SECRET_VARIABLES.CURSOR_SECRET.placeholder).toBeUndefined()
+    expect(SECRET_VARIABLES.TOKEN_ENCRYPTION_KEYS.placeholder).toBeUndefined()
+    const optional = Object.entries(SECRET_VARIABLES).filter(
+      ([name]) => name !== 'CURSOR_SECRET' && name !== 'TOKEN_ENCRYPTION_KEYS',
+    )
+    expect(optional).toHaveLength(Object.keys(PROVIDER_SECRETS).length)
+    for (const [, secret] of optional) expect(await valueOf(secret.placeholder ?? 'none')).toBe('')
+  })
+})
+
+describe('the bundling every gateway function gets', () => {
+  it('hands SST the runtime and the nodejs settings of infra/bundling.ts, unchanged', async () => {
+    // Prepare
+    const { settings } = await functionSettings(REQUIRED_SECRETS)
+
+    // Assess
+    expect(settings.runtime).toBe(FUNCTION_RUNTIME)
+    expect(settings.nodejs).toStrictEqual(FUNCTION_NODEJS)
+  })
+
+  it('bundles locally as SST will: same format, minification, splitting and externals', () => {
+    // Assess
+    expect(FUNCTION_BUNDLING).toMatchObject({
+      format: FUNCTION_NODEJS.format,
+      minify: FUNCTION_NODEJS.minify,
+      splitting: FUNCTION_NODEJS.splitting,
+    })
+    // SST leaves out what `nodejs.esbuild.external` names (nothing by default); the local build must leave out the same.
+    const nodejs: sst.aws.FunctionArgs['nodejs'] = FUNCTION_NODEJS
+    const sstExternal = (nodejs as { esbuild?: { external?: string[] } }).esbuild?.external ?? []
+    expect([...FUNCTION_BUNDLING.external].sort()).toEqual([...sstExternal].sort())
+  })
+
+  it('passes SST no banner: its CLI prepends the createRequire lines itself, a second `require` would not load', async () => {
+    // Prepare
+    const { settings } = await functionSettings(REQUIRED_SECRETS)
+    const nodejs = settings.nodejs as { banner?: string; esbuild?: { banner?: unknown } }
+    // The CLI's Go binary (pkg/runtime/node): where the banner SST prepends to ESM functions is written.
+    const cli = readFileSync(createRequire(import.meta.url).resolve(`sst-${process.platform}-${process.arch}/bin/sst`))
+
+    // Assess
+    expect(settings.nodejs.format).toBe('esm')
+    expect(nodejs.banner).toBeUndefined()
+    expect(nodejs.esbuild?.banner).toBeUndefined()
+    // The local build's banner (infra/bundling.ts) is SST's, line for line; SST quotes some lines with ".
+    for (const line of CREATE_REQUIRE_BANNER.split('\n')) {
+      expect(cli.includes(line) || cli.includes(line.replaceAll("'", '"')), line).toBe(true)
+    }
+  })
+
+  it('links the table (DynamoDB permissions follow the link)', async () => {
+    // Prepare
+    const { settings, deployment } = await functionSettings(REQUIRED_SECRETS)
+
+    // Assess
+    expect(settings.link).toHaveLength(1)
+    expect(await valueOf(settings.link[0].name)).toBe(deployment.one('aws:dynamodb/table:Table').inputs.name)
+  })
+})
