@@ -64,12 +64,14 @@ export class ConsentRecorder {
     if (!box) throw new Error(`${consent.provider} issues consent secrets, but no token encryption key is configured`)
     const sealed = await this.deps.secrets.get(consent.tenantId, consent.id)
     if (sealed && !box.isStale(sealed) && box.open(sealed, secretContext(consent)) === secret) return
-    await this.deps.secrets.put(
+    const kept = await this.deps.secrets.put(
       consent.tenantId,
       consent.id,
       box.seal(secret, secretContext(consent)),
       this.deps.clock(),
     )
+    // A concurrent deletion won: the provider no longer honours the secret and it must not come back.
+    if (!kept) this.deps.logger.info('provider secret not kept: the consent was deleted', { consentId: consent.id })
   }
 
   /** Crypto-shredding: the consent is gone at its provider, so is its secret here. */

@@ -1,6 +1,7 @@
 // A consent's provider-issued secret (sealed; the store never sees it in the clear), kept in the consent's partition
 // and separate from the consent item, so reads of the consent never carry it.
-import { DeleteCommand, GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb'
+import { DeleteCommand, GetCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import { keys } from './keys.ts'
 
 export interface StoredSecret {
@@ -16,21 +17,52 @@ export class ConsentSecretRepository {
     private readonly tableName: string,
   ) {}
 
-  async put(tenantId: string, consentId: string, sealed: StoredSecret, now: Date): Promise<void> {
-    await this.db.send(
-      new PutCommand({
-        TableName: this.tableName,
-        Item: {
-          ...keys.consentSecret(tenantId, consentId),
-          entityType: 'CONSENT_SECRET',
-          keyId: sealed.keyId,
-          iv: sealed.iv,
-          ciphertext: sealed.ciphertext,
-          tag: sealed.tag,
-          updatedAt: now.toISOString(),
-        },
-      }),
-    )
+  /**
+   * Stores the sealed secret unless its consent is already deleted at the provider; false when it was not stored. (A
+   * consent not written yet passes: creation seals the secret just before the consent's own transaction.) The check and the write are one transaction, so a reader that fetched the secret before a concurrent
+   * deletion cannot bring it back after the deletion shredded it: deletion writes `deletion.status = SUCCESS` first,
+   * then deletes the secret, and every later put sees the mark.
+   */
+  async put(tenantId: string, consentId: string, sealed: StoredSecret, now: Date): Promise<boolean> {
+    try {
+      await this.db.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              ConditionCheck: {
+                TableName: this.tableName,
+                Key: keys.consent(tenantId, consentId),
+                ConditionExpression: 'attribute_not_exists(deletion.#status) OR deletion.#status <> :deleted',
+                ExpressionAttributeNames: { '#status': 'status' },
+                ExpressionAttributeValues: { ':deleted': 'SUCCESS' },
+              },
+            },
+            {
+              Put: {
+                TableName: this.tableName,
+                Item: {
+                  ...keys.consentSecret(tenantId, consentId),
+                  entityType: 'CONSENT_SECRET',
+                  keyId: sealed.keyId,
+                  iv: sealed.iv,
+                  ciphertext: sealed.ciphertext,
+                  tag: sealed.tag,
+                  updatedAt: now.toISOString(),
+                },
+              },
+            },
+          ],
+        }),
+      )
+      return true
+    } catch (error) {
+      if (
+        error instanceof TransactionCanceledException &&
+        error.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed'
+      )
+        return false
+      throw error
+    }
   }
 
   async get(tenantId: string, consentId: string): Promise<StoredSecret | null> {

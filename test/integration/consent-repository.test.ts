@@ -5,6 +5,7 @@ import { newConsentEvent, type Consent, type ConsentEvent } from '../../domain/c
 import { ConcurrentModificationError } from '../../domain/errors.ts'
 import { notificationFor } from '../../domain/notification.ts'
 import { ConsentRepository } from '../../store/consent-repository.ts'
+import { ConsentSecretRepository } from '../../store/consent-secret-repository.ts'
 import { keys } from '../../store/keys.ts'
 import { createTestTable, type TestTable } from '../support/dynamo.ts'
 import { aConsent } from '../support/fixtures.ts'
@@ -207,5 +208,38 @@ describe('listing a tenant consents', () => {
 
   it('finds nothing for a provider with no consents', async () => {
     expect((await repo.list(tenant, { provider: 'YAPILY' }, 10, null, now)).consents).toEqual([])
+  })
+})
+
+describe('sealed provider secrets', () => {
+  const sealed = { keyId: 'k1', iv: 'iv', ciphertext: 'ciphertext', tag: 'tag' }
+
+  it('are kept for a consent not yet written (creation seals first) and for a live one', async () => {
+    const secrets = new ConsentSecretRepository(table.db, table.tableName)
+    expect(await secrets.put('TENANT_SECRETS', 'not-written-yet', sealed, new Date())).toBe(true)
+    const consent = await createConsent({ tenantId: 'TENANT_SECRETS' })
+    expect(await secrets.put(consent.tenantId, consent.id, sealed, new Date())).toBe(true)
+    expect(await secrets.get(consent.tenantId, consent.id)).toEqual(sealed)
+  })
+
+  it('never come back once the consent is deleted at its provider, whoever read it before the deletion', async () => {
+    // Prepare: a consent with its secret, and a slow reader holding the secret it fetched before the deletion
+    const secrets = new ConsentSecretRepository(table.db, table.tableName)
+    const consent = await createConsent({ tenantId: 'TENANT_SECRETS' })
+    await secrets.put(consent.tenantId, consent.id, sealed, new Date())
+    // Act: the deletion marks the consent, then shreds; the slow reader then tries to keep what it read
+    const deleted: Consent = {
+      ...consent,
+      status: 'REVOKED',
+      deletion: { status: 'SUCCESS', deletedAtInstitution: true, at: new Date().toISOString() },
+      version: consent.version + 1,
+    }
+    const event = eventFor(deleted, consent.status)
+    await repo.update(deleted, consent.version, event, notificationFor(event, deleted))
+    await secrets.delete(consent.tenantId, consent.id)
+    const kept = await secrets.put(consent.tenantId, consent.id, sealed, new Date())
+    // Assess
+    expect(kept).toBe(false)
+    expect(await secrets.get(consent.tenantId, consent.id)).toBeNull()
   })
 })
