@@ -1,6 +1,6 @@
 // What every gateway function shares, whatever invokes it (HTTP API, Function URL, and later schedules and the table
 // stream): runtime, bundling, the table link and the environment service/config.ts reads.
-import { FUNCTION_NODEJS, FUNCTION_RUNTIME } from './bundling.ts'
+import { FUNCTION_NODEJS, FUNCTION_RUNTIME } from '../scripts/bundling.ts'
 import { SECRET_VARIABLES } from './secrets.ts'
 import { table } from './storage.ts'
 
@@ -23,7 +23,7 @@ export function gatewayFunction(publicBaseUrl: $util.Input<string>) {
     runtime: FUNCTION_RUNTIME,
     // Graviton: about 20% cheaper per GB-second than x86_64; the bundles are plain JavaScript, no native modules.
     architecture: 'arm64',
-    // Shared with scripts/build-functions.ts; SST adds the createRequire banner itself (see infra/bundling.ts).
+    // Shared with scripts/build-functions.ts; SST adds the createRequire banner itself (see scripts/bundling.ts).
     nodejs: FUNCTION_NODEJS,
     // Grants dynamodb:* on the table, its indexes and its stream (the Dynamo component's link). The secrets are not
     // linked: the service reads its settings from the environment (configFromEnv), as under `npm start`, and a link

@@ -1,9 +1,9 @@
 // Builds each Lambda function into its own folder under dist/functions/<name>/ with the esbuild options SST deploys
-// with (infra/bundling.ts): what the bundle tests run and the benchmarks measure is what would be deployed.
+// with (scripts/bundling.ts): what the bundle tests run and the benchmarks measure is what would be deployed.
 import { mkdir, readdir, rm, stat } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { build } from 'esbuild'
-import { FUNCTION_BUNDLING } from '../infra/bundling.ts'
+import { FUNCTION_BUNDLING } from './bundling.ts'
 
 /** Every Lambda entry point, by function name. */
 export const FUNCTIONS = {

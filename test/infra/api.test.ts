@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { PROVIDERS } from '../../domain/provider.ts'
-import { FUNCTION_NODEJS, FUNCTION_RUNTIME } from '../../infra/bundling.ts'
+import { FUNCTION_NODEJS, FUNCTION_RUNTIME } from '../../scripts/bundling.ts'
 import { callbackPrefixPath, notificationPath } from '../../service/public-paths.ts'
 import { deployApp, type OfflineDeployment, type RecordedResource, ROOT } from './support/sst-offline.ts'
 
@@ -220,7 +220,7 @@ describe('the HTTP API', () => {
 })
 
 describe('every function', () => {
-  it('is built once, from its handler, with the runtime and nodejs settings of infra/bundling.ts', () => {
+  it('is built once, from its handler, with the runtime and nodejs settings of scripts/bundling.ts', () => {
     // Assess
     expect(app.builds.map((build) => build.handler).sort()).toEqual(Object.values(HANDLERS).sort())
     for (const build of app.builds) {

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { describe, expect, it } from 'vitest'
-import { CREATE_REQUIRE_BANNER, FUNCTION_BUNDLING, FUNCTION_NODEJS, FUNCTION_RUNTIME } from '../../infra/bundling.ts'
+import { CREATE_REQUIRE_BANNER, FUNCTION_BUNDLING, FUNCTION_NODEJS, FUNCTION_RUNTIME } from '../../scripts/bundling.ts'
 import { deployOffline, valueOf } from './support/sst-offline.ts'
 
 /** The part of service/config.ts these tests read. */
@@ -124,7 +124,7 @@ describe('the environment of every gateway function', () => {
 })
 
 describe('the bundling every gateway function gets', () => {
-  it('hands SST the runtime and the nodejs settings of infra/bundling.ts, unchanged', async () => {
+  it('hands SST the runtime and the nodejs settings of scripts/bundling.ts, unchanged', async () => {
     // Prepare
     const { settings } = await functionSettings(REQUIRED_SECRETS)
 
@@ -157,7 +157,7 @@ describe('the bundling every gateway function gets', () => {
     expect(settings.nodejs.format).toBe('esm')
     expect(nodejs.banner).toBeUndefined()
     expect(nodejs.esbuild?.banner).toBeUndefined()
-    // The local build's banner (infra/bundling.ts) is SST's, line for line; SST quotes some lines with ".
+    // The local build's banner (scripts/bundling.ts) is SST's, line for line; SST quotes some lines with ".
     for (const line of CREATE_REQUIRE_BANNER.split('\n')) {
       expect(cli.includes(line) || cli.includes(line.replaceAll("'", '"')), line).toBe(true)
     }
