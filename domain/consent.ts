@@ -40,6 +40,12 @@ export interface Consent {
   readonly supersedes: string | null
   /** Set once the consent was deleted at its provider (Yapily): whether it worked there and at the bank. */
   readonly deletion: ConsentDeletion | null
+  /** The next moment the deadline sweep has something to do for this consent (a warning, an expiry); null: nothing. */
+  readonly nextDeadline: ConsentDeadline | null
+  /** Deadlines up to this moment are handled (the sweep moves it on); null: none handled yet, counted from creation. */
+  readonly sweptUntil: Timestamp | null
+  /** When the reconciler should next re-check the consent at its provider; null for a terminal consent. */
+  readonly nextCheckAt: Timestamp | null
   readonly createdAt: Timestamp
   readonly updatedAt: Timestamp
   /** Optimistic-lock counter: 1 at creation, +1 on every change. */
@@ -61,8 +67,34 @@ export interface ConsentDeletion {
 export const EVENT_SOURCES = ['API', 'PROVIDER_WEBHOOK', 'PROVIDER_POLL', 'PROVIDER_REDIRECT', 'SCHEDULER'] as const
 export type EventSource = (typeof EVENT_SOURCES)[number]
 
+export const DEADLINE_KINDS = [
+  'LINK_EXPIRY', // the authorisation link lapses: a pending consent becomes LINK_EXPIRED
+  'EXPIRY_WARNING', // a configured time before the end of validity
+  'VALIDITY_END', // the end of data access: a granted consent becomes EXPIRED
+  'RECONFIRMATION_WARNING', // UK: a configured time before reconfirmation falls due
+  'RECONFIRMATION_DUE', // UK: not reconfirmed in time, data access stops until it is
+] as const
+export type DeadlineKind = (typeof DEADLINE_KINDS)[number]
+
+export interface ConsentDeadline {
+  readonly kind: DeadlineKind
+  readonly at: Timestamp
+  /** The moment the deadline is about: `linkExpiresAt`, `validUntil` or `reconfirmBy`. */
+  readonly target: Timestamp
+}
+
+/**
+ * What an event records: a change of the consent (its status, or anything else the partner sees), or a deadline the
+ * sweep reached without a change of status (a warning; reconfirmation falling due).
+ */
+export const EVENT_KINDS = ['CHANGE', 'EXPIRY_WARNING', 'RECONFIRMATION_WARNING', 'RECONFIRMATION_LAPSED'] as const
+export type ConsentEventKind = (typeof EVENT_KINDS)[number]
+
 /** One entry of a consent's append-only history: written in the same transaction as the change it records. */
 export interface ConsentEvent {
+  readonly kind: ConsentEventKind
+  /** For warnings and lapses: the deadline they are about (`validUntil` or `reconfirmBy`). */
+  readonly deadline: Timestamp | null
   /** ULID: events sort by time across a tenant. */
   readonly id: string
   readonly consentId: string
@@ -88,9 +120,17 @@ export interface ConsentEvent {
 export function newConsentEvent(
   consent: Consent,
   from: ConsentStatus | null,
-  origin: { readonly id: string; readonly source: EventSource; readonly initiator: string },
+  origin: {
+    readonly id: string
+    readonly source: EventSource
+    readonly initiator: string
+    readonly kind?: ConsentEventKind
+    readonly deadline?: Timestamp | null
+  },
 ): ConsentEvent {
   return {
+    kind: origin.kind ?? 'CHANGE',
+    deadline: origin.deadline ?? null,
     id: origin.id,
     consentId: consent.id,
     tenantId: consent.tenantId,

@@ -6,8 +6,16 @@ import { encodePublicId } from './ids.ts'
  * The partner webhook body. Keeps the seed's shape `{type, consent_id, status}` and adds what a receiver needs to
  * order, de-duplicate and audit deliveries.
  */
+/** The webhook `type` per event kind; status changes keep the seed's `consent_status_update`. */
+export const NOTIFICATION_TYPES = {
+  CHANGE: 'consent_status_update',
+  EXPIRY_WARNING: 'consent_expiry_warning',
+  RECONFIRMATION_WARNING: 'consent_reconfirmation_warning',
+  RECONFIRMATION_LAPSED: 'consent_reconfirmation_lapsed',
+} as const satisfies Record<ConsentEvent['kind'], string>
+
 export interface ConsentNotification {
-  readonly type: 'consent_status_update'
+  readonly type: (typeof NOTIFICATION_TYPES)[ConsentEvent['kind']]
   readonly event_id: string
   readonly consent_id: string
   readonly status: Consent['status']
@@ -18,11 +26,13 @@ export interface ConsentNotification {
   readonly occurred_at: string
   /** Per-consent sequence number (the consent version the event produced): order and gaps are visible. */
   readonly sequence: number
+  /** Warnings and lapses: the deadline they are about (`validUntil` or `reconfirmBy`); null for changes. */
+  readonly deadline_at: string | null
 }
 
 export function notificationFor(event: ConsentEvent, consent: Pick<Consent, 'provider'>): ConsentNotification {
   return {
-    type: 'consent_status_update',
+    type: NOTIFICATION_TYPES[event.kind],
     event_id: encodePublicId('ConsentEvent', event.id),
     consent_id: encodePublicId('Consent', event.consentId),
     status: event.to,
@@ -32,5 +42,36 @@ export function notificationFor(event: ConsentEvent, consent: Pick<Consent, 'pro
     provider_status: event.providerStatus,
     occurred_at: event.at,
     sequence: event.version,
+    deadline_at: event.deadline,
   }
+}
+
+/** Delivery of one outbox message: PENDING until delivered, DEAD after the retry period, NO_ENDPOINT without a URL. */
+export const DELIVERY_STATES = ['PENDING', 'DELIVERED', 'DEAD', 'NO_ENDPOINT'] as const
+export type DeliveryState = (typeof DELIVERY_STATES)[number]
+
+export interface DeliveryAttempt {
+  readonly at: string
+  readonly url: string
+  /** The partner's HTTP status; null when no answer came (refused, timed out, unreachable). */
+  readonly status: number | null
+  readonly error: string | null
+  readonly durationMs: number
+}
+
+export interface OutboxMessage {
+  readonly tenantId: string
+  readonly consentId: string
+  /** The per-consent sequence number (the consent version the event produced). */
+  readonly sequence: number
+  readonly eventId: string
+  /** The consent's own webhook URL when the event was written; null: the tenant's default applies. */
+  readonly webhookUrl: string | null
+  readonly notification: ConsentNotification
+  readonly deliveryState: DeliveryState
+  readonly attempts: number
+  readonly nextAttemptAt: string | null
+  readonly lastAttempt: DeliveryAttempt | null
+  readonly deliveredAt: string | null
+  readonly createdAt: string
 }

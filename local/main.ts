@@ -11,6 +11,7 @@ import { startFinqwareSandbox } from '../sandbox/finqware/server.ts'
 import { startWorldlineSandbox } from '../sandbox/worldline/server.ts'
 import { startYapilySandbox } from '../sandbox/yapily/server.ts'
 import { createGateway } from '../service/gateway.ts'
+import { startJobTimers } from './jobs.ts'
 import { createGraphQLServer, graphQLServicesOf } from '../schema/server.ts'
 import { startGatewayHttpServer } from './http-server.ts'
 import { JavaUnavailableError, startDynamoDBLocal, type DynamoDBLocal } from './dynamodb-local.ts'
@@ -153,6 +154,8 @@ async function main(): Promise<void> {
   })
   const http = await startGatewayHttpServer(gateway, yoga, { port })
   stops.push(() => http.close())
+  const jobs = startJobTimers(gateway)
+  stops.push(() => jobs.stop())
 
   printBanner({
     graphqlUrl: `${http.url}/graphql`,

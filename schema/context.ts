@@ -3,6 +3,9 @@ import type { Principal } from '../service/authentication.ts'
 import type { ConsentService } from '../service/consent-service.ts'
 import type { ConsentWatcher } from '../service/consent-watcher.ts'
 import type { ProviderOperations } from '../service/provider-operations.ts'
+import type { EventFeed } from '../service/event-feed.ts'
+import type { WebhookDeliveries } from '../service/webhook-deliveries.ts'
+import type { WebhookSettingsService } from '../service/webhook-settings.ts'
 import type { Consent } from '../domain/consent.ts'
 import type { DerivedState } from '../domain/derived.ts'
 import type { Logger, ProviderRegistry } from '../providers/adapter.ts'
@@ -14,6 +17,9 @@ export interface GraphQLServices {
   readonly watcher: ConsentWatcher
   readonly providers: ProviderRegistry
   readonly logger: Logger
+  readonly events: EventFeed
+  readonly webhooks: WebhookSettingsService
+  readonly deliveries: WebhookDeliveries
   /** The gateway's clock: derived fields (effective status, nextAction) are computed against it. */
   readonly clock: () => Date
   /**

@@ -5,5 +5,6 @@ import './errors.ts'
 import './consent.ts'
 import './consent-operations.ts'
 import './provider.ts'
+import './webhooks.ts'
 
 export const schema = builder.toSchema({ sortSchema: false })

@@ -56,6 +56,9 @@ export function graphQLServicesOf(gateway: Gateway): GraphQLServices {
     watcher: gateway.watcher,
     providers: gateway.providers,
     logger: gateway.logger,
+    events: gateway.events,
+    webhooks: gateway.webhooks,
+    deliveries: gateway.deliveries,
     clock: gateway.clock,
     subscriptionDeadline: () =>
       Math.min(

@@ -1,5 +1,7 @@
 // Gateway configuration: one typed object, its defaults in one place, read from the environment by entry points.
 import * as z from '../domain/zod.ts'
+import type { RecheckPolicy } from '../domain/lifecycle.ts'
+import type { Provider } from '../domain/provider.ts'
 import type { FinqwareConfig } from '../providers/finqware/config.ts'
 import type { WorldlineConfig } from '../providers/worldline/config.ts'
 import type { YapilyConfig } from '../providers/yapily/config.ts'
@@ -35,6 +37,12 @@ const envSchema = z.object({
   YAPILY_WEBHOOK_SECRET: z.optional(z.string()),
   /** `id:<32 bytes base64>[,id:<key>...]`: seals provider-issued consent secrets; the first key seals. */
   TOKEN_ENCRYPTION_KEYS: z.optional(z.string()),
+  /** Days before the end of validity and UK reconfirmation at which partners are warned, e.g. `7,1`. */
+  WARNING_OFFSETS_DAYS: z.optional(z.string().check(z.regex(/^\d+(,\d+)*$/, 'expected days, comma-separated'))),
+  /** Override every provider's re-check schedule and call budget (the defaults are per provider). */
+  RECHECK_PENDING_SECONDS: z.optional(positiveInt),
+  RECHECK_GRANTED_SECONDS: z.optional(positiveInt),
+  RECHECK_BUDGET: z.optional(positiveInt),
 })
 
 export interface GatewayConfig {
@@ -60,6 +68,58 @@ export interface GatewayConfig {
   readonly tokenEncryptionKeys?: string | undefined
   /** Providers this deployment talks to, with their adapters' settings; a provider without settings is not offered. */
   readonly providers: ProviderSettings
+  /** Deadlines, re-checks and webhook delivery; anything left out takes {@link LIFECYCLE_DEFAULTS}. */
+  readonly lifecycle?: Partial<LifecycleSettings> | undefined
+}
+
+export interface DeliverySettings {
+  /** Per attempt. */
+  readonly timeoutMs: number
+  /** Retries back off exponentially from this, with full jitter... */
+  readonly baseBackoffMs: number
+  /** ...up to this between two attempts... */
+  readonly maxBackoffMs: number
+  /** ...and a message still undelivered this long after it was written is dead-lettered. */
+  readonly maxAgeMs: number
+}
+
+export interface LifecycleSettings {
+  readonly warningOffsetsDays: readonly number[]
+  readonly recheck: Readonly<Record<Provider, RecheckPolicy>>
+  /** How long a runner's claim on one consent's job lasts if it dies holding it. */
+  readonly leaseMs: number
+  readonly delivery: DeliverySettings
+}
+
+const MINUTE = 60_000
+const HOUR = 60 * MINUTE
+
+/**
+ * Per-provider re-check schedules. Finqware signs and retries its webhooks, so a granted consent needs little polling;
+ * Worldline notifies only for a while after initiation and Yapily's webhooks are optional, so both are polled more.
+ * Budgets keep one run within each provider's rate limits (none is published for the sandboxes; 100 calls per run
+ * every 5 minutes is 20 a minute, well below any production AIS limit we know of).
+ */
+export const LIFECYCLE_DEFAULTS: LifecycleSettings = {
+  warningOffsetsDays: [7, 1],
+  recheck: {
+    FINQWARE: { pendingEveryMs: 5 * MINUTE, grantedEveryMs: 12 * HOUR, budgetPerRun: 100 },
+    WORLDLINE: { pendingEveryMs: 3 * MINUTE, grantedEveryMs: 6 * HOUR, budgetPerRun: 100 },
+    YAPILY: { pendingEveryMs: 5 * MINUTE, grantedEveryMs: 6 * HOUR, budgetPerRun: 100 },
+  },
+  leaseMs: MINUTE,
+  delivery: { timeoutMs: 10_000, baseBackoffMs: 30_000, maxBackoffMs: 6 * HOUR, maxAgeMs: 72 * HOUR },
+}
+
+/** The configuration's lifecycle settings with every default filled in. */
+export function lifecycleSettings(config: Pick<GatewayConfig, 'lifecycle'>): LifecycleSettings {
+  const given = config.lifecycle ?? {}
+  return {
+    ...LIFECYCLE_DEFAULTS,
+    ...given,
+    recheck: { ...LIFECYCLE_DEFAULTS.recheck, ...given.recheck },
+    delivery: { ...LIFECYCLE_DEFAULTS.delivery, ...given.delivery },
+  }
 }
 
 export interface ProviderSettings {
@@ -98,6 +158,19 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): GatewayConf
     subscriptionMaxSeconds: e.SUBSCRIPTION_MAX_SECONDS,
     authCacheTtlMs: e.AUTH_CACHE_TTL_MS,
     tokenEncryptionKeys: e.TOKEN_ENCRYPTION_KEYS,
+    lifecycle: {
+      ...(e.WARNING_OFFSETS_DAYS ? { warningOffsetsDays: e.WARNING_OFFSETS_DAYS.split(',').map(Number) } : {}),
+      recheck: Object.fromEntries(
+        Object.entries(LIFECYCLE_DEFAULTS.recheck).map(([provider, policy]) => [
+          provider,
+          {
+            pendingEveryMs: e.RECHECK_PENDING_SECONDS ? e.RECHECK_PENDING_SECONDS * 1000 : policy.pendingEveryMs,
+            grantedEveryMs: e.RECHECK_GRANTED_SECONDS ? e.RECHECK_GRANTED_SECONDS * 1000 : policy.grantedEveryMs,
+            budgetPerRun: e.RECHECK_BUDGET ?? policy.budgetPerRun,
+          },
+        ]),
+      ) as Record<Provider, RecheckPolicy>,
+    },
     providers: {
       finqware:
         e.FINQWARE_BASE_URL && e.FINQWARE_CLIENT_ID && e.FINQWARE_CLIENT_SECRET

@@ -1,7 +1,14 @@
 // The one write path for changes to an existing consent: fold what a provider said into it (the transition guard),
 // write the next version with its history event and outbox message in one transaction (re-reading and re-applying on
 // a lost race), keep the provider-issued secret sealed beside it, and follow up what a change implies (supersession).
-import { newConsentEvent, type Consent, type EventSource } from '../domain/consent.ts'
+import {
+  newConsentEvent,
+  type Consent,
+  type ConsentEventKind,
+  type EventSource,
+  type Timestamp,
+} from '../domain/consent.ts'
+import { nextCheckAt, nextDeadline } from '../domain/lifecycle.ts'
 import { ConcurrentModificationError, ConsentNotFoundError } from '../domain/errors.ts'
 import { notificationFor } from '../domain/notification.ts'
 import { applyObservation } from '../domain/observation.ts'
@@ -16,6 +23,7 @@ import type {
 } from '../providers/adapter.ts'
 import type { ConsentRepository } from '../store/consent-repository.ts'
 import type { ConsentSecretRepository } from '../store/consent-secret-repository.ts'
+import type { LifecycleSettings } from './config.ts'
 import type { SecretBox } from './secret-box.ts'
 
 export interface ConsentRecorderDependencies {
@@ -27,9 +35,33 @@ export interface ConsentRecorderDependencies {
   readonly clock: () => Date
   readonly newId: () => string
   readonly logger: Logger
+  readonly lifecycle: Pick<LifecycleSettings, 'warningOffsetsDays' | 'recheck'>
 }
 
 const MAX_WRITE_ATTEMPTS = 4
+
+/** A change that is not (only) a new state: a deadline the sweep reached, recorded as its own kind of event. */
+export interface KindedChange {
+  readonly consent: Consent
+  readonly kind: ConsentEventKind
+  readonly deadline: Timestamp
+}
+
+/**
+ * The consent with its schedule brought up to date: its next deadline, and its next re-check counted from `now` (a
+ * write means we just learned its state).
+ */
+export function scheduled(
+  consent: Consent,
+  now: Date,
+  lifecycle: Pick<LifecycleSettings, 'warningOffsetsDays' | 'recheck'>,
+): Consent {
+  return {
+    ...consent,
+    nextDeadline: nextDeadline(consent, lifecycle),
+    nextCheckAt: nextCheckAt(consent, now, lifecycle.recheck[consent.provider]),
+  }
+}
 
 /** How provider-driven changes name their initiator in the history. */
 export const providerInitiator = (adapter: ProviderAdapter) => `provider:${adapter.provider.toLowerCase()}`
@@ -72,6 +104,11 @@ export class ConsentRecorder {
     )
     // A concurrent deletion won: the provider no longer honours the secret and it must not come back.
     if (!kept) this.deps.logger.info('provider secret not kept: the consent was deleted', { consentId: consent.id })
+  }
+
+  /** `consent` with its next deadline and re-check scheduled (for a consent written other than through `write`). */
+  schedule(consent: Consent, now: Date): Consent {
+    return scheduled(consent, now, this.deps.lifecycle)
   }
 
   /** Crypto-shredding: the consent is gone at its provider, so is its secret here. */
@@ -125,17 +162,28 @@ export class ConsentRecorder {
    */
   async write(
     current: Consent,
-    change: (consent: Consent, now: Date) => Consent | null,
+    change: (consent: Consent, now: Date) => Consent | KindedChange | null,
     source: EventSource,
     initiator: string,
   ): Promise<Consent> {
     let consent = current
     for (let attempt = 1; ; attempt++) {
       const now = this.deps.clock()
-      const changed = change(consent, now)
-      if (!changed) return consent
-      const next: Consent = { ...changed, updatedAt: now.toISOString(), version: consent.version + 1 }
-      const event = newConsentEvent(next, consent.status, { id: this.deps.newId(), source, initiator })
+      const result = change(consent, now)
+      if (!result) return consent
+      const kinded = 'kind' in result ? result : null
+      const changed = kinded ? kinded.consent : (result as Consent)
+      const next: Consent = scheduled(
+        { ...changed, updatedAt: now.toISOString(), version: consent.version + 1 },
+        now,
+        this.deps.lifecycle,
+      )
+      const event = newConsentEvent(next, consent.status, {
+        id: this.deps.newId(),
+        source,
+        initiator,
+        ...(kinded ? { kind: kinded.kind, deadline: kinded.deadline } : {}),
+      })
       try {
         await this.deps.consents.update(next, consent.version, event, notificationFor(event, next))
         this.deps.logger.info('consent changed', {

@@ -180,8 +180,9 @@ export class ConsentService {
         this.#context(caller),
       )
 
-      const now = this.deps.clock().toISOString()
-      const consent: Consent = {
+      const clock = this.deps.clock()
+      const now = clock.toISOString()
+      const unscheduled: Consent = {
         id: consentId,
         tenantId: caller.tenantId,
         provider: input.provider,
@@ -204,10 +205,14 @@ export class ConsentService {
         supersededBy: null,
         supersedes: null,
         deletion: null,
+        nextDeadline: null,
+        sweptUntil: null,
+        nextCheckAt: null,
         createdAt: now,
         updatedAt: now,
         version: 1,
       }
+      const consent = this.deps.recorder.schedule(unscheduled, clock)
       await this.deps.recorder.keepSecret(consent, snapshot.secret)
       const event = newConsentEvent(consent, null, {
         id: this.deps.newId(),

@@ -10,7 +10,7 @@ import { ConsentRepository } from '../store/consent-repository.ts'
 import { ConsentSecretRepository } from '../store/consent-secret-repository.ts'
 import { IdempotencyRepository } from '../store/idempotency-repository.ts'
 import { ApiClientAuthenticator } from './authentication.ts'
-import type { GatewayConfig, ProviderSettings } from './config.ts'
+import { lifecycleSettings, type GatewayConfig, type ProviderSettings } from './config.ts'
 import { ConsentService } from './consent-service.ts'
 import { ConsentWatcher } from './consent-watcher.ts'
 import { completeAuthorisation, type CallbackReply } from './authorisation-callback.ts'
@@ -20,6 +20,14 @@ import { createLogger } from './logging.ts'
 import { notificationPath } from './public-paths.ts'
 import { ProviderOperations } from './provider-operations.ts'
 import { keyringFromSpec, SecretBox } from './secret-box.ts'
+import { EventFeed } from './event-feed.ts'
+import { DeadlineSweep, Reconciler, type ReconcileReport, type SweepReport } from './lifecycle-jobs.ts'
+import { WebhookDispatcher, type DeliveryReport } from './webhook-dispatcher.ts'
+import { WebhookSettingsService } from './webhook-settings.ts'
+import { WebhookDeliveries } from './webhook-deliveries.ts'
+import { LeaseRepository } from '../store/lease-repository.ts'
+import { OutboxRepository } from '../store/outbox-repository.ts'
+import { WebhookSettingsRepository } from '../store/webhook-settings-repository.ts'
 
 export interface Gateway {
   readonly config: GatewayConfig
@@ -41,6 +49,21 @@ export interface Gateway {
   readonly access: AccessRepository
   readonly logger: Logger
   readonly clock: () => Date
+  /** The tenant-wide history feed. */
+  readonly events: EventFeed
+  readonly webhooks: WebhookSettingsService
+  readonly deliveries: WebhookDeliveries
+  /** What runs on timers locally and on schedules (and the table stream) on AWS. */
+  readonly jobs: {
+    /** Applies every due deadline (link expiry, warnings, end of validity, UK reconfirmation). */
+    sweepDeadlines(): Promise<SweepReport>
+    /** Re-checks due consents at their providers within each provider's call budget. */
+    reconcile(): Promise<ReconcileReport>
+    /** Delivers every webhook whose (next) attempt is due, in order per consent. */
+    deliverDue(): Promise<DeliveryReport>
+    /** Delivers one consent's pending webhooks, in order (what the stream relay calls per consent). */
+    deliverConsent(tenantId: string, consentId: string): Promise<DeliveryReport>
+  }
 }
 
 export interface GatewayOverrides {
@@ -96,6 +119,7 @@ export function createGateway(config: GatewayConfig, overrides: GatewayOverrides
   const access = new AccessRepository(db, config.tableName)
   const providers = createProviderRegistry(config)
   const publicBase = config.publicBaseUrl.replace(/\/$/, '')
+  const lifecycle = lifecycleSettings(config)
 
   if (config.providers.yapily && !config.tokenEncryptionKeys) {
     throw new Error('Yapily issues consent tokens: set TOKEN_ENCRYPTION_KEYS to seal them at rest')
@@ -109,6 +133,7 @@ export function createGateway(config: GatewayConfig, overrides: GatewayOverrides
     clock,
     newId: () => newId(),
     logger,
+    lifecycle,
   })
   const callbackLinks = new CallbackLinks(config.cursorSecret, publicBase)
 
@@ -130,10 +155,56 @@ export function createGateway(config: GatewayConfig, overrides: GatewayOverrides
     },
   )
 
+  const leases = new LeaseRepository(db, config.tableName)
+  const outbox = new OutboxRepository(db, config.tableName)
+  const webhooks = new WebhookSettingsService({
+    repository: new WebhookSettingsRepository(db, config.tableName),
+    secretBox,
+    clock,
+    allowLocalHttp: config.localMode,
+  })
+  const jobDeps = {
+    consents: consentRepository,
+    recorder,
+    leases,
+    providers,
+    clock,
+    newId: () => newId(),
+    logger,
+    lifecycle,
+  }
+  const sweep = new DeadlineSweep(jobDeps)
+  const reconciler = new Reconciler(jobDeps)
+  const dispatcher = new WebhookDispatcher({
+    outbox,
+    leases,
+    settings: webhooks,
+    clock,
+    newToken: () => newId(),
+    logger,
+    delivery: lifecycle.delivery,
+    leaseMs: lifecycle.leaseMs,
+    allowLoopback: config.localMode,
+  })
+
   return {
     config,
     db,
     consents,
+    events: new EventFeed(consentRepository, config.cursorSecret),
+    webhooks,
+    deliveries: new WebhookDeliveries({
+      consents: consentRepository,
+      outbox,
+      clock,
+      deliverConsent: (tenantId, consentId) => dispatcher.deliverConsent(tenantId, consentId),
+    }),
+    jobs: {
+      sweepDeadlines: () => sweep.run(),
+      reconcile: () => reconciler.run(),
+      deliverDue: () => dispatcher.deliverDue(),
+      deliverConsent: (tenantId, consentId) => dispatcher.deliverConsent(tenantId, consentId),
+    },
     operations: new ProviderOperations({ consents: consentRepository, recorder, providers, clock, logger }),
     completeAuthorisation: (provider, token, query, requestId) =>
       completeAuthorisation(

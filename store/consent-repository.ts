@@ -1,11 +1,12 @@
 // Consents, their history and their outbox in the single table. Every state change is one TransactWriteItems:
 // the consent (version-conditioned), its event and its outbox message, so nothing is lost between "status changed"
 // and "partner told".
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb'
+import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb'
 import {
   BatchGetCommand,
   type BatchGetCommandOutput,
   GetCommand,
+  PutCommand,
   QueryCommand,
   TransactWriteCommand,
   type DynamoDBDocumentClient,
@@ -16,7 +17,7 @@ import { ConcurrentModificationError } from '../domain/errors.ts'
 import type { ConsentNotification } from '../domain/notification.ts'
 import type { Provider } from '../domain/provider.ts'
 import type { ConsentStatus } from '../domain/status.ts'
-import { keys, type ItemKey } from './keys.ts'
+import { DUE_SHARDS, keys, type ItemKey } from './keys.ts'
 
 export interface ConsentFilter {
   /** Effective statuses (any of). */
@@ -65,6 +66,9 @@ const CONSENT_FIELDS = [
   'supersededBy',
   'supersedes',
   'deletion',
+  'nextDeadline',
+  'sweptUntil',
+  'nextCheckAt',
   'createdAt',
   'updatedAt',
   'version',
@@ -76,18 +80,35 @@ function toConsent(item: Record<string, unknown>): Consent {
   return consent as unknown as Consent
 }
 
-function consentItem(consent: Consent): Record<string, unknown> {
+/** The stored item of a consent, its index keys included (exported for bulk seeding in tests and benchmarks). */
+export function consentItem(consent: Consent): Record<string, unknown> {
   return {
     ...keys.consent(consent.tenantId, consent.id),
     ...keys.consentByTenant(consent.tenantId, consent.id),
     ...keys.consentByUser(consent.tenantId, consent.userId, consent.id),
+    // Sparse: only a consent with a deadline ahead, or still worth re-checking, is in the due-work indexes.
+    ...(consent.nextDeadline
+      ? keys.due('DEADLINE', consent.id, consent.nextDeadline.at, `${consent.tenantId}#${consent.id}`)
+      : {}),
+    ...(consent.nextCheckAt ? keys.recheck(consent.provider, consent.id, consent.nextCheckAt, consent.tenantId) : {}),
     entityType: 'CONSENT',
     ...consent,
   }
 }
 
 function eventItem(event: ConsentEvent): Record<string, unknown> {
-  return { ...keys.event(event.tenantId, event.consentId, event.version), entityType: 'EVENT', ...event }
+  return {
+    ...keys.event(event.tenantId, event.consentId, event.version),
+    ...keys.eventByTenant(event.tenantId, event.id),
+    entityType: 'EVENT',
+    ...event,
+  }
+}
+
+/** A stored event; items written before events had kinds are changes. */
+export function toEvent(item: Record<string, unknown>): ConsentEvent {
+  const { pk: _pk, sk: _sk, gsi1pk: _gsi1pk, gsi1sk: _gsi1sk, entityType: _type, ...event } = item
+  return { kind: 'CHANGE', deadline: null, ...event } as ConsentEvent
 }
 
 function outboxItem(event: ConsentEvent, notification: ConsentNotification, webhookUrl: string | null) {
@@ -101,6 +122,10 @@ function outboxItem(event: ConsentEvent, notification: ConsentNotification, webh
     webhookUrl,
     notification,
     deliveryState: 'PENDING',
+    attempts: 0,
+    nextAttemptAt: event.at,
+    // Due for delivery at once; the dispatcher moves it on after each failed attempt and removes it once done.
+    ...keys.due('DELIVERY', event.consentId, event.at, `${event.tenantId}#${event.consentId}#${event.version}`),
     createdAt: event.at,
   }
 }
@@ -275,6 +300,113 @@ export class ConsentRepository {
     }
   }
 
+  /**
+   * The consents whose next deadline has come, read from the sparse due-work index shard by shard: the work is the
+   * number of due consents, never the table's size. `read` counts the items DynamoDB read to answer.
+   */
+  async dueForDeadline(now: Date): Promise<{ consents: Consent[]; read: number }> {
+    const consents: Consent[] = []
+    let read = 0
+    for (let shard = 0; shard < DUE_SHARDS; shard++) {
+      const page = await this.#queryDue('gsi3', keys.duePartition('DEADLINE', shard), now, Number.POSITIVE_INFINITY)
+      read += page.read
+      consents.push(...page.items.map(toConsent))
+    }
+    return { consents, read }
+  }
+
+  /** Up to `limit` consents of `provider` due for a re-check at `now`, earliest due first within each shard. */
+  async dueForRecheck(provider: Provider, now: Date, limit: number): Promise<{ consents: Consent[]; read: number }> {
+    const consents: Consent[] = []
+    let read = 0
+    // Start at a different shard each run, so a budget smaller than what is due still reaches every shard in turn.
+    const first = Math.floor(now.getTime() / 60_000) % DUE_SHARDS
+    for (let i = 0; i < DUE_SHARDS && consents.length < limit; i++) {
+      const shard = (first + i) % DUE_SHARDS
+      const page = await this.#queryDue('gsi4', keys.recheckPartition(provider, shard), now, limit - consents.length)
+      read += page.read
+      consents.push(...page.items.map(toConsent))
+    }
+    return { consents, read }
+  }
+
+  async #queryDue(index: 'gsi3' | 'gsi4', partition: string, now: Date, limit: number) {
+    const items: Record<string, unknown>[] = []
+    let read = 0
+    let startKey: Record<string, unknown> | undefined
+    do {
+      const page = await this.db.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: index,
+          KeyConditionExpression: `${index}pk = :pk AND ${index}sk <= :until`,
+          // '~' sorts after every character of the suffix: everything due at or before `now`.
+          ExpressionAttributeValues: { ':pk': partition, ':until': `${now.toISOString()}#~` },
+          ExclusiveStartKey: startKey,
+          ...(Number.isFinite(limit) ? { Limit: limit - items.length } : {}),
+        }),
+      )
+      read += page.ScannedCount ?? 0
+      items.push(...(page.Items ?? []))
+      startKey = page.LastEvaluatedKey
+    } while (startKey && items.length < limit)
+    return { items, read }
+  }
+
+  /**
+   * Stores a new schedule (next deadline, next re-check) for a consent whose state did not change: no new version, no
+   * event. False when the consent moved on meanwhile (its own write scheduled it).
+   */
+  async reschedule(consent: Consent): Promise<boolean> {
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: consentItem(consent),
+          ConditionExpression: 'version = :version',
+          ExpressionAttributeValues: { ':version': consent.version },
+        }),
+      )
+      return true
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false
+      throw error
+    }
+  }
+
+  /**
+   * The tenant's history feed in event order, after `afterEventId`, up to `until` (exclusive): events are ordered by
+   * their ULIDs, so the feed only serves ids below `until`, a moment every transaction that could still carry a
+   * smaller id has committed by (see service/event-feed.ts).
+   */
+  async eventsOfTenant(
+    tenantId: string,
+    afterEventId: string | null,
+    untilEventId: string,
+    limit: number,
+  ): Promise<{ events: ConsentEvent[]; hasMore: boolean }> {
+    const page = await this.db.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: 'gsi1',
+        KeyConditionExpression: afterEventId
+          ? 'gsi1pk = :pk AND gsi1sk BETWEEN :after AND :until'
+          : 'gsi1pk = :pk AND gsi1sk < :until',
+        ExpressionAttributeValues: {
+          ':pk': keys.tenantEventsPartition(tenantId),
+          ':until': untilEventId,
+          ...(afterEventId ? { ':after': afterEventId } : {}),
+        },
+        // BETWEEN is inclusive: one more, and the cursor's own event dropped.
+        Limit: limit + 1 + (afterEventId ? 1 : 0),
+      }),
+    )
+    const events = (page.Items ?? [])
+      .map(toEvent)
+      .filter((event) => event.id !== afterEventId && event.id < untilEventId)
+    return { events: events.slice(0, limit), hasMore: events.length > limit || page.LastEvaluatedKey !== undefined }
+  }
+
   /** Finds which tenant's consent a provider reference belongs to (strongly consistent). */
   async findByProviderRef(
     provider: Provider,
@@ -303,10 +435,7 @@ export class ConsentRepository {
           ExclusiveStartKey: startKey,
         }),
       )
-      for (const item of page.Items ?? []) {
-        const { pk: _pk, sk: _sk, entityType: _type, ...event } = item
-        events.push(event as ConsentEvent)
-      }
+      for (const item of page.Items ?? []) events.push(toEvent(item))
       startKey = page.LastEvaluatedKey
     } while (startKey)
     return events

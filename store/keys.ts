@@ -3,7 +3,16 @@
 import type { Provider } from '../domain/provider.ts'
 
 export type EntityType =
-  'CONSENT' | 'CONSENT_SECRET' | 'EVENT' | 'OUTBOX' | 'PROVIDER_REF' | 'IDEMPOTENCY' | 'API_CLIENT' | 'TENANT'
+  | 'CONSENT'
+  | 'CONSENT_SECRET'
+  | 'EVENT'
+  | 'OUTBOX'
+  | 'PROVIDER_REF'
+  | 'IDEMPOTENCY'
+  | 'API_CLIENT'
+  | 'TENANT'
+  | 'WEBHOOK_SETTINGS'
+  | 'LEASE'
 
 export type ItemKey = {
   readonly pk: string
@@ -11,6 +20,21 @@ export type ItemKey = {
 }
 
 const pad = (n: number): string => n.toString().padStart(10, '0')
+
+/**
+ * Due-work partitions are sharded so no single index partition takes every write: a consent always lands in the same
+ * shard (its id's hash), and the jobs read every shard.
+ */
+export const DUE_SHARDS = 8
+export const shardOf = (consentId: string): number => {
+  let hash = 0
+  for (let i = 0; i < consentId.length; i++) hash = (hash * 31 + consentId.charCodeAt(i)) >>> 0
+  return hash % DUE_SHARDS
+}
+
+/** What due work a gsi3 partition holds. */
+export type DueWork = 'DEADLINE' | 'DELIVERY'
+export type LeasePurpose = 'RECONCILE' | 'DELIVERY'
 const consentPartition = (tenantId: string, consentId: string): string => `T#${tenantId}#C#${consentId}`
 
 export const keys = {
@@ -53,6 +77,29 @@ export const keys = {
     pk: `T#${tenantId}#IDEMPOTENCY#${idempotencyKey}`,
     sk: 'IDEMPOTENCY',
   }),
+  /** gsi1 on event items: a tenant's history feed, in event-id (ULID, time) order. */
+  eventByTenant: (tenantId: string, eventId: string) => ({ gsi1pk: `T#${tenantId}#EVENTS`, gsi1sk: eventId }),
+  tenantEventsPartition: (tenantId: string): string => `T#${tenantId}#EVENTS`,
+  /** gsi3 (sparse): when something falls due for this item; `at` is an ISO timestamp, so the sort key sorts by time. */
+  due: (work: DueWork, consentId: string, at: string, suffix: string) => ({
+    gsi3pk: `DUE#${work}#${shardOf(consentId)}`,
+    gsi3sk: `${at}#${suffix}`,
+  }),
+  duePartition: (work: DueWork, shard: number): string => `DUE#${work}#${shard}`,
+  /** gsi4 (sparse): when the reconciler should next re-check the consent at its provider. */
+  recheck: (provider: Provider, consentId: string, at: string, tenantId: string) => ({
+    gsi4pk: `RECHECK#${provider}#${shardOf(consentId)}`,
+    gsi4sk: `${at}#${tenantId}#${consentId}`,
+  }),
+  recheckPartition: (provider: Provider, shard: number): string => `RECHECK#${provider}#${shard}`,
+  /** A short-lived claim on one consent's job (re-check, webhook delivery), expiring by itself. */
+  lease: (tenantId: string, consentId: string, purpose: LeasePurpose): ItemKey => ({
+    pk: consentPartition(tenantId, consentId),
+    sk: `LEASE#${purpose}`,
+  }),
+  outboxPrefix: 'OUTBOX#',
+  /** A tenant's webhook settings: default endpoint and signing secrets (sealed). */
+  webhookSettings: (tenantId: string): ItemKey => ({ pk: `TENANT#${tenantId}`, sk: 'WEBHOOKS' }),
   apiClient: (clientId: string): ItemKey => ({ pk: `APICLIENT#${clientId}`, sk: 'APICLIENT' }),
   tenant: (tenantId: string): ItemKey => ({ pk: `TENANT#${tenantId}`, sk: 'TENANT' }),
 } as const

@@ -3,16 +3,22 @@ import {
   CreateTableCommand,
   DescribeTableCommand,
   ResourceInUseException,
+  UpdateTableCommand,
   ResourceNotFoundException,
   UpdateTimeToLiveCommand,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb'
 import { TABLE, createTableInput } from './table.ts'
 
-/** Creates `tableName` from {@link TABLE} unless it exists; returns true when it created it. */
+/**
+ * Creates `tableName` from {@link TABLE} unless it exists; returns true when it created it. A table kept from an older
+ * version (`npm start` keeps its data under .data/) gets the global indexes it lacks, one at a time, as DynamoDB
+ * requires.
+ */
 export async function ensureTable(client: DynamoDBClient, tableName: string): Promise<boolean> {
   try {
-    await client.send(new DescribeTableCommand({ TableName: tableName }))
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }))
+    await addMissingIndexes(client, tableName, new Set((Table?.GlobalSecondaryIndexes ?? []).map((i) => i.IndexName)))
     return false
   } catch (error) {
     if (!(error instanceof ResourceNotFoundException)) throw error
@@ -30,4 +36,21 @@ export async function ensureTable(client: DynamoDBClient, tableName: string): Pr
     }),
   )
   return true
+}
+
+async function addMissingIndexes(client: DynamoDBClient, tableName: string, present: ReadonlySet<string | undefined>) {
+  const wanted = createTableInput(tableName)
+  for (const index of wanted.GlobalSecondaryIndexes) {
+    if (present.has(index.IndexName)) continue
+    const keyNames = new Set<string>(index.KeySchema.map((key) => key.AttributeName))
+    await client.send(
+      new UpdateTableCommand({
+        TableName: tableName,
+        AttributeDefinitions: wanted.AttributeDefinitions.filter((d) => keyNames.has(d.AttributeName)),
+        GlobalSecondaryIndexUpdates: [
+          { Create: { IndexName: index.IndexName, KeySchema: index.KeySchema, Projection: index.Projection } },
+        ],
+      }),
+    )
+  }
 }

@@ -11,12 +11,19 @@ export const TABLE = {
   partitionKey: 'pk',
   sortKey: 'sk',
   /** Every attribute used in a key, all strings. */
-  keyAttributes: ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk'],
+  keyAttributes: ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'gsi3pk', 'gsi3sk', 'gsi4pk', 'gsi4sk'],
   globalIndexes: [
     /** A tenant's consents, newest first (sort key is the consent ULID). */
     { name: 'gsi1', partitionKey: 'gsi1pk', sortKey: 'gsi1sk' },
     /** One end user's consents within a tenant, newest first. */
     { name: 'gsi2', partitionKey: 'gsi2pk', sortKey: 'gsi2sk' },
+    /**
+     * Due work, sparse: a consent's next deadline (link expiry, end of validity, reconfirmation, warnings) and a
+     * webhook delivery's next attempt, sharded, sorted by when they fall due; only items with work to do are in it.
+     */
+    { name: 'gsi3', partitionKey: 'gsi3pk', sortKey: 'gsi3sk' },
+    /** Consents to re-check at their provider (the reconciler), sparse, per provider and shard, by when they fall due. */
+    { name: 'gsi4', partitionKey: 'gsi4pk', sortKey: 'gsi4sk' },
   ],
   /** Epoch seconds; idempotency records and leases expire through TTL. */
   ttlAttribute: 'expiresAt',

@@ -54,6 +54,10 @@ export interface StackOptions {
   readonly subscriptionMaxSeconds?: number
   /** The gateway's logger (tests that read what was logged pass a recording one). */
   readonly logger?: Logger
+  /** The gateway's clock (the sandboxes keep their own); tests of deadlines move it. */
+  readonly clock?: () => Date
+  /** Deadlines, re-checks and delivery settings (defaults: LIFECYCLE_DEFAULTS). */
+  readonly lifecycle?: GatewayConfig['lifecycle']
   /** Serve GraphiQL (offline page), pre-filled with tenant A's credentials. */
   readonly graphiql?: boolean
 }
@@ -89,6 +93,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     subscriptionMaxSeconds: options.subscriptionMaxSeconds ?? 30,
     authCacheTtlMs: 60_000,
     tokenEncryptionKeys: `test-key:${randomBytes(32).toString('base64')}`,
+    lifecycle: options.lifecycle,
     providers: {
       finqware: {
         baseUrl: finqware.url,
@@ -103,6 +108,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const gateway = createGateway(config, {
     db: table.db,
     logger: options.logger ?? (process.env.STACK_LOG ? createLogger() : silentLogger),
+    ...(options.clock ? { clock: options.clock } : {}),
   })
   const tenantA = tenant('ALPHA')
   const tenantB = tenant('BRAVO')

@@ -1,0 +1,61 @@
+// The lifecycle jobs on timers, for `npm start` (on AWS they are CronV2 schedules and the table-stream relay): each
+// job runs, then waits its interval, so runs of one job never overlap; stopping waits for the runs in flight.
+import type { Gateway } from '../service/gateway.ts'
+
+export interface JobIntervals {
+  /** Deadline sweep. */
+  readonly sweepEveryMs: number
+  /** Re-checks at providers (each consent still waits its own per-provider interval). */
+  readonly reconcileEveryMs: number
+  /** Webhook delivery: new messages and due retries (on AWS, the table stream delivers new ones at once). */
+  readonly deliverEveryMs: number
+}
+
+export const LOCAL_JOB_INTERVALS: JobIntervals = { sweepEveryMs: 15_000, reconcileEveryMs: 30_000, deliverEveryMs: 500 }
+
+export interface JobTimers {
+  stop(): Promise<void>
+}
+
+export function startJobTimers(gateway: Gateway, intervals: JobIntervals = LOCAL_JOB_INTERVALS): JobTimers {
+  let stopped = false
+  const running = new Set<Promise<void>>()
+  const timers = new Set<NodeJS.Timeout>()
+
+  const every = (name: string, intervalMs: number, job: () => Promise<object>) => {
+    const tick = () => {
+      timers.delete(timer)
+      const run = job()
+        .then((report) => {
+          if (Object.values(report).some((value) => typeof value === 'number' && value > 0)) {
+            gateway.logger.info(`job ${name}`, { ...report })
+          }
+        })
+        .catch((error: unknown) => gateway.logger.error(`job ${name} failed`, { error }))
+        .finally(() => {
+          running.delete(run)
+          if (!stopped) schedule()
+        })
+      running.add(run)
+    }
+    let timer: NodeJS.Timeout
+    const schedule = () => {
+      timer = setTimeout(tick, intervalMs)
+      timers.add(timer)
+    }
+    schedule()
+  }
+
+  every('sweep-deadlines', intervals.sweepEveryMs, () => gateway.jobs.sweepDeadlines())
+  every('reconcile', intervals.reconcileEveryMs, () => gateway.jobs.reconcile())
+  every('deliver-webhooks', intervals.deliverEveryMs, () => gateway.jobs.deliverDue())
+
+  return {
+    async stop() {
+      stopped = true
+      for (const timer of timers) clearTimeout(timer)
+      timers.clear()
+      await Promise.allSettled([...running])
+    },
+  }
+}

@@ -1,0 +1,165 @@
+// The outbox: one message per consent event, written in the event's own transaction (consent-repository.ts), then
+// delivered to the partner by service/webhook-dispatcher.ts. A message is PENDING until delivered, DEAD when it could
+// not be delivered in time, NO_ENDPOINT when neither the consent nor its tenant has a webhook URL. Pending messages sit
+// in the sparse due-work index at their next attempt; finished ones leave it.
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb'
+import { QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
+import type { ConsentNotification, DeliveryAttempt, DeliveryState, OutboxMessage } from '../domain/notification.ts'
+import { DUE_SHARDS, keys } from './keys.ts'
+
+export type { DeliveryAttempt, DeliveryState, OutboxMessage } from '../domain/notification.ts'
+
+/** Attempts kept on a message (the newest); older ones only count. */
+const KEPT_ATTEMPTS = 10
+
+function toMessage(item: Record<string, unknown>): OutboxMessage {
+  return {
+    tenantId: String(item.tenantId),
+    consentId: String(item.consentId),
+    sequence: Number(item.sequence),
+    eventId: String(item.eventId),
+    webhookUrl: (item.webhookUrl as string | null | undefined) ?? null,
+    notification: item.notification as ConsentNotification,
+    deliveryState: (item.deliveryState as DeliveryState | undefined) ?? 'PENDING',
+    attempts: Number(item.attempts ?? 0),
+    nextAttemptAt: (item.nextAttemptAt as string | null | undefined) ?? null,
+    lastAttempt: ((item.history as DeliveryAttempt[] | undefined) ?? []).at(-1) ?? null,
+    deliveredAt: (item.deliveredAt as string | null | undefined) ?? null,
+    createdAt: String(item.createdAt),
+  }
+}
+
+export class OutboxRepository {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  /** The consents with a message due for an attempt at `now` (each once), and how many index items were read. */
+  async consentsDue(now: Date): Promise<{ consents: { tenantId: string; consentId: string }[]; read: number }> {
+    const found = new Map<string, { tenantId: string; consentId: string }>()
+    let read = 0
+    for (let shard = 0; shard < DUE_SHARDS; shard++) {
+      let startKey: Record<string, unknown> | undefined
+      do {
+        const page = await this.db.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            IndexName: 'gsi3',
+            KeyConditionExpression: 'gsi3pk = :pk AND gsi3sk <= :until',
+            ExpressionAttributeValues: {
+              ':pk': keys.duePartition('DELIVERY', shard),
+              ':until': `${now.toISOString()}#~`,
+            },
+            ProjectionExpression: 'tenantId, consentId',
+            ExclusiveStartKey: startKey,
+          }),
+        )
+        read += page.ScannedCount ?? 0
+        for (const item of page.Items ?? []) {
+          const ref = { tenantId: String(item.tenantId), consentId: String(item.consentId) }
+          found.set(`${ref.tenantId}#${ref.consentId}`, ref)
+        }
+        startKey = page.LastEvaluatedKey
+      } while (startKey)
+    }
+    return { consents: [...found.values()], read }
+  }
+
+  /** Every message of one consent, in sequence order (strongly consistent). */
+  async ofConsent(tenantId: string, consentId: string): Promise<OutboxMessage[]> {
+    const messages: OutboxMessage[] = []
+    let startKey: Record<string, unknown> | undefined
+    do {
+      const page = await this.db.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+          ExpressionAttributeValues: { ':pk': keys.consent(tenantId, consentId).pk, ':prefix': keys.outboxPrefix },
+          ConsistentRead: true,
+          ExclusiveStartKey: startKey,
+        }),
+      )
+      messages.push(...(page.Items ?? []).map(toMessage))
+      startKey = page.LastEvaluatedKey
+    } while (startKey)
+    return messages
+  }
+
+  /**
+   * Records an attempt on a pending message and what follows: another attempt at `nextAttemptAt` (still PENDING),
+   * or a final state. False when the message was not pending any more (another runner finished it).
+   */
+  async recordAttempt(
+    message: OutboxMessage,
+    attempt: DeliveryAttempt | null,
+    outcome: { state: 'PENDING'; nextAttemptAt: string } | { state: Exclude<DeliveryState, 'PENDING'> },
+  ): Promise<boolean> {
+    const key = keys.outbox(message.tenantId, message.consentId, message.sequence)
+    const due =
+      outcome.state === 'PENDING'
+        ? keys.due('DELIVERY', message.consentId, outcome.nextAttemptAt, dueSuffix(message))
+        : null
+    const sets = ['deliveryState = :state', 'attempts = attempts + :one']
+    const values: Record<string, unknown> = { ':state': outcome.state, ':pending': 'PENDING', ':one': attempt ? 1 : 0 }
+    if (attempt) {
+      sets.push('history = list_append(if_not_exists(history, :empty), :attempt)')
+      values[':empty'] = []
+      values[':attempt'] = [attempt]
+    }
+    if (due) {
+      sets.push('nextAttemptAt = :next', 'gsi3pk = :duePk', 'gsi3sk = :dueSk')
+      Object.assign(values, { ':next': due.gsi3sk.split('#')[0], ':duePk': due.gsi3pk, ':dueSk': due.gsi3sk })
+    }
+    if (outcome.state === 'DELIVERED') {
+      sets.push('deliveredAt = :deliveredAt')
+      values[':deliveredAt'] = attempt?.at ?? new Date().toISOString()
+    }
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: key,
+          UpdateExpression: `SET ${sets.join(', ')}${due ? '' : ' REMOVE nextAttemptAt, gsi3pk, gsi3sk'}`,
+          ConditionExpression: 'deliveryState = :pending',
+          ExpressionAttributeValues: values,
+        }),
+      )
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false
+      throw error
+    }
+    if (attempt && message.attempts + 1 > KEPT_ATTEMPTS) await this.#trimHistory(key)
+    return true
+  }
+
+  async #trimHistory(key: { pk: string; sk: string }) {
+    // list_append grows the list; dropping the oldest keeps the item small (REMOVE history[0]).
+    await this.db.send(
+      new UpdateCommand({ TableName: this.tableName, Key: key, UpdateExpression: 'REMOVE history[0]' }),
+    )
+  }
+
+  /** Makes a finished message pending again, due at `now` (a replay the partner asked for). */
+  async replay(message: OutboxMessage, now: Date): Promise<void> {
+    const due = keys.due('DELIVERY', message.consentId, now.toISOString(), dueSuffix(message))
+    await this.db.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: keys.outbox(message.tenantId, message.consentId, message.sequence),
+        UpdateExpression:
+          'SET deliveryState = :pending, nextAttemptAt = :now, replayedAt = :now, gsi3pk = :pk, gsi3sk = :sk',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: {
+          ':pending': 'PENDING',
+          ':now': now.toISOString(),
+          ':pk': due.gsi3pk,
+          ':sk': due.gsi3sk,
+        },
+      }),
+    )
+  }
+}
+
+const dueSuffix = (message: Pick<OutboxMessage, 'tenantId' | 'consentId' | 'sequence'>) =>
+  `${message.tenantId}#${message.consentId}#${message.sequence}`
