@@ -93,7 +93,7 @@ export type ConsentEventKind = (typeof EVENT_KINDS)[number]
 /** One entry of a consent's append-only history: written in the same transaction as the change it records. */
 export interface ConsentEvent {
   readonly kind: ConsentEventKind
-  /** For warnings and lapses: the deadline they are about (`validUntil` or `reconfirmBy`). */
+  /** When a deadline caused the event (warnings, lapses, expiries): the deadline it is about. */
   readonly deadline: Timestamp | null
   /** ULID: events sort by time across a tenant. */
   readonly id: string

@@ -26,7 +26,7 @@ export interface ConsentNotification {
   readonly occurred_at: string
   /** Per-consent sequence number (the consent version the event produced): order and gaps are visible. */
   readonly sequence: number
-  /** Warnings and lapses: the deadline they are about (`validUntil` or `reconfirmBy`); null for changes. */
+  /** When a deadline caused the event (a warning, a lapse, an expiry): the deadline (`linkExpiresAt`, `validUntil`, `reconfirmBy`). */
   readonly deadline_at: string | null
 }
 

@@ -92,7 +92,7 @@ builder.objectFields(ConsentEventRef, (t) => ({
   deadline: t.field({
     type: 'DateTime',
     nullable: true,
-    description: 'Warnings and lapses: the deadline they are about (validUntil or reconfirmBy).',
+    description: 'When a deadline caused the event (a warning, a lapse, an expiry): the deadline it is about.',
     resolve: (event) => event.deadline,
   }),
   consent: t.field({

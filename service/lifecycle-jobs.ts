@@ -9,6 +9,13 @@ import type { ConsentRepository } from '../store/consent-repository.ts'
 import type { LeaseRepository } from '../store/lease-repository.ts'
 import type { LifecycleSettings } from './config.ts'
 import type { ConsentRecorder } from './consent-recorder.ts'
+import { currentDeadline } from './logging.ts'
+
+/**
+ * True once the invocation running the job (a Lambda with its deadline in the request scope) should take no new
+ * work: what is left stays due for the next run.
+ */
+export const pastDeadline = (): boolean => Date.now() >= (currentDeadline() ?? Number.POSITIVE_INFINITY)
 
 /** How the jobs name themselves in the history. */
 export const SCHEDULER_INITIATOR = 'scheduler'
@@ -54,6 +61,7 @@ export class DeadlineSweep {
     let changed = 0
     let skipped = 0
     for (const consent of consents) {
+      if (pastDeadline()) break
       try {
         // Whether this run wrote: the last application of the change decides (after a lost race it is re-applied to
         // the winner's version, and finds nothing left to do).
@@ -116,6 +124,7 @@ export class Reconciler {
     if (consents.length === 0) return { checked, changed, skipped, failed }
     const adapter = await this.deps.providers.get(provider)
     for (const consent of consents) {
+      if (pastDeadline()) break
       const lease = await this.deps.leases.acquire(
         { tenantId: consent.tenantId, consentId: consent.id },
         'RECONCILE',

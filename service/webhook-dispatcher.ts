@@ -6,6 +6,7 @@ import type { Logger } from '../providers/adapter.ts'
 import type { LeaseRepository } from '../store/lease-repository.ts'
 import type { DeliveryAttempt, OutboxMessage, OutboxRepository } from '../store/outbox-repository.ts'
 import type { DeliverySettings } from './config.ts'
+import { pastDeadline } from './lifecycle-jobs.ts'
 import type { WebhookSettingsService } from './webhook-settings.ts'
 import { signWebhook } from './webhook-signing.ts'
 import { postWebhook, type DeliveryAttemptResult } from './webhook-transport.ts'
@@ -59,6 +60,7 @@ export class WebhookDispatcher {
     const { consents } = await this.deps.outbox.consentsDue(this.deps.clock())
     let report = NONE
     for (const consent of consents) {
+      if (pastDeadline()) break
       try {
         report = sum(report, await this.deliverConsent(consent.tenantId, consent.consentId))
       } catch (error) {
@@ -93,6 +95,7 @@ export class WebhookDispatcher {
         // Leave the rest to the next run well before the lease could lapse under us.
         if (now.getTime() - started.getTime() > this.deps.leaseMs / 2) break
         if (message.nextAttemptAt && message.nextAttemptAt > now.toISOString()) break
+        if (pastDeadline()) break
         const outcome = await this.#attempt(message, now)
         report = sum(report, outcome)
         if (outcome.failed > 0) break
