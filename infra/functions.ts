@@ -1,5 +1,5 @@
-// What every gateway function shares, whatever invokes it (HTTP API, Function URL, and later schedules and the table
-// stream): runtime, bundling, the table link and the environment service/config.ts reads.
+// What every gateway function shares, whatever invokes it (HTTP API, Function URL, schedules, the table stream):
+// runtime, bundling, the table link and the environment service/config.ts reads.
 import { FUNCTION_NODEJS, FUNCTION_RUNTIME } from '../scripts/bundling.ts'
 import { SECRET_VARIABLES } from './secrets.ts'
 import { table } from './storage.ts'
@@ -10,12 +10,20 @@ import { table } from './storage.ts'
  * into the environment object it is given (`normalizeEnvironment` in the platform's src/components/aws/function.ts),
  * so two functions must not share one.
  *
+ * Give them to `sst.aws.Function` itself, not to a component that builds a function from them (CronV2's `function`,
+ * `Dynamo.subscribe`): those build it inside an `apply`, which unwraps the environment, and the secrets would be kept
+ * in clear text in the state. Build the function, then hand the component the function or its ARN (infra/jobs.ts).
+ *
  * @param publicBaseUrl Where providers and browsers reach the gateway (`/webhooks/...`, `/callbacks/...`): the HTTP
  * API's URL. Every function needs it: `configFromEnv` refuses to start without `PUBLIC_BASE_URL`.
  *
  * @example
  * ```ts
- * new sst.aws.Function('SweepDeadlines', { ...gatewayFunction(api.url), handler: 'functions/sweep.handler' })
+ * const sweep = new sst.aws.Function('SweepDeadlinesJob', {
+ *   ...gatewayFunction(api.url),
+ *   handler: 'functions/sweep-deadlines.handler',
+ * })
+ * new sst.aws.CronV2('SweepDeadlines', { schedule: 'rate(5 minutes)', function: sweep })
  * ```
  */
 export function gatewayFunction(publicBaseUrl: $util.Input<string>) {

@@ -10,6 +10,10 @@ export const FUNCTIONS = {
   graphql: 'functions/graphql.ts',
   'provider-webhook': 'functions/provider-webhook.ts',
   'authorisation-callback': 'functions/authorisation-callback.ts',
+  'sweep-deadlines': 'functions/sweep-deadlines.ts',
+  reconcile: 'functions/reconcile.ts',
+  'deliver-webhooks': 'functions/deliver-webhooks.ts',
+  'outbox-relay': 'functions/outbox-relay.ts',
 } as const
 
 export interface BuiltFunction {

@@ -1,4 +1,4 @@
-// e2e through the deployable artefacts: the three functions built exactly as SST bundles them (scripts/bundling.ts),
+// e2e through the deployable artefacts: the functions built exactly as SST bundles them (scripts/bundling.ts),
 // run by a stand-in Lambda runtime that hands them real Function URL / HTTP API events and streams their responses.
 // GraphQL-over-HTTP audits, a consent from creation to ACTIVE via the webhook and callback functions, and an SSE
 // subscription that streams incrementally and ends at the invocation's deadline.

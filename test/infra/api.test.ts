@@ -1,6 +1,6 @@
-// The whole app (sst.config.ts's run(): infra/storage.ts, secrets.ts, api.ts), deployed offline: the functions, the
-// streaming GraphQL URL, the HTTP API's routes and the outputs AWS would be asked for, and what the functions would
-// be built from.
+// The whole app (sst.config.ts's run(): infra/storage.ts, secrets.ts, api.ts, jobs.ts), deployed offline: the
+// functions, the streaming GraphQL URL, the HTTP API's routes and the outputs AWS would be asked for, and what the
+// functions would be built from. The schedules and the outbox relay themselves: jobs.test.ts.
 import { generateKeyPairSync } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
@@ -50,10 +50,15 @@ const EVERY_SECRET = {
   YapilyWebhookSecret: 'y'.repeat(64),
 }
 
+/** Every function of the app, by its handler (scripts/build-functions.ts builds the same entry points). */
 const HANDLERS = {
   graphql: 'functions/graphql.handler',
   webhook: 'functions/provider-webhook.handler',
   callback: 'functions/authorisation-callback.handler',
+  sweepDeadlines: 'functions/sweep-deadlines.handler',
+  reconcile: 'functions/reconcile.handler',
+  deliverWebhooks: 'functions/deliver-webhooks.handler',
+  outboxRelay: 'functions/outbox-relay.handler',
 }
 
 const FUNCTION = 'aws:lambda/function:Function'
@@ -81,6 +86,15 @@ const FREE_WHILE_IDLE = new Set([
   'aws:apigatewayv2/stage:Stage',
   'aws:iam/role:Role',
   'aws:cloudwatch/logGroup:LogGroup',
+  // Lambda's settings for asynchronous invocations (the jobs' retries): configuration, not billed.
+  'aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig',
+  // EventBridge Scheduler bills per invocation (14 million a month free); the jobs' three schedules make about 2,000
+  // a day, each a Lambda invocation (see the README's "What it costs").
+  'aws:scheduler/schedule:Schedule',
+  // Lambda polls the table's stream for the relay at no charge; the relay's invocations are billed as any others.
+  'aws:lambda/eventSourceMapping:EventSourceMapping',
+  // Billed per request; the dead-letter queue is written to only when the relay gives up on a batch.
+  'aws:sqs/queue:Queue',
   'aws:s3/bucketObjectv2:BucketObjectv2',
   'random:index/randomBytes:RandomBytes',
 ])
@@ -249,8 +263,10 @@ describe('every function', () => {
     // Prepare
     const tableArn = String(app.one(TABLE).state.arn)
 
-    // Assess
-    const roles = app.all('aws:iam/role:Role')
+    // Assess: the functions' roles (the schedules have their own, which may only invoke their function).
+    const roles = app
+      .all('aws:iam/role:Role')
+      .filter((role) => JSON.stringify(role.inputs.assumeRolePolicy).includes('lambda.amazonaws.com'))
     expect(roles).toHaveLength(app.all(FUNCTION).length)
     for (const role of roles) {
       const policies = role.inputs.inlinePolicies as { policy: string }[]
@@ -342,6 +358,11 @@ describe('the outputs of sst.config.ts', () => {
     expect(app.module.tableName).toBe(app.one(TABLE).inputs.name)
   })
 
+  it("gives the outbox relay's dead-letter queue", () => {
+    // Assess
+    expect(app.module.outboxDeadLetterQueueUrl).toBe(app.one('aws:sqs/queue:Queue').state.url)
+  })
+
   it('gives nothing else', () => {
     // Assess
     expect(Object.keys(app.module).sort()).toEqual(
@@ -350,6 +371,7 @@ describe('the outputs of sst.config.ts', () => {
         ...PROVIDERS.map((provider) => `${provider.toLowerCase()}WebhookUrl`),
         'callbackBaseUrl',
         'tableName',
+        'outboxDeadLetterQueueUrl',
       ].sort(),
     )
   })

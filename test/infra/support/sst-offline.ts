@@ -127,6 +127,8 @@ function computedState(type: string, name: string, id: string, inputs: Record<st
       }
     case 'aws:dynamodb/table:Table':
       return { arn, streamArn: `${arn}/stream/2026-01-01T00:00:00.000` }
+    case 'aws:sqs/queue:Queue':
+      return { arn, url: `https://sqs.${region}.amazonaws.com/${account}/${physical}` }
     case 'random:index/randomBytes:RandomBytes':
       return { base64: Buffer.alloc(32, 1).toString('base64'), hex: Buffer.alloc(32, 1).toString('hex') }
     default:

@@ -1,0 +1,22 @@
+// Lambda entry: the outbox relay on the table's stream. Every state change writes an outbox item in its transaction
+// (store/consent-repository.ts); the event source mapping (infra/jobs.ts) hands the relay those inserts alone, and the
+// relay delivers each consent's pending webhooks at once instead of at the next scheduled run. What it cannot deliver
+// stays pending in the table for the scheduled job (functions/deliver-webhooks.ts).
+import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda'
+import { configFromEnv } from '../service/config.ts'
+import { createGateway } from '../service/gateway.ts'
+import { runInRequestScope } from '../service/logging.ts'
+import { relayOutbox } from './outbox-records.ts'
+
+const gateway = createGateway(configFromEnv())
+
+/** Partial batch responses: only the records of consents whose delivery threw go back to the stream. */
+export async function handler(event: DynamoDBStreamEvent, context: Context): Promise<DynamoDBBatchResponse> {
+  return runInRequestScope({ requestId: context.awsRequestId }, () =>
+    relayOutbox(
+      event.Records,
+      (tenantId, consentId) => gateway.jobs.deliverConsent(tenantId, consentId),
+      gateway.logger,
+    ),
+  )
+}
