@@ -60,6 +60,7 @@ export function graphQLServicesOf(gateway: Gateway): GraphQLServices {
     webhooks: gateway.webhooks,
     deliveries: gateway.deliveries,
     clock: gateway.clock,
+    subscriptionPollIntervalMs: gateway.config.subscriptionPollIntervalMs,
     subscriptionDeadline: () =>
       Math.min(
         Date.now() + gateway.config.subscriptionMaxSeconds * 1000,

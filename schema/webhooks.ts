@@ -1,6 +1,6 @@
 // What the gateway tells partners, and when: the deadline ahead of each consent, the kinds of history events, the
 // tenant-wide event feed, the webhook deliveries of a consent with their replay, and the tenant's webhook settings.
-import { DEADLINE_KINDS, EVENT_KINDS, type ConsentDeadline } from '../domain/consent.ts'
+import { DEADLINE_KINDS, EVENT_KINDS, type ConsentDeadline, type ConsentEvent } from '../domain/consent.ts'
 import { ConsentNotFoundError, ValidationError } from '../domain/errors.ts'
 import * as z from '../domain/zod.ts'
 import { DELIVERY_STATES, type DeliveryAttempt, type OutboxMessage } from '../domain/notification.ts'
@@ -116,6 +116,32 @@ builder.queryField('consentEvents', (t) =>
     }),
     resolve: (_root, args, context) =>
       context.services.events.page(callerOf(context).tenantId, args.first ?? 50, args.after ?? null),
+  }),
+)
+
+const FeedItemRef = builder.objectRef<{ node: ConsentEvent; cursor: string }>('ConsentFeedItem').implement({
+  description: 'One event of the feed, with the cursor to resume after it.',
+  fields: (t) => ({
+    cursor: t.exposeString('cursor'),
+    event: t.field({ type: ConsentEventRef, resolve: (item) => item.node }),
+  }),
+})
+
+builder.subscriptionField('consentEvents', (t) =>
+  t.field({
+    type: FeedItemRef,
+    description:
+      "The tenant's history feed, live: every event after `after` (from the beginning without it), then each new " +
+      'one, oldest first, with no gaps; completes at the subscription deadline. Resume with the last cursor you ' +
+      'received. Implemented by polling the store.',
+    args: { after: t.arg.string({ validate: z.nullish(z.string().check(z.maxLength(512))) }) },
+    subscribe: (_root, { after }, context) =>
+      context.services.events.follow(callerOf(context).tenantId, after ?? null, {
+        deadline: context.services.subscriptionDeadline(),
+        signal: context.signal,
+        pollIntervalMs: context.services.subscriptionPollIntervalMs,
+      }),
+    resolve: (item: { node: ConsentEvent; cursor: string }) => item,
   }),
 )
 

@@ -1,5 +1,6 @@
 // The consent use cases: create, read, list, refresh, revoke, and provider notifications. The only place that
 // combines the store, the provider adapters and the domain rules.
+import { checkWebhookUrl as checkDeliveryUrl } from './webhook-transport.ts'
 import { createHash } from 'node:crypto'
 import { newConsentEvent, type Consent, type ConsentEvent } from '../domain/consent.ts'
 import { effectiveStatus } from '../domain/derived.ts'
@@ -95,7 +96,6 @@ export type NotificationOutcome = {
 
 /** Schemes a redirect may never use: they run code or read local files in the user's browser. */
 const FORBIDDEN_REDIRECT_SCHEMES = new Set(['javascript:', 'data:', 'vbscript:', 'file:', 'blob:'])
-const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]'])
 
 export class ConsentService {
   readonly #cursors: CursorCodec
@@ -402,27 +402,18 @@ function checkRedirectUrl(value: string, issues: ValidationIssue[]): void {
   }
 }
 
-/** Partner webhooks go to https; plain http only to this machine, and only in local mode. */
+/**
+ * Partner webhooks go to public https endpoints; plain http only to this machine, and only in local mode. The same
+ * rules apply again at every delivery, after DNS resolution (service/webhook-transport.ts).
+ */
 export function checkWebhookUrl(
   value: string,
   allowLocalHttp: boolean,
   issues: ValidationIssue[],
   path = 'input.webhookUrl',
 ): void {
-  let url: URL
-  try {
-    url = new URL(value)
-  } catch {
-    issues.push({ path, message: 'must be an absolute https URL' })
-    return
-  }
-  if (url.username || url.password) issues.push({ path, message: 'must not contain credentials' })
-  if (url.protocol === 'https:') return
-  if (url.protocol === 'http:' && allowLocalHttp && LOCAL_HOSTS.has(url.hostname)) return
-  issues.push({
-    path,
-    message: allowLocalHttp ? 'must be https (or http to localhost in local mode)' : 'must be an https URL',
-  })
+  const checked = checkDeliveryUrl(value, { allowLocalHttp })
+  if (!checked.ok) issues.push({ path, message: checked.reason })
 }
 
 /** Hash of the creation input after defaults, so `validityDays: null` and the default are the same request. */

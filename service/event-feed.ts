@@ -21,6 +21,27 @@ export interface EventFeedPage {
   }
 }
 
+export interface FollowOptions {
+  /** Epoch ms: the stream completes then. */
+  readonly deadline: number
+  /** Fires when the client goes away: the stream stops at once. */
+  readonly signal?: AbortSignal | undefined
+  readonly pollIntervalMs: number
+}
+
+/** Resolves after `ms`, or at once when `signal` fires. */
+const pause = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    if (signal?.aborted) return resolve()
+    const timer = setTimeout(done, ms)
+    function done() {
+      clearTimeout(timer)
+      signal?.removeEventListener('abort', done)
+      resolve()
+    }
+    signal?.addEventListener('abort', done, { once: true })
+  })
+
 export class EventFeed {
   readonly #cursors: CursorCodec
 
@@ -33,11 +54,43 @@ export class EventFeed {
   }
 
   /**
+   * The feed as a stream (the `consentEvents` subscription): every event after `after`, then each new one as it
+   * settles, polled; completes at the deadline. Each item carries its cursor, to resume from after a disconnect.
+   * A malformed or foreign cursor throws before anything is streamed.
+   */
+  follow(
+    tenantId: string,
+    after: string | null,
+    options: FollowOptions,
+  ): AsyncGenerator<{ node: ConsentEvent; cursor: string }> {
+    if (after !== null) this.#cursors.decode(after, this.#fingerprint(tenantId))
+    return this.#follow(tenantId, after, options)
+  }
+
+  async *#follow(tenantId: string, after: string | null, options: FollowOptions) {
+    let cursor = after
+    while (!options.signal?.aborted && Date.now() < options.deadline) {
+      const page = await this.page(tenantId, 100, cursor)
+      for (const edge of page.edges) {
+        if (options.signal?.aborted) return
+        yield edge
+      }
+      cursor = page.pageInfo.endCursor
+      if (page.pageInfo.hasNextPage) continue
+      await pause(Math.min(options.pollIntervalMs, Math.max(0, options.deadline - Date.now())), options.signal)
+    }
+  }
+
+  #fingerprint(tenantId: string) {
+    return queryFingerprint({ tenant: tenantId, feed: 'events' })
+  }
+
+  /**
    * Up to `first` events after the cursor, oldest first. With no new events the end cursor is the one given, so a
    * client polls with its last `endCursor` and never misses or repeats one.
    */
   async page(tenantId: string, first: number, after: string | null): Promise<EventFeedPage> {
-    const fingerprint = queryFingerprint({ tenant: tenantId, feed: 'events' })
+    const fingerprint = this.#fingerprint(tenantId)
     const position = after === null ? null : this.#cursors.decode(after, fingerprint)
     // The smallest id of the settling window's first millisecond: every served id is below it.
     const until = `${encodeTime(this.wallClock() - FEED_SETTLE_MS, 10)}0000000000000000`

@@ -164,6 +164,11 @@ export function checkWebhookUrl(url: string, options: { allowLocalHttp: boolean 
         : 'http is not allowed: use https',
     }
   }
+  // An address written into the URL is judged at once; names are judged at each delivery, after resolving them.
+  const literal = parsed.hostname.replace(/^\[|\]$/g, '')
+  if (isIP(literal) !== 0 && isForbiddenAddress(literal, options.allowLocalHttp)) {
+    return { ok: false, reason: 'the address is private, loopback, link-local or reserved: use a public endpoint' }
+  }
   return { ok: true, url: parsed }
 }
 

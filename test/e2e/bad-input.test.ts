@@ -77,6 +77,13 @@ describe('createConsent rejects bad input with typed errors', () => {
       'input.webhookUrl',
       /credentials/,
     ],
+    ['a webhook to a private address', { webhookUrl: 'https://10.1.2.3/hook' }, 'input.webhookUrl', /private/],
+    [
+      'a webhook to the cloud metadata address',
+      { webhookUrl: 'https://169.254.169.254/latest' },
+      'input.webhookUrl',
+      /link-local/,
+    ],
     ['an empty scope', { scope: [] }, 'input.scope', /empty/],
     ['an idempotency key with spaces', { idempotencyKey: 'a b' }, 'input.idempotencyKey', /printable/],
     ['a UK consent at an EEA bank', { region: 'UK' }, 'input.region', /EEA/],
@@ -193,6 +200,62 @@ describe('ids', () => {
       )
     })
     expect(errors[0]).toMatchObject({ extensions: { code: 'CONSENT_NOT_FOUND' } })
+  })
+})
+
+describe('webhooks and history', () => {
+  const REPLAY = `mutation ($consentId: ID!, $sequence: Int!) {
+    replayWebhookDelivery(consentId: $consentId, sequence: $sequence) {
+      __typename ... on Error { code message } ... on ReplayWebhookDeliveryPayload { delivery { state } }
+    }
+  }`
+  const SET_ENDPOINT = `mutation ($url: String) {
+    setWebhookEndpoint(url: $url) {
+      __typename ... on Error { code message } ... on ValidationError { issues { path message } }
+    }
+  }`
+
+  it.each([
+    ['http://partner.example/hooks', /https/],
+    ['https://192.168.0.10/hooks', /private/],
+    ['ftp://partner.example/hooks', /scheme/],
+    ['not a url', /absolute URL/],
+    [`https://partner.example/${'a'.repeat(2_100)}`, /./],
+  ])('refuses the webhook endpoint %s', async (url, message) => {
+    const result = await execute(stack.client(stack.tenantA), SET_ENDPOINT, { url })
+    expect(result.errors).toBeUndefined()
+    expect(result.data?.setWebhookEndpoint).toMatchObject({ __typename: 'ValidationError', code: 'VALIDATION_ERROR' })
+    expect(result.data?.setWebhookEndpoint.message).toMatch(message)
+  })
+
+  it("cannot replay another tenant's webhook, a message that does not exist, or a nonsense sequence", async () => {
+    const client = stack.client(stack.tenantA)
+    const theirs = await execute(client, REPLAY, { consentId: otherTenantsId, sequence: 1 })
+    expect(theirs.data?.replayWebhookDelivery).toMatchObject({ code: 'CONSENT_NOT_FOUND' })
+    for (const [consentId, sequence] of [
+      [existingId, 999],
+      [existingId, 0],
+      ['nope', 1],
+    ] as const) {
+      const result = await execute(client, REPLAY, { consentId, sequence })
+      expect(result.data?.replayWebhookDelivery, JSON.stringify(result)).toMatchObject({ code: 'VALIDATION_ERROR' })
+    }
+  })
+
+  it('answers a malformed or foreign feed cursor with INVALID_CURSOR, and bad page sizes with VALIDATION_ERROR', async () => {
+    const client = stack.client(stack.tenantA)
+    const page = await execute(client, '{ consents(first: 1) { pageInfo { endCursor } } }')
+    const foreign = page.data?.consents.pageInfo.endCursor as string
+    for (const [args, code] of [
+      ['after: "garbage"', 'INVALID_CURSOR'],
+      [`after: "${foreign}"`, 'INVALID_CURSOR'],
+      ['first: 0', 'VALIDATION_ERROR'],
+      ['first: 101', 'VALIDATION_ERROR'],
+    ] as const) {
+      const result = await execute(client, `{ consentEvents(${args}) { edges { cursor } } }`)
+      expect(result.data ?? null).toBeNull()
+      expect(result.errors?.[0]?.extensions?.code, JSON.stringify(result)).toBe(code)
+    }
   })
 })
 

@@ -153,5 +153,34 @@ describe('a consent over time', () => {
       const mine = feed.filter((event) => event.consent.id === created.id)
       return mine.length === history.length && mine.every((event, i) => event.sequence === history[i].sequence)
     }, 15_000)
+
+    // ...and live, over SSE: the subscription streams the same events with their cursors
+    const client = stack.sse(stack.tenantA)
+    const live: { sequence: number; kind: string; cursor: string }[] = []
+    await new Promise<void>((resolve, reject) => {
+      const unsubscribe = client.subscribe(
+        {
+          query: `subscription { consentEvents { cursor event { sequence kind consent { id } } } }`,
+        },
+        {
+          next: (result) => {
+            const item = (result.data as any)?.consentEvents
+            if (!item) return reject(new Error(JSON.stringify(result)))
+            if (item.event.consent.id === created.id) {
+              live.push({ sequence: item.event.sequence, kind: item.event.kind, cursor: item.cursor })
+            }
+            if (live.length === history.length) {
+              unsubscribe()
+              resolve()
+            }
+          },
+          error: reject,
+          complete: resolve,
+        },
+      )
+    })
+    client.dispose()
+    expect(live.map((item) => item.sequence)).toEqual(history.map((event: any) => event.sequence))
+    expect(live.slice(-3).map((item) => item.kind)).toEqual(['EXPIRY_WARNING', 'EXPIRY_WARNING', 'CHANGE'])
   }, 60_000)
 })

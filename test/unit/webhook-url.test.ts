@@ -33,6 +33,12 @@ describe('checkWebhookUrl', () => {
     ['/hooks', /^not an absolute URL$/],
     ['', /^not an absolute URL$/],
     ['https://', /^not an absolute URL$/],
+    // Addresses written into the URL are judged at once (names at each delivery, once resolved)
+    ['https://10.0.0.1/hooks', /^the address is private, loopback, link-local or reserved/],
+    ['https://169.254.169.254/latest/meta-data', /^the address is private, loopback, link-local or reserved/],
+    ['https://127.0.0.1:4000/hooks', /^the address is private, loopback, link-local or reserved/],
+    ['https://[fd00::1]/hooks', /^the address is private, loopback, link-local or reserved/],
+    ['https://[::ffff:192.168.0.1]/hooks', /^the address is private, loopback, link-local or reserved/],
   ])('refuses %s', (url, reason) => {
     // Act
     const checked = checkWebhookUrl(url, { allowLocalHttp: false })
