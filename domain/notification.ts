@@ -30,6 +30,26 @@ export interface ConsentNotification {
   readonly deadline_at: string | null
 }
 
+/** The body's keys in the order a reader expects them (DynamoDB does not keep a map's order). */
+const BODY_KEYS = [
+  'type',
+  'event_id',
+  'consent_id',
+  'status',
+  'previous_status',
+  'status_reason',
+  'provider',
+  'provider_status',
+  'occurred_at',
+  'sequence',
+  'deadline_at',
+] as const satisfies readonly (keyof ConsentNotification)[]
+
+/** The webhook body, byte for byte what is signed and sent: keys in a fixed order, whatever order they were stored in. */
+export function serializeNotification(notification: ConsentNotification): string {
+  return JSON.stringify(Object.fromEntries(BODY_KEYS.map((key) => [key, notification[key] ?? null])))
+}
+
 export function notificationFor(event: ConsentEvent, consent: Pick<Consent, 'provider'>): ConsentNotification {
   return {
     type: NOTIFICATION_TYPES[event.kind],

@@ -1,4 +1,5 @@
 // What `npm start` prints once everything listens: where to go, the demo credentials, and a request to paste.
+import { LOCAL_JOB_INTERVALS } from './jobs.ts'
 
 export interface BannerInput {
   readonly graphqlUrl: string
@@ -10,6 +11,8 @@ export interface BannerInput {
   readonly dynamoEndpoint: string
   readonly dataLocation: string
 }
+
+const seconds = (ms: number) => `${ms / 1000} s`
 
 const shellQuote = (value: string) => `'${value.replace(/'/g, `'\\''`)}'`
 
@@ -29,6 +32,9 @@ export function bannerText(input: BannerInput): string {
     `  Sandboxes         Finqware ${input.finqwareUrl}, Worldline ${input.worldlineUrl}, Yapily ${input.yapilyUrl}`,
     "                    (their bank pages are the consents' authorizationUrl; controls under /__sandbox/)",
     `  DynamoDB Local    ${input.dynamoEndpoint}   data: ${input.dataLocation}`,
+    `  Jobs              deadline sweep every ${seconds(LOCAL_JOB_INTERVALS.sweepEveryMs)}, provider re-checks every ` +
+      `${seconds(LOCAL_JOB_INTERVALS.reconcileEveryMs)}, webhooks every ${seconds(LOCAL_JOB_INTERVALS.deliverEveryMs)}`,
+    '                    (webhookUrl may be http://localhost here; the signing secret: { webhookSettings { ... } })',
     '',
     'Create a consent:',
     `  curl -s -u ${shellQuote(`${input.clientId}:${input.clientSecret}`)} ${input.graphqlUrl} \\`,

@@ -3,7 +3,12 @@
 import { DEADLINE_KINDS, EVENT_KINDS, type ConsentDeadline, type ConsentEvent } from '../domain/consent.ts'
 import { ConsentNotFoundError, ValidationError } from '../domain/errors.ts'
 import * as z from '../domain/zod.ts'
-import { DELIVERY_STATES, type DeliveryAttempt, type OutboxMessage } from '../domain/notification.ts'
+import {
+  DELIVERY_STATES,
+  serializeNotification,
+  type DeliveryAttempt,
+  type OutboxMessage,
+} from '../domain/notification.ts'
 import type { SigningSecret, WebhookSettings } from '../service/webhook-settings.ts'
 import { builder } from './builder.ts'
 import { callerOf, consentIdFrom, ConsentEventRef, ConsentRef } from './consent.ts'
@@ -67,7 +72,7 @@ export const WebhookDeliveryRef = builder.objectRef<OutboxMessage>('WebhookDeliv
     lastAttempt: t.field({ type: DeliveryAttemptRef, nullable: true, resolve: (message) => message.lastAttempt }),
     payload: t.string({
       description: 'The JSON body, exactly as signed and sent.',
-      resolve: (message) => JSON.stringify(message.notification),
+      resolve: (message) => serializeNotification(message.notification),
     }),
     createdAt: t.field({ type: 'DateTime', resolve: (message) => message.createdAt }),
   }),

@@ -5,6 +5,8 @@
 //
 //   node scripts/lambda-runtime.mjs --port 0 --timeout-ms 30000 --route 'POST /graphql=dist/functions/graphql/index.mjs'
 //   node scripts/lambda-runtime.mjs --once --bundle dist/functions/graphql/index.mjs --request '{"method":"POST",...}'
+//   node scripts/lambda-runtime.mjs --event '{"Records":[...]}' --bundle dist/functions/outbox-relay/index.mjs
+//     (any other event source: a schedule, a table stream; prints the handler's result as JSON)
 import { randomUUID } from 'node:crypto'
 import { createServer } from 'node:http'
 import { Writable } from 'node:stream'
@@ -216,6 +218,14 @@ async function once({ bundle, request, timeoutMs }) {
   process.exit(0)
 }
 
+/** Imports the bundle, invokes it once with `event` (a schedule's, a stream's...), prints its result as JSON, exits. */
+async function invokeWithEvent({ bundle, event, timeoutMs }) {
+  const handler = await load(bundle)
+  const result = await handler(event, contextOf(timeoutMs))
+  console.log(JSON.stringify({ result: result ?? null }))
+  process.exit(0)
+}
+
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const { values } = parseArgs({
     options: {
@@ -225,9 +235,12 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
       once: { type: 'boolean', default: false },
       bundle: { type: 'string' },
       request: { type: 'string' },
+      event: { type: 'string' },
     },
   })
   const timeoutMs = Number(values['timeout-ms'])
-  if (values.once) await once({ bundle: values.bundle, request: JSON.parse(values.request ?? '{}'), timeoutMs })
+  if (values.event !== undefined)
+    await invokeWithEvent({ bundle: values.bundle, event: JSON.parse(values.event), timeoutMs })
+  else if (values.once) await once({ bundle: values.bundle, request: JSON.parse(values.request ?? '{}'), timeoutMs })
   else await serve({ port: Number(values.port), timeoutMs, routes: values.route.map(parseRoute) })
 }

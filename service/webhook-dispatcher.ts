@@ -2,6 +2,7 @@
 // with exponential backoff and jitter for up to 72 hours, then dead-lettered. At least once: a message is marked
 // delivered only after the partner's 2xx, so a runner killed between the two delivers it again (same `webhook-id`,
 // receivers de-duplicate on it). One runner per consent at a time (a lease), so order holds across runners.
+import { serializeNotification } from '../domain/notification.ts'
 import type { Logger } from '../providers/adapter.ts'
 import type { LeaseRepository } from '../store/lease-repository.ts'
 import type { DeliveryAttempt, OutboxMessage, OutboxRepository } from '../store/outbox-repository.ts'
@@ -112,7 +113,7 @@ export class WebhookDispatcher {
       await this.deps.outbox.recordAttempt(message, null, { state: 'NO_ENDPOINT' })
       return NONE
     }
-    const body = JSON.stringify(message.notification)
+    const body = serializeNotification(message.notification)
     const headers = signWebhook({
       id: message.notification.event_id,
       // The wall clock, not the gateway's: receivers reject timestamps more than minutes from their own time.

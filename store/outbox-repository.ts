@@ -9,6 +9,9 @@ import { DUE_SHARDS, keys } from './keys.ts'
 
 export type { DeliveryAttempt, DeliveryState, OutboxMessage } from '../domain/notification.ts'
 
+/** A finished message (delivered, dead, without endpoint) is kept this long for the partner to see or replay. */
+export const FINISHED_MESSAGE_RETENTION_DAYS = 30
+
 /** Attempts kept on a message (the newest); older ones only count. */
 const KEPT_ATTEMPTS = 10
 
@@ -115,6 +118,12 @@ export class OutboxRepository {
       sets.push('deliveredAt = :deliveredAt')
       values[':deliveredAt'] = attempt?.at ?? new Date().toISOString()
     }
+    if (!due) {
+      // Finished: TTL removes it after the retention period (the history event stays for good).
+      const finishedAt = Date.parse(attempt?.at ?? new Date().toISOString())
+      sets.push('expiresAt = :expiresAt')
+      values[':expiresAt'] = Math.ceil(finishedAt / 1000) + FINISHED_MESSAGE_RETENTION_DAYS * 86_400
+    }
     try {
       await this.db.send(
         new UpdateCommand({
@@ -148,7 +157,8 @@ export class OutboxRepository {
         TableName: this.tableName,
         Key: keys.outbox(message.tenantId, message.consentId, message.sequence),
         UpdateExpression:
-          'SET deliveryState = :pending, nextAttemptAt = :now, replayedAt = :now, gsi3pk = :pk, gsi3sk = :sk',
+          'SET deliveryState = :pending, nextAttemptAt = :now, replayedAt = :now, gsi3pk = :pk, gsi3sk = :sk ' +
+          'REMOVE expiresAt',
         ConditionExpression: 'attribute_exists(pk)',
         ExpressionAttributeValues: {
           ':pending': 'PENDING',

@@ -1,16 +1,27 @@
 // e2e through the deployable artefacts: the functions built exactly as SST bundles them (scripts/bundling.ts),
 // run by a stand-in Lambda runtime that hands them real Function URL / HTTP API events and streams their responses.
-// GraphQL-over-HTTP audits, a consent from creation to ACTIVE via the webhook and callback functions, and an SSE
-// subscription that streams incrementally and ends at the invocation's deadline.
+// GraphQL-over-HTTP audits, a consent from creation to ACTIVE via the webhook and callback functions, an SSE
+// subscription that streams incrementally and ends at the invocation's deadline, and the job functions invoked with
+// a table-stream batch and schedule events.
+import { execFile } from 'node:child_process'
 import { generateKeyPairSync, randomBytes } from 'node:crypto'
+import { promisify } from 'node:util'
+import { marshall } from '@aws-sdk/util-dynamodb'
 import { serverAudits } from 'graphql-http'
+import { Webhook } from 'standardwebhooks'
+import { monotonicFactory } from 'ulid'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { freePort } from '../../local/dynamodb-local.ts'
 import { startFinqwareSandbox, type FinqwareSandbox } from '../../sandbox/finqware/server.ts'
 import { buildAllFunctions, type BuiltFunction } from '../../scripts/build-functions.ts'
 import { provisionApiClient } from '../../service/tenants.ts'
 import { AccessRepository } from '../../store/access-repository.ts'
-import { createTestTable } from '../support/dynamo.ts'
+import { newConsentEvent } from '../../domain/consent.ts'
+import { notificationFor } from '../../domain/notification.ts'
+import { ConsentRepository } from '../../store/consent-repository.ts'
+import { aConsent } from '../support/fixtures.ts'
+import { createTestTable, type TestTable } from '../support/dynamo.ts'
+import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.ts'
 import { startLambdaFront, type LambdaFront } from '../support/lambda-fronts.ts'
 import { startYapilyHarness, type YapilyHarness } from '../support/provider-drivers.ts'
 import { decideAtBank, eventually } from '../support/stack.ts'
@@ -28,10 +39,12 @@ let yapily: YapilyHarness
 let providerApi: LambdaFront
 let graphql: LambdaFront
 let shortGraphql: LambdaFront
+let table: TestTable
+let env: Record<string, string>
 
 beforeAll(async () => {
   built = Object.fromEntries((await buildAllFunctions('dist/functions-test')).map((fn) => [fn.name, fn]))
-  const table = await createTestTable()
+  table = await createTestTable()
   await provisionApiClient(
     new AccessRepository(table.db, table.tableName),
     { ...CLIENT, tenantName: 'Lambda' },
@@ -43,7 +56,7 @@ beforeAll(async () => {
   finqware = await startFinqwareSandbox({ activationDelayMs: 50, webhookRetry: { baseDelayMs: 50, maxDelayMs: 500 } })
   yapily = await startYapilyHarness({ callbackPrefix: `${publicBaseUrl}/callbacks/yapily/` })
   const worldlineKey = generateKeyPairSync('rsa', { modulusLength: 2048 })
-  const env = {
+  env = {
     TABLE_NAME: table.tableName,
     DYNAMODB_ENDPOINT: table.endpoint,
     AWS_REGION: 'eu-west-1',
@@ -81,6 +94,16 @@ beforeAll(async () => {
   // A function whose invocations last 5 s: subscriptions must end cleanly before that.
   shortGraphql = await startLambdaFront({ env, timeoutMs: 5_000, routes: [`* /*=${built.graphql?.entry}`] })
 }, 90_000)
+
+/** One invocation of a non-HTTP function (a schedule's, the table stream's) in a fresh process; its result. */
+async function invokeWithEvent(name: string, event: unknown, extraEnv: Record<string, string> = {}) {
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    ['scripts/lambda-runtime.mjs', '--bundle', built[name]?.entry ?? '', '--event', JSON.stringify(event)],
+    { env: { PATH: process.env.PATH ?? '', ...env, ...extraEnv } },
+  )
+  return (JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as { result: unknown }).result
+}
 
 afterAll(async () => {
   await Promise.all([providerApi?.stop(), graphql?.stop(), shortGraphql?.stop()])
@@ -164,6 +187,71 @@ describe('the built Lambda bundles', () => {
       body: JSON.stringify({ type: 'consent_status_update', consent_id: 'x', status: 'active' }),
     })
     expect(response.status).toBe(401)
+  })
+
+  it('runs the jobs: the outbox relay delivers a stream batch as signed webhooks; the scheduled jobs report', async () => {
+    // Prepare: a consent with two changes, each with its outbox item, as the GraphQL function writes them; a partner
+    // endpoint on loopback (so the job functions run in local mode, which allows it)
+    const receiver: WebhookReceiver = await startWebhookReceiver()
+    try {
+      const newId = monotonicFactory()
+      const repo = new ConsentRepository(table.db, table.tableName)
+      let consent = aConsent({
+        id: newId(),
+        tenantId: CLIENT.tenantId,
+        providerConsentId: `fq-${newId()}`,
+        webhookUrl: receiver.url,
+        createdAt: new Date().toISOString(),
+        updatedAt: new Date().toISOString(),
+      })
+      const first = newConsentEvent(consent, null, { id: newId(), source: 'API', initiator: 'api-client:lambda' })
+      await repo.create(consent, first, notificationFor(first, consent))
+      const next = { ...consent, status: 'ACTIVE' as const, version: 2, updatedAt: new Date().toISOString() }
+      const second = newConsentEvent(next, 'CREATED', { id: newId(), source: 'PROVIDER_WEBHOOK', initiator: 'p' })
+      await repo.update(next, 1, second, notificationFor(second, next))
+      consent = next
+      // The stream batch AWS would hand the relay: the two outbox inserts, and a consent update it must ignore
+      const items = (await table.scanAll()).filter((item) => String(item.pk).endsWith(consent.id))
+      const record = (item: Record<string, unknown>, i: number, eventName = 'INSERT') => ({
+        eventID: `e${i}`,
+        eventName,
+        eventSource: 'aws:dynamodb',
+        dynamodb: {
+          Keys: marshall({ pk: item.pk, sk: item.sk }),
+          NewImage: marshall(item, { removeUndefinedValues: true }),
+          SequenceNumber: String(100 + i),
+          StreamViewType: 'NEW_AND_OLD_IMAGES',
+        },
+      })
+      const records = [
+        ...items.filter((item) => item.entityType === 'OUTBOX').map((item, i) => record(item, i)),
+        record(items.find((item) => item.entityType === 'CONSENT') ?? {}, 9, 'MODIFY'),
+      ]
+      // Act
+      const relayed = await invokeWithEvent('outbox-relay', { Records: records }, { LOCAL_MODE: 'true' })
+      // Assess: both delivered, in order, with signatures the tenant's secret verifies
+      expect(relayed).toEqual({ batchItemFailures: [] })
+      const secret = (await gql('{ webhookSettings { signingSecrets { secret } } }')).body.data?.webhookSettings
+        .signingSecrets[0].secret as string
+      expect(receiver.received.map((webhook) => webhook.json.sequence)).toEqual([1, 2])
+      for (const webhook of receiver.received) {
+        expect(new Webhook(secret).verify(webhook.body, webhook.headers as Record<string, string>)).toEqual(
+          webhook.json,
+        )
+      }
+      // The scheduled jobs run and report what they did: no deadline is due; the retry job finds the messages of
+      // this file's other consents, which have no endpoint (recorded as such, nothing sent)
+      expect(await invokeWithEvent('sweep-deadlines', {})).toEqual({ read: 0, changed: 0, skipped: 0 })
+      expect(await invokeWithEvent('deliver-webhooks', {}, { LOCAL_MODE: 'true' })).toMatchObject({
+        delivered: 0,
+        failed: 0,
+        deadLettered: 0,
+      })
+      expect(receiver.received).toHaveLength(2)
+      expect(await invokeWithEvent('reconcile', {})).toMatchObject({ failed: 0 })
+    } finally {
+      await receiver.close()
+    }
   })
 
   it('streams a subscription event by event and ends it cleanly before the invocation deadline', async () => {

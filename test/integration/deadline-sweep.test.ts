@@ -4,6 +4,7 @@ import { BatchWriteCommand, type BatchWriteCommandOutput } from '@aws-sdk/lib-dy
 import { monotonicFactory } from 'ulid'
 import { describe, expect, it } from 'vitest'
 import type { Consent } from '../../domain/consent.ts'
+import { deriveState } from '../../domain/derived.ts'
 import { lifecycleSettings, type GatewayConfig } from '../../service/config.ts'
 import { scheduled } from '../../service/consent-recorder.ts'
 import { createGateway, type Gateway } from '../../service/gateway.ts'
@@ -107,6 +108,26 @@ describe('the deadline sweep', () => {
       ['EXPIRY_WARNING', 'ACTIVE', 'ACTIVE', 'SCHEDULER', iso(15)],
     ])
   }, 120_000)
+
+  it('records a lapsed UK reconfirmation: data access stops, the status stays, the next deadline follows', async () => {
+    // Prepare: a UK consent that had to be reconfirmed by day 9, valid to day 80
+    const table = await createTestTable()
+    const now = new Date(T0.getTime() + 10 * DAY)
+    const consent = { ...active(80), region: 'UK' as const, reconfirmBy: iso(9), lastConfirmedAt: iso(-81) }
+    await seed(table, [consent])
+    const gateway = gatewayOver(table, () => now)
+    // Act
+    expect(await gateway.jobs.sweepDeadlines()).toEqual({ read: 1, changed: 1, skipped: 0 })
+    // Assess
+    const [after] = await gateway.consents.getMany({ tenantId: TENANT }, [consent.id])
+    expect(after).toMatchObject({ status: 'ACTIVE', nextDeadline: { kind: 'EXPIRY_WARNING', at: iso(73) } })
+    const derived = deriveState(after as Consent, now, { canReauthorize: false })
+    expect(derived).toMatchObject({ canAccessData: false, nextAction: 'RECONFIRM' })
+    const history = await gateway.consents.history({ tenantId: TENANT }, consent.id)
+    expect(history.map((event) => [event.kind, event.to, event.deadline])).toEqual([
+      ['RECONFIRMATION_LAPSED', 'ACTIVE', iso(9)],
+    ])
+  })
 
   it('run twice at once, applies each deadline once', async () => {
     // Prepare: 60 consents past their end of validity, two runners (two gateways, one table)

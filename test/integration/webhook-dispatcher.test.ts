@@ -97,6 +97,20 @@ describe('the webhook dispatcher', () => {
       expect(verifier.verify(webhook.body, webhook.headers as Record<string, string>)).toEqual(webhook.json)
       expect(webhook.headers['webhook-id']).toBe(webhook.json.event_id)
     }
+    // The body keeps its documented key order, whatever order DynamoDB hands the stored message back in
+    expect(Object.keys(delivered[2]?.json ?? {})).toEqual([
+      'type',
+      'event_id',
+      'consent_id',
+      'status',
+      'previous_status',
+      'status_reason',
+      'provider',
+      'provider_status',
+      'occurred_at',
+      'sequence',
+      'deadline_at',
+    ])
     expect(delivered[2]?.json).toMatchObject({
       type: 'consent_status_update',
       status: 'ACTIVE',
@@ -112,6 +126,13 @@ describe('the webhook dispatcher', () => {
         delivered[0]?.headers as Record<string, string>,
       ),
     ).toThrow()
+    // Finished messages expire through TTL 30 days after delivery; pending ones never do
+    const items = (await table.scanAll()).filter(
+      (item) => item.entityType === 'OUTBOX' && item.consentId === consent.id,
+    )
+    for (const item of items) {
+      expect(Number(item.expiresAt) - Date.parse(String(item.deliveredAt)) / 1000).toBeCloseTo(30 * 86_400, -1)
+    }
     const deliveries = await gateway.deliveries.list(tenantId, consent.id)
     expect(deliveries.map((d) => [d.sequence, d.deliveryState, d.attempts, d.lastAttempt?.status])).toEqual([
       [1, 'DELIVERED', 1, 204],
