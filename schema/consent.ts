@@ -214,6 +214,14 @@ const ConsentFilterInput = builder.inputType('ConsentFilter', {
 
 const idArg = z.string().check(z.minLength(1), z.maxLength(64))
 
+/** Connection arguments of every list: forward pages of 1 to 100, cursors of at most 512 characters. */
+export const FORWARD_PAGE_ARGS = z.looseObject({
+  first: z.nullish(z.number().check(z.int(), z.gte(1), z.lte(100))),
+  after: z.nullish(z.string().check(z.maxLength(512))),
+  last: z.optional(z.null()),
+  before: z.optional(z.null()),
+})
+
 builder.queryField('consent', (t) =>
   t.field({
     type: ConsentRef,
@@ -229,12 +237,7 @@ builder.queryField('consents', (t) =>
     type: ConsentRef,
     description: "The tenant's consents, newest first. Forward pagination only; cursors are bound to the filter.",
     args: { filter: t.arg({ type: ConsentFilterInput }) },
-    validate: z.looseObject({
-      first: z.nullish(z.number().check(z.int(), z.gte(1), z.lte(100))),
-      after: z.nullish(z.string().check(z.maxLength(512))),
-      last: z.optional(z.null()),
-      before: z.optional(z.null()),
-    }),
+    validate: FORWARD_PAGE_ARGS,
     resolve: (_root, args, context) =>
       context.services.consents.list(
         callerOf(context),

@@ -11,7 +11,7 @@ import {
 } from '../domain/notification.ts'
 import type { SigningSecret, WebhookSettings } from '../service/webhook-settings.ts'
 import { builder } from './builder.ts'
-import { callerOf, consentIdFrom, ConsentEventRef, ConsentRef } from './consent.ts'
+import { callerOf, consentIdFrom, ConsentEventRef, ConsentRef, FORWARD_PAGE_ARGS } from './consent.ts'
 
 export const DeadlineKindEnum = builder.enumType('DeadlineKind', {
   description: "A moment in a consent's life the gateway acts on by itself.",
@@ -113,12 +113,7 @@ builder.queryField('consentEvents', (t) =>
     description:
       "The tenant's history feed: every event of every consent, oldest first. Resume with the last endCursor: no " +
       'event is missed or repeated (events appear once they are 5 seconds old, when their order is final).',
-    validate: z.looseObject({
-      first: z.nullish(z.number().check(z.int(), z.gte(1), z.lte(100))),
-      after: z.nullish(z.string().check(z.maxLength(512))),
-      last: z.optional(z.null()),
-      before: z.optional(z.null()),
-    }),
+    validate: FORWARD_PAGE_ARGS,
     resolve: (_root, args, context) =>
       context.services.events.page(callerOf(context).tenantId, args.first ?? 50, args.after ?? null),
   }),

@@ -18,6 +18,7 @@ import type { ConsentNotification } from '../domain/notification.ts'
 import type { Provider } from '../domain/provider.ts'
 import type { ConsentStatus } from '../domain/status.ts'
 import { DUE_SHARDS, keys, type ItemKey } from './keys.ts'
+import { queryDue, queryPrefix } from './query.ts'
 
 export interface ConsentFilter {
   /** Effective statuses (any of). */
@@ -308,7 +309,7 @@ export class ConsentRepository {
     const consents: Consent[] = []
     let read = 0
     for (let shard = 0; shard < DUE_SHARDS; shard++) {
-      const page = await this.#queryDue('gsi3', keys.duePartition('DEADLINE', shard), now, Number.POSITIVE_INFINITY)
+      const page = await queryDue(this.db, this.tableName, 'gsi3', keys.duePartition('DEADLINE', shard), now)
       read += page.read
       consents.push(...page.items.map(toConsent))
     }
@@ -323,34 +324,13 @@ export class ConsentRepository {
     const first = Math.floor(now.getTime() / 60_000) % DUE_SHARDS
     for (let i = 0; i < DUE_SHARDS && consents.length < limit; i++) {
       const shard = (first + i) % DUE_SHARDS
-      const page = await this.#queryDue('gsi4', keys.recheckPartition(provider, shard), now, limit - consents.length)
+      const page = await queryDue(this.db, this.tableName, 'gsi4', keys.recheckPartition(provider, shard), now, {
+        limit: limit - consents.length,
+      })
       read += page.read
       consents.push(...page.items.map(toConsent))
     }
     return { consents, read }
-  }
-
-  async #queryDue(index: 'gsi3' | 'gsi4', partition: string, now: Date, limit: number) {
-    const items: Record<string, unknown>[] = []
-    let read = 0
-    let startKey: Record<string, unknown> | undefined
-    do {
-      const page = await this.db.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: index,
-          KeyConditionExpression: `${index}pk = :pk AND ${index}sk <= :until`,
-          // '~' sorts after every character of the suffix: everything due at or before `now`.
-          ExpressionAttributeValues: { ':pk': partition, ':until': `${now.toISOString()}#~` },
-          ExclusiveStartKey: startKey,
-          ...(Number.isFinite(limit) ? { Limit: limit - items.length } : {}),
-        }),
-      )
-      read += page.ScannedCount ?? 0
-      items.push(...(page.Items ?? []))
-      startKey = page.LastEvaluatedKey
-    } while (startKey && items.length < limit)
-    return { items, read }
   }
 
   /**
@@ -424,21 +404,8 @@ export class ConsentRepository {
 
   /** A consent's history, oldest first. */
   async history(tenantId: string, consentId: string): Promise<ConsentEvent[]> {
-    const events: ConsentEvent[] = []
-    let startKey: Record<string, unknown> | undefined
-    do {
-      const page = await this.db.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-          ExpressionAttributeValues: { ':pk': keys.consent(tenantId, consentId).pk, ':prefix': keys.eventPrefix },
-          ExclusiveStartKey: startKey,
-        }),
-      )
-      for (const item of page.Items ?? []) events.push(toEvent(item))
-      startKey = page.LastEvaluatedKey
-    } while (startKey)
-    return events
+    const { items } = await queryPrefix(this.db, this.tableName, keys.consent(tenantId, consentId).pk, keys.eventPrefix)
+    return items.map(toEvent)
   }
 
   /**

@@ -3,9 +3,10 @@
 // not be delivered in time, NO_ENDPOINT when neither the consent nor its tenant has a webhook URL. Pending messages sit
 // in the sparse due-work index at their next attempt; finished ones leave it.
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb'
-import { QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
+import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import type { ConsentNotification, DeliveryAttempt, DeliveryState, OutboxMessage } from '../domain/notification.ts'
 import { DUE_SHARDS, keys } from './keys.ts'
+import { queryDue, queryPrefix } from './query.ts'
 
 export type { DeliveryAttempt, DeliveryState, OutboxMessage } from '../domain/notification.ts'
 
@@ -43,50 +44,23 @@ export class OutboxRepository {
     const found = new Map<string, { tenantId: string; consentId: string }>()
     let read = 0
     for (let shard = 0; shard < DUE_SHARDS; shard++) {
-      let startKey: Record<string, unknown> | undefined
-      do {
-        const page = await this.db.send(
-          new QueryCommand({
-            TableName: this.tableName,
-            IndexName: 'gsi3',
-            KeyConditionExpression: 'gsi3pk = :pk AND gsi3sk <= :until',
-            ExpressionAttributeValues: {
-              ':pk': keys.duePartition('DELIVERY', shard),
-              ':until': `${now.toISOString()}#~`,
-            },
-            ProjectionExpression: 'tenantId, consentId',
-            ExclusiveStartKey: startKey,
-          }),
-        )
-        read += page.ScannedCount ?? 0
-        for (const item of page.Items ?? []) {
-          const ref = { tenantId: String(item.tenantId), consentId: String(item.consentId) }
-          found.set(`${ref.tenantId}#${ref.consentId}`, ref)
-        }
-        startKey = page.LastEvaluatedKey
-      } while (startKey)
+      const page = await queryDue(this.db, this.tableName, 'gsi3', keys.duePartition('DELIVERY', shard), now, {
+        projection: 'tenantId, consentId',
+      })
+      read += page.read
+      for (const item of page.items) {
+        const ref = { tenantId: String(item.tenantId), consentId: String(item.consentId) }
+        found.set(`${ref.tenantId}#${ref.consentId}`, ref)
+      }
     }
     return { consents: [...found.values()], read }
   }
 
   /** Every message of one consent, in sequence order (strongly consistent). */
   async ofConsent(tenantId: string, consentId: string): Promise<OutboxMessage[]> {
-    const messages: OutboxMessage[] = []
-    let startKey: Record<string, unknown> | undefined
-    do {
-      const page = await this.db.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-          ExpressionAttributeValues: { ':pk': keys.consent(tenantId, consentId).pk, ':prefix': keys.outboxPrefix },
-          ConsistentRead: true,
-          ExclusiveStartKey: startKey,
-        }),
-      )
-      messages.push(...(page.Items ?? []).map(toMessage))
-      startKey = page.LastEvaluatedKey
-    } while (startKey)
-    return messages
+    const pk = keys.consent(tenantId, consentId).pk
+    const { items } = await queryPrefix(this.db, this.tableName, pk, keys.outboxPrefix, { consistent: true })
+    return items.map(toMessage)
   }
 
   /**

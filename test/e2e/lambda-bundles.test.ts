@@ -16,10 +16,8 @@ import { startFinqwareSandbox, type FinqwareSandbox } from '../../sandbox/finqwa
 import { buildAllFunctions, type BuiltFunction } from '../../scripts/build-functions.ts'
 import { provisionApiClient } from '../../service/tenants.ts'
 import { AccessRepository } from '../../store/access-repository.ts'
-import { newConsentEvent } from '../../domain/consent.ts'
-import { notificationFor } from '../../domain/notification.ts'
 import { ConsentRepository } from '../../store/consent-repository.ts'
-import { aConsent } from '../support/fixtures.ts'
+import { aConsent, writeConsentWithTransitions } from '../support/fixtures.ts'
 import { createTestTable, type TestTable } from '../support/dynamo.ts'
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.ts'
 import { startLambdaFront, type LambdaFront } from '../support/lambda-fronts.ts'
@@ -195,21 +193,19 @@ describe('the built Lambda bundles', () => {
     const receiver: WebhookReceiver = await startWebhookReceiver()
     try {
       const newId = monotonicFactory()
-      const repo = new ConsentRepository(table.db, table.tableName)
-      let consent = aConsent({
-        id: newId(),
-        tenantId: CLIENT.tenantId,
-        providerConsentId: `fq-${newId()}`,
-        webhookUrl: receiver.url,
-        createdAt: new Date().toISOString(),
-        updatedAt: new Date().toISOString(),
-      })
-      const first = newConsentEvent(consent, null, { id: newId(), source: 'API', initiator: 'api-client:lambda' })
-      await repo.create(consent, first, notificationFor(first, consent))
-      const next = { ...consent, status: 'ACTIVE' as const, version: 2, updatedAt: new Date().toISOString() }
-      const second = newConsentEvent(next, 'CREATED', { id: newId(), source: 'PROVIDER_WEBHOOK', initiator: 'p' })
-      await repo.update(next, 1, second, notificationFor(second, next))
-      consent = next
+      const consent = await writeConsentWithTransitions(
+        new ConsentRepository(table.db, table.tableName),
+        aConsent({
+          id: newId(),
+          tenantId: CLIENT.tenantId,
+          providerConsentId: `fq-${newId()}`,
+          webhookUrl: receiver.url,
+          createdAt: new Date().toISOString(),
+          updatedAt: new Date().toISOString(),
+        }),
+        ['ACTIVE'],
+        newId,
+      )
       // The stream batch AWS would hand the relay: the two outbox inserts, and a consent update it must ignore
       const items = (await table.scanAll()).filter((item) => String(item.pk).endsWith(consent.id))
       const record = (item: Record<string, unknown>, i: number, eventName = 'INSERT') => ({

@@ -107,9 +107,12 @@ describe('the reconciler', () => {
     // Act + Assess
     const first = await reconcileAt(base)
     const second = await reconcileAt(base + 1_000)
+    // Which two the first run reads depends on the shards' order; either way it spends exactly its budget, the two
+    // free consents are checked once between the runs, and the held one is skipped whenever it is read.
     expect(first.checked + first.skipped).toBe(2)
     expect(first.checked + second.checked).toBe(2)
-    expect(first.skipped + second.skipped).toBe(1)
+    expect(first.skipped + second.skipped).toBeGreaterThanOrEqual(1)
+    expect(first.skipped + second.skipped).toBeLessThanOrEqual(2)
     // Once the other runner's lease has run out, the third is checked; the first two wait their 5 minutes
     expect(await reconcileAt(base + 2 * MINUTE)).toMatchObject({ checked: 1, skipped: 0 })
     expect(await reconcileAt(base + 3 * MINUTE)).toMatchObject({ checked: 0 })

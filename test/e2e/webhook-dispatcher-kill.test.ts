@@ -6,11 +6,10 @@ import { randomBytes } from 'node:crypto'
 import { once } from 'node:events'
 import { monotonicFactory } from 'ulid'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { newConsentEvent, type Consent } from '../../domain/consent.ts'
-import { notificationFor } from '../../domain/notification.ts'
+import type { Consent } from '../../domain/consent.ts'
 import { ConsentRepository } from '../../store/consent-repository.ts'
 import { OutboxRepository } from '../../store/outbox-repository.ts'
-import { aConsent } from '../support/fixtures.ts'
+import { aConsent, writeConsentWithTransitions } from '../support/fixtures.ts'
 import { createTestTable, type TestTable } from '../support/dynamo.ts'
 import { eventually } from '../support/stack.ts'
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.ts'
@@ -53,30 +52,21 @@ async function startDispatcher(): Promise<ChildProcess> {
   return child
 }
 
-/** Writes a consent and its transitions, each with its outbox message, as the gateway does. */
-async function consentWithTransitions(repo: ConsentRepository): Promise<Consent> {
-  let consent = aConsent({
-    id: newId(),
-    tenantId: TENANT,
-    providerConsentId: `fq-${newId()}`,
-    webhookUrl: receiver.url,
-    createdAt: new Date().toISOString(),
-    updatedAt: new Date().toISOString(),
-  })
-  const created = newConsentEvent(consent, null, { id: newId(), source: 'API', initiator: 'api-client:test' })
-  await repo.create(consent, created, notificationFor(created, consent))
-  for (const status of TRANSITIONS) {
-    const next = { ...consent, status, version: consent.version + 1, updatedAt: new Date().toISOString() }
-    const event = newConsentEvent(next, consent.status, {
+/** A consent and its transitions, each with its outbox message, as the gateway writes them. */
+const consentWithTransitions = (repo: ConsentRepository): Promise<Consent> =>
+  writeConsentWithTransitions(
+    repo,
+    aConsent({
       id: newId(),
-      source: 'PROVIDER_WEBHOOK',
-      initiator: 'provider:finqware',
-    })
-    await repo.update(next, consent.version, event, notificationFor(event, next))
-    consent = next
-  }
-  return consent
-}
+      tenantId: TENANT,
+      providerConsentId: `fq-${newId()}`,
+      webhookUrl: receiver.url,
+      createdAt: new Date().toISOString(),
+      updatedAt: new Date().toISOString(),
+    }),
+    TRANSITIONS,
+    newId,
+  )
 
 describe('a webhook dispatcher killed mid-delivery', () => {
   it('loses nothing and reorders nothing once another one takes over', async () => {

@@ -8,7 +8,9 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { PROVIDERS } from '../../domain/provider.ts'
 import { FUNCTION_NODEJS, FUNCTION_RUNTIME } from '../../scripts/bundling.ts'
 import { callbackPrefixPath, notificationPath } from '../../service/public-paths.ts'
-import { deployApp, type OfflineDeployment, type RecordedResource, ROOT } from './support/sst-offline.ts'
+import { AWS_TYPES, deployApp, type OfflineDeployment, type RecordedResource, ROOT } from './support/sst-offline.ts'
+
+const { FUNCTION, FUNCTION_URL, PERMISSION, ROUTE, INTEGRATION, HTTP_API, TABLE } = AWS_TYPES
 
 /** The part of service/config.ts these tests read. */
 interface ServiceConfig {
@@ -60,14 +62,6 @@ const HANDLERS = {
   deliverWebhooks: 'functions/deliver-webhooks.handler',
   outboxRelay: 'functions/outbox-relay.handler',
 }
-
-const FUNCTION = 'aws:lambda/function:Function'
-const FUNCTION_URL = 'aws:lambda/functionUrl:FunctionUrl'
-const PERMISSION = 'aws:lambda/permission:Permission'
-const ROUTE = 'aws:apigatewayv2/route:Route'
-const INTEGRATION = 'aws:apigatewayv2/integration:Integration'
-const HTTP_API = 'aws:apigatewayv2/api:Api'
-const TABLE = 'aws:dynamodb/table:Table'
 
 /**
  * Resource types that cost nothing while nobody calls the gateway: billed per request or duration, or only for

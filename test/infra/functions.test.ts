@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { describe, expect, it } from 'vitest'
 import { CREATE_REQUIRE_BANNER, FUNCTION_BUNDLING, FUNCTION_NODEJS, FUNCTION_RUNTIME } from '../../scripts/bundling.ts'
-import { deployOffline, valueOf } from './support/sst-offline.ts'
+import { deployOffline, REQUIRED_SECRETS, valueOf } from './support/sst-offline.ts'
 
 /** The part of service/config.ts these tests read. */
 interface ServiceConfig {
@@ -23,12 +23,6 @@ const SERVICE_CONFIG = '../../service/config.ts'
 const { configFromEnv } = (await import(SERVICE_CONFIG)) as ServiceConfig
 
 const API_URL = 'https://abc123.execute-api.eu-west-1.amazonaws.com'
-
-/** The secrets a stage must set; every provider secret left at its default. */
-const REQUIRED_SECRETS = {
-  CursorSecret: 'c'.repeat(48),
-  TokenEncryptionKeys: `k1:${Buffer.alloc(32, 7).toString('base64')}`,
-}
 
 const PROVIDER_SECRETS = {
   FinqwareBaseUrl: 'https://env.finqware.example',

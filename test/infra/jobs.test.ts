@@ -3,21 +3,16 @@
 import { beforeAll, describe, expect, it } from 'vitest'
 import type * as JobsModule from '../../infra/jobs.ts'
 import { FUNCTION_RUNTIME } from '../../scripts/bundling.ts'
-import { deployOffline, type OfflineDeployment, type RecordedResource, valueOf } from './support/sst-offline.ts'
+import {
+  AWS_TYPES,
+  deployOffline,
+  REQUIRED_SECRETS,
+  type OfflineDeployment,
+  type RecordedResource,
+  valueOf,
+} from './support/sst-offline.ts'
 
-const FUNCTION = 'aws:lambda/function:Function'
-const SCHEDULE = 'aws:scheduler/schedule:Schedule'
-const ROLE = 'aws:iam/role:Role'
-const EVENT_INVOKE_CONFIG = 'aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig'
-const EVENT_SOURCE_MAPPING = 'aws:lambda/eventSourceMapping:EventSourceMapping'
-const QUEUE = 'aws:sqs/queue:Queue'
-const TABLE = 'aws:dynamodb/table:Table'
-
-/** The secrets a stage must set. */
-const REQUIRED_SECRETS = {
-  CursorSecret: 'c'.repeat(48),
-  TokenEncryptionKeys: `k1:${Buffer.alloc(32, 7).toString('base64')}`,
-}
+const { FUNCTION, SCHEDULE, ROLE, EVENT_INVOKE_CONFIG, EVENT_SOURCE_MAPPING, QUEUE, TABLE } = AWS_TYPES
 
 /** Each job's handler, its schedule and the period that schedule means. */
 const JOBS = [

@@ -5,12 +5,12 @@ import { monotonicFactory } from 'ulid'
 import { describe, expect, it } from 'vitest'
 import type { Consent } from '../../domain/consent.ts'
 import { deriveState } from '../../domain/derived.ts'
-import { lifecycleSettings, type GatewayConfig } from '../../service/config.ts'
+import { lifecycleSettings } from '../../service/config.ts'
 import { scheduled } from '../../service/consent-recorder.ts'
 import { createGateway, type Gateway } from '../../service/gateway.ts'
 import { silentLogger } from '../../service/logging.ts'
 import { consentItem } from '../../store/consent-repository.ts'
-import { aConsent, T0 } from '../support/fixtures.ts'
+import { aConsent, aGatewayConfig, T0 } from '../support/fixtures.ts'
 import { createTestTable, type TestTable } from '../support/dynamo.ts'
 
 const newId = monotonicFactory()
@@ -21,18 +21,7 @@ const LIFECYCLE = lifecycleSettings({})
 
 /** A gateway over `table` whose clock reads `now()`. */
 function gatewayOver(table: TestTable, now: () => Date): Gateway {
-  const config: GatewayConfig = {
-    tableName: table.tableName,
-    dynamoEndpoint: table.endpoint,
-    publicBaseUrl: 'http://127.0.0.1:1',
-    cursorSecret: 'test-cursor-secret-0123456789abcdef',
-    localMode: true,
-    subscriptionPollIntervalMs: 100,
-    subscriptionMaxSeconds: 30,
-    authCacheTtlMs: 60_000,
-    providers: {},
-  }
-  return createGateway(config, { db: table.db, logger: silentLogger, clock: now })
+  return createGateway(aGatewayConfig(table), { db: table.db, logger: silentLogger, clock: now })
 }
 
 const pending = (linkExpiresInDays: number) =>

@@ -4,13 +4,11 @@ import { randomBytes } from 'node:crypto'
 import { monotonicFactory } from 'ulid'
 import { Webhook } from 'standardwebhooks'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { newConsentEvent, type Consent } from '../../domain/consent.ts'
-import { notificationFor } from '../../domain/notification.ts'
-import type { GatewayConfig } from '../../service/config.ts'
+import type { Consent } from '../../domain/consent.ts'
 import { createGateway, type Gateway } from '../../service/gateway.ts'
 import { silentLogger } from '../../service/logging.ts'
 import { ConsentRepository } from '../../store/consent-repository.ts'
-import { aConsent, T0 } from '../support/fixtures.ts'
+import { aConsent, aGatewayConfig, T0, writeConsentWithTransitions } from '../support/fixtures.ts'
 import { createTestTable, type TestTable } from '../support/dynamo.ts'
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.ts'
 
@@ -26,50 +24,31 @@ beforeAll(async () => {
   table = await createTestTable()
   repo = new ConsentRepository(table.db, table.tableName)
   receiver = await startWebhookReceiver()
-  const config: GatewayConfig = {
-    tableName: table.tableName,
-    dynamoEndpoint: table.endpoint,
-    publicBaseUrl: 'http://127.0.0.1:1',
-    cursorSecret: 'test-cursor-secret-0123456789abcdef',
-    localMode: true,
-    subscriptionPollIntervalMs: 100,
-    subscriptionMaxSeconds: 30,
-    authCacheTtlMs: 60_000,
+  const config = aGatewayConfig(table, {
     tokenEncryptionKeys: `k1:${randomBytes(32).toString('base64')}`,
     lifecycle: {
       leaseMs: 2_000,
       delivery: { timeoutMs: 2_000, baseBackoffMs: 60_000, maxBackoffMs: 6 * HOUR, maxAgeMs: 72 * HOUR },
     },
-    providers: {},
-  }
+  })
   gateway = createGateway(config, { db: table.db, logger: silentLogger, clock: () => now })
 })
 
 afterAll(() => receiver.close())
 
 /** A consent of `tenantId` with `transitions` written after its creation, each with its outbox message. */
-async function consentWithHistory(tenantId: string, webhookUrl: string | null, transitions: Consent['status'][]) {
-  let consent = aConsent({
+function consentWithHistory(tenantId: string, webhookUrl: string | null, transitions: Consent['status'][]) {
+  const at = now.toISOString()
+  const consent = aConsent({
     id: newId(),
     tenantId,
     providerConsentId: `fq-${newId()}`,
     webhookUrl,
-    createdAt: now.toISOString(),
-    updatedAt: now.toISOString(),
+    createdAt: at,
+    updatedAt: at,
   })
-  const first = newConsentEvent(consent, null, { id: newId(), source: 'API', initiator: 'api-client:test' })
-  await repo.create(consent, first, notificationFor(first, consent))
-  for (const status of transitions) {
-    const next = { ...consent, status, version: consent.version + 1, updatedAt: now.toISOString() }
-    const event = newConsentEvent(next, consent.status, {
-      id: newId(),
-      source: 'PROVIDER_WEBHOOK',
-      initiator: 'provider:finqware',
-    })
-    await repo.update(next, consent.version, event, notificationFor(event, next))
-    consent = next
-  }
-  return consent
+  // The transitions happen at `now` too (the gateway's clock), so their messages fall due then.
+  return writeConsentWithTransitions(repo, consent, transitions, newId, () => now.toISOString())
 }
 
 const tenant = () => newId().slice(0, 26)

@@ -2,22 +2,14 @@
 // again and again, until it is killed. Reads its table from the environment; prints "ready" once running.
 import { createGateway } from '../../service/gateway.ts'
 import { silentLogger } from '../../service/logging.ts'
+import { aGatewayConfig } from './fixtures.ts'
 
 const env = process.env
 const gateway = createGateway(
-  {
-    tableName: env.TABLE_NAME ?? '',
-    dynamoEndpoint: env.DYNAMODB_ENDPOINT,
-    publicBaseUrl: 'http://127.0.0.1:1',
-    cursorSecret: 'test-cursor-secret-0123456789abcdef',
-    localMode: true,
-    subscriptionPollIntervalMs: 100,
-    subscriptionMaxSeconds: 30,
-    authCacheTtlMs: 60_000,
-    tokenEncryptionKeys: env.TOKEN_ENCRYPTION_KEYS,
-    lifecycle: { leaseMs: Number(env.LEASE_MS ?? 1_000) },
-    providers: {},
-  },
+  aGatewayConfig(
+    { tableName: env.TABLE_NAME ?? '', endpoint: env.DYNAMODB_ENDPOINT },
+    { tokenEncryptionKeys: env.TOKEN_ENCRYPTION_KEYS, lifecycle: { leaseMs: Number(env.LEASE_MS ?? 1_000) } },
+  ),
   { logger: silentLogger },
 )
 

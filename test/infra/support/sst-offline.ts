@@ -34,6 +34,28 @@ export const PLATFORM = join(ROOT, '.sst/platform')
 /** Where the mocked AWS account lives; the values only need to look like AWS's. */
 export const MOCK_AWS = { region: 'eu-west-1', account: '123456789012' } as const
 
+/** The Pulumi types of the AWS resources the tests look for. */
+export const AWS_TYPES = {
+  FUNCTION: 'aws:lambda/function:Function',
+  FUNCTION_URL: 'aws:lambda/functionUrl:FunctionUrl',
+  PERMISSION: 'aws:lambda/permission:Permission',
+  ROUTE: 'aws:apigatewayv2/route:Route',
+  INTEGRATION: 'aws:apigatewayv2/integration:Integration',
+  HTTP_API: 'aws:apigatewayv2/api:Api',
+  TABLE: 'aws:dynamodb/table:Table',
+  SCHEDULE: 'aws:scheduler/schedule:Schedule',
+  ROLE: 'aws:iam/role:Role',
+  EVENT_INVOKE_CONFIG: 'aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig',
+  EVENT_SOURCE_MAPPING: 'aws:lambda/eventSourceMapping:EventSourceMapping',
+  QUEUE: 'aws:sqs/queue:Queue',
+} as const
+
+/** The secrets a stage must set (every provider secret left at its default). */
+export const REQUIRED_SECRETS = {
+  CursorSecret: 'c'.repeat(48),
+  TokenEncryptionKeys: `k1:${Buffer.alloc(32, 7).toString('base64')}`,
+}
+
 export interface RecordedResource {
   readonly type: string
   readonly name: string

@@ -1,0 +1,71 @@
+// Reading a Query to its end (or to a limit), page by page: what every multi-page read of ours does.
+import { QueryCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb'
+
+export interface QueriedItems {
+  readonly items: Record<string, unknown>[]
+  /** Items DynamoDB read to answer (`ScannedCount`): the work done, filters included. */
+  readonly read: number
+}
+
+/** Runs `input` until DynamoDB has no more pages, or `limit` items have come back. */
+export async function queryAll(
+  db: DynamoDBDocumentClient,
+  input: Omit<QueryCommandInput, 'ExclusiveStartKey' | 'Limit'>,
+  limit = Number.POSITIVE_INFINITY,
+): Promise<QueriedItems> {
+  const items: Record<string, unknown>[] = []
+  let read = 0
+  let startKey: Record<string, unknown> | undefined
+  do {
+    const page = await db.send(
+      new QueryCommand({
+        ...input,
+        ExclusiveStartKey: startKey,
+        ...(Number.isFinite(limit) ? { Limit: limit - items.length } : {}),
+      }),
+    )
+    read += page.ScannedCount ?? 0
+    items.push(...(page.Items ?? []))
+    startKey = page.LastEvaluatedKey
+  } while (startKey && items.length < limit)
+  return { items, read }
+}
+
+/** The items of one partition whose sort key starts with `prefix`, in sort-key order. */
+export function queryPrefix(
+  db: DynamoDBDocumentClient,
+  tableName: string,
+  pk: string,
+  prefix: string,
+  options: { consistent?: boolean } = {},
+): Promise<QueriedItems> {
+  return queryAll(db, {
+    TableName: tableName,
+    KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+    ExpressionAttributeValues: { ':pk': pk, ':prefix': prefix },
+    ConsistentRead: options.consistent ?? false,
+  })
+}
+
+/** Everything due at or before `now` in one partition of a due-work index (`<index>sk` = `<ISO time>#...`). */
+export function queryDue(
+  db: DynamoDBDocumentClient,
+  tableName: string,
+  index: 'gsi3' | 'gsi4',
+  partition: string,
+  now: Date,
+  options: { limit?: number; projection?: string } = {},
+): Promise<QueriedItems> {
+  return queryAll(
+    db,
+    {
+      TableName: tableName,
+      IndexName: index,
+      KeyConditionExpression: `${index}pk = :pk AND ${index}sk <= :until`,
+      // '~' sorts after every character of the suffix: everything due at or before `now`.
+      ExpressionAttributeValues: { ':pk': partition, ':until': `${now.toISOString()}#~` },
+      ...(options.projection ? { ProjectionExpression: options.projection } : {}),
+    },
+    options.limit,
+  )
+}
