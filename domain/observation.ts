@@ -1,6 +1,6 @@
 // Folding what a provider says about a consent into the stored consent: the transition guard, deadline updates and
 // the UK reconfirmation clock. Pure: the caller supplies the time.
-import { addDays, type Consent, type Timestamp } from './consent.ts'
+import { addDays, hasPassed, type Consent, type Timestamp } from './consent.ts'
 import { CONSENT_POLICY } from './policy.ts'
 import { isPending, type ConsentStatus, type StatusReason } from './status.ts'
 import { canTransition } from './transitions.ts'
@@ -53,6 +53,11 @@ export function applyObservation(consent: Consent, observation: ProviderObservat
   const from = consent.status
   const to = observation.status
   if (!canTransition(from, to)) return { kind: 'stale', from, to }
+  // Expired by its own clock (the sweep, at validUntil): a provider still saying "active" (late news, or a clock behind
+  // ours) does not revive it. A re-authorisation does, and brings a validity that has not ended.
+  if (from === 'EXPIRED' && SCA_DONE.has(to) && hasPassed(pick(observation.validUntil, consent.validUntil), now)) {
+    return { kind: 'stale', from, to }
+  }
 
   const statusChanged = from !== to
   const stillAwaitingUser = isPending(to) || to === 'AWAITING_REAUTHORIZATION'

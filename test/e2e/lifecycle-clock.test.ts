@@ -28,7 +28,7 @@ const gql = async (query: string, variables: Record<string, unknown> = {}) => {
 }
 
 const CONSENT = `query ($id: ID!) { consent(id: $id) { ... on Consent {
-  status statusReason validUntil canAccessData nextAction nextDeadline { kind at target }
+  status statusReason providerConsentId validUntil canAccessData nextAction nextDeadline { kind at target }
   events { edges { node { sequence kind from to source initiator deadline } } }
   webhookDeliveries { sequence type state attempts lastAttempt { httpStatus } }
 } } }`
@@ -109,6 +109,20 @@ describe('a consent over time', () => {
       canAccessData: false,
       nextDeadline: null,
     })
+    // Late news from the provider, whose own clock says the consent is still active, does not revive it
+    const late = JSON.stringify({
+      type: 'consent_status_update',
+      consent_id: ended.providerConsentId,
+      status: 'active',
+    })
+    const answer = await fetch(`${stack.http.url}/webhooks/finqware`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(await stack.finqware.keys.sign(late)) },
+      body: late,
+    })
+    expect(answer.status).toBe(200)
+    expect((await gql(CONSENT, { id: created.id })).consent).toMatchObject({ status: 'EXPIRED' })
+    expect((await gql(CONSENT, { id: created.id })).consent.events.edges).toHaveLength(ended.events.edges.length)
     const history = ended.events.edges.map((edge: any) => edge.node)
     expect(history.slice(-3)).toEqual([
       expect.objectContaining({

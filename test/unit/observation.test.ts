@@ -33,6 +33,34 @@ describe('applying a provider observation', () => {
     expect(outcome).toEqual({ kind: 'stale', from: 'ACTIVE', to: 'AWAITING_AUTHORIZATION' })
   })
 
+  it('does not let a provider still saying "active" revive a consent that expired by its own clock', () => {
+    const expired = aConsent({
+      status: 'EXPIRED',
+      statusReason: 'VALIDITY_ENDED',
+      providerStatus: 'active',
+      validUntil: '2026-06-01T00:00:00.000Z',
+    })
+    expect(applyObservation(expired, { providerStatus: 'active', status: 'ACTIVE', reason: null }, now)).toEqual({
+      kind: 'stale',
+      from: 'EXPIRED',
+      to: 'ACTIVE',
+    })
+    // A re-authorisation comes with a validity that has not ended: that one does bring it back
+    const renewed = applyObservation(
+      expired,
+      { providerStatus: 'AUTHORIZED', status: 'ACTIVE', reason: null, validUntil: '2026-09-01T00:00:00.000Z' },
+      now,
+    )
+    expect(renewed.kind).toBe('changed')
+    // and the partner may start that re-authorisation
+    const started = applyObservation(
+      expired,
+      { providerStatus: 'AWAITING_RE_AUTHORIZATION', status: 'AWAITING_REAUTHORIZATION', reason: null },
+      now,
+    )
+    expect(started.kind).toBe('changed')
+  })
+
   it('reports an identical observation as unchanged', () => {
     const consent = aConsent({
       status: 'ACTIVE',
