@@ -52,5 +52,19 @@ async function addMissingIndexes(client: DynamoDBClient, tableName: string, pres
         ],
       }),
     )
+    // DynamoDB builds one index at a time: the next may be asked for once this one is ACTIVE.
+    await untilIndexActive(client, tableName, index.IndexName)
+  }
+}
+
+async function untilIndexActive(client: DynamoDBClient, tableName: string, indexName: string, timeoutMs = 60_000) {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }))
+    const status = Table?.GlobalSecondaryIndexes?.find((index) => index.IndexName === indexName)?.IndexStatus
+    if (status === 'ACTIVE' && Table?.TableStatus === 'ACTIVE') return
+    if (Date.now() > deadline)
+      throw new Error(`index ${indexName} of ${tableName} still ${status} after ${timeoutMs} ms`)
+    await new Promise((resolve) => setTimeout(resolve, 100))
   }
 }
