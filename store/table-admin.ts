@@ -57,7 +57,7 @@ async function addMissingIndexes(client: DynamoDBClient, tableName: string, pres
   }
 }
 
-async function untilIndexActive(client: DynamoDBClient, tableName: string, indexName: string, timeoutMs = 60_000) {
+async function untilIndexActive(client: DynamoDBClient, tableName: string, indexName: string, timeoutMs = 300_000) {
   const deadline = Date.now() + timeoutMs
   for (;;) {
     const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }))
