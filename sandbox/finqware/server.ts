@@ -1,6 +1,11 @@
 // Starts the Finqware sandbox: the AIS consent API, hosted WebUI, fake banks, signed webhooks, JWKS and controls.
-import { SandboxClock } from '../shared/clock.ts'
-import { registerSandboxControls, resetSandbox, type SandboxControlTargets } from '../shared/controls.ts'
+import { SandboxClock, sweepOnClock } from '../shared/clock.ts'
+import {
+  registerSandboxControls,
+  resetSandbox,
+  type SandboxControlTargets,
+  type RunningSandbox,
+} from '../shared/controls.ts'
 import { FaultInjector } from '../shared/faults.ts'
 import { BodyTooLargeError, MalformedJsonError, Router, sendJson, startHttpServer } from '../shared/http.ts'
 import { WebhookDispatcher } from '../shared/webhook-dispatcher.ts'
@@ -24,17 +29,9 @@ export type { FinqwareSandboxOptions } from './options.ts'
  */
 export const API_PREFIXES = ['/v2', '/test'] as const
 
-export interface FinqwareSandbox {
-  /** Base URL, e.g. `http://127.0.0.1:41234`; the API is at `{url}/v2/...` and `{url}/test/...`. */
-  readonly url: string
-  readonly clock: SandboxClock
-  readonly faults: FaultInjector
-  readonly webhooks: WebhookDispatcher
+/** Its API is at `{url}/v2/...` and `{url}/test/...`; a reset forgets its consents. */
+export interface FinqwareSandbox extends RunningSandbox {
   readonly keys: SigningKeyRing
-  /** What `POST /__sandbox/reset` does: forget consents, faults, webhook log and controls, clock offset. */
-  reset(): void
-  /** Stops timers, abandons pending webhooks and closes the server with every open connection. */
-  close(): Promise<void>
 }
 
 /**
@@ -118,10 +115,7 @@ export async function startFinqwareSandbox(options: FinqwareSandboxOptions = {})
   registerSandboxControls(router, controlTargets)
   registerFinqwareControls(router, { store, keys })
 
-  // Moving the clock sweeps at once, so `POST /__sandbox/clock` queues the deadline webhooks before it answers.
-  const stopWatchingClock = clock.onChange(() => store.sweep())
-  const sweepTimer = setInterval(() => store.sweep(), settings.sweepIntervalMs)
-  sweepTimer.unref()
+  const stopSweeping = sweepOnClock(clock, () => store.sweep(), settings.sweepIntervalMs)
 
   return {
     url: server.url,
@@ -131,8 +125,7 @@ export async function startFinqwareSandbox(options: FinqwareSandboxOptions = {})
     keys,
     reset: () => resetSandbox(controlTargets),
     close: async () => {
-      clearInterval(sweepTimer)
-      stopWatchingClock()
+      stopSweeping()
       redirects.dispose()
       store.dispose()
       webhooks.close()

@@ -50,3 +50,17 @@ export class SandboxClock {
     return now
   }
 }
+
+/**
+ * Runs `sweep` (a sandbox applying its deadlines) every `intervalMs` of real time and at once whenever the clock is
+ * moved, so `POST /__sandbox/clock` has queued what the move made due before it answers. Returns the stop function.
+ */
+export function sweepOnClock(clock: SandboxClock, sweep: () => void, intervalMs: number): () => void {
+  const stopWatching = clock.onChange(() => sweep())
+  const timer = setInterval(sweep, intervalMs)
+  timer.unref()
+  return () => {
+    clearInterval(timer)
+    stopWatching()
+  }
+}

@@ -12,6 +12,20 @@ import {
 } from './http.ts'
 import type { WebhookDispatcher } from './webhook-dispatcher.ts'
 
+/** What every sandbox's start function returns. */
+export interface RunningSandbox {
+  /** Base URL, e.g. `http://127.0.0.1:41234`. */
+  readonly url: string
+  readonly clock: SandboxClock
+  readonly faults: FaultInjector
+  /** The webhook (notification) dispatcher; its log is also at `GET /__sandbox/webhooks`. */
+  readonly webhooks: WebhookDispatcher
+  /** What `POST /__sandbox/reset` does: the provider's own state, then faults, the delivery log, the clock offset. */
+  reset(): void
+  /** Stops the sweep, abandons pending deliveries and closes the server with every open connection. */
+  close(): Promise<void>
+}
+
 export interface SandboxControlTargets {
   clock: SandboxClock
   faults: FaultInjector
@@ -29,6 +43,26 @@ export class InvalidControlError extends Error {
   ) {
     super(message)
   }
+}
+
+/**
+ * `GET|POST /__sandbox/bank-delete-fails`: whether the bank fails the provider's deletion (Worldline answers
+ * RevokedAtTpp, Yapily deletes without the bank). Send `{"enabled": true}` or `{"enabled": false}`.
+ */
+export function registerBankDeleteFailsControl(router: Router, toggles: { deleteFails: boolean }): void {
+  router.on('GET', '/__sandbox/bank-delete-fails', (_request, response) => {
+    sendJson(response, 200, { enabled: toggles.deleteFails })
+  })
+  router.on(
+    'POST',
+    '/__sandbox/bank-delete-fails',
+    control(async (body) => {
+      const enabled = body.enabled
+      if (typeof enabled !== 'boolean') throw new InvalidControlError('send {"enabled": true} or {"enabled": false}')
+      toggles.deleteFails = enabled
+      return { enabled }
+    }),
+  )
 }
 
 /** Registers the generic controls on `router`. */

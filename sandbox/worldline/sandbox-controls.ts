@@ -1,5 +1,5 @@
 // Worldline-only controls under `/__sandbox/`: bank delete failures, bank-side expiry, forced statuses, the list.
-import { InvalidControlError, control, optionalString } from '../shared/controls.ts'
+import { InvalidControlError, control, optionalString, registerBankDeleteFailsControl } from '../shared/controls.ts'
 import { sendJson, type Router } from '../shared/http.ts'
 import type { BankToggles } from './bank-toggles.ts'
 import type { WorldlineConsent } from './consent.ts'
@@ -17,19 +17,7 @@ export function registerWorldlineControls(
     sendJson(response, 200, { consents: store.all().map((consent) => controlView(consent, store)) })
   })
 
-  router.on('GET', '/__sandbox/bank-delete-fails', (_request, response) => {
-    sendJson(response, 200, { enabled: toggles.deleteFails })
-  })
-  router.on(
-    'POST',
-    '/__sandbox/bank-delete-fails',
-    control(async (body) => {
-      const enabled = body.enabled
-      if (typeof enabled !== 'boolean') throw new InvalidControlError('send {"enabled": true} or {"enabled": false}')
-      toggles.deleteFails = enabled
-      return { enabled }
-    }),
-  )
+  registerBankDeleteFailsControl(router, toggles)
 
   // Inside the notification window Worldline learns of it (Expired + notification); after it, only data calls do.
   router.on(

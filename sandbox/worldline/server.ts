@@ -1,7 +1,12 @@
 // Starts the Worldline sandbox: the XS2A routing service's token endpoint, AIS v3 consents and accounts, the ASPSP
 // directory, hosted bank pages, status notifications and controls.
-import { SandboxClock } from '../shared/clock.ts'
-import { registerSandboxControls, resetSandbox, type SandboxControlTargets } from '../shared/controls.ts'
+import { SandboxClock, sweepOnClock } from '../shared/clock.ts'
+import {
+  registerSandboxControls,
+  resetSandbox,
+  type SandboxControlTargets,
+  type RunningSandbox,
+} from '../shared/controls.ts'
 import { FaultInjector } from '../shared/faults.ts'
 import { BodyTooLargeError, MalformedJsonError, Router, sendJson, startHttpServer } from '../shared/http.ts'
 import { WebhookDispatcher } from '../shared/webhook-dispatcher.ts'
@@ -26,18 +31,8 @@ import { TokenStore } from './tokens.ts'
 
 export type { WorldlineSandboxOptions } from './options.ts'
 
-export interface WorldlineSandbox {
-  /** Base URL, e.g. `http://127.0.0.1:41234`; the services are at `{url}/xs2a/routingservice/services/...`. */
-  readonly url: string
-  readonly clock: SandboxClock
-  readonly faults: FaultInjector
-  /** The notification dispatcher (its log is also at `GET /__sandbox/webhooks`). */
-  readonly webhooks: WebhookDispatcher
-  /** What `POST /__sandbox/reset` does: forget consents and toggles, faults, notification log, clock offset. */
-  reset(): void
-  /** Stops the sweep, abandons pending notifications and closes the server with every open connection. */
-  close(): Promise<void>
-}
+/** Its services are at `{url}/xs2a/routingservice/services/...`; a reset forgets its consents and toggles. */
+export type WorldlineSandbox = RunningSandbox
 
 /**
  * @example
@@ -124,10 +119,7 @@ export async function startWorldlineSandbox(options: WorldlineSandboxOptions = {
   registerSandboxControls(router, controlTargets)
   registerWorldlineControls(router, { store, toggles })
 
-  // Moving the clock sweeps at once, so `POST /__sandbox/clock` queues the expiry notifications before it answers.
-  const stopWatchingClock = clock.onChange(() => store.sweep())
-  const sweepTimer = setInterval(() => store.sweep(), settings.sweepIntervalMs)
-  sweepTimer.unref()
+  const stopSweeping = sweepOnClock(clock, () => store.sweep(), settings.sweepIntervalMs)
 
   return {
     url: server.url,
@@ -136,8 +128,7 @@ export async function startWorldlineSandbox(options: WorldlineSandboxOptions = {
     webhooks,
     reset: () => resetSandbox(controlTargets),
     close: async () => {
-      clearInterval(sweepTimer)
-      stopWatchingClock()
+      stopSweeping()
       webhooks.close()
       await server.close()
     },

@@ -1,5 +1,5 @@
 // Yapily-only controls under `/__sandbox/`: bank delete failures, revocation at the bank, forced statuses, the list.
-import { InvalidControlError, control, optionalString } from '../shared/controls.ts'
+import { InvalidControlError, control, optionalString, registerBankDeleteFailsControl } from '../shared/controls.ts'
 import { sendJson, type Router } from '../shared/http.ts'
 import type { SandboxClock } from '../shared/clock.ts'
 import { grant } from './authorisation-flow.ts'
@@ -21,19 +21,7 @@ export function registerYapilyControls(router: Router, { store, toggles, clock }
     sendJson(response, 200, { consents: store.all() })
   })
 
-  router.on('GET', '/__sandbox/bank-delete-fails', (_request, response) => {
-    sendJson(response, 200, { enabled: toggles.deleteFails })
-  })
-  router.on(
-    'POST',
-    '/__sandbox/bank-delete-fails',
-    control(async (body) => {
-      const enabled = body.enabled
-      if (typeof enabled !== 'boolean') throw new InvalidControlError('send {"enabled": true} or {"enabled": false}')
-      toggles.deleteFails = enabled
-      return { enabled }
-    }),
-  )
+  registerBankDeleteFailsControl(router, toggles)
 
   // The user revokes at the bank: Yapily does not learn it, so the status stays and data calls answer 403.
   router.on(

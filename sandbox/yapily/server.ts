@@ -1,8 +1,13 @@
 // Starts the Yapily sandbox: the consent API (Basic auth, legacy and newer envelopes), institutions, hosted bank
 // pages (redirect and embedded flows), accounts, webhooks with HMAC signatures, and controls.
 import { randomUUID } from 'node:crypto'
-import { SandboxClock } from '../shared/clock.ts'
-import { registerSandboxControls, resetSandbox, type SandboxControlTargets } from '../shared/controls.ts'
+import { SandboxClock, sweepOnClock } from '../shared/clock.ts'
+import {
+  registerSandboxControls,
+  resetSandbox,
+  type SandboxControlTargets,
+  type RunningSandbox,
+} from '../shared/controls.ts'
 import { FaultInjector } from '../shared/faults.ts'
 import { BodyTooLargeError, MalformedJsonError, Router, sendJson, startHttpServer } from '../shared/http.ts'
 import { WebhookDispatcher } from '../shared/webhook-dispatcher.ts'
@@ -31,21 +36,11 @@ import {
 
 export type { YapilySandboxOptions } from './options.ts'
 
-export interface YapilySandbox {
-  /** Base URL, e.g. `http://127.0.0.1:41234`; the API paths sit at its root, as at `https://api.yapily.com`. */
-  readonly url: string
-  readonly clock: SandboxClock
-  readonly faults: FaultInjector
-  /** The webhook dispatcher (its log is also at `GET /__sandbox/webhooks`). */
-  readonly webhooks: WebhookDispatcher
-  /**
-   * What `POST /__sandbox/reset` does: forget consents, users, webhook registrations and the bank toggle, then the
-   * delivery log, faults and the clock offset.
-   */
-  reset(): void
-  /** Stops the sweep, abandons pending deliveries and closes the server with every open connection. */
-  close(): Promise<void>
-}
+/**
+ * Its API paths sit at the root, as at `https://api.yapily.com`; a reset forgets consents, users, webhook
+ * registrations and the bank toggle.
+ */
+export type YapilySandbox = RunningSandbox
 
 /**
  * @example
@@ -137,10 +132,7 @@ export async function startYapilySandbox(options: YapilySandboxOptions = {}): Pr
   registerSandboxControls(router, controlTargets)
   registerYapilyControls(router, { store, toggles, clock })
 
-  // Moving the clock sweeps at once, so `POST /__sandbox/clock` queues the expiry webhooks before it answers.
-  const stopWatchingClock = clock.onChange(() => store.sweep())
-  const sweepTimer = setInterval(() => store.sweep(), settings.sweepIntervalMs)
-  sweepTimer.unref()
+  const stopSweeping = sweepOnClock(clock, () => store.sweep(), settings.sweepIntervalMs)
 
   return {
     url: server.url,
@@ -149,8 +141,7 @@ export async function startYapilySandbox(options: YapilySandboxOptions = {}): Pr
     webhooks,
     reset: () => resetSandbox(controlTargets),
     close: async () => {
-      clearInterval(sweepTimer)
-      stopWatchingClock()
+      stopSweeping()
       webhooks.close()
       await server.close()
     },

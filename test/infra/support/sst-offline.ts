@@ -4,7 +4,7 @@
 //
 // How, and why this way (the least fragile found):
 // - The SST platform is used as installed by `sst install` (.sst/platform): its own components, its own copy of
-//   @pulumi/pulumi and @pulumi/aws. Nothing of SST is re-implemented or stubbed inside the program.
+//   @pulumi/pulumi and @pulumi/aws. Nothing of SST is re-implemented or replaced inside the program.
 // - SST's CLI bundles sst.config.ts with esbuild and provides the globals: most come from the platform's shim
 //   (src/shim/run.js: $config, $interpolate, $resolve, $util, $transform...), which is imported here and copied onto
 //   globalThis as is, so a global SST adds later comes along by itself. The CLI itself defines only `$app` (from
