@@ -19,7 +19,7 @@ import { AccessRepository } from '../../store/access-repository.ts'
 import { ConsentRepository } from '../../store/consent-repository.ts'
 import { aConsent, writeConsentWithTransitions } from '../support/fixtures.ts'
 import { createTestTable, type TestTable } from '../support/dynamo.ts'
-import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.ts'
+import { RecordingReceiver } from '../support/webhook-receiver.ts'
 import { startLambdaFront, type LambdaFront } from '../support/lambda-fronts.ts'
 import { startYapilyHarness, type YapilyHarness } from '../support/provider-drivers.ts'
 import { decideAtBank, eventually } from '../support/stack.ts'
@@ -190,7 +190,7 @@ describe('the built Lambda bundles', () => {
   it('runs the jobs: the outbox relay delivers a stream batch as signed webhooks; the scheduled jobs report', async () => {
     // Prepare: a consent with two changes, each with its outbox item, as the GraphQL function writes them; a partner
     // endpoint on loopback (so the job functions run in local mode, which allows it)
-    const receiver: WebhookReceiver = await startWebhookReceiver()
+    const receiver: RecordingReceiver = await RecordingReceiver.start()
     try {
       const newId = monotonicFactory()
       const consent = await writeConsentWithTransitions(
@@ -229,10 +229,10 @@ describe('the built Lambda bundles', () => {
       expect(relayed).toEqual({ batchItemFailures: [] })
       const secret = (await gql('{ webhookSettings { signingSecrets { secret } } }')).body.data?.webhookSettings
         .signingSecrets[0].secret as string
-      expect(receiver.received.map((webhook) => webhook.json.sequence)).toEqual([1, 2])
+      expect(receiver.received.map((webhook) => webhook.body.sequence)).toEqual([1, 2])
       for (const webhook of receiver.received) {
-        expect(new Webhook(secret).verify(webhook.body, webhook.headers as Record<string, string>)).toEqual(
-          webhook.json,
+        expect(new Webhook(secret).verify(webhook.text, webhook.headers as Record<string, string>)).toEqual(
+          webhook.body,
         )
       }
       // The scheduled jobs run and report what they did: no deadline is due; the retry job finds the messages of

@@ -5,16 +5,16 @@
 import { Webhook } from 'standardwebhooks'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { decideAtBank, eventually, execute, startStack, type Stack } from '../support/stack.ts'
-import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.ts'
+import { RecordingReceiver } from '../support/webhook-receiver.ts'
 
 const DAY = 86_400_000
 let offsetMs = 0
 let stack: Stack
-let receiver: WebhookReceiver
+let receiver: RecordingReceiver
 
 beforeAll(async () => {
   stack = await startStack({ clock: () => new Date(Date.now() + offsetMs) })
-  receiver = await startWebhookReceiver()
+  receiver = await RecordingReceiver.start()
 })
 afterAll(async () => {
   await stack?.close()
@@ -72,9 +72,9 @@ describe('a consent over time', () => {
       kind: 'EXPIRY_WARNING',
       at: new Date(validUntil - 7 * DAY).toISOString(),
     })
-    const seen = () => receiver.received.filter((webhook) => webhook.json.consent_id === created.id)
+    const seen = () => receiver.received.filter((webhook) => webhook.body.consent_id === created.id)
     const before = seen().length
-    expect(seen().map((webhook) => webhook.json.status)).toContain('ACTIVE')
+    expect(seen().map((webhook) => webhook.body.status)).toContain('ACTIVE')
 
     // Act + Assess: nothing is due the day before the first warning
     expect((await runJobsAt(validUntil - 8 * DAY)).swept.changed).toBe(0)
@@ -94,13 +94,13 @@ describe('a consent over time', () => {
     expect((await runJobsAt(validUntil + 2 * DAY)).swept.changed).toBe(0)
 
     const steps = seen().slice(before)
-    expect(steps.map((webhook) => [webhook.json.type, webhook.json.status, webhook.json.deadline_at])).toEqual([
+    expect(steps.map((webhook) => [webhook.body.type, webhook.body.status, webhook.body.deadline_at])).toEqual([
       ['consent_expiry_warning', 'ACTIVE', active.validUntil],
       ['consent_expiry_warning', 'ACTIVE', active.validUntil],
       ['consent_status_update', 'EXPIRED', active.validUntil],
     ])
     for (const webhook of steps) {
-      expect(verifier.verify(webhook.body, webhook.headers as Record<string, string>)).toEqual(webhook.json)
+      expect(verifier.verify(webhook.text, webhook.headers as Record<string, string>)).toEqual(webhook.body)
     }
     const ended = (await gql(CONSENT, { id: created.id })).consent
     expect(ended).toMatchObject({
@@ -150,7 +150,7 @@ describe('a consent over time', () => {
     expect(ended.webhookDeliveries.map((delivery: any) => delivery.state)).toEqual(
       Array(history.length).fill('DELIVERED'),
     )
-    expect(steps.map((webhook) => webhook.json.sequence)).toEqual(history.slice(-3).map((event: any) => event.sequence))
+    expect(steps.map((webhook) => webhook.body.sequence)).toEqual(history.slice(-3).map((event: any) => event.sequence))
 
     // The tenant's feed has the same events, in order, page by page (once they are past its settling window)
     const FEED = `query ($after: String) { consentEvents(first: 2, after: $after) {

@@ -12,7 +12,7 @@ import { OutboxRepository } from '../../store/outbox-repository.ts'
 import { aConsent, writeConsentWithTransitions } from '../support/fixtures.ts'
 import { createTestTable, type TestTable } from '../support/dynamo.ts'
 import { eventually } from '../support/stack.ts'
-import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.ts'
+import { RecordingReceiver } from '../support/webhook-receiver.ts'
 
 const newId = monotonicFactory()
 const CONSENTS = 20
@@ -22,12 +22,12 @@ const TOKEN_KEYS = `k1:${randomBytes(32).toString('base64')}`
 const TENANT = newId()
 
 let table: TestTable
-let receiver: WebhookReceiver
+let receiver: RecordingReceiver
 const children: ChildProcess[] = []
 
 beforeAll(async () => {
   table = await createTestTable()
-  receiver = await startWebhookReceiver()
+  receiver = await RecordingReceiver.start()
 })
 
 afterAll(async () => {
@@ -98,8 +98,8 @@ describe('a webhook dispatcher killed mid-delivery', () => {
     // Assess
     const arrivals = receiver.received.map((webhook) => ({
       id: String(webhook.headers['webhook-id']),
-      consentId: String(webhook.json.consent_id),
-      sequence: Number(webhook.json.sequence),
+      consentId: String(webhook.body.consent_id),
+      sequence: Number(webhook.body.sequence),
     }))
     const distinct = new Set(arrivals.map((arrival) => arrival.id))
     console.log(

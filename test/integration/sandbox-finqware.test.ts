@@ -1,9 +1,9 @@
 // The Finqware sandbox over real HTTP: API rules, the hosted bank page flow, deadlines, signed webhooks, controls.
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { compactVerify, createLocalJWKSet, type JSONWebKeySet } from 'jose'
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest'
+import { freePort } from '../../local/dynamodb-local.ts'
 import { startFinqwareSandbox, type FinqwareSandbox } from '../../sandbox/finqware/server.ts'
+import { RecordingReceiver } from '../support/webhook-receiver.ts'
 
 // Fixtures ------------------------------------------------------------------------------------------------------------
 
@@ -12,66 +12,9 @@ const OTHER_AUTH = { client_id: 'other-client', client_secret: 'other-secret' }
 const DAY_MS = 24 * 3600 * 1000
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 
-interface ReceivedWebhook {
-  path: string
-  headers: IncomingHttpHeaders
-  body: string
-}
-
-/** A partner's webhook endpoint: records every POST; chosen paths answer 500 a number of times first. */
-class WebhookReceiver {
-  readonly received: ReceivedWebhook[] = []
-  readonly #failuresLeft = new Map<string, number>()
-  #server: Server | undefined
-  url = ''
-  #paths = 0
-
-  async start(): Promise<void> {
-    this.#server = createServer((request, response) => {
-      const chunks: Buffer[] = []
-      request.on('data', (chunk: Buffer) => chunks.push(chunk))
-      request.on('end', () => {
-        const path = request.url ?? '/'
-        const failuresLeft = this.#failuresLeft.get(path) ?? 0
-        if (failuresLeft > 0) {
-          this.#failuresLeft.set(path, failuresLeft - 1)
-          response.writeHead(500).end('not now')
-          return
-        }
-        this.received.push({ path, headers: request.headers, body: Buffer.concat(chunks).toString('utf8') })
-        response.writeHead(204).end()
-      })
-    })
-    await new Promise<void>((resolve) => this.#server?.listen(0, '127.0.0.1', resolve))
-    this.url = `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}`
-  }
-
-  /** A fresh webhook URL, so each test reads only its own deliveries. */
-  newHook(options: { failFirst?: number } = {}): string {
-    this.#paths += 1
-    const path = `/hooks/${this.#paths}`
-    if (options.failFirst) this.#failuresLeft.set(path, options.failFirst)
-    return `${this.url}${path}`
-  }
-
-  at(hookUrl: string): ReceivedWebhook[] {
-    const path = new URL(hookUrl).pathname
-    return this.received.filter((webhook) => webhook.path === path)
-  }
-
-  statusesAt(hookUrl: string): string[] {
-    return this.at(hookUrl).map((webhook) => (JSON.parse(webhook.body) as { status: string }).status)
-  }
-
-  async close(): Promise<void> {
-    const server = this.#server
-    if (!server) return
-    await new Promise<void>((resolve) => {
-      server.close(() => resolve())
-      server.closeAllConnections()
-    })
-  }
-}
+/** The Finqware statuses of the webhooks received at `hook`, in arrival order. */
+const statusesAt = (hook: string): string[] =>
+  receiver.at(hook).map((webhook) => (webhook.body as { status: string }).status)
 
 interface ApiResult {
   status: number
@@ -250,7 +193,7 @@ function expectErrorBody(result: ApiResult, status: number, code: string, reques
 
 // Setup ---------------------------------------------------------------------------------------------------------------
 
-const receiver = new WebhookReceiver()
+const receiver = new RecordingReceiver()
 let sandbox: FinqwareSandbox
 let finqware: SandboxClient
 
@@ -346,7 +289,7 @@ describe('consent API: create, get, revoke', () => {
   })
 
   test('revoke turns a created consent into revoked, and revoking again answers the same 200', async () => {
-    const hook = receiver.newHook()
+    const hook = receiver.newEndpoint()
     const { consent_id: consentId } = await finqware.createOk({ options: { webhook_url: hook } })
 
     const first = await finqware.revoke(consentId)
@@ -360,7 +303,7 @@ describe('consent API: create, get, revoke', () => {
     expect(await finqware.statusOf(consentId)).toBe('revoked')
     await finqware.flush()
     // The repeat revoke is not a change, so it sends no second webhook.
-    expect(receiver.statusesAt(hook)).toEqual(['revoked'])
+    expect(statusesAt(hook)).toEqual(['revoked'])
   })
 
   test('providers/list answers the three sandbox banks', async () => {
@@ -514,7 +457,7 @@ describe('consent API: validation and errors', () => {
 describe('hosted WebUI and bank page', () => {
   test('approve: a form with two decision buttons; 303 back to redirect_url; authorized, then active', async () => {
     // Prepare
-    const hook = receiver.newHook()
+    const hook = receiver.newEndpoint()
     const created = await finqware.createOk({
       ais_method: { provider_id: 'rzb_ro' },
       options: { webhook_url: hook, redirect_url: 'https://partner.example/return?ref=a%20b#done' },
@@ -577,13 +520,13 @@ describe('hosted WebUI and bank page', () => {
       'authorized',
       'active',
     ])
-    expect(receiver.statusesAt(hook).sort()).toEqual(
+    expect(statusesAt(hook).sort()).toEqual(
       ['active', 'authorized', 'awaiting_authz', 'sca_url_retrieved', 'started'].sort(),
     )
   })
 
   test('re-opening the page shows it again without repeating transitions', async () => {
-    const hook = receiver.newHook()
+    const hook = receiver.newEndpoint()
     const created = await finqware.createOk({ ais_method: { provider_id: 'cec_ro' }, options: { webhook_url: hook } })
 
     const first = await openPage(created.web_url)
@@ -594,11 +537,11 @@ describe('hosted WebUI and bank page', () => {
     expect(second.form?.buttons).toHaveLength(2)
     expect(await finqware.statusOf(created.consent_id)).toBe('awaiting_authz')
     await finqware.flush()
-    expect(receiver.statusesAt(hook)).toHaveLength(3)
+    expect(statusesAt(hook)).toHaveLength(3)
   })
 
   test('deny: failed, and the redirect says so', async () => {
-    const hook = receiver.newHook()
+    const hook = receiver.newEndpoint()
     const created = await finqware.createOk({
       ais_method: { provider_id: 'bt_ro' },
       options: { webhook_url: hook, redirect_url: 'http://127.0.0.1:9/back' },
@@ -617,7 +560,7 @@ describe('hosted WebUI and bank page', () => {
   })
 
   test('a link without a provider shows the bank picker first; choosing a bank shows the SCA page', async () => {
-    const hook = receiver.newHook()
+    const hook = receiver.newEndpoint()
     const created = await finqware.createOk({ options: { webhook_url: hook } })
 
     const picker = await openPage(created.web_url)
@@ -680,7 +623,7 @@ describe('hosted WebUI and bank page', () => {
 describe('deadlines on the sandbox clock', () => {
   test('link expiry: passing expires_at expires the consent, queues the webhook, and the page is 410', async () => {
     // Prepare
-    const hook = receiver.newHook()
+    const hook = receiver.newEndpoint()
     const created = await finqware.createOk({
       ais_method: { provider_id: 'rzb_ro' },
       options: { webhook_url: hook, expires_in: 60 },
@@ -703,7 +646,7 @@ describe('deadlines on the sandbox clock', () => {
     expect((await clickButton(page.form, 'decision', 'approve')).status).toBe(410)
     expectErrorBody(await finqware.revoke(created.consent_id), 400, 'consent_not_active')
     await finqware.flush()
-    expect(receiver.statusesAt(hook)).toContain('expired')
+    expect(statusesAt(hook)).toContain('expired')
   })
 
   test('moving the clock through the sandbox handle expires a link nobody opened', async () => {
@@ -715,7 +658,7 @@ describe('deadlines on the sandbox clock', () => {
   })
 
   test('validity end: authorized_until passing revokes an active consent (expires_at no longer matters)', async () => {
-    const hook = receiver.newHook()
+    const hook = receiver.newEndpoint()
     const created = await finqware.createOk({
       ais_method: { provider_id: 'bt_ro' },
       consent: { consent_validity_days: 1 },
@@ -731,7 +674,7 @@ describe('deadlines on the sandbox clock', () => {
     expect(afterLinkExpiry).toBe('active')
     expect(await finqware.statusOf(created.consent_id)).toBe('revoked')
     await finqware.flush()
-    expect(receiver.statusesAt(hook)).toContain('revoked')
+    expect(statusesAt(hook)).toContain('revoked')
     expect((await finqware.revoke(created.consent_id)).status).toBe(200)
   })
 })
@@ -760,21 +703,21 @@ describe('revoke rules', () => {
   )
 
   test('revoking an active consent (after a real approval) sends the revoked webhook', async () => {
-    const hook = receiver.newHook()
+    const hook = receiver.newEndpoint()
     const created = await finqware.createOk({ ais_method: { provider_id: 'rzb_ro' }, options: { webhook_url: hook } })
     await decideAtBank(created.web_url, 'approve')
     await finqware.waitForStatus(created.consent_id, 'active')
 
     expect((await finqware.revoke(created.consent_id)).status).toBe(200)
     await finqware.flush()
-    expect(receiver.statusesAt(hook)).toContain('revoked')
+    expect(statusesAt(hook)).toContain('revoked')
   })
 })
 
 describe('webhooks', () => {
   test('each webhook is the raw JSON body signed as a compact JWS that verifies against the served JWKS', async () => {
     // Prepare
-    const hook = receiver.newHook()
+    const hook = receiver.newEndpoint()
     const created = await finqware.createOk({ ais_method: { provider_id: 'rzb_ro' }, options: { webhook_url: hook } })
     await openPage(created.web_url)
     await finqware.flush()
@@ -785,14 +728,14 @@ describe('webhooks', () => {
     expect(received).toHaveLength(3)
     for (const webhook of received) {
       expect(webhook.headers['content-type']).toBe('application/json')
-      expect(JSON.parse(webhook.body)).toEqual({
+      expect(JSON.parse(webhook.text)).toEqual({
         type: 'consent_status_update',
         consent_id: created.consent_id,
         status: expect.any(String),
       })
       const signature = String(webhook.headers['x-signature'])
       const { payload, protectedHeader } = await compactVerify(signature, jwks)
-      expect(new TextDecoder().decode(payload)).toBe(webhook.body)
+      expect(new TextDecoder().decode(payload)).toBe(webhook.text)
       expect(protectedHeader.kid).toBe(webhook.headers['x-signature-kid'])
       expect(protectedHeader.alg).toBe('ES256')
     }
@@ -801,7 +744,7 @@ describe('webhooks', () => {
   test('the JWKS always lists two keys; rotation drops the oldest, and new webhooks use the new kid', async () => {
     // Prepare
     const before = await finqware.jwks()
-    const hook = receiver.newHook()
+    const hook = receiver.newEndpoint()
     const created = await finqware.createOk({ options: { webhook_url: hook } })
     await finqware.revoke(created.consent_id)
     await finqware.flush()
@@ -831,12 +774,12 @@ describe('webhooks', () => {
     const jwks = createLocalJWKSet(after)
     for (const webhook of [signedBefore, signedAfter]) {
       const { payload } = await compactVerify(String(webhook?.headers['x-signature']), jwks)
-      expect(new TextDecoder().decode(payload)).toBe(webhook?.body)
+      expect(new TextDecoder().decode(payload)).toBe(webhook?.text)
     }
   })
 
   test('drop: the next delivery is logged as dropped and never arrives', async () => {
-    const hook = receiver.newHook()
+    const hook = receiver.newEndpoint()
     const created = await finqware.createOk({ ais_method: { provider_id: 'rzb_ro' }, options: { webhook_url: hook } })
 
     await finqware.control('webhooks', { drop: 1 })
@@ -848,11 +791,11 @@ describe('webhooks', () => {
       ['sca_url_retrieved', 'delivered'],
       ['awaiting_authz', 'delivered'],
     ])
-    expect(receiver.statusesAt(hook).sort()).toEqual(['awaiting_authz', 'sca_url_retrieved'])
+    expect(statusesAt(hook).sort()).toEqual(['awaiting_authz', 'sca_url_retrieved'])
   })
 
   test('duplicate: the next delivery arrives twice, with the same body and signature', async () => {
-    const hook = receiver.newHook()
+    const hook = receiver.newEndpoint()
     const created = await finqware.createOk({ options: { webhook_url: hook } })
 
     await finqware.control('webhooks', { duplicate: 1 })
@@ -865,11 +808,11 @@ describe('webhooks', () => {
     ])
     const received = receiver.at(hook)
     expect(received).toHaveLength(2)
-    expect(received[0]?.body).toBe(received[1]?.body)
+    expect(received[0]?.text).toBe(received[1]?.text)
   })
 
   test('a receiver answering 500 is retried until it accepts', async () => {
-    const hook = receiver.newHook({ failFirst: 2 })
+    const hook = receiver.newEndpoint({ failFirst: 2 })
     const created = await finqware.createOk({ options: { webhook_url: hook } })
 
     await finqware.revoke(created.consent_id)
@@ -877,11 +820,11 @@ describe('webhooks', () => {
 
     expect(deliveries).toHaveLength(1)
     expect(deliveries[0]).toMatchObject({ url: hook, attempts: 3, lastStatus: 204, state: 'delivered' })
-    expect(receiver.statusesAt(hook)).toEqual(['revoked'])
+    expect(statusesAt(hook)).toEqual(['revoked'])
   })
 
   test('a receiver that keeps failing gets the configured number of attempts, then the delivery fails', async () => {
-    const hook = receiver.newHook({ failFirst: 100 })
+    const hook = receiver.newEndpoint({ failFirst: 100 })
     const created = await finqware.createOk({ options: { webhook_url: hook } })
 
     await finqware.revoke(created.consent_id)
@@ -892,10 +835,8 @@ describe('webhooks', () => {
   })
 
   test('an unreachable receiver is retried as a network error and then fails', async () => {
-    const closed = createServer()
-    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve))
-    const deadUrl = `http://127.0.0.1:${(closed.address() as AddressInfo).port}/hook`
-    await new Promise<void>((resolve) => closed.close(() => resolve()))
+    // A port nobody listens on (free a moment ago)
+    const deadUrl = `http://127.0.0.1:${await freePort()}/hook`
     const created = await finqware.createOk({ options: { webhook_url: deadUrl } })
 
     await finqware.revoke(created.consent_id)
@@ -979,7 +920,7 @@ describe('direct_sca and /ais/consents/redirect', () => {
   })
 
   test('sync: 200 with the status reached; a retry answers 201 already processed', async () => {
-    const hook = receiver.newHook()
+    const hook = receiver.newEndpoint()
     const { created, queryString } = await throughNativeBank('approve', hook)
 
     const processed = await redirect(queryString, true)
@@ -997,7 +938,7 @@ describe('direct_sca and /ais/consents/redirect', () => {
     expect(['authorized', 'active']).toContain(retried.body.status)
     await finqware.waitForStatus(created.consent_id, 'active')
     await finqware.flush()
-    expect(receiver.statusesAt(hook).sort()).toEqual(['active', 'authorized', 'sca_url_retrieved', 'started'])
+    expect(statusesAt(hook).sort()).toEqual(['active', 'authorized', 'sca_url_retrieved', 'started'])
   })
 
   test('async: 202 redirect_in_progress, 202 again while processing, then 201 once processed', async () => {
@@ -1075,7 +1016,7 @@ describe('sandbox controls', () => {
   })
 
   test('a forced status is reported by get and by a webhook, unknown statuses included', async () => {
-    const hook = receiver.newHook()
+    const hook = receiver.newEndpoint()
     const created = await finqware.createOk({ options: { webhook_url: hook } })
 
     const suspended = await finqware.forceStatus(created.consent_id, 'suspended')
@@ -1089,7 +1030,7 @@ describe('sandbox controls', () => {
     expect(invalid.status).toBe(400)
     expect(await finqware.statusOf(created.consent_id)).toBe('on_hold')
     await finqware.flush()
-    expect(receiver.statusesAt(hook).sort()).toEqual(['on_hold', 'suspended'])
+    expect(statusesAt(hook).sort()).toEqual(['on_hold', 'suspended'])
   })
 
   test('GET /__sandbox/consents lists every consent; reset forgets them and the clock offset', async () => {
@@ -1121,7 +1062,7 @@ describe('options', () => {
   })
 
   test('activation waits activationDelayMs on the sandbox clock; validity end gives deactivated', async () => {
-    const hook = receiver.newHook()
+    const hook = receiver.newEndpoint()
     const created = await slowClient.createOk({
       ais_method: { provider_id: 'rzb_ro' },
       consent: { consent_validity_days: 2 },
@@ -1147,6 +1088,6 @@ describe('options', () => {
       'active',
       'deactivated',
     ])
-    expect(receiver.statusesAt(hook)).toHaveLength(6)
+    expect(statusesAt(hook)).toHaveLength(6)
   })
 })

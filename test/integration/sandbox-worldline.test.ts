@@ -1,9 +1,8 @@
 // The Worldline sandbox over real HTTP: signed token requests, AIS v3 consent rules, the hosted bank pages with
 // multi-level SCA, supersession, expiry (at ValidUntilDate and at the bank), DELETE, notifications, directory, faults.
 import { createSign, generateKeyPairSync, randomUUID, type KeyObject } from 'node:crypto'
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest'
+import { RecordingReceiver } from '../support/webhook-receiver.ts'
 import { startWorldlineSandbox, type WorldlineSandbox } from '../../sandbox/worldline/server.ts'
 
 // Fixtures ------------------------------------------------------------------------------------------------------------
@@ -30,53 +29,6 @@ function rsaKeys(): { privateKey: KeyObject; publicKeyPem: string } {
 /** `YYYY-MM-DD` of the day `days` after `from`, UTC. */
 function dayAfter(from: string, days: number): string {
   return new Date(Date.parse(from) + days * DAY_MS).toISOString().slice(0, 10)
-}
-
-interface ReceivedNotification {
-  path: string
-  headers: IncomingHttpHeaders
-  body: any
-}
-
-/** The TPP's notification endpoint: records every POST (path, headers, parsed body) and answers 204. */
-class NotificationReceiver {
-  readonly received: ReceivedNotification[] = []
-  #server: Server | undefined
-  url = ''
-  #count = 0
-
-  async start(): Promise<void> {
-    this.#server = createServer((request, response) => {
-      const chunks: Buffer[] = []
-      request.on('data', (chunk: Buffer) => chunks.push(chunk))
-      request.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8')
-        this.received.push({ path: request.url ?? '/', headers: request.headers, body: JSON.parse(text) })
-        response.writeHead(204).end()
-      })
-    })
-    await new Promise<void>((resolve) => this.#server?.listen(0, '127.0.0.1', resolve))
-    this.url = `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}`
-  }
-
-  /** A fresh base path, so each test reads only its own notifications. */
-  newBase(): string {
-    this.#count += 1
-    return `${this.url}/tpp-${this.#count}`
-  }
-
-  at(path: string): ReceivedNotification[] {
-    return this.received.filter((notification) => notification.path === path)
-  }
-
-  async close(): Promise<void> {
-    const server = this.#server
-    if (!server) return
-    await new Promise<void>((resolve) => {
-      server.close(() => resolve())
-      server.closeAllConnections()
-    })
-  }
 }
 
 interface Answer {
@@ -299,7 +251,7 @@ function statusesAt(base: string): string[] {
 
 // Setup ---------------------------------------------------------------------------------------------------------------
 
-const receiver = new NotificationReceiver()
+const receiver = new RecordingReceiver()
 const keys = rsaKeys()
 const rotatedKeys = rsaKeys()
 let sandbox: WorldlineSandbox
@@ -655,7 +607,7 @@ describe('create consent', () => {
   })
 
   test('notification URL form A (ends in /v3): notifications go to {url}/notification/status', async () => {
-    const base = receiver.newBase()
+    const base = receiver.newEndpoint()
     const created = await worldline.createOk({ headers: { initiatingpartynotificationurl: `${base}/v3` } })
 
     await openPage(created.Links.RedirectUrl.Href)
@@ -674,7 +626,7 @@ describe('create consent', () => {
   })
 
   test('notification URL form B is used as is and needs NotificationVersion v2 or v3', async () => {
-    const base = receiver.newBase()
+    const base = receiver.newEndpoint()
     const missing = await worldline.create({ headers: { initiatingpartynotificationurl: `${base}/status` } })
     const wrong = await worldline.create({
       headers: { initiatingpartynotificationurl: `${base}/status`, notificationversion: 'v4' },
@@ -718,7 +670,7 @@ describe('create consent', () => {
 describe('bank page: one holder', () => {
   test('open -> Pending; approve -> Authorised, 303 back with consentId and status; accounts answer 200', async () => {
     // Prepare
-    const base = receiver.newBase()
+    const base = receiver.newEndpoint()
     const created = await worldline.createOk({
       headers: {
         ...notificationHeaders(base),
@@ -775,7 +727,7 @@ describe('bank page: one holder', () => {
   })
 
   test('a notification carries the Bearer token and the documented JSON fields', async () => {
-    const base = receiver.newBase()
+    const base = receiver.newEndpoint()
     const created = await worldline.createOk({ psuId: 'psu-n', headers: notificationHeaders(base) })
 
     await decide(created.Links.RedirectUrl.Href, 'approve')
@@ -825,7 +777,7 @@ describe('bank page: one holder', () => {
   })
 
   test('without a return URL the decision shows a result page; a decision posted without opening works too', async () => {
-    const base = receiver.newBase()
+    const base = receiver.newEndpoint()
     const created = await worldline.createOk({ headers: notificationHeaders(base) })
 
     const answer = await fetch(created.Links.RedirectUrl.Href, {
@@ -868,7 +820,7 @@ describe('bank page: one holder', () => {
 describe('bank page: multi-level SCA', () => {
   test('2 holders: PartiallyAuthorised with StartAuthorisation; the second holder approves -> Authorised', async () => {
     // Prepare
-    const base = receiver.newBase()
+    const base = receiver.newEndpoint()
     const created = await worldline.createOk({
       headers: { ...notificationHeaders(base), initiatingpartyreturnurl: 'https://tpp.example/return' },
     })
@@ -966,7 +918,7 @@ describe('bank page: multi-level SCA', () => {
 describe('supersession', () => {
   test('authorising a newer consent makes the older one Inactive; data calls use the newer one', async () => {
     // Prepare
-    const base = receiver.newBase()
+    const base = receiver.newEndpoint()
     const older = await authorisedConsent({ headers: notificationHeaders(base) })
     const olderAccounts = (await worldline.accounts()).body.Accounts
     const otherBank = await authorisedConsent({ body: { AspspId: '20116' } })
@@ -991,7 +943,7 @@ describe('expiry', () => {
   test('at the end of ValidUntilDate (UTC) an Authorised consent becomes Expired; data calls answer 401 code 123', async () => {
     // Prepare
     await worldline.setClock(NOON)
-    const base = receiver.newBase()
+    const base = receiver.newEndpoint()
     const consentId = await authorisedConsent({
       body: { ValidUntilDate: '2030-06-16' },
       headers: notificationHeaders(base),
@@ -1037,7 +989,7 @@ describe('expiry', () => {
   })
 
   test('bank-side expiry inside the notification window: status Expired, notified, data calls 401 code 123', async () => {
-    const base = receiver.newBase()
+    const base = receiver.newEndpoint()
     const consentId = await authorisedConsent({ headers: notificationHeaders(base) })
     await worldline.advanceSeconds(2 * 24 * 3600)
 
@@ -1054,7 +1006,7 @@ describe('expiry', () => {
   })
 
   test('bank-side expiry after the window: the status still says Authorised, data calls 401 code 123, no notification', async () => {
-    const base = receiver.newBase()
+    const base = receiver.newEndpoint()
     const consentId = await authorisedConsent({ headers: notificationHeaders(base) })
     await worldline.advanceSeconds(WINDOW_MS / 1000 + 60)
 
@@ -1081,7 +1033,7 @@ describe('expiry', () => {
 
 describe('delete consent', () => {
   test('204 with an empty body: Revoked, notified; data calls 403; a repeat is 204 with no change', async () => {
-    const base = receiver.newBase()
+    const base = receiver.newEndpoint()
     const consentId = await authorisedConsent({ headers: notificationHeaders(base) })
 
     const first = await worldline.remove(consentId)
@@ -1142,7 +1094,7 @@ describe('notifications and the polling window', () => {
   test('after the window no change is notified: forced statuses, DELETE, expiry at ValidUntilDate', async () => {
     // Prepare: two consents authorised inside the window (two notifications each).
     await worldline.setClock(NOON)
-    const base = receiver.newBase()
+    const base = receiver.newEndpoint()
     const revoked = await authorisedConsent({ headers: notificationHeaders(base) })
     const expiring = await authorisedConsent({
       psuId: 'psu-e',
@@ -1169,7 +1121,7 @@ describe('notifications and the polling window', () => {
   })
 
   test('just inside the window a forced status is notified, the same status included', async () => {
-    const base = receiver.newBase()
+    const base = receiver.newEndpoint()
     const consentId = await authorisedConsent({ headers: notificationHeaders(base) })
 
     await worldline.advanceSeconds(WINDOW_MS / 1000 - 60)

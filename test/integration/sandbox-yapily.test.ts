@@ -2,9 +2,8 @@
 // hosted bank pages (redirect and embedded), the embedded API, GET and list, DELETE, re-authorisation, extend, data
 // calls and revocation at the bank, expiry on the sandbox clock, webhooks with HMAC signatures, faults and controls.
 import { createHmac, randomUUID } from 'node:crypto'
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest'
+import { RecordingReceiver } from '../support/webhook-receiver.ts'
 import { startYapilySandbox, type YapilySandbox } from '../../sandbox/yapily/server.ts'
 
 // Fixtures ------------------------------------------------------------------------------------------------------------
@@ -32,55 +31,6 @@ interface Answer {
   body: any
   headers: Headers
   text: string
-}
-
-interface ReceivedDelivery {
-  path: string
-  headers: IncomingHttpHeaders
-  /** The raw body, byte for byte, to verify the signature over. */
-  text: string
-  body: any
-}
-
-/** The partner's webhook endpoint: records every POST and answers 200. */
-class WebhookReceiver {
-  readonly received: ReceivedDelivery[] = []
-  #server: Server | undefined
-  url = ''
-  #count = 0
-
-  async start(): Promise<void> {
-    this.#server = createServer((request, response) => {
-      const chunks: Buffer[] = []
-      request.on('data', (chunk: Buffer) => chunks.push(chunk))
-      request.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8')
-        this.received.push({ path: request.url ?? '/', headers: request.headers, text, body: JSON.parse(text) })
-        response.writeHead(200).end()
-      })
-    })
-    await new Promise<void>((resolve) => this.#server?.listen(0, '127.0.0.1', resolve))
-    this.url = `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}`
-  }
-
-  /** A fresh URL, so each test reads only its own deliveries. */
-  newUrl(): string {
-    this.#count += 1
-    return `${this.url}/hook-${this.#count}`
-  }
-
-  at(url: string): ReceivedDelivery[] {
-    return this.received.filter((delivery) => delivery.path === new URL(url).pathname)
-  }
-
-  async close(): Promise<void> {
-    const server = this.#server
-    if (!server) return
-    await new Promise<void>((resolve) => {
-      server.close(() => resolve())
-      server.closeAllConnections()
-    })
-  }
 }
 
 /** Talks to one sandbox as the adapter does: Basic auth, JSON bodies, the `consent` header, controls. */
@@ -284,7 +234,7 @@ async function statusOf(consentId: string): Promise<string> {
 
 // Setup ---------------------------------------------------------------------------------------------------------------
 
-const receiver = new WebhookReceiver()
+const receiver = new RecordingReceiver()
 let sandbox: YapilySandbox
 let yapily: YapilyClient
 let other: YapilyClient
@@ -1115,7 +1065,7 @@ describe('expiry on the sandbox clock', () => {
   })
 
   test('the real-time sweep expires a consent without any request (webhook observed)', async () => {
-    const url = receiver.newUrl()
+    const url = receiver.newEndpoint()
     await yapily.registerWebhook({ callbackUrl: { main: { url } } })
     const expiresAt = new Date((await yapily.sandboxNow()) + 1_500).toISOString()
     const { id } = await authorisedConsent({ accountRequest: { expiresAt } })
@@ -1132,7 +1082,7 @@ describe('expiry on the sandbox clock', () => {
 
 describe('webhooks', () => {
   test('registration answers the secret once; the list and delete never show it', async () => {
-    const url = receiver.newUrl()
+    const url = receiver.newEndpoint()
 
     const registered = await yapily.registerWebhook({
       callbackUrl: { main: { url }, backup: { url: `${url}-backup` } },
@@ -1166,13 +1116,15 @@ describe('webhooks', () => {
 
   test('at most 10 per application: the 11th is 406 with issue 14007; another application has its own 10', async () => {
     for (let index = 0; index < 10; index += 1) {
-      expect((await yapily.registerWebhook({ callbackUrl: { main: { url: receiver.newUrl() } } })).status).toBe(201)
+      expect((await yapily.registerWebhook({ callbackUrl: { main: { url: receiver.newEndpoint() } } })).status).toBe(
+        201,
+      )
     }
 
-    const eleventh = await yapily.registerWebhook({ callbackUrl: { main: { url: receiver.newUrl() } } })
+    const eleventh = await yapily.registerWebhook({ callbackUrl: { main: { url: receiver.newEndpoint() } } })
     const otherApp = await other.registerWebhook({
       applicationId: OTHER.id,
-      callbackUrl: { main: { url: receiver.newUrl() } },
+      callbackUrl: { main: { url: receiver.newEndpoint() } },
     })
 
     expect(eleventh.status).toBe(406)
@@ -1217,9 +1169,9 @@ describe('webhooks', () => {
 
   test('every status change is delivered, signed with each webhook’s own secret (HMAC-SHA256 of the raw body)', async () => {
     // Prepare: two consent webhooks and one for payments only.
-    const first = receiver.newUrl()
-    const second = receiver.newUrl()
-    const payments = receiver.newUrl()
+    const first = receiver.newEndpoint()
+    const second = receiver.newEndpoint()
+    const payments = receiver.newEndpoint()
     const one = await yapily.registerWebhook({ callbackUrl: { main: { url: first } }, metadata: { env: 'test' } })
     const two = await yapily.registerWebhook({ callbackUrl: { main: { url: second } } })
     await yapily.registerWebhook({ categories: ['payment.state.success'], callbackUrl: { main: { url: payments } } })
@@ -1260,8 +1212,8 @@ describe('webhooks', () => {
   })
 
   test('the embedded steps are observable as webhooks; another application’s webhooks hear nothing', async () => {
-    const url = receiver.newUrl()
-    const otherUrl = receiver.newUrl()
+    const url = receiver.newEndpoint()
+    const otherUrl = receiver.newEndpoint()
     await yapily.registerWebhook({ callbackUrl: { main: { url } } })
     await other.registerWebhook({ applicationId: OTHER.id, callbackUrl: { main: { url: otherUrl } } })
 
@@ -1280,7 +1232,7 @@ describe('webhooks', () => {
     const unsigned = await startYapilySandbox({ signWebhooks: false, callbacks: ['https://partner.example/'] })
     try {
       const client = new YapilyClient(unsigned.url)
-      const url = receiver.newUrl()
+      const url = receiver.newEndpoint()
       await client.registerWebhook({ callbackUrl: { main: { url } } })
       const created = await client.createOk()
 
@@ -1334,7 +1286,7 @@ describe('fault injection', () => {
 
 describe('sandbox controls', () => {
   test('a forced status must be an AuthorisationStatus, is notified even when unchanged, and needs a known consent', async () => {
-    const url = receiver.newUrl()
+    const url = receiver.newEndpoint()
     await yapily.registerWebhook({ callbackUrl: { main: { url } } })
     const created = await yapily.createOk()
 
@@ -1361,7 +1313,7 @@ describe('sandbox controls', () => {
 
   test('reset forgets consents, users, webhooks, the bank toggle and the clock offset', async () => {
     const created = await yapily.createOk({ applicationUserId: 'forgotten' })
-    await yapily.registerWebhook({ callbackUrl: { main: { url: receiver.newUrl() } } })
+    await yapily.registerWebhook({ callbackUrl: { main: { url: receiver.newEndpoint() } } })
     await yapily.control('bank-delete-fails', { enabled: true })
     await yapily.advanceDays(1)
 

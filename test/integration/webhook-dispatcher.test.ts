@@ -10,20 +10,20 @@ import { silentLogger } from '../../service/logging.ts'
 import { ConsentRepository } from '../../store/consent-repository.ts'
 import { aConsent, aGatewayConfig, T0, writeConsentWithTransitions } from '../support/fixtures.ts'
 import { createTestTable, type TestTable } from '../support/dynamo.ts'
-import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.ts'
+import { RecordingReceiver } from '../support/webhook-receiver.ts'
 
 const newId = monotonicFactory()
 const HOUR = 3_600_000
 let table: TestTable
 let repo: ConsentRepository
-let receiver: WebhookReceiver
+let receiver: RecordingReceiver
 let gateway: Gateway
 let now = T0
 
 beforeAll(async () => {
   table = await createTestTable()
   repo = new ConsentRepository(table.db, table.tableName)
-  receiver = await startWebhookReceiver()
+  receiver = await RecordingReceiver.start()
   const config = aGatewayConfig(table, {
     tokenEncryptionKeys: `k1:${randomBytes(32).toString('base64')}`,
     lifecycle: {
@@ -53,7 +53,7 @@ function consentWithHistory(tenantId: string, webhookUrl: string | null, transit
 
 const tenant = () => newId().slice(0, 26)
 const of = (consent: Consent) =>
-  receiver.received.filter((webhook) => webhook.json.consent_id === `consent_${consent.id}`)
+  receiver.received.filter((webhook) => webhook.body.consent_id === `consent_${consent.id}`)
 
 describe('the webhook dispatcher', () => {
   it('delivers every message once, in order, signed so a standard receiver verifies it', async () => {
@@ -65,7 +65,7 @@ describe('the webhook dispatcher', () => {
     await gateway.jobs.deliverDue()
     // Assess
     const delivered = of(consent)
-    expect(delivered.map((webhook) => [webhook.json.sequence, webhook.json.status])).toEqual([
+    expect(delivered.map((webhook) => [webhook.body.sequence, webhook.body.status])).toEqual([
       [1, 'CREATED'],
       [2, 'AWAITING_AUTHORIZATION'],
       [3, 'ACTIVE'],
@@ -73,11 +73,11 @@ describe('the webhook dispatcher', () => {
     const [secret] = (await gateway.webhooks.view(tenantId)).signingSecrets
     const verifier = new Webhook(secret?.secret ?? '')
     for (const webhook of delivered) {
-      expect(verifier.verify(webhook.body, webhook.headers as Record<string, string>)).toEqual(webhook.json)
-      expect(webhook.headers['webhook-id']).toBe(webhook.json.event_id)
+      expect(verifier.verify(webhook.text, webhook.headers as Record<string, string>)).toEqual(webhook.body)
+      expect(webhook.headers['webhook-id']).toBe(webhook.body.event_id)
     }
     // The body keeps its documented key order, whatever order DynamoDB hands the stored message back in
-    expect(Object.keys(delivered[2]?.json ?? {})).toEqual([
+    expect(Object.keys(delivered[2]?.body ?? {})).toEqual([
       'type',
       'event_id',
       'consent_id',
@@ -90,7 +90,7 @@ describe('the webhook dispatcher', () => {
       'sequence',
       'deadline_at',
     ])
-    expect(delivered[2]?.json).toMatchObject({
+    expect(delivered[2]?.body).toMatchObject({
       type: 'consent_status_update',
       status: 'ACTIVE',
       previous_status: 'AWAITING_AUTHORIZATION',
@@ -101,7 +101,7 @@ describe('the webhook dispatcher', () => {
     const [other] = (await gateway.webhooks.view(tenant())).signingSecrets
     expect(() =>
       new Webhook(other?.secret ?? '').verify(
-        delivered[0]?.body ?? '',
+        delivered[0]?.text ?? '',
         delivered[0]?.headers as Record<string, string>,
       ),
     ).toThrow()
@@ -126,7 +126,7 @@ describe('the webhook dispatcher', () => {
     const consent = await consentWithHistory(tenantId, receiver.url, ['ACTIVE'])
     let failures = 2
     receiver.answer = (webhook) =>
-      webhook.json.consent_id === `consent_${consent.id}` && failures-- > 0 ? { status: 503 } : { status: 200 }
+      webhook.body.consent_id === `consent_${consent.id}` && failures-- > 0 ? { status: 503 } : { status: 200 }
     try {
       // Act + Assess: first attempt fails; nothing more is sent until the retry is due
       expect(await gateway.jobs.deliverConsent(tenantId, consent.id)).toMatchObject({ delivered: 0, failed: 1 })
@@ -142,7 +142,7 @@ describe('the webhook dispatcher', () => {
       expect(Date.parse(again?.nextAttemptAt ?? '') - now.getTime()).toBeGreaterThanOrEqual(60_000) // doubled
       now = new Date(Date.parse(again?.nextAttemptAt ?? ''))
       expect(await gateway.jobs.deliverDue()).toMatchObject({ delivered: 2 })
-      expect(of(consent).map((webhook) => webhook.json.sequence)).toEqual([1, 1, 1, 2])
+      expect(of(consent).map((webhook) => webhook.body.sequence)).toEqual([1, 1, 1, 2])
     } finally {
       receiver.answer = () => ({ status: 204 })
     }
@@ -152,7 +152,7 @@ describe('the webhook dispatcher', () => {
     // Prepare: an endpoint that always fails
     const tenantId = tenant()
     const consent = await consentWithHistory(tenantId, receiver.url, ['ACTIVE'])
-    const failing = (webhook: { json: Record<string, unknown> }) => webhook.json.consent_id === `consent_${consent.id}`
+    const failing = (webhook: { body: Record<string, unknown> }) => webhook.body.consent_id === `consent_${consent.id}`
     receiver.answer = (webhook) => (failing(webhook) ? { status: 500 } : { status: 204 })
     const started = now
     try {
@@ -203,7 +203,7 @@ describe('the webhook dispatcher', () => {
     const headers = webhook?.headers as Record<string, string>
     expect(headers['webhook-signature']?.split(' ')).toHaveLength(2)
     for (const secret of [before, rotated.signingSecrets[0]?.secret ?? '']) {
-      expect(() => new Webhook(secret).verify(webhook?.body ?? '', headers)).not.toThrow()
+      expect(() => new Webhook(secret).verify(webhook?.text ?? '', headers)).not.toThrow()
     }
   })
 

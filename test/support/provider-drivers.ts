@@ -3,8 +3,8 @@
 // one more entry in PROVIDER_DRIVERS. Also the small tools the adapter tests share: a notification receiver, a bank
 // page "browser", polling.
 import { generateKeyPairSync } from 'node:crypto'
-import { createServer, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import type { IncomingHttpHeaders } from 'node:http'
+import { RecordingReceiver } from './webhook-receiver.ts'
 import { ulid } from 'ulid'
 import type { DataScope, Provider } from '../../domain/provider.ts'
 import type {
@@ -478,40 +478,20 @@ export async function submitBankDecision(
  * keeps every POST exactly as received (raw body, lower-case headers). Each endpoint path collects its own.
  */
 export class NotificationReceiver {
-  readonly #received: Array<{ path: string; notification: InboundNotification }> = []
-  #server: Server | undefined
-  #url = ''
-  #endpoints = 0
+  readonly #receiver = new RecordingReceiver()
 
-  async start(): Promise<void> {
-    const server = createServer((request, response) => {
-      const chunks: Buffer[] = []
-      request.on('data', (chunk: Buffer) => chunks.push(chunk))
-      request.on('end', () => {
-        const headers: Record<string, string> = {}
-        for (const [name, value] of Object.entries(request.headers)) {
-          if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value
-        }
-        const body = Buffer.concat(chunks).toString('utf8')
-        this.#received.push({ path: request.url ?? '/', notification: { headers, body } })
-        response.writeHead(204).end()
-      })
-    })
-    this.#server = server
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-    this.#url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  start(): Promise<void> {
+    return this.#receiver.start()
   }
 
   /** Base URL of the receiver. */
   get url(): string {
-    return this.#url
+    return this.#receiver.url
   }
 
   /** A fresh endpoint URL, so each test reads only its own notifications. */
   newEndpoint(): string {
-    if (!this.#url) throw new Error('start the receiver first')
-    this.#endpoints += 1
-    return `${this.#url}/notifications/${this.#endpoints}`
+    return this.#receiver.newEndpoint()
   }
 
   /**
@@ -520,9 +500,9 @@ export class NotificationReceiver {
    */
   receivedAt(endpoint: string): InboundNotification[] {
     const base = new URL(endpoint).pathname
-    return this.#received
+    return this.#receiver.received
       .filter((entry) => entry.path === base || entry.path.startsWith(`${base}/`))
-      .map((entry) => ({ ...entry.notification, path: entry.path.slice(base.length) }))
+      .map((entry) => ({ headers: flatHeaders(entry.headers), body: entry.text, path: entry.path.slice(base.length) }))
   }
 
   /** Waits for a notification at `endpoint` that satisfies `matches` (any one when omitted). */
@@ -538,12 +518,16 @@ export class NotificationReceiver {
     return found as InboundNotification
   }
 
-  async close(): Promise<void> {
-    const server = this.#server
-    if (!server) return
-    await new Promise<void>((resolve) => {
-      server.close(() => resolve())
-      server.closeAllConnections()
-    })
+  close(): Promise<void> {
+    return this.#receiver.close()
   }
+}
+
+/** Node's headers as the gateway's routers hand them to adapters: one string per name. */
+function flatHeaders(headers: IncomingHttpHeaders): Record<string, string> {
+  const flat: Record<string, string> = {}
+  for (const [name, value] of Object.entries(headers)) {
+    if (value !== undefined) flat[name] = Array.isArray(value) ? value.join(', ') : value
+  }
+  return flat
 }
