@@ -140,14 +140,7 @@ export async function startFinqwareHarness(
 ): Promise<FinqwareHarness> {
   const sandbox = await startFinqwareSandbox({ ...FAST_FINQWARE_SANDBOX, ...options.sandbox })
   const adapter = createFinqwareAdapter(finqwareAdapterConfig(sandbox.url, options.adapter))
-  const control = (path: string, body?: unknown) => sandboxControl(sandbox.url, path, body)
-  const providerNow = async () => new Date((await control('clock')).now as string)
-  const advancePast = async (deadline: string | null | undefined, what: string) => {
-    if (!deadline) throw new Error(`the consent has no ${what} to pass`)
-    const seconds = Math.ceil((Date.parse(deadline) - (await providerNow()).getTime()) / 1000)
-    // A minute beyond: the deadline has clearly passed, even in the provider's second-resolution Date header.
-    await control('clock', { advanceSeconds: Math.max(seconds, 0) + 60 })
-  }
+  const { control, providerNow, advancePast } = sandboxClockControls(sandbox.url)
   return {
     adapter,
     sandbox,
@@ -219,8 +212,7 @@ export async function startWorldlineHarness(
     http: { backoffBaseMs: 10, backoffMaxMs: 50, ...options.adapter?.http },
   }
   const adapter = createWorldlineAdapter(adapterConfig)
-  const control = (path: string, body?: unknown) => sandboxControl(sandbox.url, path, body)
-  const providerNow = async () => new Date((await control('clock')).now as string)
+  const { control, providerNow, advancePast } = sandboxClockControls(sandbox.url)
   return {
     adapter,
     adapterConfig,
@@ -229,11 +221,7 @@ export async function startWorldlineHarness(
     providerNow,
     decideAtBank: submitBankDecision,
     passLinkDeadline: () => Promise.reject(new Error('Worldline links have no deadline')),
-    passValidityEnd: async (consent) => {
-      if (!consent.validUntil) throw new Error('the consent has no validUntil to pass')
-      const seconds = Math.ceil((Date.parse(consent.validUntil) - (await providerNow()).getTime()) / 1000)
-      await control('clock', { advanceSeconds: Math.max(seconds, 0) + 60 })
-    },
+    passValidityEnd: (consent) => advancePast(consent.validUntil, 'validUntil'),
     teardown: () => sandbox.close(),
   }
 }
@@ -308,8 +296,7 @@ export async function startYapilyHarness(options: {
     http: { backoffBaseMs: 10, backoffMaxMs: 50, ...options.adapter?.http },
   }
   const adapter = createYapilyAdapter(adapterConfig)
-  const control = (path: string, body?: unknown) => sandboxControl(sandbox.url, path, body)
-  const providerNow = async () => new Date((await control('clock')).now as string)
+  const { control, providerNow, advancePast } = sandboxClockControls(sandbox.url)
   return {
     adapter,
     adapterConfig,
@@ -319,11 +306,7 @@ export async function startYapilyHarness(options: {
     ...(options.webhookUrl ? { notificationEndpoint: options.webhookUrl } : {}),
     decideAtBank: submitBankDecision,
     passLinkDeadline: () => Promise.reject(new Error('Yapily links have no documented deadline')),
-    passValidityEnd: async (consent) => {
-      if (!consent.validUntil) throw new Error('the consent has no validUntil to pass')
-      const seconds = Math.ceil((Date.parse(consent.validUntil) - (await providerNow()).getTime()) / 1000)
-      await control('clock', { advanceSeconds: Math.max(seconds, 0) + 60 })
-    },
+    passValidityEnd: (consent) => advancePast(consent.validUntil, 'validUntil'),
     teardown: () => sandbox.close(),
   }
 }
@@ -384,6 +367,19 @@ export async function institutionOf(adapter: ProviderAdapter, id: string): Promi
   const institution = (await adapter.listInstitutions(testCallContext())).find((candidate) => candidate.id === id)
   if (!institution) throw new Error(`${adapter.provider} lists no institution "${id}"`)
   return institution
+}
+
+/** A sandbox's control calls, its clock, and moving that clock a minute past a consent's deadline. */
+function sandboxClockControls(baseUrl: string) {
+  const control = (path: string, body?: unknown) => sandboxControl(baseUrl, path, body)
+  const providerNow = async () => new Date((await control('clock')).now as string)
+  const advancePast = async (deadline: string | null | undefined, what: string) => {
+    if (!deadline) throw new Error(`the consent has no ${what} to pass`)
+    const seconds = Math.ceil((Date.parse(deadline) - (await providerNow()).getTime()) / 1000)
+    // A minute beyond: the deadline has clearly passed, even in the provider's second-resolution Date header.
+    await control('clock', { advanceSeconds: Math.max(seconds, 0) + 60 })
+  }
+  return { control, providerNow, advancePast }
 }
 
 /** A `/__sandbox/` control call; answers the parsed JSON, throws on a non-2xx answer. */
