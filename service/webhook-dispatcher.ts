@@ -35,6 +35,11 @@ export interface WebhookDispatcherDependencies {
   readonly post?: (request: Parameters<typeof postWebhook>[0]) => Promise<DeliveryAttemptResult>
 }
 
+interface TenantSettings {
+  defaultUrl(): Promise<string | null>
+  secrets(): Promise<string[]>
+}
+
 const NONE: DeliveryReport = { delivered: 0, failed: 0, deadLettered: 0, consents: 0 }
 
 const sum = (a: DeliveryReport, b: DeliveryReport): DeliveryReport => ({
@@ -87,6 +92,8 @@ export class WebhookDispatcher {
     )
     if (!lease) return NONE
     let report: DeliveryReport = { ...NONE, consents: 1 }
+    // The tenant's endpoint and secrets, read once per run however many messages go out.
+    const tenant = this.#tenantSettings(tenantId)
     try {
       const pending = (await this.deps.outbox.ofConsent(tenantId, consentId))
         .filter((message) => message.deliveryState === 'PENDING')
@@ -97,7 +104,7 @@ export class WebhookDispatcher {
         if (now.getTime() - started.getTime() > this.deps.leaseMs / 2) break
         if (message.nextAttemptAt && message.nextAttemptAt > now.toISOString()) break
         if (pastDeadline()) break
-        const outcome = await this.#attempt(message, now)
+        const outcome = await this.#attempt(message, now, tenant)
         report = sum(report, outcome)
         if (outcome.failed > 0) break
       }
@@ -107,8 +114,18 @@ export class WebhookDispatcher {
     return report
   }
 
-  async #attempt(message: OutboxMessage, now: Date): Promise<DeliveryReport> {
-    const url = message.webhookUrl ?? (await this.deps.settings.defaultUrl(message.tenantId))
+  /** Reads on first use, then remembers (for one run). */
+  #tenantSettings(tenantId: string): TenantSettings {
+    let defaultUrl: Promise<string | null> | undefined
+    let secrets: Promise<string[]> | undefined
+    return {
+      defaultUrl: () => (defaultUrl ??= this.deps.settings.defaultUrl(tenantId)),
+      secrets: () => (secrets ??= this.deps.settings.signingSecrets(tenantId)),
+    }
+  }
+
+  async #attempt(message: OutboxMessage, now: Date, tenant: TenantSettings): Promise<DeliveryReport> {
+    const url = message.webhookUrl ?? (await tenant.defaultUrl())
     if (!url) {
       await this.deps.outbox.recordAttempt(message, null, { state: 'NO_ENDPOINT' })
       return NONE
@@ -119,7 +136,7 @@ export class WebhookDispatcher {
       // The wall clock, not the gateway's: receivers reject timestamps more than minutes from their own time.
       timestamp: new Date(),
       body,
-      secrets: await this.deps.settings.signingSecrets(message.tenantId),
+      secrets: await tenant.secrets(),
     })
     const post = this.deps.post ?? postWebhook
     const result = await post({
