@@ -94,7 +94,7 @@ describe('API client authentication', () => {
     const items = await table.scanAll()
     expect(JSON.stringify(items)).not.toContain(SECRET)
     const client = await access.getApiClient('auth-client')
-    expect(client?.secretHash).toMatch(/^scrypt\$16384\$8\$1\$[\w-]+\$[\w-]+$/)
+    expect(client?.secretHash).toMatch(/^scrypt-sha256\$16384\$8\$1\$[\w-]+\$[\w-]+$/)
     expect(await hashSecret(SECRET)).not.toBe(await hashSecret(SECRET))
     expect(await verifySecret(SECRET, client?.secretHash ?? '')).toBe(true)
     expect(await verifySecret(`${SECRET}x`, client?.secretHash ?? '')).toBe(false)
@@ -115,5 +115,24 @@ describe('API client authentication', () => {
 
   it('keeps colons inside the secret', () => {
     expect(parseBasicCredentials(basic('id', 'a:b:c'))).toEqual({ clientId: 'id', secret: 'a:b:c' })
+  })
+})
+
+describe('secret hashes', () => {
+  /** Made by the first version of secret-hash.ts (scrypt over the secret's bytes): stored hashes look like this. */
+  const LEGACY_SECRET = 'legacy-secret-0123456789abcdef'
+  const LEGACY_HASH = 'scrypt$16384$8$1$a6XbsfDuwUZeAuKOJ6YTMg$5glqYa1R0EhLLtP4Fh_kyn6YR--1eDp0c5O5H2Y2RcI'
+
+  it('binds the length of the secret: trailing NUL bytes do not verify', async () => {
+    const stored = await hashSecret(SECRET)
+    expect(await verifySecret(SECRET, stored)).toBe(true)
+    expect(await verifySecret(`${SECRET}\u0000`, stored)).toBe(false)
+    expect(await verifySecret(`${SECRET}\u0000\u0000\u0000`, stored)).toBe(false)
+  })
+
+  it('keeps verifying a hash of the first format with its exact secret, and nothing else', async () => {
+    expect(await verifySecret(LEGACY_SECRET, LEGACY_HASH)).toBe(true)
+    expect(await verifySecret(`${LEGACY_SECRET}\u0000`, LEGACY_HASH)).toBe(false)
+    expect(await verifySecret(`${LEGACY_SECRET}x`, LEGACY_HASH)).toBe(false)
   })
 })
