@@ -1,7 +1,7 @@
 // What the gateway tells partners, and when: the deadline ahead of each consent, the kinds of history events, the
 // tenant-wide event feed, the webhook deliveries of a consent with their replay, and the tenant's webhook settings.
 import { DEADLINE_KINDS, EVENT_KINDS, type ConsentDeadline, type ConsentEvent } from '../domain/consent.ts'
-import { ConsentNotFoundError, ValidationError } from '../domain/errors.ts'
+import { ConsentNotFoundError, ServiceUnavailableError, ValidationError } from '../domain/errors.ts'
 import * as z from '../domain/zod.ts'
 import {
   DELIVERY_STATES,
@@ -190,7 +190,11 @@ builder.mutationField('setWebhookEndpoint', (t) =>
   t.field({
     type: settingsPayload('SetWebhookEndpointPayload'),
     description: 'Sets (or, with null, clears) the default endpoint. https only (http://localhost in local mode).',
-    errors: { types: [ValidationError], directResult: true, union: { name: 'SetWebhookEndpointResult' } },
+    errors: {
+      types: [ValidationError, ServiceUnavailableError],
+      directResult: true,
+      union: { name: 'SetWebhookEndpointResult' },
+    },
     args: { url: t.arg.string({ validate: z.nullish(z.string().check(z.maxLength(2048))) }) },
     resolve: async (_root, { url }, context) => ({
       settings: await context.services.webhooks.setDefaultUrl(callerOf(context).tenantId, url ?? null),
@@ -219,7 +223,7 @@ builder.mutationField('replayWebhookDelivery', (t) =>
       'Sends a webhook message again (a dead-lettered one after fixing the endpoint, or one you lost), after any ' +
       "earlier pending message of the consent. Answers the message's state after the attempt.",
     errors: {
-      types: [ValidationError, ConsentNotFoundError],
+      types: [ValidationError, ConsentNotFoundError, ServiceUnavailableError],
       directResult: true,
       union: { name: 'ReplayWebhookDeliveryResult' },
     },

@@ -1,7 +1,8 @@
 // A provider notification as an HTTP exchange, whatever carries it (node:http locally, a Lambda URL on AWS):
 // 200 once recorded, 401/400 when it is not authentic or not understood, 404 for a consent we do not know (the
-// provider retries, which covers a notification racing our own write), 503 when we could not check or record it.
-import { isConsentGatewayError } from '../domain/errors.ts'
+// provider retries, which covers a notification racing our own write), 503 with Retry-After when we could not check or
+// record it.
+import { isConsentGatewayError, ServiceUnavailableError } from '../domain/errors.ts'
 import type { Provider } from '../domain/provider.ts'
 import { NotificationRejectedError, type InboundNotification, type Logger } from '../providers/adapter.ts'
 import type { ConsentService } from './consent-service.ts'
@@ -9,7 +10,11 @@ import type { ConsentService } from './consent-service.ts'
 export interface NotificationReply {
   readonly status: number
   readonly body: Record<string, unknown>
+  readonly headers?: Readonly<Record<string, string>>
 }
+
+/** What a 503 asks the provider to wait when the failure itself does not say. */
+const DEFAULT_RETRY_AFTER_SECONDS = 30
 
 export async function receiveProviderNotification(
   consents: ConsentService,
@@ -39,6 +44,10 @@ export async function receiveProviderNotification(
     }
     const code = isConsentGatewayError(error) ? error.code : 'INTERNAL_SERVER_ERROR'
     logger.error('notification not recorded; the provider will retry', { provider, code, error })
-    return { status: 503, body: { error: 'retry_later', requestId } }
+    const retryAfter =
+      error instanceof ServiceUnavailableError
+        ? error.retryAfterSeconds
+        : ((error as { retryAfterSeconds?: number | null }).retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS)
+    return { status: 503, headers: { 'retry-after': String(retryAfter) }, body: { error: 'retry_later', requestId } }
   }
 }
