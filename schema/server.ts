@@ -1,6 +1,7 @@
 // The GraphQL server (graphql-yoga): authentication before execution and one guard around it (request-guard.ts), query
-// limits (graphql-armor and graphql-js's own token limit), one error masking point, request ids, and SSE subscriptions.
-// Transport-free: node:http and Lambda adapt to `yoga.fetch` (and echo the request id in `x-request-id` themselves).
+// limits (graphql-armor and graphql-js's own token limit), one error masking point, request ids, and SSE subscriptions
+// that end when their credential does (credential-recheck.ts). Transport-free: node:http and Lambda adapt to
+// `yoga.fetch` (and echo the request id in `x-request-id` themselves).
 import { randomUUID } from 'node:crypto'
 import { blockFieldSuggestionsPlugin } from '@escape.tech/graphql-armor-block-field-suggestions'
 import { costLimitPlugin } from '@escape.tech/graphql-armor-cost-limit'
@@ -15,6 +16,7 @@ import type { ApiClientAuthenticator, Principal } from '../service/authenticatio
 import type { Gateway } from '../service/gateway.ts'
 import { currentDeadline, currentRequestId } from '../service/logging.ts'
 import type { GraphQLContext, GraphQLServices } from './context.ts'
+import { useCredentialRecheck } from './credential-recheck.ts'
 import { schema } from './index.ts'
 import {
   errorResponse,
@@ -257,6 +259,7 @@ export function createGraphQLServer(options: GraphQLServerOptions): GraphQLServe
       useBodyLimit(options.maxBodyBytes ?? 65_536),
       useApiClientAuthentication(options.authenticator, principals),
       useMalformedParameters(),
+      useCredentialRecheck(mask),
       useMaxTokens(LIMITS.maxTokens),
       ...armorPlugins(),
       useErrorExtensions(),

@@ -308,3 +308,37 @@ describe('failed attempts', () => {
     expect(JSON.stringify(lines)).not.toContain('wrong-')
   })
 })
+
+describe('a principal re-checks its own credential', () => {
+  it('until when it is trusted, and null once the client is disabled or its secret rotated out', async () => {
+    let now = 40_000_000
+    await provisionApiClient(
+      access,
+      { tenantId: 'TENANT_AUTH', tenantName: 'Auth', clientId: 'recheck-client', clientSecret: SECRET },
+      new Date(),
+    )
+    const authenticator = new ApiClientAuthenticator(access, { cacheTtlMs: 1_000 }, () => now)
+    const principal = await authenticator.authenticate(basic('recheck-client', SECRET))
+    // Within the cache period: trusted until its end, no table read needed.
+    expect(await principal.revalidate()).toBe(now + 1_000)
+    now += 1_500
+    expect(await principal.revalidate()).toBe(now + 1_000)
+    // Rotated: the stored hash is not the one this credential matched.
+    const record = await access.getApiClient('recheck-client')
+    await access.putApiClient({
+      ...(record as NonNullable<typeof record>),
+      secretHash: await hashSecret('another-secret-0123456789'),
+    })
+    now += 1_500
+    expect(await principal.revalidate()).toBeNull()
+    // And the cache entry went with it: the old secret no longer authenticates.
+    await expect(authenticator.authenticate(basic('recheck-client', SECRET))).rejects.toBeInstanceOf(UnauthorizedError)
+
+    await access.putApiClient(record as NonNullable<typeof record>)
+    now += 5_001 // past the memory of that failure
+    const again = await authenticator.authenticate(basic('recheck-client', SECRET))
+    await access.putApiClient({ ...(record as NonNullable<typeof record>), disabled: true })
+    now += 1_500
+    expect(await again.revalidate()).toBeNull()
+  })
+})

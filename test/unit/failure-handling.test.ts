@@ -1,10 +1,11 @@
 // offline: the pieces behind "the store is down" and "someone is guessing secrets": which store errors mean an outage,
 // the failure log's one line per kind per interval, the store probe's cache, the failure limiter's buckets and source
-// keys.
+// keys, and a stream ending when its credential lapses.
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { ServiceUnavailableError } from '../../domain/errors.ts'
+import { ServiceUnavailableError, UnauthorizedError } from '../../domain/errors.ts'
 import type { Logger } from '../../providers/adapter.ts'
+import { untilCredentialLapses } from '../../service/credential-lapse.ts'
 import { FailureLimiter, sourceKeyOf } from '../../service/failure-limiter.ts'
 import { FailureLog, withoutStoreOutageLines } from '../../service/failure-log.ts'
 import { healthReply, StoreHealth } from '../../service/store-health.ts'
@@ -202,5 +203,55 @@ describe('the failure limiter', () => {
     ['::1', '0:0:0:0::/64'],
   ])('keys source %s as %s', (address, key) => {
     expect(sourceKeyOf(address)).toBe(key)
+  })
+})
+
+describe('a stream whose credential lapses', () => {
+  async function* forever() {
+    for (let i = 0; ; i++) {
+      yield i
+      await new Promise((resolve) => setTimeout(resolve, 5))
+    }
+  }
+
+  it('ends with one last item naming why, and stops its source', async () => {
+    let checks = 0
+    let valid = true
+    let stopped = false
+    const source = forever()
+    const stop = source.return.bind(source)
+    source.return = (value) => {
+      stopped = true
+      return stop(value)
+    }
+    const stream = untilCredentialLapses(
+      source,
+      async () => {
+        checks++
+        return valid ? Date.now() + 10 : null
+      },
+      (error) => (error instanceof UnauthorizedError ? -1 : -2),
+    )
+    const seen: number[] = []
+    for await (const value of stream) {
+      seen.push(value)
+      if (checks >= 3) valid = false
+    }
+    expect(seen.at(-1)).toBe(-1)
+    expect(seen.slice(0, -1).every((value) => value >= 0)).toBe(true)
+    expect(stopped).toBe(true)
+  })
+
+  it('ends when the credential cannot be checked, with that error', async () => {
+    const stream = untilCredentialLapses(
+      forever(),
+      async () => {
+        throw new ServiceUnavailableError('timeout', 5)
+      },
+      (error) => (error instanceof ServiceUnavailableError ? -2 : -1),
+    )
+    const seen: number[] = []
+    for await (const value of stream) seen.push(value)
+    expect(seen.at(-1)).toBe(-2)
   })
 })
