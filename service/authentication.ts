@@ -57,10 +57,47 @@ export interface AuthenticatorOptions {
    */
   readonly failureLog?: FailureLog | undefined
   /**
+   * Hash checks running at once; more wait their turn. scrypt is CPU-bound: one at a time leaves the other cores to
+   * the requests of verified credentials, so a flood of first attempts does not slow them down.
+   * @default 1
+   */
+  readonly maxConcurrentHashes?: number
+  /**
+   * Hash checks waiting their turn at most; beyond that an attempt is answered 429 at once.
+   * @default 64
+   */
+  readonly maxQueuedHashes?: number
+  /**
    * Checks a secret against a stored hash.
    * @default verifySecret (scrypt)
    */
   readonly verifySecret?: (secret: string, stored: string) => Promise<boolean>
+}
+
+/** At most `size` tasks at once, at most `queue` more waiting; past that, RATE_LIMITED. */
+class Slots {
+  readonly #waiting: (() => void)[] = []
+  #free: number
+
+  constructor(
+    size: number,
+    private readonly queue: number,
+  ) {
+    this.#free = size
+  }
+
+  async run<T>(task: () => Promise<T>): Promise<T> {
+    if (this.#free > 0) this.#free--
+    else if (this.#waiting.length >= this.queue) throw new RateLimitedError(1)
+    else await new Promise<void>((resolve) => this.#waiting.push(resolve))
+    try {
+      return await task()
+    } finally {
+      const next = this.#waiting.shift()
+      if (next) next()
+      else this.#free++
+    }
+  }
 }
 
 const MAX_HEADER_LENGTH = 1_024
@@ -102,6 +139,7 @@ export class ApiClientAuthenticator {
   readonly #limiter: FailureLimiter
   readonly #failureLog: FailureLog | undefined
   readonly #verifySecret: (secret: string, stored: string) => Promise<boolean>
+  readonly #hashSlots: Slots
 
   constructor(
     private readonly access: AccessRepository,
@@ -114,6 +152,7 @@ export class ApiClientAuthenticator {
     this.#limiter = new FailureLimiter(options.failureLimits, now)
     this.#failureLog = options.failureLog
     this.#verifySecret = options.verifySecret ?? verifySecret
+    this.#hashSlots = new Slots(options.maxConcurrentHashes ?? 1, options.maxQueuedHashes ?? 64)
   }
 
   /** Cache entries and limiter buckets held (for tests and metrics). */
@@ -173,6 +212,7 @@ export class ApiClientAuthenticator {
       verified = await verification
     } catch (error) {
       reservation.cancelled()
+      if (error instanceof RateLimitedError) this.#logFailure('authentication rate limited', clientId, source)
       throw error
     }
     if (verified) {
@@ -196,7 +236,7 @@ export class ApiClientAuthenticator {
     const client = await this.access.getApiClient(clientId)
     const stored = client?.secretHash ?? UNMATCHABLE_HASH
     // The check runs for unknown and disabled clients too: the answer must not come sooner for them.
-    const matches = await this.#verifySecret(secret, stored)
+    const matches = await this.#hashSlots.run(() => this.#verifySecret(secret, stored))
     if (!client || client.disabled || !matches) return null
     const cacheKey = `${clientId}\u0000${hash('sha256', secret, 'base64url')}`
     const verified: Verified = {

@@ -1,5 +1,5 @@
 // connected: API client authentication against DynamoDB Local.
-import { beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it, vi } from 'vitest'
 import { RateLimitedError, UnauthorizedError } from '../../domain/errors.ts'
 import type { Logger } from '../../providers/adapter.ts'
 import { ApiClientAuthenticator, parseBasicCredentials } from '../../service/authentication.ts'
@@ -261,6 +261,39 @@ describe('failed attempts', () => {
     ).resolves.toMatchObject({ clientId: 'auth-client' })
     expect(counted.reads).toBe(reads + 1)
     expect(checked).toHaveLength(3)
+  })
+
+  it('checks one hash at a time, and refuses attempts beyond a bounded queue with 429', async () => {
+    let running = 0
+    let most = 0
+    let open: () => void = () => undefined
+    const gate = new Promise<void>((resolve) => (open = resolve))
+    const authenticator = new ApiClientAuthenticator(access, {
+      maxConcurrentHashes: 1,
+      maxQueuedHashes: 3,
+      verifySecret: async (secret, stored) => {
+        most = Math.max(most, ++running)
+        await gate
+        try {
+          return await verifySecret(secret, stored)
+        } finally {
+          running--
+        }
+      },
+    })
+    const outcomes: string[] = []
+    const attempts = Array.from({ length: 6 }, (_, i) =>
+      authenticator.authenticate(basic(`queued-${i}`, 'wrong-0123456789abcdef'), { source: `192.0.2.${i}` }).then(
+        () => outcomes.push('verified'),
+        (error: unknown) => outcomes.push((error as Error).constructor.name),
+      ),
+    )
+    // One checking (held at the gate), three waiting: the other two are turned away at once.
+    await vi.waitFor(() => expect(outcomes).toEqual(['RateLimitedError', 'RateLimitedError']), { timeout: 10_000 })
+    open()
+    await Promise.all(attempts)
+    expect(most).toBe(1)
+    expect(outcomes.filter((outcome) => outcome === 'UnauthorizedError')).toHaveLength(4)
   })
 
   it('keeps its memory bounded however many client ids and addresses are tried', async () => {
