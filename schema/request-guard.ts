@@ -44,7 +44,7 @@ export function errorResponse(
   extensions: Record<string, unknown> = {},
 ): Response {
   const body = {
-    errors: [{ message, extensions: { code, ...extensions, requestId: currentRequestId(), errorId: randomUUID() } }],
+    errors: [{ message, extensions: { code, requestId: currentRequestId(), errorId: randomUUID(), ...extensions } }],
   }
   return new Response(JSON.stringify(body), {
     status,
@@ -74,16 +74,13 @@ export function responseForError(error: unknown, logger: Logger): Response {
   }
   const errorId = randomUUID()
   logger.error('unexpected error before GraphQL ran', { errorId, error })
-  const response = errorResponse(
+  return errorResponse(
     500,
     'INTERNAL_SERVER_ERROR',
     'Unexpected error.',
     {},
-    {
-      retryable: ERROR_CATALOGUE.INTERNAL_SERVER_ERROR.retryable,
-    },
+    { retryable: ERROR_CATALOGUE.INTERNAL_SERVER_ERROR.retryable, errorId },
   )
-  return response
 }
 
 const isGraphiQLPageRequest = (request: Request) =>

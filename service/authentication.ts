@@ -205,7 +205,7 @@ export class ApiClientAuthenticator {
       throw new UnauthorizedError(INVALID)
     }
 
-    const verification = this.#verify(clientId, secret).finally(() => this.#inFlight.delete(cacheKey))
+    const verification = this.#verify(cacheKey, clientId, secret).finally(() => this.#inFlight.delete(cacheKey))
     this.#inFlight.set(cacheKey, verification)
     let verified: Verified | null
     try {
@@ -232,13 +232,12 @@ export class ApiClientAuthenticator {
     return verified.principal
   }
 
-  async #verify(clientId: string, secret: string): Promise<Verified | null> {
+  async #verify(cacheKey: string, clientId: string, secret: string): Promise<Verified | null> {
     const client = await this.access.getApiClient(clientId)
     const stored = client?.secretHash ?? UNMATCHABLE_HASH
     // The check runs for unknown and disabled clients too: the answer must not come sooner for them.
     const matches = await this.#hashSlots.run(() => this.#verifySecret(secret, stored))
     if (!client || client.disabled || !matches) return null
-    const cacheKey = `${clientId}\u0000${hash('sha256', secret, 'base64url')}`
     const verified: Verified = {
       secretHash: stored,
       checkedAt: this.now(),

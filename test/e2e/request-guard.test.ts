@@ -99,11 +99,12 @@ describe('nothing reaches the HTTP library default error page', () => {
         throw new TypeError("Cannot read properties of undefined (reading 'secretHash') at /srv/authentication.ts:93")
       },
     } as unknown as ApiClientAuthenticator
-    const yoga = createGraphQLServer({
-      services: graphQLServicesOf(stack.gateway),
-      authenticator: broken,
-      logger: stack.gateway.logger,
-    })
+    const logged: Record<string, unknown>[] = []
+    const logger = {
+      ...stack.gateway.logger,
+      error: (_message: string, extra?: Record<string, unknown>) => logged.push(extra ?? {}),
+    }
+    const yoga = createGraphQLServer({ services: graphQLServicesOf(stack.gateway), authenticator: broken, logger })
     const http: GatewayHttpServer = await startGatewayHttpServer(stack.gateway, yoga)
     try {
       const request = post(stack.authorization(stack.tenantA))
@@ -117,6 +118,8 @@ describe('nothing reaches the HTTP library default error page', () => {
         expect(answer.body).not.toMatch(INTERNAL)
         const error = (JSON.parse(answer.body) as { errors: { extensions: Record<string, unknown> }[] }).errors[0]
         expect(error?.extensions).toMatchObject({ code: 'INTERNAL_SERVER_ERROR', errorId: expect.any(String) })
+        // The error itself is in the log, under the id the client was given.
+        expect(logged.find((line) => line.errorId === error?.extensions.errorId)?.error).toBeInstanceOf(TypeError)
       }
     } finally {
       await http.close()
