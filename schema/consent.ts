@@ -357,6 +357,7 @@ builder.subscriptionField('consentUpdated', (t) =>
     type: ConsentRef,
     description:
       'The consent now, then every change; completes on a terminal status or at the subscription deadline. ' +
+      'Ends with an UNAUTHORIZED error once the API client is disabled or its secret rotated out. ' +
       'Implemented by polling the store.',
     args: { id: t.arg.id({ required: true, validate: idArg }) },
     subscribe: async (_root, { id }, context) => {

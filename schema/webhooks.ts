@@ -133,7 +133,8 @@ builder.subscriptionField('consentEvents', (t) =>
     description:
       "The tenant's history feed, live: every event after `after` (from the beginning without it), then each new " +
       'one, oldest first, with no gaps; completes at the subscription deadline. Resume with the last cursor you ' +
-      'received. Implemented by polling the store.',
+      'received. Ends with an UNAUTHORIZED error once the API client is disabled or its secret rotated out. ' +
+      'Implemented by polling the store.',
     args: { after: t.arg.string({ validate: z.nullish(z.string().check(z.maxLength(512))) }) },
     subscribe: (_root, { after }, context) =>
       context.services.events.follow(callerOf(context).tenantId, after ?? null, {
