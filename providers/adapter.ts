@@ -72,7 +72,11 @@ export interface CallbackResult {
 export interface CreateConsentRequest {
   /** Our consent id, for correlation in the provider's logs where it has a field for it. */
   readonly consentId: string
-  readonly userId: string
+  /**
+   * What the provider is to know the user by (Worldline psuId, Yapily applicationUserId): opaque, one per tenant and
+   * user, never the partner's raw user id. Providers that take no user reference ignore it.
+   */
+  readonly userRef: string
   readonly institution: InstitutionInfo
   readonly region: Region
   readonly scope: readonly DataScope[]
@@ -92,7 +96,8 @@ export interface CreateConsentRequest {
 /** How an adapter finds a consent at its provider. */
 export interface ProviderConsentRef {
   readonly providerConsentId: string
-  readonly userId: string
+  /** The user reference the consent was created with ({@link CreateConsentRequest.userRef}). */
+  readonly userRef: string
   readonly institutionId: string
   /** The provider-issued secret, opened for this call (only for adapters with `usesConsentSecret`). */
   readonly secret?: string | null

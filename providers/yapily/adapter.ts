@@ -71,7 +71,7 @@ export class YapilyAdapter implements ProviderAdapter {
     const wantsShorter = request.validityDays < CONSENT_POLICY.maxValidityDays[request.region]
     const body = await this.#client.createAuthorisation(
       {
-        applicationUserId: request.userId,
+        applicationUserId: request.userRef,
         institutionId: request.institution.id,
         callback: request.callbackUrl,
         featureScope: featureScopeOf(request.scope),

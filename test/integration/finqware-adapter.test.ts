@@ -59,7 +59,7 @@ async function createConsent(adapter: ProviderAdapter = finqware.adapter, instit
   const institution = await institutionOf(finqware.adapter, 'rzb_ro')
   const request = aConsentRequest(adapter, { ...institution, id: institutionId }, notificationUrl)
   const snapshot = await adapter.create(request, testCallContext())
-  const ref = { providerConsentId: snapshot.providerConsentId, userId: request.userId, institutionId }
+  const ref = { providerConsentId: snapshot.providerConsentId, userRef: request.userRef, institutionId }
   return { snapshot, ref, notificationUrl }
 }
 
@@ -131,7 +131,7 @@ describe('Finqware error bodies become typed errors', () => {
   })
 
   test('an unknown consent id is a ProviderRejectedError with providerCode consent_not_found', async () => {
-    const ref = { providerConsentId: randomUUID(), userId: 'user-contract', institutionId: 'rzb_ro' }
+    const ref = { providerConsentId: randomUUID(), userRef: 'user-contract', institutionId: 'rzb_ro' }
 
     const error = await rejectionOf(fetchWith(finqware.adapter, ref))
 
@@ -391,7 +391,7 @@ describe('validity end labelled deactivated (the other reading of the docs)', ()
     const institution = await institutionOf(deactivating.adapter, 'bt_ro')
     const request = aConsentRequest(deactivating.adapter, institution, receiver.newEndpoint())
     const created = await deactivating.adapter.create(request, testCallContext())
-    const ref = { providerConsentId: created.providerConsentId, userId: request.userId, institutionId: 'bt_ro' }
+    const ref = { providerConsentId: created.providerConsentId, userRef: request.userRef, institutionId: 'bt_ro' }
     await submitBankDecision(created.authorizationUrl ?? '', 'approve')
     const active = await waitForStatus(ref, 'ACTIVE', deactivating.adapter)
 

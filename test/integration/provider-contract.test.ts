@@ -56,13 +56,13 @@ describe.each(PROVIDER_DRIVERS.map((driver) => [driver.name, driver] as const))(
       const institution = await institutionOf(adapter, driver.institutionId)
       // A user of its own: at some providers a newer consent of the same user and bank supersedes the older one.
       const request = aConsentRequest(adapter, institution, notificationUrl, {
-        userId: `user-${randomUUID()}`,
+        userRef: `user-${randomUUID()}`,
         ...overrides,
       })
       const snapshot = await adapter.create(request, testCallContext())
       const ref = {
         providerConsentId: snapshot.providerConsentId,
-        userId: request.userId,
+        userRef: request.userRef,
         institutionId: institution.id,
       }
       return { request, snapshot, ref, notificationUrl }
@@ -248,7 +248,7 @@ describe.each(PROVIDER_DRIVERS.map((driver) => [driver.name, driver] as const))(
       const error = await rejectionOf(
         fetchSnapshot({
           providerConsentId: randomUUID(),
-          userId: 'user-contract',
+          userRef: 'user-contract',
           institutionId: driver.institutionId,
         }),
       )

@@ -27,11 +27,11 @@ afterAll(async () => {
   await receiver.close()
 })
 
-async function create(institutionId: string, userId: string) {
+async function create(institutionId: string, userRef: string) {
   const institution = await institutionOf(harness.adapter, institutionId)
-  const request = aConsentRequest(harness.adapter, institution, receiver.newEndpoint(), { userId })
+  const request = aConsentRequest(harness.adapter, institution, receiver.newEndpoint(), { userRef })
   const snapshot = await harness.adapter.create(request, testCallContext())
-  return { snapshot, ref: { providerConsentId: snapshot.providerConsentId, userId, institutionId } }
+  return { snapshot, ref: { providerConsentId: snapshot.providerConsentId, userRef, institutionId } }
 }
 
 describe('Yapily errors', () => {

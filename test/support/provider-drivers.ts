@@ -348,7 +348,7 @@ export function aConsentRequest(
 ): CreateConsentRequest {
   return {
     consentId: ulid(),
-    userId: 'user-contract',
+    userRef: 'user-contract',
     institution,
     region: institution.region,
     scope: adapter.capabilities.scopes[0] ?? [],

@@ -88,6 +88,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     dynamoEndpoint: table.endpoint,
     publicBaseUrl,
     cursorSecret: 'test-cursor-secret-0123456789abcdef',
+    userReferenceKey: 'test-user-reference-key-0123456789abcdef',
     localMode: true,
     subscriptionPollIntervalMs: options.subscriptionPollIntervalMs ?? 100,
     subscriptionMaxSeconds: options.subscriptionMaxSeconds ?? 30,
