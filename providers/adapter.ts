@@ -67,6 +67,11 @@ export interface CallbackResult {
   readonly secret: string | null
   /** The provider's error code when the user declined or the bank failed. */
   readonly error: string | null
+  /**
+   * The provider's redirect says the user declined (`error=access_denied`): where the provider's status alone cannot
+   * tell a refusal from a failure (Finqware `failed`), this is what makes the reason USER_DENIED.
+   */
+  readonly denied: boolean
 }
 
 export interface CreateConsentRequest {
@@ -82,13 +87,13 @@ export interface CreateConsentRequest {
   readonly scope: readonly DataScope[]
   readonly validityDays: number
   readonly linkExpiresInDays: number
-  /** Where the provider sends the user's browser after the bank. */
-  readonly redirectUrl: string | null
   /** Our endpoint for this provider's notifications. */
   readonly notificationUrl: string
   /**
-   * Our endpoint, for this consent, where the provider sends the user's browser after the bank (Yapily's callback);
-   * it forwards the browser to `redirectUrl`. Providers that redirect to the partner directly ignore it.
+   * Where the provider sends the user's browser after the bank, whatever the provider (Finqware `redirect_url`,
+   * Worldline `InitiatingPartyReturnUrl`, Yapily `callback`): our signed link for this consent, which reads the
+   * outcome back from the provider and forwards the browser to the partner's redirect URL with our consent id. The
+   * partner's own URL is never given to a provider.
    */
   readonly callbackUrl: string
 }

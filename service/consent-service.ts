@@ -179,7 +179,6 @@ export class ConsentService {
           scope,
           validityDays: terms.validityDays,
           linkExpiresInDays: terms.linkExpiresInDays,
-          redirectUrl: input.redirectUrl ?? null,
           notificationUrl: this.options.notificationUrl(input.provider),
           callbackUrl: this.deps.callbackLinks.urlFor(input.provider, { tenantId: caller.tenantId, consentId }),
         },

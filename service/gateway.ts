@@ -210,7 +210,7 @@ export function createGateway(config: GatewayConfig, overrides: GatewayOverrides
     operations: new ProviderOperations({ consents: consentRepository, recorder, providers, clock, logger }),
     completeAuthorisation: (provider, token, query, requestId) =>
       completeAuthorisation(
-        { consents: consentRepository, recorder, providers, callbackLinks, logger },
+        { consents: consentRepository, recorder, providers, callbackLinks, clock, logger },
         provider,
         token,
         query,

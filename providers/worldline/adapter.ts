@@ -69,7 +69,8 @@ export class WorldlineAdapter implements ProviderAdapter {
         aspspId: request.institution.id,
         permissions: permissionsOf(request.scope),
         validUntilDate: validUntil,
-        returnUrl: request.redirectUrl,
+        // The browser comes back through us, so the partner's page learns our consent id and unified status.
+        returnUrl: request.callbackUrl,
         notificationUrl: `${request.notificationUrl.replace(/\/$/, '')}/v3`,
       },
       context,

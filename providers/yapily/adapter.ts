@@ -149,7 +149,8 @@ export class YapilyAdapter implements ProviderAdapter {
 
   /** `consent=<token>` on success (the first one, should an institution repeat it), `error=...` otherwise. */
   readCallback(query: URLSearchParams): CallbackResult {
-    return { secret: query.get('consent'), error: query.get('error') }
+    const error = query.get('error')
+    return { secret: query.get('consent'), error, denied: error === 'access_denied' }
   }
 
   async verifyNotification(notification: InboundNotification): Promise<ProviderEvent[]> {

@@ -231,6 +231,29 @@ describe.each(CASES.map((providerCase) => [providerCase.provider, providerCase] 
       expect(await get(stack.tenantA, a.consent.id)).toMatchObject({ status: 'ACTIVE', version: consentA.version })
       expect(await get(stack.tenantB, b.consent.id)).toMatchObject({ status: 'REVOKED', version: consentB.version })
     })
+
+    it("changes nothing when a browser brings one tenant's callback link back naming the other's consent", async () => {
+      // Prepare
+      expect(a.callbackUrl, 'the bank sends the browser back through the gateway').toBeTruthy()
+      const before = { a: await get(stack.tenantA, a.consent.id), b: await get(stack.tenantB, b.consent.id) }
+      const replay = new URL(a.callbackUrl ?? '')
+      replay.search = new URLSearchParams(await providerCase.callbackQueryNaming(before.b)).toString()
+
+      // Act
+      const response = await fetch(replay, { redirect: 'manual' })
+      await response.arrayBuffer()
+
+      // Assess: the link names A's consent, and only A's own record at the provider counts
+      expect(response.status).toBe(302)
+      const location = new URL(response.headers.get('location') ?? '')
+      expect(location.searchParams.get('consent_id')).toBe(a.consent.id)
+      expect(location.searchParams.get('status')).toBe('ACTIVE')
+      expect(await get(stack.tenantA, a.consent.id)).toMatchObject({ status: 'ACTIVE', version: before.a.version })
+      expect(await get(stack.tenantB, b.consent.id)).toMatchObject({
+        status: before.b.status,
+        version: before.b.version,
+      })
+    })
   },
 )
 
@@ -259,7 +282,6 @@ describe('user references over time', () => {
         scope: ['ACCOUNTS'],
         validityDays: 90,
         linkExpiresInDays: 7,
-        redirectUrl: null,
         notificationUrl: `${stack.http.url}/webhooks/worldline`,
         callbackUrl: stack.gateway.callbackLinks.urlFor('WORLDLINE', { tenantId: credentials.tenantId, consentId }),
       },

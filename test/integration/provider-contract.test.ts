@@ -121,9 +121,8 @@ describe.each(PROVIDER_DRIVERS.map((driver) => [driver.name, driver] as const))(
       // Assess
       const after = (await harness.providerNow()).getTime()
       expect([302, 303]).toContain(answer.status)
-      expect(answer.location).toMatch(
-        driver.redirectsTo === 'partner' ? /^https:\/\/partner\.example\/back/ : /\/callbacks\//,
-      )
+      // Every provider sends the browser to the link it was given (the gateway's callback), adding its own query
+      expect(answer.location?.slice(0, request.callbackUrl.length)).toBe(request.callbackUrl)
       expect(settled).toMatchObject({ providerConsentId: snapshot.providerConsentId, status: 'ACTIVE' })
       const validUntil = Date.parse(settled.validUntil ?? '')
       expect(validUntil).toBeGreaterThanOrEqual(before + request.validityDays * DAY_MS - SLACK_MS)
@@ -132,16 +131,31 @@ describe.each(PROVIDER_DRIVERS.map((driver) => [driver.name, driver] as const))(
       )
     })
 
-    test('denying at the bank makes fetch show REJECTED or FAILED', async () => {
+    test('denying at the bank makes fetch show REJECTED or FAILED, and fetch or the way back tells it was the user', async () => {
       // Prepare
-      const { snapshot, ref } = await createConsent()
+      const { request, snapshot, ref } = await createConsent()
 
       // Act
-      await harness.decideAtBank(snapshot.authorizationUrl ?? '', 'deny')
+      const answer = await harness.decideAtBank(snapshot.authorizationUrl ?? '', 'deny')
       const settled = await settledAfterBank(ref)
 
-      // Assess
+      // Assess: the browser comes back to the link it was given; the refusal shows in the record or on the way back
       expect(['REJECTED', 'FAILED']).toContain(settled.status)
+      expect(answer.location?.slice(0, request.callbackUrl.length)).toBe(request.callbackUrl)
+      const wayBack = harness.adapter.readCallback?.(new URL(answer.location ?? '').searchParams)
+      expect(settled.reason === 'USER_DENIED' || wayBack?.denied === true).toBe(true)
+    })
+
+    test('the way back after an approval says nothing of a refusal', async () => {
+      // Prepare
+      const { snapshot } = await createConsent()
+
+      // Act
+      const answer = await harness.decideAtBank(snapshot.authorizationUrl ?? '', 'approve')
+
+      // Assess
+      const wayBack = harness.adapter.readCallback?.(new URL(answer.location ?? '').searchParams)
+      expect(wayBack?.denied ?? false).toBe(false)
     })
 
     test('revoking an active consent gives REVOKED, and revoking it again is no error and still REVOKED', async () => {
