@@ -42,7 +42,6 @@ interface ProviderCase {
   readonly provider: 'FINQWARE' | 'WORLDLINE' | 'YAPILY'
   readonly institutionId: string
   readonly region: 'EEA' | 'UK'
-  readonly sandboxUrl: () => string
   /** The provider's own record of each of its consents, by its consent id. */
   providerRecords(): Promise<Map<string, Record<string, unknown>>>
   /** What the provider knows the consent's user by; null when the provider is told of no user at all. */
@@ -63,7 +62,6 @@ const CASES: ProviderCase[] = [
     provider: 'FINQWARE',
     institutionId: 'bt_ro',
     region: 'EEA',
-    sandboxUrl: () => stack.finqware.url,
     providerRecords: () => recordsOf(stack.finqware.url, 'consentId'),
     userField: null,
     revokeAtProvider: (id) => sandboxControl(stack.finqware.url, `consents/${id}/status`, { status: 'revoked' }),
@@ -77,7 +75,6 @@ const CASES: ProviderCase[] = [
     provider: 'WORLDLINE',
     institutionId: '20101',
     region: 'EEA',
-    sandboxUrl: () => stack.worldline.url,
     providerRecords: () => recordsOf(stack.worldline.url, 'consentId'),
     userField: 'psuId',
     revokeAtProvider: (id) => sandboxControl(stack.worldline.url, `consents/${id}/status`, { status: 'Revoked' }),
@@ -87,7 +84,6 @@ const CASES: ProviderCase[] = [
     provider: 'YAPILY',
     institutionId: 'modelo-sandbox',
     region: 'UK',
-    sandboxUrl: () => stack.yapily.url,
     providerRecords: () => recordsOf(stack.yapily.url, 'id'),
     userField: 'applicationUserId',
     revokeAtProvider: (id) => sandboxControl(stack.yapily.url, `consents/${id}/status`, { status: 'REVOKED' }),
@@ -123,7 +119,7 @@ function stackRecorder() {
   })
 }
 
-/** Creates the consent and walks the user through the bank (and back through the gateway where the bank sends them). */
+/** Creates the consent and walks the user through the bank and back through the gateway, as a browser does. */
 async function authorise(credentials: Credentials, providerCase: ProviderCase, userId = USER) {
   const created = await execute(stack.client(credentials), CREATE, {
     input: {
