@@ -107,6 +107,7 @@ export const lambdaBundlesSuite: Suite = {
         LOG_LEVEL: 'SILENT',
         PUBLIC_BASE_URL: 'http://127.0.0.1:9',
         CURSOR_SECRET: 'bench-cursor-secret-0123456789abcdef',
+        USER_REFERENCE_KEY: 'bench-user-reference-key-0123456789abcdef',
       }
       const post = (body: string, authorization: string | null) => ({
         method: 'POST',

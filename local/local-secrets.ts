@@ -6,6 +6,8 @@ import { join } from 'node:path'
 
 export interface LocalSecrets {
   readonly cursorSecret: string
+  /** Derives the user reference each provider is told (never the partner's raw user id). */
+  readonly userReferenceKey: string
   /** `local:<32 bytes base64>`: seals provider-issued consent tokens (Yapily) at rest. */
   readonly tokenEncryptionKeys: string
   readonly demoClientId: string
@@ -14,6 +16,7 @@ export interface LocalSecrets {
 
 const generate = (): LocalSecrets => ({
   cursorSecret: randomBytes(32).toString('base64url'),
+  userReferenceKey: randomBytes(32).toString('base64url'),
   tokenEncryptionKeys: `local:${randomBytes(32).toString('base64')}`,
   demoClientId: `demo-${randomBytes(4).toString('hex')}`,
   demoClientSecret: randomBytes(24).toString('base64url'),

@@ -109,6 +109,7 @@ async function main(): Promise<void> {
     dynamoEndpoint: dynamo.endpoint,
     publicBaseUrl,
     cursorSecret: secrets.cursorSecret,
+    userReferenceKey: secrets.userReferenceKey,
     localMode: true,
     subscriptionPollIntervalMs: 500,
     subscriptionMaxSeconds: 900,

@@ -269,7 +269,8 @@ const CreateConsentInput = builder.inputType('CreateConsentInput', {
     validityDays: t.int({ description: 'Default and maximum: 90 (UK), 180 (EEA).' }),
     linkExpiresInDays: t.int({ description: 'Default 7, maximum 45.' }),
     redirectUrl: t.string({
-      description: "Where the user's browser goes after the bank.",
+      description:
+        "Where the user's browser goes after the bank, through the gateway, which appends `consent_id` (this consent's id), `status` and, when there is one, `status_reason`.",
       validate: z.string().check(z.maxLength(2048)),
     }),
     webhookUrl: t.string({

@@ -16,6 +16,8 @@ const envSchema = z.object({
   PUBLIC_BASE_URL: z.url(),
   /** Key for pagination cursors, at least 32 characters. */
   CURSOR_SECRET: z.string().check(z.minLength(32)),
+  /** Key deriving the user reference each provider is told (never the partner's raw user id), at least 32 characters. */
+  USER_REFERENCE_KEY: z.string().check(z.minLength(32)),
   /** Local mode: http://localhost partner webhooks are accepted. */
   LOCAL_MODE: z._default(z.enum(['true', 'false']), 'false'),
   SUBSCRIPTION_POLL_INTERVAL_MS: z._default(positiveInt, 1_000),
@@ -50,6 +52,12 @@ export interface GatewayConfig {
   readonly dynamoEndpoint?: string | undefined
   readonly publicBaseUrl: string
   readonly cursorSecret: string
+  /**
+   * Derives the opaque user reference a provider knows each consent's user by (HMAC over tenant and user id), at least
+   * 32 characters. Each consent keeps the reference it was created with, so changing the key affects only new
+   * consents (which then no longer supersede a user's older ones at Worldline).
+   */
+  readonly userReferenceKey: string
   /**
    * Accept http://localhost partner webhook URLs.
    * @default false
@@ -153,6 +161,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): GatewayConf
     dynamoEndpoint: e.DYNAMODB_ENDPOINT,
     publicBaseUrl: e.PUBLIC_BASE_URL,
     cursorSecret: e.CURSOR_SECRET,
+    userReferenceKey: e.USER_REFERENCE_KEY,
     localMode: e.LOCAL_MODE === 'true',
     subscriptionPollIntervalMs: e.SUBSCRIPTION_POLL_INTERVAL_MS,
     subscriptionMaxSeconds: e.SUBSCRIPTION_MAX_SECONDS,

@@ -35,6 +35,7 @@ import { CursorCodec, queryFingerprint } from '../store/cursor.ts'
 import type { IdempotencyRepository } from '../store/idempotency-repository.ts'
 import type { CallbackLinks } from './callback-links.ts'
 import { providerInitiator, type ConsentRecorder } from './consent-recorder.ts'
+import type { UserReferences } from './user-references.ts'
 
 /** Who is acting, for tenancy, the audit trail and provider call correlation. */
 export interface Caller {
@@ -81,6 +82,8 @@ export interface ConsentServiceDependencies {
   readonly consents: ConsentRepository
   readonly recorder: ConsentRecorder
   readonly callbackLinks: CallbackLinks
+  /** What each provider is told instead of the partner's user id. */
+  readonly userReferences: UserReferences
   readonly idempotency: IdempotencyRepository
   readonly providers: ProviderRegistry
   readonly clock: () => Date
@@ -164,16 +167,18 @@ export class ConsentService {
       }
 
       const consentId = this.deps.newId()
+      // Tenant-scoped at the provider: another tenant's `user-1` is another user there, so its consents never
+      // supersede (or are found as) this tenant's.
+      const providerUserRef = this.deps.userReferences.for(caller.tenantId, input.userId)
       const snapshot = await adapter.create(
         {
           consentId,
-          userId: input.userId,
+          userRef: providerUserRef,
           institution,
           region: input.region,
           scope,
           validityDays: terms.validityDays,
           linkExpiresInDays: terms.linkExpiresInDays,
-          redirectUrl: input.redirectUrl ?? null,
           notificationUrl: this.options.notificationUrl(input.provider),
           callbackUrl: this.deps.callbackLinks.urlFor(input.provider, { tenantId: caller.tenantId, consentId }),
         },
@@ -189,6 +194,7 @@ export class ConsentService {
         providerConsentId: snapshot.providerConsentId,
         providerStatus: snapshot.providerStatus,
         userId: input.userId,
+        providerUserRef,
         institution: { id: institution.id, name: institution.name, country: institution.country },
         region: input.region,
         scope,

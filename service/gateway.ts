@@ -20,6 +20,7 @@ import { createLogger } from './logging.ts'
 import { notificationPath } from './public-paths.ts'
 import { ProviderOperations } from './provider-operations.ts'
 import { keyringFromSpec, SecretBox } from './secret-box.ts'
+import { UserReferences } from './user-references.ts'
 import { EventFeed } from './event-feed.ts'
 import { DeadlineSweep, Reconciler, type ReconcileReport, type SweepReport } from './lifecycle-jobs.ts'
 import { WebhookDispatcher, type DeliveryReport } from './webhook-dispatcher.ts'
@@ -142,6 +143,7 @@ export function createGateway(config: GatewayConfig, overrides: GatewayOverrides
       consents: consentRepository,
       recorder,
       callbackLinks,
+      userReferences: new UserReferences(config.userReferenceKey),
       idempotency: new IdempotencyRepository(db, config.tableName),
       providers,
       clock,
@@ -208,7 +210,7 @@ export function createGateway(config: GatewayConfig, overrides: GatewayOverrides
     operations: new ProviderOperations({ consents: consentRepository, recorder, providers, clock, logger }),
     completeAuthorisation: (provider, token, query, requestId) =>
       completeAuthorisation(
-        { consents: consentRepository, recorder, providers, callbackLinks, logger },
+        { consents: consentRepository, recorder, providers, callbackLinks, clock, logger },
         provider,
         token,
         query,

@@ -51,6 +51,7 @@ const CONSENT_FIELDS = [
   'providerConsentId',
   'providerStatus',
   'userId',
+  'providerUserRef',
   'institution',
   'region',
   'scope',

@@ -19,7 +19,7 @@ export interface FinqwareCreateBody {
   readonly validityDays: number
   readonly expiresInSeconds: number
   readonly webhookUrl: string
-  readonly redirectUrl: string | null
+  readonly redirectUrl: string
 }
 
 export class FinqwareClient {
@@ -72,7 +72,7 @@ export class FinqwareClient {
           type: 'link',
           expires_in: input.expiresInSeconds,
           webhook_url: input.webhookUrl,
-          ...(input.redirectUrl ? { redirect_url: input.redirectUrl } : {}),
+          redirect_url: input.redirectUrl,
         },
       },
       createResponseSchema,

@@ -31,7 +31,7 @@ export interface CreateConsentCall {
   readonly aspspId: string
   readonly permissions: readonly string[]
   readonly validUntilDate: string
-  readonly returnUrl: string | null
+  readonly returnUrl: string
   /** Form A (worldline.md 2.2): a URL ending in /v3; Worldline appends /notification/status. */
   readonly notificationUrl: string
 }
@@ -180,7 +180,7 @@ export class WorldlineClient {
         },
         headers: {
           InitiatingPartyNotificationUrl: call.notificationUrl,
-          ...(call.returnUrl ? { InitiatingPartyReturnUrl: call.returnUrl } : {}),
+          InitiatingPartyReturnUrl: call.returnUrl,
         },
       },
       'consents.create',

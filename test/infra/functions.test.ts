@@ -12,6 +12,7 @@ interface ServiceConfig {
     tableName: string
     publicBaseUrl: string
     cursorSecret: string
+    userReferenceKey: string
     tokenEncryptionKeys?: string | undefined
     providers: Record<'finqware' | 'worldline' | 'yapily', unknown>
   }
@@ -66,6 +67,7 @@ describe('the environment of every gateway function', () => {
     expect(config.tableName).toBe(deployment.one('aws:dynamodb/table:Table').inputs.name)
     expect(config.publicBaseUrl).toBe(API_URL)
     expect(config.cursorSecret).toBe(REQUIRED_SECRETS.CursorSecret)
+    expect(config.userReferenceKey).toBe(REQUIRED_SECRETS.UserReferenceKey)
     expect(config.tokenEncryptionKeys).toBe(REQUIRED_SECRETS.TokenEncryptionKeys)
     expect(config.providers).toEqual({ finqware: undefined, worldline: undefined, yapily: undefined })
     // Unset providers leave no empty variables behind (they would only take room in Lambda's 4 KB of variables).
@@ -101,17 +103,17 @@ describe('the environment of every gateway function', () => {
     })
   })
 
-  it('makes the cursor secret and the token keys required, and every provider secret optional', async () => {
+  it('makes the cursor secret, the user reference key and the token keys required, and every provider secret optional', async () => {
     // Prepare
     const { secretsModule } = await functionSettings(REQUIRED_SECRETS)
     const { SECRET_VARIABLES } = secretsModule
 
     // Assess
-    expect(SECRET_VARIABLES.CURSOR_SECRET.placeholder).toBeUndefined()
-    expect(SECRET_VARIABLES.TOKEN_ENCRYPTION_KEYS.placeholder).toBeUndefined()
-    const optional = Object.entries(SECRET_VARIABLES).filter(
-      ([name]) => name !== 'CURSOR_SECRET' && name !== 'TOKEN_ENCRYPTION_KEYS',
-    )
+    const required = ['CURSOR_SECRET', 'USER_REFERENCE_KEY', 'TOKEN_ENCRYPTION_KEYS']
+    for (const name of required) {
+      expect(SECRET_VARIABLES[name as keyof typeof SECRET_VARIABLES].placeholder, name).toBeUndefined()
+    }
+    const optional = Object.entries(SECRET_VARIABLES).filter(([name]) => !required.includes(name))
     expect(optional).toHaveLength(Object.keys(PROVIDER_SECRETS).length)
     for (const [, secret] of optional) expect(await valueOf(secret.placeholder ?? 'none')).toBe('')
   })

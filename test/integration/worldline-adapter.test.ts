@@ -77,14 +77,14 @@ afterAll(async () => {
   await harness?.teardown()
 })
 
-async function activeConsent(userId: string) {
+async function activeConsent(userRef: string) {
   const institution = await institutionOf(adapter, '20101')
   const snapshot = await adapter.create(
-    aConsentRequest(adapter, institution, 'http://127.0.0.1:9/unused', { userId }),
+    aConsentRequest(adapter, institution, 'http://127.0.0.1:9/unused', { userRef }),
     testCallContext(),
   )
   await harness.decideAtBank(snapshot.authorizationUrl ?? '', 'approve')
-  const ref = { providerConsentId: snapshot.providerConsentId, userId, institutionId: '20101' }
+  const ref = { providerConsentId: snapshot.providerConsentId, userRef, institutionId: '20101' }
   return { ref, snapshot }
 }
 
@@ -138,7 +138,7 @@ describe('Worldline consent requests', () => {
     const before = proxy.counts.get('/xs2a/routingservice/services/ob/ais/v3/psus/scope-user/consents') ?? 0
     const error = await rejectionOf(
       adapter.create(
-        aConsentRequest(adapter, institution, 'http://127.0.0.1:9/x', { userId: 'scope-user', scope: ['BALANCES'] }),
+        aConsentRequest(adapter, institution, 'http://127.0.0.1:9/x', { userRef: 'scope-user', scope: ['BALANCES'] }),
         testCallContext(),
       ),
     )
@@ -149,7 +149,7 @@ describe('Worldline consent requests', () => {
   it('sends the notification URL in its /v3 form, so Worldline appends /notification/status', async () => {
     const institution = await institutionOf(adapter, '20101')
     await adapter.create(
-      aConsentRequest(adapter, institution, `${proxy.url}/webhooks/worldline`, { userId: 'notify-user' }),
+      aConsentRequest(adapter, institution, `${proxy.url}/webhooks/worldline`, { userRef: 'notify-user' }),
       testCallContext(),
     )
     const [consent] = ((await harness.control('consents')).consents as any[]).filter((c) => c.psuId === 'notify-user')

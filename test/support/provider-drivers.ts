@@ -41,9 +41,9 @@ export type BankDecision = 'approve' | 'deny'
 
 /** What the browser got back after submitting the bank page. */
 export interface BankAnswer {
-  /** 303 when the bank sends the user back to the partner's redirect URL. */
+  /** 302 or 303 when the bank sends the user back (to the link it was given: the gateway's callback). */
   readonly status: number
-  /** The redirect target (the partner's redirect URL with the outcome), or null without a redirect. */
+  /** The redirect target (that link with the provider's own query added), or null without a redirect. */
   readonly location: string | null
 }
 
@@ -92,8 +92,6 @@ export interface ProviderDriver {
   readonly validityResolutionMs: number
   /** The same notification made inauthentic the way an attacker could: it must be rejected with 401. */
   tamper(notification: InboundNotification): InboundNotification
-  /** After the bank, the browser goes to the partner's redirect URL, or to our callback first (Yapily). */
-  readonly redirectsTo: 'partner' | 'callback'
   setup(context: DriverSetup): Promise<ProviderHarness>
 }
 
@@ -164,7 +162,6 @@ export const finqwareDriver: ProviderDriver = {
   validityResolutionMs: 0,
   // Finqware signs the body (JWS): any change to it must fail verification.
   tamper: flipOneByte,
-  redirectsTo: 'partner',
   setup: () => startFinqwareHarness(),
 }
 
@@ -238,7 +235,6 @@ export const worldlineDriver: ProviderDriver = {
   validityResolutionMs: 86_400_000,
   // Worldline authenticates notifications with a bearer token, not a signature over the body.
   tamper: (notification) => ({ ...notification, headers: { ...notification.headers, authorization: 'Bearer forged' } }),
-  redirectsTo: 'partner',
   setup: () => startWorldlineHarness(),
 }
 
@@ -322,7 +318,6 @@ export const yapilyDriver: ProviderDriver = {
   validityResolutionMs: 0,
   // Yapily signs webhooks with an HMAC over the body.
   tamper: flipOneByte,
-  redirectsTo: 'callback',
   setup: ({ receiverUrl }) =>
     startYapilyHarness({ callbackPrefix: `${receiverUrl}/`, webhookUrl: `${receiverUrl}/yapily-webhooks` }),
 }
@@ -348,15 +343,14 @@ export function aConsentRequest(
 ): CreateConsentRequest {
   return {
     consentId: ulid(),
-    userId: 'user-contract',
+    userRef: 'user-contract',
     institution,
     region: institution.region,
     scope: adapter.capabilities.scopes[0] ?? [],
     validityDays: 90,
     linkExpiresInDays: 7,
-    redirectUrl: 'https://partner.example/back',
     notificationUrl,
-    // Where a provider that redirects to us (Yapily) sends the browser: beside the notification endpoint.
+    // Where every provider sends the browser after the bank (the gateway's callback): beside the notification endpoint.
     callbackUrl: `${new URL(notificationUrl).origin}/callbacks/${ulid()}`,
     ...overrides,
   }

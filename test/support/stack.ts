@@ -88,6 +88,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     dynamoEndpoint: table.endpoint,
     publicBaseUrl,
     cursorSecret: 'test-cursor-secret-0123456789abcdef',
+    userReferenceKey: 'test-user-reference-key-0123456789abcdef',
     localMode: true,
     subscriptionPollIntervalMs: options.subscriptionPollIntervalMs ?? 100,
     subscriptionMaxSeconds: options.subscriptionMaxSeconds ?? 30,
@@ -202,6 +203,28 @@ export async function openBankPage(url: string): Promise<string> {
 /** Presses Approve or Deny on the bank page, as a browser form post does; the redirect back is not followed. */
 export const decideAtBank = (url: string, decision: 'approve' | 'deny', typed: Record<string, string> = {}) =>
   submitBankDecision(url, decision, typed)
+
+/** Where the browser went next: a redirect's status and target (null when the answer was a page). */
+export interface BrowserHop {
+  readonly status: number
+  readonly location: string | null
+  readonly headers: Headers
+}
+
+/**
+ * Follows one redirect as the browser does (e.g. the bank's, to the gateway's callback) and reports where the answer
+ * sends the browser next, without following that.
+ */
+export async function follow(location: string | null): Promise<BrowserHop> {
+  if (!location) throw new Error('there is no redirect to follow')
+  const response = await fetch(location, { redirect: 'manual' })
+  await response.arrayBuffer()
+  return { status: response.status, location: response.headers.get('location'), headers: response.headers }
+}
+
+/** The query of a redirect target, as a plain object (to compare exactly what a partner page receives). */
+export const queryOf = (location: string | null): Record<string, string> =>
+  Object.fromEntries(new URL(location ?? 'invalid:').searchParams)
 
 /** Polls `probe` until it returns a truthy value (end-to-end flows settle asynchronously). */
 export async function eventually<T>(
