@@ -18,6 +18,7 @@ const target: FuzzTarget = {
     { name: 'dynamodb local', port: 8000 },
   ],
   authorization: { A: 'Basic YTpi', B: 'Basic Yzpk' },
+  outageAuthorization: 'Basic ZTpm',
   clientIds: { A: 'client-alpha', B: 'client-bravo' },
   consentIds: { A: 'consent_01JD0000000000000000000001', B: 'consent_01JD0000000000000000000002' },
   foreignCursor: 'cursor-of-b',

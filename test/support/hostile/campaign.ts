@@ -1,10 +1,12 @@
 // The hostile-traffic campaign against the whole local stack: its own DynamoDB Local on disk (so it can be killed
 // under the gateway and started again on the same data), the fuzz at limited concurrency with the stalled bodies
 // beside it, the store killed mid-traffic, and every acknowledged consent read back at the end.
+import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { startDynamoDBLocal, type DynamoDBLocal } from '../../../local/dynamodb-local.ts'
+import { provisionApiClient } from '../../../service/tenants.ts'
 import { execute, startStack, type Stack } from '../stack.ts'
 import { CREATE_CONSENT, consentInput, GET_CONSENT, SET_WEBHOOK_ENDPOINT, type FuzzTarget } from './payloads.ts'
 import type { HostileRequest } from './hostile-request.ts'
@@ -64,6 +66,16 @@ export async function startFuzzSystem(): Promise<FuzzSystem> {
   const foreignCursor = page.data?.consents?.pageInfo?.endCursor
   if (typeof foreignCursor !== 'string') throw new Error(`no cursor for tenant B: ${JSON.stringify(page)}`)
 
+  const outageClient = { clientId: 'client-alpha-outage', clientSecret: randomBytes(24).toString('base64url') }
+  await provisionApiClient(
+    stack.gateway.access,
+    { ...outageClient, tenantId: stack.tenantA.tenantId, tenantName: 'Alpha' },
+    new Date(),
+  )
+  const check = await execute(stack.client({ ...stack.tenantA, ...outageClient }), GET_CONSENT, { id: mine })
+  if (check.data?.consent?.__typename !== 'Consent')
+    throw new Error(`outage client not usable: ${JSON.stringify(check)}`)
+
   const port = (url: string) => Number(new URL(url).port)
   const target: FuzzTarget = {
     gatewayPort: port(stack.http.url),
@@ -75,6 +87,7 @@ export async function startFuzzSystem(): Promise<FuzzSystem> {
       { name: 'dynamodb local', port: dynamo.port },
     ],
     authorization: { A: stack.authorization(stack.tenantA), B: stack.authorization(stack.tenantB) },
+    outageAuthorization: stack.authorization({ ...stack.tenantA, ...outageClient }),
     clientIds: { A: stack.tenantA.clientId, B: stack.tenantB.clientId },
     consentIds: { A: mine, B: theirs },
     foreignCursor,
@@ -161,7 +174,7 @@ export interface StoreOutageOptions {
   readonly seed: number
   /**
    * Requests answered before the kill, during it, and after the gateway has recovered.
-   * @default { before: 120, down: 200, after: 120 }
+   * @default { before: 100, down: 150, after: 100 }
    */
   readonly counts?: { readonly before: number; readonly down: number; readonly after: number }
   /** @default 6 */
@@ -184,7 +197,7 @@ export interface StoreOutageResult {
  * again (at most 30 s), then `after` more answers.
  */
 export async function runStoreOutage(system: FuzzSystem, options: StoreOutageOptions): Promise<StoreOutageResult> {
-  const counts = options.counts ?? { before: 120, down: 200, after: 120 }
+  const counts = options.counts ?? { before: 100, down: 150, after: 100 }
   const log = options.log ?? (() => undefined)
   const verdicts: Verdict[] = []
   let phase: Phase = 'store-up'
@@ -238,12 +251,18 @@ export async function runStoreOutage(system: FuzzSystem, options: StoreOutageOpt
   return { verdicts: verdicts.sort((a, b) => a.sentAt - b.sentAt), stoppedAt, restartedAt, recoveredAt }
 }
 
-/** One GraphQL POST as `tenant`, given up after {@link HANG_MS}; null when no JSON answer came. */
+/**
+ * One GraphQL POST as `tenant` (A through its client the fuzz never attacks), given up after {@link HANG_MS}; null
+ * when no JSON answer came.
+ */
 async function graphqlAs(system: FuzzSystem, tenant: 'A' | 'B', query: string, variables: Record<string, unknown>) {
   try {
     const response = await fetch(system.stack.graphqlUrl, {
       method: 'POST',
-      headers: { authorization: system.target.authorization[tenant], 'content-type': 'application/json' },
+      headers: {
+        authorization: tenant === 'A' ? system.target.outageAuthorization : system.target.authorization.B,
+        'content-type': 'application/json',
+      },
       body: JSON.stringify({ query, variables }),
       signal: AbortSignal.timeout(HANG_MS),
     })

@@ -12,6 +12,11 @@ export interface FuzzTarget {
   readonly ownPorts: readonly { readonly name: string; readonly port: number }[]
   /** `Authorization` header values of the two tenants. */
   readonly authorization: { readonly A: string; readonly B: string }
+  /**
+   * A second API client of tenant A that no fuzz request attacks: the store-outage traffic and the read-backs use it,
+   * so a lockout the fuzz's wrong secrets earn for A's first client cannot hide how the outage went.
+   */
+  readonly outageAuthorization: string
   /** Client ids of the two tenants (to forge credentials with a known id). */
   readonly clientIds: { readonly A: string; readonly B: string }
   /** A consent of tenant A, and one of tenant B (which A must never see). */

@@ -65,9 +65,10 @@ export function hostileRequest(seed: number, index: number, target: FuzzTarget):
 }
 
 /**
- * Request `index` of the traffic kept up while the store is killed: tenant A creating and reading consents (its
- * credentials are cached by then), credentials the gateway has not seen (which need the store to check), no
- * credentials, provider notifications and callbacks. Creates are what the lost-write check later reads back.
+ * Request `index` of the traffic kept up while the store is killed: tenant A creating and reading consents (through
+ * its second client, whose credentials are cached by then), credentials the gateway has not seen (which need the
+ * store to check), no credentials, provider notifications and callbacks. Creates are what the lost-write check later
+ * reads back.
  */
 export function storeOutageRequest(seed: number, index: number, target: FuzzTarget): HostileRequest {
   const random = new Random(seed ^ 0x5f0e, index)
@@ -127,5 +128,7 @@ export function storeOutageRequest(seed: number, index: number, target: FuzzTarg
     ],
     [() => plain('callback', 'GET', `/callbacks/${random.pick(['finqware', 'yapily'])}/abc.def?code=x`, [], null), 1],
   ])()
-  return finish(seed, index, 'store-outage', draft)
+  const authorization = ([name, value]: readonly [string, string]) =>
+    [name, name === 'authorization' && value === target.authorization.A ? target.outageAuthorization : value] as const
+  return finish(seed, index, 'store-outage', { ...draft, headers: draft.headers.map(authorization) })
 }
