@@ -274,7 +274,11 @@ export function badVariables(random: Random, target: FuzzTarget): Draft {
     () => graphqlPost(random, target, 'POST missing non-null', { query: GET_CONSENT, variables: {} }),
     () =>
       graphqlPost(random, target, 'POST page sizes', {
-        query: `query ($f: Int, $l: Int, $a: String, $b: String) { consents(first: $f, last: $l, after: $a, before: $b) { edges { cursor } } }`,
+        query: random.pick([
+          `query ($f: Int, $l: Int, $a: String, $b: String) { consents(first: $f, last: $l, after: $a, before: $b) { edges { cursor } } }`,
+          `query ($f: Int, $l: Int, $a: String, $b: String) { consentEvents(first: $f, last: $l, after: $a, before: $b) { edges { cursor } } }`,
+          `query ($f: Int, $l: Int, $a: String, $b: String) { consents(first: 2) { edges { node { events(first: $f, last: $l, after: $a, before: $b) { edges { cursor } } } } } }`,
+        ]),
         variables: {
           f: random.pick([-1, 0, 101, 2 ** 31 - 1, null]),
           l: random.pick([null, 5, -5]),
@@ -341,6 +345,11 @@ export function unicode(random: Random, target: FuzzTarget): Draft {
     () =>
       graphqlPost(random, target, 'odd node id', {
         query: `query ($id: ID!) { node(id: $id) { id } }`,
+        variables: { id: odd },
+      }),
+    () =>
+      graphqlPost(random, target, 'odd id in a mutation', {
+        query: random.pick(CONSENT_MUTATIONS),
         variables: { id: odd },
       }),
     () =>

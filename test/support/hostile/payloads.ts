@@ -92,6 +92,9 @@ export function wellFormedOperation(random: Random, id: string): Operation {
     }),
     () => ({ query: CREATE_CONSENT, variables: { input: consentInput({ userId: `fuzz-${random.int(0, 1e6)}` }) } }),
     () => ({ query: SET_WEBHOOK_ENDPOINT, variables: { url: null } }),
+    () => ({
+      query: `mutation { rotateWebhookSigningSecret { settings { signingSecrets { createdAt retiresAt } } } }`,
+    }),
   ])()
 }
 
