@@ -55,7 +55,10 @@ export interface FuzzSummary {
   readonly broken: Readonly<Record<Rule, number>>
   /** Answers that ended without any HTTP response (connection closed or reset): counted, not a rule. */
   readonly dropped: number
-  /** URLs into our network that the gateway may not be able to judge without DNS, and accepted anyway. */
+  /**
+   * Partner URLs accepted that the rules leave to the gateway: names only DNS can judge, loopback ports that are not
+   * ours (allowed in local mode), redirect targets (the gateway never calls them).
+   */
   readonly unjudgedUrlsAccepted: number
   readonly outage: {
     readonly answers: number
@@ -252,7 +255,7 @@ export function renderSummary(summary: FuzzSummary, maxGroups = 40): string {
     rulesTable,
     '',
     `answers dropped without a response: ${summary.dropped}`,
-    `URLs into our network accepted that only DNS could judge: ${summary.unjudgedUrlsAccepted}`,
+    `partner URLs accepted that the rules leave to the gateway (DNS names, loopback ports not ours, redirect targets): ${summary.unjudgedUrlsAccepted}`,
     ...(outage
       ? [
           `store outage: stop to restart ${outage.stopToRestartMs} ms; gateway answering again ${outage.recoveryMs === null ? 'NEVER (30 s)' : `${outage.recoveryMs} ms after the restart`}`,
