@@ -10,7 +10,7 @@ import { provisionApiClient } from '../../../service/tenants.ts'
 import { execute, startStack, type Stack } from '../stack.ts'
 import { CREATE_CONSENT, consentInput, GET_CONSENT, SET_WEBHOOK_ENDPOINT, type FuzzTarget } from './payloads.ts'
 import type { HostileRequest } from './hostile-request.ts'
-import { hostileRequest, storeOutageRequest } from './requests.ts'
+import { hostileRequest, isStalledBody, storeOutageRequest } from './requests.ts'
 import { judge, type Phase, type Secrets, type Verdict } from './verdict.ts'
 import { encodeRequest, send } from './wire.ts'
 
@@ -119,13 +119,9 @@ export async function startFuzzSystem(): Promise<FuzzSystem> {
 async function sendAndJudge(system: FuzzSystem, request: HostileRequest, phase: () => Phase): Promise<Verdict> {
   const sentAt = performance.now()
   const sentIn = phase()
-  const answer = await send(request, system.target.gatewayPort, HANG_MS)
-  return judge(request, answer, {
-    phase: sentIn,
-    sentAt,
-    secrets: system.secrets,
-    requestText: encodeRequest(request).toString('utf8'),
-  })
+  const bytes = encodeRequest(request)
+  const answer = await send(request, system.target.gatewayPort, HANG_MS, bytes)
+  return judge(request, answer, { phase: sentIn, sentAt, secrets: system.secrets, requestText: bytes.toString('utf8') })
 }
 
 /** Runs `work(i)` for i in [from, to) with at most `concurrency` at once. */
@@ -153,19 +149,18 @@ export interface FuzzOptions {
 /** Sends requests 0..requests-1 of run `seed`; the stalled bodies go at once, beside the rest. */
 export async function runFuzz(system: FuzzSystem, options: FuzzOptions): Promise<Verdict[]> {
   const indexes = options.only ?? Array.from({ length: options.requests }, (_, i) => i)
-  const requests = indexes.map((index) => hostileRequest(options.seed, index, system.target))
-  const stalled = requests.filter((request) => request.category === 'stalled-body')
-  const others = requests.filter((request) => request.category !== 'stalled-body')
+  const stalled = indexes.filter(isStalledBody)
+  const others = indexes.filter((index) => !isStalledBody(index))
   const verdicts: Verdict[] = []
-  const record = (verdict: Verdict) => {
+  // Each request is built just before it is sent: the huge bodies are not all held at once.
+  const sendOne = async (index: number) => {
+    const verdict = await sendAndJudge(system, hostileRequest(options.seed, index, system.target), () => 'fuzz')
     verdicts.push(verdict)
     options.onVerdict?.(verdict)
   }
   await Promise.all([
-    ...stalled.map(async (request) => record(await sendAndJudge(system, request, () => 'fuzz'))),
-    pool(0, others.length, options.concurrency ?? 6, async (i) =>
-      record(await sendAndJudge(system, others[i]!, () => 'fuzz')),
-    ),
+    ...stalled.map(sendOne),
+    pool(0, others.length, options.concurrency ?? 6, (i) => sendOne(others[i]!)),
   ])
   return verdicts.sort((a, b) => a.index - b.index)
 }

@@ -42,10 +42,13 @@ const finish = (seed: number, index: number, category: Category, draft: Draft): 
   return { seed, index, category, variant: `${category}/${name}`, ...request }
 }
 
+/** Whether request `index` of any run is a stalled body (they sit at fixed places). */
+export const isStalledBody = (index: number): boolean => index % STALL_EVERY === STALL_OFFSET
+
 /** Request `index` of fuzz run `seed`: the same for the same pair, whatever ran before it. */
 export function hostileRequest(seed: number, index: number, target: FuzzTarget): HostileRequest {
   const random = new Random(seed, index)
-  if (index % STALL_EVERY === STALL_OFFSET) {
+  if (isStalledBody(index)) {
     return finish(seed, index, 'stalled-body', stalledBody(random, target, Math.floor(index / STALL_EVERY)))
   }
   const category = random.weighted(WEIGHTS)

@@ -5,7 +5,7 @@ import type { Random } from './random.ts'
 import { bigGraphqlBody, graphqlGet, graphqlPost, plain, raw, type Draft, type Framing } from './hostile-request.ts'
 
 export function hugeBody(random: Random, target: FuzzTarget): Draft {
-  const size = random.pick([65_537, 100_000, 1_000_000, 4_000_000])
+  const size = random.pick([65_537, 100_000, 1_000_000, 2_000_000])
   const as = random.pick<'A' | null>(['A', 'A', null])
   return random.pick<() => Draft>([
     () => graphqlPost(random, target, `graphql ${size} B with its length`, bigGraphqlBody(size), { as }),

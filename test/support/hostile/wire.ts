@@ -122,11 +122,15 @@ function dechunk(data: Buffer): { body: Buffer; complete: boolean } {
 }
 
 /**
- * Sends `request` to 127.0.0.1:`port` and waits at most `deadlineMs` for its complete answer. Never rejects: a refused
- * connection, a reset or a timeout are outcomes too.
+ * Sends `request` (as `bytes`, when the caller has encoded it already) to 127.0.0.1:`port` and waits at most
+ * `deadlineMs` for its complete answer. Never rejects: a refused connection, a reset or a timeout are outcomes too.
  */
-export function send(request: HostileRequest, port: number, deadlineMs: number): Promise<Answer> {
-  const bytes = encodeRequest(request)
+export function send(
+  request: HostileRequest,
+  port: number,
+  deadlineMs: number,
+  bytes: Buffer = encodeRequest(request),
+): Promise<Answer> {
   const toWrite = request.stallAfterBytes === undefined ? bytes : bytes.subarray(0, request.stallAfterBytes)
   const headRequest = request.method.toUpperCase() === 'HEAD'
   const started = performance.now()
