@@ -126,7 +126,7 @@ async function main(): Promise<number> {
     console.log(
       `wall time ${((performance.now() - started) / 1000).toFixed(1)} s${ok ? '' : '  (rules broken, see above)'}`,
     )
-    console.log(`FUZZ_JSON ${JSON.stringify({ ok, ...summary, failures: summary.failures.slice(0, 200) })}`)
+    console.log(`FUZZ_JSON ${JSON.stringify({ ok, ...summary, failures: summary.failures.slice(0, 50) })}`)
     return ok ? 0 : EXIT_FAILED
   } finally {
     await system.close()

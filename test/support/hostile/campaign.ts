@@ -4,7 +4,8 @@
 import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { startDynamoDBLocal, type DynamoDBLocal } from '../../../local/dynamodb-local.ts'
 import { provisionApiClient } from '../../../service/tenants.ts'
 import { execute, startStack, type Stack } from '../stack.ts'
@@ -19,6 +20,9 @@ export const FUZZ_SEED = 20_260_601
 
 /** An answer not complete within this is a hang (the issue's bar). */
 export const HANG_MS = 10_000
+
+/** Where the source lives on disk: a path under it in an answer is internal text. */
+const REPOSITORY_ROOT = fileURLToPath(new URL('../../..', import.meta.url)).replace(/\/$/, '')
 
 /** Strings only tenant B's data holds: any answer to anyone else that shows one is a leak. */
 const TENANT_B_USER = 'bravo-private-user-5e1f'
@@ -39,14 +43,37 @@ export interface FuzzSystem {
 export async function startFuzzSystem(): Promise<FuzzSystem> {
   const dataDir = mkdtempSync(join(tmpdir(), 'consent-gateway-fuzz-'))
   let dynamo = await startDynamoDBLocal({ dbPath: dataDir })
-  let stack: Stack
-  try {
-    stack = await startStack({ dynamoEndpoint: dynamo.endpoint })
-  } catch (error) {
+  let stack: Stack | undefined
+  const stopAll = async () => {
+    await stack?.close()
     await dynamo.stop()
     rmSync(dataDir, { recursive: true, force: true })
+  }
+  try {
+    stack = await startStack({ dynamoEndpoint: dynamo.endpoint })
+    const { target, secrets } = await seed(stack, dynamo, dataDir)
+    return {
+      stack,
+      target,
+      secrets,
+      dynamo: () => dynamo,
+      stopStore: () => dynamo.stop(),
+      async startStore() {
+        dynamo = await startDynamoDBLocal({ dbPath: dataDir, port: dynamo.port })
+      },
+      close: stopAll,
+    }
+  } catch (error) {
+    await stopAll()
     throw error
   }
+}
+
+/**
+ * A consent for each tenant (B's marked, to spot it in anyone else's answers), B's webhook endpoint and a cursor of
+ * B's, and tenant A's second client for the outage traffic; what the generator and the verdicts need to know.
+ */
+async function seed(stack: Stack, dynamo: DynamoDBLocal, dataDir: string) {
   const clientA = stack.client(stack.tenantA)
   const clientB = stack.client(stack.tenantB)
   const created = async (client: typeof clientA, input: Record<string, unknown>) => {
@@ -73,8 +100,9 @@ export async function startFuzzSystem(): Promise<FuzzSystem> {
     new Date(),
   )
   const check = await execute(stack.client({ ...stack.tenantA, ...outageClient }), GET_CONSENT, { id: mine })
-  if (check.data?.consent?.__typename !== 'Consent')
+  if (check.data?.consent?.__typename !== 'Consent') {
     throw new Error(`outage client not usable: ${JSON.stringify(check)}`)
+  }
 
   const port = (url: string) => Number(new URL(url).port)
   const target: FuzzTarget = {
@@ -95,24 +123,10 @@ export async function startFuzzSystem(): Promise<FuzzSystem> {
   const secrets: Secrets = {
     // Not the store's endpoint: the fuzz itself stores it as a tenant's webhook URL, which is then rightly shown back.
     // Errors that reach the store are caught by their own vocabulary (ECONNREFUSED, DynamoDB...).
-    internalNames: [stack.table.tableName, resolve('.'), dataDir],
+    internalNames: [stack.table.tableName, REPOSITORY_ROOT, dataDir],
     tenantBMarkers: [TENANT_B_USER, TENANT_B_ENDPOINT],
   }
-  return {
-    stack,
-    target,
-    secrets,
-    dynamo: () => dynamo,
-    stopStore: () => dynamo.stop(),
-    async startStore() {
-      dynamo = await startDynamoDBLocal({ dbPath: dataDir, port: dynamo.port })
-    },
-    async close() {
-      await stack.close()
-      await dynamo.stop()
-      rmSync(dataDir, { recursive: true, force: true })
-    },
-  }
+  return { target, secrets }
 }
 
 /** Sends one request and judges its answer. */
