@@ -60,6 +60,12 @@ export interface StackOptions {
   readonly lifecycle?: GatewayConfig['lifecycle']
   /** Serve GraphiQL (offline page), pre-filled with tenant A's credentials. */
   readonly graphiql?: boolean
+  /**
+   * The DynamoDB Local to make the table in: one of the caller's own, to stop and restart under the gateway, or to run
+   * outside vitest (bench/).
+   * @default the test run's shared DynamoDB Local
+   */
+  readonly dynamoEndpoint?: string
 }
 
 const tenant = (name: string): Credentials => ({
@@ -69,7 +75,7 @@ const tenant = (name: string): Credentials => ({
 })
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
-  const table = await createTestTable()
+  const table = await createTestTable(options.dynamoEndpoint)
   const finqware = await startFinqwareSandbox({
     activationDelayMs: 50,
     webhookRetry: { baseDelayMs: 50, maxDelayMs: 500 },
