@@ -18,7 +18,8 @@ import { JavaUnavailableError, startDynamoDBLocal, type DynamoDBLocal } from './
 import { loadLocalSecrets, demoCredentials } from './local-secrets.ts'
 import { printBanner } from './banner.ts'
 import { provisionApiClient } from '../service/tenants.ts'
-import type { GatewayConfig } from '../service/config.ts'
+import { isOriginList, type GatewayConfig } from '../service/config.ts'
+import { loopbackHosts } from './loopback.ts'
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql'
 
 const EXIT_JAVA_MISSING = 3
@@ -150,7 +151,12 @@ async function main(): Promise<void> {
     services: graphQLServicesOf(gateway),
     authenticator: gateway.authenticator,
     logger: gateway.logger,
-    graphiql: { defaultHeaders: { Authorization: authorization }, render: renderGraphiQL },
+    graphiql: {
+      defaultHeaders: { Authorization: authorization },
+      trustedHosts: loopbackHosts(port),
+      render: renderGraphiQL,
+    },
+    corsAllowedOrigins: corsOrigins(process.env.CORS_ALLOWED_ORIGINS),
   })
   const http = await startGatewayHttpServer(gateway, yoga, { port })
   stops.push(() => http.close())
@@ -174,6 +180,14 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     console.log(`\n${signal}: stopping consent-gateway...`)
     void stopAll(0)
   })
+}
+
+/** The web origins CORS_ALLOWED_ORIGINS names (a partner's frontend on its dev server); none by default. */
+function corsOrigins(value: string | undefined): string[] {
+  if (!value) return []
+  if (!isOriginList(value))
+    throw new Error(`CORS_ALLOWED_ORIGINS: expected origins (scheme://host[:port]), comma-separated`)
+  return value.split(',')
 }
 
 /** Registers our webhook at the Yapily sandbox the way a partner does once in Yapily's console: the secret comes back once. */

@@ -13,6 +13,7 @@ interface ServiceConfig {
     publicBaseUrl: string
     cursorSecret: string
     tokenEncryptionKeys?: string | undefined
+    corsAllowedOrigins?: readonly string[] | undefined
     providers: Record<'finqware' | 'worldline' | 'yapily', unknown>
   }
 }
@@ -39,6 +40,9 @@ const PROVIDER_SECRETS = {
   YapilyApplicationSecret: 'ya-secret',
   YapilyWebhookSecret: 'ya-webhook',
 }
+
+/** Settings that are not a provider's: the web origins allowed to read the API. */
+const OTHER_SETTINGS = { CorsAllowedOrigins: 'https://app.partner.example,https://admin.partner.example' }
 
 async function functionSettings(secrets: Record<string, string>) {
   const deployment = await deployOffline(
@@ -68,6 +72,8 @@ describe('the environment of every gateway function', () => {
     expect(config.cursorSecret).toBe(REQUIRED_SECRETS.CursorSecret)
     expect(config.tokenEncryptionKeys).toBe(REQUIRED_SECRETS.TokenEncryptionKeys)
     expect(config.providers).toEqual({ finqware: undefined, worldline: undefined, yapily: undefined })
+    // No web origin may read the API's answers unless the stage names it.
+    expect(config.corsAllowedOrigins).toEqual([])
     // Unset providers leave no empty variables behind (they would only take room in Lambda's 4 KB of variables).
     expect(Object.values(environment)).not.toContain('')
   })
@@ -101,7 +107,18 @@ describe('the environment of every gateway function', () => {
     })
   })
 
-  it('makes the cursor secret and the token keys required, and every provider secret optional', async () => {
+  it('lets a stage name the web origins that may read the API, under the name configFromEnv reads', async () => {
+    // Prepare
+    const { environment } = await functionSettings({ ...REQUIRED_SECRETS, ...OTHER_SETTINGS })
+
+    // Act
+    const config = configFromEnv(environment)
+
+    // Assess
+    expect(config.corsAllowedOrigins).toEqual(OTHER_SETTINGS.CorsAllowedOrigins.split(','))
+  })
+
+  it('makes the cursor secret and the token keys required, and every provider secret and setting optional', async () => {
     // Prepare
     const { secretsModule } = await functionSettings(REQUIRED_SECRETS)
     const { SECRET_VARIABLES } = secretsModule
@@ -112,7 +129,7 @@ describe('the environment of every gateway function', () => {
     const optional = Object.entries(SECRET_VARIABLES).filter(
       ([name]) => name !== 'CURSOR_SECRET' && name !== 'TOKEN_ENCRYPTION_KEYS',
     )
-    expect(optional).toHaveLength(Object.keys(PROVIDER_SECRETS).length)
+    expect(optional).toHaveLength(Object.keys(PROVIDER_SECRETS).length + Object.keys(OTHER_SETTINGS).length)
     for (const [, secret] of optional) expect(await valueOf(secret.placeholder ?? 'none')).toBe('')
   })
 })

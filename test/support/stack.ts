@@ -4,6 +4,7 @@
 import { createClient as createHttpClient, type Client as HttpClient } from 'graphql-http'
 import { createClient as createSseClient, type Client as SseClient } from 'graphql-sse'
 import { startGatewayHttpServer, type GatewayHttpServer } from '../../local/http-server.ts'
+import { loopbackHosts } from '../../local/loopback.ts'
 import { freePort } from '../../local/dynamodb-local.ts'
 import {
   startFinqwareSandbox,
@@ -58,8 +59,10 @@ export interface StackOptions {
   readonly clock?: () => Date
   /** Deadlines, re-checks and delivery settings (defaults: LIFECYCLE_DEFAULTS). */
   readonly lifecycle?: GatewayConfig['lifecycle']
-  /** Serve GraphiQL (offline page), pre-filled with tenant A's credentials. */
+  /** Serve GraphiQL (offline page), pre-filled with tenant A's credentials for our own loopback host:port. */
   readonly graphiql?: boolean
+  /** Web origins whose scripts may read the API's answers (CORS); none unless given. */
+  readonly corsAllowedOrigins?: readonly string[]
 }
 
 const tenant = (name: string): Credentials => ({
@@ -124,9 +127,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     services: graphQLServicesOf(gateway),
     authenticator: gateway.authenticator,
     logger: gateway.logger,
+    corsAllowedOrigins: options.corsAllowedOrigins ?? [],
     graphiql: options.graphiql
       ? {
           defaultHeaders: { Authorization: authorization(tenantA) },
+          trustedHosts: loopbackHosts(port),
           render: (await import('@graphql-yoga/render-graphiql')).renderGraphiQL,
         }
       : false,
