@@ -158,7 +158,17 @@ async function main(): Promise<void> {
     },
     corsAllowedOrigins: corsOrigins(process.env.CORS_ALLOWED_ORIGINS),
   })
-  const http = await startGatewayHttpServer(gateway, yoga, { port })
+  const http = await startGatewayHttpServer(gateway, yoga, {
+    port,
+    ...(process.env.MAX_CONNECTIONS_PER_ADDRESS
+      ? {
+          maxConnectionsPerAddress: positiveInteger(
+            'MAX_CONNECTIONS_PER_ADDRESS',
+            process.env.MAX_CONNECTIONS_PER_ADDRESS,
+          ),
+        }
+      : {}),
+  })
   stops.push(() => http.close())
   const jobs = startJobTimers(gateway)
   stops.push(() => jobs.stop())
@@ -180,6 +190,12 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     console.log(`\n${signal}: stopping consent-gateway...`)
     void stopAll(0)
   })
+}
+
+function positiveInteger(name: string, value: string): number {
+  const parsed = Number(value)
+  if (!Number.isInteger(parsed) || parsed < 1) throw new Error(`${name}: expected a positive integer, got ${value}`)
+  return parsed
 }
 
 /** The web origins CORS_ALLOWED_ORIGINS names (a partner's frontend on its dev server); none by default. */

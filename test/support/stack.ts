@@ -3,7 +3,7 @@
 // can be tested.
 import { createClient as createHttpClient, type Client as HttpClient } from 'graphql-http'
 import { createClient as createSseClient, type Client as SseClient } from 'graphql-sse'
-import { startGatewayHttpServer, type GatewayHttpServer } from '../../local/http-server.ts'
+import { startGatewayHttpServer, type GatewayHttpServer, type HttpLimits } from '../../local/http-server.ts'
 import { loopbackHosts } from '../../local/loopback.ts'
 import { freePort } from '../../local/dynamodb-local.ts'
 import {
@@ -61,6 +61,8 @@ export interface StackOptions {
   readonly lifecycle?: GatewayConfig['lifecycle']
   /** Serve GraphiQL (offline page), pre-filled with tenant A's credentials for our own loopback host:port. */
   readonly graphiql?: boolean
+  /** The gateway server's timeouts and connection cap (defaults: local/http-server.ts). */
+  readonly http?: Partial<HttpLimits>
   /** Web origins whose scripts may read the API's answers (CORS); none unless given. */
   readonly corsAllowedOrigins?: readonly string[]
 }
@@ -136,7 +138,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         }
       : false,
   })
-  const http = await startGatewayHttpServer(gateway, yoga, { port })
+  const http = await startGatewayHttpServer(gateway, yoga, { port, ...options.http })
   const graphqlUrl = `${http.url}/graphql`
 
   return {
