@@ -111,6 +111,8 @@ async function main(): Promise<void> {
     publicBaseUrl,
     cursorSecret: secrets.cursorSecret,
     localMode: true,
+    // No partner webhook may reach the stack's own servers (the gateway's port is added from publicBaseUrl).
+    ownPorts: [finqware.url, worldline.url, yapily.url, dynamo.endpoint].map((url) => Number(new URL(url).port)),
     subscriptionPollIntervalMs: 500,
     subscriptionMaxSeconds: 900,
     authCacheTtlMs: 60_000,

@@ -74,6 +74,12 @@ export interface GatewayConfig {
    * @default [] (same-origin only)
    */
   readonly corsAllowedOrigins?: readonly string[] | undefined
+  /**
+   * Local mode: the ports of the local stack's other servers (the sandboxes, DynamoDB Local), which no partner webhook
+   * may target; the gateway's own port (from `publicBaseUrl`) is added to them.
+   * @default []
+   */
+  readonly ownPorts?: readonly number[] | undefined
   /** @default 1_000 */
   readonly subscriptionPollIntervalMs: number
   /** Longest a subscription stays open. @default 900 (15 minutes) */

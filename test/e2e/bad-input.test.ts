@@ -228,6 +228,44 @@ describe('webhooks and history', () => {
     expect(result.data?.setWebhookEndpoint.message).toMatch(message)
   })
 
+  /** Every server of the local stack: the gateway, the three sandboxes, DynamoDB Local. */
+  const ownServers = () => [
+    stack.http.url,
+    stack.finqware.url,
+    stack.worldline.url,
+    stack.yapily.url,
+    stack.table.endpoint ?? '',
+  ]
+
+  it("refuses a webhook endpoint on any of the local stack's own servers", async () => {
+    for (const base of ownServers()) {
+      const { port } = new URL(base)
+      for (const url of [`http://localhost:${port}/__sandbox/reset`, `http://127.0.0.1:${port}/hooks`]) {
+        const result = await execute(stack.client(stack.tenantA), SET_ENDPOINT, { url })
+        expect(result.data?.setWebhookEndpoint, url).toMatchObject({ code: 'VALIDATION_ERROR' })
+        expect(result.data?.setWebhookEndpoint.message).toMatch(/own servers/)
+      }
+    }
+  })
+
+  it("refuses a consent whose webhook would reset a sandbox, which keeps every tenant's consents", async () => {
+    // Prepare
+    const before = await sandboxConsentCount()
+    expect(before).toBeGreaterThan(0)
+
+    // Act
+    const result = await execute(stack.client(stack.tenantA), CREATE, {
+      input: input({ webhookUrl: `http://localhost:${new URL(stack.finqware.url).port}/__sandbox/reset` }),
+    })
+
+    // Assess
+    expect(result.data?.createConsent).toMatchObject({ code: 'VALIDATION_ERROR' })
+    expect(result.data?.createConsent.issues).toEqual([
+      expect.objectContaining({ path: 'input.webhookUrl', message: expect.stringMatching(/own servers/) }),
+    ])
+    expect(await sandboxConsentCount()).toBe(before)
+  })
+
   it("cannot replay another tenant's webhook, a message that does not exist, or a nonsense sequence", async () => {
     const client = stack.client(stack.tenantA)
     const theirs = await execute(client, REPLAY, { consentId: otherTenantsId, sequence: 1 })

@@ -67,6 +67,8 @@ export interface StackOptions {
   readonly corsAllowedOrigins?: readonly string[]
 }
 
+const portOf = (url: string) => Number(new URL(url).port)
+
 const tenant = (name: string): Credentials => ({
   tenantId: `01JD0TENANT${name.padEnd(15, '0')}`.slice(0, 26),
   clientId: `client-${name.toLowerCase()}`,
@@ -99,6 +101,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     authCacheTtlMs: 60_000,
     tokenEncryptionKeys: `test-key:${randomBytes(32).toString('base64')}`,
     lifecycle: options.lifecycle,
+    // As npm start: no partner webhook may reach the stack's own servers (the gateway's port comes from its URL).
+    ownPorts: [finqware.url, worldline.sandbox.url, yapily.sandbox.url, table.endpoint ?? ''].map(portOf),
     providers: {
       finqware: {
         baseUrl: finqware.url,
