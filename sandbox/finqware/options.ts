@@ -17,6 +17,11 @@ export type ValidityEndStatus = 'revoked' | 'deactivated'
 
 export interface FinqwareSandboxOptions {
   /**
+   * A secret every `/__sandbox/` control request must carry in `X-Sandbox-Control-Secret` (npm start generates one).
+   * @default undefined (controls open, for a test's own sandbox)
+   */
+  controlSecret?: string
+  /**
    * Port on 127.0.0.1; 0 picks a free one.
    * @default 0
    */

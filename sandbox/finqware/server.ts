@@ -1,6 +1,7 @@
 // Starts the Finqware sandbox: the AIS consent API, hosted WebUI, fake banks, signed webhooks, JWKS and controls.
 import { SandboxClock, sweepOnClock } from '../shared/clock.ts'
 import {
+  controlsGuard,
   registerSandboxControls,
   resetSandbox,
   type SandboxControlTargets,
@@ -56,6 +57,7 @@ export async function startFinqwareSandbox(options: FinqwareSandboxOptions = {})
   })
   const redirects = new RedirectProcessor({ store, processingMs: settings.redirectProcessingMs })
 
+  const controlsLocked = controlsGuard(options.controlSecret)
   const router = new Router({
     notFound: (request, response) => {
       const route = `${request.method} ${request.url.pathname}`
@@ -80,6 +82,7 @@ export async function startFinqwareSandbox(options: FinqwareSandboxOptions = {})
   const server = await startHttpServer(
     (request, response) => {
       response.setHeader('date', clock.now().toUTCString())
+      if (controlsLocked(request, response)) return
       return router.listener(request, response)
     },
     { port: settings.port },

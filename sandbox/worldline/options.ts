@@ -14,6 +14,11 @@ export interface WorldlineClient {
 
 export interface WorldlineSandboxOptions {
   /**
+   * A secret every `/__sandbox/` control request must carry in `X-Sandbox-Control-Secret` (npm start generates one).
+   * @default undefined (controls open, for a test's own sandbox)
+   */
+  controlSecret?: string
+  /**
    * Port on 127.0.0.1; 0 picks a free one.
    * @default 0
    */

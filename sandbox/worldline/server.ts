@@ -2,6 +2,7 @@
 // directory, hosted bank pages, status notifications and controls.
 import { SandboxClock, sweepOnClock } from '../shared/clock.ts'
 import {
+  controlsGuard,
   registerSandboxControls,
   resetSandbox,
   type SandboxControlTargets,
@@ -59,6 +60,7 @@ export async function startWorldlineSandbox(options: WorldlineSandboxOptions = {
     },
   })
 
+  const controlsLocked = controlsGuard(options.controlSecret)
   const router = new Router({
     notFound: (request, response) => {
       const route = `${request.method} ${request.url.pathname}`
@@ -80,6 +82,7 @@ export async function startWorldlineSandbox(options: WorldlineSandboxOptions = {
   const server = await startHttpServer(
     (request, response) => {
       response.setHeader('date', clock.now().toUTCString())
+      if (controlsLocked(request, response)) return
       return router.listener(request, response)
     },
     { port: settings.port },

@@ -3,6 +3,7 @@
 import { randomUUID } from 'node:crypto'
 import { SandboxClock, sweepOnClock } from '../shared/clock.ts'
 import {
+  controlsGuard,
   registerSandboxControls,
   resetSandbox,
   type SandboxControlTargets,
@@ -64,6 +65,7 @@ export async function startYapilySandbox(options: YapilySandboxOptions = {}): Pr
   const webhooks = new WebhookDispatcher({ sign: (body) => publisher.sign(body), ...settings.webhookRetry })
   const store = new ConsentStore({ clock, notify: (consent, occurredAt) => publisher.publish(consent, occurredAt) })
 
+  const controlsLocked = controlsGuard(options.controlSecret)
   const router = new Router({
     notFound: (request, response) => {
       const route = `${request.method} ${request.url.pathname}`
@@ -84,6 +86,7 @@ export async function startYapilySandbox(options: YapilySandboxOptions = {}): Pr
   const server = await startHttpServer(
     (request, response) => {
       response.setHeader('date', clock.now().toUTCString())
+      if (controlsLocked(request, response)) return
       return router.listener(request, response)
     },
     { port: settings.port },

@@ -3,6 +3,7 @@
 import { serverAudits } from 'graphql-http'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { execute, startStack, type Stack } from '../support/stack.ts'
+import { fetchControl } from '../support/provider-drivers.ts'
 
 let stack: Stack
 let existingId: string
@@ -28,7 +29,7 @@ const input = (overrides: Record<string, unknown> = {}) => ({
 })
 
 async function sandboxConsentCount(): Promise<number> {
-  const response = await fetch(`${stack.finqware.url}/__sandbox/consents`)
+  const response = await fetchControl(`${stack.finqware.url}/__sandbox/consents`)
   return ((await response.json()) as { consents: unknown[] }).consents.length
 }
 

@@ -29,11 +29,22 @@ import { createYapilyAdapter, type YapilyAdapter } from '../../providers/yapily/
 import type { YapilyConfig } from '../../providers/yapily/config.ts'
 import { startYapilySandbox, type YapilySandbox, type YapilySandboxOptions } from '../../sandbox/yapily/server.ts'
 import { SANDBOX_BANKS } from '../../sandbox/finqware/catalogue.ts'
+import { CONTROL_SECRET_HEADER } from '../../sandbox/shared/controls.ts'
 import {
   startFinqwareSandbox,
   type FinqwareSandbox,
   type FinqwareSandboxOptions,
 } from '../../sandbox/finqware/server.ts'
+
+/** The control secret every test sandbox is started with, as npm start starts its own with a generated one. */
+export const SANDBOX_CONTROL_SECRET = 'test-sandbox-control-secret-0123456789'
+
+/** `fetch` for a `/__sandbox/` control: the same request, carrying the control secret. */
+export function fetchControl(url: string, init: RequestInit = {}): Promise<Response> {
+  const headers = new Headers(init.headers)
+  headers.set(CONTROL_SECRET_HEADER, SANDBOX_CONTROL_SECRET)
+  return fetch(url, { ...init, headers })
+}
 
 // Drivers -------------------------------------------------------------------------------------------------------------
 
@@ -138,7 +149,11 @@ export interface FinqwareHarness extends ProviderHarness {
 export async function startFinqwareHarness(
   options: { sandbox?: FinqwareSandboxOptions; adapter?: Partial<FinqwareConfig> } = {},
 ): Promise<FinqwareHarness> {
-  const sandbox = await startFinqwareSandbox({ ...FAST_FINQWARE_SANDBOX, ...options.sandbox })
+  const sandbox = await startFinqwareSandbox({
+    ...FAST_FINQWARE_SANDBOX,
+    controlSecret: SANDBOX_CONTROL_SECRET,
+    ...options.sandbox,
+  })
   const adapter = createFinqwareAdapter(finqwareAdapterConfig(sandbox.url, options.adapter))
   const { control, providerNow, advancePast } = sandboxClockControls(sandbox.url)
   return {
@@ -199,6 +214,7 @@ export async function startWorldlineHarness(
       },
     ],
     notificationToken: WORLDLINE_NOTIFICATION_TOKEN,
+    controlSecret: SANDBOX_CONTROL_SECRET,
     ...FAST_WORLDLINE_SANDBOX,
     ...options.sandbox,
   })
@@ -271,6 +287,7 @@ export async function startYapilyHarness(options: {
     applications: [YAPILY_APPLICATION],
     callbacks: [options.callbackPrefix],
     webhookRetry: { baseDelayMs: 10, maxDelayMs: 50, attemptTimeoutMs: 2_000 },
+    controlSecret: SANDBOX_CONTROL_SECRET,
     ...options.sandbox,
   })
   const basic = `Basic ${Buffer.from(`${YAPILY_APPLICATION.key}:${YAPILY_APPLICATION.secret}`).toString('base64')}`
@@ -384,7 +401,7 @@ function sandboxClockControls(baseUrl: string) {
 
 /** A `/__sandbox/` control call; answers the parsed JSON, throws on a non-2xx answer. */
 export async function sandboxControl(baseUrl: string, path: string, body?: unknown): Promise<any> {
-  const response = await fetch(`${baseUrl}/__sandbox/${path}`, {
+  const response = await fetchControl(`${baseUrl}/__sandbox/${path}`, {
     method: body === undefined ? 'GET' : 'POST',
     headers: { 'content-type': 'application/json' },
     ...(body !== undefined && { body: JSON.stringify(body) }),

@@ -18,7 +18,12 @@ import { createGateway, type Gateway } from '../../service/gateway.ts'
 import { createLogger, silentLogger } from '../../service/logging.ts'
 import { provisionApiClient } from '../../service/tenants.ts'
 import { createTestTable, type TestTable } from './dynamo.ts'
-import { startWorldlineHarness, startYapilyHarness, submitBankDecision } from './provider-drivers.ts'
+import {
+  SANDBOX_CONTROL_SECRET,
+  startWorldlineHarness,
+  startYapilyHarness,
+  submitBankDecision,
+} from './provider-drivers.ts'
 import type { YapilySandbox } from '../../sandbox/yapily/server.ts'
 import type { Logger } from '../../providers/adapter.ts'
 import { randomBytes } from 'node:crypto'
@@ -80,6 +85,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const finqware = await startFinqwareSandbox({
     activationDelayMs: 50,
     webhookRetry: { baseDelayMs: 50, maxDelayMs: 500 },
+    controlSecret: SANDBOX_CONTROL_SECRET,
     ...options.finqware,
   })
   const worldline = await startWorldlineHarness({ sandbox: options.worldline ?? {} })
