@@ -22,6 +22,12 @@ export interface FinqwareSandboxOptions {
    */
   controlSecret?: string
   /**
+   * A JSON file holding the sandbox's state (consents, clock offset, signing keys): read at start, written as it
+   * changes, so a restart keeps them (npm start: `.data/sandboxes/finqware.json`).
+   * @default undefined (state in memory only)
+   */
+  stateFile?: string
+  /**
    * Port on 127.0.0.1; 0 picks a free one.
    * @default 0
    */

@@ -19,6 +19,12 @@ export interface WorldlineSandboxOptions {
    */
   controlSecret?: string
   /**
+   * A JSON file holding the sandbox's state (consents, bank toggles, issued tokens, clock offset): read at start,
+   * written as it changes, so a restart keeps them (npm start: `.data/sandboxes/worldline.json`).
+   * @default undefined (state in memory only)
+   */
+  stateFile?: string
+  /**
    * Port on 127.0.0.1; 0 picks a free one.
    * @default 0
    */

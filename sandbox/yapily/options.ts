@@ -18,6 +18,12 @@ export interface YapilySandboxOptions {
    */
   controlSecret?: string
   /**
+   * A JSON file holding the sandbox's state (consents, users, webhook registrations, the bank toggle, clock offset):
+   * read at start, written as it changes, so a restart keeps them (npm start: `.data/sandboxes/yapily.json`).
+   * @default undefined (state in memory only)
+   */
+  stateFile?: string
+  /**
    * Port on 127.0.0.1; 0 picks a free one.
    * @default 0
    */

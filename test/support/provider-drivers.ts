@@ -82,7 +82,11 @@ export interface ProviderHarness {
 export interface DriverSetup {
   /** Base URL of the test's receiver; anything below it is recorded. */
   readonly receiverUrl: string
+  /** Where the sandbox keeps its state across a restart (as npm start keeps it); in memory without it. */
+  readonly stateFile?: string
 }
+
+const stateOf = ({ stateFile }: DriverSetup) => (stateFile === undefined ? {} : { sandbox: { stateFile } })
 
 export interface ProviderDriver {
   readonly provider: Provider
@@ -180,7 +184,7 @@ export const finqwareDriver: ProviderDriver = {
   // Finqware signs the body (JWS): any change to it must fail verification.
   tamper: flipOneByte,
   redirectsTo: 'partner',
-  setup: () => startFinqwareHarness(),
+  setup: (context) => startFinqwareHarness(stateOf(context)),
 }
 
 // Worldline -----------------------------------------------------------------------------------------------------------
@@ -255,7 +259,7 @@ export const worldlineDriver: ProviderDriver = {
   // Worldline authenticates notifications with a bearer token, not a signature over the body.
   tamper: (notification) => ({ ...notification, headers: { ...notification.headers, authorization: 'Bearer forged' } }),
   redirectsTo: 'partner',
-  setup: () => startWorldlineHarness(),
+  setup: (context) => startWorldlineHarness(stateOf(context)),
 }
 
 // Yapily --------------------------------------------------------------------------------------------------------------
@@ -340,8 +344,12 @@ export const yapilyDriver: ProviderDriver = {
   // Yapily signs webhooks with an HMAC over the body.
   tamper: flipOneByte,
   redirectsTo: 'callback',
-  setup: ({ receiverUrl }) =>
-    startYapilyHarness({ callbackPrefix: `${receiverUrl}/`, webhookUrl: `${receiverUrl}/yapily-webhooks` }),
+  setup: (context) =>
+    startYapilyHarness({
+      callbackPrefix: `${context.receiverUrl}/`,
+      webhookUrl: `${context.receiverUrl}/yapily-webhooks`,
+      ...stateOf(context),
+    }),
 }
 
 /** Every provider the contract suite runs against. */
