@@ -48,7 +48,15 @@ function lowerCaseHeaders(request: IncomingMessage): Record<string, string | und
   return headers
 }
 
-export function createRequestListener(gateway: Gateway, yoga: GraphQLServer, graphqlPath = '/graphql') {
+/** Routes of the composition root's own (local mode's controls): true when one answered the request. */
+export type ExtraRoutes = (request: IncomingMessage, response: ServerResponse) => Promise<boolean>
+
+export function createRequestListener(
+  gateway: Gateway,
+  yoga: GraphQLServer,
+  graphqlPath = '/graphql',
+  extraRoutes?: ExtraRoutes,
+) {
   return (request: IncomingMessage, response: ServerResponse): void => {
     const given = request.headers['x-request-id']
     const requestId = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID()
@@ -97,6 +105,7 @@ export function createRequestListener(gateway: Gateway, yoga: GraphQLServer, gra
           return
         }
         if (path === '/healthz') return sendJson(response, 200, { status: 'ok' })
+        if (extraRoutes && (await extraRoutes(request, response))) return
         sendJson(response, 404, { error: 'not_found', requestId })
       } catch (error) {
         gateway.logger.error('request failed', { error, path })
@@ -182,21 +191,25 @@ function capConnectionsPerAddress(server: Server, max: number): (socket: Socket)
   return (socket) => !refused.has(socket)
 }
 
-/** Starts the server on 127.0.0.1. */
+/** Starts the server on 127.0.0.1 unless told otherwise. */
 export async function startGatewayHttpServer(
   gateway: Gateway,
   yoga: GraphQLServer,
   options: {
     port?: number
+    /** The address to listen on (`npm start`'s `HOST`). @default '127.0.0.1' */
+    host?: string
     /**
      * On close, how long requests in flight may finish before their connections are cut (open SSE streams are).
      * @default 2_000
      */
     graceMs?: number
+    /** Routes answered before the 404 (local mode's controls and pages). */
+    extraRoutes?: ExtraRoutes
   } & Partial<HttpLimits> = {},
 ): Promise<GatewayHttpServer> {
   const limits: HttpLimits = { ...HTTP_LIMITS_DEFAULTS, ...definedOnly(options) }
-  const listener = createRequestListener(gateway, yoga)
+  const listener = createRequestListener(gateway, yoga, '/graphql', options.extraRoutes)
   const server = createServer(serverTimeouts(limits))
   const admitted = capConnectionsPerAddress(server, limits.maxConnectionsPerAddress)
   server.on('request', (request: IncomingMessage, response: ServerResponse) => {
@@ -205,11 +218,12 @@ export async function startGatewayHttpServer(
   })
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
-    server.listen(options.port ?? 0, '127.0.0.1', () => resolve())
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve())
   })
   const { port } = server.address() as AddressInfo
+  const host = options.host === undefined || ['0.0.0.0', '::'].includes(options.host) ? '127.0.0.1' : options.host
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
     server,
     // Stop accepting, let requests in flight finish (a provider notification mid-way through its read-back), then cut
     // what is still open.

@@ -17,7 +17,7 @@ export type ValidityEndStatus = 'revoked' | 'deactivated'
 
 export interface FinqwareSandboxOptions {
   /**
-   * A secret every `/__sandbox/` control request must carry in `X-Sandbox-Control-Secret` (npm start generates one).
+   * A secret every `/__sandbox/` control request must carry in `X-Control-Secret` (npm start generates one).
    * @default undefined (controls open, for a test's own sandbox)
    */
   controlSecret?: string
@@ -32,6 +32,10 @@ export interface FinqwareSandboxOptions {
    * @default 0
    */
   port?: number
+  /** The address to listen on (`0.0.0.0`: the network too). @default '127.0.0.1' */
+  host?: string
+  /** The host the sandbox's URLs (bank pages) name, for browsers elsewhere. @default the listening host */
+  publicHost?: string
   /**
    * Accepted API clients.
    * @default [{ clientId: 'sandbox-client', clientSecret: 'sandbox-secret' }]

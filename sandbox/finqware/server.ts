@@ -102,7 +102,11 @@ export async function startFinqwareSandbox(options: FinqwareSandboxOptions = {})
       if (controlsLocked(request, response)) return
       return router.listener(request, response)
     },
-    { port: settings.port },
+    {
+      port: settings.port,
+      ...(options.host !== undefined && { host: options.host }),
+      ...(options.publicHost !== undefined && { publicHost: options.publicHost }),
+    },
   )
 
   const api: ApiCallContext = { faults, clients: settings.clients, beforeOperation: () => store.sweep() }

@@ -37,7 +37,7 @@ export interface SandboxControlTargets {
 }
 
 /** The request header that carries the control secret. */
-export const CONTROL_SECRET_HEADER = 'x-sandbox-control-secret'
+export const CONTROL_SECRET_HEADER = 'x-control-secret'
 
 const digest = (value: string) => createHash('sha256').update(value).digest()
 

@@ -108,7 +108,11 @@ export async function startWorldlineSandbox(options: WorldlineSandboxOptions = {
       if (controlsLocked(request, response)) return
       return router.listener(request, response)
     },
-    { port: settings.port },
+    {
+      port: settings.port,
+      ...(options.host !== undefined && { host: options.host }),
+      ...(options.publicHost !== undefined && { publicHost: options.publicHost }),
+    },
   )
 
   router.on(

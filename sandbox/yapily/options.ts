@@ -13,7 +13,7 @@ export interface YapilyApplication {
 
 export interface YapilySandboxOptions {
   /**
-   * A secret every `/__sandbox/` control request must carry in `X-Sandbox-Control-Secret` (npm start generates one).
+   * A secret every `/__sandbox/` control request must carry in `X-Control-Secret` (npm start generates one).
    * @default undefined (controls open, for a test's own sandbox)
    */
   controlSecret?: string
@@ -28,6 +28,10 @@ export interface YapilySandboxOptions {
    * @default 0
    */
   port?: number
+  /** The address to listen on (`0.0.0.0`: the network too). @default '127.0.0.1' */
+  host?: string
+  /** The host the sandbox's URLs (bank pages) name, for browsers elsewhere. @default the listening host */
+  publicHost?: string
   /**
    * Applications whose Basic credentials the API accepts. Each sees only its own users, consents and webhooks.
    * @default [{ key: 'sandbox-app-key', secret: 'sandbox-app-secret', id: 'sandbox-app' }]

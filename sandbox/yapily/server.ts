@@ -119,7 +119,11 @@ export async function startYapilySandbox(options: YapilySandboxOptions = {}): Pr
       if (controlsLocked(request, response)) return
       return router.listener(request, response)
     },
-    { port: settings.port },
+    {
+      port: settings.port,
+      ...(options.host !== undefined && { host: options.host }),
+      ...(options.publicHost !== undefined && { publicHost: options.publicHost }),
+    },
   )
 
   const api: ApiCallContext = { faults, applications: settings.applications, beforeOperation: () => store.sweep() }

@@ -7,7 +7,7 @@ import { startYapilySandbox } from '../../sandbox/yapily/server.ts'
 import type { RunningSandbox } from '../../sandbox/shared/controls.ts'
 
 const SECRET = 'local-control-secret-0123456789'
-const HEADER = 'x-sandbox-control-secret'
+const HEADER = 'x-control-secret'
 
 const SANDBOXES = [
   { name: 'Finqware', start: () => startFinqwareSandbox({ controlSecret: SECRET }), api: '/.well-known/jwks.json' },
