@@ -120,7 +120,7 @@ function useMaxTokens(maxTokens: number): Plugin {
           return parse(source, { ...options, maxTokens })
         } catch (error) {
           if (error instanceof GraphQLError && /more that \d+ tokens/.test(error.message)) {
-            throw new GraphQLError(`Syntax Error: token limit of ${maxTokens} exceeded.`, {
+            throw new GraphQLError(`The query exceeds the token limit of ${maxTokens}.`, {
               source: error.source,
               positions: error.positions,
               extensions: { code: 'GRAPHQL_VALIDATION_FAILED' satisfies ErrorCode },
@@ -193,6 +193,27 @@ type ResultWithErrors = { readonly data?: unknown; readonly errors?: readonly Gr
 const codeOfGraphQLError = (message: string): ErrorCode =>
   /^Syntax Error/.test(message) && !/limit/i.test(message) ? 'GRAPHQL_PARSE_FAILED' : 'GRAPHQL_VALIDATION_FAILED'
 
+/** graphql-armor's limit messages ("Syntax Error: Query Cost limit of 5000 exceeded, found 6400.") and ours. */
+const ARMOR_LIMIT =
+  /^Syntax Error: (Query Cost|Query depth|Aliases|Directives) limit of (\d+) exceeded, found ([\d.]+)\.$/
+const LIMIT_WORDING: Record<string, (found: number) => string> = {
+  'Query Cost': (found) => `cost limit of %s (its cost is ${found})`,
+  'Query depth': (found) => `depth limit of %s (its depth is ${found})`,
+  Aliases: (found) => `alias limit of %s (it has ${found})`,
+  Directives: (found) => `directive limit of %s (it has ${found})`,
+}
+
+/**
+ * A refused query parsed fine: armor's "Syntax Error:" prefix misleads (a partner looks for a typo). Says instead
+ * which limit the query exceeds and by how much; any other message is kept.
+ */
+export function plainLimitMessage(message: string): string {
+  const match = ARMOR_LIMIT.exec(message)
+  const wording = match && LIMIT_WORDING[match[1] ?? '']
+  if (!match || !wording) return message
+  return `The query exceeds the ${wording(Math.round(Number(match[3]))).replace('%s', match[2] ?? '')}.`
+}
+
 function decorateError(error: GraphQLError, requestError: boolean): GraphQLError {
   const extensions = error.extensions ?? {}
   const code = typeof extensions.code === 'string' ? extensions.code : codeOfGraphQLError(error.message)
@@ -200,7 +221,7 @@ function decorateError(error: GraphQLError, requestError: boolean): GraphQLError
   // application/graphql-response+json and 200 under application/json (`spec`), as GraphQL over HTTP asks.
   const http =
     extensions.http ?? (requestError && code.startsWith('GRAPHQL_') ? { status: 400, spec: true } : undefined)
-  return new GraphQLError(error.message, {
+  return new GraphQLError(plainLimitMessage(error.message), {
     nodes: error.nodes,
     source: error.source,
     positions: error.positions,

@@ -370,7 +370,33 @@ describe('transport', () => {
     }
     // The parse stopped at the token limit (not cost or validation, which would also refuse this document).
     const refused = await execute(stack.client(stack.tenantA), tokens)
-    expect(refused.errors?.[0]?.message).toBe('Syntax Error: token limit of 2000 exceeded.')
+    expect(refused.errors?.[0]?.message).toBe('The query exceeds the token limit of 2000.')
+  })
+
+  it('says plainly which limit a refused query exceeds: no "Syntax Error" for a query that parsed', async () => {
+    // Cost: many nested lists at depth, under the depth, alias and token limits.
+    const nested = 'events { edges { node { consent { events { edges { node { id kind at } } } } } } }'
+    const costly = `{ consents(first: 100) { edges { node { ${Array.from({ length: 12 }, (_, i) => `e${i}: ${nested}`).join(' ')} } } } }`
+    const deep = `{ consents { edges { node { supersededBy { supersededBy { supersededBy { supersededBy { supersededBy { supersededBy { supersededBy { supersededBy { supersededBy { id } } } } } } } } } } } } }`
+    const aliases = `{ ${Array.from({ length: 20 }, (_, i) => `a${i}: providers { provider }`).join(' ')} }`
+    const cases = [
+      [costly, /^The query exceeds the cost limit of 5000 \(its cost is \d+\)\.$/],
+      [deep, /^The query exceeds the depth limit of 12 \(its depth is \d+\)\.$/],
+      [aliases, /^The query exceeds the alias limit of 15 \(it has \d+\)\.$/],
+    ] as const
+    for (const [query, message] of cases) {
+      const result = await execute(stack.client(stack.tenantA), query)
+      expect(result.errors?.[0], query.slice(0, 40)).toMatchObject({
+        message: expect.stringMatching(message),
+        extensions: { code: 'GRAPHQL_VALIDATION_FAILED' },
+      })
+    }
+    // A real syntax error still says so.
+    const broken = await execute(stack.client(stack.tenantA), '{ consents { ')
+    expect(broken.errors?.[0]).toMatchObject({
+      message: expect.stringMatching(/^Syntax Error/),
+      extensions: { code: 'GRAPHQL_PARSE_FAILED' },
+    })
   })
 
   it('does not suggest field names to strangers probing the schema', async () => {
