@@ -80,6 +80,14 @@ export const yapilyApplicationSecret = new sst.Secret('YapilyApplicationSecret',
  */
 export const yapilyWebhookSecret = new sst.Secret('YapilyWebhookSecret', '')
 
+/**
+ * Web origins whose scripts may read the GraphQL API's answers (CORS), comma-separated and exact, e.g.
+ * `https://app.partner.example,https://admin.partner.example`. Not secret, but set per stage like the rest. Any other
+ * origin gets no CORS header, and none is allowed in credentials mode.
+ * @default `''` (same-origin only)
+ */
+export const corsAllowedOrigins = new sst.Secret('CorsAllowedOrigins', '')
+
 /** Every secret under the environment variable service/config.ts reads it from. */
 export const SECRET_VARIABLES = {
   CURSOR_SECRET: cursorSecret,
@@ -98,4 +106,5 @@ export const SECRET_VARIABLES = {
   YAPILY_APPLICATION_KEY: yapilyApplicationKey,
   YAPILY_APPLICATION_SECRET: yapilyApplicationSecret,
   YAPILY_WEBHOOK_SECRET: yapilyWebhookSecret,
+  CORS_ALLOWED_ORIGINS: corsAllowedOrigins,
 } as const satisfies Record<string, sst.Secret>

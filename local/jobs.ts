@@ -14,6 +14,8 @@ export interface JobIntervals {
 export const LOCAL_JOB_INTERVALS: JobIntervals = { sweepEveryMs: 15_000, reconcileEveryMs: 30_000, deliverEveryMs: 500 }
 
 export interface JobTimers {
+  /** Runs every job now instead of at its next tick (a job already running runs again once it ends). */
+  runNow(): void
   stop(): Promise<void>
 }
 
@@ -22,9 +24,14 @@ export function startJobTimers(gateway: Gateway, intervals: JobIntervals = LOCAL
   const running = new Set<Promise<void>>()
   const timers = new Set<NodeJS.Timeout>()
 
+  const nudges: (() => void)[] = []
+
   const every = (name: string, intervalMs: number, job: () => Promise<object>) => {
+    let busy = false
+    let again = false
     const tick = () => {
       timers.delete(timer)
+      busy = true
       const run = job()
         .then((report) => {
           if (Object.values(report).some((value) => typeof value === 'number' && value > 0)) {
@@ -34,7 +41,12 @@ export function startJobTimers(gateway: Gateway, intervals: JobIntervals = LOCAL
         .catch((error: unknown) => gateway.logger.error(`job ${name} failed`, { error }))
         .finally(() => {
           running.delete(run)
-          if (!stopped) schedule()
+          busy = false
+          if (stopped) return
+          if (again) {
+            again = false
+            tick()
+          } else schedule()
         })
       running.add(run)
     }
@@ -44,6 +56,15 @@ export function startJobTimers(gateway: Gateway, intervals: JobIntervals = LOCAL
       timers.add(timer)
     }
     schedule()
+    nudges.push(() => {
+      if (stopped) return
+      if (busy) {
+        again = true
+        return
+      }
+      clearTimeout(timer)
+      tick()
+    })
   }
 
   every('sweep-deadlines', intervals.sweepEveryMs, () => gateway.jobs.sweepDeadlines())
@@ -51,6 +72,9 @@ export function startJobTimers(gateway: Gateway, intervals: JobIntervals = LOCAL
   every('deliver-webhooks', intervals.deliverEveryMs, () => gateway.jobs.deliverDue())
 
   return {
+    runNow() {
+      for (const nudge of nudges) nudge()
+    },
     async stop() {
       stopped = true
       for (const timer of timers) clearTimeout(timer)

@@ -6,6 +6,15 @@ import type { FinqwareConfig } from '../providers/finqware/config.ts'
 import type { WorldlineConfig } from '../providers/worldline/config.ts'
 import type { YapilyConfig } from '../providers/yapily/config.ts'
 
+/** `https://a.example,http://localhost:3000`: each entry exactly an origin, as a browser sends it. */
+export function isOriginList(value: string): boolean {
+  return value
+    .split(',')
+    .every(
+      (entry) => URL.canParse(entry) && /^https?:$/.test(new URL(entry).protocol) && new URL(entry).origin === entry,
+    )
+}
+
 const positiveInt = z.coerce.number().check(z.int(), z.positive())
 
 const envSchema = z.object({
@@ -20,6 +29,10 @@ const envSchema = z.object({
   USER_REFERENCE_KEY: z.string().check(z.minLength(32)),
   /** Local mode: http://localhost partner webhooks are accepted. */
   LOCAL_MODE: z._default(z.enum(['true', 'false']), 'false'),
+  /** Web origins whose scripts may read the API's answers (CORS), comma-separated, e.g. `https://app.example.com`. */
+  CORS_ALLOWED_ORIGINS: z.optional(
+    z.string().check(z.refine(isOriginList, 'expected origins (scheme://host[:port], no path), comma-separated')),
+  ),
   SUBSCRIPTION_POLL_INTERVAL_MS: z._default(positiveInt, 1_000),
   SUBSCRIPTION_MAX_SECONDS: z._default(positiveInt, 900),
   AUTH_CACHE_TTL_MS: z._default(positiveInt, 60_000),
@@ -63,6 +76,18 @@ export interface GatewayConfig {
    * @default false
    */
   readonly localMode: boolean
+  /**
+   * Web origins (`scheme://host[:port]`) whose scripts may read the API's answers; any other origin gets no CORS
+   * header, and none is allowed in credentials mode. Later per tenant.
+   * @default [] (same-origin only)
+   */
+  readonly corsAllowedOrigins?: readonly string[] | undefined
+  /**
+   * Local mode: the ports of the local stack's other servers (the sandboxes, DynamoDB Local), which no partner webhook
+   * may target; the gateway's own port (from `publicBaseUrl`) is added to them.
+   * @default []
+   */
+  readonly ownPorts?: readonly number[] | undefined
   /** @default 1_000 */
   readonly subscriptionPollIntervalMs: number
   /** Longest a subscription stays open. @default 900 (15 minutes) */
@@ -163,6 +188,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): GatewayConf
     cursorSecret: e.CURSOR_SECRET,
     userReferenceKey: e.USER_REFERENCE_KEY,
     localMode: e.LOCAL_MODE === 'true',
+    corsAllowedOrigins: e.CORS_ALLOWED_ORIGINS?.split(',') ?? [],
     subscriptionPollIntervalMs: e.SUBSCRIPTION_POLL_INTERVAL_MS,
     subscriptionMaxSeconds: e.SUBSCRIPTION_MAX_SECONDS,
     authCacheTtlMs: e.AUTH_CACHE_TTL_MS,

@@ -72,6 +72,8 @@ export interface ConsentConnection {
 export interface ConsentServiceOptions {
   /** Accept `http://localhost` webhook URLs (local mode only); https is required otherwise. */
   readonly allowLocalHttpWebhooks: boolean
+  /** Local mode: the local stack's own ports, never a webhook target. */
+  readonly ownPorts?: ReadonlySet<number>
   /** Our public URL for each provider's notifications (the adapter passes it to the provider). */
   readonly notificationUrl: (provider: Provider) => string
   /** Key for pagination cursors (>= 32 bytes). */
@@ -125,7 +127,7 @@ export class ConsentService {
     const issues: ValidationIssue[] = []
     if (input.scope && input.scope.length === 0) issues.push({ path: 'input.scope', message: 'must not be empty' })
     if (input.redirectUrl) checkRedirectUrl(input.redirectUrl, issues)
-    if (input.webhookUrl) checkWebhookUrl(input.webhookUrl, this.options.allowLocalHttpWebhooks, issues)
+    if (input.webhookUrl) checkWebhookUrl(input.webhookUrl, this.options, issues)
     if (issues.length) throw new ValidationError(issues)
 
     const adapter = await this.deps.providers.get(input.provider)
@@ -414,11 +416,11 @@ function checkRedirectUrl(value: string, issues: ValidationIssue[]): void {
  */
 export function checkWebhookUrl(
   value: string,
-  allowLocalHttp: boolean,
+  policy: Pick<ConsentServiceOptions, 'allowLocalHttpWebhooks' | 'ownPorts'>,
   issues: ValidationIssue[],
   path = 'input.webhookUrl',
 ): void {
-  const checked = checkDeliveryUrl(value, { allowLocalHttp })
+  const checked = checkDeliveryUrl(value, { allowLocalHttp: policy.allowLocalHttpWebhooks, ownPorts: policy.ownPorts })
   if (!checked.ok) issues.push({ path, message: checked.reason })
 }
 

@@ -111,6 +111,14 @@ export function createProviderRegistry(config: GatewayConfig): ProviderRegistry 
   return registry
 }
 
+/** Local mode: the ports no partner webhook may reach on this machine, the gateway's own first. */
+function ownPortsOf(config: GatewayConfig): ReadonlySet<number> {
+  if (!config.localMode) return new Set()
+  const url = new URL(config.publicBaseUrl)
+  const port = url.port === '' ? (url.protocol === 'https:' ? 443 : 80) : Number(url.port)
+  return new Set([port, ...(config.ownPorts ?? [])])
+}
+
 export function createGateway(config: GatewayConfig, overrides: GatewayOverrides = {}): Gateway {
   const db = overrides.db ?? createDocumentClient({ endpoint: config.dynamoEndpoint })
   const logger = overrides.logger ?? createLogger()
@@ -121,6 +129,7 @@ export function createGateway(config: GatewayConfig, overrides: GatewayOverrides
   const providers = createProviderRegistry(config)
   const publicBase = config.publicBaseUrl.replace(/\/$/, '')
   const lifecycle = lifecycleSettings(config)
+  const ownPorts = ownPortsOf(config)
 
   if (config.providers.yapily && !config.tokenEncryptionKeys) {
     throw new Error('Yapily issues consent tokens: set TOKEN_ENCRYPTION_KEYS to seal them at rest')
@@ -152,6 +161,7 @@ export function createGateway(config: GatewayConfig, overrides: GatewayOverrides
     },
     {
       allowLocalHttpWebhooks: config.localMode,
+      ownPorts,
       notificationUrl: (provider) => `${publicBase}${notificationPath(provider)}`,
       cursorSecret: config.cursorSecret,
     },
@@ -164,6 +174,7 @@ export function createGateway(config: GatewayConfig, overrides: GatewayOverrides
     secretBox,
     clock,
     allowLocalHttp: config.localMode,
+    ownPorts,
   })
   const jobDeps = {
     consents: consentRepository,
@@ -187,6 +198,7 @@ export function createGateway(config: GatewayConfig, overrides: GatewayOverrides
     delivery: lifecycle.delivery,
     leaseMs: lifecycle.leaseMs,
     allowLoopback: config.localMode,
+    ownPorts,
   })
 
   return {

@@ -30,6 +30,8 @@ export interface WebhookDispatcherDependencies {
   readonly leaseMs: number
   /** Local mode: partners on loopback (http://localhost) may be called. */
   readonly allowLoopback: boolean
+  /** Local mode: the local stack's own ports, never reached (checked again after DNS at every attempt). */
+  readonly ownPorts?: ReadonlySet<number>
   /** In [0, 1): the jitter. */
   readonly random?: () => number
   readonly post?: (request: Parameters<typeof postWebhook>[0]) => Promise<DeliveryAttemptResult>
@@ -145,6 +147,7 @@ export class WebhookDispatcher {
       body,
       timeoutMs: this.deps.delivery.timeoutMs,
       allowLoopback: this.deps.allowLoopback,
+      ...(this.deps.ownPorts ? { ownPorts: this.deps.ownPorts } : {}),
     })
     const attempt: DeliveryAttempt = {
       at: now.toISOString(),

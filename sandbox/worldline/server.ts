@@ -2,6 +2,7 @@
 // directory, hosted bank pages, status notifications and controls.
 import { SandboxClock, sweepOnClock } from '../shared/clock.ts'
 import {
+  controlsGuard,
   registerSandboxControls,
   resetSandbox,
   type SandboxControlTargets,
@@ -28,6 +29,8 @@ import { registerWorldlineControls } from './sandbox-controls.ts'
 import { registerScaPages } from './sca-pages.ts'
 import { tokenEndpoint } from './token-api.ts'
 import { TokenStore } from './tokens.ts'
+import { readWorldlineState, type WorldlineSavedState } from './saved-state.ts'
+import { StateFile } from '../shared/persistence.ts'
 
 export type { WorldlineSandboxOptions } from './options.ts'
 
@@ -42,7 +45,9 @@ export type WorldlineSandbox = RunningSandbox
  */
 export async function startWorldlineSandbox(options: WorldlineSandboxOptions = {}): Promise<WorldlineSandbox> {
   const settings = resolveWorldlineSettings(options)
+  const saved = options.stateFile === undefined ? undefined : readWorldlineState(options.stateFile)
   const clock = new SandboxClock()
+  if (saved) clock.advance(saved.clockOffsetMs)
   const faults = new FaultInjector()
   const toggles = new BankToggles()
   const tokens = new TokenStore({ clock, ttlSeconds: settings.tokenTtlSeconds, staticToken: settings.staticToken })
@@ -54,10 +59,29 @@ export async function startWorldlineSandbox(options: WorldlineSandboxOptions = {
     clock,
     notificationWindowMs: settings.notificationWindowMs,
     notify: (consent, changedAt) => {
+      state?.changed()
       if (consent.notification)
         webhooks.enqueue(consent.notification.url, consentStatusNotification(consent, changedAt))
     },
   })
+
+  const controlsLocked = controlsGuard(options.controlSecret)
+  const state =
+    options.stateFile === undefined
+      ? undefined
+      : new StateFile(options.stateFile, (): WorldlineSavedState => ({
+          version: 1,
+          clockOffsetMs: clock.offsetMs,
+          consents: store.all(),
+          deleteFails: toggles.deleteFails,
+          tokens: tokens.saved(),
+        }))
+  if (saved) {
+    store.load(saved.consents)
+    tokens.load(saved.tokens)
+    toggles.deleteFails = saved.deleteFails
+  }
+  clock.onChange(() => state?.changed())
 
   const router = new Router({
     notFound: (request, response) => {
@@ -80,9 +104,15 @@ export async function startWorldlineSandbox(options: WorldlineSandboxOptions = {
   const server = await startHttpServer(
     (request, response) => {
       response.setHeader('date', clock.now().toUTCString())
+      response.once('finish', () => state?.changed())
+      if (controlsLocked(request, response)) return
       return router.listener(request, response)
     },
-    { port: settings.port },
+    {
+      port: settings.port,
+      ...(options.host !== undefined && { host: options.host }),
+      ...(options.publicHost !== undefined && { publicHost: options.publicHost }),
+    },
   )
 
   router.on(
@@ -131,6 +161,7 @@ export async function startWorldlineSandbox(options: WorldlineSandboxOptions = {
       stopSweeping()
       webhooks.close()
       await server.close()
+      state?.close()
     },
   }
 }

@@ -14,6 +14,7 @@ import {
   type Credentials,
   type Stack,
 } from '../support/stack.ts'
+import { fetchControl } from '../support/provider-drivers.ts'
 
 let stack: Stack
 
@@ -213,7 +214,7 @@ describe('the Finqware consent flow', () => {
     const created = await createConsent(stack.tenantA, { linkExpiresInDays: 2 })
     expect(Date.parse(created.linkExpiresAt) - Date.now()).toBeGreaterThan(47 * 3_600_000)
     // Act: three days pass at the provider
-    const clock = await fetch(`${stack.finqware.url}/__sandbox/clock`, {
+    const clock = await fetchControl(`${stack.finqware.url}/__sandbox/clock`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ advanceSeconds: 3 * 86_400 }),
@@ -227,7 +228,7 @@ describe('the Finqware consent flow', () => {
       authorizationUrl: null,
       nextAction: 'CREATE_NEW',
     })
-    await fetch(`${stack.finqware.url}/__sandbox/clock`, {
+    await fetchControl(`${stack.finqware.url}/__sandbox/clock`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ set: new Date().toISOString() }),
@@ -236,14 +237,14 @@ describe('the Finqware consent flow', () => {
 
   it('keeps the history free of duplicates when webhooks arrive twice', async () => {
     const created = await createConsent(stack.tenantA)
-    await fetch(`${stack.finqware.url}/__sandbox/webhooks`, {
+    await fetchControl(`${stack.finqware.url}/__sandbox/webhooks`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ duplicate: 10 }),
     })
     await decideAtBank(created.authorizationUrl, 'approve')
     await eventually(async () => (await statusOf(stack.tenantA, created.id)) === 'ACTIVE')
-    await fetch(`${stack.finqware.url}/__sandbox/webhooks/flush`, { method: 'POST' })
+    await fetchControl(`${stack.finqware.url}/__sandbox/webhooks/flush`, { method: 'POST' })
     const events = (await getConsent(stack.tenantA, created.id)).events.edges.map((edge: any) => edge.node)
     const transitions = events.map((event: any) => `${event.from}->${event.to}:${event.providerStatus}`)
     expect(new Set(transitions).size).toBe(transitions.length)
@@ -252,7 +253,7 @@ describe('the Finqware consent flow', () => {
 
   it('catches up through refreshConsent when webhooks are lost', async () => {
     const created = await createConsent(stack.tenantA)
-    await fetch(`${stack.finqware.url}/__sandbox/webhooks`, {
+    await fetchControl(`${stack.finqware.url}/__sandbox/webhooks`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ drop: 100 }),
@@ -267,7 +268,7 @@ describe('the Finqware consent flow', () => {
     })
     const events = (await getConsent(stack.tenantA, created.id)).events.edges.map((edge: any) => edge.node)
     expect(events.at(-1)).toMatchObject({ to: 'ACTIVE', source: 'PROVIDER_POLL', initiator: 'api-client:client-alpha' })
-    await fetch(`${stack.finqware.url}/__sandbox/webhooks`, {
+    await fetchControl(`${stack.finqware.url}/__sandbox/webhooks`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ drop: 0 }),
@@ -373,8 +374,8 @@ describe("the browser's way back from Finqware", () => {
 describe('idempotent creation', () => {
   it('returns the same consent for the same key and input, and calls the provider once', async () => {
     const sandboxConsents = async () =>
-      ((await (await fetch(`${stack.finqware.url}/__sandbox/consents`)).json()) as { consents: unknown[] }).consents
-        .length
+      ((await (await fetchControl(`${stack.finqware.url}/__sandbox/consents`)).json()) as { consents: unknown[] })
+        .consents.length
     const before = await sandboxConsents()
     const input = baseInput({ idempotencyKey: 'order-1001' })
     const first = await execute(stack.client(stack.tenantA), CREATE, { input })
@@ -404,7 +405,7 @@ describe('idempotent creation', () => {
 
   it('lets a retry through after the provider failed, and stores nothing for the failure', async () => {
     const itemsBefore = (await stack.table.scanAll()).length
-    await fetch(`${stack.finqware.url}/__sandbox/faults`, {
+    await fetchControl(`${stack.finqware.url}/__sandbox/faults`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ failNext: 1, status: 503 }),

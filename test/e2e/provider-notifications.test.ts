@@ -4,6 +4,7 @@
 import { createHmac } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { decideAtBank, eventually, execute, startStack, type Stack } from '../support/stack.ts'
+import { fetchControl } from '../support/provider-drivers.ts'
 
 let stack: Stack
 
@@ -97,7 +98,7 @@ const post = (notification: Notification) =>
 describe.each(CASES.map((c) => [c.provider, c] as const))('%s notifications', (_name, c) => {
   it('ignore duplicates, never let an older status overwrite a newer one, and refuse forgeries', async () => {
     // Prepare: every notification of this flow sent twice
-    await fetch(`${c.sandboxUrl()}/__sandbox/webhooks`, {
+    await fetchControl(`${c.sandboxUrl()}/__sandbox/webhooks`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ duplicate: 20 }),
@@ -114,7 +115,7 @@ describe.each(CASES.map((c) => [c.provider, c] as const))('%s notifications', (_
       await c.approve(created.authorizationUrl as string)
       await eventually(async () => (await get(created.id as string)).status === 'ACTIVE')
       const log = await eventually(async () => {
-        const current = (await (await fetch(`${c.sandboxUrl()}/__sandbox/webhooks`)).json()) as {
+        const current = (await (await fetchControl(`${c.sandboxUrl()}/__sandbox/webhooks`)).json()) as {
           deliveries: { state: string; duplicate: boolean; body: string }[]
         }
         return current.deliveries.every((delivery) => delivery.state !== 'pending') && current
@@ -134,7 +135,7 @@ describe.each(CASES.map((c) => [c.provider, c] as const))('%s notifications', (_
       for (const answer of answers) expect(answer.status).toBeLessThan(300)
       expect(forged.status).toBe(401)
     } finally {
-      await fetch(`${c.sandboxUrl()}/__sandbox/webhooks`, {
+      await fetchControl(`${c.sandboxUrl()}/__sandbox/webhooks`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ duplicate: 0 }),

@@ -14,6 +14,7 @@ interface ServiceConfig {
     cursorSecret: string
     userReferenceKey: string
     tokenEncryptionKeys?: string | undefined
+    corsAllowedOrigins?: readonly string[] | undefined
     providers: Record<'finqware' | 'worldline' | 'yapily', unknown>
   }
 }
@@ -40,6 +41,9 @@ const PROVIDER_SECRETS = {
   YapilyApplicationSecret: 'ya-secret',
   YapilyWebhookSecret: 'ya-webhook',
 }
+
+/** Settings that are not a provider's: the web origins allowed to read the API. */
+const OTHER_SETTINGS = { CorsAllowedOrigins: 'https://app.partner.example,https://admin.partner.example' }
 
 async function functionSettings(secrets: Record<string, string>) {
   const deployment = await deployOffline(
@@ -70,6 +74,8 @@ describe('the environment of every gateway function', () => {
     expect(config.userReferenceKey).toBe(REQUIRED_SECRETS.UserReferenceKey)
     expect(config.tokenEncryptionKeys).toBe(REQUIRED_SECRETS.TokenEncryptionKeys)
     expect(config.providers).toEqual({ finqware: undefined, worldline: undefined, yapily: undefined })
+    // No web origin may read the API's answers unless the stage names it.
+    expect(config.corsAllowedOrigins).toEqual([])
     // Unset providers leave no empty variables behind (they would only take room in Lambda's 4 KB of variables).
     expect(Object.values(environment)).not.toContain('')
   })
@@ -103,7 +109,18 @@ describe('the environment of every gateway function', () => {
     })
   })
 
-  it('makes the cursor secret, the user reference key and the token keys required, and every provider secret optional', async () => {
+  it('lets a stage name the web origins that may read the API, under the name configFromEnv reads', async () => {
+    // Prepare
+    const { environment } = await functionSettings({ ...REQUIRED_SECRETS, ...OTHER_SETTINGS })
+
+    // Act
+    const config = configFromEnv(environment)
+
+    // Assess
+    expect(config.corsAllowedOrigins).toEqual(OTHER_SETTINGS.CorsAllowedOrigins.split(','))
+  })
+
+  it('makes the cursor secret, the user reference key and the token keys required, and every provider secret and setting optional', async () => {
     // Prepare
     const { secretsModule } = await functionSettings(REQUIRED_SECRETS)
     const { SECRET_VARIABLES } = secretsModule
@@ -114,7 +131,7 @@ describe('the environment of every gateway function', () => {
       expect(SECRET_VARIABLES[name as keyof typeof SECRET_VARIABLES].placeholder, name).toBeUndefined()
     }
     const optional = Object.entries(SECRET_VARIABLES).filter(([name]) => !required.includes(name))
-    expect(optional).toHaveLength(Object.keys(PROVIDER_SECRETS).length)
+    expect(optional).toHaveLength(Object.keys(PROVIDER_SECRETS).length + Object.keys(OTHER_SETTINGS).length)
     for (const [, secret] of optional) expect(await valueOf(secret.placeholder ?? 'none')).toBe('')
   })
 })

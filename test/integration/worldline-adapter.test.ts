@@ -124,6 +124,20 @@ describe('Worldline access tokens', () => {
     expect(proxy.tokenRequests() - before).toBe(0)
   })
 
+  it("signs a token request refused for its date again with Worldline's time, once (its clock was moved first)", async () => {
+    // Prepare: Worldline's clock a day ahead before this adapter ever heard from it (a sandbox restarted moved)
+    await harness.control('clock', { advanceSeconds: 86_400 })
+    const fresh = createWorldlineAdapter({ ...harness.adapterConfig, baseUrl: proxy.url })
+    const before = proxy.tokenRequests()
+
+    // Act
+    const institutions = await fresh.listInstitutions(testCallContext())
+
+    // Assess
+    expect(institutions.length).toBeGreaterThan(0)
+    expect(proxy.tokenRequests() - before).toBe(2)
+  })
+
   it('reports refused client credentials as PROVIDER_REJECTED, not as a retryable outage', async () => {
     const stranger = createWorldlineAdapter({ ...harness.adapterConfig, baseUrl: proxy.url, keyId: 'unknown-key' })
     const error = await rejectionOf(stranger.listInstitutions(testCallContext()))

@@ -41,6 +41,23 @@ describe('configFromEnv', () => {
     expect(config.localMode).toBe(true)
   })
 
+  it('reads the CORS origins as a list of exact origins, none by default, and refuses anything else', () => {
+    expect(configFromEnv(REQUIRED).corsAllowedOrigins).toEqual([])
+    expect(
+      configFromEnv({ ...REQUIRED, CORS_ALLOWED_ORIGINS: 'https://app.example.com,http://localhost:3000' })
+        .corsAllowedOrigins,
+    ).toEqual(['https://app.example.com', 'http://localhost:3000'])
+    for (const bad of [
+      '*',
+      'https://app.example.com/',
+      'https://App.example.com',
+      'app.example.com',
+      'ftp://x.example',
+    ]) {
+      expect(() => configFromEnv({ ...REQUIRED, CORS_ALLOWED_ORIGINS: bad }), bad).toThrow(/CORS_ALLOWED_ORIGINS/)
+    }
+  })
+
   it('treats an empty variable as unset: defaults apply and the provider is not offered', () => {
     const config = configFromEnv({
       ...REQUIRED,
