@@ -62,7 +62,7 @@ export async function startYapilySandbox(options: YapilySandboxOptions = {}): Pr
     enqueue: (url, body) => webhooks.enqueue(url, body),
   })
   const webhooks = new WebhookDispatcher({ sign: (body) => publisher.sign(body), ...settings.webhookRetry })
-  const store = new ConsentStore({ clock, notify: (consent, occurredAt) => publisher.publish(consent, occurredAt) })
+  const store = new ConsentStore({ clock, notify: (consent) => publisher.publish(consent) })
 
   const router = new Router({
     notFound: (request, response) => {
