@@ -98,6 +98,12 @@ export const ERROR_CATALOGUE = {
     retryable: true,
     summary: 'The consent changed while this request ran; retry.',
   },
+  CONSENT_EVENT_NOT_FOUND: {
+    number: 2004,
+    httpStatus: 404,
+    retryable: false,
+    summary: "No consent event with this id is visible to the caller (another tenant's id answers the same).",
+  },
   UNAUTHORIZED: { number: 3000, httpStatus: 401, retryable: false, summary: 'Missing or wrong credentials.' },
   FORBIDDEN: {
     number: 3001,
@@ -226,6 +232,13 @@ export class ConsentNotFoundError extends ConsentGatewayError {
   readonly code = 'CONSENT_NOT_FOUND'
   constructor(readonly consentId: string) {
     super(`Consent "${encodePublicId('Consent', consentId)}" not found`)
+  }
+}
+
+export class ConsentEventNotFoundError extends ConsentGatewayError {
+  readonly code = 'CONSENT_EVENT_NOT_FOUND'
+  constructor(readonly eventId: string) {
+    super(`Consent event "${encodePublicId('ConsentEvent', eventId)}" not found`)
   }
 }
 

@@ -272,6 +272,11 @@ export class ConsentService {
     return this.deps.consents.getMany(caller.tenantId, consentIds)
   }
 
+  /** Events of the caller's tenant by id, in order; null for a missing id and for another tenant's. */
+  eventsById(caller: Pick<Caller, 'tenantId'>, eventIds: readonly string[]): Promise<(ConsentEvent | null)[]> {
+    return Promise.all(eventIds.map((id) => this.deps.consents.eventOfTenant(caller.tenantId, id)))
+  }
+
   history(caller: Pick<Caller, 'tenantId'>, consentId: string): Promise<ConsentEvent[]> {
     return this.deps.consents.history(caller.tenantId, consentId)
   }
