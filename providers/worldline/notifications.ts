@@ -5,8 +5,11 @@ import { createHash, timingSafeEqual } from 'node:crypto'
 import { NotificationRejectedError, type InboundNotification, type ProviderEvent } from '../adapter.ts'
 import { notificationSchema } from './mapping.ts'
 
-/** Worldline posts to `{InitiatingPartyNotificationUrl}/notification/status` (form A, worldline.md 2.2). */
+/** Worldline posts to `{InitiatingPartyNotificationUrl}/notification/status` (form A of its notification URL). */
 const NOTIFICATION_PATH = /^\/v[23]\/notification\/status\/?$/
+
+/** A date-time with a zone (`2020-09-25T08:15:00.856Z`, `...+02:00`): a time without one means nothing to us. */
+const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/
 
 const digest = (value: string) => createHash('sha256').update(value).digest()
 
@@ -47,6 +50,3 @@ export function verifyWorldlineNotification(notification: InboundNotification, e
     },
   ]
 }
-
-/** A date-time with a zone (`2020-09-25T08:15:00.856Z`, `...+02:00`): a time without one means nothing to us. */
-const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/
