@@ -132,9 +132,14 @@ export interface ProviderEvent {
   readonly providerConsentId: string
   /** The raw status the provider sent, when it sent one. */
   readonly providerStatus: string | null
-  /** Provider-side event id or timestamp where one exists, for de-duplication and ordering. */
-  readonly providerEventId: string | null
-  readonly occurredAt: Timestamp | null
+  /**
+   * What tells this delivery apart from every other one the provider sends (Worldline's `X-Request-ID`), carried
+   * unchanged by a verbatim replay: the gateway processes a delivery once. Null when the notification carries nothing
+   * that does (a replay is then read back like any notification).
+   */
+  readonly deliveryId: string | null
+  /** When the provider says it sent the notification (Worldline's `MessageCreateDateTime`); null when it does not. */
+  readonly sentAt: Timestamp | null
 }
 
 export interface ProviderAdapter {
@@ -148,9 +153,14 @@ export interface ProviderAdapter {
   revoke(ref: ProviderConsentRef, context: ProviderCallContext): Promise<ProviderSnapshot>
   /**
    * Checks a notification's authenticity first (throws {@link NotificationRejectedError} when it fails), then
-   * parses it. Replays and out-of-order events are the caller's to tolerate.
+   * parses it. Replays (by `deliveryId`), stale ones (by `sentAt`) and out-of-order events are the caller's to handle.
    */
   verifyNotification(notification: InboundNotification): Promise<ProviderEvent[]>
+  /**
+   * The provider's time as best known (from the `Date` of its answers), for providers that date their notifications:
+   * `sentAt` is compared with it, so a skewed provider clock is not taken for a stale notification.
+   */
+  providerNow?(): Date
   /** Starts re-authorisation of the same consent (capability `reauthorize`). */
   reauthorize?(ref: ProviderConsentRef, context: ProviderCallContext): Promise<ProviderSnapshot>
   /** Records the user's UK reconfirmation (capability `reconfirm`). */

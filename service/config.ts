@@ -58,6 +58,10 @@ const envSchema = z.object({
   RECHECK_PENDING_SECONDS: z.optional(positiveInt),
   RECHECK_GRANTED_SECONDS: z.optional(positiveInt),
   RECHECK_BUDGET: z.optional(positiveInt),
+  /** Provider notifications dated further than this from our clock, either way, are refused (default 300). */
+  NOTIFICATION_TOLERANCE_SECONDS: z.optional(positiveInt),
+  /** How long a provider notification's delivery id is remembered against replays (default 604800, 7 days). */
+  NOTIFICATION_REPLAY_WINDOW_SECONDS: z.optional(positiveInt),
 })
 
 export interface GatewayConfig {
@@ -103,6 +107,35 @@ export interface GatewayConfig {
   readonly providers: ProviderSettings
   /** Deadlines, re-checks and webhook delivery; anything left out takes {@link LIFECYCLE_DEFAULTS}. */
   readonly lifecycle?: Partial<LifecycleSettings> | undefined
+  /** Freshness and replay checks on provider notifications; anything left out takes {@link NOTIFICATION_DEFAULTS}. */
+  readonly notifications?: Partial<NotificationSettings> | undefined
+}
+
+/** How provider notifications are checked for freshness and replays (docs/providers.md, "Notifications"). */
+export interface NotificationSettings {
+  /**
+   * A notification that carries its sending time (Worldline's `MessageCreateDateTime`) is refused (400) when that
+   * time is further than this from the gateway's clock, in the past (a replay of an old one) or the future.
+   * @default 300_000 (5 minutes, as Standard Webhooks recommends)
+   */
+  readonly toleranceMs: number
+  /**
+   * How long a processed notification's delivery id is remembered: a verbatim replay within it is acknowledged (200)
+   * and not processed. At least twice the tolerance, so a replay still within the tolerance is always recognised.
+   * @default 604_800_000 (7 days)
+   */
+  readonly replayWindowMs: number
+}
+
+export const NOTIFICATION_DEFAULTS: NotificationSettings = { toleranceMs: 5 * 60_000, replayWindowMs: 7 * 86_400_000 }
+
+/** The configuration's notification settings with every default filled in; throws when the window is too short. */
+export function notificationSettings(config: Pick<GatewayConfig, 'notifications'>): NotificationSettings {
+  const settings = { ...NOTIFICATION_DEFAULTS, ...config.notifications }
+  if (settings.replayWindowMs < 2 * settings.toleranceMs) {
+    throw new Error('the notification replay window must be at least twice the notification tolerance')
+  }
+  return settings
 }
 
 export interface DeliverySettings {
@@ -205,6 +238,10 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): GatewayConf
           },
         ]),
       ) as Record<Provider, RecheckPolicy>,
+    },
+    notifications: {
+      ...(e.NOTIFICATION_TOLERANCE_SECONDS ? { toleranceMs: e.NOTIFICATION_TOLERANCE_SECONDS * 1000 } : {}),
+      ...(e.NOTIFICATION_REPLAY_WINDOW_SECONDS ? { replayWindowMs: e.NOTIFICATION_REPLAY_WINDOW_SECONDS * 1000 } : {}),
     },
     providers: {
       finqware:

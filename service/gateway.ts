@@ -9,8 +9,9 @@ import { createDocumentClient } from '../store/client.ts'
 import { ConsentRepository } from '../store/consent-repository.ts'
 import { ConsentSecretRepository } from '../store/consent-secret-repository.ts'
 import { IdempotencyRepository } from '../store/idempotency-repository.ts'
+import { NotificationReceiptRepository } from '../store/notification-receipt-repository.ts'
 import { ApiClientAuthenticator } from './authentication.ts'
-import { lifecycleSettings, type GatewayConfig, type ProviderSettings } from './config.ts'
+import { lifecycleSettings, notificationSettings, type GatewayConfig, type ProviderSettings } from './config.ts'
 import { ConsentService } from './consent-service.ts'
 import { ConsentWatcher } from './consent-watcher.ts'
 import { completeAuthorisation, type CallbackReply } from './authorisation-callback.ts'
@@ -130,6 +131,7 @@ export function createGateway(config: GatewayConfig, overrides: GatewayOverrides
   const publicBase = config.publicBaseUrl.replace(/\/$/, '')
   const lifecycle = lifecycleSettings(config)
   const ownPorts = ownPortsOf(config)
+  const notifications = notificationSettings(config)
 
   if (config.providers.yapily && !config.tokenEncryptionKeys) {
     throw new Error('Yapily issues consent tokens: set TOKEN_ENCRYPTION_KEYS to seal them at rest')
@@ -154,6 +156,9 @@ export function createGateway(config: GatewayConfig, overrides: GatewayOverrides
       callbackLinks,
       userReferences: new UserReferences(config.userReferenceKey),
       idempotency: new IdempotencyRepository(db, config.tableName),
+      receipts: new NotificationReceiptRepository(db, config.tableName, {
+        retentionMs: notifications.replayWindowMs,
+      }),
       providers,
       clock,
       newId: () => newId(),
@@ -164,6 +169,7 @@ export function createGateway(config: GatewayConfig, overrides: GatewayOverrides
       ownPorts,
       notificationUrl: (provider) => `${publicBase}${notificationPath(provider)}`,
       cursorSecret: config.cursorSecret,
+      notificationToleranceMs: notifications.toleranceMs,
     },
   )
 

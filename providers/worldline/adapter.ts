@@ -115,6 +115,11 @@ export class WorldlineAdapter implements ProviderAdapter {
   async verifyNotification(notification: InboundNotification): Promise<ProviderEvent[]> {
     return verifyWorldlineNotification(notification, this.config.notificationToken)
   }
+
+  /** Worldline dates its notifications (`MessageCreateDateTime`) by its own clock. */
+  providerNow(): Date {
+    return this.#client.providerNow()
+  }
 }
 
 export function createWorldlineAdapter(config: WorldlineConfig): WorldlineAdapter {

@@ -22,7 +22,7 @@ import {
 } from './consent-api.ts'
 import { ConsentStore } from './consent-store.ts'
 import { listAspspsOperation } from './directory-api.ts'
-import { consentStatusNotification } from './notification.ts'
+import { consentStatusNotification, notificationHeaders } from './notification.ts'
 import { resolveWorldlineSettings, type WorldlineSandboxOptions } from './options.ts'
 import { AIS_ROUTES, DIRECTORY_PATH, TOKEN_PATH } from './paths.ts'
 import { registerWorldlineControls } from './sandbox-controls.ts'
@@ -52,16 +52,15 @@ export async function startWorldlineSandbox(options: WorldlineSandboxOptions = {
   const toggles = new BankToggles()
   const tokens = new TokenStore({ clock, ttlSeconds: settings.tokenTtlSeconds, staticToken: settings.staticToken })
   const webhooks = new WebhookDispatcher({
-    sign: async () => ({ authorization: `Bearer ${settings.notificationToken}` }),
+    sign: async () => notificationHeaders(settings.notificationToken, clock.now()),
     ...settings.webhookRetry,
   })
   const store = new ConsentStore({
     clock,
     notificationWindowMs: settings.notificationWindowMs,
-    notify: (consent, changedAt) => {
+    notify: (consent) => {
       state?.changed()
-      if (consent.notification)
-        webhooks.enqueue(consent.notification.url, consentStatusNotification(consent, changedAt))
+      if (consent.notification) webhooks.enqueue(consent.notification.url, consentStatusNotification(consent))
     },
   })
 

@@ -69,9 +69,9 @@ export async function startYapilySandbox(options: YapilySandboxOptions = {}): Pr
   const webhooks = new WebhookDispatcher({ sign: (body) => publisher.sign(body), ...settings.webhookRetry })
   const store = new ConsentStore({
     clock,
-    notify: (consent, occurredAt) => {
+    notify: (consent) => {
       state?.changed()
-      publisher.publish(consent, occurredAt)
+      publisher.publish(consent)
     },
   })
   const state =

@@ -2,7 +2,7 @@
 // table, not the provider.
 import { serverAudits } from 'graphql-http'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { execute, startStack, type Stack } from '../support/stack.ts'
+import { execute, startStack, type Stack, type Credentials } from '../support/stack.ts'
 import { fetchControl } from '../support/provider-drivers.ts'
 
 let stack: Stack
@@ -201,6 +201,48 @@ describe('ids', () => {
       )
     })
     expect(errors[0]).toMatchObject({ extensions: { code: 'CONSENT_NOT_FOUND' } })
+  })
+})
+
+describe('consent events as nodes', () => {
+  const NODE = `query ($id: ID!) { node(id: $id) { __typename id ... on ConsentEvent { sequence to consent { id } } } }`
+  const eventIdOf = async (credentials: Credentials, consentId: string) =>
+    (
+      await execute(
+        stack.client(credentials),
+        `query ($id: ID!) { consent(id: $id) { ... on Consent { events { edges { node { id } } } } } }`,
+        { id: consentId },
+      )
+    ).data?.consent.events.edges[0].node.id as string
+
+  it("resolves a tenant's own event, and answers another tenant's event id exactly like an unknown one", async () => {
+    // Prepare
+    const mine = await eventIdOf(stack.tenantA, existingId)
+    const theirs = await eventIdOf(stack.tenantB, otherTenantsId)
+    const unknown = 'cevt_01JD00000000000000000000ZZ'
+    // Act
+    const own = await execute(stack.client(stack.tenantA), NODE, { id: mine })
+    const other = await execute(stack.client(stack.tenantA), NODE, { id: theirs })
+    const missing = await execute(stack.client(stack.tenantA), NODE, { id: unknown })
+    const asOwner = await execute(stack.client(stack.tenantB), NODE, { id: theirs })
+    // Assess
+    expect(own.errors).toBeUndefined()
+    expect(own.data?.node).toEqual({
+      __typename: 'ConsentEvent',
+      id: mine,
+      sequence: 1,
+      to: 'CREATED',
+      consent: { id: existingId },
+    })
+    expect(asOwner.data?.node).toMatchObject({ __typename: 'ConsentEvent', id: theirs })
+    for (const result of [other, missing]) {
+      expect(result.data?.node).toBeNull()
+      expect(result.errors?.map((error) => error.extensions?.code)).toEqual(['CONSENT_EVENT_NOT_FOUND'])
+    }
+    const shown = (result: typeof other, id: string) =>
+      result.errors?.map((error) => ({ message: error.message.replaceAll(id, 'ID'), code: error.extensions?.code }))
+    expect(shown(other, theirs)).toEqual(shown(missing, unknown))
+    expect(JSON.stringify(other)).not.toContain(otherTenantsId)
   })
 })
 

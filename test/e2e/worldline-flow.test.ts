@@ -1,5 +1,6 @@
 // e2e: Worldline through the GraphQL API over HTTP: multi-level SCA, supersession, DELETE when the bank cannot be told,
 // and expiry shown only by a data call (code 123) after Worldline stopped notifying.
+import { randomUUID } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { sandboxControl } from '../support/provider-drivers.ts'
 import {
@@ -255,8 +256,18 @@ describe('Worldline through the gateway', () => {
       fetch(path, { method: 'POST', body, headers: { 'content-type': 'application/json', ...headers } })
     expect((await post({})).status).toBe(401)
     expect((await post({ authorization: 'Bearer wrong' })).status).toBe(401)
-    // Authentic, but about no consent of ours: 404 lets Worldline retry (it may have raced our own write).
-    expect((await post({ authorization: 'Bearer contract-notification-token' })).status).toBe(404)
+    // Authentic, but about no consent of ours: 404 lets Worldline retry (it may have raced our own write), and the
+    // retry of the same request is not taken for a replay.
+    const authentic = {
+      authorization: 'Bearer contract-notification-token',
+      'x-request-id': randomUUID(),
+      // Worldline dates it by its own clock (moved forward by the tests above).
+      messagecreatedatetime: String((await control('clock')).now),
+    }
+    expect((await post(authentic)).status).toBe(404)
+    expect((await post(authentic)).status).toBe(404)
+    // Without the headers Worldline's spec requires: 400.
+    expect((await post({ authorization: 'Bearer contract-notification-token' })).status).toBe(400)
   })
 
   it('keeps listing the user and bank consents in one place', async () => {

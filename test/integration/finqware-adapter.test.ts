@@ -283,7 +283,8 @@ describe('webhook verification', () => {
     const events = await finqware.adapter.verifyNotification(genuine)
 
     expect(events).toEqual([
-      { providerConsentId: consentId, providerStatus: 'active', providerEventId: null, occurredAt: null },
+      // The signed payload is the body alone: nothing tells this delivery apart or dates it.
+      { providerConsentId: consentId, providerStatus: 'active', deliveryId: null, sentAt: null },
     ])
   })
 
