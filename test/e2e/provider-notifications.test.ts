@@ -214,7 +214,7 @@ describe.each(CASES.map((c) => [c.provider, c] as const))('%s notification repla
     await eventually(async () => (await get(created.id as string)).status === 'ACTIVE')
     // The sandbox's own notifications of the flow have all landed, so the counts below are ours alone.
     await eventually(async () => {
-      const log = (await (await fetch(`${c.sandboxUrl()}/__sandbox/webhooks`)).json()) as {
+      const log = (await (await fetchControl(`${c.sandboxUrl()}/__sandbox/webhooks`)).json()) as {
         deliveries: { state: string }[]
       }
       return log.deliveries.every((delivery) => delivery.state !== 'pending')
@@ -273,14 +273,14 @@ describe.each(CASES.filter((c) => c.carries.id).map((c) => [c.provider, c] as co
       await c.approve(created.authorizationUrl as string)
       await eventually(async () => (await get(created.id as string)).status === 'ACTIVE')
       const notification = await c.fresh((await get(created.id as string)).providerConsentId as string)
-      await fetch(`${c.sandboxUrl()}/__sandbox/faults`, {
+      await fetchControl(`${c.sandboxUrl()}/__sandbox/faults`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ failNext: 10, status: 500 }),
       })
       // Act: the first try cannot read back; the provider retries the same delivery
       const first = await post(notification)
-      await fetch(`${c.sandboxUrl()}/__sandbox/faults`, {
+      await fetchControl(`${c.sandboxUrl()}/__sandbox/faults`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ failNext: 0 }),
