@@ -51,6 +51,7 @@ async function serve(): Promise<void> {
     dynamoEndpoint: dynamo.endpoint,
     publicBaseUrl: 'http://127.0.0.1:1',
     cursorSecret: 'bench-cursor-secret-0123456789abcdef',
+    userReferenceKey: 'bench-user-reference-key-0123456789abcdef',
     localMode: true,
     subscriptionPollIntervalMs: 1_000,
     subscriptionMaxSeconds: 900,

@@ -38,6 +38,7 @@ export function benchConsent(now: Date): Consent {
     providerConsentId: 'fq-bench-1',
     providerStatus: 'created',
     userId: 'bench-user-1',
+    providerUserRef: null,
     institution: { id: 'bt_ro', name: 'Banca Transilvania', country: 'RO' },
     region: 'EEA',
     scope: ['ACCOUNTS', 'BALANCES', 'TRANSACTIONS'],

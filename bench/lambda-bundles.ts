@@ -4,7 +4,7 @@
 import { spawn } from 'node:child_process'
 import { notificationFor } from '../domain/notification.ts'
 import { freePort, startDynamoDBLocal } from '../local/dynamodb-local.ts'
-import { buildAllFunctions, buildFunction } from '../scripts/build-functions.ts'
+import { buildAllFunctions, buildFunction, kilobytes } from '../scripts/build-functions.ts'
 import { hashSecret, verifySecret } from '../service/secret-hash.ts'
 import { provisionApiClient } from '../service/tenants.ts'
 import { AccessRepository } from '../store/access-repository.ts'
@@ -107,6 +107,7 @@ export const lambdaBundlesSuite: Suite = {
         LOG_LEVEL: 'SILENT',
         PUBLIC_BASE_URL: 'http://127.0.0.1:9',
         CURSOR_SECRET: 'bench-cursor-secret-0123456789abcdef',
+        USER_REFERENCE_KEY: 'bench-user-reference-key-0123456789abcdef',
       }
       const post = (body: string, authorization: string | null) => ({
         method: 'POST',
@@ -158,7 +159,7 @@ export const lambdaBundlesSuite: Suite = {
       const ratio = med(runs.graphql, 'wallMs') / med(runs.minimal, 'wallMs')
       const ratioDynamo = med(runs.graphql, 'wallMs') / med(runs['minimal-dynamodb'], 'wallMs')
       const MB = (bytes: number) => (bytes / 1_000_000).toFixed(2)
-      const kB = (bytes: number) => (bytes / 1000).toFixed(0)
+      const kB = kilobytes
       const verdict = (met: boolean) => (met ? 'met' : 'NOT MET')
       const table = [
         renderTable(

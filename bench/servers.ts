@@ -105,6 +105,7 @@ async function main(setup: ServersSetup): Promise<void> {
     dynamoEndpoint: setup.dynamoEndpoint,
     publicBaseUrl: 'http://127.0.0.1:1',
     cursorSecret: 'bench-cursor-secret-0123456789abcdef',
+    userReferenceKey: 'bench-user-reference-key-0123456789abcdef',
     localMode: true,
     subscriptionPollIntervalMs: 1_000,
     subscriptionMaxSeconds: 900,

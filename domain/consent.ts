@@ -20,8 +20,14 @@ export interface Consent {
   readonly providerConsentId: string
   /** The provider's raw status, always kept beside the unified one. */
   readonly providerStatus: string | null
-  /** The partner's own end-user reference (Yapily applicationUserId, Worldline psuId). */
+  /** The partner's own end-user reference, as the partner sent it; never sent to a provider. */
   readonly userId: string
+  /**
+   * What the provider knows the user by (Worldline psuId, Yapily applicationUserId): an opaque reference derived from
+   * the tenant and `userId` when the consent was created, and kept, so a later key change never orphans the consent.
+   * Null for consents created before references existed: they keep using `userId`, as they were created with.
+   */
+  readonly providerUserRef: string | null
   readonly institution: Institution
   readonly region: Region
   readonly scope: readonly DataScope[]

@@ -98,6 +98,12 @@ export const ERROR_CATALOGUE = {
     retryable: true,
     summary: 'The consent changed while this request ran; retry.',
   },
+  CONSENT_EVENT_NOT_FOUND: {
+    number: 2004,
+    httpStatus: 404,
+    retryable: false,
+    summary: "No consent event with this id is visible to the caller (another tenant's id answers the same).",
+  },
   UNAUTHORIZED: { number: 3000, httpStatus: 401, retryable: false, summary: 'Missing or wrong credentials.' },
   FORBIDDEN: {
     number: 3001,
@@ -235,6 +241,13 @@ export class ConsentNotFoundError extends ConsentGatewayError {
   }
 }
 
+export class ConsentEventNotFoundError extends ConsentGatewayError {
+  readonly code = 'CONSENT_EVENT_NOT_FOUND'
+  constructor(readonly eventId: string) {
+    super(`Consent event "${encodePublicId('ConsentEvent', eventId)}" not found`)
+  }
+}
+
 export class ConsentNotActiveError extends ConsentGatewayError {
   readonly code = 'CONSENT_NOT_ACTIVE'
   constructor(
@@ -312,15 +325,26 @@ export class ProviderUnavailableError extends ConsentGatewayError {
   readonly retryAfterSeconds: number | null
 }
 
+/** What a provider's error code may look like to be shown: a short machine code, never free text. */
+const PROVIDER_CODE = /^[A-Za-z0-9_.-]{1,64}$/
+
+/**
+ * The provider refused a request. The client sees our message and the provider's machine code (`providerCode`, or
+ * `http_<status>` when it sent none that looks like one); `providerMessage`, the provider's own words, is for the log
+ * only: it is never part of `message`.
+ */
 export class ProviderRejectedError extends ConsentGatewayError {
   readonly code = 'PROVIDER_REJECTED'
+  readonly providerCode: string
   constructor(
     readonly provider: Provider,
-    readonly providerCode: string,
+    providerCode: string,
     readonly providerMessage: string,
     readonly providerHttpStatus: number,
   ) {
-    super(`${provider} rejected the request (${providerHttpStatus} ${providerCode}): ${providerMessage}`)
+    const shown = PROVIDER_CODE.test(providerCode) ? providerCode : `http_${providerHttpStatus}`
+    super(`${provider} refused the request (HTTP ${providerHttpStatus}, ${shown})`)
+    this.providerCode = shown
   }
 }
 

@@ -90,7 +90,13 @@ export interface OutboxMessage {
   readonly notification: ConsentNotification
   readonly deliveryState: DeliveryState
   readonly attempts: number
+  /** When it is tried next; for a message waiting behind an earlier one, that one's next attempt. */
   readonly nextAttemptAt: string | null
+  /**
+   * A PENDING message behind an earlier pending one of its consent waits for it (messages go out in sequence order):
+   * that message's sequence. Null when nothing is ahead of it.
+   */
+  readonly waitingForSequence: number | null
   readonly lastAttempt: DeliveryAttempt | null
   readonly deliveredAt: string | null
   readonly createdAt: string

@@ -17,6 +17,7 @@ const yoga = createGraphQLServer({
   authenticator: gateway.authenticator,
   logger: gateway.logger,
   graphiql: process.env.GRAPHIQL === 'false' ? false : {},
+  corsAllowedOrigins: gateway.config.corsAllowedOrigins ?? [],
   maxBodyBytes: MAX_BODY_BYTES,
 })
 

@@ -12,6 +12,15 @@
 export const cursorSecret = new sst.Secret('CursorSecret')
 
 /**
+ * Derives the opaque user reference each provider is told instead of the partner's user id (an HMAC over tenant and
+ * user id), so two tenants' `user-1` are two users at the provider account they share; at least 32 characters
+ * (`openssl rand -base64 48`). Required: without it the deploy stops and asks for it. Each consent keeps the reference
+ * it was created with, so changing the key never orphans a consent; a user's new consents then carry a new reference,
+ * and at Worldline no longer supersede that user's older ones.
+ */
+export const userReferenceKey = new sst.Secret('UserReferenceKey')
+
+/**
  * Keys sealing provider-issued consent secrets at rest: `id:<32 bytes base64>[,id:<key>...]`; the first key seals,
  * every key opens (rotate by putting a new key first and keeping the old one until re-sealed). Required: Yapily
  * consents cannot be stored without it. Generate a key with `echo "k1:$(openssl rand -base64 32)"`.
@@ -71,9 +80,18 @@ export const yapilyApplicationSecret = new sst.Secret('YapilyApplicationSecret',
  */
 export const yapilyWebhookSecret = new sst.Secret('YapilyWebhookSecret', '')
 
+/**
+ * Web origins whose scripts may read the GraphQL API's answers (CORS), comma-separated and exact, e.g.
+ * `https://app.partner.example,https://admin.partner.example`. Not secret, but set per stage like the rest. Any other
+ * origin gets no CORS header, and none is allowed in credentials mode.
+ * @default `''` (same-origin only)
+ */
+export const corsAllowedOrigins = new sst.Secret('CorsAllowedOrigins', '')
+
 /** Every secret under the environment variable service/config.ts reads it from. */
 export const SECRET_VARIABLES = {
   CURSOR_SECRET: cursorSecret,
+  USER_REFERENCE_KEY: userReferenceKey,
   TOKEN_ENCRYPTION_KEYS: tokenEncryptionKeys,
   FINQWARE_BASE_URL: finqwareBaseUrl,
   FINQWARE_CLIENT_ID: finqwareClientId,
@@ -88,4 +106,5 @@ export const SECRET_VARIABLES = {
   YAPILY_APPLICATION_KEY: yapilyApplicationKey,
   YAPILY_APPLICATION_SECRET: yapilyApplicationSecret,
   YAPILY_WEBHOOK_SECRET: yapilyWebhookSecret,
+  CORS_ALLOWED_ORIGINS: corsAllowedOrigins,
 } as const satisfies Record<string, sst.Secret>

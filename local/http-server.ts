@@ -1,8 +1,8 @@
 // The gateway over node:http: /graphql (yoga, with GraphiQL in local mode), /webhooks/<provider> for provider
 // notifications, /healthz. Each request runs in its own request scope (id in logs, errors and the response).
 import { randomUUID } from 'node:crypto'
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import { createServer, type IncomingMessage, type Server, type ServerOptions, type ServerResponse } from 'node:http'
+import type { AddressInfo, Socket } from 'node:net'
 import type { GraphQLServer } from '../schema/server.ts'
 import type { Gateway } from '../service/gateway.ts'
 import { runInRequestScope } from '../service/logging.ts'
@@ -50,7 +50,15 @@ function lowerCaseHeaders(request: IncomingMessage): Record<string, string | und
   return headers
 }
 
-export function createRequestListener(gateway: Gateway, yoga: GraphQLServer, graphqlPath = '/graphql') {
+/** Routes of the composition root's own (local mode's controls): true when one answered the request. */
+export type ExtraRoutes = (request: IncomingMessage, response: ServerResponse) => Promise<boolean>
+
+export function createRequestListener(
+  gateway: Gateway,
+  yoga: GraphQLServer,
+  graphqlPath = '/graphql',
+  extraRoutes?: ExtraRoutes,
+) {
   return (request: IncomingMessage, response: ServerResponse): void => {
     const given = request.headers['x-request-id']
     const requestId = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID()
@@ -99,6 +107,7 @@ export function createRequestListener(gateway: Gateway, yoga: GraphQLServer, gra
           const health = await healthReply(gateway.storeHealth)
           return sendJson(response, health.status, health.body, health.headers)
         }
+        if (extraRoutes && (await extraRoutes(request, response))) return
         sendJson(response, 404, { error: 'not_found', requestId })
       } catch (error) {
         gateway.logger.error('request failed', { error, path })
@@ -116,29 +125,114 @@ export function createRequestListener(gateway: Gateway, yoga: GraphQLServer, gra
   }
 }
 
-/** Starts the server on 127.0.0.1. */
+/** How long a client may take, and how many connections one address may hold. */
+export interface HttpLimits {
+  /** Longest wait for a request's headers, from the connection's first byte. @default 10_000 */
+  readonly headersTimeoutMs: number
+  /**
+   * Longest wait for a whole request, body included. It bounds receiving the request only, not the answer: an SSE
+   * subscription streams on for as long as it lasts. @default 30_000
+   */
+  readonly requestTimeoutMs: number
+  /** How long a keep-alive connection may sit idle between requests. @default 5_000 */
+  readonly keepAliveTimeoutMs: number
+  /**
+   * Open connections per source address; one more is answered 429 and closed. Locally every client shares
+   * 127.0.0.1, so this is also the cap on all local clients together (set it with `MAX_CONNECTIONS_PER_ADDRESS`).
+   * @default 64
+   */
+  readonly maxConnectionsPerAddress: number
+}
+
+export const HTTP_LIMITS_DEFAULTS: HttpLimits = {
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  keepAliveTimeoutMs: 5_000,
+  maxConnectionsPerAddress: 64,
+}
+
+/**
+ * node:http's own timeouts from the limits. Node checks them on an interval (30 s by default): a quarter of the
+ * shortest timeout, at most a second, keeps the cut close to the limit.
+ */
+function serverTimeouts(limits: HttpLimits): ServerOptions {
+  return {
+    headersTimeout: limits.headersTimeoutMs,
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    connectionsCheckingInterval: Math.max(25, Math.min(1_000, limits.headersTimeoutMs / 4)),
+  }
+}
+
+const TOO_MANY_CONNECTIONS = [
+  'HTTP/1.1 429 Too Many Requests',
+  'Content-Type: application/json; charset=utf-8',
+  'Content-Length: 34',
+  'Retry-After: 1',
+  'Connection: close',
+  '',
+  '{"error":"too_many_connections"}\r\n',
+].join('\r\n')
+
+/**
+ * Caps open connections per source address: past the cap a connection is answered 429 and closed before any
+ * request on it is read. Returns whether a socket was admitted (a request that still arrives on a refused socket is
+ * dropped, not served).
+ */
+function capConnectionsPerAddress(server: Server, max: number): (socket: Socket) => boolean {
+  const open = new Map<string, number>()
+  const refused = new WeakSet<Socket>()
+  server.prependListener('connection', (socket: Socket) => {
+    const address = socket.remoteAddress ?? ''
+    const count = open.get(address) ?? 0
+    if (count >= max) {
+      refused.add(socket)
+      socket.end(TOO_MANY_CONNECTIONS, () => socket.destroy())
+      return
+    }
+    open.set(address, count + 1)
+    socket.once('close', () => {
+      const left = (open.get(address) ?? 1) - 1
+      if (left > 0) open.set(address, left)
+      else open.delete(address)
+    })
+  })
+  return (socket) => !refused.has(socket)
+}
+
+/** Starts the server on 127.0.0.1 unless told otherwise. */
 export async function startGatewayHttpServer(
   gateway: Gateway,
   yoga: GraphQLServer,
   options: {
     port?: number
+    /** The address to listen on (`npm start`'s `HOST`). @default '127.0.0.1' */
+    host?: string
     /**
      * On close, how long requests in flight may finish before their connections are cut (open SSE streams are).
      * @default 2_000
      */
     graceMs?: number
-  } = {},
+    /** Routes answered before the 404 (local mode's controls and pages). */
+    extraRoutes?: ExtraRoutes
+  } & Partial<HttpLimits> = {},
 ): Promise<GatewayHttpServer> {
-  const server = createServer(createRequestListener(gateway, yoga))
-  // SSE streams stay open; keep-alive sockets are closed on shutdown below.
-  server.requestTimeout = 0
+  const limits: HttpLimits = { ...HTTP_LIMITS_DEFAULTS, ...definedOnly(options) }
+  const listener = createRequestListener(gateway, yoga, '/graphql', options.extraRoutes)
+  const server = createServer(serverTimeouts(limits))
+  const admitted = capConnectionsPerAddress(server, limits.maxConnectionsPerAddress)
+  server.on('request', (request: IncomingMessage, response: ServerResponse) => {
+    if (admitted(request.socket)) listener(request, response)
+    else response.destroy()
+  })
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
-    server.listen(options.port ?? 0, '127.0.0.1', () => resolve())
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve())
   })
   const { port } = server.address() as AddressInfo
+  const host = options.host === undefined || ['0.0.0.0', '::'].includes(options.host) ? '127.0.0.1' : options.host
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
     server,
     // Stop accepting, let requests in flight finish (a provider notification mid-way through its read-back), then cut
     // what is still open.
@@ -152,4 +246,14 @@ export async function startGatewayHttpServer(
         server.closeIdleConnections()
       }),
   }
+}
+
+/** The limits given, without the keys present but undefined (they would hide the defaults). */
+function definedOnly(options: Partial<HttpLimits>): Partial<HttpLimits> {
+  const limits: Partial<Record<keyof HttpLimits, number>> = {}
+  for (const key of Object.keys(HTTP_LIMITS_DEFAULTS) as (keyof HttpLimits)[]) {
+    const value = options[key]
+    if (value !== undefined) limits[key] = value
+  }
+  return limits
 }

@@ -1,9 +1,11 @@
 // `npm start`: the whole system on one machine: DynamoDB Local (data under .data/ unless --in-memory), the table,
-// the Finqware sandbox, the GraphQL server with GraphiQL, the provider webhook receivers, and a demo tenant with an
-// API client. Ctrl-C or SIGTERM stops everything, the Java process included.
+// the three provider sandboxes (their state beside the gateway's), the GraphQL server with GraphiQL, the provider
+// webhook receivers, the jobs on timers, the local controls (gateway clock, "done" page) and a demo tenant with an API
+// client. Ctrl-C or SIGTERM stops everything, the Java process included.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
 
-import { generateKeyPairSync, randomBytes } from 'node:crypto'
+import { createPublicKey } from 'node:crypto'
+import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { ensureTable } from '../store/table-admin.ts'
 import { createDynamoClient, createDocumentClient } from '../store/client.ts'
@@ -18,7 +20,12 @@ import { JavaUnavailableError, startDynamoDBLocal, type DynamoDBLocal } from './
 import { loadLocalSecrets, demoCredentials } from './local-secrets.ts'
 import { printBanner } from './banner.ts'
 import { provisionApiClient } from '../service/tenants.ts'
-import type { GatewayConfig } from '../service/config.ts'
+import { isOriginList, type GatewayConfig } from '../service/config.ts'
+import { loopbackHosts } from './loopback.ts'
+import { OffsetClock } from './offset-clock.ts'
+import { DONE_PATH, localRoutes } from './local-routes.ts'
+import { listenAddresses } from './listen-address.ts'
+import { GRAPHIQL_TABS } from './graphiql-tabs.ts'
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql'
 
 const EXIT_JAVA_MISSING = 3
@@ -40,6 +47,8 @@ const inMemory = args['in-memory'] ?? false
 const dataDir = args['data-dir'] ?? '.data'
 const TABLE_NAME = process.env.TABLE_NAME ?? 'consent-gateway'
 const DEMO_TENANT_ID = '01JD0DEM0TENANT000000000000'
+const WORLDLINE_CLIENT = { clientId: 'consent-gateway-local', keyId: 'local-key' }
+const YAPILY_APPLICATION = { key: 'consent-gateway-local', id: 'consent-gateway-local' }
 
 const stops: (() => Promise<void>)[] = []
 let stopping = false
@@ -52,7 +61,11 @@ async function stopAll(code: number): Promise<never> {
   process.exit(code)
 }
 
+/** Where a sandbox keeps its state: beside the gateway's table, or nowhere with --in-memory. */
+const stateFileOf = (name: string) => (inMemory ? {} : { stateFile: join(dataDir, 'sandboxes', `${name}.json`) })
+
 async function main(): Promise<void> {
+  const listen = listenAddresses(process.env.HOST)
   let dynamo: DynamoDBLocal
   try {
     dynamo = await startDynamoDBLocal({ dbPath: inMemory ? null : `${dataDir}/dynamodb` })
@@ -68,48 +81,52 @@ async function main(): Promise<void> {
   const dynamoClient = createDynamoClient({ endpoint: dynamo.endpoint })
   await ensureTable(dynamoClient, TABLE_NAME)
 
-  const finqware = await startFinqwareSandbox({ port: finqwarePort })
+  const secrets = await loadLocalSecrets(inMemory ? null : dataDir)
+  const sandboxCommon = { host: listen.host, publicHost: listen.publicHost, controlSecret: secrets.controlSecret }
+  const finqware = await startFinqwareSandbox({ port: finqwarePort, ...sandboxCommon, ...stateFileOf('finqware') })
   stops.push(() => finqware.close())
 
-  // Worldline authenticates token requests with our key's HTTP signature; locally a fresh key each run.
-  const worldlineKey = generateKeyPairSync('rsa', { modulusLength: 2048 })
-  const worldlineNotificationToken = randomBytes(24).toString('base64url')
+  // Worldline authenticates token requests with our key's HTTP signature; the key is kept with the local secrets.
   const worldline = await startWorldlineSandbox({
     port: worldlinePort,
+    ...sandboxCommon,
+    ...stateFileOf('worldline'),
     clients: [
       {
-        clientId: 'consent-gateway-local',
-        keyId: 'local-key',
-        publicKeyPem: worldlineKey.publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+        ...WORLDLINE_CLIENT,
+        publicKeyPem: createPublicKey(secrets.worldlinePrivateKeyPem)
+          .export({ type: 'spki', format: 'pem' })
+          .toString(),
       },
     ],
-    notificationToken: worldlineNotificationToken,
+    notificationToken: secrets.worldlineNotificationToken,
   })
   stops.push(() => worldline.close())
 
-  const publicBaseUrl = `http://127.0.0.1:${port}`
+  const publicBaseUrl = `http://${listen.publicHost}:${port}`
   // Yapily sends the browser to our per-consent callbacks (registered as one trailing-slash entry) and, once our
   // webhook is registered, its consent events to us.
-  const yapilyApp = {
-    key: 'consent-gateway-local',
-    secret: randomBytes(24).toString('base64url'),
-    id: 'consent-gateway-local',
-  }
+  const yapilyApp = { ...YAPILY_APPLICATION, secret: secrets.yapilyApplicationSecret }
   const yapily = await startYapilySandbox({
     port: yapilyPort,
+    ...sandboxCommon,
+    ...stateFileOf('yapily'),
     applications: [yapilyApp],
     callbacks: [`${publicBaseUrl}/callbacks/yapily/`],
   })
   stops.push(() => yapily.close())
   const yapilyWebhookSecret = await registerYapilyWebhook(yapily.url, yapilyApp, `${publicBaseUrl}/webhooks/yapily`)
 
-  const secrets = await loadLocalSecrets(inMemory ? null : dataDir)
+  const clock = OffsetClock.load(inMemory ? null : join(dataDir, 'gateway-clock.json'))
   const config: GatewayConfig = {
     tableName: TABLE_NAME,
     dynamoEndpoint: dynamo.endpoint,
     publicBaseUrl,
     cursorSecret: secrets.cursorSecret,
+    userReferenceKey: secrets.userReferenceKey,
     localMode: true,
+    // No partner webhook may reach the stack's own servers (the gateway's port is added from publicBaseUrl).
+    ownPorts: [finqware.url, worldline.url, yapily.url, dynamo.endpoint].map((url) => Number(new URL(url).port)),
     subscriptionPollIntervalMs: 500,
     subscriptionMaxSeconds: 900,
     authCacheTtlMs: 60_000,
@@ -123,10 +140,9 @@ async function main(): Promise<void> {
       },
       worldline: {
         baseUrl: worldline.url,
-        clientId: 'consent-gateway-local',
-        keyId: 'local-key',
-        privateKeyPem: worldlineKey.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
-        notificationToken: worldlineNotificationToken,
+        ...WORLDLINE_CLIENT,
+        privateKeyPem: secrets.worldlinePrivateKeyPem,
+        notificationToken: secrets.worldlineNotificationToken,
       },
       yapily: {
         baseUrl: yapily.url,
@@ -136,7 +152,7 @@ async function main(): Promise<void> {
       },
     },
   }
-  const gateway = createGateway(config, { db: createDocumentClient(dynamoClient) })
+  const gateway = createGateway(config, { db: createDocumentClient(dynamoClient), clock: clock.now })
 
   const demo = demoCredentials(secrets, process.env)
   await provisionApiClient(
@@ -146,26 +162,64 @@ async function main(): Promise<void> {
   )
   const authorization = `Basic ${Buffer.from(`${demo.clientId}:${demo.clientSecret}`).toString('base64')}`
 
+  const doneUrl = `${publicBaseUrl}${DONE_PATH}`
   const yoga = createGraphQLServer({
     services: graphQLServicesOf(gateway),
     authenticator: gateway.authenticator,
     logger: gateway.logger,
-    graphiql: { defaultHeaders: { Authorization: authorization }, render: renderGraphiQL },
+    graphiql: {
+      defaultHeaders: { Authorization: authorization },
+      // Only a browser on this machine, asking by our loopback name, gets the page with the demo credentials.
+      trustedHosts: listen.loopback ? loopbackHosts(port) : [],
+      tabs: GRAPHIQL_TABS(doneUrl),
+      render: renderGraphiQL,
+    },
+    corsAllowedOrigins: corsOrigins(process.env.CORS_ALLOWED_ORIGINS),
   })
-  const http = await startGatewayHttpServer(gateway, yoga, { port })
-  stops.push(() => http.close())
   const jobs = startJobTimers(gateway)
+  const http = await startGatewayHttpServer(gateway, yoga, {
+    port,
+    host: listen.host,
+    ...(process.env.MAX_CONNECTIONS_PER_ADDRESS
+      ? {
+          maxConnectionsPerAddress: positiveInteger(
+            'MAX_CONNECTIONS_PER_ADDRESS',
+            process.env.MAX_CONNECTIONS_PER_ADDRESS,
+          ),
+        }
+      : {}),
+    extraRoutes: localRoutes({
+      clock,
+      controlSecret: secrets.controlSecret,
+      sandboxes: [
+        { name: 'finqware', advance: (ms) => finqware.clock.advance(ms) },
+        { name: 'worldline', advance: (ms) => worldline.clock.advance(ms) },
+        { name: 'yapily', advance: (ms) => yapily.clock.advance(ms) },
+      ],
+      sweepNow: () => gateway.jobs.sweepDeadlines(),
+      runJobsNow: () => jobs.runNow(),
+    }),
+  })
+  // Stopped in reverse: the jobs first (their runs finish), then the server.
+  stops.push(() => http.close())
   stops.push(() => jobs.stop())
 
+  const localUrl = `http://${listen.loopback ? '127.0.0.1' : listen.publicHost}:${port}`
   printBanner({
-    graphqlUrl: `${http.url}/graphql`,
+    graphqlUrl: `${localUrl}/graphql`,
+    networkUrl: listen.exposed ? `${publicBaseUrl}/graphql` : null,
+    doneUrl,
+    clockUrl: `${localUrl}/local/clock`,
     clientId: demo.clientId,
     clientSecret: demo.clientSecret,
+    controlSecret: secrets.controlSecret,
     finqwareUrl: finqware.url,
     worldlineUrl: worldline.url,
     yapilyUrl: yapily.url,
     dynamoEndpoint: dynamo.endpoint,
-    dataLocation: inMemory ? 'in memory (gone when stopped)' : `${dataDir}/dynamodb`,
+    dataLocation: inMemory ? 'in memory (gone when stopped)' : `${dataDir}/ (table, sandboxes, gateway clock)`,
+    clockOffsetMs: clock.offsetMs,
+    credentialsPrefilled: listen.loopback,
   })
 }
 
@@ -176,14 +230,39 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   })
 }
 
-/** Registers our webhook at the Yapily sandbox the way a partner does once in Yapily's console: the secret comes back once. */
+function positiveInteger(name: string, value: string): number {
+  const parsed = Number(value)
+  if (!Number.isInteger(parsed) || parsed < 1) throw new Error(`${name}: expected a positive integer, got ${value}`)
+  return parsed
+}
+
+/** The web origins CORS_ALLOWED_ORIGINS names (a partner's frontend on its dev server); none by default. */
+function corsOrigins(value: string | undefined): string[] {
+  if (!value) return []
+  if (!isOriginList(value)) {
+    throw new Error(`CORS_ALLOWED_ORIGINS: expected origins (scheme://host[:port]), comma-separated`)
+  }
+  return value.split(',')
+}
+
+/**
+ * Registers our webhook at the Yapily sandbox the way a partner does once in Yapily's console: the secret comes back
+ * once. A sandbox that kept its state since the last run still has our old registration (whose secret we do not
+ * keep): it is replaced, so events go to one endpoint, signed with the secret we hold.
+ */
 async function registerYapilyWebhook(baseUrl: string, app: { key: string; secret: string; id: string }, url: string) {
+  const headers = {
+    authorization: `Basic ${Buffer.from(`${app.key}:${app.secret}`).toString('base64')}`,
+    'content-type': 'application/json',
+  }
+  const listed = await fetch(`${baseUrl}/webhook/events`, { headers })
+  if (!listed.ok) throw new Error(`Yapily sandbox refused to list our webhooks (${listed.status})`)
+  for (const old of ((await listed.json()) as { data: { active: { id: string }[] } }).data.active) {
+    await fetch(`${baseUrl}/webhook/events/${encodeURIComponent(old.id)}`, { method: 'DELETE', headers })
+  }
   const response = await fetch(`${baseUrl}/webhook/events`, {
     method: 'POST',
-    headers: {
-      authorization: `Basic ${Buffer.from(`${app.key}:${app.secret}`).toString('base64')}`,
-      'content-type': 'application/json',
-    },
+    headers,
     body: JSON.stringify({ applicationId: app.id, categories: ['consent.status'], callbackUrl: { main: { url } } }),
   })
   if (!response.ok) throw new Error(`Yapily sandbox refused our webhook (${response.status})`)

@@ -67,24 +67,33 @@ export interface CallbackResult {
   readonly secret: string | null
   /** The provider's error code when the user declined or the bank failed. */
   readonly error: string | null
+  /**
+   * The provider's redirect says the user declined (`error=access_denied`): where the provider's status alone cannot
+   * tell a refusal from a failure (Finqware `failed`), this is what makes the reason USER_DENIED.
+   */
+  readonly denied: boolean
 }
 
 export interface CreateConsentRequest {
   /** Our consent id, for correlation in the provider's logs where it has a field for it. */
   readonly consentId: string
-  readonly userId: string
+  /**
+   * What the provider is to know the user by (Worldline psuId, Yapily applicationUserId): opaque, one per tenant and
+   * user, never the partner's raw user id. Providers that take no user reference ignore it.
+   */
+  readonly userRef: string
   readonly institution: InstitutionInfo
   readonly region: Region
   readonly scope: readonly DataScope[]
   readonly validityDays: number
   readonly linkExpiresInDays: number
-  /** Where the provider sends the user's browser after the bank. */
-  readonly redirectUrl: string | null
   /** Our endpoint for this provider's notifications. */
   readonly notificationUrl: string
   /**
-   * Our endpoint, for this consent, where the provider sends the user's browser after the bank (Yapily's callback);
-   * it forwards the browser to `redirectUrl`. Providers that redirect to the partner directly ignore it.
+   * Where the provider sends the user's browser after the bank, whatever the provider (Finqware `redirect_url`,
+   * Worldline `InitiatingPartyReturnUrl`, Yapily `callback`): our signed link for this consent, which reads the
+   * outcome back from the provider and forwards the browser to the partner's redirect URL with our consent id. The
+   * partner's own URL is never given to a provider.
    */
   readonly callbackUrl: string
 }
@@ -92,7 +101,8 @@ export interface CreateConsentRequest {
 /** How an adapter finds a consent at its provider. */
 export interface ProviderConsentRef {
   readonly providerConsentId: string
-  readonly userId: string
+  /** The user reference the consent was created with ({@link CreateConsentRequest.userRef}). */
+  readonly userRef: string
   readonly institutionId: string
   /** The provider-issued secret, opened for this call (only for adapters with `usesConsentSecret`). */
   readonly secret?: string | null
@@ -122,9 +132,14 @@ export interface ProviderEvent {
   readonly providerConsentId: string
   /** The raw status the provider sent, when it sent one. */
   readonly providerStatus: string | null
-  /** Provider-side event id or timestamp where one exists, for de-duplication and ordering. */
-  readonly providerEventId: string | null
-  readonly occurredAt: Timestamp | null
+  /**
+   * What tells this delivery apart from every other one the provider sends (Worldline's `X-Request-ID`), carried
+   * unchanged by a verbatim replay: the gateway processes a delivery once. Null when the notification carries nothing
+   * that does (a replay is then read back like any notification).
+   */
+  readonly deliveryId: string | null
+  /** When the provider says it sent the notification (Worldline's `MessageCreateDateTime`); null when it does not. */
+  readonly sentAt: Timestamp | null
 }
 
 export interface ProviderAdapter {
@@ -138,9 +153,14 @@ export interface ProviderAdapter {
   revoke(ref: ProviderConsentRef, context: ProviderCallContext): Promise<ProviderSnapshot>
   /**
    * Checks a notification's authenticity first (throws {@link NotificationRejectedError} when it fails), then
-   * parses it. Replays and out-of-order events are the caller's to tolerate.
+   * parses it. Replays (by `deliveryId`), stale ones (by `sentAt`) and out-of-order events are the caller's to handle.
    */
   verifyNotification(notification: InboundNotification): Promise<ProviderEvent[]>
+  /**
+   * The provider's time as best known (from the `Date` of its answers), for providers that date their notifications:
+   * `sentAt` is compared with it, so a skewed provider clock is not taken for a stale notification.
+   */
+  providerNow?(): Date
   /** Starts re-authorisation of the same consent (capability `reauthorize`). */
   reauthorize?(ref: ProviderConsentRef, context: ProviderCallContext): Promise<ProviderSnapshot>
   /** Records the user's UK reconfirmation (capability `reconfirm`). */

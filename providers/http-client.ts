@@ -1,6 +1,6 @@
 // HTTP for provider adapters: a timeout on every attempt, bounded retries with jittered backoff for idempotent calls
 // (and for any call the provider never received), and provider outages turned into PROVIDER_UNAVAILABLE.
-import { ProviderUnavailableError } from '../domain/errors.ts'
+import { ProviderRejectedError, ProviderUnavailableError } from '../domain/errors.ts'
 import type { Provider } from '../domain/provider.ts'
 import type { ProviderCallContext } from './adapter.ts'
 
@@ -165,4 +165,23 @@ export class ProviderHttpClient {
       await sleep(this.#backoff(attempt, null), context.signal)
     }
   }
+}
+
+/**
+ * A provider's refusal as our error: the client is told our code and message, and the provider's own text (a
+ * validation message, anything it chose to say) is logged here and nowhere shown.
+ */
+export function providerRefusal(
+  provider: Provider,
+  refusal: { readonly status: number; readonly code: string; readonly message: string; readonly operation: string },
+  context: ProviderCallContext,
+): ProviderRejectedError {
+  context.logger.warn('provider refused the request', {
+    provider,
+    operation: refusal.operation,
+    status: refusal.status,
+    providerCode: refusal.code.slice(0, 200),
+    providerMessage: refusal.message.slice(0, 1_000),
+  })
+  return new ProviderRejectedError(provider, refusal.code, refusal.message, refusal.status)
 }

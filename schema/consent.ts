@@ -3,6 +3,7 @@ import { resolveArrayConnection } from '@pothos/plugin-relay'
 import type { Consent, ConsentDeletion, ConsentEvent } from '../domain/consent.ts'
 import { deriveState, type DerivedState } from '../domain/derived.ts'
 import {
+  ConsentEventNotFoundError,
   ConsentNotFoundError,
   IdempotencyInProgressError,
   IdempotencyKeyReusedError,
@@ -15,7 +16,7 @@ import {
   UnsupportedScopeError,
   ValidationError,
 } from '../domain/errors.ts'
-import { decodePublicId, encodePublicId } from '../domain/ids.ts'
+import { decodePublicId } from '../domain/ids.ts'
 import { regionOfCountry } from '../domain/provider.ts'
 import { isPending } from '../domain/status.ts'
 import * as z from '../domain/zod.ts'
@@ -98,10 +99,18 @@ const ConsentDeletionRef = builder.objectRef<ConsentDeletion>('ConsentDeletion')
   }),
 })
 
-export const ConsentEventRef = builder.objectRef<ConsentEvent>('ConsentEvent').implement({
+export const ConsentEventRef = builder.loadableNodeRef<ConsentEvent>('ConsentEvent', {
+  id: { resolve: (event) => event.id },
+  // `node(id: "cevt_...")`: only the caller's tenant's events are read; another tenant's id is not found.
+  load: async (ids: string[], context: GraphQLContext) => {
+    const events = await context.services.consents.eventsById(callerOf(context), ids)
+    return events.map((event, index) => event ?? new ConsentEventNotFoundError(ids[index] ?? ''))
+  },
+})
+
+ConsentEventRef.implement({
   description: 'One entry of the append-only history: a change of the consent, who made it, and when.',
   fields: (t) => ({
-    id: t.id({ resolve: (event) => encodePublicId('ConsentEvent', event.id) }),
     sequence: t.int({ description: 'The consent version this event produced.', resolve: (event) => event.version }),
     from: t.field({ type: ConsentStatusEnum, nullable: true, resolve: (event) => event.from }),
     to: t.field({ type: ConsentStatusEnum, resolve: (event) => event.to }),
@@ -270,7 +279,8 @@ const CreateConsentInput = builder.inputType('CreateConsentInput', {
     validityDays: t.int({ description: 'Default and maximum: 90 (UK), 180 (EEA).' }),
     linkExpiresInDays: t.int({ description: 'Default 7, maximum 45.' }),
     redirectUrl: t.string({
-      description: "Where the user's browser goes after the bank.",
+      description:
+        "Where the user's browser goes after the bank, through the gateway, which appends `consent_id` (this consent's id), `status` and, when there is one, `status_reason`.",
       validate: z.string().check(z.maxLength(2048)),
     }),
     webhookUrl: t.string({

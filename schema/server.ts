@@ -40,8 +40,24 @@ export interface GraphQLServerOptions {
     | false
     | {
         readonly defaultHeaders?: Record<string, string>
+        /**
+         * The Host header values (`host:port`) whose page carries `defaultHeaders`: our own loopback names. Any other
+         * Host (a DNS-rebinding page that resolved its name to 127.0.0.1, a phone on the LAN) gets the page without
+         * them. Without this list no page carries them.
+         * @default []
+         */
+        readonly trustedHosts?: readonly string[]
+        /** Operations preloaded as tabs (title comment first), instead of GraphiQL's welcome text. */
+        readonly tabs?: readonly string[]
         readonly render?: (options?: Record<string, unknown>) => string
       }
+  /**
+   * Web origins (`https://app.partner.example`) whose scripts may read the API's answers. Every other origin gets no
+   * CORS header at all, and no origin is ever allowed in credentials mode: clients send their credentials in the
+   * `Authorization` header themselves.
+   * @default [] (same-origin only)
+   */
+  readonly corsAllowedOrigins?: readonly string[]
   /**
    * Largest request body accepted, in bytes.
    * @default 65_536
@@ -112,7 +128,7 @@ function useMaxTokens(maxTokens: number): Plugin {
           return parse(source, { ...options, maxTokens })
         } catch (error) {
           if (error instanceof GraphQLError && /more that \d+ tokens/.test(error.message)) {
-            throw new GraphQLError(`Syntax Error: token limit of ${maxTokens} exceeded.`, {
+            throw new GraphQLError(`The query exceeds the token limit of ${maxTokens}.`, {
               source: error.source,
               positions: error.positions,
               extensions: { code: 'GRAPHQL_VALIDATION_FAILED' satisfies ErrorCode },
@@ -145,6 +161,27 @@ type ResultWithErrors = { readonly data?: unknown; readonly errors?: readonly Gr
 const codeOfGraphQLError = (message: string): ErrorCode =>
   /^Syntax Error/.test(message) && !/limit/i.test(message) ? 'GRAPHQL_PARSE_FAILED' : 'GRAPHQL_VALIDATION_FAILED'
 
+/** graphql-armor's limit messages ("Syntax Error: Query Cost limit of 5000 exceeded, found 6400.") and ours. */
+const ARMOR_LIMIT =
+  /^Syntax Error: (Query Cost|Query depth|Aliases|Directives) limit of (\d+) exceeded, found ([\d.]+)\.$/
+const LIMIT_WORDING: Record<string, (found: number) => string> = {
+  'Query Cost': (found) => `cost limit of %s (its cost is ${found})`,
+  'Query depth': (found) => `depth limit of %s (its depth is ${found})`,
+  Aliases: (found) => `alias limit of %s (it has ${found})`,
+  Directives: (found) => `directive limit of %s (it has ${found})`,
+}
+
+/**
+ * A refused query parsed fine: armor's "Syntax Error:" prefix misleads (a partner looks for a typo). Says instead
+ * which limit the query exceeds and by how much; any other message is kept.
+ */
+export function plainLimitMessage(message: string): string {
+  const match = ARMOR_LIMIT.exec(message)
+  const wording = match && LIMIT_WORDING[match[1] ?? '']
+  if (!match || !wording) return message
+  return `The query exceeds the ${wording(Math.round(Number(match[3]))).replace('%s', match[2] ?? '')}.`
+}
+
 function decorateError(error: GraphQLError, requestError: boolean): GraphQLError {
   const extensions = error.extensions ?? {}
   const code = typeof extensions.code === 'string' ? extensions.code : codeOfGraphQLError(error.message)
@@ -152,7 +189,7 @@ function decorateError(error: GraphQLError, requestError: boolean): GraphQLError
   // application/graphql-response+json and 200 under application/json (`spec`), as GraphQL over HTTP asks.
   const http =
     extensions.http ?? (requestError && code.startsWith('GRAPHQL_') ? { status: 400, spec: true } : undefined)
-  return new GraphQLError(error.message, {
+  return new GraphQLError(plainLimitMessage(error.message), {
     nodes: error.nodes,
     source: error.source,
     positions: error.positions,
@@ -234,6 +271,55 @@ export function maskError(logger: Logger) {
   }
 }
 
+/** What a browser may do cross-origin: the methods and headers the API uses, and reading our request id. */
+const CORS_GRANT = {
+  methods: ['GET', 'POST'],
+  allowedHeaders: ['authorization', 'content-type', 'accept', 'x-request-id'],
+  exposedHeaders: ['x-request-id'],
+  maxAge: 600,
+  credentials: false,
+}
+
+/**
+ * Yoga's CORS options per request: a configured origin is named exactly (never reflected, never with credentials);
+ * any other origin gets nothing, so a browser keeps the answer from its scripts. (Yoga's default reflects any origin
+ * with `Access-Control-Allow-Credentials: true`.)
+ */
+export function corsPolicy(allowedOrigins: readonly string[]) {
+  const allowed = new Set(allowedOrigins)
+  return (request: Request) => {
+    const origin = request.headers.get('origin')
+    return origin !== null && allowed.has(origin)
+      ? { ...CORS_GRANT, methods: [...CORS_GRANT.methods], origin }
+      : (false as const)
+  }
+}
+
+/** Answers vary by Origin, allowed or not, so no cache hands one origin's answer to another. */
+function useVaryOrigin(): Plugin {
+  return {
+    onResponse({ response }) {
+      const vary = response.headers.get('vary')
+      if (!vary?.toLowerCase().includes('origin')) response.headers.set('vary', vary ? `${vary}, Origin` : 'Origin')
+    },
+  }
+}
+
+/** GraphiQL's page per request: the pre-filled headers only for a trusted Host, the tabs for everyone. */
+function graphiqlPage(graphiql: Exclude<GraphQLServerOptions['graphiql'], false | undefined>) {
+  const trusted = new Set((graphiql.trustedHosts ?? []).map((host) => host.toLowerCase()))
+  const common = {
+    title: 'consent-gateway',
+    shouldPersistHeaders: false,
+    ...(graphiql.tabs?.length ? { defaultTabs: graphiql.tabs.map((query) => ({ query })) } : {}),
+  }
+  return (request: Request) => {
+    const host = (request.headers.get('host') ?? '').toLowerCase()
+    const filled = graphiql.defaultHeaders && trusted.has(host)
+    return filled ? { ...common, headers: JSON.stringify(graphiql.defaultHeaders, null, 2) } : common
+  }
+}
+
 export function createGraphQLServer(options: GraphQLServerOptions): GraphQLServer {
   const principals = new WeakMap<Request, Principal>()
   const graphiql = options.graphiql
@@ -246,16 +332,12 @@ export function createGraphQLServer(options: GraphQLServerOptions): GraphQLServe
     // one; Lambda bounds the event). Yoga's own limit re-streams every body and costs ~0.3 ms a request (bench/).
     maxRequestBodySize: false,
     ...(graphiql && graphiql.render ? { renderGraphiQL: graphiql.render } : {}),
-    graphiql: graphiql
-      ? {
-          title: 'consent-gateway',
-          ...(graphiql.defaultHeaders ? { headers: JSON.stringify(graphiql.defaultHeaders, null, 2) } : {}),
-          shouldPersistHeaders: false,
-        }
-      : false,
+    graphiql: graphiql ? graphiqlPage(graphiql) : false,
+    cors: corsPolicy(options.corsAllowedOrigins ?? []),
     logging: false,
     maskedErrors: { maskError: mask, errorMessage: 'Unexpected error.' },
     plugins: [
+      useVaryOrigin(),
       useBodyLimit(options.maxBodyBytes ?? 65_536),
       useApiClientAuthentication(options.authenticator, principals),
       useMalformedParameters(),

@@ -67,7 +67,19 @@ export const WebhookDeliveryRef = builder.objectRef<OutboxMessage>('WebhookDeliv
     type: t.string({ resolve: (message) => message.notification.type }),
     state: t.field({ type: DeliveryStateEnum, resolve: (message) => message.deliveryState }),
     attempts: t.exposeInt('attempts'),
-    nextAttemptAt: t.field({ type: 'DateTime', nullable: true, resolve: (message) => message.nextAttemptAt }),
+    nextAttemptAt: t.field({
+      type: 'DateTime',
+      nullable: true,
+      description: 'When it is tried next; while it waits for an earlier message, when that one is tried next.',
+      resolve: (message) => message.nextAttemptAt,
+    }),
+    waitingForSequence: t.int({
+      nullable: true,
+      description:
+        'While PENDING behind an earlier undelivered message of the consent (messages go out in sequence order): ' +
+        "that message's sequence. It goes right after that one is delivered (or dead-lettered). Null otherwise.",
+      resolve: (message) => message.waitingForSequence,
+    }),
     deliveredAt: t.field({ type: 'DateTime', nullable: true, resolve: (message) => message.deliveredAt }),
     lastAttempt: t.field({ type: DeliveryAttemptRef, nullable: true, resolve: (message) => message.lastAttempt }),
     payload: t.string({

@@ -1,11 +1,14 @@
-// The user's browser coming back from a provider that redirects to us (Yapily's callback): the signed link names the
-// consent; the provider is read back and only its own record counts (a secret the callback carries is accepted only
-// if it is the one the provider holds); then the browser goes on to the partner's redirect URL. Never the secret.
+// The user's browser coming back from any provider: every adapter gives its provider the consent's signed link under
+// /callbacks/<provider>/ as the redirect. The link names the consent; the provider is read back and only its own record
+// counts (whatever the provider appended to the link is ignored, save a refusal and Yapily's token, which is accepted
+// only if it is the one the provider holds); then the browser goes on to the partner's redirect URL with our consent
+// id and the unified status. Never the secret, never the provider's own ids.
 import type { Consent } from '../domain/consent.ts'
+import { effectiveStatus } from '../domain/derived.ts'
 import { ServiceUnavailableError } from '../domain/errors.ts'
 import { encodePublicId } from '../domain/ids.ts'
 import type { Provider } from '../domain/provider.ts'
-import type { Logger, ProviderRegistry } from '../providers/adapter.ts'
+import type { CallbackResult, Logger, ProviderRegistry, ProviderSnapshot } from '../providers/adapter.ts'
 import type { ConsentRepository } from '../store/consent-repository.ts'
 import type { CallbackLinks } from './callback-links.ts'
 import { providerInitiator, type ConsentRecorder } from './consent-recorder.ts'
@@ -15,6 +18,7 @@ export interface AuthorisationCallbackDependencies {
   readonly recorder: ConsentRecorder
   readonly providers: ProviderRegistry
   readonly callbackLinks: CallbackLinks
+  readonly clock: () => Date
   readonly logger: Logger
 }
 
@@ -25,13 +29,27 @@ export type CallbackReply =
   | { readonly kind: 'done'; readonly consent: Consent }
   | { readonly kind: 'unknown_link' }
 
-/** The partner's redirect URL with what happened, never anything secret. */
-export function partnerRedirect(consent: Consent): string | null {
+/**
+ * The partner's redirect URL with what happened, as the API would show it now: `consent_id` (our public id),
+ * `status` and, when there is one, `status_reason`. Never anything secret.
+ */
+export function partnerRedirect(consent: Consent, now: Date): string | null {
   if (!consent.redirectUrl) return null
   const url = new URL(consent.redirectUrl)
+  const shown = effectiveStatus(consent, now)
   url.searchParams.set('consent_id', encodePublicId('Consent', consent.id))
-  url.searchParams.set('status', consent.status)
+  url.searchParams.set('status', shown.status)
+  if (shown.reason) url.searchParams.set('status_reason', shown.reason)
   return url.toString()
+}
+
+/**
+ * What the provider's record says, with what only the browser's return can add: a refusal, where the provider's
+ * status does not tell a refusal from a failure (Finqware labels both `failed`).
+ */
+function withCallbackEvidence(snapshot: ProviderSnapshot, brought: CallbackResult): ProviderSnapshot {
+  const ended = snapshot.status === 'FAILED' || snapshot.status === 'REJECTED'
+  return brought.denied && ended && snapshot.reason === null ? { ...snapshot, reason: 'USER_DENIED' } : snapshot
 }
 
 export async function completeAuthorisation(
@@ -46,23 +64,37 @@ export async function completeAuthorisation(
   if (!consent || consent.provider !== provider) return { kind: 'unknown_link' }
 
   const adapter = await deps.providers.get(provider)
-  const brought = adapter.readCallback?.(query) ?? { secret: null, error: null }
+  const brought = adapter.readCallback?.(query) ?? { secret: null, error: null, denied: false }
   const context = { requestId, logger: deps.logger }
-  const snapshot = await adapter.fetch(await deps.recorder.refFor(consent, adapter), context)
-  if (brought.secret && snapshot.secret && brought.secret !== snapshot.secret) {
-    // Someone replayed or forged the callback: the provider's own record wins; the brought secret is dropped.
-    deps.logger.warn('callback secret does not match the provider record; ignored', { consentId: consent.id, provider })
+  let recorded = consent
+  try {
+    const snapshot = await adapter.fetch(await deps.recorder.refFor(consent, adapter), context)
+    if (brought.secret && snapshot.secret && brought.secret !== snapshot.secret) {
+      // Someone replayed or forged the callback: the provider's own record wins; the brought secret is dropped.
+      deps.logger.warn('callback secret does not match the provider record; ignored', {
+        consentId: consent.id,
+        provider,
+      })
+    }
+    if (brought.error)
+      deps.logger.info('provider reported an authorisation error', { consentId: consent.id, error: brought.error })
+    recorded = await deps.recorder.record(
+      consent,
+      withCallbackEvidence(snapshot, brought),
+      'PROVIDER_REDIRECT',
+      providerInitiator(adapter),
+      context,
+    )
+  } catch (error) {
+    // The user is on their way back: a provider (or table) that cannot answer just now must not strand them here.
+    // The partner's page hears what we know; the provider's notification or the next re-check records the rest.
+    deps.logger.warn('callback could not read the consent back; sending the browser on with what is known', {
+      consentId: consent.id,
+      provider,
+      error,
+    })
   }
-  if (brought.error)
-    deps.logger.info('provider reported an authorisation error', { consentId: consent.id, error: brought.error })
-  const recorded = await deps.recorder.record(
-    consent,
-    snapshot,
-    'PROVIDER_REDIRECT',
-    providerInitiator(adapter),
-    context,
-  )
-  const location = partnerRedirect(recorded)
+  const location = partnerRedirect(recorded, deps.clock())
   return location ? { kind: 'redirect', location, consent: recorded } : { kind: 'done', consent: recorded }
 }
 

@@ -6,6 +6,15 @@ import type { FinqwareConfig } from '../providers/finqware/config.ts'
 import type { WorldlineConfig } from '../providers/worldline/config.ts'
 import type { YapilyConfig } from '../providers/yapily/config.ts'
 
+/** `https://a.example,http://localhost:3000`: each entry exactly an origin, as a browser sends it. */
+export function isOriginList(value: string): boolean {
+  return value
+    .split(',')
+    .every(
+      (entry) => URL.canParse(entry) && /^https?:$/.test(new URL(entry).protocol) && new URL(entry).origin === entry,
+    )
+}
+
 const positiveInt = z.coerce.number().check(z.int(), z.positive())
 
 const envSchema = z.object({
@@ -16,8 +25,14 @@ const envSchema = z.object({
   PUBLIC_BASE_URL: z.url(),
   /** Key for pagination cursors, at least 32 characters. */
   CURSOR_SECRET: z.string().check(z.minLength(32)),
+  /** Key deriving the user reference each provider is told (never the partner's raw user id), at least 32 characters. */
+  USER_REFERENCE_KEY: z.string().check(z.minLength(32)),
   /** Local mode: http://localhost partner webhooks are accepted. */
   LOCAL_MODE: z._default(z.enum(['true', 'false']), 'false'),
+  /** Web origins whose scripts may read the API's answers (CORS), comma-separated, e.g. `https://app.example.com`. */
+  CORS_ALLOWED_ORIGINS: z.optional(
+    z.string().check(z.refine(isOriginList, 'expected origins (scheme://host[:port], no path), comma-separated')),
+  ),
   SUBSCRIPTION_POLL_INTERVAL_MS: z._default(positiveInt, 1_000),
   SUBSCRIPTION_MAX_SECONDS: z._default(positiveInt, 900),
   AUTH_CACHE_TTL_MS: z._default(positiveInt, 60_000),
@@ -43,6 +58,10 @@ const envSchema = z.object({
   RECHECK_PENDING_SECONDS: z.optional(positiveInt),
   RECHECK_GRANTED_SECONDS: z.optional(positiveInt),
   RECHECK_BUDGET: z.optional(positiveInt),
+  /** Provider notifications dated further than this from our clock, either way, are refused (default 300). */
+  NOTIFICATION_TOLERANCE_SECONDS: z.optional(positiveInt),
+  /** How long a provider notification's delivery id is remembered against replays (default 604800, 7 days). */
+  NOTIFICATION_REPLAY_WINDOW_SECONDS: z.optional(positiveInt),
 })
 
 export interface GatewayConfig {
@@ -51,10 +70,28 @@ export interface GatewayConfig {
   readonly publicBaseUrl: string
   readonly cursorSecret: string
   /**
+   * Derives the opaque user reference a provider knows each consent's user by (HMAC over tenant and user id), at least
+   * 32 characters. Each consent keeps the reference it was created with, so changing the key affects only new
+   * consents (which then no longer supersede a user's older ones at Worldline).
+   */
+  readonly userReferenceKey: string
+  /**
    * Accept http://localhost partner webhook URLs.
    * @default false
    */
   readonly localMode: boolean
+  /**
+   * Web origins (`scheme://host[:port]`) whose scripts may read the API's answers; any other origin gets no CORS
+   * header, and none is allowed in credentials mode. Later per tenant.
+   * @default [] (same-origin only)
+   */
+  readonly corsAllowedOrigins?: readonly string[] | undefined
+  /**
+   * Local mode: the ports of the local stack's other servers (the sandboxes, DynamoDB Local), which no partner webhook
+   * may target; the gateway's own port (from `publicBaseUrl`) is added to them.
+   * @default []
+   */
+  readonly ownPorts?: readonly number[] | undefined
   /** @default 1_000 */
   readonly subscriptionPollIntervalMs: number
   /** Longest a subscription stays open. @default 900 (15 minutes) */
@@ -70,6 +107,35 @@ export interface GatewayConfig {
   readonly providers: ProviderSettings
   /** Deadlines, re-checks and webhook delivery; anything left out takes {@link LIFECYCLE_DEFAULTS}. */
   readonly lifecycle?: Partial<LifecycleSettings> | undefined
+  /** Freshness and replay checks on provider notifications; anything left out takes {@link NOTIFICATION_DEFAULTS}. */
+  readonly notifications?: Partial<NotificationSettings> | undefined
+}
+
+/** How provider notifications are checked for freshness and replays (docs/providers.md, "Notifications"). */
+export interface NotificationSettings {
+  /**
+   * A notification that carries its sending time (Worldline's `MessageCreateDateTime`) is refused (400) when that
+   * time is further than this from the gateway's clock, in the past (a replay of an old one) or the future.
+   * @default 300_000 (5 minutes, as Standard Webhooks recommends)
+   */
+  readonly toleranceMs: number
+  /**
+   * How long a processed notification's delivery id is remembered: a verbatim replay within it is acknowledged (200)
+   * and not processed. At least twice the tolerance, so a replay still within the tolerance is always recognised.
+   * @default 604_800_000 (7 days)
+   */
+  readonly replayWindowMs: number
+}
+
+export const NOTIFICATION_DEFAULTS: NotificationSettings = { toleranceMs: 5 * 60_000, replayWindowMs: 7 * 86_400_000 }
+
+/** The configuration's notification settings with every default filled in; throws when the window is too short. */
+export function notificationSettings(config: Pick<GatewayConfig, 'notifications'>): NotificationSettings {
+  const settings = { ...NOTIFICATION_DEFAULTS, ...config.notifications }
+  if (settings.replayWindowMs < 2 * settings.toleranceMs) {
+    throw new Error('the notification replay window must be at least twice the notification tolerance')
+  }
+  return settings
 }
 
 export interface DeliverySettings {
@@ -153,7 +219,9 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): GatewayConf
     dynamoEndpoint: e.DYNAMODB_ENDPOINT,
     publicBaseUrl: e.PUBLIC_BASE_URL,
     cursorSecret: e.CURSOR_SECRET,
+    userReferenceKey: e.USER_REFERENCE_KEY,
     localMode: e.LOCAL_MODE === 'true',
+    corsAllowedOrigins: e.CORS_ALLOWED_ORIGINS?.split(',') ?? [],
     subscriptionPollIntervalMs: e.SUBSCRIPTION_POLL_INTERVAL_MS,
     subscriptionMaxSeconds: e.SUBSCRIPTION_MAX_SECONDS,
     authCacheTtlMs: e.AUTH_CACHE_TTL_MS,
@@ -170,6 +238,10 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): GatewayConf
           },
         ]),
       ) as Record<Provider, RecheckPolicy>,
+    },
+    notifications: {
+      ...(e.NOTIFICATION_TOLERANCE_SECONDS ? { toleranceMs: e.NOTIFICATION_TOLERANCE_SECONDS * 1000 } : {}),
+      ...(e.NOTIFICATION_REPLAY_WINDOW_SECONDS ? { replayWindowMs: e.NOTIFICATION_REPLAY_WINDOW_SECONDS * 1000 } : {}),
     },
     providers: {
       finqware:

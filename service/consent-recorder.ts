@@ -66,6 +66,13 @@ export function scheduled(
 /** How provider-driven changes name their initiator in the history. */
 export const providerInitiator = (adapter: ProviderAdapter) => `provider:${adapter.provider.toLowerCase()}`
 
+/**
+ * The user reference the consent was created with at its provider: the stored, tenant-scoped one, or the partner's
+ * user id for a consent created before references existed (the provider knows it by that).
+ */
+export const providerUserRefOf = (consent: Pick<Consent, 'providerUserRef' | 'userId'>): string =>
+  consent.providerUserRef ?? consent.userId
+
 /** The secret is bound to its consent: a ciphertext moved to another consent does not open. */
 const secretContext = (consent: Pick<Consent, 'tenantId' | 'id'>) => `consent-secret:${consent.tenantId}:${consent.id}`
 
@@ -76,7 +83,7 @@ export class ConsentRecorder {
   async refFor(consent: Consent, adapter: ProviderAdapter): Promise<ProviderConsentRef> {
     const ref = {
       providerConsentId: consent.providerConsentId,
-      userId: consent.userId,
+      userRef: providerUserRefOf(consent),
       institutionId: consent.institution.id,
     }
     if (!adapter.capabilities.usesConsentSecret) return ref
@@ -128,6 +135,17 @@ export class ConsentRecorder {
     initiator: string,
     context: ProviderCallContext,
   ): Promise<Consent> {
+    if (snapshot.providerConsentId !== current.providerConsentId) {
+      // An answer about another consent (perhaps another tenant's, all tenants share one provider account) must not
+      // move this one, nor hand it that consent's secret.
+      this.deps.logger.warn('provider answer names another consent; ignored', {
+        consentId: current.id,
+        provider: current.provider,
+        expected: current.providerConsentId,
+        named: snapshot.providerConsentId,
+      })
+      return current
+    }
     await this.keepSecret(current, snapshot.secret)
     const recorded = await this.write(
       current,
@@ -213,8 +231,10 @@ export class ConsentRecorder {
   }
 
   /**
-   * The consents of the same user at the same bank and provider, newest first (the user index): where a successor or
-   * a replaced consent is looked for.
+   * The consents of the same user at the same bank and provider, newest first: where a successor or a replaced consent
+   * is looked for. Only ever the same tenant's (the user index is per tenant), and only those the provider knows by
+   * the same user reference: a consent created under an earlier reference key is another user to the provider, so
+   * the provider cannot have replaced it with this one, nor this one with it.
    */
   async #siblings(consent: Consent): Promise<Consent[]> {
     const page = await this.deps.consents.list(
@@ -224,7 +244,11 @@ export class ConsentRecorder {
       null,
       this.deps.clock(),
     )
-    return page.consents.filter((sibling) => sibling.id !== consent.id)
+    const userRef = providerUserRefOf(consent)
+    return page.consents.filter(
+      (sibling) =>
+        sibling.id !== consent.id && sibling.tenantId === consent.tenantId && providerUserRefOf(sibling) === userRef,
+    )
   }
 
   /**

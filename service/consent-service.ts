@@ -23,18 +23,22 @@ import {
   type Region,
 } from '../domain/provider.ts'
 import { isTerminal } from '../domain/status.ts'
-import type {
-  InboundNotification,
-  Logger,
-  ProviderAdapter,
-  ProviderCallContext,
-  ProviderRegistry,
+import {
+  NotificationRejectedError,
+  type InboundNotification,
+  type Logger,
+  type ProviderAdapter,
+  type ProviderCallContext,
+  type ProviderEvent,
+  type ProviderRegistry,
 } from '../providers/adapter.ts'
 import type { ConsentFilter, ConsentRepository } from '../store/consent-repository.ts'
 import { CursorCodec, queryFingerprint } from '../store/cursor.ts'
 import type { IdempotencyRepository } from '../store/idempotency-repository.ts'
+import type { NotificationReceiptRepository } from '../store/notification-receipt-repository.ts'
 import type { CallbackLinks } from './callback-links.ts'
 import { providerInitiator, type ConsentRecorder } from './consent-recorder.ts'
+import type { UserReferences } from './user-references.ts'
 
 /** Who is acting, for tenancy, the audit trail and provider call correlation. */
 export interface Caller {
@@ -71,28 +75,41 @@ export interface ConsentConnection {
 export interface ConsentServiceOptions {
   /** Accept `http://localhost` webhook URLs (local mode only); https is required otherwise. */
   readonly allowLocalHttpWebhooks: boolean
+  /** Local mode: the local stack's own ports, never a webhook target. */
+  readonly ownPorts?: ReadonlySet<number>
   /** Our public URL for each provider's notifications (the adapter passes it to the provider). */
   readonly notificationUrl: (provider: Provider) => string
   /** Key for pagination cursors (>= 32 bytes). */
   readonly cursorSecret: string
+  /** A provider notification dated further than this from our clock, either way, is refused. */
+  readonly notificationToleranceMs: number
 }
 
 export interface ConsentServiceDependencies {
   readonly consents: ConsentRepository
   readonly recorder: ConsentRecorder
   readonly callbackLinks: CallbackLinks
+  /** What each provider is told instead of the partner's user id. */
+  readonly userReferences: UserReferences
   readonly idempotency: IdempotencyRepository
+  readonly receipts: NotificationReceiptRepository
   readonly providers: ProviderRegistry
   readonly clock: () => Date
   readonly newId: () => string
   readonly logger: Logger
 }
 
-/** What happened to one provider notification: answered to the provider as 200 (or 404 when unknown). */
+/**
+ * What happened to one provider notification: answered to the provider as 200 (applied, unchanged, or a replay of
+ * one already processed), 404 when the consent is unknown, 503 while the same delivery is being processed.
+ */
 export type NotificationOutcome = {
   readonly providerConsentId: string
-  readonly result: 'applied' | 'unchanged' | 'unknown_consent'
+  readonly result: 'applied' | 'unchanged' | 'replayed' | 'unknown_consent' | 'in_progress'
 }
+
+/** An authentic notification dated outside the tolerance (a replay of an old one, or a clock far off): answered 400. */
+export class StaleNotificationError extends NotificationRejectedError {}
 
 /** Schemes a redirect may never use: they run code or read local files in the user's browser. */
 const FORBIDDEN_REDIRECT_SCHEMES = new Set(['javascript:', 'data:', 'vbscript:', 'file:', 'blob:'])
@@ -122,7 +139,7 @@ export class ConsentService {
     const issues: ValidationIssue[] = []
     if (input.scope && input.scope.length === 0) issues.push({ path: 'input.scope', message: 'must not be empty' })
     if (input.redirectUrl) checkRedirectUrl(input.redirectUrl, issues)
-    if (input.webhookUrl) checkWebhookUrl(input.webhookUrl, this.options.allowLocalHttpWebhooks, issues)
+    if (input.webhookUrl) checkWebhookUrl(input.webhookUrl, this.options, issues)
     if (issues.length) throw new ValidationError(issues)
 
     const adapter = await this.deps.providers.get(input.provider)
@@ -164,16 +181,18 @@ export class ConsentService {
       }
 
       const consentId = this.deps.newId()
+      // Tenant-scoped at the provider: another tenant's `user-1` is another user there, so its consents never
+      // supersede (or are found as) this tenant's.
+      const providerUserRef = this.deps.userReferences.for(caller.tenantId, input.userId)
       const snapshot = await adapter.create(
         {
           consentId,
-          userId: input.userId,
+          userRef: providerUserRef,
           institution,
           region: input.region,
           scope,
           validityDays: terms.validityDays,
           linkExpiresInDays: terms.linkExpiresInDays,
-          redirectUrl: input.redirectUrl ?? null,
           notificationUrl: this.options.notificationUrl(input.provider),
           callbackUrl: this.deps.callbackLinks.urlFor(input.provider, { tenantId: caller.tenantId, consentId }),
         },
@@ -189,6 +208,7 @@ export class ConsentService {
         providerConsentId: snapshot.providerConsentId,
         providerStatus: snapshot.providerStatus,
         userId: input.userId,
+        providerUserRef,
         institution: { id: institution.id, name: institution.name, country: institution.country },
         region: input.region,
         scope,
@@ -260,6 +280,11 @@ export class ConsentService {
     return this.deps.consents.getMany(caller.tenantId, consentIds)
   }
 
+  /** Events of the caller's tenant by id, in order; null for a missing id and for another tenant's. */
+  eventsById(caller: Pick<Caller, 'tenantId'>, eventIds: readonly string[]): Promise<(ConsentEvent | null)[]> {
+    return Promise.all(eventIds.map((id) => this.deps.consents.eventOfTenant(caller.tenantId, id)))
+  }
+
   history(caller: Pick<Caller, 'tenantId'>, consentId: string): Promise<ConsentEvent[]> {
     return this.deps.consents.history(caller.tenantId, consentId)
   }
@@ -325,9 +350,10 @@ export class ConsentService {
   }
 
   /**
-   * Handles a provider notification: authenticity first (the adapter throws on a bad signature), then, for each
-   * consent it names, the provider's current state is read and recorded. Reading instead of trusting the pushed
-   * status makes duplicates and out-of-order deliveries harmless.
+   * Handles a provider notification: authenticity first (the adapter throws on a bad signature), then freshness (one
+   * dated outside the tolerance is refused), then, once per delivery id where the provider sends one, for each consent
+   * it names, the provider's current state is read and recorded. Reading instead of trusting the pushed status makes
+   * duplicates and out-of-order deliveries harmless where a replay cannot be told apart.
    */
   async ingestNotification(
     provider: Provider,
@@ -336,29 +362,75 @@ export class ConsentService {
   ): Promise<NotificationOutcome[]> {
     const adapter = await this.deps.providers.get(provider)
     const events = await adapter.verifyNotification(notification)
+    const now = this.deps.clock()
+    // A provider dates its notifications by its own clock: compared with what we know of it, skew is not staleness.
+    const providerNow = adapter.providerNow?.() ?? now
+    for (const event of events) this.#checkFreshness(event, providerNow)
     const outcomes: NotificationOutcome[] = []
     for (const event of events) {
-      const ref = await this.deps.consents.findByProviderRef(provider, event.providerConsentId)
-      const consent = ref && (await this.deps.consents.get(ref.tenantId, ref.consentId, { consistent: true }))
-      if (!consent) {
-        outcomes.push({ providerConsentId: event.providerConsentId, result: 'unknown_consent' })
+      if (!event.deliveryId) {
+        outcomes.push(await this.#ingestEvent(adapter, event, requestId))
         continue
       }
-      const context = { requestId, logger: this.deps.logger }
-      const snapshot = await adapter.fetch(await this.deps.recorder.refFor(consent, adapter), context)
-      const recorded = await this.deps.recorder.record(
-        consent,
-        snapshot,
-        'PROVIDER_WEBHOOK',
-        providerInitiator(adapter),
-        context,
-      )
-      outcomes.push({
-        providerConsentId: event.providerConsentId,
-        result: recorded.version === consent.version ? 'unchanged' : 'applied',
-      })
+      const claim = await this.deps.receipts.claim(provider, event.deliveryId, now)
+      if (claim.kind !== 'claimed') {
+        this.deps.logger.info('provider notification already taken in', {
+          provider,
+          deliveryId: event.deliveryId,
+          state: claim.kind,
+        })
+        const result = claim.kind === 'processed' ? 'replayed' : 'in_progress'
+        outcomes.push({ providerConsentId: event.providerConsentId, result })
+        continue
+      }
+      let outcome: NotificationOutcome
+      try {
+        outcome = await this.#ingestEvent(adapter, event, requestId)
+      } catch (error) {
+        await this.deps.receipts.release(provider, event.deliveryId, claim.leaseToken).catch(() => undefined)
+        throw error
+      }
+      // An unknown consent is answered 404 for the provider to retry (it may race our own write): not taken in.
+      if (outcome.result === 'unknown_consent') {
+        await this.deps.receipts.release(provider, event.deliveryId, claim.leaseToken)
+      } else {
+        await this.deps.receipts.complete(provider, event.deliveryId, claim.leaseToken, this.deps.clock())
+      }
+      outcomes.push(outcome)
     }
     return outcomes
+  }
+
+  #checkFreshness(event: ProviderEvent, providerNow: Date): void {
+    if (!event.sentAt) return
+    const skewMs = providerNow.getTime() - Date.parse(event.sentAt)
+    const toleranceMs = this.options.notificationToleranceMs
+    if (skewMs > toleranceMs) {
+      throw new StaleNotificationError(`notification sent at ${event.sentAt} is older than the tolerance`, 400)
+    }
+    if (-skewMs > toleranceMs) {
+      throw new StaleNotificationError(`notification sent at ${event.sentAt} is dated in the future`, 400)
+    }
+  }
+
+  async #ingestEvent(adapter: ProviderAdapter, event: ProviderEvent, requestId: string): Promise<NotificationOutcome> {
+    const { provider } = adapter
+    const ref = await this.deps.consents.findByProviderRef(provider, event.providerConsentId)
+    const consent = ref && (await this.deps.consents.get(ref.tenantId, ref.consentId, { consistent: true }))
+    if (!consent) return { providerConsentId: event.providerConsentId, result: 'unknown_consent' }
+    const context = { requestId, logger: this.deps.logger }
+    const snapshot = await adapter.fetch(await this.deps.recorder.refFor(consent, adapter), context)
+    const recorded = await this.deps.recorder.record(
+      consent,
+      snapshot,
+      'PROVIDER_WEBHOOK',
+      providerInitiator(adapter),
+      context,
+    )
+    return {
+      providerConsentId: event.providerConsentId,
+      result: recorded.version === consent.version ? 'unchanged' : 'applied',
+    }
   }
 }
 
@@ -408,11 +480,11 @@ function checkRedirectUrl(value: string, issues: ValidationIssue[]): void {
  */
 export function checkWebhookUrl(
   value: string,
-  allowLocalHttp: boolean,
+  policy: Pick<ConsentServiceOptions, 'allowLocalHttpWebhooks' | 'ownPorts'>,
   issues: ValidationIssue[],
   path = 'input.webhookUrl',
 ): void {
-  const checked = checkDeliveryUrl(value, { allowLocalHttp })
+  const checked = checkDeliveryUrl(value, { allowLocalHttp: policy.allowLocalHttpWebhooks, ownPorts: policy.ownPorts })
   if (!checked.ok) issues.push({ path, message: checked.reason })
 }
 

@@ -9,8 +9,9 @@ import { createDocumentClient } from '../store/client.ts'
 import { ConsentRepository } from '../store/consent-repository.ts'
 import { ConsentSecretRepository } from '../store/consent-secret-repository.ts'
 import { IdempotencyRepository } from '../store/idempotency-repository.ts'
+import { NotificationReceiptRepository } from '../store/notification-receipt-repository.ts'
 import { ApiClientAuthenticator } from './authentication.ts'
-import { lifecycleSettings, type GatewayConfig, type ProviderSettings } from './config.ts'
+import { lifecycleSettings, notificationSettings, type GatewayConfig, type ProviderSettings } from './config.ts'
 import { ConsentService } from './consent-service.ts'
 import { ConsentWatcher } from './consent-watcher.ts'
 import { completeAuthorisation, type CallbackReply } from './authorisation-callback.ts'
@@ -22,6 +23,7 @@ import { StoreHealth } from './store-health.ts'
 import { notificationPath } from './public-paths.ts'
 import { ProviderOperations } from './provider-operations.ts'
 import { keyringFromSpec, SecretBox } from './secret-box.ts'
+import { UserReferences } from './user-references.ts'
 import { EventFeed } from './event-feed.ts'
 import { DeadlineSweep, Reconciler, type ReconcileReport, type SweepReport } from './lifecycle-jobs.ts'
 import { WebhookDispatcher, type DeliveryReport } from './webhook-dispatcher.ts'
@@ -118,6 +120,14 @@ export function createProviderRegistry(config: GatewayConfig): ProviderRegistry 
   return registry
 }
 
+/** Local mode: the ports no partner webhook may reach on this machine, the gateway's own first. */
+function ownPortsOf(config: GatewayConfig): ReadonlySet<number> {
+  if (!config.localMode) return new Set()
+  const url = new URL(config.publicBaseUrl)
+  const port = url.port === '' ? (url.protocol === 'https:' ? 443 : 80) : Number(url.port)
+  return new Set([port, ...(config.ownPorts ?? [])])
+}
+
 export function createGateway(config: GatewayConfig, overrides: GatewayOverrides = {}): Gateway {
   const db = overrides.db ?? createDocumentClient({ endpoint: config.dynamoEndpoint })
   const baseLogger = overrides.logger ?? createLogger()
@@ -139,6 +149,8 @@ export function createGateway(config: GatewayConfig, overrides: GatewayOverrides
   const providers = createProviderRegistry(config)
   const publicBase = config.publicBaseUrl.replace(/\/$/, '')
   const lifecycle = lifecycleSettings(config)
+  const ownPorts = ownPortsOf(config)
+  const notifications = notificationSettings(config)
 
   if (config.providers.yapily && !config.tokenEncryptionKeys) {
     throw new Error('Yapily issues consent tokens: set TOKEN_ENCRYPTION_KEYS to seal them at rest')
@@ -161,7 +173,11 @@ export function createGateway(config: GatewayConfig, overrides: GatewayOverrides
       consents: consentRepository,
       recorder,
       callbackLinks,
+      userReferences: new UserReferences(config.userReferenceKey),
       idempotency: new IdempotencyRepository(db, config.tableName),
+      receipts: new NotificationReceiptRepository(db, config.tableName, {
+        retentionMs: notifications.replayWindowMs,
+      }),
       providers,
       clock,
       newId: () => newId(),
@@ -169,8 +185,10 @@ export function createGateway(config: GatewayConfig, overrides: GatewayOverrides
     },
     {
       allowLocalHttpWebhooks: config.localMode,
+      ownPorts,
       notificationUrl: (provider) => `${publicBase}${notificationPath(provider)}`,
       cursorSecret: config.cursorSecret,
+      notificationToleranceMs: notifications.toleranceMs,
     },
   )
 
@@ -181,6 +199,7 @@ export function createGateway(config: GatewayConfig, overrides: GatewayOverrides
     secretBox,
     clock,
     allowLocalHttp: config.localMode,
+    ownPorts,
   })
   const jobDeps = {
     consents: consentRepository,
@@ -204,6 +223,7 @@ export function createGateway(config: GatewayConfig, overrides: GatewayOverrides
     delivery: lifecycle.delivery,
     leaseMs: lifecycle.leaseMs,
     allowLoopback: config.localMode,
+    ownPorts,
   })
 
   return {
@@ -227,7 +247,7 @@ export function createGateway(config: GatewayConfig, overrides: GatewayOverrides
     operations: new ProviderOperations({ consents: consentRepository, recorder, providers, clock, logger }),
     completeAuthorisation: (provider, token, query, requestId) =>
       completeAuthorisation(
-        { consents: consentRepository, recorder, providers, callbackLinks, logger },
+        { consents: consentRepository, recorder, providers, callbackLinks, clock, logger },
         provider,
         token,
         query,

@@ -1,11 +1,12 @@
 // A provider notification as an HTTP exchange, whatever carries it (node:http locally, a Lambda URL on AWS):
-// 200 once recorded, 401/400 when it is not authentic or not understood, 404 for a consent we do not know (the
-// provider retries, which covers a notification racing our own write), 503 with Retry-After when we could not check or
-// record it.
+// 200 once recorded (and for a verbatim replay of one already processed: acknowledged, not processed again), 401/400
+// when it is not authentic, not understood or dated outside the tolerance, 404 for a consent we do not know (the
+// provider retries, which covers a notification racing our own write), 503 with Retry-After when we could not check
+// or record it, and 503 while the same delivery is being processed.
 import { isConsentGatewayError, ServiceUnavailableError } from '../domain/errors.ts'
 import type { Provider } from '../domain/provider.ts'
 import { NotificationRejectedError, type InboundNotification, type Logger } from '../providers/adapter.ts'
-import type { ConsentService } from './consent-service.ts'
+import { StaleNotificationError, type ConsentService } from './consent-service.ts'
 
 export interface NotificationReply {
   readonly status: number
@@ -33,13 +34,24 @@ export async function receiveProviderNotification(
       })
       return { status: 404, body: { error: 'unknown_consent', requestId } }
     }
+    if (outcomes.some((outcome) => outcome.result === 'in_progress')) {
+      return { status: 503, body: { error: 'retry_later', requestId } }
+    }
     return { status: 200, body: { received: outcomes.length, requestId } }
   } catch (error) {
     if (error instanceof NotificationRejectedError) {
       logger.warn('notification rejected', { provider, reason: error.message })
       return {
         status: error.httpStatus,
-        body: { error: error.httpStatus === 401 ? 'unauthenticated' : 'bad_request', requestId },
+        body: {
+          error:
+            error.httpStatus === 401
+              ? 'unauthenticated'
+              : error instanceof StaleNotificationError
+                ? 'stale_notification'
+                : 'bad_request',
+          requestId,
+        },
       }
     }
     const code = isConsentGatewayError(error) ? error.code : 'INTERNAL_SERVER_ERROR'

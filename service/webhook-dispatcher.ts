@@ -30,6 +30,8 @@ export interface WebhookDispatcherDependencies {
   readonly leaseMs: number
   /** Local mode: partners on loopback (http://localhost) may be called. */
   readonly allowLoopback: boolean
+  /** Local mode: the local stack's own ports, never reached (checked again after DNS at every attempt). */
+  readonly ownPorts?: ReadonlySet<number>
   /** In [0, 1): the jitter. */
   readonly random?: () => number
   readonly post?: (request: Parameters<typeof postWebhook>[0]) => Promise<DeliveryAttemptResult>
@@ -79,7 +81,8 @@ export class WebhookDispatcher {
 
   /**
    * Delivers one consent's pending messages in sequence order, stopping at the first that is not due yet or fails
-   * (later ones wait for it: order per consent). Does nothing while another runner holds the consent.
+   * (later ones wait for it: order per consent, and they are moved to its next attempt in the due-work index, so they
+   * are not offered before they can go). Does nothing while another runner holds the consent.
    */
   async deliverConsent(tenantId: string, consentId: string): Promise<DeliveryReport> {
     const started = this.deps.clock()
@@ -98,15 +101,21 @@ export class WebhookDispatcher {
       const pending = (await this.deps.outbox.ofConsent(tenantId, consentId))
         .filter((message) => message.deliveryState === 'PENDING')
         .sort((a, b) => a.sequence - b.sequence)
-      for (const message of pending) {
+      for (const [index, message] of pending.entries()) {
         const now = this.deps.clock()
         // Leave the rest to the next run well before the lease could lapse under us.
         if (now.getTime() - started.getTime() > this.deps.leaseMs / 2) break
-        if (message.nextAttemptAt && message.nextAttemptAt > now.toISOString()) break
+        if (message.nextAttemptAt && message.nextAttemptAt > now.toISOString()) {
+          await this.#deferBehind(message.nextAttemptAt, pending.slice(index + 1))
+          break
+        }
         if (pastDeadline()) break
         const outcome = await this.#attempt(message, now, tenant)
-        report = sum(report, outcome)
-        if (outcome.failed > 0) break
+        report = sum(report, outcome.report)
+        if (outcome.retryAt) {
+          await this.#deferBehind(outcome.retryAt, pending.slice(index + 1))
+          break
+        }
       }
     } finally {
       await this.deps.leases.release(lease)
@@ -124,11 +133,26 @@ export class WebhookDispatcher {
     }
   }
 
-  async #attempt(message: OutboxMessage, now: Date, tenant: TenantSettings): Promise<DeliveryReport> {
+  /**
+   * The messages behind one that goes next at `at` cannot go before it: each still due earlier moves to `at` in the
+   * due-work index (otherwise every run would find the consent due, and stop at the same message).
+   */
+  async #deferBehind(at: string, waiting: readonly OutboxMessage[]): Promise<void> {
+    for (const message of waiting) {
+      if ((message.nextAttemptAt ?? message.createdAt) < at) await this.deps.outbox.deferBehind(message, at)
+    }
+  }
+
+  /** One attempt; `retryAt` when it failed and the message waits for its next attempt. */
+  async #attempt(
+    message: OutboxMessage,
+    now: Date,
+    tenant: TenantSettings,
+  ): Promise<{ report: DeliveryReport; retryAt?: string }> {
     const url = message.webhookUrl ?? (await tenant.defaultUrl())
     if (!url) {
       await this.deps.outbox.recordAttempt(message, null, { state: 'NO_ENDPOINT' })
-      return NONE
+      return { report: NONE }
     }
     const body = serializeNotification(message.notification)
     const headers = signWebhook({
@@ -145,6 +169,7 @@ export class WebhookDispatcher {
       body,
       timeoutMs: this.deps.delivery.timeoutMs,
       allowLoopback: this.deps.allowLoopback,
+      ...(this.deps.ownPorts ? { ownPorts: this.deps.ownPorts } : {}),
     })
     const attempt: DeliveryAttempt = {
       at: now.toISOString(),
@@ -157,18 +182,18 @@ export class WebhookDispatcher {
     if (result.ok) {
       await this.deps.outbox.recordAttempt(message, attempt, { state: 'DELIVERED' })
       this.deps.logger.info('webhook delivered', log)
-      return { ...NONE, delivered: 1 }
+      return { report: { ...NONE, delivered: 1 } }
     }
     const deadline = Date.parse(message.createdAt) + this.deps.delivery.maxAgeMs
     if (now.getTime() >= deadline) {
       await this.deps.outbox.recordAttempt(message, attempt, { state: 'DEAD' })
       this.deps.logger.warn('webhook dead-lettered: undelivered for the whole retry period', log)
-      return { ...NONE, deadLettered: 1 }
+      return { report: { ...NONE, deadLettered: 1 } }
     }
     const delay = retryDelayMs(message.attempts + 1, this.deps.delivery, (this.deps.random ?? Math.random)())
     const nextAttemptAt = new Date(Math.min(now.getTime() + delay, deadline)).toISOString()
     await this.deps.outbox.recordAttempt(message, attempt, { state: 'PENDING', nextAttemptAt })
     this.deps.logger.warn('webhook delivery failed, retrying later', { ...log, nextAttemptAt })
-    return { ...NONE, failed: 1 }
+    return { report: { ...NONE, failed: 1 }, retryAt: nextAttemptAt }
   }
 }

@@ -32,6 +32,8 @@ export class WebhookSettingsService {
       readonly secretBox: SecretBox | null
       readonly clock: () => Date
       readonly allowLocalHttp: boolean
+      /** Local mode: the local stack's own ports, never a webhook target. */
+      readonly ownPorts?: ReadonlySet<number>
     },
   ) {}
 
@@ -71,7 +73,7 @@ export class WebhookSettingsService {
   /** Sets (or clears, with null) the endpoint for consents created without their own `webhookUrl`. */
   async setDefaultUrl(tenantId: string, url: string | null): Promise<WebhookSettings> {
     if (url !== null) {
-      const checked = checkWebhookUrl(url, { allowLocalHttp: this.deps.allowLocalHttp })
+      const checked = checkWebhookUrl(url, { allowLocalHttp: this.deps.allowLocalHttp, ownPorts: this.deps.ownPorts })
       if (!checked.ok) throw ValidationError.of('url', checked.reason)
     }
     await this.#update(tenantId, (current) => ({ ...current, defaultUrl: url }))

@@ -15,6 +15,9 @@ export const WEBHOOK_USER_AGENT = 'consent-gateway-webhooks/1'
 /** The hosts plain http may name in local mode, as `URL.hostname` spells them. */
 const LOCAL_HTTP_HOSTS: ReadonlySet<string> = new Set(['localhost', '127.0.0.1', '[::1]'])
 
+/** The names that always mean this machine, whatever DNS says. */
+const LOOPBACK_NAMES: ReadonlySet<string> = new Set(['localhost'])
+
 export type WebhookUrlCheck = { readonly ok: true; readonly url: URL } | { readonly ok: false; readonly reason: string }
 
 export interface WebhookRequest {
@@ -29,6 +32,12 @@ export interface WebhookRequest {
    * AWS, where loopback and the rest of our network must stay out of a partner's reach.
    */
   readonly allowLoopback: boolean
+  /**
+   * Local mode: the ports of the local stack's own servers (the gateway, the sandboxes, DynamoDB Local). A loopback
+   * address is never reached on one of them: a partner's webhook must not drive our own control APIs.
+   * @default none
+   */
+  readonly ownPorts?: ReadonlySet<number>
 }
 
 export interface DeliveryAttemptResult {
@@ -142,7 +151,10 @@ function ipv6Words(address: string): number[] {
  * checkWebhookUrl('https://partner.example/hooks', { allowLocalHttp: false }) // { ok: true, url: URL }
  * checkWebhookUrl('http://partner.example/hooks', { allowLocalHttp: false }) // { ok: false, reason: '...' }
  */
-export function checkWebhookUrl(url: string, options: { allowLocalHttp: boolean }): WebhookUrlCheck {
+export function checkWebhookUrl(
+  url: string,
+  options: { allowLocalHttp: boolean; ownPorts?: ReadonlySet<number> | undefined },
+): WebhookUrlCheck {
   let parsed: URL
   try {
     parsed = new URL(url)
@@ -169,7 +181,23 @@ export function checkWebhookUrl(url: string, options: { allowLocalHttp: boolean 
   if (isIP(literal) !== 0 && isForbiddenAddress(literal, options.allowLocalHttp)) {
     return { ok: false, reason: 'the address is private, loopback, link-local or reserved: use a public endpoint' }
   }
+  const thisMachine = LOOPBACK_NAMES.has(literal) || (isIP(literal) !== 0 && isLoopback(literal))
+  if (thisMachine && isOwnPort(parsed, options.ownPorts)) return { ok: false, reason: OWN_PORT_REASON }
   return { ok: true, url: parsed }
+}
+
+const OWN_PORT_REASON = "the port belongs to the gateway's own servers (GraphQL, the sandboxes, DynamoDB Local)"
+
+/** 127/8, ::1, and IPv4-mapped loopback: this machine. */
+function isLoopback(address: string): boolean {
+  return isForbiddenAddress(address, false) && !isForbiddenAddress(address, true)
+}
+
+/** Whether the URL's port (its scheme's default when none is written) is one of the local stack's own. */
+function isOwnPort(url: URL, ownPorts: ReadonlySet<number> | undefined): boolean {
+  if (!ownPorts?.size) return false
+  const port = url.port === '' ? (url.protocol === 'https:' ? 443 : 80) : Number(url.port)
+  return ownPorts.has(port)
 }
 
 /**
@@ -192,12 +220,17 @@ export async function postWebhook(request: WebhookRequest): Promise<DeliveryAtte
   const describe = (error: unknown) => (deadline.aborted ? `timed out after ${timeoutMs} ms` : errorMessage(error))
 
   try {
-    const checked = checkWebhookUrl(request.url, { allowLocalHttp: request.allowLoopback })
+    const checked = checkWebhookUrl(request.url, { allowLocalHttp: request.allowLoopback, ownPorts: request.ownPorts })
     if (!checked.ok) return timed(failure(`refused: ${checked.reason}`))
     const host = checked.url.hostname.replace(/^\[(.*)\]$/, '$1')
     const addresses = await beforeDeadline(resolve(host), deadline)
     const forbidden = addresses.find(({ address }) => isForbiddenAddress(address, request.allowLoopback))
     if (forbidden) return timed(failure(`refused: ${host} resolves to ${forbidden.address}, not a public address`))
+    // A name that resolves to loopback reaches our own servers just as well as `localhost` does.
+    const ours = addresses.find(({ address }) => isLoopback(address))
+    if (ours && isOwnPort(checked.url, request.ownPorts)) {
+      return timed(failure(`refused: ${host} resolves to ${ours.address}, and ${OWN_PORT_REASON}`))
+    }
     return timed(await send(checked.url, host, addresses, request, deadline, describe))
   } catch (error) {
     return timed(failure(describe(error)))

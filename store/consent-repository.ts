@@ -51,6 +51,7 @@ const CONSENT_FIELDS = [
   'providerConsentId',
   'providerStatus',
   'userId',
+  'providerUserRef',
   'institution',
   'region',
   'scope',
@@ -385,6 +386,23 @@ export class ConsentRepository {
       .map(toEvent)
       .filter((event) => event.id !== afterEventId && event.id < untilEventId)
     return { events: events.slice(0, limit), hasMore: events.length > limit || page.LastEvaluatedKey !== undefined }
+  }
+
+  /**
+   * One event of the tenant's, by id: only the tenant's own event partition is read (gsi1), so another tenant's id
+   * finds nothing. Eventually consistent, like the feed.
+   */
+  async eventOfTenant(tenantId: string, eventId: string): Promise<ConsentEvent | null> {
+    const page = await this.db.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: 'gsi1',
+        KeyConditionExpression: 'gsi1pk = :pk AND gsi1sk = :id',
+        ExpressionAttributeValues: { ':pk': keys.tenantEventsPartition(tenantId), ':id': eventId },
+      }),
+    )
+    const item = page.Items?.[0]
+    return item ? toEvent(item) : null
   }
 
   /** Finds which tenant's consent a provider reference belongs to (strongly consistent). */

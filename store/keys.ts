@@ -13,6 +13,7 @@ export type EntityType =
   | 'TENANT'
   | 'WEBHOOK_SETTINGS'
   | 'LEASE'
+  | 'NOTIFICATION_RECEIPT'
 
 export type ItemKey = {
   readonly pk: string
@@ -72,6 +73,14 @@ export const keys = {
   providerRef: (provider: Provider, providerConsentId: string): ItemKey => ({
     pk: `PROVIDER#${provider}#REF#${providerConsentId}`,
     sk: 'REF',
+  }),
+  /**
+   * A provider notification already taken in, by the provider's own delivery id (Worldline's `X-Request-ID`): a
+   * verbatim replay finds it and is not processed again. Expires through TTL after the replay window.
+   */
+  notificationReceipt: (provider: Provider, deliveryId: string): ItemKey => ({
+    pk: `PROVIDER#${provider}#RECEIPT#${deliveryId}`,
+    sk: 'RECEIPT',
   }),
   idempotency: (tenantId: string, idempotencyKey: string): ItemKey => ({
     pk: `T#${tenantId}#IDEMPOTENCY#${idempotencyKey}`,

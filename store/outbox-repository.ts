@@ -1,7 +1,8 @@
 // The outbox: one message per consent event, written in the event's own transaction (consent-repository.ts), then
 // delivered to the partner by service/webhook-dispatcher.ts. A message is PENDING until delivered, DEAD when it could
 // not be delivered in time, NO_ENDPOINT when neither the consent nor its tenant has a webhook URL. Pending messages sit
-// in the sparse due-work index at their next attempt; finished ones leave it.
+// in the sparse due-work index at their next attempt (one waiting behind an earlier message, at that message's next
+// attempt); finished ones leave it.
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb'
 import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import type { ConsentNotification, DeliveryAttempt, DeliveryState, OutboxMessage } from '../domain/notification.ts'
@@ -27,6 +28,7 @@ function toMessage(item: Record<string, unknown>): OutboxMessage {
     deliveryState: (item.deliveryState as DeliveryState | undefined) ?? 'PENDING',
     attempts: Number(item.attempts ?? 0),
     nextAttemptAt: (item.nextAttemptAt as string | null | undefined) ?? null,
+    waitingForSequence: null,
     lastAttempt: ((item.history as DeliveryAttempt[] | undefined) ?? []).at(-1) ?? null,
     deliveredAt: (item.deliveredAt as string | null | undefined) ?? null,
     createdAt: String(item.createdAt),
@@ -56,11 +58,43 @@ export class OutboxRepository {
     return { consents: [...found.values()], read }
   }
 
-  /** Every message of one consent, in sequence order (strongly consistent). */
+  /**
+   * Every message of one consent, in sequence order (strongly consistent); a pending message behind the first pending
+   * one names it in `waitingForSequence`.
+   */
   async ofConsent(tenantId: string, consentId: string): Promise<OutboxMessage[]> {
     const pk = keys.consent(tenantId, consentId).pk
     const { items } = await queryPrefix(this.db, this.tableName, pk, keys.outboxPrefix, { consistent: true })
-    return items.map(toMessage)
+    const messages = items.map(toMessage).sort((a, b) => a.sequence - b.sequence)
+    const head = messages.find((message) => message.deliveryState === 'PENDING')
+    return messages.map((message) =>
+      head && message.deliveryState === 'PENDING' && message.sequence > head.sequence
+        ? { ...message, waitingForSequence: head.sequence }
+        : message,
+    )
+  }
+
+  /**
+   * Moves a pending message that waits behind an earlier one to that message's next attempt, `at`, in the due-work
+   * index, so it is not offered again before it can go. False when it is not pending any more.
+   */
+  async deferBehind(message: OutboxMessage, at: string): Promise<boolean> {
+    const due = keys.due('DELIVERY', message.consentId, at, dueSuffix(message))
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keys.outbox(message.tenantId, message.consentId, message.sequence),
+          UpdateExpression: 'SET nextAttemptAt = :next, gsi3pk = :duePk, gsi3sk = :dueSk',
+          ConditionExpression: 'deliveryState = :pending',
+          ExpressionAttributeValues: { ':next': at, ':duePk': due.gsi3pk, ':dueSk': due.gsi3sk, ':pending': 'PENDING' },
+        }),
+      )
+      return true
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false
+      throw error
+    }
   }
 
   /**

@@ -2,6 +2,7 @@
 import { ProviderRejectedError, ProviderUnavailableError } from '../../domain/errors.ts'
 import { regionOfCountry, type DataScope } from '../../domain/provider.ts'
 import type {
+  CallbackResult,
   CreateConsentRequest,
   InboundNotification,
   InstitutionInfo,
@@ -83,7 +84,8 @@ export class FinqwareAdapter implements ProviderAdapter {
         validityDays: request.validityDays,
         expiresInSeconds: request.linkExpiresInDays * DAY_SECONDS,
         webhookUrl: request.notificationUrl,
-        redirectUrl: request.redirectUrl,
+        // The browser comes back through us, so the partner's page learns our consent id and unified status.
+        redirectUrl: request.callbackUrl,
       },
       context,
     )
@@ -117,6 +119,15 @@ export class FinqwareAdapter implements ProviderAdapter {
         reason: 'REVOKED_BY_TPP',
       }
     }
+  }
+
+  /**
+   * The WebUI appends `consent_id` and `status` (ignored: the consent is read back) and, when the user refused,
+   * `error=access_denied`, the one thing the read-back cannot tell (`failed` is also a bank error).
+   */
+  readCallback(query: URLSearchParams): CallbackResult {
+    const error = query.get('error')
+    return { secret: null, error, denied: error === 'access_denied' }
   }
 
   verifyNotification(notification: InboundNotification): Promise<ProviderEvent[]> {

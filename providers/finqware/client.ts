@@ -1,9 +1,9 @@
 // Finqware's consent API over HTTP: every call is a POST with client credentials in the JSON body (finqware.md 1.1);
 // error bodies become typed errors (the provider's code kept in `providerCode`, e.g. `consent_not_active`).
-import { InstitutionNotFoundError, ProviderRejectedError, ProviderUnavailableError } from '../../domain/errors.ts'
+import { InstitutionNotFoundError, ProviderUnavailableError } from '../../domain/errors.ts'
 import type * as z from '../../domain/zod.ts'
 import type { ProviderCallContext } from '../adapter.ts'
-import { ProviderHttpClient, type ProviderResponse } from '../http-client.ts'
+import { ProviderHttpClient, providerRefusal, type ProviderResponse } from '../http-client.ts'
 import type { FinqwareConfig } from './config.ts'
 import {
   consentSchema,
@@ -19,7 +19,7 @@ export interface FinqwareCreateBody {
   readonly validityDays: number
   readonly expiresInSeconds: number
   readonly webhookUrl: string
-  readonly redirectUrl: string | null
+  readonly redirectUrl: string
 }
 
 export class FinqwareClient {
@@ -50,7 +50,7 @@ export class FinqwareClient {
       },
       context,
     )
-    if (response.status < 200 || response.status >= 300) throw toError(response, body)
+    if (response.status < 200 || response.status >= 300) throw toError(response, body, operation, context)
     const parsed = schema.safeParse(parseJson(response.text))
     if (!parsed.success) {
       throw new ProviderUnavailableError('FINQWARE', `Finqware answered ${operation} with an unexpected body`, {
@@ -72,7 +72,7 @@ export class FinqwareClient {
           type: 'link',
           expires_in: input.expiresInSeconds,
           webhook_url: input.webhookUrl,
-          ...(input.redirectUrl ? { redirect_url: input.redirectUrl } : {}),
+          redirect_url: input.redirectUrl,
         },
       },
       createResponseSchema,
@@ -112,14 +112,19 @@ function parseJson(text: string): unknown {
 }
 
 /** Finqware error body -> typed error; `request` is what we sent, to name what the provider refused. */
-function toError(response: ProviderResponse, request: Record<string, unknown>): Error {
+function toError(
+  response: ProviderResponse,
+  request: Record<string, unknown>,
+  operation: string,
+  context: ProviderCallContext,
+): Error {
   const parsed = errorBodySchema.safeParse(parseJson(response.text))
   const code = parsed.success ? parsed.data.code : `http_${response.status}`
   const message = (parsed.success ? parsed.data.message : null) ?? 'no error body'
-  if (code === 'method_selection_error') {
+  const institutionId = (request.ais_method as { provider_id?: unknown } | undefined)?.provider_id
+  if (code === 'method_selection_error' && typeof institutionId === 'string') {
     // No AIS method matched our provider filter: the institution is not available to this client.
-    const institutionId = (request.ais_method as { provider_id?: unknown } | undefined)?.provider_id
-    return new InstitutionNotFoundError('FINQWARE', typeof institutionId === 'string' ? institutionId : message)
+    return new InstitutionNotFoundError('FINQWARE', institutionId)
   }
-  return new ProviderRejectedError('FINQWARE', code, message, response.status)
+  return providerRefusal('FINQWARE', { status: response.status, code, message, operation }, context)
 }

@@ -1,6 +1,7 @@
-// Finqware webhook verification (finqware.md 1.5): `x-signature` is a compact JWS whose payload must equal the raw
-// body, signed by a key of the JWKS Finqware publishes (two keys, rotated about every 90 days). An unknown kid
-// refetches the JWKS once (at most once per cooldown), then the notification is rejected.
+// Finqware webhook verification: `x-signature` is a compact JWS whose payload must equal the raw body, signed by a key
+// of the JWKS Finqware publishes (two keys, rotated about every 90 days). An unknown kid refetches the JWKS once (at
+// most once per cooldown), then the notification is rejected. The signed payload is the body itself
+// (`{type, consent_id, status}`): no claims (iat, jti), no id, no time, so a replay cannot be told from a real repeat.
 import { compactVerify, createRemoteJWKSet, decodeProtectedHeader, errors as joseErrors } from 'jose'
 import * as z from '../../domain/zod.ts'
 import { NotificationRejectedError, type InboundNotification, type ProviderEvent } from '../adapter.ts'
@@ -80,8 +81,8 @@ export class FinqwareNotificationVerifier {
       {
         providerConsentId: parsed.data.consent_id,
         providerStatus: parsed.data.status ?? null,
-        providerEventId: null,
-        occurredAt: null,
+        deliveryId: null,
+        sentAt: null,
       },
     ]
   }

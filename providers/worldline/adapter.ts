@@ -65,11 +65,12 @@ export class WorldlineAdapter implements ProviderAdapter {
     const validUntil = validUntilDate(this.#client.providerNow(), request.validityDays)
     const created = await this.#client.createConsent(
       {
-        psuId: request.userId,
+        psuId: request.userRef,
         aspspId: request.institution.id,
         permissions: permissionsOf(request.scope),
         validUntilDate: validUntil,
-        returnUrl: request.redirectUrl,
+        // The browser comes back through us, so the partner's page learns our consent id and unified status.
+        returnUrl: request.callbackUrl,
         notificationUrl: `${request.notificationUrl.replace(/\/$/, '')}/v3`,
       },
       context,
@@ -90,15 +91,15 @@ export class WorldlineAdapter implements ProviderAdapter {
    * partially authorised, and, for an authorised consent, whether a data call still works (code 123 = expired).
    */
   async fetch(ref: ProviderConsentRef, context: ProviderCallContext): Promise<ProviderSnapshot> {
-    const status = await this.#client.getStatus(ref.userId, ref.providerConsentId, context)
+    const status = await this.#client.getStatus(ref.userRef, ref.providerConsentId, context)
     let authorizationUrl = status.Links?.RedirectUrl?.Href ?? null
     if (status.ConsentStatus === 'PartiallyAuthorised') {
-      const next = await this.#client.startAuthorisation(ref.userId, ref.providerConsentId, context)
+      const next = await this.#client.startAuthorisation(ref.userRef, ref.providerConsentId, context)
       authorizationUrl = next.Links?.RedirectUrl?.Href ?? authorizationUrl
     }
     const snapshot = snapshotFromStatus(status, authorizationUrl)
     if (snapshot.status === 'ACTIVE') {
-      const probe = await this.#client.probeAccounts(ref.userId, ref.institutionId, context)
+      const probe = await this.#client.probeAccounts(ref.userRef, ref.institutionId, context)
       if (probe === 'expired') return { ...snapshot, status: 'EXPIRED', reason: 'VALIDITY_ENDED' }
     }
     return snapshot
@@ -106,13 +107,18 @@ export class WorldlineAdapter implements ProviderAdapter {
 
   /** DELETE, then the status: `Revoked` when the bank confirmed, `RevokedAtTpp` when it could not be told. */
   async revoke(ref: ProviderConsentRef, context: ProviderCallContext): Promise<ProviderSnapshot> {
-    await this.#client.deleteConsent(ref.userId, ref.providerConsentId, context)
-    const status = await this.#client.getStatus(ref.userId, ref.providerConsentId, context)
+    await this.#client.deleteConsent(ref.userRef, ref.providerConsentId, context)
+    const status = await this.#client.getStatus(ref.userRef, ref.providerConsentId, context)
     return snapshotFromStatus(status, null)
   }
 
   async verifyNotification(notification: InboundNotification): Promise<ProviderEvent[]> {
     return verifyWorldlineNotification(notification, this.config.notificationToken)
+  }
+
+  /** Worldline dates its notifications (`MessageCreateDateTime`) by its own clock. */
+  providerNow(): Date {
+    return this.#client.providerNow()
   }
 }
 

@@ -3,10 +3,10 @@
 // typed errors. A 401 whose body carries code 123 is the consent's expiry, not our token's (worldline.md 2.9.3): it is
 // never answered by renewing the token.
 import { randomUUID } from 'node:crypto'
-import { InstitutionNotFoundError, ProviderRejectedError, ProviderUnavailableError } from '../../domain/errors.ts'
+import { InstitutionNotFoundError, ProviderUnavailableError } from '../../domain/errors.ts'
 import type * as z from '../../domain/zod.ts'
 import type { ProviderCallContext } from '../adapter.ts'
-import { ProviderHttpClient, type ProviderResponse } from '../http-client.ts'
+import { ProviderHttpClient, providerRefusal, type ProviderResponse } from '../http-client.ts'
 import type { WorldlineConfig } from './config.ts'
 import {
   authorisationSchema,
@@ -31,7 +31,7 @@ export interface CreateConsentCall {
   readonly aspspId: string
   readonly permissions: readonly string[]
   readonly validUntilDate: string
-  readonly returnUrl: string | null
+  readonly returnUrl: string
   /** Form A (worldline.md 2.2): a URL ending in /v3; Worldline appends /notification/status. */
   readonly notificationUrl: string
 }
@@ -48,6 +48,9 @@ const errorCodeOf = (response: ProviderResponse): string | null => {
   const parsed = errorSchema.safeParse(parseJson(response.text))
   return parsed.success ? parsed.data.code : null
 }
+
+/** How far our idea of Worldline's clock may have been off before a refused token request is signed again. */
+const TOKEN_DATE_TOLERANCE_MS = 60_000
 
 export class WorldlineClient {
   readonly #http: ProviderHttpClient
@@ -74,14 +77,27 @@ export class WorldlineClient {
     return this.#tokenRequest
   }
 
+  /**
+   * Worldline refuses a token request dated more than a few minutes from its clock. Its answer's Date header teaches
+   * us that clock, so a request refused while our idea of it was off (no answer yet from a clock that moved: a
+   * sandbox restarted with its clock advanced) is signed once more with the time just learnt.
+   */
   async #requestToken(context: ProviderCallContext): Promise<string> {
+    const assumed = this.providerNow().getTime()
+    const response = await this.#signedTokenRequest(context)
+    const learntMs = Math.abs(this.providerNow().getTime() - assumed)
+    const retry = response.status !== 200 && learntMs > TOKEN_DATE_TOLERANCE_MS
+    return this.#acceptToken(retry ? await this.#signedTokenRequest(context) : response, context)
+  }
+
+  #signedTokenRequest(context: ProviderCallContext): Promise<ProviderResponse> {
     const signed = {
       app: 'AIS',
       client: this.config.clientId,
       id: randomUUID(),
       date: this.providerNow().toUTCString(),
     }
-    const response = await this.#http.send(
+    return this.#http.send(
       {
         method: 'POST',
         url: `${this.#base}${SERVICES}/authorize/token`,
@@ -101,13 +117,20 @@ export class WorldlineClient {
       },
       context,
     )
+  }
+
+  #acceptToken(response: ProviderResponse, context: ProviderCallContext): string {
     if (response.status !== 200) {
       const body = parseJson(response.text) as { error?: unknown; error_description?: unknown } | undefined
-      throw new ProviderRejectedError(
+      throw providerRefusal(
         'WORLDLINE',
-        typeof body?.error === 'string' ? body.error : `http_${response.status}`,
-        typeof body?.error_description === 'string' ? body.error_description : 'token request refused',
-        response.status,
+        {
+          status: response.status,
+          code: typeof body?.error === 'string' ? body.error : `http_${response.status}`,
+          message: typeof body?.error_description === 'string' ? body.error_description : 'token request refused',
+          operation: 'token',
+        },
+        context,
       )
     }
     const token = tokenSchema.safeParse(parseJson(response.text))
@@ -180,14 +203,15 @@ export class WorldlineClient {
         },
         headers: {
           InitiatingPartyNotificationUrl: call.notificationUrl,
-          ...(call.returnUrl ? { InitiatingPartyReturnUrl: call.returnUrl } : {}),
+          InitiatingPartyReturnUrl: call.returnUrl,
         },
       },
       'consents.create',
       false,
       context,
     )
-    if (response.status !== 201 && response.status !== 200) throw toError(response, { aspspId: call.aspspId })
+    if (response.status !== 201 && response.status !== 200)
+      throw toError(response, 'consents.create', context, { aspspId: call.aspspId })
     return this.#json(response, createResponseSchema, 'consents.create')
   }
 
@@ -201,7 +225,7 @@ export class WorldlineClient {
       true,
       context,
     )
-    if (response.status !== 200) throw toError(response)
+    if (response.status !== 200) throw toError(response, 'consents.status', context)
     return this.#json(response, statusSchema, 'consents.status')
   }
 
@@ -220,7 +244,8 @@ export class WorldlineClient {
       false,
       context,
     )
-    if (response.status !== 201 && response.status !== 200) throw toError(response)
+    if (response.status !== 201 && response.status !== 200)
+      throw toError(response, 'consents.authorisations.start', context)
     return this.#json(response, authorisationSchema, 'consents.authorisations.start')
   }
 
@@ -232,7 +257,7 @@ export class WorldlineClient {
       true,
       context,
     )
-    if (response.status < 200 || response.status >= 300) throw toError(response)
+    if (response.status < 200 || response.status >= 300) throw toError(response, 'consents.delete', context)
   }
 
   /**
@@ -261,16 +286,21 @@ export class WorldlineClient {
       true,
       context,
     )
-    if (response.status !== 200) throw toError(response)
+    if (response.status !== 200) throw toError(response, 'directory.aspsps', context)
     return this.#json(response, directorySchema, 'directory.aspsps')
   }
 }
 
 /** Worldline error body -> typed error. */
-function toError(response: ProviderResponse, request: { aspspId?: string } = {}): Error {
+function toError(
+  response: ProviderResponse,
+  operation: string,
+  context: ProviderCallContext,
+  request: { aspspId?: string } = {},
+): Error {
   const parsed = errorSchema.safeParse(parseJson(response.text))
   const code = parsed.success ? parsed.data.code : `http_${response.status}`
   const message = (parsed.success ? parsed.data.message : null) ?? 'no error body'
   if (code === 'ASPSP_UNKNOWN' && request.aspspId) return new InstitutionNotFoundError('WORLDLINE', request.aspspId)
-  return new ProviderRejectedError('WORLDLINE', code, message, response.status)
+  return providerRefusal('WORLDLINE', { status: response.status, code, message, operation }, context)
 }

@@ -46,10 +46,10 @@ export const directorySchema = z.object({
   ),
 })
 
+/** The consent notification body (`ConsentDetailedInformation` of Worldline's notification spec v3.3.1). */
 export const notificationSchema = z.object({
-  ConsentId: z.string().check(z.minLength(1), z.maxLength(128)),
+  ConsentId: z.string().check(z.minLength(1), z.maxLength(1024)),
   ConsentStatus: z.nullish(z.string().check(z.maxLength(64))),
-  StatusChangeDateTime: z.nullish(z.string()),
 })
 
 /** The permission sets Worldline accepts (worldline.md 2.2), in the unified scope's terms. */

@@ -71,7 +71,7 @@ export class YapilyAdapter implements ProviderAdapter {
     const wantsShorter = request.validityDays < CONSENT_POLICY.maxValidityDays[request.region]
     const body = await this.#client.createAuthorisation(
       {
-        applicationUserId: request.userId,
+        applicationUserId: request.userRef,
         institutionId: request.institution.id,
         callback: request.callbackUrl,
         featureScope: featureScopeOf(request.scope),
@@ -149,7 +149,8 @@ export class YapilyAdapter implements ProviderAdapter {
 
   /** `consent=<token>` on success (the first one, should an institution repeat it), `error=...` otherwise. */
   readCallback(query: URLSearchParams): CallbackResult {
-    return { secret: query.get('consent'), error: query.get('error') }
+    const error = query.get('error')
+    return { secret: query.get('consent'), error, denied: error === 'access_denied' }
   }
 
   async verifyNotification(notification: InboundNotification): Promise<ProviderEvent[]> {

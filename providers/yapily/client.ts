@@ -9,7 +9,7 @@ import {
 } from '../../domain/errors.ts'
 import type * as z from '../../domain/zod.ts'
 import type { ProviderCallContext } from '../adapter.ts'
-import { ProviderHttpClient, type ProviderResponse } from '../http-client.ts'
+import { ProviderHttpClient, providerRefusal, type ProviderResponse } from '../http-client.ts'
 import type { YapilyConfig } from './config.ts'
 import { consentSchema, deleteSchema, errorSchema, institutionsSchema } from './mapping.ts'
 
@@ -69,7 +69,7 @@ export class YapilyClient {
       },
       context,
     )
-    if (!request.expect.includes(response.status)) throw toError(response, request.operation)
+    if (!request.expect.includes(response.status)) throw toError(response, request.operation, context)
     // Most answers wrap the payload in {meta, data}; a few (token exchanges) do not (yapily.md 3.8.3).
     const json = parseJson(response.text) as { data?: unknown } | undefined
     const parsed = schema.safeParse(json && typeof json === 'object' && 'data' in json ? json.data : json)
@@ -209,12 +209,12 @@ export class YapilyClient {
 }
 
 /** Either error envelope -> a typed error, keeping Yapily's status or issue code. */
-function toError(response: ProviderResponse, operation: string): Error {
+function toError(response: ProviderResponse, operation: string, context: ProviderCallContext): Error {
   const parsed = errorSchema.safeParse(parseJson(response.text))
   const error = parsed.success ? parsed.data.error : null
   const issue = error?.issues?.[0]
   const code = String(issue?.code ?? error?.status ?? `http_${response.status}`)
   const message = issue?.message ?? error?.message ?? 'no error body'
   if (response.status === 424) return new UnsupportedByProviderError('YAPILY', `${operation} at this institution`)
-  return new ProviderRejectedError('YAPILY', code, message, response.status)
+  return providerRefusal('YAPILY', { status: response.status, code, message, operation }, context)
 }

@@ -1,7 +1,8 @@
-// Yapily webhooks (yapily.md 3.5): `X-Yapily-Signature: sha256=<hex HMAC-SHA256 of the raw body>` under the secret
-// Yapily returned when the webhook was registered. The scheme comes from third-party code, not Yapily's docs [?]:
-// without a configured secret nothing is accepted, and changes are found by reading instead.
-import { createHmac, timingSafeEqual } from 'node:crypto'
+// Yapily webhooks: `X-Yapily-Signature: sha256=<hex HMAC-SHA256 of the raw body>` under the secret Yapily returned
+// when the webhook was registered. The scheme comes from third-party code, not Yapily's docs [?]: without a configured
+// secret nothing is accepted, and changes are found by reading instead. The envelope Yapily documents is
+// `{ id (the webhook's), applicationId, type, event, metadata: { tracingId } }`: no time, and no event id.
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto'
 import { NotificationRejectedError, type InboundNotification, type ProviderEvent } from '../adapter.ts'
 import { webhookSchema } from './mapping.ts'
 
@@ -31,12 +32,18 @@ export function verifyYapilyNotification(
   if (parsed.data.type !== CONSENT_EVENT_TYPE) return []
   const consentId = parsed.data.event?.consentId
   if (!consentId) throw new NotificationRejectedError('consent event without consentId', 400)
+  // `id` names the webhook, the same on every delivery. The tracing id makes the signed body one delivery's: a body
+  // carrying one is processed once (two different deliveries never share every byte); without one, two equal bodies
+  // may be two real changes (a status left and come back), so each is read back.
+  const tracingId = parsed.data.metadata?.tracingId
   return [
     {
       providerConsentId: consentId,
       providerStatus: parsed.data.event?.status ?? null,
-      providerEventId: parsed.data.id ?? null,
-      occurredAt: null,
+      deliveryId: tracingId
+        ? `sha256:${createHash('sha256').update(notification.body, 'utf8').digest('base64url')}`
+        : null,
+      sentAt: null,
     },
   ]
 }

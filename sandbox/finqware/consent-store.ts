@@ -27,6 +27,17 @@ export class ConsentStore {
     this.#options = options
   }
 
+  /** Takes back the consents of a saved state; an activation still due is woken as if it had never stopped. */
+  load(consents: readonly FinqwareConsent[]): void {
+    const now = this.#options.clock.now().getTime()
+    for (const consent of consents) {
+      // A redirect being processed when the sandbox stopped was never finished: it may be sent again.
+      if (consent.directSca?.redirect === 'in_progress') consent.directSca.redirect = 'not_received'
+      this.#byId.set(consent.consentId, consent)
+      if (consent.activationDueAt) this.#wakeAfter(Math.max(0, consent.activationDueAt.getTime() - now))
+    }
+  }
+
   add(consent: FinqwareConsent): void {
     this.#byId.set(consent.consentId, consent)
   }

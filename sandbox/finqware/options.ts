@@ -17,10 +17,25 @@ export type ValidityEndStatus = 'revoked' | 'deactivated'
 
 export interface FinqwareSandboxOptions {
   /**
+   * A secret every `/__sandbox/` control request must carry in `X-Control-Secret` (npm start generates one).
+   * @default undefined (controls open, for a test's own sandbox)
+   */
+  controlSecret?: string
+  /**
+   * A JSON file holding the sandbox's state (consents, clock offset, signing keys): read at start, written as it
+   * changes, so a restart keeps them (npm start: `.data/sandboxes/finqware.json`).
+   * @default undefined (state in memory only)
+   */
+  stateFile?: string
+  /**
    * Port on 127.0.0.1; 0 picks a free one.
    * @default 0
    */
   port?: number
+  /** The address to listen on (`0.0.0.0`: the network too). @default '127.0.0.1' */
+  host?: string
+  /** The host the sandbox's URLs (bank pages) name, for browsers elsewhere. @default the listening host */
+  publicHost?: string
   /**
    * Accepted API clients.
    * @default [{ clientId: 'sandbox-client', clientSecret: 'sandbox-secret' }]

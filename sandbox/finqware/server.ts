@@ -1,6 +1,7 @@
 // Starts the Finqware sandbox: the AIS consent API, hosted WebUI, fake banks, signed webhooks, JWKS and controls.
 import { SandboxClock, sweepOnClock } from '../shared/clock.ts'
 import {
+  controlsGuard,
   registerSandboxControls,
   resetSandbox,
   type SandboxControlTargets,
@@ -18,6 +19,8 @@ import { listProvidersOperation } from './providers-api.ts'
 import { RedirectProcessor } from './redirect-api.ts'
 import { registerFinqwareControls } from './sandbox-controls.ts'
 import { SigningKeyRing } from './signing-keys.ts'
+import { readFinqwareState, type FinqwareSavedState } from './saved-state.ts'
+import { StateFile } from '../shared/persistence.ts'
 import { consentStatusUpdate } from './status-webhook.ts'
 import { registerWebUi } from './web-ui.ts'
 
@@ -42,20 +45,35 @@ export interface FinqwareSandbox extends RunningSandbox {
  */
 export async function startFinqwareSandbox(options: FinqwareSandboxOptions = {}): Promise<FinqwareSandbox> {
   const settings = resolveFinqwareSettings(options)
+  const saved = options.stateFile === undefined ? undefined : readFinqwareState(options.stateFile)
   const clock = new SandboxClock()
+  if (saved) clock.advance(saved.clockOffsetMs)
   const faults = new FaultInjector()
-  const keys = await SigningKeyRing.create()
+  const keys = saved ? await SigningKeyRing.restore(saved.keys) : await SigningKeyRing.create()
   const webhooks = new WebhookDispatcher({ sign: (body) => keys.sign(body), ...settings.webhookRetry })
   const store = new ConsentStore({
     clock,
     activationDelayMs: settings.activationDelayMs,
     validityEndStatus: settings.validityEndStatus,
     onStatusChange: (consent) => {
+      state?.changed()
       if (consent.webhookUrl) webhooks.enqueue(consent.webhookUrl, consentStatusUpdate(consent))
     },
   })
+  const state =
+    options.stateFile === undefined
+      ? undefined
+      : new StateFile(options.stateFile, (): FinqwareSavedState => ({
+          version: 1,
+          clockOffsetMs: clock.offsetMs,
+          keys: keys.saved(),
+          consents: store.all(),
+        }))
+  if (saved) store.load(saved.consents)
+  clock.onChange(() => state?.changed())
   const redirects = new RedirectProcessor({ store, processingMs: settings.redirectProcessingMs })
 
+  const controlsLocked = controlsGuard(options.controlSecret)
   const router = new Router({
     notFound: (request, response) => {
       const route = `${request.method} ${request.url.pathname}`
@@ -80,9 +98,15 @@ export async function startFinqwareSandbox(options: FinqwareSandboxOptions = {})
   const server = await startHttpServer(
     (request, response) => {
       response.setHeader('date', clock.now().toUTCString())
+      response.once('finish', () => state?.changed())
+      if (controlsLocked(request, response)) return
       return router.listener(request, response)
     },
-    { port: settings.port },
+    {
+      port: settings.port,
+      ...(options.host !== undefined && { host: options.host }),
+      ...(options.publicHost !== undefined && { publicHost: options.publicHost }),
+    },
   )
 
   const api: ApiCallContext = { faults, clients: settings.clients, beforeOperation: () => store.sweep() }
@@ -130,6 +154,7 @@ export async function startFinqwareSandbox(options: FinqwareSandboxOptions = {})
       store.dispose()
       webhooks.close()
       await server.close()
+      state?.close()
     },
   }
 }

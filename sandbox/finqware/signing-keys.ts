@@ -1,5 +1,5 @@
 // Finqware's webhook signing keys: exactly two published (current and previous), compact JWS over the raw body.
-import { CompactSign, calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jose'
+import { CompactSign, calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type JWK } from 'jose'
 
 /** Finqware signs with RS256 or ES256 (finqware.md 1.5); the ring alternates them so both get exercised. */
 export type SigningAlgorithm = 'ES256' | 'RS256'
@@ -11,6 +11,14 @@ interface SigningKey {
   alg: SigningAlgorithm
   privateKey: PrivateKey
   publicJwk: JWK
+  /** The private key as a JWK, kept so a restarted sandbox signs (and its JWKS verifies) as before. */
+  privateJwk: JWK
+}
+
+/** What a sandbox's state file keeps of the ring: both private keys, current first. */
+export interface SavedKeyRing {
+  current: { alg: SigningAlgorithm; privateJwk: JWK }
+  previous: { alg: SigningAlgorithm; privateJwk: JWK }
 }
 
 export interface JsonWebKeySet {
@@ -30,6 +38,18 @@ export class SigningKeyRing {
   /** Current ES256, previous RS256, so a verifier sees both algorithms from the start. */
   static async create(): Promise<SigningKeyRing> {
     const [current, previous] = await Promise.all([generateSigningKey('ES256'), generateSigningKey('RS256')])
+    return new SigningKeyRing(current, previous)
+  }
+
+  /** The two keys as a saved state holds them (see {@link SigningKeyRing.restore}). */
+  saved(): SavedKeyRing {
+    const keep = ({ alg, privateJwk }: SigningKey) => ({ alg, privateJwk: { ...privateJwk } })
+    return { current: keep(this.#current), previous: keep(this.#previous) }
+  }
+
+  /** The ring a sandbox had before a restart. */
+  static async restore(saved: SavedKeyRing): Promise<SigningKeyRing> {
+    const [current, previous] = await Promise.all([importSigningKey(saved.current), importSigningKey(saved.previous)])
     return new SigningKeyRing(current, previous)
   }
 
@@ -68,9 +88,18 @@ export class SigningKeyRing {
 }
 
 async function generateSigningKey(alg: SigningAlgorithm): Promise<SigningKey> {
-  const { privateKey, publicKey } = await generateKeyPair(alg)
-  const exported = await exportJWK(publicKey)
+  const { privateKey } = await generateKeyPair(alg, { extractable: true })
+  return importSigningKey({ alg, privateJwk: await exportJWK(privateKey) })
+}
+
+async function importSigningKey({ alg, privateJwk }: SavedKeyRing['current']): Promise<SigningKey> {
+  const privateKey = (await importJWK(privateJwk, alg)) as PrivateKey
+  // The public half of a private JWK: the key type's public members only.
+  const { kty, crv, x, y, n, e } = privateJwk
+  const exported: JWK = Object.fromEntries(
+    Object.entries({ kty, crv, x, y, n, e }).filter(([, value]) => value !== undefined),
+  )
   // The RFC 7638 thumbprint is a stable, collision-free kid.
   const kid = await calculateJwkThumbprint(exported)
-  return { kid, alg, privateKey, publicJwk: { ...exported, kid, alg, use: 'sig' } }
+  return { kid, alg, privateKey, privateJwk, publicJwk: { ...exported, kid, alg, use: 'sig' } }
 }

@@ -1,5 +1,7 @@
-// The generic `/__sandbox/` JSON control API: clock, faults, webhook delivery and reset. Sandboxes add their own.
-import type { ServerResponse } from 'node:http'
+// The generic `/__sandbox/` JSON control API: clock, faults, webhook delivery and reset, and the secret that guards
+// every control. Sandboxes add their own.
+import { createHash, timingSafeEqual } from 'node:crypto'
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { SandboxClock } from './clock.ts'
 import type { FaultInjector } from './faults.ts'
 import {
@@ -32,6 +34,32 @@ export interface SandboxControlTargets {
   webhooks: WebhookDispatcher
   /** Forgets the provider's own state (consents, ...); faults, webhooks and the clock are reset here. */
   resetState: () => void
+}
+
+/** The request header that carries the control secret. */
+export const CONTROL_SECRET_HEADER = 'x-control-secret'
+
+const digest = (value: string) => createHash('sha256').update(value).digest()
+
+/**
+ * With a secret, every `/__sandbox/` request must carry it in {@link CONTROL_SECRET_HEADER}, or is answered 401 here
+ * (true: the caller stops). Without one the controls are open, as a test's own sandbox needs them. The provider's
+ * API is not affected: it has its own authentication.
+ */
+export function controlsGuard(secret: string | undefined): (raw: IncomingMessage, response: ServerResponse) => boolean {
+  if (secret === undefined) return () => false
+  const expected = digest(secret)
+  return (raw, response) => {
+    if (!(raw.url ?? '').startsWith('/__sandbox')) return false
+    const given = raw.headers[CONTROL_SECRET_HEADER]
+    // Digests of equal length, so the comparison takes the same time whatever was sent.
+    if (typeof given === 'string' && timingSafeEqual(digest(given), expected)) return false
+    sendJson(response, 401, {
+      error: 'unauthorized',
+      message: `the sandbox controls need the control secret (printed by npm start) in ${CONTROL_SECRET_HEADER}`,
+    })
+    return true
+  }
 }
 
 /** A control request that makes no sense (400 `invalid_control`) or names something unknown (404 `not_found`). */

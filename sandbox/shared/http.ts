@@ -41,22 +41,34 @@ export interface RunningServer {
   close(): Promise<void>
 }
 
-/** Listens on 127.0.0.1 (`port` 0 picks a free port). */
+/** Where a sandbox listens, and the host its URLs (bank pages, links) name. */
+export interface ListenOptions {
+  /** @default 0 (a free port) */
+  port?: number
+  /** The address to listen on; `0.0.0.0` lets other machines of the network in. @default '127.0.0.1' */
+  host?: string
+  /** The host its URLs name, for browsers elsewhere to reach it. @default the listening host */
+  publicHost?: string
+}
+
+/** Listens on 127.0.0.1 unless told otherwise (`port` 0 picks a free port). */
 export async function startHttpServer(
   listener: (raw: IncomingMessage, response: ServerResponse) => void,
-  options: { port?: number } = {},
+  options: ListenOptions = {},
 ): Promise<RunningServer> {
   const server = createServer(listener)
+  const host = options.host ?? '127.0.0.1'
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
-    server.listen(options.port ?? 0, '127.0.0.1', () => {
+    server.listen(options.port ?? 0, host, () => {
       server.off('error', reject)
       resolve()
     })
   })
   const { port } = server.address() as AddressInfo
+  const publicHost = options.publicHost ?? host
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `http://${publicHost.includes(':') ? `[${publicHost}]` : publicHost}:${port}`,
     port,
     close: () =>
       new Promise<void>((resolve, reject) => {

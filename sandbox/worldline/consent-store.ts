@@ -28,6 +28,11 @@ export class ConsentStore {
     this.#options = options
   }
 
+  /** Takes back the consents of a saved state, in their order. */
+  load(consents: readonly WorldlineConsent[]): void {
+    for (const consent of consents) this.#byId.set(consent.consentId, consent)
+  }
+
   add(consent: WorldlineConsent): void {
     this.#byId.set(consent.consentId, consent)
   }

@@ -14,10 +14,25 @@ export interface WorldlineClient {
 
 export interface WorldlineSandboxOptions {
   /**
+   * A secret every `/__sandbox/` control request must carry in `X-Control-Secret` (npm start generates one).
+   * @default undefined (controls open, for a test's own sandbox)
+   */
+  controlSecret?: string
+  /**
+   * A JSON file holding the sandbox's state (consents, bank toggles, issued tokens, clock offset): read at start,
+   * written as it changes, so a restart keeps them (npm start: `.data/sandboxes/worldline.json`).
+   * @default undefined (state in memory only)
+   */
+  stateFile?: string
+  /**
    * Port on 127.0.0.1; 0 picks a free one.
    * @default 0
    */
   port?: number
+  /** The address to listen on (`0.0.0.0`: the network too). @default '127.0.0.1' */
+  host?: string
+  /** The host the sandbox's URLs (bank pages) name, for browsers elsewhere. @default the listening host */
+  publicHost?: string
   /**
    * Registered clients. With none, the token endpoint still requires every header and a well-formed `Signature`
    * but verifies no signature: "the sandbox mostly skips security" (worldline.md 2.1). The same client id may be

@@ -2,6 +2,7 @@
 // directory, hosted bank pages, status notifications and controls.
 import { SandboxClock, sweepOnClock } from '../shared/clock.ts'
 import {
+  controlsGuard,
   registerSandboxControls,
   resetSandbox,
   type SandboxControlTargets,
@@ -21,13 +22,15 @@ import {
 } from './consent-api.ts'
 import { ConsentStore } from './consent-store.ts'
 import { listAspspsOperation } from './directory-api.ts'
-import { consentStatusNotification } from './notification.ts'
+import { consentStatusNotification, notificationHeaders } from './notification.ts'
 import { resolveWorldlineSettings, type WorldlineSandboxOptions } from './options.ts'
 import { AIS_ROUTES, DIRECTORY_PATH, TOKEN_PATH } from './paths.ts'
 import { registerWorldlineControls } from './sandbox-controls.ts'
 import { registerScaPages } from './sca-pages.ts'
 import { tokenEndpoint } from './token-api.ts'
 import { TokenStore } from './tokens.ts'
+import { readWorldlineState, type WorldlineSavedState } from './saved-state.ts'
+import { StateFile } from '../shared/persistence.ts'
 
 export type { WorldlineSandboxOptions } from './options.ts'
 
@@ -42,22 +45,42 @@ export type WorldlineSandbox = RunningSandbox
  */
 export async function startWorldlineSandbox(options: WorldlineSandboxOptions = {}): Promise<WorldlineSandbox> {
   const settings = resolveWorldlineSettings(options)
+  const saved = options.stateFile === undefined ? undefined : readWorldlineState(options.stateFile)
   const clock = new SandboxClock()
+  if (saved) clock.advance(saved.clockOffsetMs)
   const faults = new FaultInjector()
   const toggles = new BankToggles()
   const tokens = new TokenStore({ clock, ttlSeconds: settings.tokenTtlSeconds, staticToken: settings.staticToken })
   const webhooks = new WebhookDispatcher({
-    sign: async () => ({ authorization: `Bearer ${settings.notificationToken}` }),
+    sign: async () => notificationHeaders(settings.notificationToken, clock.now()),
     ...settings.webhookRetry,
   })
   const store = new ConsentStore({
     clock,
     notificationWindowMs: settings.notificationWindowMs,
-    notify: (consent, changedAt) => {
-      if (consent.notification)
-        webhooks.enqueue(consent.notification.url, consentStatusNotification(consent, changedAt))
+    notify: (consent) => {
+      state?.changed()
+      if (consent.notification) webhooks.enqueue(consent.notification.url, consentStatusNotification(consent))
     },
   })
+
+  const controlsLocked = controlsGuard(options.controlSecret)
+  const state =
+    options.stateFile === undefined
+      ? undefined
+      : new StateFile(options.stateFile, (): WorldlineSavedState => ({
+          version: 1,
+          clockOffsetMs: clock.offsetMs,
+          consents: store.all(),
+          deleteFails: toggles.deleteFails,
+          tokens: tokens.saved(),
+        }))
+  if (saved) {
+    store.load(saved.consents)
+    tokens.load(saved.tokens)
+    toggles.deleteFails = saved.deleteFails
+  }
+  clock.onChange(() => state?.changed())
 
   const router = new Router({
     notFound: (request, response) => {
@@ -80,9 +103,15 @@ export async function startWorldlineSandbox(options: WorldlineSandboxOptions = {
   const server = await startHttpServer(
     (request, response) => {
       response.setHeader('date', clock.now().toUTCString())
+      response.once('finish', () => state?.changed())
+      if (controlsLocked(request, response)) return
       return router.listener(request, response)
     },
-    { port: settings.port },
+    {
+      port: settings.port,
+      ...(options.host !== undefined && { host: options.host }),
+      ...(options.publicHost !== undefined && { publicHost: options.publicHost }),
+    },
   )
 
   router.on(
@@ -131,6 +160,7 @@ export async function startWorldlineSandbox(options: WorldlineSandboxOptions = {
       stopSweeping()
       webhooks.close()
       await server.close()
+      state?.close()
     },
   }
 }

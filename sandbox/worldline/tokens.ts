@@ -33,6 +33,16 @@ export class TokenStore {
     return { accessToken, expiresInSeconds: this.#ttlSeconds }
   }
 
+  /** The issued tokens and their expiries, for a saved state. */
+  saved(): [string, number][] {
+    return [...this.#expiries]
+  }
+
+  /** Takes back the tokens of a saved state. */
+  load(tokens: readonly [string, number][]): void {
+    for (const [token, expiresAt] of tokens) this.#expiries.set(token, expiresAt)
+  }
+
   check(token: string): TokenCheck {
     if (this.#staticToken !== null && token === this.#staticToken) return 'valid'
     const expiresAt = this.#expiries.get(token)

@@ -18,7 +18,7 @@ export interface ConsentEventPublisherOptions {
 
 /**
  * The shared dispatcher has one signer for every delivery and hands it only the body, while each webhook has its
- * own secret. Each delivery's body therefore carries its own event id, and the secret is looked up by that id
+ * own secret. Each delivery's body therefore carries its own tracing id, and the secret is looked up by that id
  * (kept until a reset), so retries and duplicates are signed with the right key.
  *
  * Deliveries go to `callbackUrl.main` only: the dispatcher retries one URL and has no fallback, so `backup` is kept
@@ -26,24 +26,23 @@ export interface ConsentEventPublisherOptions {
  */
 export class ConsentEventPublisher {
   readonly #options: ConsentEventPublisherOptions
-  readonly #secretByEventId = new Map<string, string>()
+  readonly #secretByTracingId = new Map<string, string>()
 
   constructor(options: ConsentEventPublisherOptions) {
     this.#options = options
   }
 
-  publish(consent: YapilyConsent, occurredAt: Date): void {
+  publish(consent: YapilyConsent): void {
     for (const webhook of this.#options.registry.subscribers(consent.applicationId, CONSENT_STATUS_CATEGORY)) {
-      const eventId = randomUUID()
+      const tracingId = randomUUID()
       const body = consentStatusEventBody({
-        eventId,
+        webhookId: webhook.id,
         applicationId: consent.applicationId,
         consent,
-        occurredAt,
-        tracingId: randomUUID(),
+        tracingId,
         metadata: webhook.metadata,
       })
-      this.#secretByEventId.set(eventId, webhook.secret)
+      this.#secretByTracingId.set(tracingId, webhook.secret)
       this.#options.enqueue(webhook.callbackUrl.main.url, body)
     }
   }
@@ -51,19 +50,19 @@ export class ConsentEventPublisher {
   /** The dispatcher's signer: `X-Yapily-Signature` when signing is on and the event is known, else no header. */
   async sign(body: string): Promise<Record<string, string>> {
     if (!this.#options.signWebhooks) return {}
-    const secret = this.#secretByEventId.get(eventIdOf(body))
+    const secret = this.#secretByTracingId.get(tracingIdOf(body))
     return secret === undefined ? {} : { [SIGNATURE_HEADER]: webhookSignature(body, secret) }
   }
 
   clear(): void {
-    this.#secretByEventId.clear()
+    this.#secretByTracingId.clear()
   }
 }
 
-function eventIdOf(body: string): string {
+function tracingIdOf(body: string): string {
   try {
-    const parsed = JSON.parse(body) as { id?: unknown }
-    return typeof parsed.id === 'string' ? parsed.id : ''
+    const parsed = JSON.parse(body) as { metadata?: { tracingId?: unknown } }
+    return typeof parsed.metadata?.tracingId === 'string' ? parsed.metadata.tracingId : ''
   } catch {
     return ''
   }

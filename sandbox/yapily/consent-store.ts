@@ -26,6 +26,17 @@ export class ConsentStore {
     return this.#sequence
   }
 
+  /** The last creation sequence number given out (a saved state keeps it). */
+  get sequence(): number {
+    return this.#sequence
+  }
+
+  /** Takes back the consents of a saved state, in their order, and its sequence. */
+  load(consents: readonly YapilyConsent[], sequence: number): void {
+    for (const consent of consents) this.#byId.set(consent.id, consent)
+    this.#sequence = Math.max(sequence, ...consents.map((consent) => consent.sequence))
+  }
+
   add(consent: YapilyConsent): void {
     this.#byId.set(consent.id, consent)
   }

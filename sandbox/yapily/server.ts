@@ -3,6 +3,7 @@
 import { randomUUID } from 'node:crypto'
 import { SandboxClock, sweepOnClock } from '../shared/clock.ts'
 import {
+  controlsGuard,
   registerSandboxControls,
   resetSandbox,
   type SandboxControlTargets,
@@ -27,6 +28,8 @@ import { resolveYapilySettings, type YapilySandboxOptions } from './options.ts'
 import { registerYapilyControls } from './sandbox-controls.ts'
 import { UserRegistry } from './users.ts'
 import { WebhookRegistry } from './webhook-registry.ts'
+import { readYapilyState, type YapilySavedState } from './saved-state.ts'
+import { StateFile } from '../shared/persistence.ts'
 import {
   deleteWebhookOperation,
   listCategoriesOperation,
@@ -50,7 +53,9 @@ export type YapilySandbox = RunningSandbox
  */
 export async function startYapilySandbox(options: YapilySandboxOptions = {}): Promise<YapilySandbox> {
   const settings = resolveYapilySettings(options)
+  const saved = options.stateFile === undefined ? undefined : readYapilyState(options.stateFile)
   const clock = new SandboxClock()
+  if (saved) clock.advance(saved.clockOffsetMs)
   const faults = new FaultInjector()
   const toggles = new BankToggles()
   const users = new UserRegistry()
@@ -62,8 +67,34 @@ export async function startYapilySandbox(options: YapilySandboxOptions = {}): Pr
     enqueue: (url, body) => webhooks.enqueue(url, body),
   })
   const webhooks = new WebhookDispatcher({ sign: (body) => publisher.sign(body), ...settings.webhookRetry })
-  const store = new ConsentStore({ clock, notify: (consent, occurredAt) => publisher.publish(consent, occurredAt) })
+  const store = new ConsentStore({
+    clock,
+    notify: (consent) => {
+      state?.changed()
+      publisher.publish(consent)
+    },
+  })
+  const state =
+    options.stateFile === undefined
+      ? undefined
+      : new StateFile(options.stateFile, (): YapilySavedState => ({
+          version: 1,
+          clockOffsetMs: clock.offsetMs,
+          consents: store.all(),
+          sequence: store.sequence,
+          users: users.all(),
+          webhooks: registry.all(),
+          deleteFails: toggles.deleteFails,
+        }))
+  if (saved) {
+    store.load(saved.consents, saved.sequence)
+    users.load(saved.users)
+    registry.load(saved.webhooks)
+    toggles.deleteFails = saved.deleteFails
+  }
+  clock.onChange(() => state?.changed())
 
+  const controlsLocked = controlsGuard(options.controlSecret)
   const router = new Router({
     notFound: (request, response) => {
       const route = `${request.method} ${request.url.pathname}`
@@ -84,9 +115,15 @@ export async function startYapilySandbox(options: YapilySandboxOptions = {}): Pr
   const server = await startHttpServer(
     (request, response) => {
       response.setHeader('date', clock.now().toUTCString())
+      response.once('finish', () => state?.changed())
+      if (controlsLocked(request, response)) return
       return router.listener(request, response)
     },
-    { port: settings.port },
+    {
+      port: settings.port,
+      ...(options.host !== undefined && { host: options.host }),
+      ...(options.publicHost !== undefined && { publicHost: options.publicHost }),
+    },
   )
 
   const api: ApiCallContext = { faults, applications: settings.applications, beforeOperation: () => store.sweep() }
@@ -144,6 +181,7 @@ export async function startYapilySandbox(options: YapilySandboxOptions = {}): Pr
       stopSweeping()
       webhooks.close()
       await server.close()
+      state?.close()
     },
   }
 }

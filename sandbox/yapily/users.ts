@@ -28,6 +28,11 @@ export class UserRegistry {
     return this.#users.find((user) => user.applicationId === applicationId && user.uuid === uuid)
   }
 
+  /** Takes back the users of a saved state. */
+  load(users: readonly YapilyUser[]): void {
+    this.#users.push(...users)
+  }
+
   all(): YapilyUser[] {
     return [...this.#users]
   }

@@ -1,4 +1,4 @@
-// Webhook event categories, the consent status event body, and its HMAC signature (yapily.md 3.5).
+// Webhook event categories, the consent status event body, and its HMAC signature.
 import { createHmac } from 'node:crypto'
 import type { YapilyConsent } from './consent.ts'
 
@@ -15,23 +15,24 @@ export const WEBHOOK_CATEGORIES: ReadonlyArray<{ name: string; description: stri
 export const SIGNATURE_HEADER = 'X-Yapily-Signature'
 
 export interface ConsentStatusEvent {
-  /** Unique per delivery target and change (two webhooks get two ids), so each delivery is signed with its secret. */
-  eventId: string
+  /** The webhook the event is delivered for: Yapily's sample names `id` "the webhook id used to trigger this event". */
+  webhookId: string
   applicationId: string
   consent: Pick<YapilyConsent, 'id' | 'status' | 'institutionId' | 'applicationUserId'>
-  occurredAt: Date
+  /** Unique per delivery target and change (two webhooks get two), so each delivery is signed with its secret. */
   tracingId: string
   /** The webhook's registration metadata, "returned on every Webhook trigger" (spec `WebhookMetadata`). */
   metadata: Readonly<Record<string, string>> | null
 }
 
 /**
- * The delivery envelope `{ id, applicationId, type, event, metadata: { tracingId } }` (yapily.md 3.5); the `event`
- * field names are ours [I]. Serialised once: the signature covers exactly these bytes.
+ * The delivery envelope of Yapily's sample notification, `{ id, applicationId, type, event, metadata: { tracingId } }`:
+ * no event id and no time (`id` is the webhook's). The `event` field names are ours [I]: Yapily's consent categories
+ * are not published. Serialised once: the signature covers exactly these bytes.
  */
 export function consentStatusEventBody(event: ConsentStatusEvent): string {
   return JSON.stringify({
-    id: event.eventId,
+    id: event.webhookId,
     applicationId: event.applicationId,
     type: CONSENT_STATUS_CATEGORY,
     event: {
@@ -39,7 +40,6 @@ export function consentStatusEventBody(event: ConsentStatusEvent): string {
       status: event.consent.status,
       institutionId: event.consent.institutionId,
       applicationUserId: event.consent.applicationUserId,
-      occurredAt: event.occurredAt.toISOString(),
     },
     metadata: { ...event.metadata, tracingId: event.tracingId },
   })
@@ -47,7 +47,7 @@ export function consentStatusEventBody(event: ConsentStatusEvent): string {
 
 /**
  * `sha256=<lowercase hex HMAC-SHA256(raw body)>` keyed by the webhook secret's UTF-8 bytes: the scheme third-party
- * clients assume (yapily.md 3.5), unverified against Yapily.
+ * clients assume, unverified against Yapily.
  */
 export function webhookSignature(body: string, secret: string): string {
   return `sha256=${createHmac('sha256', secret).update(body, 'utf8').digest('hex')}`

@@ -35,6 +35,16 @@ export class WebhookRegistry {
     return registration
   }
 
+  /** Every application's registrations, secrets included: what a saved state keeps. */
+  all(): WebhookRegistration[] {
+    return [...this.#registrations]
+  }
+
+  /** Takes back the registrations of a saved state. */
+  load(registrations: readonly WebhookRegistration[]): void {
+    this.#registrations.push(...registrations)
+  }
+
   list(applicationId: string): WebhookRegistration[] {
     return this.#registrations.filter((registration) => registration.applicationId === applicationId)
   }

@@ -2,7 +2,8 @@
 // table, not the provider.
 import { serverAudits } from 'graphql-http'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { execute, startStack, type Stack } from '../support/stack.ts'
+import { execute, startStack, type Stack, type Credentials } from '../support/stack.ts'
+import { fetchControl } from '../support/provider-drivers.ts'
 
 let stack: Stack
 let existingId: string
@@ -28,7 +29,7 @@ const input = (overrides: Record<string, unknown> = {}) => ({
 })
 
 async function sandboxConsentCount(): Promise<number> {
-  const response = await fetch(`${stack.finqware.url}/__sandbox/consents`)
+  const response = await fetchControl(`${stack.finqware.url}/__sandbox/consents`)
   return ((await response.json()) as { consents: unknown[] }).consents.length
 }
 
@@ -203,6 +204,48 @@ describe('ids', () => {
   })
 })
 
+describe('consent events as nodes', () => {
+  const NODE = `query ($id: ID!) { node(id: $id) { __typename id ... on ConsentEvent { sequence to consent { id } } } }`
+  const eventIdOf = async (credentials: Credentials, consentId: string) =>
+    (
+      await execute(
+        stack.client(credentials),
+        `query ($id: ID!) { consent(id: $id) { ... on Consent { events { edges { node { id } } } } } }`,
+        { id: consentId },
+      )
+    ).data?.consent.events.edges[0].node.id as string
+
+  it("resolves a tenant's own event, and answers another tenant's event id exactly like an unknown one", async () => {
+    // Prepare
+    const mine = await eventIdOf(stack.tenantA, existingId)
+    const theirs = await eventIdOf(stack.tenantB, otherTenantsId)
+    const unknown = 'cevt_01JD00000000000000000000ZZ'
+    // Act
+    const own = await execute(stack.client(stack.tenantA), NODE, { id: mine })
+    const other = await execute(stack.client(stack.tenantA), NODE, { id: theirs })
+    const missing = await execute(stack.client(stack.tenantA), NODE, { id: unknown })
+    const asOwner = await execute(stack.client(stack.tenantB), NODE, { id: theirs })
+    // Assess
+    expect(own.errors).toBeUndefined()
+    expect(own.data?.node).toEqual({
+      __typename: 'ConsentEvent',
+      id: mine,
+      sequence: 1,
+      to: 'CREATED',
+      consent: { id: existingId },
+    })
+    expect(asOwner.data?.node).toMatchObject({ __typename: 'ConsentEvent', id: theirs })
+    for (const result of [other, missing]) {
+      expect(result.data?.node).toBeNull()
+      expect(result.errors?.map((error) => error.extensions?.code)).toEqual(['CONSENT_EVENT_NOT_FOUND'])
+    }
+    const shown = (result: typeof other, id: string) =>
+      result.errors?.map((error) => ({ message: error.message.replaceAll(id, 'ID'), code: error.extensions?.code }))
+    expect(shown(other, theirs)).toEqual(shown(missing, unknown))
+    expect(JSON.stringify(other)).not.toContain(otherTenantsId)
+  })
+})
+
 describe('webhooks and history', () => {
   const REPLAY = `mutation ($consentId: ID!, $sequence: Int!) {
     replayWebhookDelivery(consentId: $consentId, sequence: $sequence) {
@@ -226,6 +269,44 @@ describe('webhooks and history', () => {
     expect(result.errors).toBeUndefined()
     expect(result.data?.setWebhookEndpoint).toMatchObject({ __typename: 'ValidationError', code: 'VALIDATION_ERROR' })
     expect(result.data?.setWebhookEndpoint.message).toMatch(message)
+  })
+
+  /** Every server of the local stack: the gateway, the three sandboxes, DynamoDB Local. */
+  const ownServers = () => [
+    stack.http.url,
+    stack.finqware.url,
+    stack.worldline.url,
+    stack.yapily.url,
+    stack.table.endpoint ?? '',
+  ]
+
+  it("refuses a webhook endpoint on any of the local stack's own servers", async () => {
+    for (const base of ownServers()) {
+      const { port } = new URL(base)
+      for (const url of [`http://localhost:${port}/__sandbox/reset`, `http://127.0.0.1:${port}/hooks`]) {
+        const result = await execute(stack.client(stack.tenantA), SET_ENDPOINT, { url })
+        expect(result.data?.setWebhookEndpoint, url).toMatchObject({ code: 'VALIDATION_ERROR' })
+        expect(result.data?.setWebhookEndpoint.message).toMatch(/own servers/)
+      }
+    }
+  })
+
+  it("refuses a consent whose webhook would reset a sandbox, which keeps every tenant's consents", async () => {
+    // Prepare
+    const before = await sandboxConsentCount()
+    expect(before).toBeGreaterThan(0)
+
+    // Act
+    const result = await execute(stack.client(stack.tenantA), CREATE, {
+      input: input({ webhookUrl: `http://localhost:${new URL(stack.finqware.url).port}/__sandbox/reset` }),
+    })
+
+    // Assess
+    expect(result.data?.createConsent).toMatchObject({ code: 'VALIDATION_ERROR' })
+    expect(result.data?.createConsent.issues).toEqual([
+      expect.objectContaining({ path: 'input.webhookUrl', message: expect.stringMatching(/own servers/) }),
+    ])
+    expect(await sandboxConsentCount()).toBe(before)
   })
 
   it("cannot replay another tenant's webhook, a message that does not exist, or a nonsense sequence", async () => {
@@ -331,7 +412,33 @@ describe('transport', () => {
     }
     // The parse stopped at the token limit (not cost or validation, which would also refuse this document).
     const refused = await execute(stack.client(stack.tenantA), tokens)
-    expect(refused.errors?.[0]?.message).toBe('Syntax Error: token limit of 2000 exceeded.')
+    expect(refused.errors?.[0]?.message).toBe('The query exceeds the token limit of 2000.')
+  })
+
+  it('says plainly which limit a refused query exceeds: no "Syntax Error" for a query that parsed', async () => {
+    // Cost: many nested lists at depth, under the depth, alias and token limits.
+    const nested = 'events { edges { node { consent { events { edges { node { id kind at } } } } } } }'
+    const costly = `{ consents(first: 100) { edges { node { ${Array.from({ length: 12 }, (_, i) => `e${i}: ${nested}`).join(' ')} } } } }`
+    const deep = `{ consents { edges { node { supersededBy { supersededBy { supersededBy { supersededBy { supersededBy { supersededBy { supersededBy { supersededBy { supersededBy { id } } } } } } } } } } } } }`
+    const aliases = `{ ${Array.from({ length: 20 }, (_, i) => `a${i}: providers { provider }`).join(' ')} }`
+    const cases = [
+      [costly, /^The query exceeds the cost limit of 5000 \(its cost is \d+\)\.$/],
+      [deep, /^The query exceeds the depth limit of 12 \(its depth is \d+\)\.$/],
+      [aliases, /^The query exceeds the alias limit of 15 \(it has \d+\)\.$/],
+    ] as const
+    for (const [query, message] of cases) {
+      const result = await execute(stack.client(stack.tenantA), query)
+      expect(result.errors?.[0], query.slice(0, 40)).toMatchObject({
+        message: expect.stringMatching(message),
+        extensions: { code: 'GRAPHQL_VALIDATION_FAILED' },
+      })
+    }
+    // A real syntax error still says so.
+    const broken = await execute(stack.client(stack.tenantA), '{ consents { ')
+    expect(broken.errors?.[0]).toMatchObject({
+      message: expect.stringMatching(/^Syntax Error/),
+      extensions: { code: 'GRAPHQL_PARSE_FAILED' },
+    })
   })
 
   it('does not suggest field names to strangers probing the schema', async () => {

@@ -1,5 +1,6 @@
 // e2e in a real browser (Chromium through playwright-core): the pages people meet. The user approves or denies on
-// the sandbox's bank page and lands back on the partner's page; a developer runs a query in GraphiQL.
+// the sandbox's bank page and lands back on the partner's page, through the gateway, which tells the page which
+// consent came back and how it stands; a developer runs a query in GraphiQL.
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { Browser, Page } from 'playwright-core'
@@ -19,9 +20,11 @@ beforeAll(async () => {
   partner = createServer((request, response) => {
     const url = new URL(request.url ?? '/', 'http://partner')
     response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' })
-    response.end(
-      `<!doctype html><title>Partner</title><h1>Welcome back</h1><p id="status">${url.searchParams.get('status') ?? ''}</p>`,
-    )
+    // What the page was told, each value in its own element (escaped: it came in a URL)
+    const shown = ['consent_id', 'status', 'status_reason']
+      .map((name) => `<p id="${name}">${escapeHtml(url.searchParams.get(name) ?? '')}</p>`)
+      .join('')
+    response.end(`<!doctype html><title>Partner</title><h1>Welcome back</h1>${shown}`)
   })
   await new Promise<void>((resolve) => partner.listen(0, '127.0.0.1', resolve))
   partnerUrl = `http://127.0.0.1:${(partner.address() as AddressInfo).port}/done`
@@ -33,6 +36,8 @@ afterAll(async () => {
   partner?.close()
   await stack?.close()
 })
+
+const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`)
 
 async function createConsent(): Promise<{ id: string; authorizationUrl: string }> {
   const result = await execute(
@@ -75,20 +80,24 @@ describe('the bank page in a browser', () => {
       await page.goto(consent.authorizationUrl)
       await expect.poll(() => page.locator('h1').innerText()).toContain('Banca Transilvania')
       await page.getByRole('button', { name: 'Approve' }).click()
-      // Assess: back at the partner
+      // Assess: back at the partner, told which consent came back and how it stands
       await page.waitForURL(`${partnerUrl}?**`)
       expect(await page.locator('h1').innerText()).toBe('Welcome back')
+      expect(await page.locator('#consent_id').innerText()).toBe(consent.id)
+      expect(['AUTHORIZED', 'ACTIVE']).toContain(await page.locator('#status').innerText())
     })
     await eventually(async () => (await statusOf(consent.id)) === 'ACTIVE')
   })
 
-  it('denies: the user clicks Deny and the consent is FAILED', async () => {
+  it('denies: the user clicks Deny, the partner page hears FAILED for USER_DENIED, and the consent is FAILED', async () => {
     const consent = await createConsent()
     await withPage(async (page) => {
       await page.goto(consent.authorizationUrl)
       await page.getByRole('button', { name: 'Deny' }).click()
       await page.waitForURL(`${partnerUrl}?**`)
-      expect(await page.locator('#status').innerText()).toBe('failed')
+      expect(await page.locator('#consent_id').innerText()).toBe(consent.id)
+      expect(await page.locator('#status').innerText()).toBe('FAILED')
+      expect(await page.locator('#status_reason').innerText()).toBe('USER_DENIED')
     })
     await eventually(async () => (await statusOf(consent.id)) === 'FAILED')
   })

@@ -1,15 +1,20 @@
 // e2e: a partner creates a Finqware consent through the GraphQL API, the user decides on the sandbox's bank page,
 // the partner sees the result by query and by subscription, and revokes. Everything over real HTTP.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { decodePublicId } from '../../domain/ids.ts'
+import { sandboxControl } from '../support/provider-drivers.ts'
 import {
   decideAtBank,
   eventually,
   execute,
+  follow,
   openBankPage,
+  queryOf,
   startStack,
   type Credentials,
   type Stack,
 } from '../support/stack.ts'
+import { fetchControl } from '../support/provider-drivers.ts'
 
 let stack: Stack
 
@@ -96,9 +101,9 @@ describe('the Finqware consent flow', () => {
 
     // Act: the user approves on the bank page
     const redirect = await decideAtBank(created.authorizationUrl, 'approve')
-    // Assess: the browser goes back to the partner
+    // Assess: the browser goes back towards the partner, through the gateway (followed in its own test below)
     expect(redirect.status).toBe(303)
-    expect(redirect.location).toMatch(/^https:\/\/partner\.example\/consents\/done\?/)
+    expect(redirect.location).toMatch(new RegExp(`^${stack.http.url}/callbacks/finqware/`))
 
     // Assess: webhooks bring the consent to ACTIVE, with its validity and history
     await eventually(async () => (await statusOf(stack.tenantA, created.id)) === 'ACTIVE')
@@ -173,13 +178,25 @@ describe('the Finqware consent flow', () => {
     await eventually(async () => stack.gateway.watcher.activeStreams === 0)
   })
 
-  it('records a denial at the bank as FAILED', async () => {
+  it('records a denial at the bank as FAILED, USER_DENIED, and tells the partner page so', async () => {
+    // Prepare
     const created = await createConsent(stack.tenantA)
+
+    // Act: the user denies; the bank sends the browser to the gateway, which sends it on to the partner
     const redirect = await decideAtBank(created.authorizationUrl, 'deny')
     expect(redirect.status).toBe(303)
+    expect(redirect.location).toMatch(new RegExp(`^${stack.http.url}/callbacks/finqware/`))
+    const back = await follow(redirect.location)
+
+    // Assess
+    expect(back.status).toBe(302)
+    expect(queryOf(back.location)).toEqual({ consent_id: created.id, status: 'FAILED', status_reason: 'USER_DENIED' })
     await eventually(async () => (await statusOf(stack.tenantA, created.id)) === 'FAILED')
+    // Finqware's own webhook (`failed`, no reason) arrives too; the reason the browser brought stays.
+    await sandboxControl(stack.finqware.url, 'webhooks/flush', {})
     expect(await getConsent(stack.tenantA, created.id)).toMatchObject({
       status: 'FAILED',
+      statusReason: 'USER_DENIED',
       nextAction: 'CREATE_NEW',
       authorizationUrl: null,
     })
@@ -197,7 +214,7 @@ describe('the Finqware consent flow', () => {
     const created = await createConsent(stack.tenantA, { linkExpiresInDays: 2 })
     expect(Date.parse(created.linkExpiresAt) - Date.now()).toBeGreaterThan(47 * 3_600_000)
     // Act: three days pass at the provider
-    const clock = await fetch(`${stack.finqware.url}/__sandbox/clock`, {
+    const clock = await fetchControl(`${stack.finqware.url}/__sandbox/clock`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ advanceSeconds: 3 * 86_400 }),
@@ -211,7 +228,7 @@ describe('the Finqware consent flow', () => {
       authorizationUrl: null,
       nextAction: 'CREATE_NEW',
     })
-    await fetch(`${stack.finqware.url}/__sandbox/clock`, {
+    await fetchControl(`${stack.finqware.url}/__sandbox/clock`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ set: new Date().toISOString() }),
@@ -220,14 +237,14 @@ describe('the Finqware consent flow', () => {
 
   it('keeps the history free of duplicates when webhooks arrive twice', async () => {
     const created = await createConsent(stack.tenantA)
-    await fetch(`${stack.finqware.url}/__sandbox/webhooks`, {
+    await fetchControl(`${stack.finqware.url}/__sandbox/webhooks`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ duplicate: 10 }),
     })
     await decideAtBank(created.authorizationUrl, 'approve')
     await eventually(async () => (await statusOf(stack.tenantA, created.id)) === 'ACTIVE')
-    await fetch(`${stack.finqware.url}/__sandbox/webhooks/flush`, { method: 'POST' })
+    await fetchControl(`${stack.finqware.url}/__sandbox/webhooks/flush`, { method: 'POST' })
     const events = (await getConsent(stack.tenantA, created.id)).events.edges.map((edge: any) => edge.node)
     const transitions = events.map((event: any) => `${event.from}->${event.to}:${event.providerStatus}`)
     expect(new Set(transitions).size).toBe(transitions.length)
@@ -236,7 +253,7 @@ describe('the Finqware consent flow', () => {
 
   it('catches up through refreshConsent when webhooks are lost', async () => {
     const created = await createConsent(stack.tenantA)
-    await fetch(`${stack.finqware.url}/__sandbox/webhooks`, {
+    await fetchControl(`${stack.finqware.url}/__sandbox/webhooks`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ drop: 100 }),
@@ -251,7 +268,7 @@ describe('the Finqware consent flow', () => {
     })
     const events = (await getConsent(stack.tenantA, created.id)).events.edges.map((edge: any) => edge.node)
     expect(events.at(-1)).toMatchObject({ to: 'ACTIVE', source: 'PROVIDER_POLL', initiator: 'api-client:client-alpha' })
-    await fetch(`${stack.finqware.url}/__sandbox/webhooks`, {
+    await fetchControl(`${stack.finqware.url}/__sandbox/webhooks`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ drop: 0 }),
@@ -259,11 +276,106 @@ describe('the Finqware consent flow', () => {
   })
 })
 
+describe("the browser's way back from Finqware", () => {
+  it('goes through the gateway to the partner page, with our consent id and the unified status', async () => {
+    // Prepare: Finqware's webhooks held back, so what the gateway records is what the browser's return read
+    const created = await createConsent(stack.tenantA)
+    await sandboxControl(stack.finqware.url, 'webhooks', { drop: 100 })
+    try {
+      // Act
+      const atBank = await decideAtBank(created.authorizationUrl, 'approve')
+
+      // Assess: the bank sent the browser to the gateway's signed link, the gateway on to the partner
+      expect(atBank.status).toBe(303)
+      expect(atBank.location).toMatch(new RegExp(`^${stack.http.url}/callbacks/finqware/`))
+      const back = await follow(atBank.location)
+      expect(back.status).toBe(302)
+      expect(back.headers.get('referrer-policy')).toBe('no-referrer')
+      const location = new URL(back.location ?? '')
+      expect(location.origin + location.pathname).toBe('https://partner.example/consents/done')
+      // Only our id and status: Finqware's own parameters (its uuid, its raw status) are not passed on.
+      const query = queryOf(back.location)
+      expect(Object.keys(query).sort()).toEqual(['consent_id', 'status'])
+      expect(query.consent_id).toBe(created.id)
+      expect(['AUTHORIZED', 'ACTIVE']).toContain(query.status)
+      const consent = await getConsent(stack.tenantA, created.id)
+      expect(consent.status).toBe(query.status)
+      expect(consent.events.edges.at(-1)?.node).toMatchObject({
+        to: query.status,
+        source: 'PROVIDER_REDIRECT',
+        initiator: 'provider:finqware',
+      })
+    } finally {
+      await sandboxControl(stack.finqware.url, 'webhooks', { drop: 0 })
+    }
+  })
+
+  it('answers a forged, altered or re-aimed callback link with 404 and changes nothing', async () => {
+    // Prepare: a real link of tenant A, and a consent of tenant B
+    const mine = await createConsent(stack.tenantA)
+    const theirs = await createConsent(stack.tenantB)
+    const atBank = await decideAtBank(mine.authorizationUrl, 'approve')
+    await eventually(async () => (await statusOf(stack.tenantA, mine.id)) === 'ACTIVE')
+    const before = {
+      mine: await getConsent(stack.tenantA, mine.id),
+      theirs: await getConsent(stack.tenantB, theirs.id),
+    }
+    const link = new URL(atBank.location ?? '')
+    const [body = '', signature = ''] = (link.pathname.split('/').at(-1) ?? '').split('.')
+    const flipped = `${signature.startsWith('A') ? 'B' : 'A'}${signature.slice(1)}`
+    // B's consent named in the link, under A's signature
+    const reAimed = Buffer.from(`${stack.tenantB.tenantId}.${decodePublicId(theirs.id)?.id ?? ''}`).toString(
+      'base64url',
+    )
+    const attempts = [
+      `${stack.http.url}/callbacks/finqware/Zm9yZ2Vk.AAAAAAAAAAAAAAAAAAAAAA`,
+      `${stack.http.url}/callbacks/finqware/${body}.${flipped}${link.search}`,
+      `${stack.http.url}/callbacks/finqware/${reAimed}.${signature}${link.search}`,
+      // A's own link under another provider's prefix
+      `${stack.http.url}/callbacks/yapily/${body}.${signature}${link.search}`,
+    ]
+
+    for (const attempt of attempts) {
+      // Act
+      const answer = await follow(attempt)
+
+      // Assess
+      expect(answer, attempt).toMatchObject({ status: 404, location: null })
+    }
+    expect(await getConsent(stack.tenantA, mine.id)).toMatchObject({ version: before.mine.version })
+    expect(await getConsent(stack.tenantB, theirs.id)).toMatchObject({ version: before.theirs.version })
+  })
+
+  it('still sends the browser on, with what the gateway knows, when Finqware cannot be read just then', async () => {
+    // Prepare: no webhook gets through, and every read of the callback fails, retries included
+    const created = await createConsent(stack.tenantA)
+    await sandboxControl(stack.finqware.url, 'webhooks', { drop: 100 })
+    try {
+      const atBank = await decideAtBank(created.authorizationUrl, 'approve')
+      await sandboxControl(stack.finqware.url, 'faults', { failNext: 3, status: 503 })
+
+      // Act
+      const back = await follow(atBank.location)
+
+      // Assess: the partner page is told our id and the status as recorded; a later read brings the rest
+      expect(back.status).toBe(302)
+      expect(queryOf(back.location)).toEqual({ consent_id: created.id, status: 'CREATED' })
+    } finally {
+      await sandboxControl(stack.finqware.url, 'faults', { failNext: 0 })
+      await sandboxControl(stack.finqware.url, 'webhooks', { drop: 0 })
+    }
+    await eventually(async () => {
+      const refreshed = await execute(stack.client(stack.tenantA), REFRESH, { id: created.id })
+      return refreshed.data?.refreshConsent.consent.status === 'ACTIVE'
+    })
+  })
+})
+
 describe('idempotent creation', () => {
   it('returns the same consent for the same key and input, and calls the provider once', async () => {
     const sandboxConsents = async () =>
-      ((await (await fetch(`${stack.finqware.url}/__sandbox/consents`)).json()) as { consents: unknown[] }).consents
-        .length
+      ((await (await fetchControl(`${stack.finqware.url}/__sandbox/consents`)).json()) as { consents: unknown[] })
+        .consents.length
     const before = await sandboxConsents()
     const input = baseInput({ idempotencyKey: 'order-1001' })
     const first = await execute(stack.client(stack.tenantA), CREATE, { input })
@@ -293,7 +405,7 @@ describe('idempotent creation', () => {
 
   it('lets a retry through after the provider failed, and stores nothing for the failure', async () => {
     const itemsBefore = (await stack.table.scanAll()).length
-    await fetch(`${stack.finqware.url}/__sandbox/faults`, {
+    await fetchControl(`${stack.finqware.url}/__sandbox/faults`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ failNext: 1, status: 503 }),

@@ -62,6 +62,7 @@ beforeAll(async () => {
     LOG_LEVEL: 'SILENT',
     PUBLIC_BASE_URL: publicBaseUrl,
     CURSOR_SECRET: 'lambda-cursor-secret-0123456789abcdef',
+    USER_REFERENCE_KEY: 'lambda-user-reference-key-0123456789abcdef',
     TOKEN_ENCRYPTION_KEYS: `k1:${randomBytes(32).toString('base64')}`,
     SUBSCRIPTION_POLL_INTERVAL_MS: '100',
     FINQWARE_BASE_URL: finqware.url,

@@ -30,7 +30,7 @@ const gql = async (query: string, variables: Record<string, unknown> = {}) => {
 const CONSENT = `query ($id: ID!) { consent(id: $id) { ... on Consent {
   status statusReason providerConsentId validUntil canAccessData nextAction nextDeadline { kind at target }
   events { edges { node { sequence kind from to source initiator deadline } } }
-  webhookDeliveries { sequence type state attempts lastAttempt { httpStatus } }
+  webhookDeliveries { sequence type state attempts waitingForSequence lastAttempt { httpStatus } }
 } } }`
 
 /** Moves the gateway's clock to `at` and runs the jobs once: sweep, then delivery. */
@@ -147,8 +147,8 @@ describe('a consent over time', () => {
         initiator: 'scheduler',
       }),
     ])
-    expect(ended.webhookDeliveries.map((delivery: any) => delivery.state)).toEqual(
-      Array(history.length).fill('DELIVERED'),
+    expect(ended.webhookDeliveries.map((delivery: any) => [delivery.state, delivery.waitingForSequence])).toEqual(
+      Array(history.length).fill(['DELIVERED', null]),
     )
     expect(steps.map((webhook) => webhook.body.sequence)).toEqual(history.slice(-3).map((event: any) => event.sequence))
 

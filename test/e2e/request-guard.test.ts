@@ -83,6 +83,7 @@ beforeAll(async () => {
     DYNAMODB_ENDPOINT: stack.table.endpoint,
     PUBLIC_BASE_URL: 'http://127.0.0.1:1',
     CURSOR_SECRET: 'test-cursor-secret-0123456789abcdef',
+    USER_REFERENCE_KEY: 'test-user-reference-key-0123456789abcdef',
   })
   installAwslambda()
   lambdaGraphql = (await import('../../functions/graphql.ts')).handler

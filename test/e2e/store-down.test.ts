@@ -169,6 +169,7 @@ beforeAll(async () => {
     DYNAMODB_ENDPOINT: dynamo.endpoint,
     PUBLIC_BASE_URL: config.publicBaseUrl,
     CURSOR_SECRET: config.cursorSecret,
+    USER_REFERENCE_KEY: 'test-user-reference-key-0123456789abcdef',
     LOCAL_MODE: 'true',
     WORLDLINE_BASE_URL: unreachable,
     WORLDLINE_CLIENT_ID: 'wl-client',
@@ -271,6 +272,8 @@ describe('provider routes while the store is down', () => {
       path: '/webhooks/worldline/v2/notification/status',
       headers: {
         authorization: `Bearer ${WORLDLINE_TOKEN}`,
+        'x-request-id': ulid(),
+        messagecreatedatetime: new Date().toISOString(),
         'content-type': 'application/json',
         'content-length': String(Buffer.byteLength(body)),
       },

@@ -1,8 +1,18 @@
 // e2e: Worldline through the GraphQL API over HTTP: multi-level SCA, supersession, DELETE when the bank cannot be told,
 // and expiry shown only by a data call (code 123) after Worldline stopped notifying.
+import { randomUUID } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { sandboxControl } from '../support/provider-drivers.ts'
-import { decideAtBank, eventually, execute, openBankPage, startStack, type Stack } from '../support/stack.ts'
+import {
+  decideAtBank,
+  eventually,
+  execute,
+  follow,
+  openBankPage,
+  queryOf,
+  startStack,
+  type Stack,
+} from '../support/stack.ts'
 
 let stack: Stack
 
@@ -69,10 +79,13 @@ describe('Worldline through the gateway', () => {
     const consent = await create('wl-user-joint')
     const firstLink = consent.authorizationUrl as string
 
-    // Act: the first holder approves and says two holders must
-    await decideAtBank(firstLink, 'approve', { holders: '2' })
+    // Act: the first holder approves and says two holders must; Worldline sends the browser back through the gateway
+    const firstAtBank = await decideAtBank(firstLink, 'approve', { holders: '2' })
+    expect(firstAtBank.location).toMatch(new RegExp(`^${stack.http.url}/callbacks/worldline/`))
+    const firstBack = await follow(firstAtBank.location)
 
-    // Assess: partially authorised, with a new link for the second holder
+    // Assess: the partner page hears it is partially authorised; the consent has a new link for the second holder
+    expect(queryOf(firstBack.location)).toEqual({ consent_id: consent.id, status: 'PARTIALLY_AUTHORIZED' })
     await statusIs(consent.id, 'PARTIALLY_AUTHORIZED')
     const partial = await get(consent.id)
     expect(partial).toMatchObject({
@@ -83,16 +96,75 @@ describe('Worldline through the gateway', () => {
     expect(partial.authorizationUrl).toBeTruthy()
     expect(partial.authorizationUrl).not.toBe(firstLink)
 
-    // Act: the second holder approves on their own page
-    await decideAtBank(partial.authorizationUrl, 'approve')
+    // Act: the second holder approves on their own page, and comes back through the gateway too
+    const secondBack = await follow((await decideAtBank(partial.authorizationUrl, 'approve')).location)
 
     // Assess
+    expect(queryOf(secondBack.location)).toEqual({ consent_id: consent.id, status: 'ACTIVE' })
     await statusIs(consent.id, 'ACTIVE')
     const active = await get(consent.id)
     expect(active).toMatchObject({ providerStatus: 'Authorised', canAccessData: true, authorizationUrl: null })
     const path = active.events.edges.map((edge: any) => edge.node.to)
     expect(path).toEqual(expect.arrayContaining(['CREATED', 'PARTIALLY_AUTHORIZED', 'ACTIVE']))
     expect(path.indexOf('PARTIALLY_AUTHORIZED')).toBeLessThan(path.indexOf('ACTIVE'))
+  })
+
+  it('sends the browser from the bank through the gateway to the partner page, with our consent id and status', async () => {
+    // Prepare
+    const consent = await create('wl-user-back')
+
+    // Act
+    const atBank = await decideAtBank(consent.authorizationUrl, 'approve')
+
+    // Assess: Worldline's own parameters (its consent id, its raw status) stay with the gateway
+    expect(atBank.location).toMatch(new RegExp(`^${stack.http.url}/callbacks/worldline/`))
+    const back = await follow(atBank.location)
+    expect(back.status).toBe(302)
+    const location = new URL(back.location ?? '')
+    expect(location.origin + location.pathname).toBe('https://partner.example/wl')
+    expect(queryOf(back.location)).toEqual({ consent_id: consent.id, status: 'ACTIVE' })
+    expect(await get(consent.id)).toMatchObject({ status: 'ACTIVE', canAccessData: true })
+  })
+
+  it('records a denial as REJECTED, USER_DENIED, and tells the partner page so', async () => {
+    // Prepare
+    const consent = await create('wl-user-deny')
+
+    // Act
+    const atBank = await decideAtBank(consent.authorizationUrl, 'deny')
+
+    // Assess
+    expect(atBank.location).toMatch(new RegExp(`^${stack.http.url}/callbacks/worldline/`))
+    const back = await follow(atBank.location)
+    expect(queryOf(back.location)).toEqual({
+      consent_id: consent.id,
+      status: 'REJECTED',
+      status_reason: 'USER_DENIED',
+    })
+    expect(await get(consent.id)).toMatchObject({ status: 'REJECTED', statusReason: 'USER_DENIED' })
+  })
+
+  it('answers an altered callback link with 404, and a replayed one changes nothing', async () => {
+    // Prepare
+    const consent = await create('wl-user-tamper')
+    const atBank = await decideAtBank(consent.authorizationUrl, 'approve')
+    await statusIs(consent.id, 'ACTIVE')
+    const before = await get(consent.id)
+    const link = new URL(atBank.location ?? '')
+    const [body = '', signature = ''] = (link.pathname.split('/').at(-1) ?? '').split('.')
+    // The first character: all six of its bits are signature bits (the last one's low bits are padding)
+    const altered = `${body}.${signature.startsWith('A') ? 'B' : 'A'}${signature.slice(1)}`
+
+    // Act
+    const forged = await follow(`${stack.http.url}/callbacks/worldline/${altered}${link.search}`)
+    // The genuine link again, claiming a refusal: only Worldline's own record counts
+    link.searchParams.set('status', 'Rejected')
+    const replayed = await follow(link.toString())
+
+    // Assess
+    expect(forged).toMatchObject({ status: 404, location: null })
+    expect(queryOf(replayed.location)).toEqual({ consent_id: consent.id, status: 'ACTIVE' })
+    expect(await get(consent.id)).toMatchObject({ status: 'ACTIVE', version: before.version })
   })
 
   it('marks the older consent SUPERSEDED when a second one for the same user and bank is authorised, linked both ways', async () => {
@@ -184,8 +256,18 @@ describe('Worldline through the gateway', () => {
       fetch(path, { method: 'POST', body, headers: { 'content-type': 'application/json', ...headers } })
     expect((await post({})).status).toBe(401)
     expect((await post({ authorization: 'Bearer wrong' })).status).toBe(401)
-    // Authentic, but about no consent of ours: 404 lets Worldline retry (it may have raced our own write).
-    expect((await post({ authorization: 'Bearer contract-notification-token' })).status).toBe(404)
+    // Authentic, but about no consent of ours: 404 lets Worldline retry (it may have raced our own write), and the
+    // retry of the same request is not taken for a replay.
+    const authentic = {
+      authorization: 'Bearer contract-notification-token',
+      'x-request-id': randomUUID(),
+      // Worldline dates it by its own clock (moved forward by the tests above).
+      messagecreatedatetime: String((await control('clock')).now),
+    }
+    expect((await post(authentic)).status).toBe(404)
+    expect((await post(authentic)).status).toBe(404)
+    // Without the headers Worldline's spec requires: 400.
+    expect((await post({ authorization: 'Bearer contract-notification-token' })).status).toBe(400)
   })
 
   it('keeps listing the user and bank consents in one place', async () => {

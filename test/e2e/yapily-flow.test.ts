@@ -114,11 +114,58 @@ describe('Yapily through the gateway', () => {
     expect(response.status).toBe(404)
   })
 
-  it('records a denial as REJECTED and still sends the browser back to the partner', async () => {
+  it('records a denial as REJECTED, USER_DENIED, and still sends the browser back to the partner', async () => {
     const consent = await create('y-user-deny')
     const { callback } = await throughBank(consent.authorizationUrl, 'deny')
-    expect(new URL(callback.headers.get('location') ?? '').searchParams.get('status')).toBe('REJECTED')
-    expect((await get(consent.id)).status).toBe('REJECTED')
+    expect(Object.fromEntries(new URL(callback.headers.get('location') ?? '').searchParams)).toEqual({
+      consent_id: consent.id,
+      status: 'REJECTED',
+      status_reason: 'USER_DENIED',
+    })
+    expect(await get(consent.id)).toMatchObject({ status: 'REJECTED', statusReason: 'USER_DENIED' })
+  })
+
+  it("answers a link re-aimed at another tenant's consent with 404 and changes neither", async () => {
+    // Prepare: tenant A's genuine link, and a consent of tenant B's
+    const mine = await create('y-user-reaim')
+    const theirs = (
+      await execute(
+        stack.client(stack.tenantB),
+        `mutation ($input: CreateConsentInput!) { createConsent(input: $input) { ... on CreateConsentPayload { consent { id version } } } }`,
+        {
+          input: {
+            provider: 'YAPILY',
+            institutionId: 'modelo-sandbox',
+            userId: 'y-user-reaim',
+            region: 'UK',
+            redirectUrl: 'https://other-partner.example/done',
+          },
+        },
+      )
+    ).data?.createConsent.consent as { id: string; version: number }
+    const atBank = await decideAtBank(mine.authorizationUrl, 'approve')
+    // Yapily's webhook brings the approval without the browser; wait for it, so nothing else moves A meanwhile
+    await eventually(async () => (await get(mine.id)).status === 'ACTIVE')
+    const before = await get(mine.id)
+    const link = new URL(atBank.location ?? '')
+    const signature = link.pathname.split('/').at(-1)?.split('.')[1] ?? ''
+    const body = Buffer.from(`${stack.tenantB.tenantId}.${theirs.id.replace(/^consent_/, '')}`).toString('base64url')
+
+    // Act
+    const response = await fetch(`${stack.http.url}/callbacks/yapily/${body}.${signature}${link.search}`, {
+      redirect: 'manual',
+    })
+    apiAnswers.push(`${response.status} ${await response.text()}`)
+
+    // Assess
+    expect(response.status).toBe(404)
+    expect(await get(mine.id)).toMatchObject({ version: before.version })
+    const theirsNow = await execute(
+      stack.client(stack.tenantB),
+      `query ($id: ID!) { consent(id: $id) { ... on Consent { version } } }`,
+      { id: theirs.id },
+    )
+    expect(theirsNow.data?.consent.version).toBe(theirs.version)
   })
 
   describe('UK reconfirmation', () => {

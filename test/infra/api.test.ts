@@ -33,6 +33,7 @@ const { CONFIG_DEFAULTS, configFromEnv } = (await import(SERVICE_CONFIG)) as Ser
  */
 const EVERY_SECRET = {
   CursorSecret: 'c'.repeat(64),
+  UserReferenceKey: 'u'.repeat(64),
   TokenEncryptionKeys: ['k2', 'k1'].map((id) => `${id}:${Buffer.alloc(32, 7).toString('base64')}`).join(','),
   FinqwareBaseUrl: 'https://your-env.finqware.com',
   FinqwareClientId: 'f'.repeat(36),

@@ -12,7 +12,9 @@ interface ServiceConfig {
     tableName: string
     publicBaseUrl: string
     cursorSecret: string
+    userReferenceKey: string
     tokenEncryptionKeys?: string | undefined
+    corsAllowedOrigins?: readonly string[] | undefined
     providers: Record<'finqware' | 'worldline' | 'yapily', unknown>
   }
 }
@@ -40,6 +42,9 @@ const PROVIDER_SECRETS = {
   YapilyWebhookSecret: 'ya-webhook',
 }
 
+/** Settings that are not a provider's: the web origins allowed to read the API. */
+const OTHER_SETTINGS = { CorsAllowedOrigins: 'https://app.partner.example,https://admin.partner.example' }
+
 async function functionSettings(secrets: Record<string, string>) {
   const deployment = await deployOffline(
     'ci',
@@ -66,8 +71,11 @@ describe('the environment of every gateway function', () => {
     expect(config.tableName).toBe(deployment.one('aws:dynamodb/table:Table').inputs.name)
     expect(config.publicBaseUrl).toBe(API_URL)
     expect(config.cursorSecret).toBe(REQUIRED_SECRETS.CursorSecret)
+    expect(config.userReferenceKey).toBe(REQUIRED_SECRETS.UserReferenceKey)
     expect(config.tokenEncryptionKeys).toBe(REQUIRED_SECRETS.TokenEncryptionKeys)
     expect(config.providers).toEqual({ finqware: undefined, worldline: undefined, yapily: undefined })
+    // No web origin may read the API's answers unless the stage names it.
+    expect(config.corsAllowedOrigins).toEqual([])
     // Unset providers leave no empty variables behind (they would only take room in Lambda's 4 KB of variables).
     expect(Object.values(environment)).not.toContain('')
   })
@@ -101,18 +109,29 @@ describe('the environment of every gateway function', () => {
     })
   })
 
-  it('makes the cursor secret and the token keys required, and every provider secret optional', async () => {
+  it('lets a stage name the web origins that may read the API, under the name configFromEnv reads', async () => {
+    // Prepare
+    const { environment } = await functionSettings({ ...REQUIRED_SECRETS, ...OTHER_SETTINGS })
+
+    // Act
+    const config = configFromEnv(environment)
+
+    // Assess
+    expect(config.corsAllowedOrigins).toEqual(OTHER_SETTINGS.CorsAllowedOrigins.split(','))
+  })
+
+  it('makes the cursor secret, the user reference key and the token keys required, and every provider secret and setting optional', async () => {
     // Prepare
     const { secretsModule } = await functionSettings(REQUIRED_SECRETS)
     const { SECRET_VARIABLES } = secretsModule
 
     // Assess
-    expect(SECRET_VARIABLES.CURSOR_SECRET.placeholder).toBeUndefined()
-    expect(SECRET_VARIABLES.TOKEN_ENCRYPTION_KEYS.placeholder).toBeUndefined()
-    const optional = Object.entries(SECRET_VARIABLES).filter(
-      ([name]) => name !== 'CURSOR_SECRET' && name !== 'TOKEN_ENCRYPTION_KEYS',
-    )
-    expect(optional).toHaveLength(Object.keys(PROVIDER_SECRETS).length)
+    const required = ['CURSOR_SECRET', 'USER_REFERENCE_KEY', 'TOKEN_ENCRYPTION_KEYS']
+    for (const name of required) {
+      expect(SECRET_VARIABLES[name as keyof typeof SECRET_VARIABLES].placeholder, name).toBeUndefined()
+    }
+    const optional = Object.entries(SECRET_VARIABLES).filter(([name]) => !required.includes(name))
+    expect(optional).toHaveLength(Object.keys(PROVIDER_SECRETS).length + Object.keys(OTHER_SETTINGS).length)
     for (const [, secret] of optional) expect(await valueOf(secret.placeholder ?? 'none')).toBe('')
   })
 })

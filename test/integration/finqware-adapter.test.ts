@@ -59,7 +59,7 @@ async function createConsent(adapter: ProviderAdapter = finqware.adapter, instit
   const institution = await institutionOf(finqware.adapter, 'rzb_ro')
   const request = aConsentRequest(adapter, { ...institution, id: institutionId }, notificationUrl)
   const snapshot = await adapter.create(request, testCallContext())
-  const ref = { providerConsentId: snapshot.providerConsentId, userId: request.userId, institutionId }
+  const ref = { providerConsentId: snapshot.providerConsentId, userRef: request.userRef, institutionId }
   return { snapshot, ref, notificationUrl }
 }
 
@@ -104,6 +104,35 @@ async function expectRejected(verification: Promise<unknown>, httpStatus: 400 | 
 
 // Tests ---------------------------------------------------------------------------------------------------------------
 
+describe("the browser's way back", () => {
+  test('the bank sends the browser to the callback link the consent was created with, not to the partner', async () => {
+    // Prepare
+    const institution = await institutionOf(finqware.adapter, 'bt_ro')
+    const request = aConsentRequest(finqware.adapter, institution, receiver.newEndpoint())
+    const snapshot = await finqware.adapter.create(request, testCallContext())
+
+    // Act
+    const answer = await submitBankDecision(snapshot.authorizationUrl ?? '', 'approve')
+
+    // Assess: the link, with Finqware's own outcome appended
+    const back = new URL(answer.location ?? '')
+    expect(`${back.origin}${back.pathname}`).toBe(request.callbackUrl)
+    expect(back.searchParams.get('consent_id')).toBe(snapshot.providerConsentId)
+  })
+
+  test('readCallback takes error=access_denied as the user declining, and ignores the rest of the query', () => {
+    expect(
+      finqware.adapter.readCallback?.(new URLSearchParams('consent_id=x&status=failed&error=access_denied')),
+    ).toEqual({ secret: null, error: 'access_denied', denied: true })
+    expect(finqware.adapter.readCallback?.(new URLSearchParams('consent_id=x&status=failed'))).toEqual({
+      secret: null,
+      error: null,
+      denied: false,
+    })
+    expect(finqware.adapter.readCallback?.(new URLSearchParams('error=server_error'))).toMatchObject({ denied: false })
+  })
+})
+
 describe('Finqware error bodies become typed errors', () => {
   test('a wrong client secret is a ProviderRejectedError with providerCode unauthorized', async () => {
     // Prepare
@@ -131,7 +160,7 @@ describe('Finqware error bodies become typed errors', () => {
   })
 
   test('an unknown consent id is a ProviderRejectedError with providerCode consent_not_found', async () => {
-    const ref = { providerConsentId: randomUUID(), userId: 'user-contract', institutionId: 'rzb_ro' }
+    const ref = { providerConsentId: randomUUID(), userRef: 'user-contract', institutionId: 'rzb_ro' }
 
     const error = await rejectionOf(fetchWith(finqware.adapter, ref))
 
@@ -254,7 +283,8 @@ describe('webhook verification', () => {
     const events = await finqware.adapter.verifyNotification(genuine)
 
     expect(events).toEqual([
-      { providerConsentId: consentId, providerStatus: 'active', providerEventId: null, occurredAt: null },
+      // The signed payload is the body alone: nothing tells this delivery apart or dates it.
+      { providerConsentId: consentId, providerStatus: 'active', deliveryId: null, sentAt: null },
     ])
   })
 
@@ -391,7 +421,7 @@ describe('validity end labelled deactivated (the other reading of the docs)', ()
     const institution = await institutionOf(deactivating.adapter, 'bt_ro')
     const request = aConsentRequest(deactivating.adapter, institution, receiver.newEndpoint())
     const created = await deactivating.adapter.create(request, testCallContext())
-    const ref = { providerConsentId: created.providerConsentId, userId: request.userId, institutionId: 'bt_ro' }
+    const ref = { providerConsentId: created.providerConsentId, userRef: request.userRef, institutionId: 'bt_ro' }
     await submitBankDecision(created.authorizationUrl ?? '', 'approve')
     const active = await waitForStatus(ref, 'ACTIVE', deactivating.adapter)
 

@@ -56,13 +56,13 @@ describe.each(PROVIDER_DRIVERS.map((driver) => [driver.name, driver] as const))(
       const institution = await institutionOf(adapter, driver.institutionId)
       // A user of its own: at some providers a newer consent of the same user and bank supersedes the older one.
       const request = aConsentRequest(adapter, institution, notificationUrl, {
-        userId: `user-${randomUUID()}`,
+        userRef: `user-${randomUUID()}`,
         ...overrides,
       })
       const snapshot = await adapter.create(request, testCallContext())
       const ref = {
         providerConsentId: snapshot.providerConsentId,
-        userId: request.userId,
+        userRef: request.userRef,
         institutionId: institution.id,
       }
       return { request, snapshot, ref, notificationUrl }
@@ -121,9 +121,8 @@ describe.each(PROVIDER_DRIVERS.map((driver) => [driver.name, driver] as const))(
       // Assess
       const after = (await harness.providerNow()).getTime()
       expect([302, 303]).toContain(answer.status)
-      expect(answer.location).toMatch(
-        driver.redirectsTo === 'partner' ? /^https:\/\/partner\.example\/back/ : /\/callbacks\//,
-      )
+      // Every provider sends the browser to the link it was given (the gateway's callback), adding its own query
+      expect(answer.location?.slice(0, request.callbackUrl.length)).toBe(request.callbackUrl)
       expect(settled).toMatchObject({ providerConsentId: snapshot.providerConsentId, status: 'ACTIVE' })
       const validUntil = Date.parse(settled.validUntil ?? '')
       expect(validUntil).toBeGreaterThanOrEqual(before + request.validityDays * DAY_MS - SLACK_MS)
@@ -132,16 +131,31 @@ describe.each(PROVIDER_DRIVERS.map((driver) => [driver.name, driver] as const))(
       )
     })
 
-    test('denying at the bank makes fetch show REJECTED or FAILED', async () => {
+    test('denying at the bank makes fetch show REJECTED or FAILED, and fetch or the way back tells it was the user', async () => {
       // Prepare
-      const { snapshot, ref } = await createConsent()
+      const { request, snapshot, ref } = await createConsent()
 
       // Act
-      await harness.decideAtBank(snapshot.authorizationUrl ?? '', 'deny')
+      const answer = await harness.decideAtBank(snapshot.authorizationUrl ?? '', 'deny')
       const settled = await settledAfterBank(ref)
 
-      // Assess
+      // Assess: the browser comes back to the link it was given; the refusal shows in the record or on the way back
       expect(['REJECTED', 'FAILED']).toContain(settled.status)
+      expect(answer.location?.slice(0, request.callbackUrl.length)).toBe(request.callbackUrl)
+      const wayBack = harness.adapter.readCallback?.(new URL(answer.location ?? '').searchParams)
+      expect(settled.reason === 'USER_DENIED' || wayBack?.denied === true).toBe(true)
+    })
+
+    test('the way back after an approval says nothing of a refusal', async () => {
+      // Prepare
+      const { snapshot } = await createConsent()
+
+      // Act
+      const answer = await harness.decideAtBank(snapshot.authorizationUrl ?? '', 'approve')
+
+      // Assess
+      const wayBack = harness.adapter.readCallback?.(new URL(answer.location ?? '').searchParams)
+      expect(wayBack?.denied ?? false).toBe(false)
     })
 
     test('revoking an active consent gives REVOKED, and revoking it again is no error and still REVOKED', async () => {
@@ -248,7 +262,7 @@ describe.each(PROVIDER_DRIVERS.map((driver) => [driver.name, driver] as const))(
       const error = await rejectionOf(
         fetchSnapshot({
           providerConsentId: randomUUID(),
-          userId: 'user-contract',
+          userRef: 'user-contract',
           institutionId: driver.institutionId,
         }),
       )

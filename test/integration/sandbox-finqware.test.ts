@@ -540,7 +540,7 @@ describe('hosted WebUI and bank page', () => {
     expect(statusesAt(hook)).toHaveLength(3)
   })
 
-  test('deny: failed, and the redirect says so', async () => {
+  test('deny: failed, and the redirect says so, with error=access_denied as the native bank answers', async () => {
     const hook = receiver.newEndpoint()
     const created = await finqware.createOk({
       ais_method: { provider_id: 'bt_ro' },
@@ -551,7 +551,11 @@ describe('hosted WebUI and bank page', () => {
 
     expect(answer.status).toBe(303)
     const location = new URL(answer.headers.get('location') ?? '')
-    expect(location.searchParams.get('status')).toBe('failed')
+    expect(Object.fromEntries(location.searchParams)).toEqual({
+      consent_id: created.consent_id,
+      status: 'failed',
+      error: 'access_denied',
+    })
     const got = (await finqware.get(created.consent_id)).body
     expect(got.status).toBe('failed')
     expect(got.authorized_until).toBeNull()

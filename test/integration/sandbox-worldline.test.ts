@@ -726,7 +726,7 @@ describe('bank page: one holder', () => {
     expect(statusesAt(base)).toEqual(['Pending', 'Authorised'])
   })
 
-  test('a notification carries the Bearer token and the documented JSON fields', async () => {
+  test('a notification carries the Bearer token, the required headers and the documented JSON fields', async () => {
     const base = receiver.newEndpoint()
     const created = await worldline.createOk({ psuId: 'psu-n', headers: notificationHeaders(base) })
 
@@ -736,14 +736,9 @@ describe('bank page: one holder', () => {
     const [, authorised] = receiver.at(`${new URL(base).pathname}/v3/notification/status`)
     expect(authorised?.headers.authorization).toBe(`Bearer ${NOTIFICATION_TOKEN}`)
     expect(authorised?.headers['content-type']).toBe('application/json')
-    expect(authorised?.body).toEqual({
-      ConsentId: created.ConsentId,
-      ConsentStatus: 'Authorised',
-      PsuId: 'psu-n',
-      AspspId: '20101',
-      NotificationVersion: 'v3',
-      StatusChangeDateTime: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/),
-    })
+    expect(authorised?.headers['x-request-id']).toMatch(UUID)
+    expect(authorised?.headers['messagecreatedatetime']).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/)
+    expect(authorised?.body).toEqual({ ConsentId: created.ConsentId, ConsentStatus: 'Authorised', AspspId: '20101' })
     expect(deliveries.every((delivery) => delivery.state === 'delivered')).toBe(true)
   })
 

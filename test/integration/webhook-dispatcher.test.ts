@@ -4,10 +4,12 @@ import { randomBytes } from 'node:crypto'
 import { monotonicFactory } from 'ulid'
 import { Webhook } from 'standardwebhooks'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { Consent } from '../../domain/consent.ts'
+import { newConsentEvent, type Consent } from '../../domain/consent.ts'
+import { notificationFor } from '../../domain/notification.ts'
 import { createGateway, type Gateway } from '../../service/gateway.ts'
 import { silentLogger } from '../../service/logging.ts'
 import { ConsentRepository } from '../../store/consent-repository.ts'
+import { OutboxRepository } from '../../store/outbox-repository.ts'
 import { aConsent, aGatewayConfig, T0, writeConsentWithTransitions } from '../support/fixtures.ts'
 import { createTestTable, type TestTable } from '../support/dynamo.ts'
 import { RecordingReceiver } from '../support/webhook-receiver.ts'
@@ -143,6 +145,57 @@ describe('the webhook dispatcher', () => {
       now = new Date(Date.parse(again?.nextAttemptAt ?? ''))
       expect(await gateway.jobs.deliverDue()).toMatchObject({ delivered: 2 })
       expect(of(consent).map((webhook) => webhook.body.sequence)).toEqual([1, 1, 1, 2])
+    } finally {
+      receiver.answer = () => ({ status: 204 })
+    }
+  })
+
+  it('keeps a message blocked behind a failing one out of the due work until the blocking one is due, and shows whom it waits for', async () => {
+    // Prepare: the consent's first message fails; a second is written behind it while it waits for its retry
+    const outbox = new OutboxRepository(table.db, table.tableName)
+    const tenantId = tenant()
+    const consent = await consentWithHistory(tenantId, receiver.url, [])
+    receiver.answer = (webhook) =>
+      webhook.body.consent_id === `consent_${consent.id}` && webhook.body.sequence === 1
+        ? { status: 503 }
+        : { status: 204 }
+    const offered = async () =>
+      (await outbox.consentsDue(now)).consents.filter((due) => due.consentId === consent.id).length
+    try {
+      expect(await gateway.jobs.deliverConsent(tenantId, consent.id)).toMatchObject({ failed: 1 })
+      const next: Consent = { ...consent, status: 'AWAITING_AUTHORIZATION', version: 2, updatedAt: now.toISOString() }
+      const event = newConsentEvent(next, consent.status, { id: newId(), source: 'API', initiator: 'api-client:test' })
+      await repo.update(next, consent.version, event, notificationFor(event, next))
+      // Act: the job runs ten times before the first message's retry is due
+      const offers: number[] = []
+      const reports: Awaited<ReturnType<Gateway['jobs']['deliverDue']>>[] = []
+      for (let run = 0; run < 10; run++) {
+        offers.push(await offered())
+        reports.push(await gateway.jobs.deliverDue())
+      }
+      // Assess: offered once (the new message, whose turn then moves behind the first), then left alone
+      expect(offers).toEqual([1, 0, 0, 0, 0, 0, 0, 0, 0, 0])
+      expect(reports.slice(1).every((report) => report.consents === 0)).toBe(true)
+      const [first, second] = await gateway.deliveries.list(tenantId, consent.id)
+      expect(first).toMatchObject({ deliveryState: 'PENDING', attempts: 1, waitingForSequence: null })
+      expect(second).toMatchObject({
+        deliveryState: 'PENDING',
+        attempts: 0,
+        waitingForSequence: 1,
+        nextAttemptAt: first?.nextAttemptAt,
+      })
+      expect(of(consent).map((webhook) => webhook.body.sequence)).toEqual([1])
+      // The endpoint recovers: when the first is due, both go in one run, in order
+      receiver.answer = () => ({ status: 204 })
+      now = new Date(Date.parse(first?.nextAttemptAt ?? ''))
+      expect(await offered()).toBe(1)
+      await gateway.jobs.deliverDue()
+      expect(of(consent).map((webhook) => webhook.body.sequence)).toEqual([1, 1, 2])
+      const after = await gateway.deliveries.list(tenantId, consent.id)
+      expect(after.map((message) => [message.deliveryState, message.waitingForSequence])).toEqual([
+        ['DELIVERED', null],
+        ['DELIVERED', null],
+      ])
     } finally {
       receiver.answer = () => ({ status: 204 })
     }

@@ -213,6 +213,29 @@ describe('postWebhook refuses, without connecting,', () => {
     })
   })
 
+  it.each([
+    ['http://localhost:{port}/__sandbox/reset', false],
+    ['https://hooks.partner.invalid:{port}/hooks', true],
+  ])("%s in local mode when the port is one of the local stack's own", async (template, resolvesToLoopback) => {
+    // Prepare: the receiver stands for a sandbox; the partner's name resolves to loopback (localhost is refused
+    // before any lookup)
+    const receiver = await Receiver.start()
+    if (resolvesToLoopback) lookupAnswersOnce([{ address: '127.0.0.1', family: 4 }])
+
+    // Act
+    const result = await postWebhook({
+      url: template.replace('{port}', String(receiver.port)),
+      headers: signed(),
+      body: BODY,
+      allowLoopback: true,
+      ownPorts: new Set([receiver.port]),
+    })
+
+    // Assess
+    expect(result).toMatchObject({ ok: false, status: null, error: expect.stringMatching(/^refused: .*own servers/) })
+    expect(receiver.connections).toBe(0)
+  })
+
   it('a hostname that resolves to cloud metadata even in local mode', async () => {
     // Prepare
     lookupAnswersOnce([{ address: '169.254.169.254', family: 4 }])

@@ -77,14 +77,14 @@ afterAll(async () => {
   await harness?.teardown()
 })
 
-async function activeConsent(userId: string) {
+async function activeConsent(userRef: string) {
   const institution = await institutionOf(adapter, '20101')
   const snapshot = await adapter.create(
-    aConsentRequest(adapter, institution, 'http://127.0.0.1:9/unused', { userId }),
+    aConsentRequest(adapter, institution, 'http://127.0.0.1:9/unused', { userRef }),
     testCallContext(),
   )
   await harness.decideAtBank(snapshot.authorizationUrl ?? '', 'approve')
-  const ref = { providerConsentId: snapshot.providerConsentId, userId, institutionId: '20101' }
+  const ref = { providerConsentId: snapshot.providerConsentId, userRef, institutionId: '20101' }
   return { ref, snapshot }
 }
 
@@ -124,6 +124,20 @@ describe('Worldline access tokens', () => {
     expect(proxy.tokenRequests() - before).toBe(0)
   })
 
+  it("signs a token request refused for its date again with Worldline's time, once (its clock was moved first)", async () => {
+    // Prepare: Worldline's clock a day ahead before this adapter ever heard from it (a sandbox restarted moved)
+    await harness.control('clock', { advanceSeconds: 86_400 })
+    const fresh = createWorldlineAdapter({ ...harness.adapterConfig, baseUrl: proxy.url })
+    const before = proxy.tokenRequests()
+
+    // Act
+    const institutions = await fresh.listInstitutions(testCallContext())
+
+    // Assess
+    expect(institutions.length).toBeGreaterThan(0)
+    expect(proxy.tokenRequests() - before).toBe(2)
+  })
+
   it('reports refused client credentials as PROVIDER_REJECTED, not as a retryable outage', async () => {
     const stranger = createWorldlineAdapter({ ...harness.adapterConfig, baseUrl: proxy.url, keyId: 'unknown-key' })
     const error = await rejectionOf(stranger.listInstitutions(testCallContext()))
@@ -138,7 +152,7 @@ describe('Worldline consent requests', () => {
     const before = proxy.counts.get('/xs2a/routingservice/services/ob/ais/v3/psus/scope-user/consents') ?? 0
     const error = await rejectionOf(
       adapter.create(
-        aConsentRequest(adapter, institution, 'http://127.0.0.1:9/x', { userId: 'scope-user', scope: ['BALANCES'] }),
+        aConsentRequest(adapter, institution, 'http://127.0.0.1:9/x', { userRef: 'scope-user', scope: ['BALANCES'] }),
         testCallContext(),
       ),
     )
@@ -149,7 +163,7 @@ describe('Worldline consent requests', () => {
   it('sends the notification URL in its /v3 form, so Worldline appends /notification/status', async () => {
     const institution = await institutionOf(adapter, '20101')
     await adapter.create(
-      aConsentRequest(adapter, institution, `${proxy.url}/webhooks/worldline`, { userId: 'notify-user' }),
+      aConsentRequest(adapter, institution, `${proxy.url}/webhooks/worldline`, { userRef: 'notify-user' }),
       testCallContext(),
     )
     const [consent] = ((await harness.control('consents')).consents as any[]).filter((c) => c.psuId === 'notify-user')

@@ -27,11 +27,11 @@ afterAll(async () => {
   await receiver.close()
 })
 
-async function create(institutionId: string, userId: string) {
+async function create(institutionId: string, userRef: string) {
   const institution = await institutionOf(harness.adapter, institutionId)
-  const request = aConsentRequest(harness.adapter, institution, receiver.newEndpoint(), { userId })
+  const request = aConsentRequest(harness.adapter, institution, receiver.newEndpoint(), { userRef })
   const snapshot = await harness.adapter.create(request, testCallContext())
-  return { snapshot, ref: { providerConsentId: snapshot.providerConsentId, userId, institutionId } }
+  return { snapshot, ref: { providerConsentId: snapshot.providerConsentId, userRef, institutionId } }
 }
 
 describe('Yapily errors', () => {
@@ -100,15 +100,18 @@ describe('the embedded flow', () => {
 })
 
 describe('the callback', () => {
-  it('reads the token from consent=, and the error from error=', () => {
+  it('reads the token from consent=, and the error from error= (access_denied: the user declined)', () => {
     expect(harness.adapter.readCallback?.(new URLSearchParams('consent=tok&application-user-id=u'))).toEqual({
       secret: 'tok',
       error: null,
+      denied: false,
     })
     expect(harness.adapter.readCallback?.(new URLSearchParams('error=access_denied'))).toEqual({
       secret: null,
       error: 'access_denied',
+      denied: true,
     })
+    expect(harness.adapter.readCallback?.(new URLSearchParams('error=server_error'))).toMatchObject({ denied: false })
   })
 
   it('carries the token Yapily holds in the snapshot, for the gateway to seal, once authorised', async () => {

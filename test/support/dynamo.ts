@@ -13,8 +13,8 @@ export interface TestTable {
   scanAll(): Promise<Record<string, unknown>[]>
 }
 
-export async function createTestTable(): Promise<TestTable> {
-  const endpoint = inject('dynamoEndpoint')
+/** A new table in `endpoint` (default: the test run's DynamoDB Local, which only exists inside vitest). */
+export async function createTestTable(endpoint: string = inject('dynamoEndpoint')): Promise<TestTable> {
   const tableName = `test-${randomUUID()}`
   const client = createDynamoClient({ endpoint })
   const db = createDocumentClient(client)

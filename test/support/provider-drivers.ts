@@ -29,11 +29,22 @@ import { createYapilyAdapter, type YapilyAdapter } from '../../providers/yapily/
 import type { YapilyConfig } from '../../providers/yapily/config.ts'
 import { startYapilySandbox, type YapilySandbox, type YapilySandboxOptions } from '../../sandbox/yapily/server.ts'
 import { SANDBOX_BANKS } from '../../sandbox/finqware/catalogue.ts'
+import { CONTROL_SECRET_HEADER } from '../../sandbox/shared/controls.ts'
 import {
   startFinqwareSandbox,
   type FinqwareSandbox,
   type FinqwareSandboxOptions,
 } from '../../sandbox/finqware/server.ts'
+
+/** The control secret every test sandbox is started with, as npm start starts its own with a generated one. */
+export const SANDBOX_CONTROL_SECRET = 'test-sandbox-control-secret-0123456789'
+
+/** `fetch` for a `/__sandbox/` control: the same request, carrying the control secret. */
+export function fetchControl(url: string, init: RequestInit = {}): Promise<Response> {
+  const headers = new Headers(init.headers)
+  headers.set(CONTROL_SECRET_HEADER, SANDBOX_CONTROL_SECRET)
+  return fetch(url, { ...init, headers })
+}
 
 // Drivers -------------------------------------------------------------------------------------------------------------
 
@@ -41,9 +52,9 @@ export type BankDecision = 'approve' | 'deny'
 
 /** What the browser got back after submitting the bank page. */
 export interface BankAnswer {
-  /** 303 when the bank sends the user back to the partner's redirect URL. */
+  /** 302 or 303 when the bank sends the user back (to the link it was given: the gateway's callback). */
   readonly status: number
-  /** The redirect target (the partner's redirect URL with the outcome), or null without a redirect. */
+  /** The redirect target (that link with the provider's own query added), or null without a redirect. */
   readonly location: string | null
 }
 
@@ -71,7 +82,11 @@ export interface ProviderHarness {
 export interface DriverSetup {
   /** Base URL of the test's receiver; anything below it is recorded. */
   readonly receiverUrl: string
+  /** Where the sandbox keeps its state across a restart (as npm start keeps it); in memory without it. */
+  readonly stateFile?: string
 }
+
+const stateOf = ({ stateFile }: DriverSetup) => (stateFile === undefined ? {} : { sandbox: { stateFile } })
 
 export interface ProviderDriver {
   readonly provider: Provider
@@ -92,8 +107,6 @@ export interface ProviderDriver {
   readonly validityResolutionMs: number
   /** The same notification made inauthentic the way an attacker could: it must be rejected with 401. */
   tamper(notification: InboundNotification): InboundNotification
-  /** After the bank, the browser goes to the partner's redirect URL, or to our callback first (Yapily). */
-  readonly redirectsTo: 'partner' | 'callback'
   setup(context: DriverSetup): Promise<ProviderHarness>
 }
 
@@ -138,7 +151,11 @@ export interface FinqwareHarness extends ProviderHarness {
 export async function startFinqwareHarness(
   options: { sandbox?: FinqwareSandboxOptions; adapter?: Partial<FinqwareConfig> } = {},
 ): Promise<FinqwareHarness> {
-  const sandbox = await startFinqwareSandbox({ ...FAST_FINQWARE_SANDBOX, ...options.sandbox })
+  const sandbox = await startFinqwareSandbox({
+    ...FAST_FINQWARE_SANDBOX,
+    controlSecret: SANDBOX_CONTROL_SECRET,
+    ...options.sandbox,
+  })
   const adapter = createFinqwareAdapter(finqwareAdapterConfig(sandbox.url, options.adapter))
   const { control, providerNow, advancePast } = sandboxClockControls(sandbox.url)
   return {
@@ -164,8 +181,7 @@ export const finqwareDriver: ProviderDriver = {
   validityResolutionMs: 0,
   // Finqware signs the body (JWS): any change to it must fail verification.
   tamper: flipOneByte,
-  redirectsTo: 'partner',
-  setup: () => startFinqwareHarness(),
+  setup: (context) => startFinqwareHarness(stateOf(context)),
 }
 
 // Worldline -----------------------------------------------------------------------------------------------------------
@@ -199,6 +215,7 @@ export async function startWorldlineHarness(
       },
     ],
     notificationToken: WORLDLINE_NOTIFICATION_TOKEN,
+    controlSecret: SANDBOX_CONTROL_SECRET,
     ...FAST_WORLDLINE_SANDBOX,
     ...options.sandbox,
   })
@@ -238,8 +255,7 @@ export const worldlineDriver: ProviderDriver = {
   validityResolutionMs: 86_400_000,
   // Worldline authenticates notifications with a bearer token, not a signature over the body.
   tamper: (notification) => ({ ...notification, headers: { ...notification.headers, authorization: 'Bearer forged' } }),
-  redirectsTo: 'partner',
-  setup: () => startWorldlineHarness(),
+  setup: (context) => startWorldlineHarness(stateOf(context)),
 }
 
 // Yapily --------------------------------------------------------------------------------------------------------------
@@ -271,6 +287,7 @@ export async function startYapilyHarness(options: {
     applications: [YAPILY_APPLICATION],
     callbacks: [options.callbackPrefix],
     webhookRetry: { baseDelayMs: 10, maxDelayMs: 50, attemptTimeoutMs: 2_000 },
+    controlSecret: SANDBOX_CONTROL_SECRET,
     ...options.sandbox,
   })
   const basic = `Basic ${Buffer.from(`${YAPILY_APPLICATION.key}:${YAPILY_APPLICATION.secret}`).toString('base64')}`
@@ -322,9 +339,12 @@ export const yapilyDriver: ProviderDriver = {
   validityResolutionMs: 0,
   // Yapily signs webhooks with an HMAC over the body.
   tamper: flipOneByte,
-  redirectsTo: 'callback',
-  setup: ({ receiverUrl }) =>
-    startYapilyHarness({ callbackPrefix: `${receiverUrl}/`, webhookUrl: `${receiverUrl}/yapily-webhooks` }),
+  setup: (context) =>
+    startYapilyHarness({
+      callbackPrefix: `${context.receiverUrl}/`,
+      webhookUrl: `${context.receiverUrl}/yapily-webhooks`,
+      ...stateOf(context),
+    }),
 }
 
 /** Every provider the contract suite runs against. */
@@ -348,15 +368,14 @@ export function aConsentRequest(
 ): CreateConsentRequest {
   return {
     consentId: ulid(),
-    userId: 'user-contract',
+    userRef: 'user-contract',
     institution,
     region: institution.region,
     scope: adapter.capabilities.scopes[0] ?? [],
     validityDays: 90,
     linkExpiresInDays: 7,
-    redirectUrl: 'https://partner.example/back',
     notificationUrl,
-    // Where a provider that redirects to us (Yapily) sends the browser: beside the notification endpoint.
+    // Where every provider sends the browser after the bank (the gateway's callback): beside the notification endpoint.
     callbackUrl: `${new URL(notificationUrl).origin}/callbacks/${ulid()}`,
     ...overrides,
   }
@@ -384,7 +403,7 @@ function sandboxClockControls(baseUrl: string) {
 
 /** A `/__sandbox/` control call; answers the parsed JSON, throws on a non-2xx answer. */
 export async function sandboxControl(baseUrl: string, path: string, body?: unknown): Promise<any> {
-  const response = await fetch(`${baseUrl}/__sandbox/${path}`, {
+  const response = await fetchControl(`${baseUrl}/__sandbox/${path}`, {
     method: body === undefined ? 'GET' : 'POST',
     headers: { 'content-type': 'application/json' },
     ...(body !== undefined && { body: JSON.stringify(body) }),

@@ -3,7 +3,8 @@
 // can be tested.
 import { createClient as createHttpClient, type Client as HttpClient } from 'graphql-http'
 import { createClient as createSseClient, type Client as SseClient } from 'graphql-sse'
-import { startGatewayHttpServer, type GatewayHttpServer } from '../../local/http-server.ts'
+import { startGatewayHttpServer, type GatewayHttpServer, type HttpLimits } from '../../local/http-server.ts'
+import { loopbackHosts } from '../../local/loopback.ts'
 import { freePort } from '../../local/dynamodb-local.ts'
 import {
   startFinqwareSandbox,
@@ -17,7 +18,12 @@ import { createGateway, type Gateway } from '../../service/gateway.ts'
 import { createLogger, silentLogger } from '../../service/logging.ts'
 import { provisionApiClient } from '../../service/tenants.ts'
 import { createTestTable, type TestTable } from './dynamo.ts'
-import { startWorldlineHarness, startYapilyHarness, submitBankDecision } from './provider-drivers.ts'
+import {
+  SANDBOX_CONTROL_SECRET,
+  startWorldlineHarness,
+  startYapilyHarness,
+  submitBankDecision,
+} from './provider-drivers.ts'
 import type { YapilySandbox } from '../../sandbox/yapily/server.ts'
 import type { Logger } from '../../providers/adapter.ts'
 import { randomBytes } from 'node:crypto'
@@ -60,9 +66,21 @@ export interface StackOptions {
   readonly clock?: () => Date
   /** Deadlines, re-checks and delivery settings (defaults: LIFECYCLE_DEFAULTS). */
   readonly lifecycle?: GatewayConfig['lifecycle']
-  /** Serve GraphiQL (offline page), pre-filled with tenant A's credentials. */
+  /** Serve GraphiQL (offline page), pre-filled with tenant A's credentials for our own loopback host:port. */
   readonly graphiql?: boolean
+  /**
+   * The DynamoDB Local to make the table in: one of the caller's own, to stop and restart under the gateway, or to run
+   * outside vitest (bench/).
+   * @default the test run's shared DynamoDB Local
+   */
+  readonly dynamoEndpoint?: string
+  /** The gateway server's timeouts and connection cap (defaults: local/http-server.ts). */
+  readonly http?: Partial<HttpLimits>
+  /** Web origins whose scripts may read the API's answers (CORS); none unless given. */
+  readonly corsAllowedOrigins?: readonly string[]
 }
+
+const portOf = (url: string) => Number(new URL(url).port)
 
 const tenant = (name: string): Credentials => ({
   tenantId: `01JD0TENANT${name.padEnd(15, '0')}`.slice(0, 26),
@@ -71,10 +89,11 @@ const tenant = (name: string): Credentials => ({
 })
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
-  const table = await createTestTable()
+  const table = await createTestTable(options.dynamoEndpoint)
   const finqware = await startFinqwareSandbox({
     activationDelayMs: 50,
     webhookRetry: { baseDelayMs: 50, maxDelayMs: 500 },
+    controlSecret: SANDBOX_CONTROL_SECRET,
     ...options.finqware,
   })
   const worldline = await startWorldlineHarness({ sandbox: options.worldline ?? {} })
@@ -90,12 +109,15 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     dynamoEndpoint: table.endpoint,
     publicBaseUrl,
     cursorSecret: 'test-cursor-secret-0123456789abcdef',
+    userReferenceKey: 'test-user-reference-key-0123456789abcdef',
     localMode: true,
     subscriptionPollIntervalMs: options.subscriptionPollIntervalMs ?? 100,
     subscriptionMaxSeconds: options.subscriptionMaxSeconds ?? 30,
     authCacheTtlMs: options.authCacheTtlMs ?? 60_000,
     tokenEncryptionKeys: `test-key:${randomBytes(32).toString('base64')}`,
     lifecycle: options.lifecycle,
+    // As npm start: no partner webhook may reach the stack's own servers (the gateway's port comes from its URL).
+    ownPorts: [finqware.url, worldline.sandbox.url, yapily.sandbox.url, table.endpoint ?? ''].map(portOf),
     providers: {
       finqware: {
         baseUrl: finqware.url,
@@ -126,14 +148,16 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     services: graphQLServicesOf(gateway),
     authenticator: gateway.authenticator,
     logger: gateway.logger,
+    corsAllowedOrigins: options.corsAllowedOrigins ?? [],
     graphiql: options.graphiql
       ? {
           defaultHeaders: { Authorization: authorization(tenantA) },
+          trustedHosts: loopbackHosts(port),
           render: (await import('@graphql-yoga/render-graphiql')).renderGraphiQL,
         }
       : false,
   })
-  const http = await startGatewayHttpServer(gateway, yoga, { port })
+  const http = await startGatewayHttpServer(gateway, yoga, { port, ...options.http })
   const graphqlUrl = `${http.url}/graphql`
 
   return {
@@ -204,6 +228,28 @@ export async function openBankPage(url: string): Promise<string> {
 /** Presses Approve or Deny on the bank page, as a browser form post does; the redirect back is not followed. */
 export const decideAtBank = (url: string, decision: 'approve' | 'deny', typed: Record<string, string> = {}) =>
   submitBankDecision(url, decision, typed)
+
+/** Where the browser went next: a redirect's status and target (null when the answer was a page). */
+export interface BrowserHop {
+  readonly status: number
+  readonly location: string | null
+  readonly headers: Headers
+}
+
+/**
+ * Follows one redirect as the browser does (e.g. the bank's, to the gateway's callback) and reports where the answer
+ * sends the browser next, without following that.
+ */
+export async function follow(location: string | null): Promise<BrowserHop> {
+  if (!location) throw new Error('there is no redirect to follow')
+  const response = await fetch(location, { redirect: 'manual' })
+  await response.arrayBuffer()
+  return { status: response.status, location: response.headers.get('location'), headers: response.headers }
+}
+
+/** The query of a redirect target, as a plain object (to compare exactly what a partner page receives). */
+export const queryOf = (location: string | null): Record<string, string> =>
+  Object.fromEntries(new URL(location ?? 'invalid:').searchParams)
 
 /** Polls `probe` until it returns a truthy value (end-to-end flows settle asynchronously). */
 export async function eventually<T>(

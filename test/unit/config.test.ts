@@ -7,6 +7,7 @@ const REQUIRED = {
   TABLE_NAME: 'consent-gateway',
   PUBLIC_BASE_URL: 'https://api.example.com',
   CURSOR_SECRET: 'c'.repeat(32),
+  USER_REFERENCE_KEY: 'u'.repeat(32),
 }
 
 const FINQWARE = {
@@ -16,20 +17,21 @@ const FINQWARE = {
 }
 
 describe('configFromEnv', () => {
-  it('needs only the table, the public URL and the cursor secret; everything else has its default', () => {
+  it('needs only the table, the public URL, the cursor secret and the user reference key; everything else has its default', () => {
     const config = configFromEnv(REQUIRED)
     expect(config).toMatchObject({
       tableName: 'consent-gateway',
       publicBaseUrl: 'https://api.example.com',
+      userReferenceKey: REQUIRED.USER_REFERENCE_KEY,
       ...CONFIG_DEFAULTS,
     })
     expect(config.providers).toEqual({ finqware: undefined, worldline: undefined, yapily: undefined })
   })
 
   it('names every missing or bad variable in one error', () => {
-    expect(() => configFromEnv({ PUBLIC_BASE_URL: 'not a url', CURSOR_SECRET: 'short' })).toThrow(
-      /TABLE_NAME.*PUBLIC_BASE_URL.*CURSOR_SECRET/,
-    )
+    expect(() =>
+      configFromEnv({ PUBLIC_BASE_URL: 'not a url', CURSOR_SECRET: 'short', USER_REFERENCE_KEY: 'short' }),
+    ).toThrow(/TABLE_NAME.*PUBLIC_BASE_URL.*CURSOR_SECRET.*USER_REFERENCE_KEY/)
     expect(() => configFromEnv({ ...REQUIRED, SUBSCRIPTION_MAX_SECONDS: '-5' })).toThrow(/SUBSCRIPTION_MAX_SECONDS/)
   })
 
@@ -37,6 +39,23 @@ describe('configFromEnv', () => {
     const config = configFromEnv({ ...REQUIRED, SUBSCRIPTION_POLL_INTERVAL_MS: '250', LOCAL_MODE: 'true' })
     expect(config.subscriptionPollIntervalMs).toBe(250)
     expect(config.localMode).toBe(true)
+  })
+
+  it('reads the CORS origins as a list of exact origins, none by default, and refuses anything else', () => {
+    expect(configFromEnv(REQUIRED).corsAllowedOrigins).toEqual([])
+    expect(
+      configFromEnv({ ...REQUIRED, CORS_ALLOWED_ORIGINS: 'https://app.example.com,http://localhost:3000' })
+        .corsAllowedOrigins,
+    ).toEqual(['https://app.example.com', 'http://localhost:3000'])
+    for (const bad of [
+      '*',
+      'https://app.example.com/',
+      'https://App.example.com',
+      'app.example.com',
+      'ftp://x.example',
+    ]) {
+      expect(() => configFromEnv({ ...REQUIRED, CORS_ALLOWED_ORIGINS: bad }), bad).toThrow(/CORS_ALLOWED_ORIGINS/)
+    }
   })
 
   it('treats an empty variable as unset: defaults apply and the provider is not offered', () => {

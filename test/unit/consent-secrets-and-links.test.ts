@@ -1,5 +1,5 @@
 // offline: sealing provider secrets, signed callback links, the UK reconfirmation rules, Yapily webhook signatures.
-import { createHmac, randomBytes } from 'node:crypto'
+import { createHash, createHmac, randomBytes } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import { ConsentNotActiveError, ValidationError } from '../../domain/errors.ts'
 import { checkReconfirmation } from '../../domain/policy.ts'
@@ -127,16 +127,32 @@ describe('UK reconfirmation rules', () => {
 describe('Yapily webhook signatures', () => {
   const SECRET = 'webhook-secret-1'
   const body = JSON.stringify({
-    id: 'evt-1',
+    id: 'webhook-1',
     type: 'consent.status',
     event: { consentId: 'c-1', status: 'AUTHORIZED' },
+    metadata: { tracingId: 'trace-1' },
   })
   const signed = (text: string, secret = SECRET) => `sha256=${createHmac('sha256', secret).update(text).digest('hex')}`
+  const digest = (text: string) => `sha256:${createHash('sha256').update(text).digest('base64url')}`
 
-  it('accepts the HMAC of the raw body and names the consent', () => {
+  it('accepts the HMAC of the raw body and names the consent; a body with a tracing id is one delivery', () => {
     expect(verifyYapilyNotification({ headers: { 'x-yapily-signature': signed(body) }, body }, SECRET)).toEqual([
-      { providerConsentId: 'c-1', providerStatus: 'AUTHORIZED', providerEventId: 'evt-1', occurredAt: null },
+      { providerConsentId: 'c-1', providerStatus: 'AUTHORIZED', deliveryId: digest(body), sentAt: null },
     ])
+  })
+
+  it("does not take the webhook's id for a delivery id, and without a tracing id names no delivery", () => {
+    const other = JSON.stringify({ ...JSON.parse(body), metadata: { tracingId: 'trace-2' } })
+    const untraced = JSON.stringify({ id: 'webhook-1', type: 'consent.status', event: { consentId: 'c-1' } })
+    const [first] = verifyYapilyNotification({ headers: { 'x-yapily-signature': signed(body) }, body }, SECRET)
+    const [second] = verifyYapilyNotification({ headers: { 'x-yapily-signature': signed(other) }, body: other }, SECRET)
+    const [third] = verifyYapilyNotification(
+      { headers: { 'x-yapily-signature': signed(untraced) }, body: untraced },
+      SECRET,
+    )
+
+    expect(second?.deliveryId).not.toBe(first?.deliveryId)
+    expect(third?.deliveryId).toBeNull()
   })
 
   it.each([

@@ -1,5 +1,5 @@
 // offline: the docs say what the code does (error catalogue, status crosswalk, the tests the data model cites).
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { STATUS_CROSSWALK } from '../../domain/crosswalk.ts'
 import { ERROR_CATALOGUE, ERROR_CODES } from '../../domain/errors.ts'
@@ -87,5 +87,26 @@ describe('docs/data-model.md', () => {
         }
       }
     }
+  })
+})
+
+describe('docs/local.md', () => {
+  const page = read('docs/local.md')
+
+  it('documents every sandbox control the sandboxes register, and the gateway clock and done page', () => {
+    const sources = readdirSync(new URL('../../sandbox', import.meta.url), { recursive: true })
+      .map(String)
+      .filter((file) => file.endsWith('.ts'))
+      .map((file) => read(`sandbox/${file}`))
+      .join('\n')
+    const routes = new Set([...sources.matchAll(/'(\/__sandbox\/[^']+)'/g)].map((match) => match[1] ?? ''))
+    expect(routes.size).toBeGreaterThan(10)
+    for (const route of [...routes, '/local/clock', '/local/done']) {
+      expect(page, route).toContain(route.replace(':consentId', '<id>'))
+    }
+  })
+
+  it('is linked from the README', () => {
+    expect(read('README.md')).toContain('(docs/local.md)')
   })
 })

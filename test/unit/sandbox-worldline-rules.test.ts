@@ -11,7 +11,7 @@ import {
 import { dataAccess } from '../../sandbox/worldline/data-access.ts'
 import { insideNotificationWindow, isDueToExpire, validityEnd } from '../../sandbox/worldline/deadlines.ts'
 import { WorldlineApiError } from '../../sandbox/worldline/errors.ts'
-import { consentStatusNotification } from '../../sandbox/worldline/notification.ts'
+import { consentStatusNotification, notificationHeaders } from '../../sandbox/worldline/notification.ts'
 import { parseHolders } from '../../sandbox/worldline/sca-pages.ts'
 
 const NOON = new Date('2030-06-15T12:00:00.000Z')
@@ -235,19 +235,23 @@ describe('dataAccess', () => {
 })
 
 describe('consentStatusNotification', () => {
-  test('is the v3 JSON body with the change time', () => {
-    const body = consentStatusNotification(
-      { consentId: 'c-1', status: 'Expired', psuId: 'psu', aspspId: '20101' },
-      new Date('2030-06-16T00:00:00.000Z'),
-    )
+  test("is the spec's ConsentDetailedInformation body: the consent, its status and its ASPSP", () => {
+    const body = consentStatusNotification({ consentId: 'c-1', status: 'Expired', aspspId: '20101' })
 
-    expect(JSON.parse(body)).toEqual({
-      ConsentId: 'c-1',
-      ConsentStatus: 'Expired',
-      PsuId: 'psu',
-      AspspId: '20101',
-      NotificationVersion: 'v3',
-      StatusChangeDateTime: '2030-06-16T00:00:00.000Z',
+    expect(JSON.parse(body)).toEqual({ ConsentId: 'c-1', ConsentStatus: 'Expired', AspspId: '20101' })
+  })
+
+  test('every request has its own X-Request-ID and is dated by the given clock', () => {
+    const now = new Date('2030-06-16T00:00:00.000Z')
+
+    const first = notificationHeaders('tok', now)
+    const second = notificationHeaders('tok', now)
+
+    expect(first).toEqual({
+      authorization: 'Bearer tok',
+      'X-Request-ID': expect.stringMatching(/^[0-9a-f-]{36}$/),
+      MessageCreateDateTime: '2030-06-16T00:00:00.000Z',
     })
+    expect(second['X-Request-ID']).not.toBe(first['X-Request-ID'])
   })
 })

@@ -35,27 +35,20 @@ describe('webhookSignature', () => {
 })
 
 describe('consentStatusEventBody', () => {
-  test('the delivery envelope with the event fields and the webhook metadata beside the tracing id', () => {
+  test("the delivery envelope: the webhook's id, the event fields and the webhook metadata beside the tracing id", () => {
     const body = consentStatusEventBody({
-      eventId: 'e-1',
+      webhookId: 'w-1',
       applicationId: 'app',
       consent: { id: 'c-1', status: 'AUTHORIZED', institutionId: 'modelo-sandbox', applicationUserId: 'u-1' },
-      occurredAt: new Date('2030-06-15T12:00:00.000Z'),
       tracingId: 't-1',
       metadata: { team: 'x', tracingId: 'overridden' },
     })
 
     expect(JSON.parse(body)).toEqual({
-      id: 'e-1',
+      id: 'w-1',
       applicationId: 'app',
       type: 'consent.status',
-      event: {
-        consentId: 'c-1',
-        status: 'AUTHORIZED',
-        institutionId: 'modelo-sandbox',
-        applicationUserId: 'u-1',
-        occurredAt: '2030-06-15T12:00:00.000Z',
-      },
+      event: { consentId: 'c-1', status: 'AUTHORIZED', institutionId: 'modelo-sandbox', applicationUserId: 'u-1' },
       metadata: { team: 'x', tracingId: 't-1' },
     })
   })

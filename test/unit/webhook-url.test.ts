@@ -73,6 +73,38 @@ describe('checkWebhookUrl', () => {
     })
   })
 
+  describe("in local mode, with the local stack's own ports", () => {
+    const ownPorts = new Set([4000, 4010, 4020, 4030, 8000])
+    const local = { allowLocalHttp: true, ownPorts }
+
+    it.each([
+      'http://localhost:4010/__sandbox/reset',
+      'http://LOCALHOST:4010/__sandbox/reset',
+      'http://127.0.0.1:4000/graphql',
+      'http://[::1]:4030/__sandbox/clock',
+      'http://127.0.0.1:8000/',
+      'https://localhost:4020/hooks',
+      'https://127.0.0.1:4020/hooks',
+    ])('refuses %s: a webhook may never reach our own servers', (url) => {
+      expect(checkWebhookUrl(url, local)).toEqual({
+        ok: false,
+        reason: expect.stringMatching(/^the port belongs to the gateway's own servers/),
+      })
+    })
+
+    it.each(['http://localhost:4001/hooks', 'http://127.0.0.1:9000/hooks', 'https://partner.example:4010/hooks'])(
+      'accepts %s',
+      (url) => {
+        expect(checkWebhookUrl(url, local)).toEqual({ ok: true, url: new URL(url) })
+      },
+    )
+
+    it('refuses the default port when it is ours', () => {
+      const checked = checkWebhookUrl('http://localhost/hooks', { allowLocalHttp: true, ownPorts: new Set([80]) })
+      expect(checked.ok).toBe(false)
+    })
+  })
+
   it('never repeats the URL in its reason: it may carry a token', () => {
     const checked = checkWebhookUrl('https://hook:s3cr3t-token@partner.example/hooks', { allowLocalHttp: false })
 

@@ -52,26 +52,40 @@ describe('permissions and dates', () => {
 
 describe('notifications', () => {
   const TOKEN = 'notification-token-1'
-  const body = JSON.stringify({
-    ConsentId: 'c-1',
-    ConsentStatus: 'Authorised',
-    StatusChangeDateTime: '2026-11-22T10:00:00Z',
-  })
-  const notification = (overrides: { authorization?: string; path?: string; body?: string } = {}) => ({
-    headers: { authorization: overrides.authorization ?? `Bearer ${TOKEN}` },
+  const REQUEST_ID = 'abcdef2e-3000-4000-88cc-ae40e3b113d7'
+  const body = JSON.stringify({ ConsentId: 'c-1', ConsentStatus: 'Authorised', AspspId: '20101' })
+  type Overrides = {
+    authorization?: string
+    path?: string
+    body?: string
+    headers?: Record<string, string | undefined>
+  }
+  const notification = (overrides: Overrides = {}) => ({
+    headers: {
+      authorization: overrides.authorization ?? `Bearer ${TOKEN}`,
+      'x-request-id': REQUEST_ID,
+      messagecreatedatetime: '2026-11-22T10:00:00.856Z',
+      ...overrides.headers,
+    },
     body: overrides.body ?? body,
     path: overrides.path ?? '/v3/notification/status',
   })
 
-  it('accepts the configured bearer token and names the consent and its status', () => {
+  it('accepts the configured bearer token and names the consent, its status, the delivery and when it was sent', () => {
     expect(verifyWorldlineNotification(notification(), TOKEN)).toEqual([
       {
         providerConsentId: 'c-1',
         providerStatus: 'Authorised',
-        providerEventId: null,
-        occurredAt: '2026-11-22T10:00:00Z',
+        deliveryId: REQUEST_ID,
+        sentAt: '2026-11-22T10:00:00.856Z',
       },
     ])
+    expect(
+      verifyWorldlineNotification(
+        notification({ headers: { messagecreatedatetime: '2026-11-22T11:00:00+01:00' } }),
+        TOKEN,
+      )[0]?.sentAt,
+    ).toBe('2026-11-22T10:00:00.000Z')
   })
 
   it.each(['', 'Bearer', 'Bearer wrong', `Basic ${TOKEN}`, `Bearer ${TOKEN}x`])(
@@ -87,9 +101,23 @@ describe('notifications', () => {
     ['another path', { path: '/v3/other' }],
     ['a body that is not JSON', { body: 'ConsentId=c-1' }],
     ['a body without a consent id', { body: JSON.stringify({ ConsentStatus: 'Authorised' }) }],
+    ['no X-Request-ID', { headers: { 'x-request-id': undefined } }],
+    ['an X-Request-ID over 36 characters', { headers: { 'x-request-id': 'x'.repeat(37) } }],
+    ['no MessageCreateDateTime', { headers: { messagecreatedatetime: undefined } }],
+    ['a MessageCreateDateTime without a zone', { headers: { messagecreatedatetime: '2026-11-22T10:00:00' } }],
+    ['a MessageCreateDateTime that is no date', { headers: { messagecreatedatetime: '2026-13-45T99:00:00Z' } }],
   ])('rejects %s with 400', (_name, overrides) => {
     expect(() => verifyWorldlineNotification(notification(overrides), TOKEN)).toThrow(
       expect.objectContaining({ httpStatus: 400 }) as NotificationRejectedError,
     )
+  })
+
+  it('checks the token before anything else: a forged request learns nothing about the headers', () => {
+    expect(() =>
+      verifyWorldlineNotification(
+        notification({ authorization: 'Bearer no', headers: { 'x-request-id': undefined } }),
+        TOKEN,
+      ),
+    ).toThrow(expect.objectContaining({ httpStatus: 401 }) as NotificationRejectedError)
   })
 })

@@ -53,6 +53,7 @@ export const AWS_TYPES = {
 /** The secrets a stage must set (every provider secret left at its default). */
 export const REQUIRED_SECRETS = {
   CursorSecret: 'c'.repeat(48),
+  UserReferenceKey: 'u'.repeat(48),
   TokenEncryptionKeys: `k1:${Buffer.alloc(32, 7).toString('base64')}`,
 }
 

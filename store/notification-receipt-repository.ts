@@ -1,0 +1,114 @@
+// Receipts of provider notifications, by the provider's delivery id: the first delivery claims its id (a lease while it
+// is processed), a processed one stays claimed for the replay window, and a failed one gives its claim back so the
+// provider's retry is processed. A verbatim replay thus finds the receipt and is acknowledged without being processed.
+import { randomUUID } from 'node:crypto'
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb'
+import { DeleteCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
+import type { Provider } from '../domain/provider.ts'
+import { keys } from './keys.ts'
+
+/**
+ * claimed: process it, then {@link NotificationReceiptRepository.complete} or `release`.
+ * processed: a replay of a notification already processed. in_progress: another request is processing it now.
+ */
+export type ReceiptClaim =
+  | { readonly kind: 'claimed'; readonly leaseToken: string }
+  | { readonly kind: 'processed' }
+  | { readonly kind: 'in_progress' }
+
+export interface NotificationReceiptOptions {
+  /**
+   * How long a claim blocks a replay before it counts as abandoned (the process died while processing).
+   * @default 60_000
+   */
+  readonly leaseMs?: number
+  /**
+   * How long a receipt is kept: a verbatim replay within it is not processed again.
+   * @default 604_800_000 (7 days)
+   */
+  readonly retentionMs?: number
+}
+
+export class NotificationReceiptRepository {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly tableName: string,
+    private readonly options: NotificationReceiptOptions = {},
+  ) {}
+
+  async claim(provider: Provider, deliveryId: string, now: Date): Promise<ReceiptClaim> {
+    const leaseToken = randomUUID()
+    const nowMs = now.getTime()
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            ...keys.notificationReceipt(provider, deliveryId),
+            entityType: 'NOTIFICATION_RECEIPT',
+            provider,
+            deliveryId,
+            state: 'IN_PROGRESS',
+            leaseToken,
+            leaseExpiresAt: nowMs + (this.options.leaseMs ?? 60_000),
+            expiresAt: Math.ceil((nowMs + (this.options.retentionMs ?? 7 * 86_400_000)) / 1000),
+            receivedAt: now.toISOString(),
+          },
+          // TTL deletion is lazy: an expired receipt counts as absent; so does a claim whose holder died.
+          ConditionExpression:
+            'attribute_not_exists(pk) OR expiresAt < :nowSeconds OR (#state = :inProgress AND leaseExpiresAt < :nowMs)',
+          ExpressionAttributeNames: { '#state': 'state' },
+          ExpressionAttributeValues: {
+            ':nowSeconds': Math.floor(nowMs / 1000),
+            ':nowMs': nowMs,
+            ':inProgress': 'IN_PROGRESS',
+          },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      )
+      return { kind: 'claimed', leaseToken }
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error
+      return error.Item?.state?.S === 'PROCESSED' ? { kind: 'processed' } : { kind: 'in_progress' }
+    }
+  }
+
+  /** The notification was processed: replays of it are acknowledged and dropped until the receipt expires. */
+  async complete(provider: Provider, deliveryId: string, leaseToken: string, now: Date): Promise<void> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keys.notificationReceipt(provider, deliveryId),
+          UpdateExpression: 'SET #state = :processed, processedAt = :now REMOVE leaseToken, leaseExpiresAt',
+          ConditionExpression: 'leaseToken = :leaseToken',
+          ExpressionAttributeNames: { '#state': 'state' },
+          ExpressionAttributeValues: {
+            ':processed': 'PROCESSED',
+            ':now': now.toISOString(),
+            ':leaseToken': leaseToken,
+          },
+        }),
+      )
+    } catch (error) {
+      // Our lease lapsed and a retry holds the id now: it completes it.
+      if (!(error instanceof ConditionalCheckFailedException)) throw error
+    }
+  }
+
+  /** Processing failed: the claim is given back, so the provider's retry of the same delivery is processed. */
+  async release(provider: Provider, deliveryId: string, leaseToken: string): Promise<void> {
+    try {
+      await this.db.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: keys.notificationReceipt(provider, deliveryId),
+          ConditionExpression: 'leaseToken = :leaseToken',
+          ExpressionAttributeValues: { ':leaseToken': leaseToken },
+        }),
+      )
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error
+    }
+  }
+}
