@@ -183,7 +183,9 @@ export function plainLimitMessage(message: string): string {
 }
 
 function decorateError(error: GraphQLError, requestError: boolean): GraphQLError {
-  const extensions = error.extensions ?? {}
+  // yoga's JSON body parser puts JSON.parse's own error (name, message, a piece of the body) in `originalError`: the
+  // message says enough, and nothing of our parsers' internals is for the client.
+  const { originalError: _parserError, ...extensions } = error.extensions ?? {}
   const code = typeof extensions.code === 'string' ? extensions.code : codeOfGraphQLError(error.message)
   // The operation never ran (parse, validation, limits, variables): a request error, 400 under
   // application/graphql-response+json and 200 under application/json (`spec`), as GraphQL over HTTP asks.

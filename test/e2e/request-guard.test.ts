@@ -144,6 +144,25 @@ describe('malformed GraphQL parameters', () => {
     expect(answer.body).not.toMatch(/Unexpected token|JSON\.parse|INTERNAL/)
   })
 
+  it.each([
+    ['trailing garbage', '{"query":"{ __typename }"} x'],
+    ['a comment', '// hi\n{"query":"{ __typename }"}'],
+    ['nothing', ''],
+  ])('answers a JSON POST with %s with 400 BAD_REQUEST and none of the JSON parser text', async (_name, body) => {
+    const answer = await overHttp(stack.graphqlUrl, {
+      method: 'POST',
+      headers: {
+        ...authorized(),
+        'content-type': 'application/json',
+        'content-length': String(Buffer.byteLength(body)),
+      },
+      body,
+    })
+    expect(answer.status).toBe(400)
+    expect(codeOf(answer)).toBe('BAD_REQUEST')
+    expect(answer.body).not.toMatch(/originalError|SyntaxError|Unexpected|position \d|is not valid JSON/)
+  })
+
   it('answers a form POST with variables that are not JSON with 400 BAD_REQUEST', async () => {
     const body = 'query=%7B__typename%7D&variables=%7Bbad'
     const answer = await overHttp(stack.graphqlUrl, {
