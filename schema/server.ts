@@ -183,14 +183,17 @@ export function plainLimitMessage(message: string): string {
 }
 
 function decorateError(error: GraphQLError, requestError: boolean): GraphQLError {
-  // yoga's JSON body parser puts JSON.parse's own error (name, message, a piece of the body) in `originalError`: the
-  // message says enough, and nothing of our parsers' internals is for the client.
-  const { originalError: _parserError, ...extensions } = error.extensions ?? {}
+  // yoga's JSON body parser puts JSON.parse's own error (its name, its text, a piece of the body) in `originalError`,
+  // and answers 400 under either media type because it is there. The client gets the 400 and the message, not the
+  // parser's internals.
+  const { originalError, ...extensions } = error.extensions ?? {}
+  const parserFailure = originalError !== undefined && !(originalError instanceof GraphQLError)
   const code = typeof extensions.code === 'string' ? extensions.code : codeOfGraphQLError(error.message)
   // The operation never ran (parse, validation, limits, variables): a request error, 400 under
   // application/graphql-response+json and 200 under application/json (`spec`), as GraphQL over HTTP asks.
-  const http =
-    extensions.http ?? (requestError && code.startsWith('GRAPHQL_') ? { status: 400, spec: true } : undefined)
+  const http = parserFailure
+    ? { ...(extensions.http as Record<string, unknown> | undefined), status: 400, spec: false }
+    : (extensions.http ?? (requestError && code.startsWith('GRAPHQL_') ? { status: 400, spec: true } : undefined))
   return new GraphQLError(plainLimitMessage(error.message), {
     nodes: error.nodes,
     source: error.source,

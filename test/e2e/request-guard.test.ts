@@ -149,18 +149,22 @@ describe('malformed GraphQL parameters', () => {
     ['a comment', '// hi\n{"query":"{ __typename }"}'],
     ['nothing', ''],
   ])('answers a JSON POST with %s with 400 BAD_REQUEST and none of the JSON parser text', async (_name, body) => {
-    const answer = await overHttp(stack.graphqlUrl, {
-      method: 'POST',
-      headers: {
-        ...authorized(),
-        'content-type': 'application/json',
-        'content-length': String(Buffer.byteLength(body)),
-      },
-      body,
-    })
-    expect(answer.status).toBe(400)
-    expect(codeOf(answer)).toBe('BAD_REQUEST')
-    expect(answer.body).not.toMatch(/originalError|SyntaxError|Unexpected|position \d|is not valid JSON/)
+    // 400 under either media type: the body is not a GraphQL-over-HTTP request at all.
+    for (const accept of ['application/graphql-response+json', 'application/json']) {
+      const answer = await overHttp(stack.graphqlUrl, {
+        method: 'POST',
+        headers: {
+          ...authorized(),
+          accept,
+          'content-type': 'application/json',
+          'content-length': String(Buffer.byteLength(body)),
+        },
+        body,
+      })
+      expect(answer.status).toBe(400)
+      expect(codeOf(answer)).toBe('BAD_REQUEST')
+      expect(answer.body).not.toMatch(/originalError|SyntaxError|Unexpected|position \d|is not valid JSON/)
+    }
   })
 
   it('answers a form POST with variables that are not JSON with 400 BAD_REQUEST', async () => {
