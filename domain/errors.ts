@@ -141,6 +141,12 @@ export const ERROR_CATALOGUE = {
     retryable: true,
     summary: 'An unexpected error; quote `errorId` when reporting it.',
   },
+  SERVICE_UNAVAILABLE: {
+    number: 5001,
+    httpStatus: 503,
+    retryable: true,
+    summary: "The gateway's store is unavailable for a moment; retry after `retryAfterSeconds`.",
+  },
 } as const satisfies Record<string, CatalogueEntry>
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE
@@ -284,6 +290,25 @@ export class RateLimitedError extends ConsentGatewayError {
   readonly code = 'RATE_LIMITED'
   constructor(readonly retryAfterSeconds: number) {
     super(`Too many requests; retry after ${retryAfterSeconds} s`)
+  }
+}
+
+/** What kept the store from answering, for logs and metrics (never shown to clients). */
+export type StoreFailureReason =
+  'connection_refused' | 'connection_reset' | 'timeout' | 'throttled' | 'store_error' | 'network_error'
+
+/**
+ * The store (DynamoDB) could not answer: unreachable, too slow, throttling, or failing on its side. The message is
+ * the same whatever happened, so nothing internal reaches a client; `reason` and `cause` are for the logs.
+ */
+export class ServiceUnavailableError extends ConsentGatewayError {
+  readonly code = 'SERVICE_UNAVAILABLE'
+  constructor(
+    readonly reason: StoreFailureReason,
+    readonly retryAfterSeconds: number,
+    options?: { cause?: unknown },
+  ) {
+    super(`The service is temporarily unavailable; retry after ${retryAfterSeconds} s`, { cause: options?.cause })
   }
 }
 

@@ -1,7 +1,7 @@
 // Lambda entry: the user's browser back from a provider (`GET /callbacks/<provider>/<signed link>` on the HTTP API),
 // sent on to the partner's redirect URL.
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda'
-import { callbackHttpReply } from '../service/authorisation-callback.ts'
+import { callbackFailure, callbackHttpReply } from '../service/authorisation-callback.ts'
 import { configFromEnv } from '../service/config.ts'
 import { createGateway } from '../service/gateway.ts'
 import { runInRequestScope } from '../service/logging.ts'
@@ -23,10 +23,7 @@ export async function handler(
     }
     const reply = await gateway
       .completeAuthorisation(route.provider, route.token, new URLSearchParams(event.rawQueryString), requestId)
-      .catch((error: unknown) => {
-        gateway.logger.error('authorisation callback failed', { provider: route.provider, error })
-        return { kind: 'failed' as const }
-      })
+      .catch((error: unknown) => callbackFailure(error, gateway.logger, route.provider))
     const http = callbackHttpReply(reply)
     return plainResult(http.status, http.headers, http.body)
   })

@@ -41,8 +41,12 @@ export const handler = awslambda.streamifyResponse(async (event: APIGatewayProxy
   const { signal, deadline, clear } = invocationDeadline(context, DEADLINE_MARGIN_MS)
   try {
     await runInRequestScope({ requestId, deadline }, async () => {
+      // The address API Gateway saw: what failed logins are limited by (a header could say anything).
+      const transport = { clientAddress: event.requestContext.http.sourceIp }
       const answer =
-        body && body.length > MAX_BODY_BYTES ? tooLarge(requestId) : await yoga.fetch(toRequest(event, body, signal))
+        body && body.length > MAX_BODY_BYTES
+          ? tooLarge(requestId)
+          : await yoga.fetch(toRequest(event, body, signal), transport)
       const headers = new Headers(answer.headers)
       headers.set('x-request-id', requestId)
       await streamResponse(new Response(answer.body, { status: answer.status, headers }), responseStream)

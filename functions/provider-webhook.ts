@@ -11,8 +11,8 @@ import { eventBody, eventHeaders, plainResult } from './lambda-http.ts'
 const MAX_NOTIFICATION_BYTES = 256 * 1024
 const gateway = createGateway(configFromEnv())
 
-const json = (status: number, body: unknown) =>
-  plainResult(status, { 'content-type': 'application/json; charset=utf-8' }, JSON.stringify(body))
+const json = (status: number, body: unknown, headers: Readonly<Record<string, string>> = {}) =>
+  plainResult(status, { 'content-type': 'application/json; charset=utf-8', ...headers }, JSON.stringify(body))
 
 export async function handler(
   event: APIGatewayProxyEventV2,
@@ -32,6 +32,6 @@ export async function handler(
       { headers: eventHeaders(event), body: body.toString('utf8'), path: route.rest },
       requestId,
     )
-    return json(reply.status, reply.body)
+    return json(reply.status, reply.body, reply.headers)
   })
 }

@@ -6,9 +6,11 @@ import type { AddressInfo, Socket } from 'node:net'
 import type { GraphQLServer } from '../schema/server.ts'
 import type { Gateway } from '../service/gateway.ts'
 import { runInRequestScope } from '../service/logging.ts'
-import { callbackHttpReply } from '../service/authorisation-callback.ts'
+import { callbackFailure, callbackHttpReply } from '../service/authorisation-callback.ts'
 import { receiveProviderNotification } from '../service/notification-endpoint.ts'
 import { callbackRoute, notificationRoute } from '../service/public-paths.ts'
+import { healthReply } from '../service/store-health.ts'
+import { ServiceUnavailableError } from '../domain/errors.ts'
 
 export interface GatewayHttpServer {
   readonly url: string
@@ -88,29 +90,36 @@ export function createRequestListener(
             { headers: lowerCaseHeaders(request), body, path: route.rest },
             requestId,
           )
-          return sendJson(response, reply.status, reply.body)
+          return sendJson(response, reply.status, reply.body, reply.headers)
         }
         const callback = callbackRoute(path)
         if (callback && request.method === 'GET' && gateway.providers.has(callback.provider)) {
           const query = new URL(request.url ?? '/', 'http://callback').searchParams
           const reply = await gateway
             .completeAuthorisation(callback.provider, callback.token, query, requestId)
-            .catch((error: unknown) => {
-              gateway.logger.error('authorisation callback failed', { provider: callback.provider, error })
-              return { kind: 'failed' as const }
-            })
+            .catch((error: unknown) => callbackFailure(error, gateway.logger, callback.provider))
           const http = callbackHttpReply(reply)
           response.writeHead(http.status, http.headers)
           response.end(http.body)
           return
         }
-        if (path === '/healthz') return sendJson(response, 200, { status: 'ok' })
+        if (path === '/healthz') {
+          const health = await healthReply(gateway.storeHealth)
+          return sendJson(response, health.status, health.body, health.headers)
+        }
         if (extraRoutes && (await extraRoutes(request, response))) return
         sendJson(response, 404, { error: 'not_found', requestId })
       } catch (error) {
         gateway.logger.error('request failed', { error, path })
-        if (!response.headersSent) sendJson(response, 500, { error: 'internal_error', requestId })
-        else response.destroy()
+        if (response.headersSent) response.destroy()
+        else if (error instanceof ServiceUnavailableError) {
+          sendJson(
+            response,
+            503,
+            { error: 'retry_later', requestId },
+            { 'retry-after': String(error.retryAfterSeconds) },
+          )
+        } else sendJson(response, 500, { error: 'internal_error', requestId })
       }
     })
   }

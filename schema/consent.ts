@@ -10,6 +10,7 @@ import {
   InstitutionNotFoundError,
   ProviderRejectedError,
   ProviderUnavailableError,
+  ServiceUnavailableError,
   UnauthorizedError,
   UnsupportedByProviderError,
   UnsupportedScopeError,
@@ -327,6 +328,7 @@ builder.mutationField('createConsent', (t) =>
         ProviderUnavailableError,
         ProviderRejectedError,
         UnsupportedByProviderError,
+        ServiceUnavailableError,
       ],
       directResult: true,
       union: { name: 'CreateConsentResult' },
@@ -365,6 +367,7 @@ builder.subscriptionField('consentUpdated', (t) =>
     type: ConsentRef,
     description:
       'The consent now, then every change; completes on a terminal status or at the subscription deadline. ' +
+      'Ends with an UNAUTHORIZED error once the API client is disabled or its secret rotated out. ' +
       'Implemented by polling the store.',
     args: { id: t.arg.id({ required: true, validate: idArg }) },
     subscribe: async (_root, { id }, context) => {

@@ -10,6 +10,7 @@ import {
   InstitutionNotFoundError,
   ProviderRejectedError,
   ProviderUnavailableError,
+  ServiceUnavailableError,
   UnsupportedByProviderError,
   UnsupportedScopeError,
   ValidationError,
@@ -153,6 +154,15 @@ builder.objectType(ConcurrentModificationError, {
   }),
 })
 
+builder.objectType(ServiceUnavailableError, {
+  name: 'ServiceUnavailableError',
+  description: "The gateway's store is unavailable for a moment; retry after `retryAfterSeconds`.",
+  ...errorBase(ServiceUnavailableError),
+  fields: (t) => ({
+    retryAfterSeconds: t.exposeInt('retryAfterSeconds'),
+  }),
+})
+
 /** The errors any operation on an existing consent can return. */
 export const CONSENT_OPERATION_ERRORS = [
   ValidationError,
@@ -162,4 +172,5 @@ export const CONSENT_OPERATION_ERRORS = [
   ProviderRejectedError,
   UnsupportedByProviderError,
   ConcurrentModificationError,
+  ServiceUnavailableError,
 ]

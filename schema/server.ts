@@ -1,7 +1,7 @@
-// The GraphQL server (graphql-yoga): authentication before execution, query limits (graphql-armor and graphql-js's
-// own token limit), one error
-// masking point, request ids, and SSE subscriptions. Transport-free: node:http and Lambda adapt to `yoga.fetch`
-// (and echo the request id in `x-request-id` themselves).
+// The GraphQL server (graphql-yoga): authentication before execution and one guard around it (request-guard.ts), query
+// limits (graphql-armor and graphql-js's own token limit), one error masking point, request ids, and SSE subscriptions
+// that end when their credential does (credential-recheck.ts). Transport-free: node:http and Lambda adapt to
+// `yoga.fetch` (and echo the request id in `x-request-id` themselves).
 import { randomUUID } from 'node:crypto'
 import { blockFieldSuggestionsPlugin } from '@escape.tech/graphql-armor-block-field-suggestions'
 import { costLimitPlugin } from '@escape.tech/graphql-armor-cost-limit'
@@ -10,13 +10,21 @@ import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth'
 import { maxDirectivesPlugin } from '@escape.tech/graphql-armor-max-directives'
 import { GraphQLError, parse, type ParseOptions, type Source } from 'graphql'
 import { createYoga, isAsyncIterable, mapAsyncIterator, type Plugin, type YogaServerInstance } from 'graphql-yoga'
-import { ERROR_CATALOGUE, isConsentGatewayError, UnauthorizedError, type ErrorCode } from '../domain/errors.ts'
+import { ERROR_CATALOGUE, isConsentGatewayError, type ErrorCode } from '../domain/errors.ts'
 import type { Logger } from '../providers/adapter.ts'
 import type { ApiClientAuthenticator, Principal } from '../service/authentication.ts'
 import type { Gateway } from '../service/gateway.ts'
 import { currentDeadline, currentRequestId } from '../service/logging.ts'
 import type { GraphQLContext, GraphQLServices } from './context.ts'
+import { useCredentialRecheck } from './credential-recheck.ts'
 import { schema } from './index.ts'
+import {
+  errorResponse,
+  useApiClientAuthentication,
+  useMalformedParameters,
+  useRequestGuard,
+  type TransportContext,
+} from './request-guard.ts'
 
 export interface GraphQLServerOptions {
   readonly services: GraphQLServices
@@ -59,7 +67,7 @@ export interface GraphQLServerOptions {
   readonly endpoint?: string
 }
 
-export type GraphQLServer = YogaServerInstance<Record<string, never>, GraphQLContext>
+export type GraphQLServer = YogaServerInstance<TransportContext, GraphQLContext>
 
 /**
  * What resolvers need from a gateway. A subscription ends at the configured maximum from its start, or earlier when
@@ -135,46 +143,6 @@ function useMaxTokens(maxTokens: number): Plugin {
 
 const errorId = () => randomUUID()
 
-/** A GraphQL-over-HTTP error response, for requests stopped before execution (401, 413). */
-function errorResponse(
-  status: number,
-  code: ErrorCode,
-  message: string,
-  headers: Record<string, string> = {},
-): Response {
-  const body = { errors: [{ message, extensions: { code, requestId: currentRequestId(), errorId: errorId() } }] }
-  return new Response(JSON.stringify(body), {
-    status,
-    headers: { 'content-type': 'application/graphql-response+json; charset=utf-8', ...headers },
-  })
-}
-
-const isGraphiQLPageRequest = (request: Request) =>
-  request.method === 'GET' && (request.headers.get('accept') ?? '').includes('text/html')
-
-/** Authenticates every GraphQL request before parsing; 401 (and nothing executed) without valid credentials. */
-function useApiClientAuthentication(
-  authenticator: ApiClientAuthenticator,
-  principals: WeakMap<Request, Principal>,
-): Plugin {
-  return {
-    async onRequest(payload) {
-      const { request } = payload
-      if (request.method === 'OPTIONS' || isGraphiQLPageRequest(request)) return
-      try {
-        principals.set(request, await authenticator.authenticate(request.headers.get('authorization')))
-      } catch (error) {
-        if (!(error instanceof UnauthorizedError)) throw error
-        payload.endResponse(
-          errorResponse(401, 'UNAUTHORIZED', error.message, {
-            'www-authenticate': 'Basic realm="consent-gateway", charset="UTF-8"',
-          }),
-        )
-      }
-    },
-  }
-}
-
 /** Refuses bodies over the limit from their declared length (node:http also counts streamed bytes). */
 function useBodyLimit(maxBodyBytes: number): Plugin {
   return {
@@ -215,12 +183,17 @@ export function plainLimitMessage(message: string): string {
 }
 
 function decorateError(error: GraphQLError, requestError: boolean): GraphQLError {
-  const extensions = error.extensions ?? {}
+  // yoga's JSON body parser puts JSON.parse's own error (its name, its text, a piece of the body) in `originalError`,
+  // and answers 400 under either media type because it is there. The client gets the 400 and the message, not the
+  // parser's internals.
+  const { originalError, ...extensions } = error.extensions ?? {}
+  const parserFailure = originalError !== undefined && !(originalError instanceof GraphQLError)
   const code = typeof extensions.code === 'string' ? extensions.code : codeOfGraphQLError(error.message)
   // The operation never ran (parse, validation, limits, variables): a request error, 400 under
   // application/graphql-response+json and 200 under application/json (`spec`), as GraphQL over HTTP asks.
-  const http =
-    extensions.http ?? (requestError && code.startsWith('GRAPHQL_') ? { status: 400, spec: true } : undefined)
+  const http = parserFailure
+    ? { ...(extensions.http as Record<string, unknown> | undefined), status: 400, spec: false }
+    : (extensions.http ?? (requestError && code.startsWith('GRAPHQL_') ? { status: 400, spec: true } : undefined))
   return new GraphQLError(plainLimitMessage(error.message), {
     nodes: error.nodes,
     source: error.source,
@@ -279,10 +252,17 @@ export function maskError(logger: Logger) {
     let original: unknown = error
     while (original instanceof GraphQLError && original.originalError) original = original.originalError
     if (isConsentGatewayError(original)) {
+      const retryAfter = (original as { retryAfterSeconds?: unknown }).retryAfterSeconds
       // No originalError: yoga counts errors that carry one as unexpected (a 500 for a failed subscription).
       return new GraphQLError(original.message, {
         ...location,
-        extensions: { code: original.code, retryable: original.retryable, requestId, errorId: id },
+        extensions: {
+          code: original.code,
+          retryable: original.retryable,
+          ...(typeof retryAfter === 'number' ? { retryAfterSeconds: retryAfter } : {}),
+          requestId,
+          errorId: id,
+        },
       })
     }
     // A chain that ends in a GraphQLError is GraphQL's own (syntax, validation, armor limits, variable coercion):
@@ -348,7 +328,8 @@ function graphiqlPage(graphiql: Exclude<GraphQLServerOptions['graphiql'], false 
 export function createGraphQLServer(options: GraphQLServerOptions): GraphQLServer {
   const principals = new WeakMap<Request, Principal>()
   const graphiql = options.graphiql
-  return createYoga<Record<string, never>, GraphQLContext>({
+  const mask = maskError(options.logger)
+  return createYoga<TransportContext, GraphQLContext>({
     schema,
     graphqlEndpoint: options.endpoint ?? '/graphql',
     landingPage: false,
@@ -359,14 +340,18 @@ export function createGraphQLServer(options: GraphQLServerOptions): GraphQLServe
     graphiql: graphiql ? graphiqlPage(graphiql) : false,
     cors: corsPolicy(options.corsAllowedOrigins ?? []),
     logging: false,
-    maskedErrors: { maskError: maskError(options.logger), errorMessage: 'Unexpected error.' },
+    maskedErrors: { maskError: mask, errorMessage: 'Unexpected error.' },
     plugins: [
       useVaryOrigin(),
       useBodyLimit(options.maxBodyBytes ?? 65_536),
       useApiClientAuthentication(options.authenticator, principals),
+      useMalformedParameters(),
+      useCredentialRecheck(mask),
       useMaxTokens(LIMITS.maxTokens),
       ...armorPlugins(),
       useErrorExtensions(),
+      // Last: the outermost wrapper of the request handler.
+      useRequestGuard(options.logger),
     ],
     context: ({ request }) => ({
       principal: principals.get(request) ?? null,

@@ -1,7 +1,7 @@
 // What the gateway tells partners, and when: the deadline ahead of each consent, the kinds of history events, the
 // tenant-wide event feed, the webhook deliveries of a consent with their replay, and the tenant's webhook settings.
 import { DEADLINE_KINDS, EVENT_KINDS, type ConsentDeadline, type ConsentEvent } from '../domain/consent.ts'
-import { ConsentNotFoundError, ValidationError } from '../domain/errors.ts'
+import { ConsentNotFoundError, ServiceUnavailableError, ValidationError } from '../domain/errors.ts'
 import * as z from '../domain/zod.ts'
 import {
   DELIVERY_STATES,
@@ -145,7 +145,8 @@ builder.subscriptionField('consentEvents', (t) =>
     description:
       "The tenant's history feed, live: every event after `after` (from the beginning without it), then each new " +
       'one, oldest first, with no gaps; completes at the subscription deadline. Resume with the last cursor you ' +
-      'received. Implemented by polling the store.',
+      'received. Ends with an UNAUTHORIZED error once the API client is disabled or its secret rotated out. ' +
+      'Implemented by polling the store.',
     args: { after: t.arg.string({ validate: z.nullish(z.string().check(z.maxLength(512))) }) },
     subscribe: (_root, { after }, context) =>
       context.services.events.follow(callerOf(context).tenantId, after ?? null, {
@@ -202,7 +203,11 @@ builder.mutationField('setWebhookEndpoint', (t) =>
   t.field({
     type: settingsPayload('SetWebhookEndpointPayload'),
     description: 'Sets (or, with null, clears) the default endpoint. https only (http://localhost in local mode).',
-    errors: { types: [ValidationError], directResult: true, union: { name: 'SetWebhookEndpointResult' } },
+    errors: {
+      types: [ValidationError, ServiceUnavailableError],
+      directResult: true,
+      union: { name: 'SetWebhookEndpointResult' },
+    },
     args: { url: t.arg.string({ validate: z.nullish(z.string().check(z.maxLength(2048))) }) },
     resolve: async (_root, { url }, context) => ({
       settings: await context.services.webhooks.setDefaultUrl(callerOf(context).tenantId, url ?? null),
@@ -231,7 +236,7 @@ builder.mutationField('replayWebhookDelivery', (t) =>
       'Sends a webhook message again (a dead-lettered one after fixing the endpoint, or one you lost), after any ' +
       "earlier pending message of the consent. Answers the message's state after the attempt.",
     errors: {
-      types: [ValidationError, ConsentNotFoundError],
+      types: [ValidationError, ConsentNotFoundError, ServiceUnavailableError],
       directResult: true,
       union: { name: 'ReplayWebhookDeliveryResult' },
     },

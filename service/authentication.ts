@@ -1,22 +1,40 @@
 // Who is calling: HTTP Basic credentials of an API client -> the tenant it acts for. A verified credential is cached
-// briefly (keyed by client id and a SHA-256 of the secret), so the slow scrypt check and the table read happen once
-// per client per cache period, not on every request.
+// (keyed by client id and a SHA-256 of the secret), so the slow scrypt check happens once per credential, and the table
+// is read again once per cache period (the client still enabled, its hash unchanged: no scrypt needed for that).
+// Credentials not verified yet are checked only while failed attempts stay within limits per client id and per source
+// address, and an unknown or disabled client costs the same scrypt check as a known one, so timing tells nothing.
 import { hash } from 'node:crypto'
-import { UnauthorizedError } from '../domain/errors.ts'
+import { RateLimitedError, UnauthorizedError } from '../domain/errors.ts'
 import type { AccessRepository } from '../store/access-repository.ts'
+import type { FailureLog } from './failure-log.ts'
+import { FailureLimiter, type FailureLimits } from './failure-limiter.ts'
 import { verifySecret } from './secret-hash.ts'
+import { CLIENT_ID } from './tenants.ts'
 
 /** An authenticated caller. Every request is bound to exactly one tenant. */
 export interface Principal {
   readonly kind: 'API_CLIENT'
   readonly tenantId: string
   readonly clientId: string
+  /**
+   * Checks again that the credential this principal was authenticated with still holds (its client enabled, its
+   * secret not rotated out): resolves with the epoch ms until which it is trusted without another check, or null once
+   * it no longer holds. Reads the table at most once per cache period; throws ServiceUnavailableError when the store
+   * cannot answer. Long-lived requests (subscriptions) call it to end when their credential does.
+   */
+  revalidate(): Promise<number | null>
+}
+
+/** Where an attempt comes from. */
+export interface AuthenticationAttempt {
+  /** The caller's network address: the socket's, or Lambda's `requestContext.http.sourceIp`. Never a header. */
+  readonly source?: string | null | undefined
 }
 
 export interface AuthenticatorOptions {
   /**
    * How long a verified credential is trusted without checking the table (also how long a disabled client or a
-   * rotated secret keeps working).
+   * rotated secret keeps working, open subscriptions included).
    * @default 60_000
    */
   readonly cacheTtlMs?: number
@@ -26,13 +44,69 @@ export interface AuthenticatorOptions {
    */
   readonly negativeCacheTtlMs?: number
   /**
-   * Cache entries kept at most; the oldest go first.
+   * Verified credentials kept at most, and wrong ones as many again (separately: a flood of wrong ones cannot push a
+   * verified one out); the least recently used go first.
    * @default 10_000
    */
   readonly maxEntries?: number
+  /** Failed attempts allowed per client id and per source address (see failure-limiter.ts for the defaults). */
+  readonly failureLimits?: FailureLimits
+  /**
+   * Where failed and limited attempts are counted (one line per interval). None: not logged.
+   * @default undefined
+   */
+  readonly failureLog?: FailureLog | undefined
+  /**
+   * Hash checks running at once; more wait their turn. scrypt is CPU-bound: one at a time leaves the other cores to
+   * the requests of verified credentials, so a flood of first attempts does not slow them down.
+   * @default 1
+   */
+  readonly maxConcurrentHashes?: number
+  /**
+   * Hash checks waiting their turn at most; beyond that an attempt is answered 429 at once.
+   * @default 64
+   */
+  readonly maxQueuedHashes?: number
+  /**
+   * Checks a secret against a stored hash.
+   * @default verifySecret (scrypt)
+   */
+  readonly verifySecret?: (secret: string, stored: string) => Promise<boolean>
+}
+
+/** At most `size` tasks at once, at most `queue` more waiting; past that, RATE_LIMITED. */
+class Slots {
+  readonly #waiting: (() => void)[] = []
+  #free: number
+
+  constructor(
+    size: number,
+    private readonly queue: number,
+  ) {
+    this.#free = size
+  }
+
+  async run<T>(task: () => Promise<T>): Promise<T> {
+    if (this.#free > 0) this.#free--
+    else if (this.#waiting.length >= this.queue) throw new RateLimitedError(1)
+    else await new Promise<void>((resolve) => this.#waiting.push(resolve))
+    try {
+      return await task()
+    } finally {
+      const next = this.#waiting.shift()
+      if (next) next()
+      else this.#free++
+    }
+  }
 }
 
 const MAX_HEADER_LENGTH = 1_024
+
+/**
+ * What unknown and disabled clients are checked against: same format and parameters as a real hash, of a random
+ * secret nobody kept, so their answer takes as long as a known client's.
+ */
+const UNMATCHABLE_HASH = 'scrypt-sha256$16384$8$1$8Dol75MMsoBnLBn-QXH3Qw$Kxt751LebvzPeg8T-pwhah9kcylBo1KzeJK0JIXORDM'
 
 /** Parses `Basic base64(clientId:secret)`; null when it is not that. */
 export function parseBasicCredentials(header: string | null | undefined): { clientId: string; secret: string } | null {
@@ -45,14 +119,27 @@ export function parseBasicCredentials(header: string | null | undefined): { clie
   return { clientId: decoded.slice(0, separator), secret: decoded.slice(separator + 1) }
 }
 
-type CacheEntry = { readonly principal: Principal | null; readonly expiresAt: number }
+/** A credential that verified: the principal it gives, the stored hash it matched, when the table last agreed. */
+interface Verified {
+  readonly principal: Principal
+  readonly secretHash: string
+  checkedAt: number
+}
+
+const INVALID = 'Invalid client credentials'
 
 export class ApiClientAuthenticator {
-  readonly #cache = new Map<string, CacheEntry>()
-  readonly #inFlight = new Map<string, Promise<Principal | null>>()
+  readonly #verified = new Map<string, Verified>()
+  readonly #rejected = new Map<string, number>()
+  readonly #inFlight = new Map<string, Promise<Verified | null>>()
+  readonly #rechecks = new Map<string, Promise<number | null>>()
   readonly #ttl: number
   readonly #negativeTtl: number
   readonly #maxEntries: number
+  readonly #limiter: FailureLimiter
+  readonly #failureLog: FailureLog | undefined
+  readonly #verifySecret: (secret: string, stored: string) => Promise<boolean>
+  readonly #hashSlots: Slots
 
   constructor(
     private readonly access: AccessRepository,
@@ -62,46 +149,158 @@ export class ApiClientAuthenticator {
     this.#ttl = options.cacheTtlMs ?? 60_000
     this.#negativeTtl = options.negativeCacheTtlMs ?? 5_000
     this.#maxEntries = options.maxEntries ?? 10_000
+    this.#limiter = new FailureLimiter(options.failureLimits, now)
+    this.#failureLog = options.failureLog
+    this.#verifySecret = options.verifySecret ?? verifySecret
+    this.#hashSlots = new Slots(options.maxConcurrentHashes ?? 1, options.maxQueuedHashes ?? 64)
   }
 
-  /** The principal for an `Authorization` header; throws {@link UnauthorizedError} for anything else. */
-  async authenticate(authorization: string | null | undefined): Promise<Principal> {
+  /** Cache entries and limiter buckets held (for tests and metrics). */
+  get trackedEntries(): number {
+    return this.#verified.size + this.#rejected.size + this.#limiter.size
+  }
+
+  /**
+   * The principal for an `Authorization` header. Throws {@link UnauthorizedError} for anything but valid credentials,
+   * {@link RateLimitedError} while the client id or the source has failed too often (before checking anything), and
+   * ServiceUnavailableError when the store cannot answer.
+   */
+  async authenticate(
+    authorization: string | null | undefined,
+    attempt: AuthenticationAttempt = {},
+  ): Promise<Principal> {
     const credentials = parseBasicCredentials(authorization)
     if (!credentials) throw new UnauthorizedError('Send API client credentials with HTTP Basic authentication')
-    const cacheKey = `${credentials.clientId}\u0000${hash('sha256', credentials.secret, 'base64url')}`
+    const { clientId, secret } = credentials
+    const source = attempt.source || null
+    // The format is public: a malformed id tells nothing and costs nothing.
+    if (!CLIENT_ID.test(clientId)) {
+      this.#logFailure('authentication failed', '(malformed)', source)
+      throw new UnauthorizedError(INVALID)
+    }
+    const cacheKey = `${clientId}\u0000${hash('sha256', secret, 'base64url')}`
 
-    const cached = this.#cache.get(cacheKey)
-    let principal: Principal | null
-    if (cached && cached.expiresAt > this.now()) {
-      principal = cached.principal
+    // A credential that verified before needs no limiter and no scrypt, only the table's word once per cache period:
+    // a flood of failures against its client id neither locks it out nor slows it.
+    const known = this.#verified.get(cacheKey)
+    if (known) {
+      this.#touch(cacheKey, known)
+      if (known.checkedAt + this.#ttl > this.now()) return known.principal
+      if ((await this.#recheck(cacheKey, known)) !== null) return known.principal
+    }
+
+    // Concurrent first requests with the same credential share one verification (and one limiter token).
+    const pending = this.#inFlight.get(cacheKey)
+    if (pending) return this.#principalOf(await pending)
+
+    const reservation = this.#limiter.reserve(clientId, source)
+    if (!('succeeded' in reservation)) {
+      this.#logFailure('authentication rate limited', clientId, source)
+      throw new RateLimitedError(reservation.retryAfterSeconds)
+    }
+    const rejectedUntil = this.#rejected.get(cacheKey)
+    if (rejectedUntil !== undefined && rejectedUntil > this.now()) {
+      reservation.failed()
+      this.#logFailure('authentication failed', clientId, source)
+      throw new UnauthorizedError(INVALID)
+    }
+
+    const verification = this.#verify(cacheKey, clientId, secret).finally(() => this.#inFlight.delete(cacheKey))
+    this.#inFlight.set(cacheKey, verification)
+    let verified: Verified | null
+    try {
+      verified = await verification
+    } catch (error) {
+      reservation.cancelled()
+      if (error instanceof RateLimitedError) this.#logFailure('authentication rate limited', clientId, source)
+      throw error
+    }
+    if (verified) {
+      reservation.succeeded()
+      this.#rejected.delete(cacheKey)
+      this.#touch(cacheKey, verified)
     } else {
-      // Concurrent first requests with the same credential share one verification.
-      let pending = this.#inFlight.get(cacheKey)
-      if (!pending) {
-        pending = this.#verify(credentials.clientId, credentials.secret).finally(() => this.#inFlight.delete(cacheKey))
-        this.#inFlight.set(cacheKey, pending)
-      }
-      principal = await pending
-      this.#remember(cacheKey, principal)
+      reservation.failed()
+      this.#remember(this.#rejected, cacheKey, this.now() + this.#negativeTtl)
+      this.#logFailure('authentication failed', clientId, source)
     }
-    if (!principal) throw new UnauthorizedError('Invalid client credentials')
-    return principal
+    return this.#principalOf(verified)
   }
 
-  async #verify(clientId: string, secret: string): Promise<Principal | null> {
+  #principalOf(verified: Verified | null): Principal {
+    if (!verified) throw new UnauthorizedError(INVALID)
+    return verified.principal
+  }
+
+  async #verify(cacheKey: string, clientId: string, secret: string): Promise<Verified | null> {
     const client = await this.access.getApiClient(clientId)
-    if (!client || client.disabled) return null
-    if (!(await verifySecret(secret, client.secretHash))) return null
-    return { kind: 'API_CLIENT', tenantId: client.tenantId, clientId: client.clientId }
+    const stored = client?.secretHash ?? UNMATCHABLE_HASH
+    // The check runs for unknown and disabled clients too: the answer must not come sooner for them.
+    const matches = await this.#hashSlots.run(() => this.#verifySecret(secret, stored))
+    if (!client || client.disabled || !matches) return null
+    const verified: Verified = {
+      secretHash: stored,
+      checkedAt: this.now(),
+      principal: {
+        kind: 'API_CLIENT',
+        tenantId: client.tenantId,
+        clientId: client.clientId,
+        revalidate: () => this.#revalidate(cacheKey, verified),
+      },
+    }
+    return verified
   }
 
-  #remember(cacheKey: string, principal: Principal | null): void {
-    this.#cache.delete(cacheKey)
-    this.#cache.set(cacheKey, { principal, expiresAt: this.now() + (principal ? this.#ttl : this.#negativeTtl) })
-    while (this.#cache.size > this.#maxEntries) {
-      const oldest = this.#cache.keys().next().value
+  async #revalidate(cacheKey: string, verified: Verified): Promise<number | null> {
+    const current = this.#verified.get(cacheKey)
+    if (current === verified && verified.checkedAt + this.#ttl > this.now()) return verified.checkedAt + this.#ttl
+    return this.#recheck(cacheKey, verified)
+  }
+
+  /**
+   * Asks the table whether a verified credential still holds: the client enabled and its stored hash the one the
+   * secret matched. No scrypt: the cache key proves the same secret was presented. Concurrent re-checks share one read.
+   */
+  #recheck(cacheKey: string, verified: Verified): Promise<number | null> {
+    const running = this.#rechecks.get(cacheKey)
+    if (running) return running
+    const recheck = (async () => {
+      const client = await this.access.getApiClient(verified.principal.clientId)
+      const holds =
+        client !== null &&
+        !client.disabled &&
+        client.secretHash === verified.secretHash &&
+        client.tenantId === verified.principal.tenantId
+      if (!holds) {
+        if (this.#verified.get(cacheKey) === verified) this.#verified.delete(cacheKey)
+        return null
+      }
+      verified.checkedAt = this.now()
+      this.#touch(cacheKey, verified)
+      return verified.checkedAt + this.#ttl
+    })().finally(() => this.#rechecks.delete(cacheKey))
+    this.#rechecks.set(cacheKey, recheck)
+    return recheck
+  }
+
+  #touch(cacheKey: string, verified: Verified): void {
+    this.#remember(this.#verified, cacheKey, verified)
+  }
+
+  #remember<V>(map: Map<string, V>, key: string, value: V): void {
+    map.delete(key)
+    map.set(key, value)
+    while (map.size > this.#maxEntries) {
+      const oldest = map.keys().next().value
       if (oldest === undefined) break
-      this.#cache.delete(oldest)
+      map.delete(oldest)
     }
+  }
+
+  #logFailure(kind: 'authentication failed' | 'authentication rate limited', clientId: string, source: string | null) {
+    this.#failureLog?.record(kind, {
+      message: kind === 'authentication failed' ? 'authentication failed' : 'authentication attempts rate limited',
+      tally: { clientIds: clientId, sources: source ?? '(unknown)' },
+    })
   }
 }

@@ -5,6 +5,7 @@
 // id and the unified status. Never the secret, never the provider's own ids.
 import type { Consent } from '../domain/consent.ts'
 import { effectiveStatus } from '../domain/derived.ts'
+import { ServiceUnavailableError } from '../domain/errors.ts'
 import { encodePublicId } from '../domain/ids.ts'
 import type { Provider } from '../domain/provider.ts'
 import type { CallbackResult, Logger, ProviderRegistry, ProviderSnapshot } from '../providers/adapter.ts'
@@ -119,11 +120,23 @@ const page = (status: number, title: string, text: string): CallbackHttpReply =>
   body: `<!doctype html><html lang="en"><meta charset="utf-8"><title>${escapeHtml(title)}</title><h1>${escapeHtml(title)}</h1><p>${escapeHtml(text)}</p></html>`,
 })
 
+/** Why a callback could not be completed: the store unavailable (try again shortly), or anything else. */
+export type CallbackFailure =
+  { readonly kind: 'unavailable'; readonly retryAfterSeconds: number } | { readonly kind: 'failed' }
+
+/** The failure a callback's error amounts to, logged unless it is the store being down (counted elsewhere). */
+export function callbackFailure(error: unknown, logger: Logger, provider: Provider): CallbackFailure {
+  logger.error('authorisation callback failed', { provider, error })
+  return error instanceof ServiceUnavailableError
+    ? { kind: 'unavailable', retryAfterSeconds: error.retryAfterSeconds }
+    : { kind: 'failed' }
+}
+
 /**
  * The browser's answer, whatever carries it. `no-referrer` keeps the callback URL (and the token in its query) out of
  * the Referer the partner's page would see; `no-store` keeps it out of caches.
  */
-export function callbackHttpReply(reply: CallbackReply | { readonly kind: 'failed' }): CallbackHttpReply {
+export function callbackHttpReply(reply: CallbackReply | CallbackFailure): CallbackHttpReply {
   switch (reply.kind) {
     case 'redirect':
       return {
@@ -141,5 +154,13 @@ export function callbackHttpReply(reply: CallbackReply | { readonly kind: 'faile
         'Not confirmed yet',
         'We could not confirm the result with your bank just now; the app will see it shortly.',
       )
+    case 'unavailable': {
+      const unavailable = page(
+        503,
+        'Please try again',
+        'We cannot record the result just now. Reload this page in a few seconds.',
+      )
+      return { ...unavailable, headers: { ...unavailable.headers, 'retry-after': String(reply.retryAfterSeconds) } }
+    }
   }
 }

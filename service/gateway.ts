@@ -18,6 +18,8 @@ import { completeAuthorisation, type CallbackReply } from './authorisation-callb
 import { CallbackLinks } from './callback-links.ts'
 import { ConsentRecorder } from './consent-recorder.ts'
 import { createLogger } from './logging.ts'
+import { FailureLog, withoutStoreOutageLines } from './failure-log.ts'
+import { StoreHealth } from './store-health.ts'
 import { notificationPath } from './public-paths.ts'
 import { ProviderOperations } from './provider-operations.ts'
 import { keyringFromSpec, SecretBox } from './secret-box.ts'
@@ -30,6 +32,8 @@ import { WebhookDeliveries } from './webhook-deliveries.ts'
 import { LeaseRepository } from '../store/lease-repository.ts'
 import { OutboxRepository } from '../store/outbox-repository.ts'
 import { WebhookSettingsRepository } from '../store/webhook-settings-repository.ts'
+import { probeStore } from '../store/health.ts'
+import { onStoreUnavailable } from '../store/unavailable.ts'
 
 export interface Gateway {
   readonly config: GatewayConfig
@@ -50,6 +54,10 @@ export interface Gateway {
   readonly authenticator: ApiClientAuthenticator
   readonly access: AccessRepository
   readonly logger: Logger
+  /** Failures that come in floods (the store down, failed logins), one line per kind per interval. */
+  readonly failureLog: FailureLog
+  /** Whether the store answers (/healthz). */
+  readonly storeHealth: StoreHealth
   readonly clock: () => Date
   /** The tenant-wide history feed. */
   readonly events: EventFeed
@@ -122,7 +130,18 @@ function ownPortsOf(config: GatewayConfig): ReadonlySet<number> {
 
 export function createGateway(config: GatewayConfig, overrides: GatewayOverrides = {}): Gateway {
   const db = overrides.db ?? createDocumentClient({ endpoint: config.dynamoEndpoint })
-  const logger = overrides.logger ?? createLogger()
+  const baseLogger = overrides.logger ?? createLogger()
+  const failureLog = new FailureLog(baseLogger)
+  // The store being down is logged once per interval, with a count, whatever it breaks; the lines of everything it
+  // breaks (requests, polls, jobs) would be one stack each.
+  onStoreUnavailable(db, (error) =>
+    failureLog.record(`store unavailable/${error.reason}`, {
+      message: 'store unavailable',
+      level: 'error',
+      fields: { reason: error.reason, ...causeOf(error) },
+    }),
+  )
+  const logger = withoutStoreOutageLines(baseLogger)
   const clock = overrides.clock ?? (() => new Date())
   const newId = monotonicFactory()
   const consentRepository = new ConsentRepository(db, config.tableName)
@@ -239,9 +258,22 @@ export function createGateway(config: GatewayConfig, overrides: GatewayOverrides
       pollIntervalMs: config.subscriptionPollIntervalMs,
     }),
     providers,
-    authenticator: new ApiClientAuthenticator(access, { cacheTtlMs: config.authCacheTtlMs }),
+    authenticator: new ApiClientAuthenticator(access, { cacheTtlMs: config.authCacheTtlMs, failureLog }),
     access,
     logger,
+    failureLog,
+    storeHealth: new StoreHealth((signal) => probeStore(db, config.tableName, signal), {
+      onProbeError: (error) => logger.error('store health probe failed', { error }),
+    }),
     clock,
+  }
+}
+
+/** The SDK's name and code for what happened (no message, no stack: the line is about the kind, not the request). */
+function causeOf(error: Error): Record<string, string> {
+  const cause = error.cause as { name?: unknown; code?: unknown } | undefined
+  return {
+    ...(typeof cause?.name === 'string' ? { errorName: cause.name } : {}),
+    ...(typeof cause?.code === 'string' ? { errorCode: cause.code } : {}),
   }
 }

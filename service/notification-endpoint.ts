@@ -1,9 +1,9 @@
 // A provider notification as an HTTP exchange, whatever carries it (node:http locally, a Lambda URL on AWS):
 // 200 once recorded (and for a verbatim replay of one already processed: acknowledged, not processed again), 401/400
 // when it is not authentic, not understood or dated outside the tolerance, 404 for a consent we do not know (the
-// provider retries, which covers a notification racing our own write), 503 when we could not check or record it, or
-// while the same delivery is being processed.
-import { isConsentGatewayError } from '../domain/errors.ts'
+// provider retries, which covers a notification racing our own write), 503 with Retry-After when we could not check
+// or record it, and 503 while the same delivery is being processed.
+import { isConsentGatewayError, ServiceUnavailableError } from '../domain/errors.ts'
 import type { Provider } from '../domain/provider.ts'
 import { NotificationRejectedError, type InboundNotification, type Logger } from '../providers/adapter.ts'
 import { StaleNotificationError, type ConsentService } from './consent-service.ts'
@@ -11,7 +11,11 @@ import { StaleNotificationError, type ConsentService } from './consent-service.t
 export interface NotificationReply {
   readonly status: number
   readonly body: Record<string, unknown>
+  readonly headers?: Readonly<Record<string, string>>
 }
+
+/** What a 503 asks the provider to wait when the failure itself does not say. */
+const DEFAULT_RETRY_AFTER_SECONDS = 30
 
 export async function receiveProviderNotification(
   consents: ConsentService,
@@ -52,6 +56,10 @@ export async function receiveProviderNotification(
     }
     const code = isConsentGatewayError(error) ? error.code : 'INTERNAL_SERVER_ERROR'
     logger.error('notification not recorded; the provider will retry', { provider, code, error })
-    return { status: 503, body: { error: 'retry_later', requestId } }
+    const retryAfter =
+      error instanceof ServiceUnavailableError
+        ? error.retryAfterSeconds
+        : ((error as { retryAfterSeconds?: number | null }).retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS)
+    return { status: 503, headers: { 'retry-after': String(retryAfter) }, body: { error: 'retry_later', requestId } }
   }
 }

@@ -12,7 +12,8 @@ export interface ProvisionApiClientInput {
   readonly clientName?: string
 }
 
-const CLIENT_ID = /^[A-Za-z0-9._-]{3,64}$/
+/** What a client id can be; authentication refuses anything else without looking it up. */
+export const CLIENT_ID = /^[A-Za-z0-9._-]{3,64}$/
 
 /** Creates (or replaces) a tenant and one API client with the given secret. */
 export async function provisionApiClient(

@@ -12,7 +12,7 @@ export interface ApiClientRecord {
   readonly clientId: string
   readonly tenantId: string
   readonly name: string
-  /** `scrypt$<N>$<r>$<p>$<salt>$<hash>`; the secret itself is never stored. */
+  /** `scrypt-sha256$<N>$<r>$<p>$<salt>$<hash>` (older: `scrypt$...`); the secret itself is never stored. */
   readonly secretHash: string
   readonly disabled: boolean
   readonly createdAt: string

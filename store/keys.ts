@@ -111,4 +111,6 @@ export const keys = {
   webhookSettings: (tenantId: string): ItemKey => ({ pk: `TENANT#${tenantId}`, sk: 'WEBHOOKS' }),
   apiClient: (clientId: string): ItemKey => ({ pk: `APICLIENT#${clientId}`, sk: 'APICLIENT' }),
   tenant: (tenantId: string): ItemKey => ({ pk: `TENANT#${tenantId}`, sk: 'TENANT' }),
+  /** Never written: the health probe reads it to see that the table answers. */
+  healthProbe: { pk: 'HEALTH#PROBE', sk: 'HEALTH#PROBE' } as ItemKey,
 } as const

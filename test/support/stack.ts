@@ -58,6 +58,8 @@ export interface StackOptions {
   readonly worldline?: WorldlineSandboxOptions
   readonly subscriptionPollIntervalMs?: number
   readonly subscriptionMaxSeconds?: number
+  /** How long a verified API credential is trusted before it is checked again (default 60 s). */
+  readonly authCacheTtlMs?: number
   /** The gateway's logger (tests that read what was logged pass a recording one). */
   readonly logger?: Logger
   /** The gateway's clock (the sandboxes keep their own); tests of deadlines move it. */
@@ -111,7 +113,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     localMode: true,
     subscriptionPollIntervalMs: options.subscriptionPollIntervalMs ?? 100,
     subscriptionMaxSeconds: options.subscriptionMaxSeconds ?? 30,
-    authCacheTtlMs: 60_000,
+    authCacheTtlMs: options.authCacheTtlMs ?? 60_000,
     tokenEncryptionKeys: `test-key:${randomBytes(32).toString('base64')}`,
     lifecycle: options.lifecycle,
     // As npm start: no partner webhook may reach the stack's own servers (the gateway's port comes from its URL).

@@ -1,0 +1,150 @@
+// What a GraphQL request goes through before GraphQL runs, as yoga plugins: authentication (with the caller's network
+// address for the failure limits), malformed parameters as a 400, and the one guard around all of it that answers any
+// error thrown on the way as typed JSON. Nothing reaches @whatwg-node/server's own error handler, which answers with
+// the error's stack whatever NODE_ENV says.
+import { randomUUID } from 'node:crypto'
+import { GraphQLError } from 'graphql'
+import type { Plugin } from 'graphql-yoga'
+import {
+  ERROR_CATALOGUE,
+  isConsentGatewayError,
+  RateLimitedError,
+  ServiceUnavailableError,
+  UnauthorizedError,
+  type ErrorCode,
+} from '../domain/errors.ts'
+import type { Logger } from '../providers/adapter.ts'
+import type { ApiClientAuthenticator, Principal } from '../service/authentication.ts'
+import { currentRequestId } from '../service/logging.ts'
+
+/** What a transport tells the server about a request beyond the request itself. */
+export interface TransportContext {
+  /**
+   * The caller's address as the platform saw it (on Lambda, `requestContext.http.sourceIp`). Without it, node:http's
+   * socket address. Never taken from a header: X-Forwarded-For is whatever the caller wants it to be.
+   */
+  readonly clientAddress?: string
+}
+
+/** The caller's network address, or null when the transport does not know it. */
+export function clientAddressOf(serverContext: unknown): string | null {
+  const context = serverContext as
+    { clientAddress?: unknown; req?: { socket?: { remoteAddress?: unknown } } } | null | undefined
+  if (typeof context?.clientAddress === 'string' && context.clientAddress) return context.clientAddress
+  const remote = context?.req?.socket?.remoteAddress
+  return typeof remote === 'string' && remote ? remote : null
+}
+
+/** A GraphQL-over-HTTP error response, for requests stopped before execution (401, 413, 429, 503). */
+export function errorResponse(
+  status: number,
+  code: ErrorCode,
+  message: string,
+  headers: Record<string, string> = {},
+  extensions: Record<string, unknown> = {},
+): Response {
+  const body = {
+    errors: [{ message, extensions: { code, requestId: currentRequestId(), errorId: randomUUID(), ...extensions } }],
+  }
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { 'content-type': 'application/graphql-response+json; charset=utf-8', ...headers },
+  })
+}
+
+/** The answer to an error that stopped a request before GraphQL ran: typed, never the error's own text if unexpected. */
+export function responseForError(error: unknown, logger: Logger): Response {
+  if (error instanceof UnauthorizedError) {
+    return errorResponse(401, error.code, error.message, {
+      'www-authenticate': 'Basic realm="consent-gateway", charset="UTF-8"',
+    })
+  }
+  if (error instanceof RateLimitedError || error instanceof ServiceUnavailableError) {
+    const retryAfter = String(error.retryAfterSeconds)
+    return errorResponse(
+      error.httpStatus,
+      error.code,
+      error.message,
+      { 'retry-after': retryAfter },
+      { retryable: true, retryAfterSeconds: error.retryAfterSeconds },
+    )
+  }
+  if (isConsentGatewayError(error)) {
+    return errorResponse(error.httpStatus, error.code, error.message, {}, { retryable: error.retryable })
+  }
+  const errorId = randomUUID()
+  logger.error('unexpected error before GraphQL ran', { errorId, error })
+  return errorResponse(
+    500,
+    'INTERNAL_SERVER_ERROR',
+    'Unexpected error.',
+    {},
+    { retryable: ERROR_CATALOGUE.INTERNAL_SERVER_ERROR.retryable, errorId },
+  )
+}
+
+const isGraphiQLPageRequest = (request: Request) =>
+  request.method === 'GET' && (request.headers.get('accept') ?? '').includes('text/html')
+
+/**
+ * Authenticates every GraphQL request before it is parsed; nothing is executed without valid credentials. It runs as
+ * a wrapper of the request handler (not in the hook itself), so {@link useRequestGuard} answers whatever it throws:
+ * 401, 429 with Retry-After, 503 with Retry-After when the store cannot answer.
+ */
+export function useApiClientAuthentication(
+  authenticator: ApiClientAuthenticator,
+  principals: WeakMap<Request, Principal>,
+): Plugin<Record<string, unknown>, TransportContext> {
+  return {
+    onRequest(payload) {
+      if (payload.request.method === 'OPTIONS' || isGraphiQLPageRequest(payload.request)) return
+      payload.setRequestHandler(async (request, serverContext) => {
+        const principal = await authenticator.authenticate(request.headers.get('authorization'), {
+          source: clientAddressOf(serverContext),
+        })
+        principals.set(request, principal)
+        return payload.requestHandler(request, serverContext)
+      })
+    },
+  }
+}
+
+/**
+ * The outermost wrapper of the request handler (list it after every plugin that wraps the handler): whatever is thrown
+ * inside, by authentication or anything else, becomes a typed JSON answer here.
+ */
+export function useRequestGuard(logger: Logger): Plugin<Record<string, unknown>, TransportContext> {
+  return {
+    onRequest(payload) {
+      payload.setRequestHandler(async (request, serverContext) => {
+        try {
+          return await payload.requestHandler(request, serverContext)
+        } catch (error) {
+          return responseForError(error, logger)
+        }
+      })
+    },
+  }
+}
+
+/**
+ * GraphQL parameters that do not parse (a GET's or a form's `variables` or `extensions` that are not JSON) are a
+ * malformed request, 400 BAD_REQUEST, not an internal error: yoga's parsers let JSON.parse's SyntaxError through.
+ */
+export function useMalformedParameters(): Plugin {
+  return {
+    onRequestParse({ requestParser, setRequestParser }) {
+      if (!requestParser) return
+      setRequestParser(async (request) => {
+        try {
+          return await requestParser(request)
+        } catch (error) {
+          if (!(error instanceof SyntaxError)) throw error
+          throw new GraphQLError('Malformed request: `variables` and `extensions` must be JSON objects', {
+            extensions: { code: 'BAD_REQUEST' satisfies ErrorCode, http: { status: 400 } },
+          })
+        }
+      })
+    },
+  }
+}

@@ -1,0 +1,124 @@
+// e2e: an open subscription is only as good as the credential that opened it. Once its API client is disabled in the
+// table, or its secret rotated out, every stream it holds (consentUpdated, the consentEvents feed) ends within the
+// credential cache period with a typed UNAUTHORIZED error event; streams of credentials still valid go on. Over SSE
+// with graphql-sse, with a short cache period configured.
+import type { Client } from 'graphql-sse'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { hashSecret } from '../../service/secret-hash.ts'
+import { provisionApiClient } from '../../service/tenants.ts'
+import { execute, startStack, type Credentials, type Stack } from '../support/stack.ts'
+
+const CACHE_TTL_MS = 300
+/** How long to wait for something that happens over the network (generous: the machine may be busy). */
+const WAIT = { timeout: 10_000, interval: 50 }
+let stack: Stack
+let alphaTwo: Credentials
+
+interface Collected {
+  readonly results: { data?: any; errors?: readonly { message: string; extensions?: Record<string, unknown> }[] }[]
+  readonly done: Promise<void>
+  readonly completed: () => boolean
+}
+
+function collect(client: Client, query: string, variables: Record<string, unknown> = {}): Collected {
+  const results: Collected['results'] = []
+  let completed = false
+  const done = new Promise<void>((resolve, reject) => {
+    client.subscribe(
+      { query, variables },
+      {
+        next: (result) => results.push(result as Collected['results'][number]),
+        error: reject,
+        complete: () => {
+          completed = true
+          resolve()
+        },
+      },
+    )
+  })
+  return { results, done, completed: () => completed }
+}
+
+const CREATE = `mutation ($input: CreateConsentInput!) {
+  createConsent(input: $input) { __typename ... on CreateConsentPayload { consent { id } } ... on Error { code message } }
+}`
+const UPDATED = `subscription ($id: ID!) { consentUpdated(id: $id) { status version } }`
+const FEED = `subscription { consentEvents { cursor event { to } } }`
+const REVOKE = `mutation ($id: ID!) { revokeConsent(id: $id) { __typename } }`
+
+async function createConsent(credentials: Credentials): Promise<string> {
+  const result = await execute(stack.client(credentials), CREATE, {
+    input: { provider: 'FINQWARE', institutionId: 'bt_ro', userId: 'user-1', region: 'EEA' },
+  })
+  expect(result.data?.createConsent.__typename, JSON.stringify(result)).toBe('CreateConsentPayload')
+  return result.data?.createConsent.consent.id as string
+}
+
+function expectEndedUnauthorized(stream: Collected) {
+  expect(stream.completed()).toBe(true)
+  const last = stream.results.at(-1)
+  expect(last?.errors?.[0]?.extensions).toMatchObject({ code: 'UNAUTHORIZED' })
+  expect(last?.errors?.[0]?.message).toMatch(/no longer valid/)
+}
+
+beforeAll(async () => {
+  stack = await startStack({ authCacheTtlMs: CACHE_TTL_MS, subscriptionMaxSeconds: 120 })
+  alphaTwo = {
+    tenantId: stack.tenantA.tenantId,
+    clientId: 'client-alpha-two',
+    clientSecret: 'secret-alpha-two-0123456789',
+  }
+  await provisionApiClient(stack.gateway.access, { ...alphaTwo, tenantName: 'Alpha' }, new Date())
+})
+
+afterAll(async () => {
+  await stack?.close()
+})
+
+describe('subscriptions re-check their credential', () => {
+  it('end with UNAUTHORIZED once their client is disabled; another client of the tenant streams on', async () => {
+    // Prepare: a consent; its stream and the feed for client A, and the same consent's stream for client A-two
+    const id = await createConsent(stack.tenantA)
+    const updated = collect(stack.sse(stack.tenantA), UPDATED, { id })
+    const feed = collect(stack.sse(stack.tenantA), FEED)
+    const control = collect(stack.sse(alphaTwo), UPDATED, { id })
+    await vi.waitFor(() => expect(updated.results.length * control.results.length).toBeGreaterThan(0), WAIT)
+    // The feed serves events once they are 5 s old.
+    await vi.waitFor(() => expect(feed.results.length).toBeGreaterThan(0), { timeout: 15_000 })
+
+    // Act: disable client A in the table, as an operator would
+    const record = await stack.gateway.access.getApiClient(stack.tenantA.clientId)
+    await stack.gateway.access.putApiClient({ ...(record as NonNullable<typeof record>), disabled: true })
+
+    // Assess: both of A's streams end with a typed error...
+    await Promise.all([updated.done, feed.done])
+    expectEndedUnauthorized(updated)
+    expectEndedUnauthorized(feed)
+    // ...A's requests are refused...
+    const refused = await execute(stack.client(stack.tenantA), '{ __typename }')
+    expect(refused.errors?.[0]?.extensions).toMatchObject({ code: 'UNAUTHORIZED' })
+    // ...and A-two's stream of the same consent goes on, seeing the revocation it then makes.
+    expect(control.completed()).toBe(false)
+    await execute(stack.client(alphaTwo), REVOKE, { id })
+    await control.done
+    expect(control.results.at(-1)?.data?.consentUpdated.status).toBe('REVOKED')
+    expect(control.results.every((result) => !result.errors)).toBe(true)
+    await vi.waitFor(() => expect(stack.gateway.watcher.activeStreams).toBe(0), WAIT)
+  }, 60_000)
+
+  it('end with UNAUTHORIZED once their secret is rotated out', async () => {
+    const id = await createConsent(stack.tenantB)
+    const updated = collect(stack.sse(stack.tenantB), UPDATED, { id })
+    await vi.waitFor(() => expect(updated.results.length).toBeGreaterThan(0), WAIT)
+
+    const record = await stack.gateway.access.getApiClient(stack.tenantB.clientId)
+    await stack.gateway.access.putApiClient({
+      ...(record as NonNullable<typeof record>),
+      secretHash: await hashSecret('a-new-secret-for-bravo-0123456789'),
+    })
+
+    await updated.done
+    expectEndedUnauthorized(updated)
+    await vi.waitFor(() => expect(stack.gateway.watcher.activeStreams).toBe(0), WAIT)
+  }, 60_000)
+})
