@@ -181,12 +181,22 @@ export function checkWebhookUrl(
   if (isIP(literal) !== 0 && isForbiddenAddress(literal, options.allowLocalHttp)) {
     return { ok: false, reason: 'the address is private, loopback, link-local or reserved: use a public endpoint' }
   }
-  const thisMachine = LOOPBACK_NAMES.has(literal) || (isIP(literal) !== 0 && isLoopback(literal))
+  const thisMachine = isLoopbackName(literal) || (isIP(literal) !== 0 && isLoopback(literal))
   if (thisMachine && isOwnPort(parsed, options.ownPorts)) return { ok: false, reason: OWN_PORT_REASON }
   return { ok: true, url: parsed }
 }
 
-const OWN_PORT_REASON = "the port belongs to the gateway's own servers (GraphQL, the sandboxes, DynamoDB Local)"
+// Says what to do, and names none of our servers: which port runs what is not the partner's business.
+const OWN_PORT_REASON = "the port is one of this gateway's own: point the webhook at a receiver of your own"
+
+/**
+ * `localhost`, written any way that still means this machine: with the root's trailing dot (`localhost.`), or as a
+ * name under `.localhost`, which RFC 6761 reserves for loopback (browsers and many resolvers answer it so).
+ */
+function isLoopbackName(hostname: string): boolean {
+  const name = hostname.toLowerCase().replace(/\.+$/, '')
+  return LOOPBACK_NAMES.has(name) || name.endsWith('.localhost')
+}
 
 /** 127/8, ::1, and IPv4-mapped loopback: this machine. */
 function isLoopback(address: string): boolean {
