@@ -127,11 +127,12 @@ export function createRequestListener(
 
 /** How long a client may take, and how many connections one address may hold. */
 export interface HttpLimits {
-  /** Longest wait for a request's headers, from the connection's first byte. @default 10_000 */
+  /** Longest wait for a request's headers, from the connection's first byte. @default 5_000 */
   readonly headersTimeoutMs: number
   /**
    * Longest wait for a whole request, body included. It bounds receiving the request only, not the answer: an SSE
-   * subscription streams on for as long as it lasts. @default 30_000
+   * subscription streams on for as long as it lasts. A body is at most 64 kB, which any client sends in well under
+   * this. @default 8_000
    */
   readonly requestTimeoutMs: number
   /** How long a keep-alive connection may sit idle between requests. @default 5_000 */
@@ -145,8 +146,8 @@ export interface HttpLimits {
 }
 
 export const HTTP_LIMITS_DEFAULTS: HttpLimits = {
-  headersTimeoutMs: 10_000,
-  requestTimeoutMs: 30_000,
+  headersTimeoutMs: 5_000,
+  requestTimeoutMs: 8_000,
   keepAliveTimeoutMs: 5_000,
   maxConnectionsPerAddress: 64,
 }
