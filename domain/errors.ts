@@ -96,7 +96,7 @@ export const ERROR_CATALOGUE = {
     number: 2003,
     httpStatus: 409,
     retryable: true,
-    summary: 'The consent changed while this request ran; retry.',
+    summary: 'The consent (or the webhook settings) changed while this request ran; retry.',
   },
   CONSENT_EVENT_NOT_FOUND: {
     number: 2004,
@@ -270,8 +270,12 @@ export class LinkExpiredError extends ConsentGatewayError {
 
 export class ConcurrentModificationError extends ConsentGatewayError {
   readonly code = 'CONCURRENT_MODIFICATION'
-  constructor(readonly consentId: string) {
-    super(`Consent "${encodePublicId('Consent', consentId)}" changed while this request ran; retry`)
+  /** `consentId` null: something of the tenant's other than a consent (its webhook settings) kept changing. */
+  constructor(
+    readonly consentId: string | null,
+    what = consentId === null ? 'The settings' : `Consent "${encodePublicId('Consent', consentId)}"`,
+  ) {
+    super(`${what} changed while this request ran; retry`)
   }
 }
 

@@ -147,10 +147,14 @@ builder.objectType(UnsupportedByProviderError, {
 
 builder.objectType(ConcurrentModificationError, {
   name: 'ConcurrentModificationError',
-  description: 'The consent changed meanwhile; retry.',
+  description: 'The consent (or the webhook settings) changed meanwhile; retry.',
   ...errorBase(ConcurrentModificationError),
   fields: (t) => ({
-    consentId: t.id({ resolve: (error) => encodePublicId('Consent', error.consentId) }),
+    consentId: t.id({
+      nullable: true,
+      description: 'The consent that changed; null when it was the webhook settings.',
+      resolve: (error) => (error.consentId === null ? null : encodePublicId('Consent', error.consentId)),
+    }),
   }),
 })
 

@@ -1,7 +1,12 @@
 // What the gateway tells partners, and when: the deadline ahead of each consent, the kinds of history events, the
 // tenant-wide event feed, the webhook deliveries of a consent with their replay, and the tenant's webhook settings.
 import { DEADLINE_KINDS, EVENT_KINDS, type ConsentDeadline, type ConsentEvent } from '../domain/consent.ts'
-import { ConsentNotFoundError, ServiceUnavailableError, ValidationError } from '../domain/errors.ts'
+import {
+  ConcurrentModificationError,
+  ConsentNotFoundError,
+  ServiceUnavailableError,
+  ValidationError,
+} from '../domain/errors.ts'
 import * as z from '../domain/zod.ts'
 import {
   DELIVERY_STATES,
@@ -204,7 +209,7 @@ builder.mutationField('setWebhookEndpoint', (t) =>
     type: settingsPayload('SetWebhookEndpointPayload'),
     description: 'Sets (or, with null, clears) the default endpoint. https only (http://localhost in local mode).',
     errors: {
-      types: [ValidationError, ServiceUnavailableError],
+      types: [ValidationError, ConcurrentModificationError, ServiceUnavailableError],
       directResult: true,
       union: { name: 'SetWebhookEndpointResult' },
     },

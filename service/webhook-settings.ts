@@ -1,7 +1,7 @@
 // A tenant's webhook settings as the partner sees them: the default endpoint and the signing secrets in the clear
 // (the partner needs them to verify our signatures; like any webhook platform's dashboard, the API shows them to the
 // tenant's own API clients). Stored sealed; the first secret is made on first need.
-import { ValidationError } from '../domain/errors.ts'
+import { ConcurrentModificationError, ValidationError } from '../domain/errors.ts'
 import type { StoredWebhookSettings, WebhookSettingsRepository } from '../store/webhook-settings-repository.ts'
 import type { SecretBox } from './secret-box.ts'
 import { generateWebhookSecret } from './webhook-signing.ts'
@@ -22,7 +22,7 @@ export interface WebhookSettings {
   readonly signingSecrets: readonly SigningSecret[]
 }
 
-const MAX_ATTEMPTS = 4
+const MAX_ATTEMPTS = 6
 const context = (tenantId: string) => `webhook-signing-secret:${tenantId}`
 
 export class WebhookSettingsService {
@@ -128,7 +128,9 @@ export class WebhookSettingsService {
       if (!next) return stored
       const written = { ...next, revision: stored.revision + 1 }
       if (await this.deps.repository.put(written, now)) return written
-      if (attempt >= MAX_ATTEMPTS) throw new Error(`webhook settings of tenant ${tenantId} kept changing underneath`)
+      // Many writers at once (a script rotating in a loop): a typed, retryable answer, never an internal error.
+      if (attempt >= MAX_ATTEMPTS) throw new ConcurrentModificationError(null, 'The webhook settings')
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * attempt))
     }
   }
 }

@@ -286,7 +286,7 @@ describe('webhooks and history', () => {
       for (const url of [`http://localhost:${port}/__sandbox/reset`, `http://127.0.0.1:${port}/hooks`]) {
         const result = await execute(stack.client(stack.tenantA), SET_ENDPOINT, { url })
         expect(result.data?.setWebhookEndpoint, url).toMatchObject({ code: 'VALIDATION_ERROR' })
-        expect(result.data?.setWebhookEndpoint.message).toMatch(/own servers/)
+        expect(result.data?.setWebhookEndpoint.message).toMatch(/this gateway.s own/)
       }
     }
   })
@@ -304,9 +304,35 @@ describe('webhooks and history', () => {
     // Assess
     expect(result.data?.createConsent).toMatchObject({ code: 'VALIDATION_ERROR' })
     expect(result.data?.createConsent.issues).toEqual([
-      expect.objectContaining({ path: 'input.webhookUrl', message: expect.stringMatching(/own servers/) }),
+      expect.objectContaining({ path: 'input.webhookUrl', message: expect.stringMatching(/this gateway.s own/) }),
     ])
     expect(await sandboxConsentCount()).toBe(before)
+  })
+
+  it('answers many writers of the webhook settings at once with their settings or a retryable conflict, never an internal error', async () => {
+    // Prepare: one tenant's script changing its endpoint and rotating its secret in parallel
+    const ROTATE = `mutation { rotateWebhookSigningSecret { settings { signingSecrets { createdAt } } } }`
+    const client = stack.client(stack.tenantB)
+
+    // Act
+    const answers = await Promise.all(
+      Array.from({ length: 24 }, (_, index) =>
+        index % 2 === 0
+          ? execute(client, SET_ENDPOINT, { url: `https://partner-b.example/hooks/${index}` })
+          : execute(client, ROTATE, {}),
+      ),
+    )
+
+    // Assess: every answer is a payload or CONCURRENT_MODIFICATION (retryable), in the union or at the top
+    for (const answer of answers) {
+      const codes = (answer.errors ?? []).map((error) => error.extensions?.code)
+      expect(
+        codes.every((code) => code === 'CONCURRENT_MODIFICATION'),
+        JSON.stringify(answer),
+      ).toBe(true)
+      const union = answer.data?.setWebhookEndpoint
+      if (union?.code) expect(union.code).toBe('CONCURRENT_MODIFICATION')
+    }
   })
 
   it("cannot replay another tenant's webhook, a message that does not exist, or a nonsense sequence", async () => {
