@@ -11,9 +11,8 @@ import { randomBytes } from 'node:crypto'
 import { Agent, request as httpRequest } from 'node:http'
 import { fileURLToPath } from 'node:url'
 import { startDynamoDBLocal } from '../local/dynamodb-local.ts'
-import { startGatewayHttpServer } from '../local/http-server.ts'
+import { serveGateway } from '../local/http-server.ts'
 import type { Logger } from '../providers/adapter.ts'
-import { createGraphQLServer, graphQLServicesOf } from '../schema/server.ts'
 import type { GatewayConfig } from '../service/config.ts'
 import { createGateway } from '../service/gateway.ts'
 import { provisionApiClient } from '../service/tenants.ts'
@@ -66,12 +65,7 @@ async function serve(): Promise<void> {
   const now = new Date()
   await provisionApiClient(gateway.access, { ...VICTIM, tenantId: TENANT_A, tenantName: 'Victim' }, now)
   await provisionApiClient(gateway.access, { ...TIMING, tenantId: TENANT_B, tenantName: 'Timing' }, now)
-  const yoga = createGraphQLServer({
-    services: graphQLServicesOf(gateway),
-    authenticator: gateway.authenticator,
-    logger: gateway.logger,
-  })
-  const http = await startGatewayHttpServer(gateway, yoga)
+  const http = await serveGateway(gateway)
   let stopping = false
   const stop = async () => {
     if (stopping) return

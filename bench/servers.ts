@@ -8,9 +8,8 @@ import type { AddressInfo } from 'node:net'
 import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import { decodePublicId, encodePublicId } from '../domain/ids.ts'
 import { notificationFor } from '../domain/notification.ts'
-import { startGatewayHttpServer } from '../local/http-server.ts'
+import { serveGateway } from '../local/http-server.ts'
 import { startFinqwareSandbox, type FinqwareSandbox } from '../sandbox/finqware/server.ts'
-import { createGraphQLServer, graphQLServicesOf } from '../schema/server.ts'
 import type { GatewayConfig } from '../service/config.ts'
 import { createGateway } from '../service/gateway.ts'
 import { silentLogger } from '../service/logging.ts'
@@ -130,12 +129,7 @@ async function main(setup: ServersSetup): Promise<void> {
   await new ConsentRepository(db, setup.tableName).create(consent, created, notificationFor(created, consent))
 
   // Wired as local/main.ts and test/support/stack.ts wire it.
-  const yoga = createGraphQLServer({
-    services: graphQLServicesOf(gateway),
-    authenticator: gateway.authenticator,
-    logger: gateway.logger,
-  })
-  const http = await startGatewayHttpServer(gateway, yoga)
+  const http = await serveGateway(gateway)
   stops.push(() => http.close())
 
   const raw = createServer(rawHandler(db, setup.tableName))

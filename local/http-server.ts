@@ -1,128 +1,22 @@
-// The gateway over node:http: /graphql (yoga, with GraphiQL in local mode), /webhooks/<provider> for provider
-// notifications, /healthz. Each request runs in its own request scope (id in logs, errors and the response).
+// The gateway's HTTP server under `npm start`: the one app (http/app.ts) on node:http through @hono/node-server, with
+// what a server on a developer's machine (or a LAN, with HOST) needs around it: timeouts for slow clients, a cap on
+// connections per source address, and a close that lets requests in flight finish. The node server stays reachable
+// (`server`), so a WebSocket `upgrade` handler can share its port.
 import { randomUUID } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server, type ServerOptions, type ServerResponse } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
+import { getRequestListener, RequestError, type HttpBindings as NodeBindings } from '@hono/node-server'
+import { createHttpApp, type HttpAppDeps, type HttpAppOptions } from '../http/app.ts'
+import type { HttpApp } from '../http/env.ts'
+import type { Logger } from '../providers/adapter.ts'
+import { createGraphQLServer, graphQLServicesOf, type GraphQLServerOptions } from '../schema/server.ts'
 import type { GraphQLServer } from '../schema/server.ts'
 import type { Gateway } from '../service/gateway.ts'
-import { runInRequestScope } from '../service/logging.ts'
-import { callbackFailure, callbackHttpReply } from '../service/authorisation-callback.ts'
-import { receiveProviderNotification } from '../service/notification-endpoint.ts'
-import { callbackRoute, notificationRoute } from '../service/public-paths.ts'
-import { healthReply } from '../service/store-health.ts'
-import { ServiceUnavailableError } from '../domain/errors.ts'
 
 export interface GatewayHttpServer {
   readonly url: string
   readonly server: Server
   close(): Promise<void>
-}
-
-const MAX_NOTIFICATION_BYTES = 256 * 1024
-const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/
-
-function sendJson(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  const text = JSON.stringify(body)
-  response.writeHead(status, {
-    'content-type': 'application/json; charset=utf-8',
-    'content-length': Buffer.byteLength(text),
-    ...headers,
-  })
-  response.end(text)
-}
-
-/** Reads a body up to `limit` bytes; null when it is longer (the caller answers 413). */
-async function readBody(request: IncomingMessage, limit: number): Promise<string | null> {
-  const chunks: Buffer[] = []
-  let size = 0
-  for await (const chunk of request as AsyncIterable<Buffer>) {
-    size += chunk.length
-    if (size > limit) return null
-    chunks.push(chunk)
-  }
-  return Buffer.concat(chunks).toString('utf8')
-}
-
-function lowerCaseHeaders(request: IncomingMessage): Record<string, string | undefined> {
-  const headers: Record<string, string | undefined> = {}
-  for (const [name, value] of Object.entries(request.headers))
-    headers[name] = Array.isArray(value) ? value.join(', ') : value
-  return headers
-}
-
-/** Routes of the composition root's own (local mode's controls): true when one answered the request. */
-export type ExtraRoutes = (request: IncomingMessage, response: ServerResponse) => Promise<boolean>
-
-export function createRequestListener(
-  gateway: Gateway,
-  yoga: GraphQLServer,
-  graphqlPath = '/graphql',
-  extraRoutes?: ExtraRoutes,
-) {
-  return (request: IncomingMessage, response: ServerResponse): void => {
-    const given = request.headers['x-request-id']
-    const requestId = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID()
-    response.setHeader('x-request-id', requestId)
-    void runInRequestScope({ requestId }, async () => {
-      const path = (request.url ?? '/').split('?')[0] ?? '/'
-      try {
-        if (path === graphqlPath) {
-          // Without a declared length a body cannot be bounded before yoga reads it.
-          if (request.method === 'POST' && request.headers['content-length'] === undefined) {
-            sendJson(response, 411, {
-              errors: [{ message: 'Content-Length required', extensions: { code: 'BAD_REQUEST', requestId } }],
-            })
-            return
-          }
-          await Promise.resolve(yoga.requestListener(request, response))
-          return
-        }
-        const route = notificationRoute(path)
-        if (route && gateway.providers.has(route.provider)) {
-          if (request.method !== 'POST')
-            return sendJson(response, 405, { error: 'method_not_allowed' }, { allow: 'POST' })
-          const body = await readBody(request, MAX_NOTIFICATION_BYTES)
-          if (body === null) return sendJson(response, 413, { error: 'payload_too_large', requestId })
-          const reply = await receiveProviderNotification(
-            gateway.consents,
-            gateway.logger,
-            route.provider,
-            { headers: lowerCaseHeaders(request), body, path: route.rest },
-            requestId,
-          )
-          return sendJson(response, reply.status, reply.body, reply.headers)
-        }
-        const callback = callbackRoute(path)
-        if (callback && request.method === 'GET' && gateway.providers.has(callback.provider)) {
-          const query = new URL(request.url ?? '/', 'http://callback').searchParams
-          const reply = await gateway
-            .completeAuthorisation(callback.provider, callback.token, query, requestId)
-            .catch((error: unknown) => callbackFailure(error, gateway.logger, callback.provider))
-          const http = callbackHttpReply(reply)
-          response.writeHead(http.status, http.headers)
-          response.end(http.body)
-          return
-        }
-        if (path === '/healthz') {
-          const health = await healthReply(gateway.storeHealth)
-          return sendJson(response, health.status, health.body, health.headers)
-        }
-        if (extraRoutes && (await extraRoutes(request, response))) return
-        sendJson(response, 404, { error: 'not_found', requestId })
-      } catch (error) {
-        gateway.logger.error('request failed', { error, path })
-        if (response.headersSent) response.destroy()
-        else if (error instanceof ServiceUnavailableError) {
-          sendJson(
-            response,
-            503,
-            { error: 'retry_later', requestId },
-            { 'retry-after': String(error.retryAfterSeconds) },
-          )
-        } else sendJson(response, 500, { error: 'internal_error', requestId })
-      }
-    })
-  }
 }
 
 /** How long a client may take, and how many connections one address may hold. */
@@ -150,6 +44,17 @@ export const HTTP_LIMITS_DEFAULTS: HttpLimits = {
   requestTimeoutMs: 8_000,
   keepAliveTimeoutMs: 5_000,
   maxConnectionsPerAddress: 64,
+}
+
+export interface ServeOptions extends Partial<HttpLimits> {
+  port?: number
+  /** The address to listen on (`npm start`'s `HOST`). @default '127.0.0.1' */
+  host?: string
+  /**
+   * On close, how long requests in flight may finish before their connections are cut (open SSE streams are).
+   * @default 2_000
+   */
+  graceMs?: number
 }
 
 /**
@@ -201,29 +106,43 @@ function capConnectionsPerAddress(server: Server, max: number): (socket: Socket)
   return (socket) => !refused.has(socket)
 }
 
-/** Starts the server on 127.0.0.1 unless told otherwise. */
-export async function startGatewayHttpServer(
-  gateway: Gateway,
-  yoga: GraphQLServer,
-  options: {
-    port?: number
-    /** The address to listen on (`npm start`'s `HOST`). @default '127.0.0.1' */
-    host?: string
-    /**
-     * On close, how long requests in flight may finish before their connections are cut (open SSE streams are).
-     * @default 2_000
-     */
-    graceMs?: number
-    /** Routes answered before the 404 (local mode's controls and pages). */
-    extraRoutes?: ExtraRoutes
-  } & Partial<HttpLimits> = {},
+/**
+ * What @hono/node-server answers itself, before the app runs: a request it cannot make a URL of (an unusable Host or
+ * target) is the client's fault; anything else (the app never throws out of `fetch`) is logged, never shown.
+ */
+function hostErrorAnswer(logger: Logger) {
+  return (error: unknown): Response => {
+    const requestId = randomUUID()
+    const clientFault = error instanceof RequestError
+    if (!clientFault) logger.error('request failed before the app', { error, requestId })
+    return new Response(JSON.stringify({ error: clientFault ? 'bad_request' : 'internal_error', requestId }), {
+      status: clientFault ? 400 : 500,
+      headers: { 'content-type': 'application/json; charset=utf-8', 'x-request-id': requestId },
+    })
+  }
+}
+
+/** Serves `app` on node:http, on 127.0.0.1 unless told otherwise. */
+export async function serveHttpApp(
+  app: HttpApp,
+  logger: Logger,
+  options: ServeOptions = {},
 ): Promise<GatewayHttpServer> {
   const limits: HttpLimits = { ...HTTP_LIMITS_DEFAULTS, ...definedOnly(options) }
-  const listener = createRequestListener(gateway, yoga, '/graphql', options.extraRoutes)
+  const listener = getRequestListener(
+    (request, env) => app.fetch(request, { clientAddress: (env as NodeBindings).incoming.socket.remoteAddress }),
+    {
+      // An HTTP/1.0 request may come without Host; it still needs a URL.
+      hostname: 'localhost',
+      // The app makes the platform's own Requests and Responses; nothing in the process needs them replaced.
+      overrideGlobalObjects: false,
+      errorHandler: hostErrorAnswer(logger),
+    },
+  )
   const server = createServer(serverTimeouts(limits))
   const admitted = capConnectionsPerAddress(server, limits.maxConnectionsPerAddress)
   server.on('request', (request: IncomingMessage, response: ServerResponse) => {
-    if (admitted(request.socket)) listener(request, response)
+    if (admitted(request.socket)) void listener(request, response)
     else response.destroy()
   })
   await new Promise<void>((resolve, reject) => {
@@ -247,6 +166,47 @@ export async function startGatewayHttpServer(
         server.closeIdleConnections()
       }),
   }
+}
+
+/** The app over `gateway` with `yoga` at /graphql, served on node:http (tests give a GraphQL server of their own). */
+export function startGatewayHttpServer(
+  gateway: Gateway,
+  yoga: GraphQLServer,
+  options: ServeOptions & Omit<HttpAppDeps, 'gateway' | 'graphql'> & HttpAppOptions = {},
+): Promise<GatewayHttpServer> {
+  const { extraRoutes, oauthToken, jwks, ...rest } = options
+  const app = createHttpApp(
+    {
+      gateway,
+      graphql: yoga,
+      ...(extraRoutes ? { extraRoutes } : {}),
+      ...(oauthToken ? { oauthToken } : {}),
+      ...(jwks ? { jwks } : {}),
+    },
+    rest,
+  )
+  return serveHttpApp(app, gateway.logger, rest)
+}
+
+export interface LocalGatewayOptions
+  extends ServeOptions, Omit<HttpAppDeps, 'gateway' | 'graphql'>, Omit<HttpAppOptions, 'maxGraphQLBodyBytes'> {
+  /** GraphiQL on GET /graphql (schema/server.ts). @default false */
+  readonly graphiql?: GraphQLServerOptions['graphiql']
+}
+
+/**
+ * The gateway as `npm start` serves it: its GraphQL server and the app over `gateway`, on node:http. The end-to-end
+ * tests' stack starts it through here too.
+ */
+export function serveGateway(gateway: Gateway, options: LocalGatewayOptions = {}): Promise<GatewayHttpServer> {
+  const { graphiql, ...rest } = options
+  const yoga = createGraphQLServer({
+    services: graphQLServicesOf(gateway),
+    authenticator: gateway.authenticator,
+    logger: gateway.logger,
+    graphiql: graphiql ?? false,
+  })
+  return startGatewayHttpServer(gateway, yoga, rest)
 }
 
 /** The limits given, without the keys present but undefined (they would hide the defaults). */

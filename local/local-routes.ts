@@ -1,7 +1,10 @@
 // Local mode's routes beside the API: the gateway clock control (behind the local control secret, like the
 // sandboxes' controls) and the "done" page a consent's redirectUrl can point at to show what the provider sent back.
+// Mounted into the one app by `npm start` only (http/app.ts `extraRoutes`), so no Lambda bundle carries them.
 import { createHash, timingSafeEqual } from 'node:crypto'
-import type { IncomingMessage, ServerResponse } from 'node:http'
+import { Hono } from 'hono'
+import { readBodyAtMost } from '../http/body-limit.ts'
+import type { HttpApp, HttpContext, HttpEnv } from '../http/env.ts'
 import type { OffsetClock } from './offset-clock.ts'
 
 /** The request header that carries the local control secret (the sandboxes read the same one). */
@@ -31,24 +34,16 @@ export interface LocalRoutesOptions {
 
 const MAX_CONTROL_BYTES = 4_096
 
-function send(response: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body)
-  response.writeHead(status, {
-    'content-type': 'application/json; charset=utf-8',
-    'content-length': Buffer.byteLength(text),
-    'cache-control': 'no-store',
-  })
-  response.end(text)
-}
+const send = (c: HttpContext, status: 200 | 400 | 401 | 405, body: unknown) =>
+  c.json(body, status, { 'cache-control': 'no-store' })
 
 const digest = (value: string) => createHash('sha256').update(value).digest()
 
-async function readJson(request: IncomingMessage): Promise<unknown> {
-  let text = ''
-  for await (const chunk of request as AsyncIterable<Buffer>) {
-    text += chunk.toString('utf8')
-    if (text.length > MAX_CONTROL_BYTES) throw new RangeError('the body is too large')
-  }
+/** The body as JSON (an empty one is `{}`); throws when it is over 4 kB or not JSON. */
+async function readJson(request: Request): Promise<unknown> {
+  const bytes = await readBodyAtMost(request, MAX_CONTROL_BYTES)
+  if (bytes === null) throw new RangeError('the body is too large')
+  const text = new TextDecoder().decode(bytes)
   return text.trim() === '' ? {} : (JSON.parse(text) as unknown)
 }
 
@@ -69,69 +64,49 @@ function donePage(query: URLSearchParams): string {
   ].join('')
 }
 
-/**
- * The local routes' handler: answers `/local/...` and returns true, or returns false for any other path. The clock
- * control answers 401 without the secret, and moves nothing.
- */
-export function localRoutes(options: LocalRoutesOptions) {
+/** `GET /local/done`, and `GET|POST /local/clock` (401 without the control secret, moving nothing). */
+export function localRoutes(options: LocalRoutesOptions): HttpApp {
   const secret = digest(options.controlSecret)
-  const authorised = (request: IncomingMessage) => {
-    const given = request.headers[CONTROL_SECRET_HEADER]
-    return typeof given === 'string' && timingSafeEqual(digest(given), secret)
+  const authorised = (c: HttpContext) => {
+    const given = c.req.raw.headers.get(CONTROL_SECRET_HEADER)
+    return given !== null && timingSafeEqual(digest(given), secret)
   }
   const state = () => ({ now: options.clock.now().toISOString(), offsetMs: options.clock.offsetMs })
 
-  return async (request: IncomingMessage, response: ServerResponse): Promise<boolean> => {
-    const url = new URL(request.url ?? '/', 'http://local')
-    if (url.pathname === DONE_PATH && request.method === 'GET') {
-      const page = donePage(url.searchParams)
-      response.writeHead(200, {
-        'content-type': 'text/html; charset=utf-8',
-        'content-length': Buffer.byteLength(page),
-        'cache-control': 'no-store',
-        // Whatever the parameters hold, the page runs no script and loads nothing.
-        'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'",
-      })
-      response.end(page)
-      return true
-    }
-    if (url.pathname !== CLOCK_PATH) return false
-    if (!authorised(request)) {
-      send(response, 401, {
+  const routes = new Hono<HttpEnv>()
+  routes.get(DONE_PATH, (c) =>
+    c.html(donePage(new URL(c.req.url).searchParams), 200, {
+      'cache-control': 'no-store',
+      // Whatever the parameters hold, the page runs no script and loads nothing.
+      'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'",
+    }),
+  )
+  routes.all(CLOCK_PATH, async (c) => {
+    if (!authorised(c)) {
+      return send(c, 401, {
         error: 'unauthorized',
         message: `the local controls need the control secret (printed by npm start) in ${CONTROL_SECRET_HEADER}`,
       })
-      return true
     }
-    if (request.method === 'GET') {
-      send(response, 200, state())
-      return true
-    }
-    if (request.method !== 'POST') {
-      send(response, 405, { error: 'method_not_allowed' })
-      return true
-    }
+    if (c.req.method === 'GET') return send(c, 200, state())
+    if (c.req.method !== 'POST') return send(c, 405, { error: 'method_not_allowed' })
     let body: unknown
     try {
-      body = await readJson(request)
+      body = await readJson(c.req.raw)
     } catch {
-      send(response, 400, { error: 'invalid_control', message: 'send a JSON object of at most 4 kB' })
-      return true
+      return send(c, 400, { error: 'invalid_control', message: 'send a JSON object of at most 4 kB' })
     }
     const move = clockMove(body, options.clock.now())
-    if ('error' in move) {
-      send(response, 400, { error: 'invalid_control', message: move.error })
-      return true
-    }
+    if ('error' in move) return send(c, 400, { error: 'invalid_control', message: move.error })
     options.clock.advance(move.ms)
     await options.sweepNow()
     const sandboxes = Object.fromEntries(
       move.sandboxes ? options.sandboxes.map((sandbox) => [sandbox.name, sandbox.advance(move.ms).toISOString()]) : [],
     )
     options.runJobsNow()
-    send(response, 200, { ...state(), sandboxes })
-    return true
-  }
+    return send(c, 200, { ...state(), sandboxes })
+  })
+  return routes
 }
 
 /** `{"advanceSeconds": n}` or `{"set": "<ISO date>"}`, and `"sandboxes": false` to leave the providers' clocks. */

@@ -14,8 +14,7 @@ import { startWorldlineSandbox } from '../sandbox/worldline/server.ts'
 import { startYapilySandbox } from '../sandbox/yapily/server.ts'
 import { createGateway } from '../service/gateway.ts'
 import { startJobTimers } from './jobs.ts'
-import { createGraphQLServer, graphQLServicesOf } from '../schema/server.ts'
-import { startGatewayHttpServer } from './http-server.ts'
+import { serveGateway } from './http-server.ts'
 import { JavaUnavailableError, startDynamoDBLocal, type DynamoDBLocal } from './dynamodb-local.ts'
 import { loadLocalSecrets, demoCredentials } from './local-secrets.ts'
 import { printBanner } from './banner.ts'
@@ -163,10 +162,10 @@ async function main(): Promise<void> {
   const authorization = `Basic ${Buffer.from(`${demo.clientId}:${demo.clientSecret}`).toString('base64')}`
 
   const doneUrl = `${publicBaseUrl}${DONE_PATH}`
-  const yoga = createGraphQLServer({
-    services: graphQLServicesOf(gateway),
-    authenticator: gateway.authenticator,
-    logger: gateway.logger,
+  const jobs = startJobTimers(gateway)
+  const http = await serveGateway(gateway, {
+    port,
+    host: listen.host,
     graphiql: {
       defaultHeaders: { Authorization: authorization },
       // Only a browser on this machine, asking by our loopback name, gets the page with the demo credentials.
@@ -175,11 +174,6 @@ async function main(): Promise<void> {
       render: renderGraphiQL,
     },
     corsAllowedOrigins: corsOrigins(process.env.CORS_ALLOWED_ORIGINS),
-  })
-  const jobs = startJobTimers(gateway)
-  const http = await startGatewayHttpServer(gateway, yoga, {
-    port,
-    host: listen.host,
     ...(process.env.MAX_CONNECTIONS_PER_ADDRESS
       ? {
           maxConnectionsPerAddress: positiveInteger(

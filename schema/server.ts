@@ -1,7 +1,7 @@
 // The GraphQL server (graphql-yoga): authentication before execution and one guard around it (request-guard.ts), query
 // limits (graphql-armor and graphql-js's own token limit), one error masking point, request ids, and SSE subscriptions
-// that end when their credential does (credential-recheck.ts). Transport-free: node:http and Lambda adapt to
-// `yoga.fetch` (and echo the request id in `x-request-id` themselves).
+// that end when their credential does (credential-recheck.ts). Transport-free: http/app.ts mounts `yoga.fetch` at
+// /graphql, with CORS, body limits and the request id (echoed in `x-request-id`) around it.
 import { randomUUID } from 'node:crypto'
 import { blockFieldSuggestionsPlugin } from '@escape.tech/graphql-armor-block-field-suggestions'
 import { costLimitPlugin } from '@escape.tech/graphql-armor-cost-limit'
@@ -19,7 +19,6 @@ import type { GraphQLContext, GraphQLServices } from './context.ts'
 import { useCredentialRecheck } from './credential-recheck.ts'
 import { schema } from './index.ts'
 import {
-  errorResponse,
   useApiClientAuthentication,
   useMalformedParameters,
   useRequestGuard,
@@ -51,18 +50,6 @@ export interface GraphQLServerOptions {
         readonly tabs?: readonly string[]
         readonly render?: (options?: Record<string, unknown>) => string
       }
-  /**
-   * Web origins (`https://app.partner.example`) whose scripts may read the API's answers. Every other origin gets no
-   * CORS header at all, and no origin is ever allowed in credentials mode: clients send their credentials in the
-   * `Authorization` header themselves.
-   * @default [] (same-origin only)
-   */
-  readonly corsAllowedOrigins?: readonly string[]
-  /**
-   * Largest request body accepted, in bytes.
-   * @default 65_536
-   */
-  readonly maxBodyBytes?: number
   /** @default '/graphql' */
   readonly endpoint?: string
 }
@@ -142,18 +129,6 @@ function useMaxTokens(maxTokens: number): Plugin {
 }
 
 const errorId = () => randomUUID()
-
-/** Refuses bodies over the limit from their declared length (node:http also counts streamed bytes). */
-function useBodyLimit(maxBodyBytes: number): Plugin {
-  return {
-    onRequest(payload) {
-      const declared = Number(payload.request.headers.get('content-length') ?? 0)
-      if (declared > maxBodyBytes) {
-        payload.endResponse(errorResponse(413, 'PAYLOAD_TOO_LARGE', `Request body exceeds ${maxBodyBytes} bytes`))
-      }
-    },
-  }
-}
 
 type ResultWithErrors = { readonly data?: unknown; readonly errors?: readonly GraphQLError[] }
 
@@ -276,40 +251,6 @@ export function maskError(logger: Logger) {
   }
 }
 
-/** What a browser may do cross-origin: the methods and headers the API uses, and reading our request id. */
-const CORS_GRANT = {
-  methods: ['GET', 'POST'],
-  allowedHeaders: ['authorization', 'content-type', 'accept', 'x-request-id'],
-  exposedHeaders: ['x-request-id'],
-  maxAge: 600,
-  credentials: false,
-}
-
-/**
- * Yoga's CORS options per request: a configured origin is named exactly (never reflected, never with credentials);
- * any other origin gets nothing, so a browser keeps the answer from its scripts. (Yoga's default reflects any origin
- * with `Access-Control-Allow-Credentials: true`.)
- */
-export function corsPolicy(allowedOrigins: readonly string[]) {
-  const allowed = new Set(allowedOrigins)
-  return (request: Request) => {
-    const origin = request.headers.get('origin')
-    return origin !== null && allowed.has(origin)
-      ? { ...CORS_GRANT, methods: [...CORS_GRANT.methods], origin }
-      : (false as const)
-  }
-}
-
-/** Answers vary by Origin, allowed or not, so no cache hands one origin's answer to another. */
-function useVaryOrigin(): Plugin {
-  return {
-    onResponse({ response }) {
-      const vary = response.headers.get('vary')
-      if (!vary?.toLowerCase().includes('origin')) response.headers.set('vary', vary ? `${vary}, Origin` : 'Origin')
-    },
-  }
-}
-
 /** GraphiQL's page per request: the pre-filled headers only for a trusted Host, the tabs for everyone. */
 function graphiqlPage(graphiql: Exclude<GraphQLServerOptions['graphiql'], false | undefined>) {
   const trusted = new Set((graphiql.trustedHosts ?? []).map((host) => host.toLowerCase()))
@@ -333,17 +274,16 @@ export function createGraphQLServer(options: GraphQLServerOptions): GraphQLServe
     schema,
     graphqlEndpoint: options.endpoint ?? '/graphql',
     landingPage: false,
-    // Bodies are bounded before yoga sees them (useBodyLimit on the declared length; node:http refuses a POST without
-    // one; Lambda bounds the event). Yoga's own limit re-streams every body and costs ~0.3 ms a request (bench/).
+    // Bodies are bounded before yoga sees them (http/body-limit.ts: a POST declares its length, at most 64 kB). Yoga's
+    // own limit re-streams every body and costs ~0.3 ms a request (bench/).
     maxRequestBodySize: false,
     ...(graphiql && graphiql.render ? { renderGraphiQL: graphiql.render } : {}),
     graphiql: graphiql ? graphiqlPage(graphiql) : false,
-    cors: corsPolicy(options.corsAllowedOrigins ?? []),
+    // Answered by the app around it (http/cors.ts), preflights included.
+    cors: false,
     logging: false,
     maskedErrors: { maskError: mask, errorMessage: 'Unexpected error.' },
     plugins: [
-      useVaryOrigin(),
-      useBodyLimit(options.maxBodyBytes ?? 65_536),
       useApiClientAuthentication(options.authenticator, principals),
       useMalformedParameters(),
       useCredentialRecheck(mask),

@@ -8,8 +8,7 @@ import { FUNCTION_BUNDLING } from './bundling.ts'
 /** Every Lambda entry point, by function name. */
 export const FUNCTIONS = {
   graphql: 'functions/graphql.ts',
-  'provider-webhook': 'functions/provider-webhook.ts',
-  'authorisation-callback': 'functions/authorisation-callback.ts',
+  'public-api': 'functions/public-api.ts',
   'sweep-deadlines': 'functions/sweep-deadlines.ts',
   reconcile: 'functions/reconcile.ts',
   'deliver-webhooks': 'functions/deliver-webhooks.ts',

@@ -1,9 +1,11 @@
 // A stand-in for the Lambda Node.js runtime, enough to run the built function bundles on this machine: the
 // `awslambda` global (streamifyResponse, HttpResponseStream with the runtime's prelude format) and an HTTP front that
-// turns each request into a Function URL / HTTP API (payload 2.0) event, as AWS would. Plain JavaScript on purpose:
-// the benchmarks time a fresh `node` process importing a bundle, with no TypeScript loader in the way.
+// turns each request into a Function URL / HTTP API (payload 2.0) event, or with `--payload 1.0` a REST API one, as
+// AWS would. Plain JavaScript on purpose: the benchmarks time a fresh `node` process importing a bundle, with no
+// TypeScript loader in the way.
 //
 //   node scripts/lambda-runtime.mjs --port 0 --timeout-ms 30000 --route 'POST /graphql=dist/functions/graphql/index.mjs'
+//   node scripts/lambda-runtime.mjs --payload 1.0 --route '* /*=dist/functions/graphql/index.mjs'
 //   node scripts/lambda-runtime.mjs --once --bundle dist/functions/graphql/index.mjs --request '{"method":"POST",...}'
 //   node scripts/lambda-runtime.mjs --event '{"Records":[...]}' --bundle dist/functions/outbox-relay/index.mjs
 //     (any other event source: a schedule, a table stream; prints the handler's result as JSON)
@@ -93,6 +95,59 @@ export function eventOf({ method, path, query = '', headers = {}, body = null, r
   }
 }
 
+/**
+ * A payload 1.0 event for an HTTP request, as a REST API's Lambda proxy integration delivers it: headers as sent
+ * (single- and multi-value maps), the query decoded into parameter maps (no raw query string), cookies in the
+ * headers, the stage left out of `path`.
+ */
+export function eventOfV1({ method, path, query = '', headers = {}, body = null, remoteAddress = '127.0.0.1' }) {
+  const single = {}
+  const multi = {}
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined) continue
+    const values = Array.isArray(value) ? value.map(String) : [String(value)]
+    single[name] = values.at(-1)
+    multi[name] = values
+  }
+  const params = new URLSearchParams(query)
+  const singleQuery = {}
+  const multiQuery = {}
+  for (const [name, value] of params) {
+    singleQuery[name] = value
+    ;(multiQuery[name] ??= []).push(value)
+  }
+  const lower = Object.fromEntries(Object.entries(single).map(([name, value]) => [name.toLowerCase(), value]))
+  const text = body !== null && TEXT_TYPES.test(lower['content-type'] ?? '')
+  const now = new Date()
+  return {
+    resource: '/{proxy+}',
+    path,
+    httpMethod: method,
+    headers: single,
+    multiValueHeaders: multi,
+    queryStringParameters: params.size ? singleQuery : null,
+    multiValueQueryStringParameters: params.size ? multiQuery : null,
+    pathParameters: { proxy: path.slice(1) },
+    stageVariables: null,
+    requestContext: {
+      accountId: 'anonymous',
+      apiId: 'local',
+      domainName: lower.host ?? 'lambda.local',
+      domainPrefix: 'local',
+      httpMethod: method,
+      identity: { sourceIp: remoteAddress, userAgent: lower['user-agent'] ?? null },
+      path: `/stage${path}`,
+      protocol: 'HTTP/1.1',
+      requestId: randomUUID(),
+      requestTimeEpoch: now.getTime(),
+      resourcePath: '/{proxy+}',
+      stage: 'stage',
+    },
+    body: body === null ? null : text ? body.toString('utf8') : body.toString('base64'),
+    isBase64Encoded: body !== null && !text,
+  }
+}
+
 function contextOf(timeoutMs) {
   const deadline = Date.now() + timeoutMs
   return {
@@ -132,7 +187,9 @@ export async function invoke(handler, event, timeoutMs, { onHead, onChunk }) {
   const result = await handler(event, context)
   const body =
     result?.body === undefined ? Buffer.alloc(0) : Buffer.from(result.body, result.isBase64Encoded ? 'base64' : 'utf8')
-  onHead(result?.statusCode ?? 200, result?.headers ?? {}, result?.cookies ?? [])
+  // Payload 1.0 results carry cookies as multi-value Set-Cookie headers.
+  const cookies = result?.cookies ?? result?.multiValueHeaders?.['set-cookie'] ?? []
+  onHead(result?.statusCode ?? 200, result?.headers ?? {}, cookies)
   onChunk(body)
 }
 
@@ -148,7 +205,8 @@ function parseRoute(spec) {
   return { method, matches: (path) => (prefix === null ? path === pattern : path.startsWith(prefix)), bundle }
 }
 
-async function serve({ port, timeoutMs, routes }) {
+async function serve({ port, timeoutMs, routes, payload }) {
+  const eventFor = payload === '1.0' ? eventOfV1 : eventOf
   installAwslambda()
   const handlers = await Promise.all(routes.map(async (route) => ({ ...route, handler: await load(route.bundle) })))
   const server = createServer((request, response) => {
@@ -159,7 +217,7 @@ async function serve({ port, timeoutMs, routes }) {
       const route = handlers.find((r) => (r.method === '*' || r.method === request.method) && r.matches(path))
       if (!route) return response.writeHead(404).end()
       const body = chunks.length ? Buffer.concat(chunks) : null
-      const event = eventOf({
+      const event = eventFor({
         method: request.method,
         path,
         query,
@@ -236,11 +294,14 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
       bundle: { type: 'string' },
       request: { type: 'string' },
       event: { type: 'string' },
+      payload: { type: 'string', default: '2.0' },
     },
   })
   const timeoutMs = Number(values['timeout-ms'])
   if (values.event !== undefined)
     await invokeWithEvent({ bundle: values.bundle, event: JSON.parse(values.event), timeoutMs })
   else if (values.once) await once({ bundle: values.bundle, request: JSON.parse(values.request ?? '{}'), timeoutMs })
-  else await serve({ port: Number(values.port), timeoutMs, routes: values.route.map(parseRoute) })
+  else {
+    await serve({ port: Number(values.port), timeoutMs, routes: values.route.map(parseRoute), payload: values.payload })
+  }
 }

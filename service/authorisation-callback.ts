@@ -2,7 +2,8 @@
 // /callbacks/<provider>/ as the redirect. The link names the consent; the provider is read back and only its own record
 // counts (whatever the provider appended to the link is ignored, save a refusal and Yapily's token, which is accepted
 // only if it is the one the provider holds); then the browser goes on to the partner's redirect URL with our consent
-// id and the unified status. Never the secret, never the provider's own ids.
+// id and the unified status. Never the secret, never the provider's own ids. What happened is returned as a
+// `CallbackReply` (or a `CallbackFailure`); http/callbacks.ts turns it into the browser's answer.
 import type { Consent } from '../domain/consent.ts'
 import { effectiveStatus } from '../domain/derived.ts'
 import { ServiceUnavailableError } from '../domain/errors.ts'
@@ -98,28 +99,6 @@ export async function completeAuthorisation(
   return location ? { kind: 'redirect', location, consent: recorded } : { kind: 'done', consent: recorded }
 }
 
-export interface CallbackHttpReply {
-  readonly status: number
-  readonly headers: Readonly<Record<string, string>>
-  readonly body: string
-}
-
-const escapeHtml = (text: string) =>
-  text.replace(
-    /[&<>"']/g,
-    (char) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[char] ?? char,
-  )
-
-const page = (status: number, title: string, text: string): CallbackHttpReply => ({
-  status,
-  headers: {
-    'content-type': 'text/html; charset=utf-8',
-    'cache-control': 'no-store',
-    'referrer-policy': 'no-referrer',
-  },
-  body: `<!doctype html><html lang="en"><meta charset="utf-8"><title>${escapeHtml(title)}</title><h1>${escapeHtml(title)}</h1><p>${escapeHtml(text)}</p></html>`,
-})
-
 /** Why a callback could not be completed: the store unavailable (try again shortly), or anything else. */
 export type CallbackFailure =
   { readonly kind: 'unavailable'; readonly retryAfterSeconds: number } | { readonly kind: 'failed' }
@@ -130,37 +109,4 @@ export function callbackFailure(error: unknown, logger: Logger, provider: Provid
   return error instanceof ServiceUnavailableError
     ? { kind: 'unavailable', retryAfterSeconds: error.retryAfterSeconds }
     : { kind: 'failed' }
-}
-
-/**
- * The browser's answer, whatever carries it. `no-referrer` keeps the callback URL (and the token in its query) out of
- * the Referer the partner's page would see; `no-store` keeps it out of caches.
- */
-export function callbackHttpReply(reply: CallbackReply | CallbackFailure): CallbackHttpReply {
-  switch (reply.kind) {
-    case 'redirect':
-      return {
-        status: 302,
-        headers: { location: reply.location, 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' },
-        body: '',
-      }
-    case 'done':
-      return page(200, 'Done', 'You can close this window and return to the app.')
-    case 'unknown_link':
-      return page(404, 'Link not recognised', 'This link does not belong to a consent we know.')
-    case 'failed':
-      return page(
-        502,
-        'Not confirmed yet',
-        'We could not confirm the result with your bank just now; the app will see it shortly.',
-      )
-    case 'unavailable': {
-      const unavailable = page(
-        503,
-        'Please try again',
-        'We cannot record the result just now. Reload this page in a few seconds.',
-      )
-      return { ...unavailable, headers: { ...unavailable.headers, 'retry-after': String(reply.retryAfterSeconds) } }
-    }
-  }
 }

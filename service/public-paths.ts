@@ -1,27 +1,29 @@
 // The gateway's public URL layout for providers and browsers, in one place: where each provider's notifications
-// arrive, and where a provider sends the user's browser back to us. Both transports (node:http and Lambda) route by it.
+// arrive, and where a provider sends the user's browser back to us. The service hands these URLs out (callback links,
+// webhook registrations); http/app.ts declares the routes that answer them, and infra/api.ts routes them on AWS.
 import { PROVIDERS, type Provider } from '../domain/provider.ts'
 
-const slug = (provider: Provider) => provider.toLowerCase()
-const providerOfSlug = (value: string | undefined): Provider | undefined =>
-  PROVIDERS.find((provider) => slug(provider) === value)
+/** A provider's name as it appears in our URLs. */
+export const providerSlug = (provider: Provider): string => provider.toLowerCase()
+
+/** The provider a URL names, if any. */
+export const providerOfSlug = (value: string | undefined): Provider | undefined =>
+  PROVIDERS.find((provider) => providerSlug(provider) === value)
 
 /** Where a provider's notifications arrive (Worldline appends `/notification/status` below it). */
-export const notificationPath = (provider: Provider): string => `/webhooks/${slug(provider)}`
+export const notificationPath = (provider: Provider): string => `/webhooks/${providerSlug(provider)}`
 
 /** The prefix of a provider's per-consent callback links. */
-export const callbackPrefixPath = (provider: Provider): string => `/callbacks/${slug(provider)}/`
+export const callbackPrefixPath = (provider: Provider): string => `/callbacks/${providerSlug(provider)}/`
 
-/** `/webhooks/<provider>` and anything below it; null for any other path. */
-export function notificationRoute(path: string): { provider: Provider; rest: string } | null {
-  const match = /^\/webhooks\/([a-z]+)(\/.*)?$/.exec(path)
-  const provider = providerOfSlug(match?.[1])
-  return provider ? { provider, rest: match?.[2] ?? '' } : null
-}
+/** The GraphQL API (queries, mutations, SSE subscriptions). */
+export const GRAPHQL_PATH = '/graphql'
 
-/** `/callbacks/<provider>/<signed link>`; null for any other path. */
-export function callbackRoute(path: string): { provider: Provider; token: string } | null {
-  const match = /^\/callbacks\/([a-z]+)\/([A-Za-z0-9_.-]{1,256})$/.exec(path)
-  const provider = providerOfSlug(match?.[1])
-  return provider && match?.[2] ? { provider, token: match[2] } : null
-}
+/** The OAuth 2.0 token endpoint (client credentials, token exchange). */
+export const OAUTH_TOKEN_PATH = '/oauth/token'
+
+/** The public halves of the token signing keys (a JWK Set). */
+export const JWKS_PATH = '/.well-known/jwks.json'
+
+/** Whether the gateway and its store answer. */
+export const HEALTH_PATH = '/healthz'

@@ -1,6 +1,6 @@
-// Whether the store answers, for /healthz: one cheap probe at a time, its answer kept a few seconds, so however many
-// ask, the store sees at most one probe per period and /healthz cannot be used to hammer it. The answer names the
-// store's state and nothing else.
+// Whether the store answers, for /healthz (http/health.ts): one cheap probe at a time, its answer kept a few seconds,
+// so however many ask, the store sees at most one probe per period and /healthz cannot be used to hammer it. The
+// answer names the store's state and nothing else.
 import { ServiceUnavailableError } from '../domain/errors.ts'
 
 export type StoreState = 'ok' | 'unavailable'
@@ -60,22 +60,4 @@ export class StoreHealth {
     this.#last = { state, at: this.now() }
     return state
   }
-}
-
-export interface HealthReply {
-  readonly status: number
-  readonly headers: Readonly<Record<string, string>>
-  readonly body: { readonly status: 'ok' | 'unavailable'; readonly store: StoreState }
-}
-
-/** /healthz, whatever carries it: 200 when the store answers, else 503 with Retry-After. */
-export async function healthReply(health: StoreHealth): Promise<HealthReply> {
-  const store = await health.check()
-  return store === 'ok'
-    ? { status: 200, headers: { 'cache-control': 'no-store' }, body: { status: 'ok', store } }
-    : {
-        status: 503,
-        headers: { 'cache-control': 'no-store', 'retry-after': String(health.retryAfterSeconds) },
-        body: { status: 'unavailable', store },
-      }
 }

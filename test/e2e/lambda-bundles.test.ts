@@ -1,8 +1,9 @@
 // e2e through the deployable artefacts: the functions built exactly as SST bundles them (scripts/bundling.ts),
-// run by a stand-in Lambda runtime that hands them real Function URL / HTTP API events and streams their responses.
-// GraphQL-over-HTTP audits, a consent from creation to ACTIVE via the webhook and callback functions, an SSE
-// subscription that streams incrementally and ends at the invocation's deadline, and the job functions invoked with
-// a table-stream batch and schedule events.
+// run by a stand-in Lambda runtime that hands them real Function URL / HTTP API events (payload 2.0) and REST API
+// events (payload 1.0) and streams their responses. GraphQL-over-HTTP audits, a consent from creation to ACTIVE via
+// the public API function (webhooks, callbacks), an SSE subscription that streams incrementally and ends at the
+// invocation's deadline (behind a Function URL and behind a REST API), and the job functions invoked with a
+// table-stream batch and schedule events.
 import { execFile } from 'node:child_process'
 import { generateKeyPairSync, randomBytes } from 'node:crypto'
 import { promisify } from 'node:util'
@@ -37,6 +38,7 @@ let yapily: YapilyHarness
 let providerApi: LambdaFront
 let graphql: LambdaFront
 let shortGraphql: LambdaFront
+let restGraphql: LambdaFront
 let table: TestTable
 let env: Record<string, string>
 
@@ -85,13 +87,21 @@ beforeAll(async () => {
     port: apiPort,
     env,
     routes: [
-      `POST /webhooks/*=${built['provider-webhook']?.entry}`,
-      `GET /callbacks/*=${built['authorisation-callback']?.entry}`,
+      `POST /webhooks/*=${built['public-api']?.entry}`,
+      `GET /callbacks/*=${built['public-api']?.entry}`,
+      `GET /healthz=${built['public-api']?.entry}`,
     ],
   })
   graphql = await startLambdaFront({ env, routes: [`* /*=${built.graphql?.entry}`] })
   // A function whose invocations last 5 s: subscriptions must end cleanly before that.
   shortGraphql = await startLambdaFront({ env, timeoutMs: 5_000, routes: [`* /*=${built.graphql?.entry}`] })
+  // The same, behind a REST API in streaming mode: payload 1.0 events.
+  restGraphql = await startLambdaFront({
+    env,
+    timeoutMs: 5_000,
+    payload: '1.0',
+    routes: [`* /*=${built.graphql?.entry}`],
+  })
 }, 90_000)
 
 /** One invocation of a non-HTTP function (a schedule's, the table stream's) in a fresh process; its result. */
@@ -105,7 +115,7 @@ async function invokeWithEvent(name: string, event: unknown, extraEnv: Record<st
 }
 
 afterAll(async () => {
-  await Promise.all([providerApi?.stop(), graphql?.stop(), shortGraphql?.stop()])
+  await Promise.all([providerApi?.stop(), graphql?.stop(), shortGraphql?.stop(), restGraphql?.stop()])
   await finqware?.close()
   await yapily?.teardown()
 })
@@ -154,7 +164,7 @@ describe('the built Lambda bundles', () => {
     expect(response.headers.get('x-request-id')).toBe('lambda-test-1')
   })
 
-  it('takes a Finqware consent to ACTIVE: GraphQL function, bank page, webhook function', async () => {
+  it('takes a Finqware consent to ACTIVE: GraphQL function, bank page, public API function (webhook)', async () => {
     const created = await gql(
       `mutation { createConsent(input: {provider: FINQWARE, institutionId: "bt_ro", userId: "lambda-user", region: EEA}) { ... on CreateConsentPayload { consent { id status authorizationUrl } } ... on Error { code message } } }`,
     )
@@ -167,7 +177,7 @@ describe('the built Lambda bundles', () => {
     })
   })
 
-  it('takes a Yapily consent to ACTIVE through the callback function, which sends the browser on', async () => {
+  it('takes a Yapily consent to ACTIVE through the public API function (callback), which sends the browser on', async () => {
     const created = await gql(
       `mutation { createConsent(input: {provider: YAPILY, institutionId: "modelo-sandbox", userId: "lambda-y", region: UK, redirectUrl: "https://partner.example/done"}) { ... on CreateConsentPayload { consent { id authorizationUrl } } ... on Error { code message } } }`,
     )
@@ -179,7 +189,13 @@ describe('the built Lambda bundles', () => {
     expect(callback.headers.get('location')).toBe(`https://partner.example/done?consent_id=${consent.id}&status=ACTIVE`)
   })
 
-  it('refuses an unsigned webhook through the webhook function with 401', async () => {
+  it('answers /healthz through the public API function', async () => {
+    const response = await fetch(`${providerApi.url}/healthz`)
+    expect(response.status).toBe(200)
+    expect(await response.json()).toEqual({ status: 'ok', store: 'ok' })
+  })
+
+  it('refuses an unsigned webhook through the public API function with 401', async () => {
     const response = await fetch(`${providerApi.url}/webhooks/finqware`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -251,39 +267,45 @@ describe('the built Lambda bundles', () => {
     }
   })
 
-  it('streams a subscription event by event and ends it cleanly before the invocation deadline', async () => {
-    // Prepare: a consent to watch
-    const created = await gql(
-      `mutation { createConsent(input: {provider: FINQWARE, institutionId: "bt_ro", userId: "lambda-sse", region: EEA}) { ... on CreateConsentPayload { consent { id } } } }`,
-    )
-    const id = created.body.data?.createConsent.consent.id as string
+  it.each([
+    ['a Function URL (payload 2.0)', () => shortGraphql],
+    ['a REST API (payload 1.0)', () => restGraphql],
+  ])(
+    'streams a subscription event by event behind %s, ending it cleanly before the deadline',
+    async (_front, front) => {
+      // Prepare: a consent to watch
+      const created = await gql(
+        `mutation { createConsent(input: {provider: FINQWARE, institutionId: "bt_ro", userId: "lambda-sse", region: EEA}) { ... on CreateConsentPayload { consent { id } } } }`,
+      )
+      const id = created.body.data?.createConsent.consent.id as string
 
-    // Act: subscribe over SSE on a function with a 5 s timeout; read the raw stream with arrival times
-    const started = Date.now()
-    const response = await fetch(`${shortGraphql.url}/graphql`, {
-      method: 'POST',
-      headers: { authorization: AUTH, 'content-type': 'application/json', accept: 'text/event-stream' },
-      body: JSON.stringify({ query: `subscription { consentUpdated(id: "${id}") { status version } }` }),
-    })
-    const reader = (response.body as ReadableStream<Uint8Array>).getReader()
-    const arrivals: { at: number; text: string }[] = []
-    for (;;) {
-      const { done, value } = await reader.read()
-      if (done) break
-      arrivals.push({ at: Date.now() - started, text: new TextDecoder().decode(value) })
-    }
-    const ended = Date.now() - started
+      // Act: subscribe over SSE on a function with a 5 s timeout; read the raw stream with arrival times
+      const started = Date.now()
+      const response = await fetch(`${front().url}/graphql`, {
+        method: 'POST',
+        headers: { authorization: AUTH, 'content-type': 'application/json', accept: 'text/event-stream' },
+        body: JSON.stringify({ query: `subscription { consentUpdated(id: "${id}") { status version } }` }),
+      })
+      const reader = (response.body as ReadableStream<Uint8Array>).getReader()
+      const arrivals: { at: number; text: string }[] = []
+      for (;;) {
+        const { done, value } = await reader.read()
+        if (done) break
+        arrivals.push({ at: Date.now() - started, text: new TextDecoder().decode(value) })
+      }
+      const ended = Date.now() - started
 
-    // Assess: the current state arrives at once, the stream completes by itself before the 5 s are up
-    expect(response.status).toBe(200)
-    expect(response.headers.get('content-type')).toMatch(/text\/event-stream/)
-    const firstEvent = arrivals.find((arrival) => arrival.text.includes('"consentUpdated"'))
-    expect(firstEvent?.text).toContain('"status":"CREATED"')
-    expect(firstEvent?.at).toBeLessThan(ended - 1_000)
-    expect(arrivals.map((arrival) => arrival.text).join('')).toMatch(/event: complete/)
-    expect(ended).toBeLessThan(5_000)
-    console.log(
-      `SSE through the Lambda adapter: first event after ${firstEvent?.at} ms, complete after ${ended} ms (timeout 5000 ms)`,
-    )
-  })
+      // Assess: the current state arrives at once, the stream completes by itself before the 5 s are up
+      expect(response.status).toBe(200)
+      expect(response.headers.get('content-type')).toMatch(/text\/event-stream/)
+      const firstEvent = arrivals.find((arrival) => arrival.text.includes('"consentUpdated"'))
+      expect(firstEvent?.text).toContain('"status":"CREATED"')
+      expect(firstEvent?.at).toBeLessThan(ended - 1_000)
+      expect(arrivals.map((arrival) => arrival.text).join('')).toMatch(/event: complete/)
+      expect(ended).toBeLessThan(5_000)
+      console.log(
+        `SSE through the Lambda adapter (${_front}): first event after ${firstEvent?.at} ms, complete after ${ended} ms (timeout 5000 ms)`,
+      )
+    },
+  )
 })

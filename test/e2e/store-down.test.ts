@@ -49,8 +49,7 @@ let gateway: Gateway
 let http: GatewayHttpServer
 let lambda: {
   graphql: unknown
-  webhook: unknown
-  callback: unknown
+  publicApi: unknown
 }
 let callbackPath: string
 
@@ -184,8 +183,7 @@ beforeAll(async () => {
   installAwslambda()
   lambda = {
     graphql: (await import('../../functions/graphql.ts')).handler,
-    webhook: (await import('../../functions/provider-webhook.ts')).handler,
-    callback: (await import('../../functions/authorisation-callback.ts')).handler,
+    publicApi: (await import('../../functions/public-api.ts')).handler,
   }
 
   // The warm clients are verified (and cached) while the store is up.
@@ -284,12 +282,12 @@ describe('provider routes while the store is down', () => {
   it('answers a provider notification 503 with Retry-After, over node:http and Lambda', async () => {
     const { path, ...init } = notification()
     expectRetryLater(await overHttp(path, init))
-    expectRetryLater(await overLambda(lambda.webhook, notification()))
+    expectRetryLater(await overLambda(lambda.publicApi, notification()))
   })
 
   it("answers the user's browser back from the provider 503 with Retry-After, over node:http and Lambda", async () => {
     expectRetryLater(await overHttp(callbackPath))
-    expectRetryLater(await overLambda(lambda.callback, { method: 'GET', path: callbackPath }))
+    expectRetryLater(await overLambda(lambda.publicApi, { method: 'GET', path: callbackPath }))
   })
 })
 

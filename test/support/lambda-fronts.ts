@@ -1,5 +1,6 @@
 // Built Lambda bundles served by the stand-in runtime (scripts/lambda-runtime.mjs) in a child process, as a Function
-// URL or an HTTP API would serve them: real events, real streaming, over HTTP.
+// URL or an HTTP API (payload 2.0) or a REST API (payload 1.0) would serve them: real events, real streaming, over
+// HTTP.
 import { spawn, type ChildProcess } from 'node:child_process'
 
 export interface LambdaFront {
@@ -16,6 +17,8 @@ export async function startLambdaFront(options: {
   env: Readonly<Record<string, string>>
   timeoutMs?: number
   port?: number
+  /** The event format: a Function URL's or HTTP API's (2.0), or a REST API's (1.0). @default '2.0' */
+  payload?: '1.0' | '2.0'
 }): Promise<LambdaFront> {
   const args = [
     'scripts/lambda-runtime.mjs',
@@ -23,6 +26,8 @@ export async function startLambdaFront(options: {
     String(options.port ?? 0),
     '--timeout-ms',
     String(options.timeoutMs ?? 30_000),
+    '--payload',
+    options.payload ?? '2.0',
   ]
   for (const route of options.routes) args.push('--route', route)
   const child: ChildProcess = spawn(process.execPath, args, {

@@ -1,9 +1,10 @@
 // The whole system for end-to-end tests: the Finqware sandbox, the gateway on node:http and a fresh table in the
-// run's DynamoDB Local, wired exactly as `npm start` wires them, talking over real HTTP. Two tenants, so isolation
+// run's DynamoDB Local, wired exactly as `npm start` wires them (local/http-server.ts `serveGateway`), talking over real
+// HTTP. Two tenants, so isolation
 // can be tested.
 import { createClient as createHttpClient, type Client as HttpClient } from 'graphql-http'
 import { createClient as createSseClient, type Client as SseClient } from 'graphql-sse'
-import { startGatewayHttpServer, type GatewayHttpServer, type HttpLimits } from '../../local/http-server.ts'
+import { serveGateway, type GatewayHttpServer, type HttpLimits } from '../../local/http-server.ts'
 import { loopbackHosts } from '../../local/loopback.ts'
 import { freePort } from '../../local/dynamodb-local.ts'
 import {
@@ -12,7 +13,6 @@ import {
   type FinqwareSandboxOptions,
 } from '../../sandbox/finqware/server.ts'
 import type { WorldlineSandbox, WorldlineSandboxOptions } from '../../sandbox/worldline/server.ts'
-import { createGraphQLServer, graphQLServicesOf } from '../../schema/server.ts'
 import type { GatewayConfig } from '../../service/config.ts'
 import { createGateway, type Gateway } from '../../service/gateway.ts'
 import { createLogger, silentLogger } from '../../service/logging.ts'
@@ -144,10 +144,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   }
   const authorization = (credentials: Credentials) =>
     `Basic ${Buffer.from(`${credentials.clientId}:${credentials.clientSecret}`).toString('base64')}`
-  const yoga = createGraphQLServer({
-    services: graphQLServicesOf(gateway),
-    authenticator: gateway.authenticator,
-    logger: gateway.logger,
+  const http = await serveGateway(gateway, {
+    port,
+    ...options.http,
     corsAllowedOrigins: options.corsAllowedOrigins ?? [],
     graphiql: options.graphiql
       ? {
@@ -157,7 +156,6 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         }
       : false,
   })
-  const http = await startGatewayHttpServer(gateway, yoga, { port, ...options.http })
   const graphqlUrl = `${http.url}/graphql`
 
   return {

@@ -1,14 +1,17 @@
 // offline: the pieces behind "the store is down" and "someone is guessing secrets": which store errors mean an outage,
-// the failure log's one line per kind per interval, the store probe's cache, the failure limiter's buckets and source
-// keys, and a stream ending when its credential lapses.
+// the failure log's one line per kind per interval, the store probe's cache and /healthz's answer, the failure
+// limiter's buckets and source keys, and a stream ending when its credential lapses.
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb'
+import { Hono } from 'hono'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { ServiceUnavailableError, UnauthorizedError } from '../../domain/errors.ts'
+import type { HttpEnv } from '../../http/env.ts'
+import { health as healthRoute } from '../../http/health.ts'
 import type { Logger } from '../../providers/adapter.ts'
 import { untilCredentialLapses } from '../../service/credential-lapse.ts'
 import { FailureLimiter, sourceKeyOf } from '../../service/failure-limiter.ts'
 import { FailureLog, withoutStoreOutageLines } from '../../service/failure-log.ts'
-import { healthReply, StoreHealth } from '../../service/store-health.ts'
+import { StoreHealth } from '../../service/store-health.ts'
 import { asServiceUnavailable, storeFailureReason } from '../../store/unavailable.ts'
 
 function recording() {
@@ -161,11 +164,11 @@ describe('the store probe behind /healthz', () => {
     now += 1
     expect(await health.check()).toBe('unavailable')
     expect(probes).toBe(2)
-    expect(await healthReply(health)).toEqual({
-      status: 503,
-      headers: { 'cache-control': 'no-store', 'retry-after': '5' },
-      body: { status: 'unavailable', store: 'unavailable' },
-    })
+    const answer = await new Hono<HttpEnv>().get('/healthz', healthRoute(health)).request('/healthz')
+    expect(answer.status).toBe(503)
+    expect(answer.headers.get('cache-control')).toBe('no-store')
+    expect(answer.headers.get('retry-after')).toBe('5')
+    expect(await answer.json()).toEqual({ status: 'unavailable', store: 'unavailable' })
   })
 
   it('counts a probe slower than its timeout as unavailable', async () => {

@@ -1,22 +1,16 @@
-// offline (a server on 127.0.0.1): the gateway clock control of npm start: the control secret, bodies it refuses
-// without moving anything, forward-only moves, the order (gateway sweep before the sandboxes), and the done page.
-import { createServer, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
-import { afterEach, describe, expect, it } from 'vitest'
+// offline (the routes answered in process): the gateway clock control of npm start: the control secret, bodies it
+// refuses without moving anything, forward-only moves, the order (gateway sweep before the sandboxes), and the done page.
+import { describe, expect, it } from 'vitest'
 import { localRoutes } from '../../local/local-routes.ts'
 import { OffsetClock } from '../../local/offset-clock.ts'
 
 const SECRET = 'control-secret-for-this-test'
-const servers: Server[] = []
-afterEach(() => {
-  for (const server of servers.splice(0)) server.close()
-})
 
 async function start() {
   const clock = OffsetClock.load(null)
   const calls: string[] = []
   const sandboxMoves: number[] = []
-  const handler = localRoutes({
+  const routes = localRoutes({
     clock,
     controlSecret: SECRET,
     sandboxes: [
@@ -34,21 +28,13 @@ async function start() {
     },
     runJobsNow: () => calls.push('jobs'),
   })
-  const server = createServer((request, response) => {
-    void handler(request, response).then((answered) => {
-      if (!answered) response.writeHead(404).end()
-    })
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  servers.push(server)
-  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
   const post = (body: string, secret: string | null = SECRET) =>
-    fetch(`${base}/local/clock`, {
+    routes.request('/local/clock', {
       method: 'POST',
       headers: secret === null ? {} : { 'x-control-secret': secret },
       body,
     })
-  return { clock, calls, sandboxMoves, base, post }
+  return { clock, calls, sandboxMoves, routes, post }
 }
 
 describe('POST /local/clock', () => {
@@ -106,10 +92,10 @@ describe('POST /local/clock', () => {
 
 describe('GET /local/done', () => {
   it('shows what came back, escaped, and runs no script', async () => {
-    const { base } = await start()
+    const { routes } = await start()
 
-    const answer = await fetch(
-      `${base}/local/done?consent=consent_01X&status=ACTIVE&evil=%3Cimg%20src%3Dx%20onerror%3Dalert(1)%3E`,
+    const answer = await routes.request(
+      `/local/done?consent=consent_01X&status=ACTIVE&evil=%3Cimg%20src%3Dx%20onerror%3Dalert(1)%3E`,
     )
     const page = await answer.text()
 

@@ -1,0 +1,12 @@
+// Lambda entry: what providers and browsers call on the HTTP API (payload 2.0, one result per request): provider
+// notifications, authorisation callbacks, the OAuth endpoints and /healthz, through the one app (http/app.ts). No
+// GraphQL here: its schema and yoga would only lengthen this function's cold start.
+import { createHttpApp } from '../http/app.ts'
+import { configFromEnv } from '../service/config.ts'
+import { createGateway } from '../service/gateway.ts'
+import { bufferedHandler } from './lambda-http.ts'
+
+const gateway = createGateway(configFromEnv())
+const app = createHttpApp({ gateway })
+
+export const handler = bufferedHandler(app)

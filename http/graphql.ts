@@ -1,0 +1,35 @@
+// /graphql: the GraphQL server (schema/server.ts, yoga) answers every method itself (GET, POST; anything else 405 as
+// GraphQL over HTTP asks), after the app's CORS and body limits. Its answer is re-made as the platform's own Response:
+// yoga's ponyfill body is a stream that @hono/node-server can only read chunk by chunk (it waits a timer tick for a
+// second chunk), where a string body is written at once; an SSE stream is read inside the request's scope, so what a
+// subscription logs or answers mid-stream still carries its request id.
+import { AsyncResource } from 'node:async_hooks'
+import type { GraphQLServer } from '../schema/server.ts'
+import type { HttpContext } from './env.ts'
+
+/** Statuses whose answer has no body (a Response refuses even an empty one). */
+const NO_BODY = new Set([101, 204, 205, 304])
+
+export function graphqlRoute(graphql: GraphQLServer) {
+  return async (c: HttpContext): Promise<Response> => {
+    const clientAddress = c.env?.clientAddress
+    const answer = await graphql.fetch(c.req.raw, clientAddress === undefined ? {} : { clientAddress })
+    const init = { status: answer.status, headers: answer.headers }
+    if (NO_BODY.has(answer.status)) return new Response(null, init)
+    if (answer.headers.get('content-type')?.startsWith('text/event-stream') && answer.body) {
+      return new Response(inThisScope(answer.body), init)
+    }
+    return new Response(await answer.text(), init)
+  }
+}
+
+/** `body`, each chunk pulled inside the scope this is called in (the request's), whoever reads it and when. */
+function inThisScope(body: ReadableStream<Uint8Array>): ReadableStream<Uint8Array> {
+  const reader = body.getReader()
+  const pull = AsyncResource.bind(async (controller: ReadableStreamDefaultController<Uint8Array>) => {
+    const { done, value } = await reader.read()
+    if (done) controller.close()
+    else controller.enqueue(value)
+  })
+  return new ReadableStream<Uint8Array>({ pull, cancel: (reason) => reader.cancel(reason) })
+}
