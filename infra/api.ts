@@ -1,8 +1,9 @@
-// The gateway's front doors: an HTTP API for what providers and browsers call (webhooks, authorisation callbacks,
-// laid out by service/public-paths.ts) and a streaming Function URL for GraphQL (queries, mutations, SSE
-// subscriptions: an HTTP API cannot stream and cuts every request at 30 s).
+// The gateway's front doors: an HTTP API for what providers, browsers and partners' token requests call (webhooks,
+// authorisation callbacks, the OAuth endpoints, health, laid out by service/public-paths.ts) and a streaming Function
+// URL for GraphQL (queries, mutations, SSE subscriptions: an HTTP API cannot stream and cuts every request at 30 s).
+// Both functions serve the same app (http/app.ts), each with the routes it is given.
 import { PROVIDERS } from '../domain/provider.ts'
-import { notificationPath } from '../service/public-paths.ts'
+import { HEALTH_PATH, JWKS_PATH, notificationPath, OAUTH_TOKEN_PATH } from '../service/public-paths.ts'
 import { gatewayFunction } from './functions.ts'
 import { table } from './storage.ts'
 
@@ -25,26 +26,21 @@ const GRAPHQL_TIMEOUT = '900 seconds'
 const HTTP_API_TIMEOUT = '30 seconds'
 
 /**
- * Providers' notifications and users' browsers back from authorisation. No CORS: neither is a script's cross-origin
- * call. Its URL is every function's `PUBLIC_BASE_URL`; the functions depend on the API resource, the routes on the
- * functions, so Pulumi orders them without a cycle.
+ * Providers' notifications, users' browsers back from authorisation, the OAuth endpoints and /healthz. No CORS: none is
+ * a script's cross-origin call (a partner's backend asks for tokens). Its URL is every function's `PUBLIC_BASE_URL`;
+ * the functions depend on the API resource, the routes on the functions, so Pulumi orders them without a cycle.
  */
 export const api = new sst.aws.ApiGatewayV2('PublicApi', { cors: false })
 
-/** `POST /webhooks/<provider>[/...]`: provider notifications, signatures checked over the raw body. */
-export const providerWebhook = new sst.aws.Function('ProviderWebhook', {
+/**
+ * Everything the HTTP API routes, in one function (functions/public-api.ts): a warm container serves a provider's
+ * notification, a browser's return and a token request alike, and its bundle holds no GraphQL schema (its cold start
+ * is the gateway's and the HTTP app's alone).
+ */
+export const publicRoutes = new sst.aws.Function('PublicRoutes', {
   ...gatewayFunction(api.url),
-  handler: 'functions/provider-webhook.handler',
-  description: 'Provider notifications (POST /webhooks/<provider>)',
-  timeout: HTTP_API_TIMEOUT,
-  memory: '512 MB',
-})
-
-/** `GET /callbacks/<provider>/<signed link>`: the user's browser back from the provider, sent on to the partner. */
-export const authorisationCallback = new sst.aws.Function('AuthorisationCallback', {
-  ...gatewayFunction(api.url),
-  handler: 'functions/authorisation-callback.handler',
-  description: 'Authorisation callbacks (GET /callbacks/<provider>/<token>)',
+  handler: 'functions/public-api.handler',
+  description: 'Provider webhooks, authorisation callbacks, OAuth token and keys, health (HTTP API)',
   timeout: HTTP_API_TIMEOUT,
   memory: '512 MB',
 })
@@ -52,16 +48,19 @@ export const authorisationCallback = new sst.aws.Function('AuthorisationCallback
 // Routed by ARN, not by handler path: a handler path makes the route build a function of its own (one per route, in
 // src/components/aws/helpers/function-builder.ts), an ARN reuses the one above.
 // Worldline posts below its notification path (`/webhooks/worldline/notification/status`), hence the greedy route;
-// the handler checks the provider and the rest of the path itself (service/public-paths.ts `notificationRoute`).
-api.route('POST /webhooks/{provider}', providerWebhook.arn)
-api.route('POST /webhooks/{proxy+}', providerWebhook.arn)
-api.route('GET /callbacks/{provider}/{token}', authorisationCallback.arn)
+// the app checks the provider and the rest of the path itself (http/app.ts).
+api.route('POST /webhooks/{provider}', publicRoutes.arn)
+api.route('POST /webhooks/{proxy+}', publicRoutes.arn)
+api.route('GET /callbacks/{provider}/{token}', publicRoutes.arn)
+api.route(`POST ${OAUTH_TOKEN_PATH}`, publicRoutes.arn)
+api.route(`GET ${JWKS_PATH}`, publicRoutes.arn)
+api.route(`GET ${HEALTH_PATH}`, publicRoutes.arn)
 
 /**
  * The GraphQL API on a Function URL with response streaming: `streaming` makes SST create the URL with invoke mode
  * `RESPONSE_STREAM` (read in src/components/aws/function.ts), and functions/graphql.ts wraps its handler in
  * `awslambda.streamifyResponse`. No IAM auth: the API checks its clients' credentials itself. No URL-level CORS:
- * GraphQL Yoga answers CORS as under `npm start` (a Function URL's CORS setting would override its headers): only the
+ * the app answers CORS as under `npm start` (a Function URL's CORS setting would override its headers): only the
  * stage's `CorsAllowedOrigins` (infra/secrets.ts), exactly, never in credentials mode; no header for any other origin.
  */
 export const graphql = new sst.aws.Function('GraphQL', {
@@ -87,5 +86,8 @@ export const outputs = {
   ),
   /** Per-consent links are `<callbackBaseUrl>/<provider>/<token>` (`callbackPrefixPath`); the gateway makes them. */
   callbackBaseUrl: $interpolate`${api.url}/callbacks`,
+  /** Where partners' backends ask for access tokens, and where anyone finds the keys that verify them. */
+  tokenUrl: $interpolate`${api.url}${OAUTH_TOKEN_PATH}`,
+  jwksUrl: $interpolate`${api.url}${JWKS_PATH}`,
   tableName: table.name,
 }

@@ -1,13 +1,19 @@
 // The whole app (sst.config.ts's run(): infra/storage.ts, secrets.ts, api.ts, jobs.ts), deployed offline: the
-// functions, the streaming GraphQL URL, the HTTP API's routes and the outputs AWS would be asked for, and what the
-// functions would be built from. The schedules and the outbox relay themselves: jobs.test.ts.
+// functions, the streaming GraphQL URL, the HTTP API's routes (webhooks, callbacks, OAuth, health) and the outputs AWS
+// would be asked for, and what the functions would be built from. The schedules and the outbox relay themselves: jobs.test.ts.
 import { generateKeyPairSync } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { PROVIDERS } from '../../domain/provider.ts'
 import { FUNCTION_NODEJS, FUNCTION_RUNTIME } from '../../scripts/bundling.ts'
-import { callbackPrefixPath, notificationPath } from '../../service/public-paths.ts'
+import {
+  callbackPrefixPath,
+  HEALTH_PATH,
+  JWKS_PATH,
+  notificationPath,
+  OAUTH_TOKEN_PATH,
+} from '../../service/public-paths.ts'
 import { AWS_TYPES, deployApp, type OfflineDeployment, type RecordedResource, ROOT } from './support/sst-offline.ts'
 
 const { FUNCTION, FUNCTION_URL, PERMISSION, ROUTE, INTEGRATION, HTTP_API, TABLE } = AWS_TYPES
@@ -56,8 +62,7 @@ const EVERY_SECRET = {
 /** Every function of the app, by its handler (scripts/build-functions.ts builds the same entry points). */
 const HANDLERS = {
   graphql: 'functions/graphql.handler',
-  webhook: 'functions/provider-webhook.handler',
-  callback: 'functions/authorisation-callback.handler',
+  publicApi: 'functions/public-api.handler',
   sweepDeadlines: 'functions/sweep-deadlines.handler',
   reconcile: 'functions/reconcile.handler',
   deliverWebhooks: 'functions/deliver-webhooks.handler',
@@ -174,18 +179,19 @@ describe('the GraphQL function', () => {
 })
 
 describe('the HTTP API', () => {
-  it('has exactly the webhook and callback routes, each sent to its handler', () => {
+  it('has exactly the webhook, callback, OAuth and health routes, all sent to the public API function', () => {
     // Assess
     expect(routedHandlers()).toEqual({
-      'POST /webhooks/{provider}': HANDLERS.webhook,
-      'POST /webhooks/{proxy+}': HANDLERS.webhook,
-      'GET /callbacks/{provider}/{token}': HANDLERS.callback,
+      'POST /webhooks/{provider}': HANDLERS.publicApi,
+      'POST /webhooks/{proxy+}': HANDLERS.publicApi,
+      'GET /callbacks/{provider}/{token}': HANDLERS.publicApi,
+      [`POST ${OAUTH_TOKEN_PATH}`]: HANDLERS.publicApi,
+      [`GET ${JWKS_PATH}`]: HANDLERS.publicApi,
+      [`GET ${HEALTH_PATH}`]: HANDLERS.publicApi,
     })
-    expect(app.all(INTEGRATION).map((integration) => integration.inputs.payloadFormatVersion)).toEqual([
-      '2.0',
-      '2.0',
-      '2.0',
-    ])
+    expect(app.all(INTEGRATION).map((integration) => integration.inputs.payloadFormatVersion)).toEqual(
+      Array(6).fill('2.0'),
+    )
   })
 
   it('routes every URL the gateway hands to providers and browsers (service/public-paths.ts)', () => {
@@ -196,9 +202,14 @@ describe('the HTTP API', () => {
     }
     // Worldline posts below its notification URL.
     expect(isRouted('POST', `${notificationPath('WORLDLINE')}/notification/status`)).toBe(true)
-    // Nothing else is open: GraphQL is not on this API, and a callback is only ever a GET.
+    // Partners' backends get tokens here; anyone finds the keys that verify them.
+    expect(isRouted('POST', OAUTH_TOKEN_PATH)).toBe(true)
+    expect(isRouted('GET', JWKS_PATH)).toBe(true)
+    expect(isRouted('GET', HEALTH_PATH)).toBe(true)
+    // Nothing else is open: GraphQL is not on this API, a callback is only ever a GET, a token only ever a POST.
     expect(isRouted('POST', '/graphql')).toBe(false)
     expect(isRouted('POST', `${callbackPrefixPath('YAPILY')}token`)).toBe(false)
+    expect(isRouted('GET', OAUTH_TOKEN_PATH)).toBe(false)
   })
 
   it('answers no CORS preflight (no script calls it) and deploys itself on its $default stage', () => {
@@ -207,13 +218,12 @@ describe('the HTTP API', () => {
     expect(app.one('aws:apigatewayv2/stage:Stage').inputs).toMatchObject({ name: '$default', autoDeploy: true })
   })
 
-  it('gives the functions behind it the 30 s it waits for them', () => {
+  it('gives the function behind it the 30 s it waits for it', () => {
     // Assess
-    expect(functionOf(HANDLERS.webhook).inputs.timeout).toBe(30)
-    expect(functionOf(HANDLERS.callback).inputs.timeout).toBe(30)
+    expect(functionOf(HANDLERS.publicApi).inputs.timeout).toBe(30)
   })
 
-  it('may invoke the two functions it routes to, and only from its own routes', () => {
+  it('may invoke the function it routes to, and only from its own routes', () => {
     // Prepare
     const executionArn = app.one(HTTP_API).state.executionArn as string
     const fromApi = app
@@ -222,7 +232,7 @@ describe('the HTTP API', () => {
 
     // Assess
     expect(new Set(fromApi.map((permission) => permission.inputs.function))).toEqual(
-      new Set([functionOf(HANDLERS.webhook).state.arn, functionOf(HANDLERS.callback).state.arn]),
+      new Set([functionOf(HANDLERS.publicApi).state.arn]),
     )
     for (const permission of fromApi) expect(permission.inputs.sourceArn).toBe(`${executionArn}/*`)
   })
@@ -353,6 +363,12 @@ describe('the outputs of sst.config.ts', () => {
     expect(app.module.tableName).toBe(app.one(TABLE).inputs.name)
   })
 
+  it('gives the token endpoint and the key set on the HTTP API', () => {
+    // Assess
+    expect(app.module.tokenUrl).toBe(`${apiEndpoint}${OAUTH_TOKEN_PATH}`)
+    expect(app.module.jwksUrl).toBe(`${apiEndpoint}${JWKS_PATH}`)
+  })
+
   it("gives the outbox relay's dead-letter queue", () => {
     // Assess
     expect(app.module.outboxDeadLetterQueueUrl).toBe(app.one('aws:sqs/queue:Queue').state.url)
@@ -365,6 +381,8 @@ describe('the outputs of sst.config.ts', () => {
         'graphqlUrl',
         ...PROVIDERS.map((provider) => `${provider.toLowerCase()}WebhookUrl`),
         'callbackBaseUrl',
+        'tokenUrl',
+        'jwksUrl',
         'tableName',
         'outboxDeadLetterQueueUrl',
       ].sort(),
