@@ -1,5 +1,6 @@
-// Lint: typescript-eslint's type-checked rules, plus the layering of DESIGN.md section 1 as import rules
-// (arrows point down: functions/local -> schema -> service -> {domain, store, providers}; store, providers -> domain).
+// Lint: typescript-eslint's type-checked rules, plus the layering of docs/architecture.md ("Layers") as import rules
+// (arrows point down: functions/local/cli -> schema -> service -> {domain, store, providers}; store, providers ->
+// domain; cli, a composition root like functions/, may reach service/ and store/ directly).
 import js from '@eslint/js'
 import globals from 'globals'
 import tseslint from 'typescript-eslint'
@@ -80,6 +81,7 @@ export default tseslint.config(
       '../schema/*',
       '../local/*',
       '../functions/*',
+      '../cli/*',
       '../sandbox/*',
       'node:*',
       '@aws-sdk/*',
@@ -104,7 +106,7 @@ export default tseslint.config(
   },
   layer(
     ['store/**'],
-    ['../providers/*', '../service/*', '../schema/*', '../local/*', '../functions/*', '../sandbox/*'],
+    ['../providers/*', '../service/*', '../schema/*', '../local/*', '../functions/*', '../cli/*', '../sandbox/*'],
     'store/ depends on domain/ only.',
   ),
   layer(
@@ -115,6 +117,7 @@ export default tseslint.config(
       '../schema/*',
       '../local/*',
       '../functions/*',
+      '../cli/*',
       '../sandbox/*',
       '../../store/*',
       '../../service/*',
@@ -125,13 +128,18 @@ export default tseslint.config(
   ),
   layer(
     ['service/**'],
-    ['../schema/*', '../local/*', '../functions/*', '../sandbox/*'],
+    ['../schema/*', '../local/*', '../functions/*', '../cli/*', '../sandbox/*'],
     'service/ sits below the transports.',
   ),
   layer(
     ['schema/**'],
-    ['../store/*', '../providers/*/*', '../sandbox/*', '../local/*', '../functions/*', '@aws-sdk/*'],
+    ['../store/*', '../providers/*/*', '../sandbox/*', '../local/*', '../functions/*', '../cli/*', '@aws-sdk/*'],
     'schema/ reaches DynamoDB and providers only through service/.',
+  ),
+  layer(
+    ['cli/**'],
+    ['../functions/*', '../sandbox/*', '../providers/*'],
+    'cli/ administers through service/ (and store/ for its client); it serves no requests and calls no provider.',
   ),
   layer(
     ['sandbox/**'],
