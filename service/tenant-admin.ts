@@ -430,11 +430,12 @@ export class TenantAdmin {
         )
       }
     }
-    // Each document under its id, and under its hash unless that is its id or already written.
-    const aliased = new Set([...stored.keys()])
+    // Each document under its id, and under its hash unless some item already has that key (stored, or one of this
+    // manifest's ids): two writes of one item cannot share a transaction, and the hash names the same document anyway.
+    const aliased = new Set([...stored.keys(), ...fresh.map((document) => document.documentId)])
     const planned = fresh.map((document) => {
       const writes = [this.deps.documents.register(document, document.documentId)]
-      if (!aliased.has(document.sha256) && document.documentId !== document.sha256) {
+      if (!aliased.has(document.sha256)) {
         aliased.add(document.sha256)
         writes.push(this.deps.documents.register(document, document.sha256))
       }

@@ -381,11 +381,22 @@ describe('trusted documents', () => {
     expect((await documents.get(tenant.tenantId, 'list-consents-v1'))?.document).toBe(LIST_CONSENTS)
     // The custom id's document also answers to its APQ hash.
     expect((await documents.get(tenant.tenantId, sha256(LIST_CONSENTS)))?.document).toBe(LIST_CONSENTS)
-    expect((await admin.listDocuments(tenant.tenantId)).map((document) => document.documentId).sort()).toEqual(
-      ['list-consents-v1', sha256(GET_CONSENT)].sort(),
-    )
+
+    // One document under a custom id and under its own hash: two items, the hash one written once.
+    const twice = { 'get-consent-v2': GET_CONSENT.replace('GetConsent', 'GetConsentTwo') }
+    const twiceHash = sha256(twice['get-consent-v2'])
+    expect(
+      await admin.registerDocuments(
+        { tenantId: tenant.tenantId, manifest: JSON.stringify({ ...twice, [twiceHash]: twice['get-consent-v2'] }) },
+        ACTOR,
+      ),
+    ).toEqual({ registered: ['get-consent-v2', twiceHash], unchanged: [] })
+    expect((await documents.get(tenant.tenantId, twiceHash))?.document).toBe(twice['get-consent-v2'])
 
     // The same manifest again writes nothing and records nothing.
+    expect((await admin.listDocuments(tenant.tenantId)).map((document) => document.documentId).sort()).toEqual(
+      ['get-consent-v2', 'list-consents-v1', sha256(GET_CONSENT), twiceHash].sort(),
+    )
     const before = await snapshot()
     expect(
       await admin.registerDocuments({ tenantId: tenant.tenantId, manifest: JSON.stringify(manifest) }, ACTOR),
