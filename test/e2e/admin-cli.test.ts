@@ -550,6 +550,14 @@ describe('npm run admin with nothing running', () => {
     expect(stopped.code).toBe(1)
     expect(stopped.stderr).toMatch(/Nothing to administer/)
 
+    // A file naming a live process whose DynamoDB Local is gone: the store does not answer, said plainly, no stack.
+    await writeFile(join(workDir, '.data', 'runtime.json'), JSON.stringify({ ...runtime, pid: process.pid }))
+    const unreachable = await admin(['list-tenants'])
+    expect(unreachable.code).toBe(1)
+    expect(unreachable.stderr).toBe(
+      `admin: The store does not answer (npm start (pid ${process.pid}, in memory)): is npm start still running? (connection_refused)\n`,
+    )
+
     // One killed without a chance to clean up leaves a stale file: named as such.
     await writeFile(join(workDir, '.data', 'runtime.json'), JSON.stringify({ ...runtime, pid }))
     const stale = await admin(['list-tenants'])
