@@ -510,6 +510,9 @@ export class TenantAdmin {
     checkActor(actor)
     const at = this.deps.clock().toISOString()
     let tenantCreated = false
+    // Items an older version wrote lack the keys that list them: given them here, once (not a change worth a log).
+    await this.#tenants.backfill(tenantId)
+    await this.deps.access.backfillApiClient(clientId)
     if (!(await this.#tenants.get(tenantId))) {
       const tenant = { tenantId, name: tenantName, allowedOrigins: [], createdAt: at, updatedAt: at }
       await this.#record(

@@ -1,6 +1,7 @@
 // API clients: client id -> tenant, secret hashes (the current one, and the one rotated out until its grace ends),
 // disabled flag. Read by authentication on every first use of a credential and once per cache period after.
-import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb'
+import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import { keys } from './keys.ts'
 import { queryAll } from './query.ts'
 import { TenantRepository } from './tenant-repository.ts'
@@ -79,6 +80,38 @@ export class AccessRepository {
       new GetCommand({ TableName: this.tableName, Key: keys.apiClient(clientId), ConsistentRead: true }),
     )
     return Item ? clientOf(Item) : null
+  }
+
+  /**
+   * Gives a client item written before clients were listed per tenant (no gsi1 keys) its keys; false when there was
+   * nothing to do (no such client, or listed already).
+   */
+  async backfillApiClient(clientId: string): Promise<boolean> {
+    const client = await this.getApiClient(clientId)
+    if (!client) return false
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keys.apiClient(clientId),
+          UpdateExpression: 'SET gsi1pk = :gsi1pk, gsi1sk = :gsi1sk, updatedAt = if_not_exists(updatedAt, createdAt)',
+          ConditionExpression: 'tenantId = :tenant AND attribute_not_exists(gsi1pk)',
+          ExpressionAttributeValues: {
+            ':tenant': client.tenantId,
+            ...Object.fromEntries(
+              Object.entries(keys.apiClientByTenant(client.tenantId, clientId)).map(([name, value]) => [
+                `:${name}`,
+                value,
+              ]),
+            ),
+          },
+        }),
+      )
+      return true
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false
+      throw error
+    }
   }
 
   /** A tenant's clients by client id (an index read: one created a moment ago may be missing for a moment). */

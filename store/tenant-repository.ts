@@ -1,5 +1,6 @@
 // Tenants: a partner's name and the web origins its pages may call from. Created and changed only by administration
 // (service/tenant-admin.ts), each change in one transaction with its admin log entry.
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb'
 import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import { keys } from './keys.ts'
 import { queryAll } from './query.ts'
@@ -84,6 +85,35 @@ export class TenantRepository {
         ConditionExpression: 'attribute_exists(pk)',
         ExpressionAttributeValues: { ':origins': [...origins], ':at': at },
       },
+    }
+  }
+
+  /**
+   * Gives a tenant item written before tenants were listed (no gsi1 keys, no origins) what it lacks; false when there
+   * was nothing to do (no such tenant, or listed already).
+   */
+  async backfill(tenantId: string): Promise<boolean> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keys.tenant(tenantId),
+          UpdateExpression:
+            'SET gsi1pk = :gsi1pk, gsi1sk = :gsi1sk, allowedOrigins = if_not_exists(allowedOrigins, :none), ' +
+            'updatedAt = if_not_exists(updatedAt, createdAt)',
+          ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(gsi1pk)',
+          ExpressionAttributeValues: {
+            ...Object.fromEntries(
+              Object.entries(keys.tenantInList(tenantId)).map(([name, value]) => [`:${name}`, value]),
+            ),
+            ':none': [],
+          },
+        }),
+      )
+      return true
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false
+      throw error
     }
   }
 

@@ -2,12 +2,13 @@
 // grace period, disabling), origins, trusted documents and the admin log; bad input and lost races change nothing;
 // authentication honours rotation and disabling (an injected clock, shared by both).
 import { createHash } from 'node:crypto'
+import { PutCommand } from '@aws-sdk/lib-dynamodb'
 import { ulid } from 'ulid'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { UnauthorizedError } from '../../domain/errors.ts'
 import { checkTrustedDocument } from '../../schema/trusted-documents.ts'
 import { ApiClientAuthenticator } from '../../service/authentication.ts'
-import { verifySecret } from '../../service/secret-hash.ts'
+import { hashSecret, verifySecret } from '../../service/secret-hash.ts'
 import {
   AdminConcurrentChangeError,
   AdminInputError,
@@ -537,5 +538,54 @@ describe('seeding a known client (npm start)', () => {
     expect((await admin.getTenant(input.tenantId)).allowedOrigins).toEqual(['http://localhost:3000'])
     const actions = (await admin.listLog({ tenantId: input.tenantId })).entries.map((entry) => entry.action)
     expect(actions).toEqual(['provision-client', 'disable-client', 'set-origins', 'provision-client', 'create-tenant'])
+  })
+
+  it('lists a tenant and client an older version wrote (without the listing keys) once seeded again', async () => {
+    const old = { tenantId: 'TENANT_FROM_BEFORE', tenantName: 'Before', clientId: 'client-from-before' }
+    const secret = 'from-before-secret-0123456789'
+    // As the version before this one wrote them: no gsi1 keys, no origins, no updatedAt.
+    await table.db.send(
+      new PutCommand({
+        TableName: table.tableName,
+        Item: {
+          pk: `TENANT#${old.tenantId}`,
+          sk: 'TENANT',
+          entityType: 'TENANT',
+          tenantId: old.tenantId,
+          name: 'Before',
+          createdAt: '2029-01-01T00:00:00.000Z',
+        },
+      }),
+    )
+    await table.db.send(
+      new PutCommand({
+        TableName: table.tableName,
+        Item: {
+          pk: `APICLIENT#${old.clientId}`,
+          sk: 'APICLIENT',
+          entityType: 'API_CLIENT',
+          clientId: old.clientId,
+          tenantId: old.tenantId,
+          name: old.clientId,
+          secretHash: await hashSecret(secret),
+          disabled: false,
+          createdAt: '2029-01-01T00:00:00.000Z',
+        },
+      }),
+    )
+    expect((await admin.listTenants()).map((t) => t.tenantId)).not.toContain(old.tenantId)
+    expect(await admin.provisionClient({ ...old, clientSecret: secret }, 'npm start (dev@host)')).toEqual({
+      tenantCreated: false,
+      clientWritten: false,
+    })
+    expect(await admin.getTenant(old.tenantId)).toEqual({
+      tenantId: old.tenantId,
+      name: 'Before',
+      allowedOrigins: [],
+      createdAt: '2029-01-01T00:00:00.000Z',
+      updatedAt: '2029-01-01T00:00:00.000Z',
+    })
+    expect((await admin.listTenants()).map((t) => t.tenantId)).toContain(old.tenantId)
+    expect((await admin.listClients(old.tenantId)).map((c) => c.clientId)).toEqual([old.clientId])
   })
 })
