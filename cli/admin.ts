@@ -352,10 +352,12 @@ Every command takes:
 
 Where it works, found by itself:
   - under npx sst shell --stage <name> -- npm run admin -- <command>: that stage's table, as your AWS identity;
+  - with TABLE_NAME set: that table (on AWS, or at DYNAMODB_ENDPOINT when that is set too);
   - otherwise the npm start running from this directory (in memory too).
 
 Exit codes: 0 done; 2 bad input (unknown command, missing or malformed flag, unknown tenant or client, bad manifest):
-nothing changed; 1 anything else (nothing running, store unreachable, a change racing this one).`
+nothing changed; 1 anything else (nothing running, store unreachable, a change racing this one). ADMIN_DEBUG=1 adds
+the whole error of an unexpected failure.`
 
 /** The linked resources of `sst shell` (none outside it). */
 async function linkedResources(env: NodeJS.ProcessEnv): Promise<LinkedResources | null> {
@@ -438,15 +440,17 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.en
   }
 
   let target: AdminTarget | null = null
+  let dynamo: ReturnType<typeof createDynamoClient> | null = null
   try {
     target = resolveTarget(
       env,
       typeof values['data-dir'] === 'string' ? values['data-dir'] : '.data',
       await linkedResources(env),
     )
-    const dynamo = createDynamoClient({ endpoint: target.endpoint, region: target.region })
+    const client = createDynamoClient({ endpoint: target.endpoint, region: target.region })
+    dynamo = client
     // The schema takes a second or two to build: only the command that checks documents against it loads it.
-    const admin = createTenantAdmin(createDocumentClient(dynamo), target.tableName, {
+    const admin = createTenantAdmin(createDocumentClient(client), target.tableName, {
       ...(name === 'register-documents'
         ? { checkDocument: (await import('../schema/trusted-documents.ts')).checkTrustedDocument }
         : {}),
@@ -458,12 +462,11 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.en
         (actor ??= operatorOf(target as AdminTarget, {
           env,
           statedName: typeof values.actor === 'string' ? values.actor : undefined,
-          credentials: () => dynamo.config.credentials(),
+          credentials: () => client.config.credentials(),
         })),
     }
     const output = await command.run(context, values, positionals)
     console.log(values.json === true ? JSON.stringify(output.json, null, 2) : output.text)
-    dynamo.destroy()
     return EXIT_OK
   } catch (error) {
     if (error instanceof UsageError || error instanceof AdminInputError) {
@@ -477,6 +480,8 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.en
     console.error(`admin: ${failureMessage(error, target)}`)
     if (env.ADMIN_DEBUG) console.error(error)
     return EXIT_FAILED
+  } finally {
+    dynamo?.destroy()
   }
 }
 

@@ -4,7 +4,8 @@
 // grace: no scrypt needed for that). A secret rotated out works until its grace ends, never a moment longer, cached or
 // not.
 // Credentials not verified yet are checked only while failed attempts stay within limits per client id and per source
-// address, and an unknown or disabled client costs the same scrypt check as a known one, so timing tells nothing.
+// address, and an unknown or disabled client costs the same scrypt check as a known one, so timing tells nothing of
+// whether a client exists (a wrong secret for a client in a rotation grace costs two checks: one per live hash).
 import { hash } from 'node:crypto'
 import { RateLimitedError, UnauthorizedError } from '../domain/errors.ts'
 import type { AccessRepository, ApiClientRecord } from '../store/access-repository.ts'
