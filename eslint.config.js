@@ -1,5 +1,6 @@
-// Lint: typescript-eslint's type-checked rules, plus the layering as import rules (arrows point down:
-// functions/local -> http -> schema -> service -> {domain, store, providers}; store, providers -> domain).
+// Lint: typescript-eslint's type-checked rules, plus the layering of docs/architecture.md ("Layers") as import rules
+// (arrows point down: functions/local/cli -> http -> schema -> service -> {domain, store, providers}; store, providers ->
+// domain; cli, a composition root like functions/, may reach service/ and store/ directly).
 import js from '@eslint/js'
 import globals from 'globals'
 import tseslint from 'typescript-eslint'
@@ -81,6 +82,7 @@ export default tseslint.config(
       '../http/*',
       '../local/*',
       '../functions/*',
+      '../cli/*',
       '../sandbox/*',
       'node:*',
       '@aws-sdk/*',
@@ -105,7 +107,7 @@ export default tseslint.config(
   },
   layer(
     ['store/**'],
-    ['../providers/*', '../service/*', '../schema/*', '../http/*', '../local/*', '../functions/*', '../sandbox/*'],
+    ['../providers/*', '../service/*', '../schema/*', '../http/*', '../local/*', '../functions/*', '../cli/*', '../sandbox/*'],
     'store/ depends on domain/ only.',
   ),
   layer(
@@ -117,6 +119,7 @@ export default tseslint.config(
       '../http/*',
       '../local/*',
       '../functions/*',
+      '../cli/*',
       '../sandbox/*',
       '../../store/*',
       '../../service/*',
@@ -128,18 +131,23 @@ export default tseslint.config(
   ),
   layer(
     ['service/**'],
-    ['../schema/*', '../http/*', '../local/*', '../functions/*', '../sandbox/*'],
+    ['../schema/*', '../http/*', '../local/*', '../functions/*', '../cli/*', '../sandbox/*'],
     'service/ sits below the transports.',
   ),
   layer(
     ['schema/**'],
-    ['../store/*', '../providers/*/*', '../sandbox/*', '../http/*', '../local/*', '../functions/*', '@aws-sdk/*'],
+    ['../store/*', '../providers/*/*', '../sandbox/*', '../http/*', '../local/*', '../functions/*', '../cli/*', '@aws-sdk/*'],
     'schema/ reaches DynamoDB and providers only through service/.',
   ),
   layer(
     ['http/**'],
-    ['../store/*', '../providers/*/*', '../sandbox/*', '../local/*', '../functions/*', '@aws-sdk/*'],
+    ['../store/*', '../providers/*/*', '../sandbox/*', '../local/*', '../functions/*', '../cli/*', '@aws-sdk/*'],
     'http/ is the one app under local/ and functions/: it reaches the gateway through schema/ and service/ only.',
+  ),
+  layer(
+    ['cli/**'],
+    ['../functions/*', '../sandbox/*', '../providers/*', '../http/*'],
+    'cli/ administers through service/ (and store/ for its client); it serves no requests and calls no provider.',
   ),
   layer(
     ['sandbox/**'],

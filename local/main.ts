@@ -1,10 +1,12 @@
 // `npm start`: the whole system on one machine: DynamoDB Local (data under .data/ unless --in-memory), the table,
 // the three provider sandboxes (their state beside the gateway's), the GraphQL server with GraphiQL, the provider
 // webhook receivers, the jobs on timers, the local controls (gateway clock, "done" page) and a demo tenant with an API
-// client. Ctrl-C or SIGTERM stops everything, the Java process included.
+// client. It leaves a runtime file in the data directory, so `npm run admin` finds it. Ctrl-C or SIGTERM stops
+// everything, the Java process included.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
 
 import { createPublicKey } from 'node:crypto'
+import { hostname, userInfo } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { ensureTable } from '../store/table-admin.ts'
@@ -18,7 +20,8 @@ import { serveGateway } from './http-server.ts'
 import { JavaUnavailableError, startDynamoDBLocal, type DynamoDBLocal } from './dynamodb-local.ts'
 import { loadLocalSecrets, demoCredentials } from './local-secrets.ts'
 import { printBanner } from './banner.ts'
-import { provisionApiClient } from '../service/tenants.ts'
+import { createTenantAdmin } from '../service/tenant-admin.ts'
+import { writeRuntimeFile } from './runtime-file.ts'
 import { isOriginList, type GatewayConfig } from '../service/config.ts'
 import { loopbackHosts } from './loopback.ts'
 import { OffsetClock } from './offset-clock.ts'
@@ -153,11 +156,11 @@ async function main(): Promise<void> {
   }
   const gateway = createGateway(config, { db: createDocumentClient(dynamoClient), clock: clock.now })
 
+  // Through administration, as an operator would: logged when it changes something (the first run, a new secret).
   const demo = demoCredentials(secrets, process.env)
-  await provisionApiClient(
-    gateway.access,
+  await createTenantAdmin(gateway.db, TABLE_NAME).provisionClient(
     { tenantId: DEMO_TENANT_ID, tenantName: 'Demo partner', clientId: demo.clientId, clientSecret: demo.clientSecret },
-    new Date(),
+    `npm start (${localOperator()})`,
   )
   const authorization = `Basic ${Buffer.from(`${demo.clientId}:${demo.clientSecret}`).toString('base64')}`
 
@@ -199,6 +202,15 @@ async function main(): Promise<void> {
   stops.push(() => jobs.stop())
 
   const localUrl = `http://${listen.loopback ? '127.0.0.1' : listen.publicHost}:${port}`
+  const removeRuntimeFile = writeRuntimeFile(dataDir, {
+    pid: process.pid,
+    startedAt: new Date().toISOString(),
+    dynamoEndpoint: dynamo.endpoint,
+    tableName: TABLE_NAME,
+    graphqlUrl: `${localUrl}/graphql`,
+    inMemory,
+  })
+  stops.push(async () => removeRuntimeFile())
   printBanner({
     graphqlUrl: `${localUrl}/graphql`,
     networkUrl: listen.exposed ? `${publicBaseUrl}/graphql` : null,
@@ -222,6 +234,17 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     console.log(`\n${signal}: stopping consent-gateway...`)
     void stopAll(0)
   })
+}
+
+/** Who runs this: the OS user at this host (what the admin log records for the demo tenant's seeding). */
+function localOperator(): string {
+  let user = process.env.USER ?? 'unknown'
+  try {
+    user = userInfo().username
+  } catch {
+    // No passwd entry for this uid (some containers): the environment's USER stands in.
+  }
+  return `${user}@${hostname()}`
 }
 
 function positiveInteger(name: string, value: string): number {

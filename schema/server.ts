@@ -18,6 +18,7 @@ import { currentDeadline, currentRequestId } from '../service/logging.ts'
 import type { GraphQLContext, GraphQLServices } from './context.ts'
 import { useCredentialRecheck } from './credential-recheck.ts'
 import { schema } from './index.ts'
+import { LIMITS } from './limits.ts'
 import {
   useApiClientAuthentication,
   useMalformedParameters,
@@ -79,15 +80,6 @@ export function graphQLServicesOf(gateway: Gateway): GraphQLServices {
       ),
   }
 }
-
-/** Query limits: generous for real clients (the deepest useful query is about 8 levels), cheap to reject abuse. */
-const LIMITS = {
-  maxDepth: { n: 12, ignoreIntrospection: true },
-  maxAliases: { n: 15 },
-  maxDirectives: { n: 20 },
-  maxTokens: 2_000,
-  costLimit: { maxCost: 5_000, ignoreIntrospection: true },
-} as const
 
 /**
  * graphql-armor's limits, each its own envelop plugin. Not `EnvelopArmorPlugin`: it always loads armor's token

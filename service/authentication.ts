@@ -1,11 +1,14 @@
 // Who is calling: HTTP Basic credentials of an API client -> the tenant it acts for. A verified credential is cached
 // (keyed by client id and a SHA-256 of the secret), so the slow scrypt check happens once per credential, and the table
-// is read again once per cache period (the client still enabled, its hash unchanged: no scrypt needed for that).
+// is read again once per cache period (the client still enabled, its hash still current or still in its rotation
+// grace: no scrypt needed for that). A secret rotated out works until its grace ends, never a moment longer, cached or
+// not.
 // Credentials not verified yet are checked only while failed attempts stay within limits per client id and per source
-// address, and an unknown or disabled client costs the same scrypt check as a known one, so timing tells nothing.
+// address, and an unknown or disabled client costs the same scrypt check as a known one, so timing tells nothing of
+// whether a client exists (a wrong secret for a client in a rotation grace costs two checks: one per live hash).
 import { hash } from 'node:crypto'
 import { RateLimitedError, UnauthorizedError } from '../domain/errors.ts'
-import type { AccessRepository } from '../store/access-repository.ts'
+import type { AccessRepository, ApiClientRecord } from '../store/access-repository.ts'
 import type { FailureLog } from './failure-log.ts'
 import { FailureLimiter, type FailureLimits } from './failure-limiter.ts'
 import { verifySecret } from './secret-hash.ts'
@@ -33,8 +36,9 @@ export interface AuthenticationAttempt {
 
 export interface AuthenticatorOptions {
   /**
-   * How long a verified credential is trusted without checking the table (also how long a disabled client or a
-   * rotated secret keeps working, open subscriptions included).
+   * How long a verified credential is trusted without checking the table (also how long a disabled client, or a
+   * secret rotated out without a grace period, keeps working, open subscriptions included). A secret rotated out with
+   * a grace period is never trusted past the grace's end.
    * @default 60_000
    */
   readonly cacheTtlMs?: number
@@ -124,6 +128,16 @@ interface Verified {
   readonly principal: Principal
   readonly secretHash: string
   checkedAt: number
+  /** Epoch ms the matched hash stops verifying: a rotated-out secret's grace end; infinite for the current one. */
+  validUntil: number
+}
+
+/** Until when `secretHash` verifies for `client` at `now`: infinite while current, its grace end while rotated out. */
+function validUntilOf(client: ApiClientRecord, secretHash: string, now: number): number | null {
+  if (client.secretHash === secretHash) return Number.POSITIVE_INFINITY
+  if (client.previousSecretHash !== secretHash || !client.previousSecretUntil) return null
+  const until = Date.parse(client.previousSecretUntil)
+  return until > now ? until : null
 }
 
 const INVALID = 'Invalid client credentials'
@@ -185,7 +199,7 @@ export class ApiClientAuthenticator {
     const known = this.#verified.get(cacheKey)
     if (known) {
       this.#touch(cacheKey, known)
-      if (known.checkedAt + this.#ttl > this.now()) return known.principal
+      if (this.#trustedUntil(known) > this.now()) return known.principal
       if ((await this.#recheck(cacheKey, known)) !== null) return known.principal
     }
 
@@ -234,13 +248,21 @@ export class ApiClientAuthenticator {
 
   async #verify(cacheKey: string, clientId: string, secret: string): Promise<Verified | null> {
     const client = await this.access.getApiClient(clientId)
-    const stored = client?.secretHash ?? UNMATCHABLE_HASH
+    const current = client?.secretHash ?? UNMATCHABLE_HASH
     // The check runs for unknown and disabled clients too: the answer must not come sooner for them.
-    const matches = await this.#hashSlots.run(() => this.#verifySecret(secret, stored))
-    if (!client || client.disabled || !matches) return null
+    let matched = (await this.#hashSlots.run(() => this.#verifySecret(secret, current))) ? current : null
+    // During a rotation's grace the secret rotated out verifies too: a second check, for that client only.
+    const previous = client?.previousSecretHash
+    if (!matched && client && previous && validUntilOf(client, previous, this.now()) !== null) {
+      matched = (await this.#hashSlots.run(() => this.#verifySecret(secret, previous))) ? previous : null
+    }
+    const now = this.now()
+    const validUntil = client && matched ? validUntilOf(client, matched, now) : null
+    if (!client || client.disabled || !matched || validUntil === null) return null
     const verified: Verified = {
-      secretHash: stored,
-      checkedAt: this.now(),
+      secretHash: matched,
+      checkedAt: now,
+      validUntil,
       principal: {
         kind: 'API_CLIENT',
         tenantId: client.tenantId,
@@ -253,31 +275,37 @@ export class ApiClientAuthenticator {
 
   async #revalidate(cacheKey: string, verified: Verified): Promise<number | null> {
     const current = this.#verified.get(cacheKey)
-    if (current === verified && verified.checkedAt + this.#ttl > this.now()) return verified.checkedAt + this.#ttl
+    if (current === verified && this.#trustedUntil(verified) > this.now()) return this.#trustedUntil(verified)
     return this.#recheck(cacheKey, verified)
   }
 
+  /** Until when a verified credential is trusted without the table: its cache period, cut short by a grace end. */
+  #trustedUntil(verified: Verified): number {
+    return Math.min(verified.checkedAt + this.#ttl, verified.validUntil)
+  }
+
   /**
-   * Asks the table whether a verified credential still holds: the client enabled and its stored hash the one the
-   * secret matched. No scrypt: the cache key proves the same secret was presented. Concurrent re-checks share one read.
+   * Asks the table whether a verified credential still holds: the client enabled and the hash the secret matched
+   * still its current one, or the one rotated out while its grace lasts. No scrypt: the cache key proves the same
+   * secret was presented. Concurrent re-checks share one read.
    */
   #recheck(cacheKey: string, verified: Verified): Promise<number | null> {
     const running = this.#rechecks.get(cacheKey)
     if (running) return running
     const recheck = (async () => {
       const client = await this.access.getApiClient(verified.principal.clientId)
+      const now = this.now()
+      const validUntil = client ? validUntilOf(client, verified.secretHash, now) : null
       const holds =
-        client !== null &&
-        !client.disabled &&
-        client.secretHash === verified.secretHash &&
-        client.tenantId === verified.principal.tenantId
+        client !== null && !client.disabled && validUntil !== null && client.tenantId === verified.principal.tenantId
       if (!holds) {
         if (this.#verified.get(cacheKey) === verified) this.#verified.delete(cacheKey)
         return null
       }
-      verified.checkedAt = this.now()
+      verified.checkedAt = now
+      verified.validUntil = validUntil
       this.#touch(cacheKey, verified)
-      return verified.checkedAt + this.#ttl
+      return this.#trustedUntil(verified)
     })().finally(() => this.#rechecks.delete(cacheKey))
     this.#rechecks.set(cacheKey, recheck)
     return recheck

@@ -1,4 +1,5 @@
-// Provisioning tenants and their API clients (the demo tenant of `npm start` uses it; an admin API later).
+// Seeding a known tenant and API client with a given secret, unlogged: what tests and benchmarks set up their tenants
+// with. Administration (tenant-admin.ts) does the same with a log entry for `npm start`'s demo tenant.
 import { UnauthorizedError } from '../domain/errors.ts'
 import type { AccessRepository } from '../store/access-repository.ts'
 import { hashSecret } from './secret-hash.ts'
@@ -15,7 +16,10 @@ export interface ProvisionApiClientInput {
 /** What a client id can be; authentication refuses anything else without looking it up. */
 export const CLIENT_ID = /^[A-Za-z0-9._-]{3,64}$/
 
-/** Creates (or replaces) a tenant and one API client with the given secret. */
+/**
+ * Creates the tenant if it is missing (renaming it otherwise, keeping its allowed origins) and writes the API client
+ * with the given secret, replacing any with its id.
+ */
 export async function provisionApiClient(
   access: AccessRepository,
   input: ProvisionApiClientInput,
@@ -26,7 +30,7 @@ export async function provisionApiClient(
   }
   if (input.clientSecret.length < 16) throw new UnauthorizedError('Client secrets must be at least 16 characters')
   const createdAt = now.toISOString()
-  await access.putTenant({ tenantId: input.tenantId, name: input.tenantName, createdAt })
+  await access.tenants.seed({ tenantId: input.tenantId, name: input.tenantName }, createdAt)
   await access.putApiClient({
     clientId: input.clientId,
     tenantId: input.tenantId,

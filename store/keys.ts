@@ -1,5 +1,6 @@
-// Every key format of the single table, in one place. Tenant ids are ULIDs (no '#'); partner-supplied parts such as
-// userId only ever come last in a key, so they cannot collide with another entity's key.
+// Every key format of the single table, in one place. Tenant ids are prefixed ULIDs (`tenant_01J...`; never a '#');
+// partner-supplied parts such as userId or a trusted document's id only ever come last in a key, so they cannot
+// collide with another entity's key.
 import type { Provider } from '../domain/provider.ts'
 
 export type EntityType =
@@ -14,6 +15,8 @@ export type EntityType =
   | 'WEBHOOK_SETTINGS'
   | 'LEASE'
   | 'NOTIFICATION_RECEIPT'
+  | 'ADMIN_LOG'
+  | 'TRUSTED_DOCUMENT'
 
 export type ItemKey = {
   readonly pk: string
@@ -110,7 +113,39 @@ export const keys = {
   /** A tenant's webhook settings: default endpoint and signing secrets (sealed). */
   webhookSettings: (tenantId: string): ItemKey => ({ pk: `TENANT#${tenantId}`, sk: 'WEBHOOKS' }),
   apiClient: (clientId: string): ItemKey => ({ pk: `APICLIENT#${clientId}`, sk: 'APICLIENT' }),
+  /** gsi1 on API client items: a tenant's clients, by client id. */
+  apiClientByTenant: (tenantId: string, clientId: string) => ({
+    gsi1pk: `T#${tenantId}#APICLIENTS`,
+    gsi1sk: clientId,
+  }),
+  tenantApiClientsPartition: (tenantId: string): string => `T#${tenantId}#APICLIENTS`,
   tenant: (tenantId: string): ItemKey => ({ pk: `TENANT#${tenantId}`, sk: 'TENANT' }),
+  /** gsi1 on tenant items: every tenant, by id (ULIDs: in creation order). */
+  tenantInList: (tenantId: string) => ({ gsi1pk: 'TENANTS', gsi1sk: tenantId }),
+  tenantsPartition: 'TENANTS',
+  /** An administrative change, in its tenant's partition beside the tenant item; the id is a ULID (time order). */
+  adminLogEntry: (tenantId: string, entryId: string): ItemKey => ({
+    pk: `TENANT#${tenantId}`,
+    sk: `ADMINLOG#${entryId}`,
+  }),
+  adminLogPrefix: 'ADMINLOG#',
+  /** gsi1 on admin log entries: every tenant's changes in one time-ordered list (a few a day: one partition). */
+  adminLogInList: (entryId: string) => ({ gsi1pk: 'ADMINLOG', gsi1sk: entryId }),
+  adminLogPartition: 'ADMINLOG',
+  /**
+   * A tenant's trusted (persisted) GraphQL document, by the id its apps send (`documentId`, or the APQ SHA-256):
+   * one GetItem per lookup, each document its own partition so lookups spread.
+   */
+  trustedDocument: (tenantId: string, documentId: string): ItemKey => ({
+    pk: `T#${tenantId}#DOC#${documentId}`,
+    sk: 'DOCUMENT',
+  }),
+  /** gsi1 on a document's item under its manifest id (not on its hash alias): a tenant's documents, by id. */
+  trustedDocumentByTenant: (tenantId: string, documentId: string) => ({
+    gsi1pk: `T#${tenantId}#DOCUMENTS`,
+    gsi1sk: documentId,
+  }),
+  tenantDocumentsPartition: (tenantId: string): string => `T#${tenantId}#DOCUMENTS`,
   /** Never written: the health probe reads it to see that the table answers. */
   healthProbe: { pk: 'HEALTH#PROBE', sk: 'HEALTH#PROBE' } as ItemKey,
 } as const

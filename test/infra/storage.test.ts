@@ -1,7 +1,7 @@
 // infra/storage.ts, deployed offline (Pulumi mocks): the DynamoDB table AWS would be asked for, per stage.
 import { beforeAll, describe, expect, it } from 'vitest'
 import { TABLE } from '../../store/table.ts'
-import { deployOffline, type RecordedResource } from './support/sst-offline.ts'
+import { deployOffline, valueOf, type RecordedResource } from './support/sst-offline.ts'
 
 const TABLE_TYPE = 'aws:dynamodb/table:Table'
 
@@ -16,11 +16,21 @@ async function deployedTable(stage: string): Promise<RecordedResource> {
 describe('infra/storage.ts on any stage', () => {
   let table: RecordedResource
   let resources: readonly RecordedResource[]
+  let module: Awaited<ReturnType<typeof deployedStorage>>['module']
   beforeAll(async () => {
     // Prepare
     const deployment = await deployedStorage('ci')
     table = deployment.one(TABLE_TYPE)
     resources = deployment.resources
+    module = deployment.module
+  })
+
+  it('is the linkable `Table` whose name `sst shell` gives npm run admin (SST_RESOURCE_Table)', async () => {
+    expect(resources.filter((resource) => resource.type === 'sst:aws:Dynamo').map((resource) => resource.name)).toEqual(
+      ['Table'],
+    )
+    const link = module.table.getSSTLink()
+    expect(await valueOf(link.properties.name)).toBe(table.inputs.name)
   })
 
   it('declares the table and nothing else (functions live in infra/api.ts)', () => {

@@ -1,0 +1,149 @@
+// Tenants: a partner's name and the web origins its pages may call from. Created and changed only by administration
+// (service/tenant-admin.ts), each change in one transaction with its admin log entry.
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb'
+import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
+import { keys } from './keys.ts'
+import { queryAll } from './query.ts'
+import type { StoreWrite } from './transaction.ts'
+
+export interface TenantRecord {
+  readonly tenantId: string
+  readonly name: string
+  /** Exactly as browsers send them (`https://app.example.com`); the CORS check reads them. */
+  readonly allowedOrigins: readonly string[]
+  readonly createdAt: string
+  readonly updatedAt: string
+}
+
+const tenantOf = (item: Record<string, unknown>): TenantRecord => ({
+  tenantId: String(item.tenantId),
+  name: String(item.name),
+  allowedOrigins: Array.isArray(item.allowedOrigins) ? item.allowedOrigins.map(String) : [],
+  createdAt: String(item.createdAt),
+  updatedAt: String(item.updatedAt ?? item.createdAt),
+})
+
+export class TenantRepository {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async get(tenantId: string): Promise<TenantRecord | null> {
+    const { Item } = await this.db.send(
+      new GetCommand({ TableName: this.tableName, Key: keys.tenant(tenantId), ConsistentRead: true }),
+    )
+    return Item ? tenantOf(Item) : null
+  }
+
+  /** Every tenant, oldest first (an index read: a tenant created a moment ago may be missing for a moment). */
+  async list(): Promise<TenantRecord[]> {
+    const { items } = await queryAll(this.db, {
+      TableName: this.tableName,
+      IndexName: 'gsi1',
+      KeyConditionExpression: 'gsi1pk = :pk',
+      ExpressionAttributeValues: { ':pk': keys.tenantsPartition },
+    })
+    return items.map(tenantOf)
+  }
+
+  /** A new tenant; the condition fails if the id is taken. */
+  create(tenant: TenantRecord): StoreWrite {
+    return {
+      Put: {
+        TableName: this.tableName,
+        Item: {
+          ...keys.tenant(tenant.tenantId),
+          ...keys.tenantInList(tenant.tenantId),
+          entityType: 'TENANT',
+          ...tenant,
+          allowedOrigins: [...tenant.allowedOrigins],
+        },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      },
+    }
+  }
+
+  /** Holds only while the tenant exists (what a new API client or document of it is written with). */
+  exists(tenantId: string): StoreWrite {
+    return {
+      ConditionCheck: {
+        TableName: this.tableName,
+        Key: keys.tenant(tenantId),
+        ConditionExpression: 'attribute_exists(pk)',
+      },
+    }
+  }
+
+  /** Replaces the tenant's allowed origins; the condition fails if there is no such tenant. */
+  setAllowedOrigins(tenantId: string, origins: readonly string[], at: string): StoreWrite {
+    return {
+      Update: {
+        TableName: this.tableName,
+        Key: keys.tenant(tenantId),
+        UpdateExpression: 'SET allowedOrigins = :origins, updatedAt = :at',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: { ':origins': [...origins], ':at': at },
+      },
+    }
+  }
+
+  /**
+   * Gives a tenant item written before tenants were listed (no gsi1 keys, no origins) what it lacks; false when there
+   * was nothing to do (no such tenant, or listed already).
+   */
+  async backfill(tenantId: string): Promise<boolean> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keys.tenant(tenantId),
+          UpdateExpression:
+            'SET gsi1pk = :gsi1pk, gsi1sk = :gsi1sk, allowedOrigins = if_not_exists(allowedOrigins, :none), ' +
+            'updatedAt = if_not_exists(updatedAt, createdAt)',
+          ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(gsi1pk)',
+          ExpressionAttributeValues: {
+            ...Object.fromEntries(
+              Object.entries(keys.tenantInList(tenantId)).map(([name, value]) => [`:${name}`, value]),
+            ),
+            ':none': [],
+          },
+        }),
+      )
+      return true
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false
+      throw error
+    }
+  }
+
+  /**
+   * Creates the tenant, or renames it, keeping everything else it has (allowed origins above all): what seeding a
+   * known tenant at every `npm start` needs. Resolves with whether the tenant was created.
+   */
+  async seed(tenant: Pick<TenantRecord, 'tenantId' | 'name'>, at: string): Promise<boolean> {
+    const { Attributes } = await this.db.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: keys.tenant(tenant.tenantId),
+        UpdateExpression:
+          'SET entityType = :type, tenantId = :id, #name = :name, gsi1pk = :gsi1pk, gsi1sk = :gsi1sk, ' +
+          'createdAt = if_not_exists(createdAt, :at), updatedAt = if_not_exists(updatedAt, :at), ' +
+          'allowedOrigins = if_not_exists(allowedOrigins, :none)',
+        ExpressionAttributeNames: { '#name': 'name' },
+        ExpressionAttributeValues: {
+          ':type': 'TENANT',
+          ':id': tenant.tenantId,
+          ':name': tenant.name,
+          ':at': at,
+          ':none': [],
+          ...Object.fromEntries(
+            Object.entries(keys.tenantInList(tenant.tenantId)).map(([name, value]) => [`:${name}`, value]),
+          ),
+        },
+        ReturnValues: 'UPDATED_OLD',
+      }),
+    )
+    return Attributes?.tenantId === undefined
+  }
+}
