@@ -14,6 +14,7 @@ export type EntityType =
   | 'WEBHOOK_SETTINGS'
   | 'LEASE'
   | 'NOTIFICATION_RECEIPT'
+  | 'USER_TOKEN_REVOCATION'
 
 export type ItemKey = {
   readonly pk: string
@@ -109,6 +110,14 @@ export const keys = {
   outboxPrefix: 'OUTBOX#',
   /** A tenant's webhook settings: default endpoint and signing secrets (sealed). */
   webhookSettings: (tenantId: string): ItemKey => ({ pk: `TENANT#${tenantId}`, sk: 'WEBHOOKS' }),
+  /**
+   * A partner's revocation of every token it minted for one of its end users so far. The user id is the partner's own
+   * value: it comes last, like in every key.
+   */
+  userTokenRevocation: (tenantId: string, userId: string): ItemKey => ({
+    pk: `T#${tenantId}#USERTOKENS#${userId}`,
+    sk: 'REVOKED',
+  }),
   apiClient: (clientId: string): ItemKey => ({ pk: `APICLIENT#${clientId}`, sk: 'APICLIENT' }),
   tenant: (tenantId: string): ItemKey => ({ pk: `TENANT#${tenantId}`, sk: 'TENANT' }),
   /** Never written: the health probe reads it to see that the table answers. */
