@@ -1,5 +1,6 @@
-// Lint: typescript-eslint's type-checked rules, plus the layering of DESIGN.md section 1 as import rules
-// (arrows point down: functions/local -> schema -> service -> {domain, store, providers}; store, providers -> domain).
+// Lint: typescript-eslint's type-checked rules, plus the layering of docs/architecture.md ("Layers") as import rules
+// (arrows point down: functions/local -> http -> schema -> service -> {domain, store, providers}; store, providers ->
+// domain).
 import js from '@eslint/js'
 import globals from 'globals'
 import tseslint from 'typescript-eslint'
@@ -78,6 +79,7 @@ export default tseslint.config(
       '../providers/*',
       '../service/*',
       '../schema/*',
+      '../http/*',
       '../local/*',
       '../functions/*',
       '../sandbox/*',
@@ -104,7 +106,7 @@ export default tseslint.config(
   },
   layer(
     ['store/**'],
-    ['../providers/*', '../service/*', '../schema/*', '../local/*', '../functions/*', '../sandbox/*'],
+    ['../providers/*', '../service/*', '../schema/*', '../http/*', '../local/*', '../functions/*', '../sandbox/*'],
     'store/ depends on domain/ only.',
   ),
   layer(
@@ -113,29 +115,36 @@ export default tseslint.config(
       '../store/*',
       '../service/*',
       '../schema/*',
+      '../http/*',
       '../local/*',
       '../functions/*',
       '../sandbox/*',
       '../../store/*',
       '../../service/*',
       '../../schema/*',
+      '../../http/*',
       '../../sandbox/*',
     ],
     'providers/ depend on domain/ only; an adapter never writes the store.',
   ),
   layer(
     ['service/**'],
-    ['../schema/*', '../local/*', '../functions/*', '../sandbox/*'],
+    ['../schema/*', '../http/*', '../local/*', '../functions/*', '../sandbox/*'],
     'service/ sits below the transports.',
   ),
   layer(
     ['schema/**'],
+    ['../store/*', '../providers/*/*', '../sandbox/*', '../http/*', '../local/*', '../functions/*', '@aws-sdk/*'],
+    'schema/ reaches DynamoDB and providers only through service/; it knows nothing of the HTTP app above it.',
+  ),
+  layer(
+    ['http/**'],
     ['../store/*', '../providers/*/*', '../sandbox/*', '../local/*', '../functions/*', '@aws-sdk/*'],
-    'schema/ reaches DynamoDB and providers only through service/.',
+    'http/ (the routes) sits on schema/ and service/; DynamoDB and providers are theirs to reach.',
   ),
   layer(
     ['sandbox/**'],
-    ['../../domain/*', '../../store/*', '../../providers/*', '../../service/*', '../../schema/*'],
+    ['../../domain/*', '../../store/*', '../../providers/*', '../../service/*', '../../schema/*', '../../http/*'],
     'Sandboxes simulate providers; they share no code with the gateway.',
   ),
   { files: ['domain/zod.ts', 'sandbox/shared/zod.ts'], rules: { 'no-restricted-imports': 'off' } },

@@ -24,6 +24,7 @@ import { isOriginList, type GatewayConfig } from '../service/config.ts'
 import { loopbackHosts } from './loopback.ts'
 import { OffsetClock } from './offset-clock.ts'
 import { DONE_PATH, localRoutes } from './local-routes.ts'
+import { firstOf, oauthRoutes } from './oauth-routes.ts'
 import { listenAddresses } from './listen-address.ts'
 import { GRAPHIQL_TABS } from './graphiql-tabs.ts'
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql'
@@ -131,6 +132,7 @@ async function main(): Promise<void> {
     subscriptionMaxSeconds: 900,
     authCacheTtlMs: 60_000,
     tokenEncryptionKeys: secrets.tokenEncryptionKeys,
+    tokenSigningKeys: secrets.tokenSigningKeys,
     providers: {
       finqware: {
         baseUrl: finqware.url,
@@ -188,17 +190,20 @@ async function main(): Promise<void> {
           ),
         }
       : {}),
-    extraRoutes: localRoutes({
-      clock,
-      controlSecret: secrets.controlSecret,
-      sandboxes: [
-        { name: 'finqware', advance: (ms) => finqware.clock.advance(ms) },
-        { name: 'worldline', advance: (ms) => worldline.clock.advance(ms) },
-        { name: 'yapily', advance: (ms) => yapily.clock.advance(ms) },
-      ],
-      sweepNow: () => gateway.jobs.sweepDeadlines(),
-      runJobsNow: () => jobs.runNow(),
-    }),
+    extraRoutes: firstOf(
+      oauthRoutes(gateway),
+      localRoutes({
+        clock,
+        controlSecret: secrets.controlSecret,
+        sandboxes: [
+          { name: 'finqware', advance: (ms) => finqware.clock.advance(ms) },
+          { name: 'worldline', advance: (ms) => worldline.clock.advance(ms) },
+          { name: 'yapily', advance: (ms) => yapily.clock.advance(ms) },
+        ],
+        sweepNow: () => gateway.jobs.sweepDeadlines(),
+        runJobsNow: () => jobs.runNow(),
+      }),
+    ),
   })
   // Stopped in reverse: the jobs first (their runs finish), then the server.
   stops.push(() => http.close())
