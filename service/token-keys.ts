@@ -1,7 +1,14 @@
 // The keys access tokens are signed with: a JSON list of private EC P-256 JWKs (ES256). The first key signs, every key
 // verifies, so a rotation is: put a new key first, keep the old one for a token lifetime, then drop it. The public
 // halves are what `/.well-known/jwks.json` publishes.
-import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto'
+import {
+  createECDH,
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  type KeyObject,
+} from 'node:crypto'
 
 /** A public key as `/.well-known/jwks.json` lists it. */
 export interface PublicJwk {
@@ -80,16 +87,22 @@ function signingKeyOf(entry: unknown, position: number): SigningKey {
   if (jwk.kid !== undefined && (typeof jwk.kid !== 'string' || !KID.test(jwk.kid))) {
     throw wrong('has a "kid" that is not 1-64 letters, digits, dot, dash or underscore')
   }
-  let privateKey: KeyObject
+  // Node takes a JWK's x and y as given, even when they are not d's public point (even for d = 0): the point is
+  // derived from d here, so a key published with the wrong half, which would verify nothing we sign, is refused.
+  let point: Buffer
   try {
-    privateKey = createPrivateKey({ key: { kty: 'EC', crv: 'P-256', x: jwk.x, y: jwk.y, d: jwk.d }, format: 'jwk' })
+    const d = Buffer.from(jwk.d, 'base64url')
+    if (d.length !== 32) throw new RangeError('not 32 bytes')
+    const ecdh = createECDH('prime256v1')
+    ecdh.setPrivateKey(d)
+    point = ecdh.getPublicKey()
   } catch {
     throw wrong('is not a valid P-256 private key')
   }
-  const publicKey = createPublicKey(privateKey)
-  const exported = publicKey.export({ format: 'jwk' }) as { x: string; y: string }
-  // Node accepts a JWK whose x and y do not belong to d; a key published with them would verify nothing we sign.
+  const exported = { x: point.subarray(1, 33).toString('base64url'), y: point.subarray(33).toString('base64url') }
   if (exported.x !== jwk.x || exported.y !== jwk.y) throw wrong('has "x" and "y" that are not the public half of "d"')
+  const privateKey = createPrivateKey({ key: { kty: 'EC', crv: 'P-256', ...exported, d: jwk.d }, format: 'jwk' })
+  const publicKey = createPublicKey(privateKey)
   const kid = typeof jwk.kid === 'string' ? jwk.kid : thumbprintOf({ kty: 'EC', crv: 'P-256', x: jwk.x, y: jwk.y })
   return {
     kid,
