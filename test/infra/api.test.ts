@@ -8,7 +8,14 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { PROVIDERS } from '../../domain/provider.ts'
 import { FUNCTION_NODEJS, FUNCTION_RUNTIME } from '../../scripts/bundling.ts'
 import { callbackPrefixPath, notificationPath } from '../../service/public-paths.ts'
-import { AWS_TYPES, deployApp, type OfflineDeployment, type RecordedResource, ROOT } from './support/sst-offline.ts'
+import {
+  AWS_TYPES,
+  deployApp,
+  type OfflineDeployment,
+  type RecordedResource,
+  ROOT,
+  tokenSigningKeysOf,
+} from './support/sst-offline.ts'
 
 const { FUNCTION, FUNCTION_URL, PERMISSION, ROUTE, INTEGRATION, HTTP_API, TABLE } = AWS_TYPES
 
@@ -35,6 +42,8 @@ const EVERY_SECRET = {
   CursorSecret: 'c'.repeat(64),
   UserReferenceKey: 'u'.repeat(64),
   TokenEncryptionKeys: ['k2', 'k1'].map((id) => `${id}:${Buffer.alloc(32, 7).toString('base64')}`).join(','),
+  // Two keys: a rotation's overlap, the longest the value gets.
+  TokenSigningKeys: tokenSigningKeysOf(2),
   FinqwareBaseUrl: 'https://your-env.finqware.com',
   FinqwareClientId: 'f'.repeat(36),
   FinqwareClientSecret: 'f'.repeat(64),
