@@ -8,6 +8,8 @@ import { newSigningKey } from '../../service/token-keys.ts'
 import {
   bearerClient,
   bearerSse,
+  CREDENTIAL_KINDS,
+  everyCredential,
   hmacWithPublicKey,
   partnerToken,
   signedToken,
@@ -177,5 +179,42 @@ describe('a bearer token that does not hold', () => {
       expect(answer.headers.get('www-authenticate'), header.slice(0, 20)).toMatch(/error="invalid_token"/)
     }
     expect((await post('Digest username="x"')).status).toBe(401)
+  })
+})
+
+describe('every kind of credential test/support/credentials.ts mints', () => {
+  it("answers one read as documented: partner and user credentials read, the broken ones 401, a disabled client's token until it expires", async () => {
+    // Prepare
+    const credentials = await everyCredential(stack, stack.tenantA, 'user-1')
+
+    // Act
+    const outcomes: Record<string, string> = {}
+    for (const kind of CREDENTIAL_KINDS) {
+      const response = await fetch(stack.graphqlUrl, {
+        method: 'POST',
+        headers: { authorization: credentials[kind], 'content-type': 'application/json' },
+        body: JSON.stringify({
+          query: `query ($id: ID!) { consent(id: $id) { __typename } }`,
+          variables: { id: consentId },
+        }),
+      })
+      const body = await response.json()
+      outcomes[kind] = `${response.status} ${body.data?.consent.__typename ?? body.errors[0].extensions.code}`
+    }
+
+    // Assess
+    expect(outcomes).toEqual({
+      basic: '200 Consent',
+      partnerBearer: '200 Consent',
+      userRead: '200 Consent',
+      userWrite: '200 Consent',
+      expired: '401 UNAUTHORIZED',
+      tamperedSignature: '401 UNAUTHORIZED',
+      wrongAudience: '401 UNAUTHORIZED',
+      revokedUser: '401 UNAUTHORIZED',
+      disabledClientBasic: '401 UNAUTHORIZED',
+      // Verified from its signature alone: it lapses at its exp (15 minutes at most); subscriptions end sooner.
+      disabledClientBearer: '200 Consent',
+    })
   })
 })

@@ -202,3 +202,66 @@ export async function setClientDisabled(stack: Stack, clientId: string, disabled
   if (!record) throw new Error(`no client ${clientId}`)
   await stack.gateway.access.putApiClient({ ...record, disabled })
 }
+
+/** Every kind of credential the access matrix runs each root field under. */
+export const CREDENTIAL_KINDS = [
+  'basic',
+  'partnerBearer',
+  'userRead',
+  'userWrite',
+  'expired',
+  'tamperedSignature',
+  'wrongAudience',
+  'revokedUser',
+  'disabledClientBasic',
+  'disabledClientBearer',
+] as const
+export type CredentialKind = (typeof CREDENTIAL_KINDS)[number]
+
+/**
+ * An `Authorization` header of every kind for tenant `credentials`, the user tokens for `userId`: the partner's
+ * Basic and bearer; the user's read-only and read-write tokens; an expired user token and one with an altered
+ * signature or another audience; a token of a user whose tokens were revoked since (`revoked-<userId>`); and the
+ * Basic credentials and the bearer token (minted before) of a client of the tenant that is now disabled.
+ */
+export async function everyCredential(
+  stack: Stack,
+  credentials: Credentials,
+  userId: string,
+): Promise<Record<CredentialKind, string>> {
+  const now = Math.floor(Date.now() / 1000)
+  const claims = userClaims(stack, credentials, userId)
+  const revokedUser = `revoked-${userId}`
+  const revoked = await userToken(stack, credentials, { userId: revokedUser })
+  await revokeUserTokens(stack, credentials, revokedUser)
+  const disabled = {
+    tenantId: credentials.tenantId,
+    clientId: `${credentials.clientId}-off`.slice(0, 64),
+    clientSecret: `${credentials.clientSecret}-off`,
+  }
+  const { provisionApiClient } = await import('../../service/tenants.ts')
+  await provisionApiClient(stack.gateway.access, { ...disabled, tenantName: 'disabled client' }, new Date())
+  // Issued straight by the gateway's AccessTokens rather than at the token endpoint: a secret verified there stays
+  // trusted for the credential cache period (60 s), and the disabled client's Basic must fail at once.
+  const disabledBearer = await stack.gateway.tokens.issueForClient({
+    kind: 'API_CLIENT',
+    credential: 'BASIC',
+    tenantId: disabled.tenantId,
+    clientId: disabled.clientId,
+    revalidate: async () => null,
+  })
+  await setClientDisabled(stack, disabled.clientId, true)
+  const bearer = (token: string) => `Bearer ${token}`
+  return {
+    basic: basicHeader(credentials),
+    partnerBearer: bearer(await partnerToken(stack, credentials)),
+    userRead: bearer(await userToken(stack, credentials, { userId })),
+    userWrite: bearer(await userToken(stack, credentials, { userId, scopes: ['consents:read', 'consents:write'] })),
+    expired: bearer(await signedToken(stack, { ...claims, iat: now - 3_600, exp: now - 600 })),
+    tamperedSignature: bearer(tamperedSignature(await userToken(stack, credentials, { userId }))),
+    wrongAudience: bearer(await signedToken(stack, { ...claims, aud: 'https://another-api.example/graphql' })),
+    revokedUser: bearer(revoked),
+    disabledClientBasic: basicHeader(disabled),
+    disabledClientBearer: bearer(disabledBearer.accessToken),
+  }
+}
