@@ -3,7 +3,7 @@
 // memory: no scrypt, no table read for a partner's token. A user token also reads, through a cache of a few seconds,
 // whether its partner revoked that user's tokens since it was issued.
 import { decodeTime, isValid as isUlid, ulid } from 'ulid'
-import { jwtVerify, SignJWT, type JWTPayload } from 'jose'
+import type * as Jose from 'jose'
 import { ForbiddenError, InvalidTokenError, ValidationError, type ValidationIssue } from '../domain/errors.ts'
 import { decodePublicId } from '../domain/ids.ts'
 import type { AccessRepository } from '../store/access-repository.ts'
@@ -108,6 +108,13 @@ export interface AccessTokensDependencies {
   readonly now?: () => number
 }
 
+/**
+ * jose, loaded on the first token signed or verified: the functions that never see one (webhooks, callbacks, jobs)
+ * and a Basic-only GraphQL container do not load it (about 40 kB).
+ */
+let joseModule: Promise<typeof Jose> | null = null
+const jose = () => (joseModule ??= import('jose'))
+
 const MAX_TOKEN_LENGTH = 4_096
 const MAX_ENTRIES = 10_000
 const TYP = 'at+jwt'
@@ -160,7 +167,7 @@ class TimedCache<V> {
 }
 
 /** A verified token's claims, before they are read as a principal. */
-interface Claims extends JWTPayload {
+interface Claims extends Jose.JWTPayload {
   readonly client_id?: unknown
   readonly scope?: unknown
   readonly tenant?: unknown
@@ -297,6 +304,7 @@ export class AccessTokens {
   async verify(token: string): Promise<Principal> {
     if (!this.#signing) throw new InvalidTokenError('Bearer tokens are not accepted here: no signing keys are set')
     if (token.length > MAX_TOKEN_LENGTH) throw new InvalidTokenError()
+    const { jwtVerify } = await jose()
     let claims: Claims
     try {
       const verified = await jwtVerify<Claims>(
@@ -337,6 +345,7 @@ export class AccessTokens {
     const issuedAt = Math.floor(now / 1000)
     // The id carries the issuing moment to the millisecond: revocation compares it, not `iat`'s whole seconds.
     const tokenId = ulid(now)
+    const { SignJWT } = await jose()
     const accessToken = await new SignJWT(claims)
       .setProtectedHeader({ alg: 'ES256', typ: TYP, kid: key.kid })
       .setIssuer(this.deps.issuer)
