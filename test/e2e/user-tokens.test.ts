@@ -119,8 +119,14 @@ describe("an end user's token sees its user and nothing else", () => {
     const list = await execute(client, CONSENTS)
     const history = await execute(
       client,
-      `query ($id: ID!) { consent(id: $id) { ... on Consent { events { edges { node { to } } } } } }`,
+      `query ($id: ID!) { consent(id: $id) { ... on Consent { events { edges { node { id to } } } } } }`,
       { id: c1 },
+    )
+    const eventId = history.data?.consent.events.edges[0].node.id as string
+    const event = await execute(
+      client,
+      `query ($id: ID!) { node(id: $id) { __typename ... on ConsentEvent { consent { id } } } }`,
+      { id: eventId },
     )
 
     // Assess
@@ -128,6 +134,7 @@ describe("an end user's token sees its user and nothing else", () => {
     expect(node.data?.node).toEqual({ __typename: 'Consent', id: c2 })
     expect(list.data?.consents.edges.map((edge: any) => edge.node.id).sort()).toEqual([c1, c2].sort())
     expect(history.data?.consent.events.edges.length).toBeGreaterThan(0)
+    expect(event.data?.node).toEqual({ __typename: 'ConsentEvent', consent: { id: c1 } })
   })
 
   it("answers another user's and another tenant's consent exactly like a missing one, over every root field", async () => {
