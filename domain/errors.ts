@@ -286,6 +286,17 @@ export class UnauthorizedError extends ConsentGatewayError {
   }
 }
 
+/**
+ * A bearer token that does not hold: expired, revoked, altered, signed by a key we do not know, or minted for another
+ * audience or issuer. UNAUTHORIZED like any bad credential; answered with a `Bearer error="invalid_token"` challenge
+ * (RFC 6750) instead of the Basic one.
+ */
+export class InvalidTokenError extends UnauthorizedError {
+  constructor(message = 'The access token is invalid') {
+    super(message)
+  }
+}
+
 export class ForbiddenError extends ConsentGatewayError {
   readonly code = 'FORBIDDEN'
 }

@@ -2,11 +2,15 @@
 // notifications, authorisation callbacks, the OAuth endpoints and /healthz, through the one app (http/app.ts). No
 // GraphQL here: its schema and yoga would only lengthen this function's cold start.
 import { createHttpApp } from '../http/app.ts'
+import { oauthEndpoints } from '../http/oauth.ts'
 import { configFromEnv } from '../service/config.ts'
 import { createGateway } from '../service/gateway.ts'
 import { bufferedHandler } from './lambda-http.ts'
 
 const gateway = createGateway(configFromEnv())
-const app = createHttpApp({ gateway })
+const app = createHttpApp({
+  gateway,
+  ...oauthEndpoints({ clients: gateway.apiClients, tokens: gateway.tokens, logger: gateway.logger }),
+})
 
 export const handler = bufferedHandler(app)

@@ -113,7 +113,7 @@ export function createHttpApp(deps: HttpAppDeps, options: HttpAppOptions = {}): 
         tooLarge: (c) => problem(c, 413, 'payload_too_large'),
       }),
     )
-    app.post(OAUTH_TOKEN_PATH, (c) => oauthToken(c.req.raw))
+    app.post(OAUTH_TOKEN_PATH, (c) => oauthToken(c.req.raw, { clientAddress: c.env?.clientAddress }))
     app.all(OAUTH_TOKEN_PATH, methodNotAllowed('POST'))
   }
   if (jwks) {

@@ -27,5 +27,11 @@ export type HttpApp = Hono<HttpEnv>
 export type HttpContext = Context<HttpEnv>
 export type HttpMiddleware = MiddlewareHandler<HttpEnv>
 
+/** What a route answered by a plain fetch handler is told beyond the request itself. */
+export interface RequestInfo {
+  /** The caller's address as the platform saw it (the socket's; Lambda's `sourceIp`), for the failure limits. */
+  readonly clientAddress?: string | null | undefined
+}
+
 /** A route answered by a plain fetch handler (the OAuth endpoints): it sees the request, nothing of the app. */
-export type RequestHandler = (request: Request) => Promise<Response>
+export type RequestHandler = (request: Request, info?: RequestInfo) => Promise<Response>

@@ -28,6 +28,17 @@ export const userReferenceKey = new sst.Secret('UserReferenceKey')
 export const tokenEncryptionKeys = new sst.Secret('TokenEncryptionKeys')
 
 /**
+ * Signs the access tokens the gateway issues (`/oauth/token`, `createUserToken`): a JSON array of private EC P-256
+ * JWKs, the first signs and every one verifies; `/.well-known/jwks.json` publishes their public halves. Required:
+ * without it the deploy stops and asks for it. Make the first with
+ * `npx sst secret set TokenSigningKeys "$(npx tsx scripts/token-signing-keys.ts new)" --stage <stage>`. Rotate in
+ * two steps: put a new key first (`... token-signing-keys.ts rotate "<current value>"`), then, once the tokens the old
+ * key signed have expired (an hour: the longest user token), drop it (`... token-signing-keys.ts drop-old "<value>"`).
+ * About 200 bytes a key of Lambda's 4 KB of environment.
+ */
+export const tokenSigningKeys = new sst.Secret('TokenSigningKeys')
+
+/**
  * Finqware environment host, e.g. `https://your-env.finqware.com`. Finqware is offered when this, the client id and
  * the client secret are set.
  * @default `''` (Finqware not offered)
@@ -93,6 +104,7 @@ export const SECRET_VARIABLES = {
   CURSOR_SECRET: cursorSecret,
   USER_REFERENCE_KEY: userReferenceKey,
   TOKEN_ENCRYPTION_KEYS: tokenEncryptionKeys,
+  TOKEN_SIGNING_KEYS: tokenSigningKeys,
   FINQWARE_BASE_URL: finqwareBaseUrl,
   FINQWARE_CLIENT_ID: finqwareClientId,
   FINQWARE_CLIENT_SECRET: finqwareClientSecret,

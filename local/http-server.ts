@@ -8,6 +8,7 @@ import type { AddressInfo, Socket } from 'node:net'
 import { getRequestListener, RequestError, type HttpBindings as NodeBindings } from '@hono/node-server'
 import { createHttpApp, type HttpAppDeps, type HttpAppOptions } from '../http/app.ts'
 import type { HttpApp } from '../http/env.ts'
+import { oauthEndpoints } from '../http/oauth.ts'
 import type { Logger } from '../providers/adapter.ts'
 import { createGraphQLServer, graphQLServicesOf, type GraphQLServerOptions } from '../schema/server.ts'
 import type { GraphQLServer } from '../schema/server.ts'
@@ -208,7 +209,10 @@ export function serveGateway(gateway: Gateway, options: LocalGatewayOptions = {}
     logger: gateway.logger,
     graphiql: graphiql ?? false,
   })
-  return startGatewayHttpServer(gateway, yoga, rest)
+  return startGatewayHttpServer(gateway, yoga, {
+    ...oauthEndpoints({ clients: gateway.apiClients, tokens: gateway.tokens, logger: gateway.logger }),
+    ...rest,
+  })
 }
 
 /** The limits given, without the keys present but undefined (they would hide the defaults). */

@@ -4,6 +4,7 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { newSigningKey } from '../service/token-keys.ts'
 
 export interface LocalSecrets {
   readonly cursorSecret: string
@@ -11,6 +12,12 @@ export interface LocalSecrets {
   readonly userReferenceKey: string
   /** `local:<32 bytes base64>`: seals provider-issued consent tokens (Yapily) at rest. */
   readonly tokenEncryptionKeys: string
+  /**
+   * Signs access tokens (`/oauth/token`, `createUserToken`): a JSON array of private EC P-256 JWKs, signing key
+   * first. Rotate by putting a new key first (`newSigningKey()` in service/token-keys.ts) and dropping the old one an
+   * hour later; delete the entry to start over with one new key.
+   */
+  readonly tokenSigningKeys: string
   readonly demoClientId: string
   readonly demoClientSecret: string
   /** Guards the sandboxes' `/__sandbox/` controls and the gateway's `/local/clock` (`X-Control-Secret`). */
@@ -27,6 +34,7 @@ const GENERATORS: { readonly [Name in keyof LocalSecrets]: () => string } = {
   cursorSecret: () => randomBytes(32).toString('base64url'),
   userReferenceKey: () => randomBytes(32).toString('base64url'),
   tokenEncryptionKeys: () => `local:${randomBytes(32).toString('base64')}`,
+  tokenSigningKeys: () => JSON.stringify([newSigningKey()]),
   demoClientId: () => `demo-${randomBytes(4).toString('hex')}`,
   demoClientSecret: () => randomBytes(24).toString('base64url'),
   controlSecret: () => randomBytes(18).toString('base64url'),

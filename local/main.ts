@@ -133,6 +133,7 @@ async function main(): Promise<void> {
     subscriptionMaxSeconds: 900,
     authCacheTtlMs: 60_000,
     tokenEncryptionKeys: secrets.tokenEncryptionKeys,
+    tokenSigningKeys: secrets.tokenSigningKeys,
     providers: {
       finqware: {
         baseUrl: finqware.url,

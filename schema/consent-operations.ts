@@ -19,6 +19,7 @@ builder.mutationField('reauthorizeConsent', (t) =>
     description:
       'Starts re-authorisation of the same consent (same id): it becomes AWAITING_REAUTHORIZATION with a new ' +
       'authorizationUrl for the user. If the user declines, the consent stays as it was. From ACTIVE or EXPIRED.',
+    authScopes: { consentsWrite: true },
     errors: { types: CONSENT_OPERATION_ERRORS, directResult: true, union: { name: 'ReauthorizeConsentResult' } },
     args: { id: t.arg.id({ required: true, validate: idArg }) },
     resolve: async (_root, { id }, context) => ({
@@ -34,6 +35,7 @@ builder.mutationField('reconfirmConsent', (t) =>
       'Records that the user reconfirmed a UK consent at `confirmedAt` (instead of a new SCA): reconfirmBy moves to ' +
       '90 days later. confirmedAt may not be in the future and must be later than the last confirmation; the consent ' +
       'must be ACTIVE.',
+    authScopes: { consentsWrite: true },
     errors: { types: CONSENT_OPERATION_ERRORS, directResult: true, union: { name: 'ReconfirmConsentResult' } },
     args: {
       id: t.arg.id({ required: true, validate: idArg }),
@@ -51,6 +53,7 @@ builder.mutationField('deleteConsent', (t) =>
     description:
       'Deletes the consent at its provider; it ends REVOKED, with `deletion` saying whether the provider and the bank ' +
       'deleted it. Deleting a deleted consent returns it unchanged.',
+    authScopes: { consentsWrite: true },
     errors: { types: CONSENT_OPERATION_ERRORS, directResult: true, union: { name: 'DeleteConsentResult' } },
     args: { id: t.arg.id({ required: true, validate: idArg }) },
     resolve: async (_root, { id }, context) => ({

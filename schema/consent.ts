@@ -20,10 +20,13 @@ import { decodePublicId } from '../domain/ids.ts'
 import { regionOfCountry } from '../domain/provider.ts'
 import { isPending } from '../domain/status.ts'
 import * as z from '../domain/zod.ts'
+import { actorOf, type Actor } from '../domain/actor.ts'
 import type { Caller } from '../service/consent-service.ts'
+import { initiatorOfPrincipal, scopeOf } from '../service/principal.ts'
 import { builder } from './builder.ts'
 import type { GraphQLContext } from './context.ts'
 import {
+  ActorKindEnum,
   ConsentStatusEnum,
   DataScopeEnum,
   EventSourceEnum,
@@ -34,13 +37,17 @@ import {
 } from './enums.ts'
 import { CONSENT_OPERATION_ERRORS } from './errors.ts'
 
-/** The service's view of who is calling; resolvers never see a request without a principal (HTTP auth runs first). */
+/**
+ * The service's view of who is calling: the access scope of the principal (its tenant; an end user's token narrows it
+ * to that user and perhaps some consents) and who the history records. Resolvers never see a request without a
+ * principal (HTTP auth runs first).
+ */
 export function callerOf(context: GraphQLContext): Caller {
   const { principal } = context
   if (!principal) throw new UnauthorizedError()
   return {
-    tenantId: principal.tenantId,
-    initiator: `api-client:${principal.clientId}`,
+    ...scopeOf(principal),
+    initiator: initiatorOfPrincipal(principal),
     requestId: context.requestId,
     signal: context.signal,
   }
@@ -108,6 +115,28 @@ export const ConsentEventRef = builder.loadableNodeRef<ConsentEvent>('ConsentEve
   },
 })
 
+const ActorRef = builder.objectRef<Actor>('EventActor').implement({
+  description: 'Who caused a history event.',
+  fields: (t) => ({
+    kind: t.field({ type: ActorKindEnum, resolve: (actor) => actor.kind }),
+    clientId: t.string({
+      nullable: true,
+      description: 'The API client that acted, or (END_USER) whose token the end user acted with.',
+      resolve: (actor) => ('clientId' in actor ? actor.clientId : null),
+    }),
+    userId: t.string({
+      nullable: true,
+      description: "END_USER: the partner's reference for the end user who acted.",
+      resolve: (actor) => (actor.kind === 'END_USER' ? actor.userId : null),
+    }),
+    provider: t.field({
+      type: ProviderEnum,
+      nullable: true,
+      resolve: (actor) => (actor.kind === 'PROVIDER' ? actor.provider : null),
+    }),
+  }),
+})
+
 ConsentEventRef.implement({
   description: 'One entry of the append-only history: a change of the consent, who made it, and when.',
   fields: (t) => ({
@@ -117,7 +146,12 @@ ConsentEventRef.implement({
     reason: t.field({ type: StatusReasonEnum, nullable: true, resolve: (event) => event.reason }),
     providerStatus: t.exposeString('providerStatus', { nullable: true }),
     source: t.field({ type: EventSourceEnum, resolve: (event) => event.source }),
-    initiator: t.exposeString('initiator'),
+    initiator: t.exposeString('initiator', {
+      description:
+        'Who caused it, as text: `api-client:<clientId>`, `api-client:<clientId>/end-user:<userId>`, ' +
+        '`provider:<name>` or `scheduler`. `actor` says the same, typed.',
+    }),
+    actor: t.field({ type: ActorRef, resolve: (event) => actorOf(event.initiator) }),
     at: t.field({ type: 'DateTime', resolve: (event) => event.at }),
   }),
 })
@@ -235,7 +269,10 @@ export const FORWARD_PAGE_ARGS = z.looseObject({
 builder.queryField('consent', (t) =>
   t.field({
     type: ConsentRef,
-    description: "One consent. Another tenant's id answers CONSENT_NOT_FOUND, exactly like a missing one.",
+    description:
+      "One consent. Another tenant's id (with an end user's token, another user's, or one outside the token's " +
+      'consents) answers CONSENT_NOT_FOUND, exactly like a missing one.',
+    authScopes: { consentsRead: true },
     errors: { types: [ValidationError, ConsentNotFoundError], directResult: true, union: { name: 'ConsentResult' } },
     args: { id: t.arg.id({ required: true, validate: idArg }) },
     resolve: (_root, { id }, context) => context.services.consents.get(callerOf(context), consentIdFrom(id)),
@@ -245,7 +282,10 @@ builder.queryField('consent', (t) =>
 builder.queryField('consents', (t) =>
   t.connection({
     type: ConsentRef,
-    description: "The tenant's consents, newest first. Forward pagination only; cursors are bound to the filter.",
+    description:
+      "The tenant's consents (with an end user's token, that user's, or the token's consents), newest first. Forward " +
+      'pagination only; cursors are bound to the filter.',
+    authScopes: { consentsRead: true },
     args: { filter: t.arg({ type: ConsentFilterInput }) },
     validate: FORWARD_PAGE_ARGS,
     resolve: (_root, args, context) =>
@@ -268,8 +308,9 @@ const CreateConsentInput = builder.inputType('CreateConsentInput', {
     provider: t.field({ type: ProviderEnum, required: true }),
     institutionId: t.string({ required: true, validate: z.string().check(z.minLength(1), z.maxLength(64)) }),
     userId: t.string({
-      required: true,
-      description: 'Your reference for the end user (Yapily applicationUserId, Worldline psuId). 1-128 characters.',
+      description:
+        'Your reference for the end user, 1-128 characters; never sent to a provider. Required with partner ' +
+        "credentials; with an end user's token it is the token's user (leave it out, or send the same).",
       validate: z
         .string()
         .check(z.minLength(1), z.maxLength(128), z.regex(/^[^\p{Cc}]+$/u, 'must not contain control characters')),
@@ -317,7 +358,10 @@ const RevokeConsentPayload = consentPayload('RevokeConsentPayload')
 builder.mutationField('createConsent', (t) =>
   t.field({
     type: CreateConsentPayload,
-    description: 'Creates a consent at the provider; send the user to `consent.authorizationUrl`.',
+    description:
+      'Creates a consent at the provider; send the user to `consent.authorizationUrl`. Needs consents:write with an ' +
+      "end user's token, which creates for its own user; a token restricted to some consents may not create.",
+    authScopes: { consentsCreate: true },
     errors: {
       types: [
         ValidationError,
@@ -342,6 +386,7 @@ builder.mutationField('refreshConsent', (t) =>
   t.field({
     type: RefreshConsentPayload,
     description: 'Re-reads the consent at its provider now and records any change.',
+    authScopes: { consentsWrite: true },
     errors: { types: CONSENT_OPERATION_ERRORS, directResult: true, union: { name: 'RefreshConsentResult' } },
     args: { id: t.arg.id({ required: true, validate: idArg }) },
     resolve: async (_root, { id }, context) => ({
@@ -354,6 +399,7 @@ builder.mutationField('revokeConsent', (t) =>
   t.field({
     type: RevokeConsentPayload,
     description: 'Revokes the consent at its provider. Revoking a revoked consent returns it unchanged.',
+    authScopes: { consentsWrite: true },
     errors: { types: CONSENT_OPERATION_ERRORS, directResult: true, union: { name: 'RevokeConsentResult' } },
     args: { id: t.arg.id({ required: true, validate: idArg }) },
     resolve: async (_root, { id }, context) => ({
@@ -367,8 +413,9 @@ builder.subscriptionField('consentUpdated', (t) =>
     type: ConsentRef,
     description:
       'The consent now, then every change; completes on a terminal status or at the subscription deadline. ' +
-      'Ends with an UNAUTHORIZED error once the API client is disabled or its secret rotated out. ' +
-      'Implemented by polling the store.',
+      'Ends with an UNAUTHORIZED error once its credential no longer holds: the API client disabled or its secret ' +
+      "rotated out, the token expired, or the end user's tokens revoked. Implemented by polling the store.",
+    authScopes: { consentsRead: true },
     args: { id: t.arg.id({ required: true, validate: idArg }) },
     subscribe: async (_root, { id }, context) => {
       const consent = await context.services.consents.get(callerOf(context), consentIdFrom(id))

@@ -1,5 +1,6 @@
 // What every resolver receives: the authenticated principal, the use cases, and the request's own signal and id.
-import type { Principal } from '../service/authentication.ts'
+import type { AccessTokens } from '../service/access-tokens.ts'
+import type { Principal } from '../service/principal.ts'
 import type { ConsentService } from '../service/consent-service.ts'
 import type { ConsentWatcher } from '../service/consent-watcher.ts'
 import type { ProviderOperations } from '../service/provider-operations.ts'
@@ -20,6 +21,8 @@ export interface GraphQLServices {
   readonly events: EventFeed
   readonly webhooks: WebhookSettingsService
   readonly deliveries: WebhookDeliveries
+  /** Minting and revoking end users' tokens. */
+  readonly tokens: AccessTokens
   /** The gateway's clock: derived fields (effective status, nextAction) are computed against it. */
   readonly clock: () => Date
   /**

@@ -1,4 +1,5 @@
 // The domain's enumerations as GraphQL enums; values and order come from domain/, so the schema cannot drift.
+import { ACTOR_KINDS } from '../domain/actor.ts'
 import { EVENT_SOURCES } from '../domain/consent.ts'
 import { NEXT_ACTIONS } from '../domain/derived.ts'
 import { ERROR_CATALOGUE, ERROR_CODES } from '../domain/errors.ts'
@@ -39,4 +40,12 @@ export const EventSourceEnum = builder.enumType('EventSource', {
 export const ErrorCodeEnum = builder.enumType('ErrorCode', {
   description: 'Stable error codes; see docs/errors.md.',
   values: Object.fromEntries(ERROR_CODES.map((code) => [code, { description: ERROR_CATALOGUE[code].summary }])),
+})
+
+export const ActorKindEnum = builder.enumType('ActorKind', {
+  description:
+    'Who caused an event: API_CLIENT (a partner backend), END_USER (an end user through a token its partner minted), ' +
+    'PROVIDER (the provider told us, or we read it there), SCHEDULER (a deadline), UNKNOWN (not recognised; see ' +
+    '`initiator`).',
+  values: ACTOR_KINDS,
 })

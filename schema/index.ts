@@ -6,5 +6,6 @@ import './consent.ts'
 import './consent-operations.ts'
 import './provider.ts'
 import './webhooks.ts'
+import './tokens.ts'
 
 export const schema = builder.toSchema({ sortSchema: false })

@@ -7,6 +7,7 @@ import { GraphQLError } from 'graphql'
 import type { Plugin } from 'graphql-yoga'
 import {
   ERROR_CATALOGUE,
+  InvalidTokenError,
   isConsentGatewayError,
   RateLimitedError,
   ServiceUnavailableError,
@@ -14,7 +15,7 @@ import {
   type ErrorCode,
 } from '../domain/errors.ts'
 import type { Logger } from '../providers/adapter.ts'
-import type { ApiClientAuthenticator, Principal } from '../service/authentication.ts'
+import type { Authenticator, Principal } from '../service/principal.ts'
 import { currentRequestId } from '../service/logging.ts'
 
 /** What a transport tells the server about a request beyond the request itself. */
@@ -55,9 +56,7 @@ export function errorResponse(
 /** The answer to an error that stopped a request before GraphQL ran: typed, never the error's own text if unexpected. */
 export function responseForError(error: unknown, logger: Logger): Response {
   if (error instanceof UnauthorizedError) {
-    return errorResponse(401, error.code, error.message, {
-      'www-authenticate': 'Basic realm="consent-gateway", charset="UTF-8"',
-    })
+    return errorResponse(401, error.code, error.message, { 'www-authenticate': challengeFor(error) })
   }
   if (error instanceof RateLimitedError || error instanceof ServiceUnavailableError) {
     const retryAfter = String(error.retryAfterSeconds)
@@ -83,6 +82,17 @@ export function responseForError(error: unknown, logger: Logger): Response {
   )
 }
 
+/**
+ * The `WWW-Authenticate` challenge of a 401: for a bearer token that does not hold, RFC 6750's `invalid_token` with
+ * the reason; otherwise both schemes the API takes.
+ */
+export function challengeFor(error: UnauthorizedError): string {
+  if (error instanceof InvalidTokenError) {
+    return `Bearer realm="consent-gateway", error="invalid_token", error_description="${error.message.replace(/["\\]/g, "'")}"`
+  }
+  return 'Basic realm="consent-gateway", charset="UTF-8", Bearer realm="consent-gateway"'
+}
+
 const isGraphiQLPageRequest = (request: Request) =>
   request.method === 'GET' && (request.headers.get('accept') ?? '').includes('text/html')
 
@@ -92,7 +102,7 @@ const isGraphiQLPageRequest = (request: Request) =>
  * 401, 429 with Retry-After, 503 with Retry-After when the store cannot answer.
  */
 export function useApiClientAuthentication(
-  authenticator: ApiClientAuthenticator,
+  authenticator: Authenticator,
   principals: WeakMap<Request, Principal>,
 ): Plugin<Record<string, unknown>, TransportContext> {
   return {

@@ -12,7 +12,7 @@ import { GraphQLError, parse, type ParseOptions, type Source } from 'graphql'
 import { createYoga, isAsyncIterable, mapAsyncIterator, type Plugin, type YogaServerInstance } from 'graphql-yoga'
 import { ERROR_CATALOGUE, isConsentGatewayError, type ErrorCode } from '../domain/errors.ts'
 import type { Logger } from '../providers/adapter.ts'
-import type { ApiClientAuthenticator, Principal } from '../service/authentication.ts'
+import type { Authenticator, Principal } from '../service/principal.ts'
 import type { Gateway } from '../service/gateway.ts'
 import { currentDeadline, currentRequestId } from '../service/logging.ts'
 import type { GraphQLContext, GraphQLServices } from './context.ts'
@@ -28,7 +28,8 @@ import {
 
 export interface GraphQLServerOptions {
   readonly services: GraphQLServices
-  readonly authenticator: ApiClientAuthenticator
+  /** HTTP Basic and bearer tokens (service/caller-authentication.ts). */
+  readonly authenticator: Authenticator
   readonly logger: Logger
   /**
    * Serve GraphiQL on GET /graphql. Local mode pre-fills it with these request headers (the demo credentials).
@@ -71,6 +72,7 @@ export function graphQLServicesOf(gateway: Gateway): GraphQLServices {
     events: gateway.events,
     webhooks: gateway.webhooks,
     deliveries: gateway.deliveries,
+    tokens: gateway.tokens,
     clock: gateway.clock,
     subscriptionPollIntervalMs: gateway.config.subscriptionPollIntervalMs,
     subscriptionDeadline: () =>

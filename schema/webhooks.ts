@@ -104,8 +104,9 @@ builder.objectFields(ConsentRef, (t) => ({
   }),
   webhookDeliveries: t.field({
     type: [WebhookDeliveryRef],
-    description: 'Every webhook message about this consent, in sequence order.',
-    resolve: (consent, _args, context) => context.services.deliveries.list(callerOf(context).tenantId, consent.id),
+    description: 'Every webhook message about this consent, in sequence order. Partner credentials only.',
+    authScopes: { partner: true },
+    resolve: (consent, _args, context) => context.services.deliveries.list(callerOf(context), consent.id),
   }),
 }))
 
@@ -129,10 +130,12 @@ builder.queryField('consentEvents', (t) =>
     type: ConsentEventRef,
     description:
       "The tenant's history feed: every event of every consent, oldest first. Resume with the last endCursor: no " +
-      'event is missed or repeated (events appear once they are 5 seconds old, when their order is final).',
+      'event is missed or repeated (events appear once they are 5 seconds old, when their order is final). Partner ' +
+      'credentials only.',
+    authScopes: { partner: true },
     validate: FORWARD_PAGE_ARGS,
     resolve: (_root, args, context) =>
-      context.services.events.page(callerOf(context).tenantId, args.first ?? 50, args.after ?? null),
+      context.services.events.page(callerOf(context), args.first ?? 50, args.after ?? null),
   }),
 )
 
@@ -150,11 +153,12 @@ builder.subscriptionField('consentEvents', (t) =>
     description:
       "The tenant's history feed, live: every event after `after` (from the beginning without it), then each new " +
       'one, oldest first, with no gaps; completes at the subscription deadline. Resume with the last cursor you ' +
-      'received. Ends with an UNAUTHORIZED error once the API client is disabled or its secret rotated out. ' +
-      'Implemented by polling the store.',
+      'received. Ends with an UNAUTHORIZED error once the API client is disabled, its secret rotated out or its ' +
+      'token expired. Partner credentials only. Implemented by polling the store.',
+    authScopes: { partner: true },
     args: { after: t.arg.string({ validate: z.nullish(z.string().check(z.maxLength(512))) }) },
     subscribe: (_root, { after }, context) =>
-      context.services.events.follow(callerOf(context).tenantId, after ?? null, {
+      context.services.events.follow(callerOf(context), after ?? null, {
         deadline: context.services.subscriptionDeadline(),
         signal: context.signal,
         pollIntervalMs: context.services.subscriptionPollIntervalMs,
@@ -194,8 +198,10 @@ const WebhookSettingsRef = builder.objectRef<WebhookSettings>('WebhookSettings')
 builder.queryField('webhookSettings', (t) =>
   t.field({
     type: WebhookSettingsRef,
-    description: "The tenant's webhook endpoint and signing secrets (a first secret is made on first use).",
-    resolve: (_root, _args, context) => context.services.webhooks.view(callerOf(context).tenantId),
+    description:
+      "The tenant's webhook endpoint and signing secrets (a first secret is made on first use). Partner credentials only.",
+    authScopes: { partner: true },
+    resolve: (_root, _args, context) => context.services.webhooks.view(callerOf(context)),
   }),
 )
 
@@ -207,7 +213,10 @@ const settingsPayload = (name: string) =>
 builder.mutationField('setWebhookEndpoint', (t) =>
   t.field({
     type: settingsPayload('SetWebhookEndpointPayload'),
-    description: 'Sets (or, with null, clears) the default endpoint. https only (http://localhost in local mode).',
+    description:
+      'Sets (or, with null, clears) the default endpoint. https only (http://localhost in local mode). Partner ' +
+      'credentials only.',
+    authScopes: { partner: true },
     errors: {
       types: [ValidationError, ConcurrentModificationError, ServiceUnavailableError],
       directResult: true,
@@ -215,7 +224,7 @@ builder.mutationField('setWebhookEndpoint', (t) =>
     },
     args: { url: t.arg.string({ validate: z.nullish(z.string().check(z.maxLength(2048))) }) },
     resolve: async (_root, { url }, context) => ({
-      settings: await context.services.webhooks.setDefaultUrl(callerOf(context).tenantId, url ?? null),
+      settings: await context.services.webhooks.setDefaultUrl(callerOf(context), url ?? null),
     }),
   }),
 )
@@ -223,9 +232,11 @@ builder.mutationField('setWebhookEndpoint', (t) =>
 builder.mutationField('rotateWebhookSigningSecret', (t) =>
   t.field({
     type: settingsPayload('RotateWebhookSigningSecretPayload'),
-    description: 'Makes a new signing secret; the previous one keeps signing (beside it) for 24 hours.',
+    description:
+      'Makes a new signing secret; the previous one keeps signing (beside it) for 24 hours. Partner credentials only.',
+    authScopes: { partner: true },
     resolve: async (_root, _args, context) => ({
-      settings: await context.services.webhooks.rotate(callerOf(context).tenantId),
+      settings: await context.services.webhooks.rotate(callerOf(context)),
     }),
   }),
 )
@@ -239,7 +250,9 @@ builder.mutationField('replayWebhookDelivery', (t) =>
     type: ReplayPayload,
     description:
       'Sends a webhook message again (a dead-lettered one after fixing the endpoint, or one you lost), after any ' +
-      "earlier pending message of the consent. Answers the message's state after the attempt.",
+      "earlier pending message of the consent. Answers the message's state after the attempt. Partner credentials " +
+      'only.',
+    authScopes: { partner: true },
     errors: {
       types: [ValidationError, ConsentNotFoundError, ServiceUnavailableError],
       directResult: true,
@@ -251,7 +264,7 @@ builder.mutationField('replayWebhookDelivery', (t) =>
     },
     resolve: async (_root, { consentId, sequence }, context) => ({
       delivery: await context.services.deliveries.replay(
-        callerOf(context).tenantId,
+        callerOf(context),
         consentIdFrom(consentId, 'consentId'),
         sequence,
       ),

@@ -11,28 +11,11 @@ import { RateLimitedError, UnauthorizedError } from '../domain/errors.ts'
 import type { AccessRepository, ApiClientRecord } from '../store/access-repository.ts'
 import type { FailureLog } from './failure-log.ts'
 import { FailureLimiter, type FailureLimits } from './failure-limiter.ts'
+import type { ApiClientPrincipal, AuthenticationAttempt } from './principal.ts'
 import { verifySecret } from './secret-hash.ts'
 import { CLIENT_ID } from './tenants.ts'
 
-/** An authenticated caller. Every request is bound to exactly one tenant. */
-export interface Principal {
-  readonly kind: 'API_CLIENT'
-  readonly tenantId: string
-  readonly clientId: string
-  /**
-   * Checks again that the credential this principal was authenticated with still holds (its client enabled, its
-   * secret not rotated out): resolves with the epoch ms until which it is trusted without another check, or null once
-   * it no longer holds. Reads the table at most once per cache period; throws ServiceUnavailableError when the store
-   * cannot answer. Long-lived requests (subscriptions) call it to end when their credential does.
-   */
-  revalidate(): Promise<number | null>
-}
-
-/** Where an attempt comes from. */
-export interface AuthenticationAttempt {
-  /** The caller's network address: the socket's, or Lambda's `requestContext.http.sourceIp`. Never a header. */
-  readonly source?: string | null | undefined
-}
+export type { AuthenticationAttempt, Principal } from './principal.ts'
 
 export interface AuthenticatorOptions {
   /**
@@ -125,7 +108,7 @@ export function parseBasicCredentials(header: string | null | undefined): { clie
 
 /** A credential that verified: the principal it gives, the stored hash it matched, when the table last agreed. */
 interface Verified {
-  readonly principal: Principal
+  readonly principal: ApiClientPrincipal
   readonly secretHash: string
   checkedAt: number
   /** Epoch ms the matched hash stops verifying: a rotated-out secret's grace end; infinite for the current one. */
@@ -182,7 +165,7 @@ export class ApiClientAuthenticator {
   async authenticate(
     authorization: string | null | undefined,
     attempt: AuthenticationAttempt = {},
-  ): Promise<Principal> {
+  ): Promise<ApiClientPrincipal> {
     const credentials = parseBasicCredentials(authorization)
     if (!credentials) throw new UnauthorizedError('Send API client credentials with HTTP Basic authentication')
     const { clientId, secret } = credentials
@@ -241,7 +224,7 @@ export class ApiClientAuthenticator {
     return this.#principalOf(verified)
   }
 
-  #principalOf(verified: Verified | null): Principal {
+  #principalOf(verified: Verified | null): ApiClientPrincipal {
     if (!verified) throw new UnauthorizedError(INVALID)
     return verified.principal
   }
@@ -265,6 +248,7 @@ export class ApiClientAuthenticator {
       validUntil,
       principal: {
         kind: 'API_CLIENT',
+        credential: 'BASIC',
         tenantId: client.tenantId,
         clientId: client.clientId,
         revalidate: () => this.#revalidate(cacheKey, verified),

@@ -5,6 +5,7 @@ import type { Provider } from '../domain/provider.ts'
 import type { FinqwareConfig } from '../providers/finqware/config.ts'
 import type { WorldlineConfig } from '../providers/worldline/config.ts'
 import type { YapilyConfig } from '../providers/yapily/config.ts'
+import type { TokenSettings } from './access-tokens.ts'
 
 /** `https://a.example,http://localhost:3000`: each entry exactly an origin, as a browser sends it. */
 export function isOriginList(value: string): boolean {
@@ -52,6 +53,11 @@ const envSchema = z.object({
   YAPILY_WEBHOOK_SECRET: z.optional(z.string()),
   /** `id:<32 bytes base64>[,id:<key>...]`: seals provider-issued consent secrets; the first key seals. */
   TOKEN_ENCRYPTION_KEYS: z.optional(z.string()),
+  /**
+   * Private EC P-256 JWKs signing access tokens, as a JSON array: the first signs, every one verifies (see
+   * service/token-keys.ts). Unset: no token is issued and no bearer token is accepted.
+   */
+  TOKEN_SIGNING_KEYS: z.optional(z.string()),
   /** Days before the end of validity and UK reconfirmation at which partners are warned, e.g. `7,1`. */
   WARNING_OFFSETS_DAYS: z.optional(z.string().check(z.regex(/^\d+(,\d+)*$/, 'expected days, comma-separated'))),
   /** Override every provider's re-check schedule and call budget (the defaults are per provider). */
@@ -103,6 +109,15 @@ export interface GatewayConfig {
    * Required when a configured provider issues secrets (Yapily).
    */
   readonly tokenEncryptionKeys?: string | undefined
+  /**
+   * Private EC P-256 JWKs (a JSON array) signing access tokens (`/oauth/token`, `createUserToken`): the first key signs,
+   * every key verifies, and `/.well-known/jwks.json` publishes their public halves. Rotate by putting a new key first,
+   * keeping the old one for a token lifetime (60 minutes), then dropping it.
+   * @default undefined (no token is issued, and bearer tokens are refused)
+   */
+  readonly tokenSigningKeys?: string | undefined
+  /** Token lifetimes and caches; anything left out takes {@link TOKEN_DEFAULTS} (service/access-tokens.ts). */
+  readonly tokens?: Partial<TokenSettings> | undefined
   /** Providers this deployment talks to, with their adapters' settings; a provider without settings is not offered. */
   readonly providers: ProviderSettings
   /** Deadlines, re-checks and webhook delivery; anything left out takes {@link LIFECYCLE_DEFAULTS}. */
@@ -226,6 +241,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): GatewayConf
     subscriptionMaxSeconds: e.SUBSCRIPTION_MAX_SECONDS,
     authCacheTtlMs: e.AUTH_CACHE_TTL_MS,
     tokenEncryptionKeys: e.TOKEN_ENCRYPTION_KEYS,
+    tokenSigningKeys: e.TOKEN_SIGNING_KEYS,
     lifecycle: {
       ...(e.WARNING_OFFSETS_DAYS ? { warningOffsetsDays: e.WARNING_OFFSETS_DAYS.split(',').map(Number) } : {}),
       recheck: Object.fromEntries(

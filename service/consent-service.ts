@@ -7,6 +7,7 @@ import { effectiveStatus } from '../domain/derived.ts'
 import {
   ConsentNotActiveError,
   ConsentNotFoundError,
+  ForbiddenError,
   InstitutionNotFoundError,
   UnsupportedScopeError,
   ValidationError,
@@ -38,12 +39,15 @@ import type { IdempotencyRepository } from '../store/idempotency-repository.ts'
 import type { NotificationReceiptRepository } from '../store/notification-receipt-repository.ts'
 import type { CallbackLinks } from './callback-links.ts'
 import { providerInitiator, type ConsentRecorder } from './consent-recorder.ts'
+import { canSee, isNarrowed, requireWrite, type AccessScope } from './principal.ts'
 import type { UserReferences } from './user-references.ts'
 
-/** Who is acting, for tenancy, the audit trail and provider call correlation. */
-export interface Caller {
-  readonly tenantId: string
-  /** Recorded on history events, e.g. `api-client:<clientId>`. */
+/**
+ * Who is acting: what they may reach (their tenant, and for an end user's token that user and perhaps some consents),
+ * what the audit trail records, and provider call correlation.
+ */
+export interface Caller extends AccessScope {
+  /** Recorded on history events (domain/actor.ts), e.g. `api-client:<clientId>`. */
   readonly initiator: string
   readonly requestId: string
   readonly signal?: AbortSignal | undefined
@@ -52,7 +56,8 @@ export interface Caller {
 export interface CreateConsentInput {
   readonly provider: Provider
   readonly institutionId: string
-  readonly userId: string
+  /** The partner's user; with an end user's token, that user (left out, or the same). */
+  readonly userId?: string | null | undefined
   readonly region: Region
   readonly scope?: readonly DataScope[] | null | undefined
   readonly validityDays?: number | null | undefined
@@ -133,10 +138,21 @@ export class ConsentService {
    * the same consent (`replayed: true`); the same key with different input is IDEMPOTENCY_KEY_REUSED.
    */
   async create(caller: Caller, input: CreateConsentInput): Promise<{ consent: Consent; replayed: boolean }> {
+    // 0. Who may create, and for which user: an end user's token creates for its own user only.
+    requireWrite(caller)
+    if (caller.consentIds) {
+      throw new ForbiddenError('A token restricted to some consents may not create one: mint one without consentIds')
+    }
     // 1. Everything that needs no I/O, so bad input costs nothing and changes nothing.
     const terms = resolveConsentTerms(input)
     const scope = normalizeScope(input.scope?.length ? input.scope : DEFAULT_SCOPE)
     const issues: ValidationIssue[] = []
+    const userId = caller.userId ?? input.userId ?? ''
+    if (caller.userId !== undefined && input.userId != null && input.userId !== caller.userId) {
+      issues.push({ path: 'input.userId', message: "must be the token's own user, or left out" })
+    } else if (!userId) {
+      issues.push({ path: 'input.userId', message: 'is required with API client credentials' })
+    }
     if (input.scope && input.scope.length === 0) issues.push({ path: 'input.scope', message: 'must not be empty' })
     if (input.redirectUrl) checkRedirectUrl(input.redirectUrl, issues)
     if (input.webhookUrl) checkWebhookUrl(input.webhookUrl, this.options, issues)
@@ -146,13 +162,19 @@ export class ConsentService {
     checkAgainstCapabilities(adapter, input.region, scope, terms.validityDays)
 
     // 2. Idempotency: claim the key before any provider call.
-    const idempotencyKey = input.idempotencyKey ?? null
+    // An end user's keys are their own: neither another user's nor the partner's key can answer them, or tell they
+    // were used. Partner keys are printable ASCII without spaces, so nothing after a space can be one of theirs.
+    const idempotencyKey = input.idempotencyKey
+      ? caller.userId === undefined
+        ? input.idempotencyKey
+        : `${input.idempotencyKey} ${caller.userId}`
+      : null
     let leaseToken: string | null = null
     if (idempotencyKey) {
       const inputHash = hashInput({
         provider: input.provider,
         institutionId: input.institutionId,
-        userId: input.userId,
+        userId,
         region: input.region,
         scope,
         validityDays: terms.validityDays,
@@ -163,7 +185,7 @@ export class ConsentService {
       const claim = await this.deps.idempotency.claim(caller.tenantId, idempotencyKey, inputHash, this.deps.clock())
       if (claim.kind === 'completed') {
         const existing = await this.deps.consents.get(caller.tenantId, claim.consentId, { consistent: true })
-        if (existing) return { consent: existing, replayed: true }
+        if (existing && canSee(caller, existing)) return { consent: existing, replayed: true }
         throw new ConsentNotFoundError(claim.consentId)
       }
       leaseToken = claim.leaseToken
@@ -183,7 +205,7 @@ export class ConsentService {
       const consentId = this.deps.newId()
       // Tenant-scoped at the provider: another tenant's `user-1` is another user there, so its consents never
       // supersede (or are found as) this tenant's.
-      const providerUserRef = this.deps.userReferences.for(caller.tenantId, input.userId)
+      const providerUserRef = this.deps.userReferences.for(caller.tenantId, userId)
       const snapshot = await adapter.create(
         {
           consentId,
@@ -207,7 +229,7 @@ export class ConsentService {
         provider: input.provider,
         providerConsentId: snapshot.providerConsentId,
         providerStatus: snapshot.providerStatus,
-        userId: input.userId,
+        userId,
         providerUserRef,
         institution: { id: institution.id, name: institution.name, country: institution.country },
         region: input.region,
@@ -269,42 +291,68 @@ export class ConsentService {
     }
   }
 
-  /** One consent of the caller's tenant; CONSENT_NOT_FOUND for a missing id and for another tenant's. */
-  async get(caller: Pick<Caller, 'tenantId'>, consentId: string): Promise<Consent> {
-    const consent = await this.deps.consents.get(caller.tenantId, consentId)
-    if (!consent) throw new ConsentNotFoundError(consentId)
+  /**
+   * One consent the caller can see; CONSENT_NOT_FOUND for a missing id and, exactly alike, for another tenant's, or
+   * (with an end user's token) another user's or one outside the token's consents.
+   */
+  async get(scope: AccessScope, consentId: string): Promise<Consent> {
+    const consent = await this.deps.consents.get(scope.tenantId, consentId)
+    if (!consent || !canSee(scope, consent)) throw new ConsentNotFoundError(consentId)
     return consent
   }
 
-  getMany(caller: Pick<Caller, 'tenantId'>, consentIds: readonly string[]): Promise<(Consent | null)[]> {
-    return this.deps.consents.getMany(caller.tenantId, consentIds)
+  /** Consents by id, in order; null for a missing one and for one the caller cannot see. */
+  async getMany(scope: AccessScope, consentIds: readonly string[]): Promise<(Consent | null)[]> {
+    const consents = await this.deps.consents.getMany(scope.tenantId, consentIds)
+    return consents.map((consent) => (consent && canSee(scope, consent) ? consent : null))
   }
 
-  /** Events of the caller's tenant by id, in order; null for a missing id and for another tenant's. */
-  eventsById(caller: Pick<Caller, 'tenantId'>, eventIds: readonly string[]): Promise<(ConsentEvent | null)[]> {
-    return Promise.all(eventIds.map((id) => this.deps.consents.eventOfTenant(caller.tenantId, id)))
+  /** Events by id, in order; null for a missing one and for one of a consent the caller cannot see. */
+  async eventsById(scope: AccessScope, eventIds: readonly string[]): Promise<(ConsentEvent | null)[]> {
+    const events = await Promise.all(eventIds.map((id) => this.deps.consents.eventOfTenant(scope.tenantId, id)))
+    if (!isNarrowed(scope)) return events
+    const consentIds = [...new Set(events.flatMap((event) => (event ? [event.consentId] : [])))]
+    const visible = new Set((await this.getMany(scope, consentIds)).flatMap((consent) => (consent ? [consent.id] : [])))
+    return events.map((event) => (event && visible.has(event.consentId) ? event : null))
   }
 
-  history(caller: Pick<Caller, 'tenantId'>, consentId: string): Promise<ConsentEvent[]> {
-    return this.deps.consents.history(caller.tenantId, consentId)
+  /** A consent's history, oldest first; CONSENT_NOT_FOUND for a consent the caller cannot see. */
+  async history(scope: AccessScope, consentId: string): Promise<ConsentEvent[]> {
+    // The tenant is in the key; a narrower caller's consent is checked first.
+    if (isNarrowed(scope)) await this.get(scope, consentId)
+    return this.deps.consents.history(scope.tenantId, consentId)
   }
 
-  /** A page of the tenant's consents, newest first; cursors are signed and bound to this tenant and filter. */
+  /**
+   * A page of the consents the caller can see, newest first; cursors are signed and bound to this tenant and filter.
+   * With an end user's token the list is that user's (a filter naming another user finds nothing), and only the
+   * token's consents when it names some.
+   */
   async list(
-    caller: Pick<Caller, 'tenantId'>,
-    filter: ConsentFilter,
+    scope: AccessScope,
+    requested: ConsentFilter,
     first: number,
     after: string | null,
   ): Promise<ConsentConnection> {
+    const otherUser = scope.userId !== undefined && requested.userId !== undefined && requested.userId !== scope.userId
+    const filter: ConsentFilter = {
+      ...requested,
+      userId: scope.userId ?? requested.userId,
+      ...(scope.consentIds ? { consentIds: [...scope.consentIds].sort() } : {}),
+    }
     const fingerprint = queryFingerprint({
-      tenant: caller.tenantId,
+      tenant: scope.tenantId,
       status: filter.status ? [...new Set(filter.status)].sort() : undefined,
       provider: filter.provider,
       userId: filter.userId,
       institutionId: filter.institutionId,
+      consentIds: filter.consentIds,
     })
     const position = after === null ? null : this.#cursors.decode(after, fingerprint)
-    const page = await this.deps.consents.list(caller.tenantId, filter, first, position, this.deps.clock())
+    const page =
+      otherUser || filter.consentIds?.length === 0
+        ? { consents: [], hasNextPage: false, resumeAfter: null }
+        : await this.deps.consents.list(scope.tenantId, filter, first, position, this.deps.clock())
     const edges = page.consents.map((node) => ({ node, cursor: this.#cursors.encode(fingerprint, node.id) }))
     const endCursor =
       page.hasNextPage && page.resumeAfter
@@ -323,6 +371,7 @@ export class ConsentService {
 
   /** Re-reads the consent at its provider and records any change. A final consent is returned as it is. */
   async refresh(caller: Caller, consentId: string): Promise<Consent> {
+    requireWrite(caller)
     const consent = await this.get(caller, consentId)
     if (isTerminal(consent.status)) return consent
     const adapter = await this.deps.providers.get(consent.provider)
@@ -335,8 +384,9 @@ export class ConsentService {
    * over in another way (expired, failed, ...) is CONSENT_NOT_ACTIVE and nothing is called.
    */
   async revoke(caller: Caller, consentId: string): Promise<Consent> {
+    requireWrite(caller)
     const consent = await this.deps.consents.get(caller.tenantId, consentId, { consistent: true })
-    if (!consent) throw new ConsentNotFoundError(consentId)
+    if (!consent || !canSee(caller, consent)) throw new ConsentNotFoundError(consentId)
     if (consent.status === 'REVOKED') return consent
     const shown = effectiveStatus(consent, this.deps.clock()).status
     if (isTerminal(shown)) throw new ConsentNotActiveError(consent.id, shown, 'revoke')

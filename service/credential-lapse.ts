@@ -39,8 +39,7 @@ export function untilCredentialLapses<T>(
     timer = null
     revalidate().then(
       (until) => {
-        if (until === null)
-          lapse(new UnauthorizedError('The API client credentials of this subscription are no longer valid'))
+        if (until === null) lapse(new UnauthorizedError('The credentials of this subscription are no longer valid'))
         else if (!finished) timer = setTimeout(check, Math.max(0, until - now()))
       },
       (error: unknown) => lapse(error),

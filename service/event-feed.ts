@@ -7,6 +7,7 @@ import { encodeTime } from 'ulid'
 import type { ConsentEvent } from '../domain/consent.ts'
 import type { ConsentRepository } from '../store/consent-repository.ts'
 import { CursorCodec, queryFingerprint } from '../store/cursor.ts'
+import { tenantWide, type AccessScope } from './principal.ts'
 
 /** Longer than any write of ours takes from taking its id to committing, its SDK retries included. */
 export const FEED_SETTLE_MS = 5_000
@@ -56,13 +57,14 @@ export class EventFeed {
   /**
    * The feed as a stream (the `consentEvents` subscription): every event after `after`, then each new one as it
    * settles, polled; completes at the deadline. Each item carries its cursor, to resume from after a disconnect.
-   * A malformed or foreign cursor throws before anything is streamed.
+   * A malformed or foreign cursor throws before anything is streamed. Tenant-wide: FORBIDDEN to an end user's token.
    */
   follow(
-    tenantId: string,
+    scope: AccessScope,
     after: string | null,
     options: FollowOptions,
   ): AsyncGenerator<{ node: ConsentEvent; cursor: string }> {
+    const tenantId = tenantWide(scope)
     if (after !== null) this.#cursors.decode(after, this.#fingerprint(tenantId))
     return this.#follow(tenantId, after, options)
   }
@@ -70,7 +72,7 @@ export class EventFeed {
   async *#follow(tenantId: string, after: string | null, options: FollowOptions) {
     let cursor = after
     while (!options.signal?.aborted && Date.now() < options.deadline) {
-      const page = await this.page(tenantId, 100, cursor)
+      const page = await this.page({ tenantId }, 100, cursor)
       for (const edge of page.edges) {
         if (options.signal?.aborted) return
         yield edge
@@ -87,9 +89,11 @@ export class EventFeed {
 
   /**
    * Up to `first` events after the cursor, oldest first. With no new events the end cursor is the one given, so a
-   * client polls with its last `endCursor` and never misses or repeats one.
+   * client polls with its last `endCursor` and never misses or repeats one. Tenant-wide: FORBIDDEN to an end user's
+   * token.
    */
-  async page(tenantId: string, first: number, after: string | null): Promise<EventFeedPage> {
+  async page(scope: AccessScope, first: number, after: string | null): Promise<EventFeedPage> {
+    const tenantId = tenantWide(scope)
     const fingerprint = this.#fingerprint(tenantId)
     const position = after === null ? null : this.#cursors.decode(after, fingerprint)
     // The smallest id of the settling window's first millisecond: every served id is below it.

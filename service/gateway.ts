@@ -11,6 +11,10 @@ import { ConsentSecretRepository } from '../store/consent-secret-repository.ts'
 import { IdempotencyRepository } from '../store/idempotency-repository.ts'
 import { NotificationReceiptRepository } from '../store/notification-receipt-repository.ts'
 import { ApiClientAuthenticator } from './authentication.ts'
+import { AccessTokens } from './access-tokens.ts'
+import { CallerAuthenticator } from './caller-authentication.ts'
+import { parseSigningKeys } from './token-keys.ts'
+import { TokenRevocationRepository } from '../store/token-revocation-repository.ts'
 import { lifecycleSettings, notificationSettings, type GatewayConfig, type ProviderSettings } from './config.ts'
 import { ConsentService } from './consent-service.ts'
 import { ConsentWatcher } from './consent-watcher.ts'
@@ -51,7 +55,12 @@ export interface Gateway {
   readonly callbackLinks: CallbackLinks
   readonly watcher: ConsentWatcher
   readonly providers: ProviderRegistry
-  readonly authenticator: ApiClientAuthenticator
+  /** Every request's credential: HTTP Basic (through `apiClients`) or a bearer token (through `tokens`). */
+  readonly authenticator: CallerAuthenticator
+  /** API clients by their secret (HTTP Basic, and the token endpoint's client authentication). */
+  readonly apiClients: ApiClientAuthenticator
+  /** Access tokens: issued at `/oauth/token` and by `createUserToken`, verified on every bearer request. */
+  readonly tokens: AccessTokens
   readonly access: AccessRepository
   readonly logger: Logger
   /** Failures that come in floods (the store down, failed logins), one line per kind per interval. */
@@ -120,6 +129,10 @@ export function createProviderRegistry(config: GatewayConfig): ProviderRegistry 
   return registry
 }
 
+/** The `aud` of every access token: the GraphQL API, named by the gateway's public base URL. */
+export const tokenAudienceOf = (config: Pick<GatewayConfig, 'publicBaseUrl'>): string =>
+  `${config.publicBaseUrl.replace(/\/$/, '')}/graphql`
+
 /** Local mode: the ports no partner webhook may reach on this machine, the gateway's own first. */
 function ownPortsOf(config: GatewayConfig): ReadonlySet<number> {
   if (!config.localMode) return new Set()
@@ -167,6 +180,15 @@ export function createGateway(config: GatewayConfig, overrides: GatewayOverrides
     lifecycle,
   })
   const callbackLinks = new CallbackLinks(config.cursorSecret, publicBase)
+  const apiClients = new ApiClientAuthenticator(access, { cacheTtlMs: config.authCacheTtlMs, failureLog })
+  const tokens = new AccessTokens({
+    keys: config.tokenSigningKeys ? parseSigningKeys(config.tokenSigningKeys) : null,
+    issuer: publicBase,
+    audience: tokenAudienceOf(config),
+    revocations: new TokenRevocationRepository(db, config.tableName),
+    access,
+    settings: { clientRecheckMs: config.authCacheTtlMs, ...config.tokens },
+  })
 
   const consents = new ConsentService(
     {
@@ -258,7 +280,9 @@ export function createGateway(config: GatewayConfig, overrides: GatewayOverrides
       pollIntervalMs: config.subscriptionPollIntervalMs,
     }),
     providers,
-    authenticator: new ApiClientAuthenticator(access, { cacheTtlMs: config.authCacheTtlMs, failureLog }),
+    authenticator: new CallerAuthenticator(apiClients, tokens),
+    apiClients,
+    tokens,
     access,
     logger,
     failureLog,

@@ -17,6 +17,7 @@ import type {
 import type { ConsentRepository } from '../store/consent-repository.ts'
 import type { ConsentRecorder } from './consent-recorder.ts'
 import type { Caller } from './consent-service.ts'
+import { canSee, requireWrite } from './principal.ts'
 
 export interface ProviderOperationsDependencies {
   readonly consents: ConsentRepository
@@ -36,15 +37,19 @@ export class ProviderOperations {
     return { requestId: caller.requestId, logger: this.deps.logger, signal: caller.signal }
   }
 
-  /** The consent (strongly consistent) and its adapter, refused unless the adapter has `capability`. */
+  /**
+   * The consent (strongly consistent) and its adapter, refused unless the caller may change it (CONSENT_NOT_FOUND for
+   * one it cannot see, FORBIDDEN for a read-only token) and the adapter has `capability`.
+   */
   async #load(
     caller: Caller,
     consentId: string,
     capability: keyof Pick<Capabilities, 'reauthorize' | 'reconfirm' | 'delete'>,
     operation: string,
   ): Promise<{ consent: Consent; adapter: ProviderAdapter }> {
+    requireWrite(caller)
     const consent = await this.deps.consents.get(caller.tenantId, consentId, { consistent: true })
-    if (!consent) throw new ConsentNotFoundError(consentId)
+    if (!consent || !canSee(caller, consent)) throw new ConsentNotFoundError(consentId)
     const adapter = await this.deps.providers.get(consent.provider)
     if (!adapter.capabilities[capability]) throw new UnsupportedByProviderError(consent.provider, operation)
     return { consent, adapter }

@@ -3,6 +3,7 @@
 import { ConsentNotFoundError, ValidationError } from '../domain/errors.ts'
 import type { ConsentRepository } from '../store/consent-repository.ts'
 import type { OutboxMessage, OutboxRepository } from '../store/outbox-repository.ts'
+import { tenantWide, type AccessScope } from './principal.ts'
 
 export class WebhookDeliveries {
   constructor(
@@ -15,8 +16,12 @@ export class WebhookDeliveries {
     },
   ) {}
 
-  /** The consent's messages, in sequence order; another tenant's consent is not found. */
-  async list(tenantId: string, consentId: string): Promise<OutboxMessage[]> {
+  /**
+   * The consent's messages, in sequence order; another tenant's consent is not found. Tenant-wide (they carry the
+   * partner's endpoint and payloads): FORBIDDEN to an end user's token.
+   */
+  async list(scope: AccessScope, consentId: string): Promise<OutboxMessage[]> {
+    const tenantId = tenantWide(scope)
     if (!(await this.deps.consents.get(tenantId, consentId))) throw new ConsentNotFoundError(consentId)
     return this.deps.outbox.ofConsent(tenantId, consentId)
   }
@@ -25,8 +30,9 @@ export class WebhookDeliveries {
    * Sends message `sequence` again: it becomes pending, due now, and is delivered after any earlier pending message
    * of the consent (order holds). Returns the message as it stands after this attempt.
    */
-  async replay(tenantId: string, consentId: string, sequence: number): Promise<OutboxMessage> {
-    const messages = await this.list(tenantId, consentId)
+  async replay(scope: AccessScope, consentId: string, sequence: number): Promise<OutboxMessage> {
+    const tenantId = tenantWide(scope)
+    const messages = await this.list(scope, consentId)
     const message = messages.find((candidate) => candidate.sequence === sequence)
     if (!message) throw ValidationError.of('sequence', `consent has no webhook message with sequence ${sequence}`)
     await this.deps.outbox.replay(message, this.deps.clock())

@@ -3,6 +3,7 @@
 // tenant's own API clients). Stored sealed; the first secret is made on first need.
 import { ConcurrentModificationError, ValidationError } from '../domain/errors.ts'
 import type { StoredWebhookSettings, WebhookSettingsRepository } from '../store/webhook-settings-repository.ts'
+import { tenantWide, type AccessScope } from './principal.ts'
 import type { SecretBox } from './secret-box.ts'
 import { generateWebhookSecret } from './webhook-signing.ts'
 import { checkWebhookUrl } from './webhook-transport.ts'
@@ -44,8 +45,15 @@ export class WebhookSettingsService {
     return this.deps.secretBox
   }
 
-  /** The settings, with a first signing secret made if the tenant has none yet. */
-  async view(tenantId: string): Promise<WebhookSettings> {
+  /**
+   * The settings, with a first signing secret made if the tenant has none yet. Tenant-wide (they hold the signing
+   * secrets): FORBIDDEN to an end user's token, like every use case here.
+   */
+  async view(scope: AccessScope): Promise<WebhookSettings> {
+    return this.#view(tenantWide(scope))
+  }
+
+  async #view(tenantId: string): Promise<WebhookSettings> {
     const stored = await this.#update(tenantId, () => null)
     const now = this.deps.clock().toISOString()
     const box = this.#box()
@@ -63,7 +71,7 @@ export class WebhookSettingsService {
 
   /** The secrets to sign with now: the current one, and the previous one while a rotation overlaps. */
   async signingSecrets(tenantId: string): Promise<string[]> {
-    return (await this.view(tenantId)).signingSecrets.map((secret) => secret.secret)
+    return (await this.#view(tenantId)).signingSecrets.map((secret) => secret.secret)
   }
 
   async defaultUrl(tenantId: string): Promise<string | null> {
@@ -71,17 +79,19 @@ export class WebhookSettingsService {
   }
 
   /** Sets (or clears, with null) the endpoint for consents created without their own `webhookUrl`. */
-  async setDefaultUrl(tenantId: string, url: string | null): Promise<WebhookSettings> {
+  async setDefaultUrl(scope: AccessScope, url: string | null): Promise<WebhookSettings> {
+    const tenantId = tenantWide(scope)
     if (url !== null) {
       const checked = checkWebhookUrl(url, { allowLocalHttp: this.deps.allowLocalHttp, ownPorts: this.deps.ownPorts })
       if (!checked.ok) throw ValidationError.of('url', checked.reason)
     }
     await this.#update(tenantId, (current) => ({ ...current, defaultUrl: url }))
-    return this.view(tenantId)
+    return this.#view(tenantId)
   }
 
   /** A new current secret; the previous one keeps signing for {@link ROTATION_OVERLAP_MS}, older ones stop. */
-  async rotate(tenantId: string): Promise<WebhookSettings> {
+  async rotate(scope: AccessScope): Promise<WebhookSettings> {
+    const tenantId = tenantWide(scope)
     const now = this.deps.clock()
     await this.#update(tenantId, (current) => {
       const previous = current.secrets[0]
@@ -95,7 +105,7 @@ export class WebhookSettingsService {
         ],
       }
     })
-    return this.view(tenantId)
+    return this.#view(tenantId)
   }
 
   #newSecret(tenantId: string, now: Date) {

@@ -26,6 +26,8 @@ export interface ConsentFilter {
   readonly provider?: Provider | undefined
   readonly userId?: string | undefined
   readonly institutionId?: string | undefined
+  /** Only these consents (at most 100 ids: a token restricted to some consents). */
+  readonly consentIds?: readonly string[] | undefined
 }
 
 export interface ConsentPage {
@@ -461,6 +463,11 @@ export class ConsentRepository {
       names['#institution'] = 'institution'
       values[':institutionId'] = filter.institutionId
       conditions.push('#institution.id = :institutionId')
+    }
+    if (filter.consentIds) {
+      names['#id'] = 'id'
+      conditions.push(`#id IN (${filter.consentIds.map((_, i) => `:id${i}`).join(', ')})`)
+      filter.consentIds.forEach((id, i) => (values[`:id${i}`] = id))
     }
     const wanted = filter.status?.length ? new Set(filter.status) : null
 

@@ -17,6 +17,7 @@ export type EntityType =
   | 'NOTIFICATION_RECEIPT'
   | 'ADMIN_LOG'
   | 'TRUSTED_DOCUMENT'
+  | 'USER_TOKEN_REVOCATION'
 
 export type ItemKey = {
   readonly pk: string
@@ -112,6 +113,14 @@ export const keys = {
   outboxPrefix: 'OUTBOX#',
   /** A tenant's webhook settings: default endpoint and signing secrets (sealed). */
   webhookSettings: (tenantId: string): ItemKey => ({ pk: `TENANT#${tenantId}`, sk: 'WEBHOOKS' }),
+  /**
+   * A partner's revocation of every token it minted for one of its end users so far. The user id is the partner's own
+   * value: it comes last, like in every key.
+   */
+  userTokenRevocation: (tenantId: string, userId: string): ItemKey => ({
+    pk: `T#${tenantId}#USERTOKENS#${userId}`,
+    sk: 'REVOKED',
+  }),
   apiClient: (clientId: string): ItemKey => ({ pk: `APICLIENT#${clientId}`, sk: 'APICLIENT' }),
   /** gsi1 on API client items: a tenant's clients, by client id. */
   apiClientByTenant: (tenantId: string, clientId: string) => ({

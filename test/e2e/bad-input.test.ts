@@ -348,23 +348,28 @@ describe('credentials', () => {
       body: JSON.stringify({ query: '{ providers { provider } }' }),
     })
 
+  // A bad bearer token is challenged as RFC 6750 asks (error="invalid_token"); anything else with HTTP Basic first.
+  const BASIC = /^Basic realm="consent-gateway"/
+  const INVALID_TOKEN = /^Bearer realm="consent-gateway", error="invalid_token"/
   it.each([
-    ['no credentials', {}],
+    ['no credentials', {}, BASIC],
     [
       'a wrong secret',
       { authorization: `Basic ${Buffer.from('client-alpha:wrong-secret-0000000000').toString('base64')}` },
+      BASIC,
     ],
     [
       'an unknown client',
       { authorization: `Basic ${Buffer.from('nobody:secret-0000000000000000').toString('base64')}` },
+      BASIC,
     ],
-    ['a bearer token', { authorization: 'Bearer abc' }],
-    ['garbage', { authorization: 'Basic !!!' }],
-    ['an oversized header', { authorization: `Basic ${'A'.repeat(5_000)}` }],
-  ])('answers %s with 401 UNAUTHORIZED', async (_name, headers) => {
+    ['a bearer token we never issued', { authorization: 'Bearer abc' }, INVALID_TOKEN],
+    ['garbage', { authorization: 'Basic !!!' }, BASIC],
+    ['an oversized header', { authorization: `Basic ${'A'.repeat(5_000)}` }, BASIC],
+  ])('answers %s with 401 UNAUTHORIZED', async (_name, headers, challenge) => {
     const response = await post(headers)
     expect(response.status).toBe(401)
-    expect(response.headers.get('www-authenticate')).toMatch(/^Basic/)
+    expect(response.headers.get('www-authenticate')).toMatch(challenge)
     const body = (await response.json()) as { errors: { extensions: { code: string } }[] }
     expect(body.errors[0]?.extensions.code).toBe('UNAUTHORIZED')
   })

@@ -14,7 +14,14 @@ import {
   notificationPath,
   OAUTH_TOKEN_PATH,
 } from '../../service/public-paths.ts'
-import { AWS_TYPES, deployApp, type OfflineDeployment, type RecordedResource, ROOT } from './support/sst-offline.ts'
+import {
+  AWS_TYPES,
+  deployApp,
+  type OfflineDeployment,
+  type RecordedResource,
+  ROOT,
+  tokenSigningKeysOf,
+} from './support/sst-offline.ts'
 
 const { FUNCTION, FUNCTION_URL, PERMISSION, ROUTE, INTEGRATION, HTTP_API, TABLE } = AWS_TYPES
 
@@ -41,6 +48,8 @@ const EVERY_SECRET = {
   CursorSecret: 'c'.repeat(64),
   UserReferenceKey: 'u'.repeat(64),
   TokenEncryptionKeys: ['k2', 'k1'].map((id) => `${id}:${Buffer.alloc(32, 7).toString('base64')}`).join(','),
+  // Two keys: a rotation's overlap, the longest the value gets.
+  TokenSigningKeys: tokenSigningKeysOf(2),
   FinqwareBaseUrl: 'https://your-env.finqware.com',
   FinqwareClientId: 'f'.repeat(36),
   FinqwareClientSecret: 'f'.repeat(64),

@@ -14,6 +14,7 @@ interface ServiceConfig {
     cursorSecret: string
     userReferenceKey: string
     tokenEncryptionKeys?: string | undefined
+    tokenSigningKeys?: string | undefined
     corsAllowedOrigins?: readonly string[] | undefined
     providers: Record<'finqware' | 'worldline' | 'yapily', unknown>
   }
@@ -73,6 +74,7 @@ describe('the environment of every gateway function', () => {
     expect(config.cursorSecret).toBe(REQUIRED_SECRETS.CursorSecret)
     expect(config.userReferenceKey).toBe(REQUIRED_SECRETS.UserReferenceKey)
     expect(config.tokenEncryptionKeys).toBe(REQUIRED_SECRETS.TokenEncryptionKeys)
+    expect(config.tokenSigningKeys).toBe(REQUIRED_SECRETS.TokenSigningKeys)
     expect(config.providers).toEqual({ finqware: undefined, worldline: undefined, yapily: undefined })
     // No web origin may read the API's answers unless the stage names it.
     expect(config.corsAllowedOrigins).toEqual([])
@@ -120,13 +122,13 @@ describe('the environment of every gateway function', () => {
     expect(config.corsAllowedOrigins).toEqual(OTHER_SETTINGS.CorsAllowedOrigins.split(','))
   })
 
-  it('makes the cursor secret, the user reference key and the token keys required, and every provider secret and setting optional', async () => {
+  it('makes the cursor secret, the user reference key, the token keys and the token signing keys required, and every provider secret and setting optional', async () => {
     // Prepare
     const { secretsModule } = await functionSettings(REQUIRED_SECRETS)
     const { SECRET_VARIABLES } = secretsModule
 
     // Assess
-    const required = ['CURSOR_SECRET', 'USER_REFERENCE_KEY', 'TOKEN_ENCRYPTION_KEYS']
+    const required = ['CURSOR_SECRET', 'USER_REFERENCE_KEY', 'TOKEN_ENCRYPTION_KEYS', 'TOKEN_SIGNING_KEYS']
     for (const name of required) {
       expect(SECRET_VARIABLES[name as keyof typeof SECRET_VARIABLES].placeholder, name).toBeUndefined()
     }

@@ -33,7 +33,7 @@ async function readAll(tenantId: string, first: number, after: string | null = n
   const ids: string[] = []
   let cursor = after
   for (let i = 0; i < 100; i++) {
-    const page = await feed.page(tenantId, first, cursor)
+    const page = await feed.page({ tenantId: tenantId }, first, cursor)
     ids.push(...page.edges.map((edge) => edge.node.consentId))
     cursor = page.pageInfo.endCursor
     if (!page.pageInfo.hasNextPage) break
@@ -64,7 +64,7 @@ describe("the tenant's event feed", () => {
     wall = t + FEED_SETTLE_MS + 100
     const { ids, cursor } = await readAll(tenant, 2)
     expect(ids).toEqual(made)
-    const again = await feed.page(tenant, 2, cursor)
+    const again = await feed.page({ tenantId: tenant }, 2, cursor)
     expect(again.edges).toEqual([])
     expect(again.pageInfo.endCursor).toBe(cursor)
     // Later events continue from the same cursor
@@ -77,17 +77,17 @@ describe("the tenant's event feed", () => {
     await consentCreatedAt(tenant, Date.now() - FEED_SETTLE_MS - 1_000)
     wall = Date.now()
     const { cursor } = await readAll(tenant, 1)
-    await expect(feed.page(ulid(), 1, cursor)).rejects.toBeInstanceOf(InvalidCursorError)
-    expect(() => feed.follow(ulid(), cursor, { deadline: Date.now() + 1_000, pollIntervalMs: 10 })).toThrow(
-      InvalidCursorError,
-    )
+    await expect(feed.page({ tenantId: ulid() }, 1, cursor)).rejects.toBeInstanceOf(InvalidCursorError)
+    expect(() =>
+      feed.follow({ tenantId: ulid() }, cursor, { deadline: Date.now() + 1_000, pollIntervalMs: 10 }),
+    ).toThrow(InvalidCursorError)
   })
 
   it('streams what is there, then what comes, and completes at its deadline', async () => {
     const tenant = ulid()
     const first = await consentCreatedAt(tenant, Date.now() - FEED_SETTLE_MS - 1_000)
     wall = Date.now()
-    const stream = feed.follow(tenant, null, { deadline: Date.now() + 1_500, pollIntervalMs: 20 })
+    const stream = feed.follow({ tenantId: tenant }, null, { deadline: Date.now() + 1_500, pollIntervalMs: 20 })
     expect((await stream.next()).value?.node.consentId).toBe(first.id)
     const second = await consentCreatedAt(tenant, Date.now() - FEED_SETTLE_MS - 500)
     const next = await stream.next()
@@ -100,7 +100,7 @@ describe("the tenant's event feed", () => {
   it('stops at once when the client goes away', async () => {
     const tenant = ulid()
     const controller = new AbortController()
-    const stream = feed.follow(tenant, null, {
+    const stream = feed.follow({ tenantId: tenant }, null, {
       deadline: Date.now() + 60_000,
       signal: controller.signal,
       pollIntervalMs: 30_000,

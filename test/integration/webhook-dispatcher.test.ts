@@ -72,7 +72,7 @@ describe('the webhook dispatcher', () => {
       [2, 'AWAITING_AUTHORIZATION'],
       [3, 'ACTIVE'],
     ])
-    const [secret] = (await gateway.webhooks.view(tenantId)).signingSecrets
+    const [secret] = (await gateway.webhooks.view({ tenantId: tenantId })).signingSecrets
     const verifier = new Webhook(secret?.secret ?? '')
     for (const webhook of delivered) {
       expect(verifier.verify(webhook.text, webhook.headers as Record<string, string>)).toEqual(webhook.body)
@@ -100,7 +100,7 @@ describe('the webhook dispatcher', () => {
       deadline_at: null,
     })
     // Another tenant's secret does not verify it.
-    const [other] = (await gateway.webhooks.view(tenant())).signingSecrets
+    const [other] = (await gateway.webhooks.view({ tenantId: tenant() })).signingSecrets
     expect(() =>
       new Webhook(other?.secret ?? '').verify(
         delivered[0]?.text ?? '',
@@ -114,7 +114,7 @@ describe('the webhook dispatcher', () => {
     for (const item of items) {
       expect(Number(item.expiresAt) - Date.parse(String(item.deliveredAt)) / 1000).toBeCloseTo(30 * 86_400, -1)
     }
-    const deliveries = await gateway.deliveries.list(tenantId, consent.id)
+    const deliveries = await gateway.deliveries.list({ tenantId: tenantId }, consent.id)
     expect(deliveries.map((d) => [d.sequence, d.deliveryState, d.attempts, d.lastAttempt?.status])).toEqual([
       [1, 'DELIVERED', 1, 204],
       [2, 'DELIVERED', 1, 204],
@@ -133,14 +133,14 @@ describe('the webhook dispatcher', () => {
       // Act + Assess: first attempt fails; nothing more is sent until the retry is due
       expect(await gateway.jobs.deliverConsent(tenantId, consent.id)).toMatchObject({ delivered: 0, failed: 1 })
       expect(await gateway.jobs.deliverConsent(tenantId, consent.id)).toMatchObject({ delivered: 0, failed: 0 })
-      const [waiting] = await gateway.deliveries.list(tenantId, consent.id)
+      const [waiting] = await gateway.deliveries.list({ tenantId: tenantId }, consent.id)
       expect(waiting).toMatchObject({ deliveryState: 'PENDING', attempts: 1, lastAttempt: { status: 503 } })
       const wait = Date.parse(waiting?.nextAttemptAt ?? '') - now.getTime()
       expect(wait).toBeGreaterThanOrEqual(30_000)
       expect(wait).toBeLessThanOrEqual(60_000)
       now = new Date(Date.parse(waiting?.nextAttemptAt ?? ''))
       expect(await gateway.jobs.deliverDue()).toMatchObject({ failed: 1 })
-      const [again] = await gateway.deliveries.list(tenantId, consent.id)
+      const [again] = await gateway.deliveries.list({ tenantId: tenantId }, consent.id)
       expect(Date.parse(again?.nextAttemptAt ?? '') - now.getTime()).toBeGreaterThanOrEqual(60_000) // doubled
       now = new Date(Date.parse(again?.nextAttemptAt ?? ''))
       expect(await gateway.jobs.deliverDue()).toMatchObject({ delivered: 2 })
@@ -176,7 +176,7 @@ describe('the webhook dispatcher', () => {
       // Assess: offered once (the new message, whose turn then moves behind the first), then left alone
       expect(offers).toEqual([1, 0, 0, 0, 0, 0, 0, 0, 0, 0])
       expect(reports.slice(1).every((report) => report.consents === 0)).toBe(true)
-      const [first, second] = await gateway.deliveries.list(tenantId, consent.id)
+      const [first, second] = await gateway.deliveries.list({ tenantId: tenantId }, consent.id)
       expect(first).toMatchObject({ deliveryState: 'PENDING', attempts: 1, waitingForSequence: null })
       expect(second).toMatchObject({
         deliveryState: 'PENDING',
@@ -191,7 +191,7 @@ describe('the webhook dispatcher', () => {
       expect(await offered()).toBe(1)
       await gateway.jobs.deliverDue()
       expect(of(consent).map((webhook) => webhook.body.sequence)).toEqual([1, 1, 2])
-      const after = await gateway.deliveries.list(tenantId, consent.id)
+      const after = await gateway.deliveries.list({ tenantId: tenantId }, consent.id)
       expect(after.map((message) => [message.deliveryState, message.waitingForSequence])).toEqual([
         ['DELIVERED', null],
         ['DELIVERED', null],
@@ -214,12 +214,12 @@ describe('the webhook dispatcher', () => {
       while (now.getTime() - started.getTime() < 73 * HOUR && attempts < 100) {
         await gateway.jobs.deliverConsent(tenantId, consent.id)
         attempts++
-        const [first] = await gateway.deliveries.list(tenantId, consent.id)
+        const [first] = await gateway.deliveries.list({ tenantId: tenantId }, consent.id)
         if (first?.deliveryState !== 'PENDING') break
         now = new Date(Date.parse(first.nextAttemptAt ?? ''))
       }
       // Assess
-      const [dead, second] = await gateway.deliveries.list(tenantId, consent.id)
+      const [dead, second] = await gateway.deliveries.list({ tenantId: tenantId }, consent.id)
       expect(dead?.deliveryState).toBe('DEAD')
       expect(dead?.attempts).toBeGreaterThan(10)
       expect(Date.parse(dead?.lastAttempt?.at ?? '') - Date.parse(dead?.createdAt ?? '')).toBe(72 * HOUR)
@@ -227,7 +227,7 @@ describe('the webhook dispatcher', () => {
       expect(second).toMatchObject({ deliveryState: 'DEAD', attempts: 1 })
       // The endpoint is fixed; the partner replays the dead message
       receiver.answer = () => ({ status: 204 })
-      const replayed = await gateway.deliveries.replay(tenantId, consent.id, 1)
+      const replayed = await gateway.deliveries.replay({ tenantId: tenantId }, consent.id, 1)
       expect(replayed).toMatchObject({ deliveryState: 'DELIVERED', lastAttempt: { status: 204 } })
     } finally {
       receiver.answer = () => ({ status: 204 })
@@ -238,8 +238,8 @@ describe('the webhook dispatcher', () => {
     const tenantId = tenant()
     const orphan = await consentWithHistory(tenantId, null, [])
     await gateway.jobs.deliverConsent(tenantId, orphan.id)
-    expect((await gateway.deliveries.list(tenantId, orphan.id))[0]?.deliveryState).toBe('NO_ENDPOINT')
-    await gateway.webhooks.setDefaultUrl(tenantId, receiver.url)
+    expect((await gateway.deliveries.list({ tenantId: tenantId }, orphan.id))[0]?.deliveryState).toBe('NO_ENDPOINT')
+    await gateway.webhooks.setDefaultUrl({ tenantId: tenantId }, receiver.url)
     const consent = await consentWithHistory(tenantId, null, [])
     await gateway.jobs.deliverConsent(tenantId, consent.id)
     expect(of(consent)).toHaveLength(1)
@@ -247,8 +247,8 @@ describe('the webhook dispatcher', () => {
 
   it('signs with both secrets during a rotation, so receivers on either verify', async () => {
     const tenantId = tenant()
-    const before = (await gateway.webhooks.view(tenantId)).signingSecrets[0]?.secret ?? ''
-    const rotated = await gateway.webhooks.rotate(tenantId)
+    const before = (await gateway.webhooks.view({ tenantId: tenantId })).signingSecrets[0]?.secret ?? ''
+    const rotated = await gateway.webhooks.rotate({ tenantId: tenantId })
     expect(rotated.signingSecrets.map((s) => s.retiresAt === null)).toEqual([true, false])
     const consent = await consentWithHistory(tenantId, receiver.url, [])
     await gateway.jobs.deliverConsent(tenantId, consent.id)
@@ -264,7 +264,7 @@ describe('the webhook dispatcher', () => {
     const tenantId = tenant()
     const consent = await consentWithHistory(tenantId, 'https://10.255.255.1/hooks', [])
     expect(await gateway.jobs.deliverConsent(tenantId, consent.id)).toMatchObject({ failed: 1 })
-    const [message] = await gateway.deliveries.list(tenantId, consent.id)
+    const [message] = await gateway.deliveries.list({ tenantId: tenantId }, consent.id)
     expect(message?.lastAttempt).toMatchObject({ status: null, error: expect.stringMatching(/refused/) as unknown })
   })
 })

@@ -5,6 +5,8 @@
 import { createClient as createHttpClient, type Client as HttpClient } from 'graphql-http'
 import { createClient as createSseClient, type Client as SseClient } from 'graphql-sse'
 import { serveGateway, type GatewayHttpServer, type HttpLimits } from '../../local/http-server.ts'
+import type { TokenSettings } from '../../service/access-tokens.ts'
+import { newSigningKey, type PrivateJwk } from '../../service/token-keys.ts'
 import { loopbackHosts } from '../../local/loopback.ts'
 import { freePort } from '../../local/dynamodb-local.ts'
 import {
@@ -42,6 +44,12 @@ export interface Stack {
   readonly gateway: Gateway
   readonly http: GatewayHttpServer
   readonly graphqlUrl: string
+  /** `/oauth/token`. */
+  readonly tokenUrl: string
+  /** `/.well-known/jwks.json`. */
+  readonly jwksUrl: string
+  /** The private keys the gateway signs tokens with (signing key first), for tests that forge or rotate. */
+  readonly signingKeys: readonly PrivateJwk[]
   readonly tenantA: Credentials
   readonly tenantB: Credentials
   /** `Authorization` header value for a tenant. */
@@ -50,6 +58,11 @@ export interface Stack {
   client(credentials: Credentials): HttpClient
   /** A GraphQL-over-SSE client (graphql-sse, distinct connections) acting as the tenant. */
   sse(credentials: Credentials): SseClient
+  /**
+   * Another gateway server over the same table, sandboxes and public base URL (so its tokens have the same issuer
+   * and audience), with some configuration changed: a key rotation's next step, other token settings.
+   */
+  sibling(overrides: Partial<GatewayConfig>): Promise<{ gateway: Gateway; url: string; close(): Promise<void> }>
   close(): Promise<void>
 }
 
@@ -78,6 +91,8 @@ export interface StackOptions {
   readonly http?: Partial<HttpLimits>
   /** Web origins whose scripts may read the API's answers (CORS); none unless given. */
   readonly corsAllowedOrigins?: readonly string[]
+  /** Token lifetimes and caches (defaults: TOKEN_DEFAULTS). */
+  readonly tokens?: Partial<TokenSettings>
 }
 
 const portOf = (url: string) => Number(new URL(url).port)
@@ -100,6 +115,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const port = await freePort()
   const publicBaseUrl = `http://127.0.0.1:${port}`
   // Yapily sends the browser to our per-consent callbacks and its webhooks to our endpoint.
+  const signingKeys = [newSigningKey()]
   const yapily = await startYapilyHarness({
     callbackPrefix: `${publicBaseUrl}/callbacks/yapily/`,
     webhookUrl: `${publicBaseUrl}/webhooks/yapily`,
@@ -115,6 +131,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     subscriptionMaxSeconds: options.subscriptionMaxSeconds ?? 30,
     authCacheTtlMs: options.authCacheTtlMs ?? 60_000,
     tokenEncryptionKeys: `test-key:${randomBytes(32).toString('base64')}`,
+    tokenSigningKeys: JSON.stringify(signingKeys),
+    tokens: options.tokens,
     lifecycle: options.lifecycle,
     // As npm start: no partner webhook may reach the stack's own servers (the gateway's port comes from its URL).
     ownPorts: [finqware.url, worldline.sandbox.url, yapily.sandbox.url, table.endpoint ?? ''].map(portOf),
@@ -144,19 +162,23 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   }
   const authorization = (credentials: Credentials) =>
     `Basic ${Buffer.from(`${credentials.clientId}:${credentials.clientSecret}`).toString('base64')}`
-  const http = await serveGateway(gateway, {
-    port,
-    ...options.http,
-    corsAllowedOrigins: options.corsAllowedOrigins ?? [],
-    graphiql: options.graphiql
-      ? {
-          defaultHeaders: { Authorization: authorization(tenantA) },
-          trustedHosts: loopbackHosts(port),
-          render: (await import('@graphql-yoga/render-graphiql')).renderGraphiQL,
-        }
-      : false,
-  })
+  const serve = async (served: Gateway, port?: number) =>
+    serveGateway(served, {
+      port,
+      ...options.http,
+      corsAllowedOrigins: options.corsAllowedOrigins ?? [],
+      graphiql:
+        options.graphiql && port !== undefined
+          ? {
+              defaultHeaders: { Authorization: authorization(tenantA) },
+              trustedHosts: loopbackHosts(port),
+              render: (await import('@graphql-yoga/render-graphiql')).renderGraphiQL,
+            }
+          : false,
+    })
+  const http = await serve(gateway, port)
   const graphqlUrl = `${http.url}/graphql`
+  const siblings: GatewayHttpServer[] = []
 
   return {
     table,
@@ -166,6 +188,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     gateway,
     http,
     graphqlUrl,
+    tokenUrl: `${http.url}/oauth/token`,
+    jwksUrl: `${http.url}/.well-known/jwks.json`,
+    signingKeys,
     tenantA,
     tenantB,
     authorization,
@@ -178,7 +203,17 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         headers: { authorization: authorization(credentials) },
         retryAttempts: 0,
       }),
+    async sibling(overrides) {
+      const served = createGateway(
+        { ...config, ...overrides },
+        { db: table.db, logger: gateway.logger, ...(options.clock ? { clock: options.clock } : {}) },
+      )
+      const server = await serve(served)
+      siblings.push(server)
+      return { gateway: served, url: server.url, close: () => server.close() }
+    },
     async close() {
+      for (const sibling of siblings) await sibling.close()
       await http.close()
       await finqware.close()
       await worldline.teardown()

@@ -19,6 +19,7 @@
 //   as each resource is constructed, after its parents' transformations (SST's components pass options down that
 //   way); this needs the root stack, hence `runInPulumiStack`, exactly as a real program runs, and inside it SST's own
 //   runner (src/auto/run.ts), whose transformations a deploy applies too.
+import { generateKeyPairSync } from 'node:crypto'
 import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
@@ -50,11 +51,24 @@ export const AWS_TYPES = {
   QUEUE: 'aws:sqs/queue:Queue',
 } as const
 
+/**
+ * Private EC P-256 JWKs as TokenSigningKeys holds them (service/token-keys.ts), each named by a kid as long as the
+ * RFC 7638 thumbprint `scripts/token-signing-keys.ts` gives it.
+ */
+export const tokenSigningKeysOf = (count: number): string =>
+  JSON.stringify(
+    Array.from({ length: count }, (_, index) => ({
+      ...(generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' }) as object),
+      kid: `${index}`.padStart(43, 'k'),
+    })),
+  )
+
 /** The secrets a stage must set (every provider secret left at its default). */
 export const REQUIRED_SECRETS = {
   CursorSecret: 'c'.repeat(48),
   UserReferenceKey: 'u'.repeat(48),
   TokenEncryptionKeys: `k1:${Buffer.alloc(32, 7).toString('base64')}`,
+  TokenSigningKeys: tokenSigningKeysOf(1),
 }
 
 export interface RecordedResource {
