@@ -107,7 +107,16 @@ export default tseslint.config(
   },
   layer(
     ['store/**'],
-    ['../providers/*', '../service/*', '../schema/*', '../http/*', '../local/*', '../functions/*', '../cli/*', '../sandbox/*'],
+    [
+      '../providers/*',
+      '../service/*',
+      '../schema/*',
+      '../http/*',
+      '../local/*',
+      '../functions/*',
+      '../cli/*',
+      '../sandbox/*',
+    ],
     'store/ depends on domain/ only.',
   ),
   layer(
@@ -136,7 +145,16 @@ export default tseslint.config(
   ),
   layer(
     ['schema/**'],
-    ['../store/*', '../providers/*/*', '../sandbox/*', '../http/*', '../local/*', '../functions/*', '../cli/*', '@aws-sdk/*'],
+    [
+      '../store/*',
+      '../providers/*/*',
+      '../sandbox/*',
+      '../http/*',
+      '../local/*',
+      '../functions/*',
+      '../cli/*',
+      '@aws-sdk/*',
+    ],
     'schema/ reaches DynamoDB and providers only through service/.',
   ),
   layer(

@@ -5,11 +5,10 @@
 import { randomUUID } from 'node:crypto'
 import { RateLimitedError, ServiceUnavailableError, UnauthorizedError, ValidationError } from '../domain/errors.ts'
 import type { Logger } from '../providers/adapter.ts'
-import type { RequestHandler as FetchHandler } from './env.ts'
+import type { RequestHandler as FetchHandler, RequestInfo as OAuthRequestInfo } from './env.ts'
 import type { AccessTokens, IssuedToken } from '../service/access-tokens.ts'
 import type { AuthenticationAttempt, ApiClientPrincipal } from '../service/principal.ts'
 import { PARTNER_SCOPE, USER_TOKEN_SCOPES } from '../service/principal.ts'
-
 
 /** RFC 8693's grant type. */
 export const TOKEN_EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange'
@@ -27,7 +26,6 @@ const MAX_BODY_BYTES = 8 * 1024
 const CLIENT_CHALLENGE = 'Basic realm="consent-gateway", charset="UTF-8"'
 /** Token answers must never be cached (RFC 6749 §5.1). */
 const NO_STORE = { 'cache-control': 'no-store', pragma: 'no-cache' }
-
 
 export interface TokenEndpointDependencies {
   /** API clients by their secret: the gateway's ApiClientAuthenticator (scrypt, caches, failure limits). */
