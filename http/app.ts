@@ -22,7 +22,7 @@ import { cors } from './cors.ts'
 import type { HttpApp, HttpEnv, RequestHandler } from './env.ts'
 import { graphqlRoute } from './graphql.ts'
 import { health } from './health.ts'
-import { errorAnswer, graphqlProblem, methodNotAllowed, notFound, problem } from './problems.ts'
+import { errorAnswer, graphqlProblem, methodNotAllowed, notFound, oauthProblem } from './problems.ts'
 import { requestScope } from './request-scope.ts'
 import { providerNotifications, type NotificationServices } from './webhooks.ts'
 
@@ -109,12 +109,12 @@ export function createHttpApp(deps: HttpAppDeps, options: HttpAppOptions = {}): 
     app.use(
       OAUTH_TOKEN_PATH,
       declaredLengthAtMost(limits.maxTokenRequestBytes, {
-        lengthRequired: (c) => problem(c, 411, 'length_required'),
-        tooLarge: (c) => problem(c, 413, 'payload_too_large'),
+        lengthRequired: (c) => oauthProblem(c, 411, 'Content-Length required'),
+        tooLarge: (c) => oauthProblem(c, 413, `Request body exceeds ${limits.maxTokenRequestBytes} bytes`),
       }),
     )
     app.post(OAUTH_TOKEN_PATH, (c) => oauthToken(c.req.raw, { clientAddress: c.env?.clientAddress }))
-    app.all(OAUTH_TOKEN_PATH, methodNotAllowed('POST'))
+    app.all(OAUTH_TOKEN_PATH, (c) => oauthProblem(c, 405, 'The token endpoint takes POST', { allow: 'POST' }))
   }
   if (jwks) {
     app.get(JWKS_PATH, (c) => jwks(c.req.raw))

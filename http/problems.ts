@@ -38,6 +38,22 @@ export function graphqlProblem(
 }
 
 /** A path the app does not serve. */
+/**
+ * The token endpoint's own refusals before its handler runs (method, length, size), in RFC 6749 §5.2's shape like every
+ * other answer there: `invalid_request`, never cached.
+ */
+export function oauthProblem(
+  c: HttpContext,
+  status: number,
+  description: string,
+  headers: Readonly<Record<string, string>> = {},
+): Response {
+  return new Response(
+    JSON.stringify({ error: 'invalid_request', error_description: description, requestId: c.get('requestId') }),
+    { status, headers: { 'content-type': JSON_TYPE, 'cache-control': 'no-store', pragma: 'no-cache', ...headers } },
+  )
+}
+
 export const notFound = (c: HttpContext): Response => problem(c, 404, 'not_found')
 
 /** A path the app serves, asked with a method it does not: 405 naming the ones it does. */

@@ -262,7 +262,10 @@ describe.each(HOSTS)('the route table %s', (_host, ask) => {
 
     expect(answer.status).toBe(status)
     expect(answer.headers['content-type']).toMatch(/application\/json/)
-    expect(json(answer)).toEqual({ error: status === 404 ? 'not_found' : 'method_not_allowed', requestId: 'refusal-1' })
+    // The token endpoint answers in RFC 6749 §5.2's shape, like everything else it says.
+    const error =
+      status === 404 ? 'not_found' : request.path === '/oauth/token' ? 'invalid_request' : 'method_not_allowed'
+    expect(json(answer)).toMatchObject({ error, requestId: 'refusal-1' })
     expect(answer.headers.allow ?? null).toBe(allow)
   })
 
