@@ -155,6 +155,8 @@ export async function startBackend(options: BackendOptions): Promise<Backend> {
   })
   app.get('/app.js', (c) => c.body(script, 200, { 'content-type': 'text/javascript; charset=utf-8' }))
   app.get('/styles.css', (c) => c.body(styles, 200, { 'content-type': 'text/css; charset=utf-8' }))
+  // No icon: an empty answer rather than a 404 in the console.
+  app.get('/favicon.ico', (c) => c.body(null, 204))
   app.post('/session/token', async (c) => {
     // Our own page only: another site's script must not obtain our user's token (a real backend also checks the
     // session cookie here).
