@@ -412,9 +412,11 @@ async function probeEverything(viewer: Tenant, owner: Tenant): Promise<Probing> 
     // Lists: the viewer's own only, however filtered.
     for (const filter of [null, { userId: 'user-1' }, { userId: 'user-2' }]) {
       const answer = await call(caller, 'IsoConsents', { filter })
-      probing.check(as(`consents(${JSON.stringify(filter)})`), answer, '', (a) =>
-        probing.ownOnly(a.body.data.consents.edges.map((edge: any) => edge.node.id)),
-      )
+      probing.check(as(`consents(${JSON.stringify(filter)})`), answer, '', (a) => {
+        const ids = a.body.data.consents.edges.map((edge: any) => edge.node.id)
+        // Unfiltered, a caller sees something of its own: an empty list would prove nothing.
+        return probing.ownOnly(ids) && (filter !== null || ids.length > 0)
+      })
     }
     // The viewer's own consents, their history and deliveries hold nothing of the owner's.
     for (const id of viewer.consents) {
@@ -435,7 +437,8 @@ async function probeEverything(viewer: Tenant, owner: Tenant): Promise<Probing> 
       '',
       (a) =>
         refusedToUsers(a) &&
-        (caller.user || probing.ownOnly(a.body.data.consentEvents.edges.map((edge: any) => edge.node.consent.id))),
+        (caller.user || probing.ownOnly(a.body.data.consentEvents.edges.map((edge: any) => edge.node.consent.id))) &&
+        (caller.user || a.body.data.consentEvents.edges.some((edge: any) => edge.node.consent.id === last)),
     )
     const live = await stream(caller, 'IsoFeed', {}, (results) =>
       results.some((result) => result.data?.consentEvents.event.consent.id === last),
@@ -446,7 +449,8 @@ async function probeEverything(viewer: Tenant, owner: Tenant): Promise<Probing> 
       '',
       (a) =>
         refusedToUsers(a) &&
-        (caller.user || probing.ownOnly(a.body.map((result: any) => result.data.consentEvents.event.consent.id))),
+        (caller.user || probing.ownOnly(a.body.map((result: any) => result.data.consentEvents.event.consent.id))) &&
+        (caller.user || a.body.some((result: any) => result.data.consentEvents.event.consent.id === last)),
     )
     probing.check(as('webhookSettings'), await call(caller, 'IsoWebhookSettings'), '', refusedToUsers)
     // Changes naming the owner's consents: exactly like a missing one (a read-only token: FORBIDDEN for both).
