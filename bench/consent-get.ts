@@ -1,5 +1,6 @@
-// Suite consent-get: the GraphQL query consent(id) through the real gateway against a raw node:http GetItem of the
-// same item, both served by one child process from one in-memory DynamoDB Local; alternating rounds, medians, ratio.
+// Suite consent-get: the GraphQL query consent(id) through the real gateway, with the partner's HTTP Basic credentials
+// and with its bearer token from /oauth/token, against a raw node:http GetItem of the same item, all served by one
+// child process from one in-memory DynamoDB Local; alternating rounds, medians, ratios.
 import { startDynamoDBLocal } from '../local/dynamodb-local.ts'
 import { BENCH_TABLE, CONSENT_REQUEST_BODY, EXPECTED_ANSWER } from './consent-fixture.ts'
 import { measure, median, type HttpTarget, type Measurement } from './measure.ts'
@@ -7,7 +8,8 @@ import { startServers, type ServersProcess } from './server-process.ts'
 import type { BenchSettings, Figure, Suite, SuiteResult } from './suite.ts'
 import { fixed, renderTable } from './table.ts'
 
-const TARGETS = ['raw', 'gateway'] as const
+/** `gateway` is the partner's HTTP Basic credentials, `gatewayBearer` its access token (verified from its signature). */
+const TARGETS = ['raw', 'gateway', 'gatewayBearer'] as const
 type TargetName = (typeof TARGETS)[number]
 
 /** The ratio gateway req/s / raw req/s the gateway should reach. */
@@ -31,9 +33,11 @@ function targetsOf(servers: ServersProcess): Record<TargetName, HttpTarget> {
     body: CONSENT_REQUEST_BODY,
     expectBody: EXPECTED_ANSWER,
   }
+  const bearer = { ...request, headers: { ...request.headers, authorization: servers.bearerAuthorization } }
   return {
     raw: { name: 'raw', url: servers.rawUrl, ...request },
     gateway: { name: 'gateway', url: servers.gatewayUrl, ...request },
+    gatewayBearer: { name: 'gatewayBearer', url: servers.gatewayUrl, ...bearer },
   }
 }
 
@@ -135,8 +139,10 @@ function report(
   const summaries = Object.fromEntries(
     TARGETS.map((target) => [target, summarise(rounds.filter((r) => r.target === target))]),
   ) as Record<TargetName, Summary | null>
-  const { raw, gateway } = summaries
+  const { raw, gateway, gatewayBearer } = summaries
   const ratio = raw && gateway ? gateway.reqPerSec / raw.reqPerSec : null
+  const bearerRatio = raw && gatewayBearer ? gatewayBearer.reqPerSec / raw.reqPerSec : null
+  const bearerVsBasic = gateway && gatewayBearer ? gatewayBearer.reqPerSec / gateway.reqPerSec : null
   // CPU per request does not depend on what else the machine runs: a steadier view of the same cost gap.
   const cpuRatio = raw && gateway ? raw.cpuMicrosPerReq / gateway.cpuMicrosPerReq : null
   const overhead = raw && gateway ? gateway.cpuMicrosPerReq - raw.cpuMicrosPerReq : null
@@ -146,7 +152,11 @@ function report(
   const figures: Record<string, Figure> = {
     ...figuresOf('raw', raw),
     ...figuresOf('gateway', gateway),
+    ...figuresOf('gatewayBearer', gatewayBearer),
     ratio: ratio === null ? null : round3(ratio),
+    bearerRatio: bearerRatio === null ? null : round3(bearerRatio),
+    bearerRatioMet: bearerRatio === null ? null : bearerRatio >= RATIO_GOAL,
+    bearerVsBasicRatio: bearerVsBasic === null ? null : round3(bearerVsBasic),
     ratioGoal: RATIO_GOAL,
     ratioMet: ratio === null ? null : ratio >= RATIO_GOAL,
     cpuRatio: cpuRatio === null ? null : round3(cpuRatio),
@@ -186,13 +196,13 @@ function report(
         : []
     }),
   )
-  const ratioOfRound = (round: number) => {
-    const pick = (target: TargetName) => rounds.find((r) => r.round === round && r.target === target)
-    const [r, g] = [pick('raw'), pick('gateway')]
+  const ratioOfRound = (round: number, target: TargetName) => {
+    const pick = (name: TargetName) => rounds.find((r) => r.round === round && r.target === name)
+    const [r, g] = [pick('raw'), pick(target)]
     return r && g ? fixed(g.reqPerSec / r.reqPerSec, 3) : ''
   }
   const roundsTable = renderTable(
-    ['round', 'target', 'req/s', 'p50 ms', 'p99 ms', 'server CPU µs/req', 'answers', 'gateway/raw'],
+    ['round', 'target', 'req/s', 'p50 ms', 'p99 ms', 'server CPU µs/req', 'answers', 'vs raw'],
     rounds.map((r) => [
       String(r.round),
       r.target,
@@ -201,21 +211,28 @@ function report(
       fixed(r.p99Ms, 2),
       fixed(r.cpuMicrosPerReq, 0),
       String(r.requests),
-      r.target === 'gateway' ? ratioOfRound(r.round) : '',
+      r.target === 'raw' ? '' : ratioOfRound(r.round, r.target as TargetName),
     ]),
   )
-  const verdict =
+  const met = (value: number) => (value >= RATIO_GOAL ? 'met' : 'NOT MET')
+  const verdict = [
     ratio === null
-      ? 'ratio gateway/raw: n/a (one target only)'
+      ? 'ratio gateway (Basic)/raw: n/a'
       : [
-          `ratio gateway/raw req/s (medians): ${fixed(ratio, 3)}  ` +
-            `(goal >= ${RATIO_GOAL}: ${ratio >= RATIO_GOAL ? 'met' : 'NOT MET'})`,
-          `ratio raw/gateway server CPU per request: ${fixed(cpuRatio ?? Number.NaN, 3)}; ` +
+          `ratio gateway (Basic)/raw req/s (medians): ${fixed(ratio, 3)}  (goal >= ${RATIO_GOAL}: ${met(ratio)})`,
+          `ratio raw/gateway (Basic) server CPU per request: ${fixed(cpuRatio ?? Number.NaN, 3)}; ` +
             `the gateway spends ${fixed(overhead ?? Number.NaN, 0)} µs more per request`,
-        ].join('\n')
+        ].join('\n'),
+    bearerRatio === null
+      ? 'ratio gateway (bearer)/raw: n/a'
+      : `ratio gateway (bearer)/raw req/s (medians): ${fixed(bearerRatio, 3)}  (goal >= ${RATIO_GOAL}: ${met(bearerRatio)})`,
+    bearerVsBasic === null ? '' : `ratio gateway bearer/Basic req/s (medians): ${fixed(bearerVsBasic, 3)}`,
+  ]
+    .filter(Boolean)
+    .join('\n')
   const warmupLines = TARGETS.flatMap((target) => {
     const slices = warmup.slices[target]
-    return slices?.length ? [`  ${target.padEnd(7)} ${slices.map((rps) => fixed(rps, 0)).join(' -> ')}`] : []
+    return slices?.length ? [`  ${target.padEnd(13)} ${slices.map((rps) => fixed(rps, 0)).join(' -> ')}`] : []
   })
   const warmupSeconds = `warm-up: ${fixed(warmup.secondsPerTarget, 0)} s per target`
   const warmupVerdict =
@@ -320,6 +337,6 @@ async function run(
 
 export const consentGetSuite: Suite = {
   name: 'consent-get',
-  title: 'consent(id): gateway GraphQL vs raw node:http GetItem',
+  title: 'consent(id): gateway GraphQL with Basic and with a bearer token vs raw node:http GetItem',
   run,
 }

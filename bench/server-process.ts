@@ -15,7 +15,13 @@ export interface ServersSetup {
 
 /** Messages from the child. */
 export type ChildMessage =
-  | { readonly type: 'ready'; readonly gatewayUrl: string; readonly rawUrl: string; readonly authorization: string }
+  | {
+      readonly type: 'ready'
+      readonly gatewayUrl: string
+      readonly rawUrl: string
+      readonly authorization: string
+      readonly bearerAuthorization: string
+    }
   | { readonly type: 'failed'; readonly message: string }
   | { readonly type: 'cpu'; readonly id: number; readonly userMicros: number; readonly systemMicros: number }
 
@@ -32,6 +38,8 @@ export interface ServersProcess {
   readonly rawUrl: string
   /** HTTP Basic header of the API client provisioned for the bench tenant. */
   readonly authorization: string
+  /** `Bearer <token>`: the same client's access token from the gateway's /oauth/token (client credentials). */
+  readonly bearerAuthorization: string
   /** CPU time (user + system) the child has used so far, in microseconds. */
   cpuMicros(): Promise<number>
   /** Asks the child to close its servers and exit; kills it after 5 s. Resolves with the CPU profile, if any. */
@@ -128,6 +136,7 @@ export async function startServers(setup: ServersSetup, options: StartServersOpt
     gatewayUrl: ready.gatewayUrl,
     rawUrl: ready.rawUrl,
     authorization: ready.authorization,
+    bearerAuthorization: ready.bearerAuthorization,
     cpuMicros() {
       if (exited(child)) return Promise.reject(new Error('bench servers are gone'))
       const id = nextId++

@@ -13,6 +13,7 @@ import { startFinqwareSandbox, type FinqwareSandbox } from '../sandbox/finqware/
 import type { GatewayConfig } from '../service/config.ts'
 import { createGateway } from '../service/gateway.ts'
 import { silentLogger } from '../service/logging.ts'
+import { newSigningKey } from '../service/token-keys.ts'
 import { provisionApiClient } from '../service/tenants.ts'
 import { createDocumentClient, createDynamoClient } from '../store/client.ts'
 import { ConsentRepository } from '../store/consent-repository.ts'
@@ -109,6 +110,9 @@ async function main(setup: ServersSetup): Promise<void> {
     subscriptionPollIntervalMs: 1_000,
     subscriptionMaxSeconds: 900,
     authCacheTtlMs: 60_000,
+    tokenSigningKeys: JSON.stringify([newSigningKey()]),
+    // One token serves the whole run, however long its warm-up: an hour, rather than the default 15 minutes.
+    tokens: { clientTokenTtlSeconds: 3_600 },
     providers: finqware
       ? {
           finqware: {
@@ -142,11 +146,23 @@ async function main(setup: ServersSetup): Promise<void> {
       }),
   )
 
+  const authorization = `Basic ${Buffer.from(`${BENCH_CLIENT.clientId}:${BENCH_CLIENT.clientSecret}`).toString('base64')}`
+  // The bearer token as a partner gets it: client credentials at the gateway's token endpoint.
+  const answer = await fetch(`${http.url}/oauth/token`, {
+    method: 'POST',
+    headers: { authorization, 'content-type': 'application/x-www-form-urlencoded' },
+    body: 'grant_type=client_credentials',
+  })
+  const token = (await answer.json()) as { access_token?: string }
+  if (answer.status !== 200 || !token.access_token) {
+    throw new Error(`the token endpoint answered ${answer.status}: ${JSON.stringify(token)}`)
+  }
   tell({
     type: 'ready',
     gatewayUrl: `${http.url}/graphql`,
     rawUrl: `${rawUrl}/consent`,
-    authorization: `Basic ${Buffer.from(`${BENCH_CLIENT.clientId}:${BENCH_CLIENT.clientSecret}`).toString('base64')}`,
+    authorization,
+    bearerAuthorization: `Bearer ${token.access_token}`,
   })
 }
 
