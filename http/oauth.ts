@@ -100,7 +100,13 @@ export function createTokenHandler(deps: TokenEndpointDependencies): FetchHandle
       if (scopes.some((scope) => scope !== PARTNER_SCOPE)) {
         throw new OAuthFailure('invalid_scope', `An API client's token has the one scope "${PARTNER_SCOPE}"`)
       }
-      return async (client) => tokenAnswer(await deps.tokens.issueForClient(client))
+      return async (client) => {
+        try {
+          return tokenAnswer(await deps.tokens.issueForClient(client))
+        } catch (error) {
+          throw failureOfAuthentication(error)
+        }
+      }
     }
     if (grantType === TOKEN_EXCHANGE_GRANT) return exchangeOf(params)
     throw new OAuthFailure(
@@ -153,7 +159,8 @@ export function createTokenHandler(deps: TokenEndpointDependencies): FetchHandle
           const described = error.issues.map((issue) => `${PARAMETER[issue.path] ?? issue.path}: ${issue.message}`)
           throw new OAuthFailure('invalid_request', described.join('; '))
         }
-        throw error
+        // The client disabled since its secret was verified (UNAUTHORIZED), or the store out of reach.
+        throw failureOfAuthentication(error)
       }
       return { ...tokenAnswer(token), issued_token_type: ACCESS_TOKEN_TYPE }
     }

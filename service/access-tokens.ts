@@ -4,7 +4,13 @@
 // whether its partner revoked that user's tokens since it was issued.
 import { decodeTime, isValid as isUlid, ulid } from 'ulid'
 import type * as Jose from 'jose'
-import { ForbiddenError, InvalidTokenError, ValidationError, type ValidationIssue } from '../domain/errors.ts'
+import {
+  ForbiddenError,
+  InvalidTokenError,
+  UnauthorizedError,
+  ValidationError,
+  type ValidationIssue,
+} from '../domain/errors.ts'
 import { decodePublicId } from '../domain/ids.ts'
 import type { AccessRepository } from '../store/access-repository.ts'
 import type { TokenRevocationRepository } from '../store/token-revocation-repository.ts'
@@ -221,6 +227,7 @@ export class AccessTokens {
 
   /** An API client's own bearer token (client credentials), for a client authenticated by its secret. */
   async issueForClient(client: ApiClientPrincipal): Promise<IssuedToken> {
+    await this.#assertEnabled(client.clientId, client.tenantId)
     return this.#sign(
       { client_id: client.clientId, tenant: client.tenantId, scope: PARTNER_SCOPE },
       client.clientId,
@@ -265,6 +272,7 @@ export class AccessTokens {
       }
     }
     if (issues.length) throw new ValidationError(issues)
+    await this.#assertEnabled(partner.clientId, tenantId)
     const ordered = USER_TOKEN_SCOPES.filter((scope) => scopes.includes(scope))
     return this.#sign(
       {
@@ -415,6 +423,18 @@ export class AccessTokens {
       () => this.deps.revocations.revokedBefore(principal.tenantId, principal.userId),
     )
     return revokedBefore === null || principal.issuedAt > revokedBefore
+  }
+
+  /**
+   * A partner's bearer token (15 minutes) and its verified Basic credential (60 s) are trusted without the table on
+   * reads; a token that would outlive them is not: minting asks the table (strongly consistent, a read per token
+   * minted, never on a hot path), so a disabled client mints nothing from the moment it is disabled.
+   */
+  async #assertEnabled(clientId: string, tenantId: string): Promise<void> {
+    const client = await this.deps.access.getApiClient(clientId)
+    if (!client || client.disabled || client.tenantId !== tenantId) {
+      throw new UnauthorizedError('The API client is disabled')
+    }
   }
 
   /**

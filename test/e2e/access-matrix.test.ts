@@ -46,6 +46,8 @@ interface Row {
   readonly own?: 'reads' | 'writes'
   /** A list: its answer must be non-empty and hold only what the caller may see. */
   readonly list?: (data: any) => readonly { consentId: string; userId?: string }[]
+  /** The row mints a token: a disabled client's still-valid bearer token may not (the table is asked). */
+  readonly mints?: boolean
 }
 
 const CONSENT_ERROR = `... on Error { code message }`
@@ -119,6 +121,7 @@ const ROWS: Record<string, Row> = {
   'Mutation.createUserToken': {
     operation: 'mutation',
     access: 'partner',
+    mints: true,
     document: `mutation MatrixCreateUserToken($userId: String!) { createUserToken(userId: $userId, scopes: [CONSENTS_READ]) { __typename ... on CreateUserTokenPayload { userId } ${CONSENT_ERROR} } }`,
     variables: () => ({ userId: 'matrix-minted' }),
   },
@@ -451,8 +454,9 @@ function expected(row: Row, kind: CredentialKind): string {
     PARTNER_KINDS.includes(kind) || row.access === 'read' || (row.access === 'write' && kind === 'userWrite')
   if (!allowed) return 'FORBIDDEN'
   // A disabled client's token is verified from its signature alone (no table read) until it expires; an open
-  // subscription re-checks the client and ends.
+  // subscription re-checks the client and ends, and minting a token that would outlive it asks the table.
   if (kind === 'disabledClientBearer' && row.operation === 'subscription') return 'ends UNAUTHORIZED'
+  if (kind === 'disabledClientBearer' && row.mints) return 'UNAUTHORIZED'
   return row.target ? 'ok / NOT_FOUND' : 'ok'
 }
 

@@ -11,8 +11,10 @@ import {
   CREATE_USER_TOKEN,
   REVOKE_USER_TOKENS,
   revokeUserTokens,
+  setClientDisabled,
   userToken,
 } from '../support/credentials.ts'
+import { TOKEN_EXCHANGE_GRANT, USER_ID_TOKEN_TYPE } from '../../http/oauth.ts'
 import { execute, startStack, type Credentials, type Stack } from '../support/stack.ts'
 
 let stack: Stack
@@ -403,6 +405,44 @@ describe('minting', () => {
       const result = await execute(partner, CREATE_USER_TOKEN, variables)
       expect(result.data?.createUserToken.__typename, JSON.stringify(variables)).toBe('ValidationError')
     }
+  })
+})
+
+describe('minting by a disabled client', () => {
+  it('mints nothing: its bearer token (still valid for reads) and its cached Basic credential are refused at once', async () => {
+    const off = { tenantId: stack.tenantA.tenantId, clientId: `mint-off-${ulid()}`, clientSecret: `s-${ulid()}` }
+    const { provisionApiClient } = await import('../../service/tenants.ts')
+    await provisionApiClient(stack.gateway.access, { ...off, tenantName: 'Alpha' }, new Date())
+    const bearer = (
+      await stack.gateway.tokens.issueForClient({
+        kind: 'API_CLIENT',
+        credential: 'BASIC',
+        tenantId: off.tenantId,
+        clientId: off.clientId,
+        revalidate: async () => null,
+      })
+    ).accessToken
+    // Basic verified once, so its credential is in the 60 s cache when the client is disabled.
+    const basic = stack.client(off)
+    const before = await execute(basic, CREATE_USER_TOKEN, { userId: 'user-1', scopes: ['CONSENTS_READ'] })
+    expect(before.data?.createUserToken.__typename).toBe('CreateUserTokenPayload')
+    await setClientDisabled(stack, off.clientId, true)
+
+    for (const client of [bearerClient(stack, bearer), basic]) {
+      const minted = await execute(client, CREATE_USER_TOKEN, { userId: 'user-1', scopes: ['CONSENTS_READ'] })
+      expect(minted.data?.createUserToken ?? null, JSON.stringify(minted)).toBeNull()
+      expect(minted.errors?.[0]?.extensions?.code).toBe('UNAUTHORIZED')
+    }
+    const exchanged = await fetch(stack.tokenUrl, {
+      method: 'POST',
+      headers: { authorization: `Basic ${Buffer.from(`${off.clientId}:${off.clientSecret}`).toString('base64')}` },
+      body: new URLSearchParams({
+        grant_type: TOKEN_EXCHANGE_GRANT,
+        subject_token: 'user-1',
+        subject_token_type: USER_ID_TOKEN_TYPE,
+      }),
+    })
+    expect(exchanged.status).toBe(401)
   })
 })
 

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { InvalidTokenError } from '../../domain/errors.ts'
 import { AccessTokens, type AccessTokensDependencies } from '../../service/access-tokens.ts'
 import type { ApiClientPrincipal } from '../../service/principal.ts'
+import { provisionApiClient } from '../../service/tenants.ts'
 import { parseSigningKeys, newSigningKey } from '../../service/token-keys.ts'
 import { AccessRepository } from '../../store/access-repository.ts'
 import { createDocumentClient, createDynamoClient } from '../../store/client.ts'
@@ -42,6 +43,17 @@ beforeAll(async () => {
   const db = createDocumentClient(client)
   revocations = new TokenRevocationRepository(db, table.tableName)
   access = new AccessRepository(db, table.tableName)
+  // Minting asks the table whether the client is still enabled; verifying never does.
+  await provisionApiClient(
+    access,
+    {
+      tenantId: partner.tenantId,
+      clientId: partner.clientId,
+      clientSecret: 'partner-secret-of-tokens',
+      tenantName: 'Partner',
+    },
+    new Date(),
+  )
 })
 afterAll(() => {
   commands = []
