@@ -14,7 +14,11 @@ const NO_BODY = new Set([101, 204, 205, 304])
 export function graphqlRoute(graphql: GraphQLServer) {
   return async (c: HttpContext): Promise<Response> => {
     const clientAddress = c.env?.clientAddress
-    const answer = await graphql.fetch(c.req.raw, clientAddress === undefined ? {} : { clientAddress })
+    const webOrigin = c.get('webOrigin')
+    const answer = await graphql.fetch(c.req.raw, {
+      ...(clientAddress === undefined ? {} : { clientAddress }),
+      ...(webOrigin === undefined ? {} : { webOrigin }),
+    })
     if (c.req.method === 'GET') privately(answer.headers)
     const init = { status: answer.status, headers: answer.headers }
     if (NO_BODY.has(answer.status)) return new Response(null, init)
