@@ -32,7 +32,7 @@ const envSchema = z.object({
   USER_REFERENCE_KEY: z.string().check(z.minLength(32)),
   /** Local mode: http://localhost partner webhooks are accepted. */
   LOCAL_MODE: z._default(z.enum(['true', 'false']), 'false'),
-  /** Web origins whose scripts may read the API's answers (CORS), comma-separated, e.g. `https://app.example.com`. */
+  /** Web origins whose pages may call the API with any tenant's credentials (CORS), comma-separated. */
   CORS_ALLOWED_ORIGINS: z.optional(
     z.string().check(z.refine(isOriginList, 'expected origins (scheme://host[:port], no path), comma-separated')),
   ),
