@@ -74,6 +74,12 @@ export const ERROR_CATALOGUE = {
     retryable: false,
     summary: 'The GraphQL document is not valid against the schema, or exceeds a limit (depth, aliases, tokens, cost).',
   },
+  PERSISTED_QUERY_NOT_IN_LIST: {
+    number: 1102,
+    httpStatus: 400,
+    retryable: false,
+    summary: "No document is registered under this documentId or APQ hash for the caller's tenant.",
+  },
   CONSENT_NOT_FOUND: {
     number: 2000,
     httpStatus: 404,
@@ -116,6 +122,18 @@ export const ERROR_CATALOGUE = {
     httpStatus: 429,
     retryable: true,
     summary: 'Too many requests; retry after `retryAfterSeconds`.',
+  },
+  PERSISTED_QUERY_ONLY: {
+    number: 3003,
+    httpStatus: 403,
+    retryable: false,
+    summary: "An end user's token runs registered documents only: send a documentId or APQ hash, not a query.",
+  },
+  ORIGIN_NOT_ALLOWED: {
+    number: 3004,
+    httpStatus: 403,
+    retryable: false,
+    summary: "The page's origin is not one of the caller's tenant's registered web origins.",
   },
   PROVIDER_UNAVAILABLE: {
     number: 4000,
@@ -299,6 +317,14 @@ export class InvalidTokenError extends UnauthorizedError {
 
 export class ForbiddenError extends ConsentGatewayError {
   readonly code = 'FORBIDDEN'
+}
+
+/** A browser page called from an origin the caller's tenant has not registered (CORS is per tenant). */
+export class OriginNotAllowedError extends ConsentGatewayError {
+  readonly code = 'ORIGIN_NOT_ALLOWED'
+  constructor(readonly origin: string) {
+    super(`Pages on ${JSON.stringify(origin.slice(0, 100))} may not call this API with these credentials`)
+  }
 }
 
 export class RateLimitedError extends ConsentGatewayError {

@@ -3,7 +3,7 @@
 // gives no handler for (GraphQL in the function that serves providers and browsers, the OAuth endpoints before they
 // are wired, local mode's controls on Lambda) are simply not found.
 //
-//   ANY  /graphql                              GraphQL (CORS, 411/413 before it runs)
+//   ANY  /graphql                              GraphQL (CORS per tenant, 411/413 before it runs)
 //   POST /webhooks/<provider>[/...]            provider notifications (Worldline posts below its path)
 //   GET  /callbacks/<provider>/<signed link>   the user's browser back from the provider
 //   POST /oauth/token                          OAuth 2.0 token endpoint
@@ -28,7 +28,7 @@ import { providerNotifications, type NotificationServices } from './webhooks.ts'
 
 export interface HttpAppDeps {
   /** The use cases behind the provider, browser and operator routes. */
-  readonly gateway: NotificationServices & CallbackServices & Pick<Gateway, 'storeHealth'>
+  readonly gateway: NotificationServices & CallbackServices & Pick<Gateway, 'storeHealth' | 'webOrigins'>
   /** The GraphQL server (schema/server.ts) served at /graphql. */
   readonly graphql?: GraphQLServer
   /** `POST /oauth/token`. */
@@ -41,9 +41,9 @@ export interface HttpAppDeps {
 
 export interface HttpAppOptions {
   /**
-   * Web origins (`https://app.partner.example`) whose scripts may read GraphQL answers: named exactly, never in
-   * credentials mode. Every other origin gets no CORS header.
-   * @default [] (same-origin only)
+   * Web origins (`https://console.example`) whose pages may call GraphQL with any tenant's credentials, besides each
+   * tenant's own registered origins: named exactly, never in credentials mode. Every other origin gets no CORS header.
+   * @default [] (tenants' registered origins only)
    */
   readonly corsAllowedOrigins?: readonly string[]
   /**
@@ -87,7 +87,7 @@ export function createHttpApp(deps: HttpAppDeps, options: HttpAppOptions = {}): 
     const max = limits.maxGraphQLBodyBytes
     app.use(
       GRAPHQL_PATH,
-      cors(options.corsAllowedOrigins ?? []),
+      cors({ configured: options.corsAllowedOrigins ?? [], registered: deps.gateway.webOrigins }),
       declaredLengthAtMost(max, {
         lengthRequired: (c) => graphqlProblem(c, 411, 'BAD_REQUEST', 'Content-Length required'),
         tooLarge: (c) => graphqlProblem(c, 413, 'PAYLOAD_TOO_LARGE', `Request body exceeds ${max} bytes`),

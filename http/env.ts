@@ -1,6 +1,7 @@
 // What a host (the node server locally, the Lambda adapter on AWS) tells the app about a request beyond the request
 // itself, and the types every route module shares.
 import type { Context, Hono, MiddlewareHandler } from 'hono'
+import type { WebOriginCheck } from '../schema/request-guard.ts'
 
 /** What the host knows of a request that the request does not say. Every field is optional: `app.request` has none. */
 export interface HttpBindings {
@@ -20,6 +21,8 @@ export interface HttpEnv {
   Variables: {
     /** The request's id: in every log line, error and problem answer, and echoed in `x-request-id`. */
     requestId: string
+    /** A page's cross-origin request: its origin, checked against the caller's tenant once known (cors.ts). */
+    webOrigin?: WebOriginCheck
   }
 }
 

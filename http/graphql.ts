@@ -2,7 +2,8 @@
 // GraphQL over HTTP asks), after the app's CORS and body limits. Its answer is re-made as the platform's own Response:
 // yoga's ponyfill body is a stream that @hono/node-server can only read chunk by chunk (it waits a timer tick for a
 // second chunk), where a string body is written at once; an SSE stream is read inside the request's scope, so what a
-// subscription logs or answers mid-stream still carries its request id.
+// subscription logs or answers mid-stream still carries its request id. A GET's answer (a registered query, by its
+// documentId) is private to its caller.
 import { AsyncResource } from 'node:async_hooks'
 import type { GraphQLServer } from '../schema/server.ts'
 import type { HttpContext } from './env.ts'
@@ -13,7 +14,12 @@ const NO_BODY = new Set([101, 204, 205, 304])
 export function graphqlRoute(graphql: GraphQLServer) {
   return async (c: HttpContext): Promise<Response> => {
     const clientAddress = c.env?.clientAddress
-    const answer = await graphql.fetch(c.req.raw, clientAddress === undefined ? {} : { clientAddress })
+    const webOrigin = c.get('webOrigin')
+    const answer = await graphql.fetch(c.req.raw, {
+      ...(clientAddress === undefined ? {} : { clientAddress }),
+      ...(webOrigin === undefined ? {} : { webOrigin }),
+    })
+    if (c.req.method === 'GET') privately(answer.headers)
     const init = { status: answer.status, headers: answer.headers }
     if (NO_BODY.has(answer.status)) return new Response(null, init)
     if (answer.headers.get('content-type')?.startsWith('text/event-stream') && answer.body) {
@@ -21,6 +27,17 @@ export function graphqlRoute(graphql: GraphQLServer) {
     }
     return new Response(await answer.text(), init)
   }
+}
+
+/**
+ * A GET answer is a function of its URL and its credentials: caches may keep it for this caller only (a browser's,
+ * never a shared one), and must key it by Authorization. POST answers are not cached by HTTP caches anyway.
+ */
+function privately(headers: Headers): void {
+  if (!headers.has('cache-control')) headers.set('cache-control', 'private')
+  const vary = headers.get('vary')
+  if (!vary?.toLowerCase().includes('authorization'))
+    headers.set('vary', vary ? `${vary}, Authorization` : 'Authorization')
 }
 
 /** `body`, each chunk pulled inside the scope this is called in (the request's), whoever reads it and when. */

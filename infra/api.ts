@@ -60,8 +60,9 @@ api.route(`GET ${HEALTH_PATH}`, publicRoutes.arn)
  * The GraphQL API on a Function URL with response streaming: `streaming` makes SST create the URL with invoke mode
  * `RESPONSE_STREAM` (read in src/components/aws/function.ts), and functions/graphql.ts wraps its handler in
  * `awslambda.streamifyResponse`. No IAM auth: the API checks its clients' credentials itself. No URL-level CORS:
- * the app answers CORS as under `npm start` (a Function URL's CORS setting would override its headers): only the
- * stage's `CorsAllowedOrigins` (infra/secrets.ts), exactly, never in credentials mode; no header for any other origin.
+ * the app answers CORS as under `npm start` (a Function URL's CORS setting would override its headers): only tenants'
+ * registered origins and the stage's `CorsAllowedOrigins` (infra/secrets.ts), exactly, never in credentials mode; no
+ * header for any other origin.
  */
 export const graphql = new sst.aws.Function('GraphQL', {
   ...gatewayFunction(api.url),

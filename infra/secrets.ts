@@ -92,10 +92,11 @@ export const yapilyApplicationSecret = new sst.Secret('YapilyApplicationSecret',
 export const yapilyWebhookSecret = new sst.Secret('YapilyWebhookSecret', '')
 
 /**
- * Web origins whose scripts may read the GraphQL API's answers (CORS), comma-separated and exact, e.g.
- * `https://app.partner.example,https://admin.partner.example`. Not secret, but set per stage like the rest. Any other
- * origin gets no CORS header, and none is allowed in credentials mode.
- * @default `''` (same-origin only)
+ * Web origins whose pages may call the GraphQL API with any tenant's credentials (CORS), comma-separated and exact,
+ * e.g. `https://console.operator.example`: the operator's own. Partners' pages are registered per tenant instead
+ * (`npm run admin -- set-origins`). Not secret, but set per stage like the rest. Any other origin gets no CORS header,
+ * and none is allowed in credentials mode.
+ * @default `''` (tenants' registered origins only)
  */
 export const corsAllowedOrigins = new sst.Secret('CorsAllowedOrigins', '')
 

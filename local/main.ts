@@ -254,7 +254,7 @@ function positiveInteger(name: string, value: string): number {
   return parsed
 }
 
-/** The web origins CORS_ALLOWED_ORIGINS names (a partner's frontend on its dev server); none by default. */
+/** The web origins CORS_ALLOWED_ORIGINS names, good for every tenant (tenants register their own); none by default. */
 function corsOrigins(value: string | undefined): string[] {
   if (!value) return []
   if (!isOriginList(value)) {

@@ -4,6 +4,7 @@ import type { Principal } from '../service/principal.ts'
 import type { ConsentService } from '../service/consent-service.ts'
 import type { ConsentWatcher } from '../service/consent-watcher.ts'
 import type { ProviderOperations } from '../service/provider-operations.ts'
+import type { TrustedDocuments } from '../service/trusted-documents.ts'
 import type { EventFeed } from '../service/event-feed.ts'
 import type { WebhookDeliveries } from '../service/webhook-deliveries.ts'
 import type { WebhookSettingsService } from '../service/webhook-settings.ts'
@@ -23,6 +24,8 @@ export interface GraphQLServices {
   readonly deliveries: WebhookDeliveries
   /** Minting and revoking end users' tokens. */
   readonly tokens: AccessTokens
+  /** The documents each tenant registered: all an end user's token may run, by documentId or APQ hash. */
+  readonly trustedDocuments: Pick<TrustedDocuments, 'find'>
   /** The gateway's clock: derived fields (effective status, nextAction) are computed against it. */
   readonly clock: () => Date
   /**

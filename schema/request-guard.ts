@@ -1,5 +1,5 @@
 // What a GraphQL request goes through before GraphQL runs, as yoga plugins: authentication (with the caller's network
-// address for the failure limits), malformed parameters as a 400, and the one guard around all of it that answers any
+// address for the failure limits, and a web page's origin checked against the caller's tenant), malformed parameters as a 400, and the one guard around all of it that answers any
 // error thrown on the way as typed JSON. Nothing reaches @whatwg-node/server's own error handler, which answers with
 // the error's stack whatever NODE_ENV says.
 import { randomUUID } from 'node:crypto'
@@ -9,6 +9,7 @@ import {
   ERROR_CATALOGUE,
   InvalidTokenError,
   isConsentGatewayError,
+  OriginNotAllowedError,
   RateLimitedError,
   ServiceUnavailableError,
   UnauthorizedError,
@@ -25,6 +26,22 @@ export interface TransportContext {
    * socket address. Never taken from a header: X-Forwarded-For is whatever the caller wants it to be.
    */
   readonly clientAddress?: string
+  /** A page's cross-origin request (http/cors.ts): asked, once the caller is known, whether its origin may call. */
+  readonly webOrigin?: WebOriginCheck
+}
+
+/** Whether a web page's origin may call the API with a tenant's credentials. */
+export interface WebOriginCheck {
+  /** The page's origin, as its browser sent it. */
+  readonly origin: string
+  /** Whether pages on the origin may call with the credentials of `tenantId`'s callers. */
+  allows(tenantId: string): Promise<boolean>
+}
+
+/** The cross-origin check the transport handed over, if the request is a page's. */
+function webOriginOf(serverContext: unknown): WebOriginCheck | null {
+  const check = (serverContext as { webOrigin?: WebOriginCheck } | null | undefined)?.webOrigin
+  return check && typeof check.allows === 'function' ? check : null
 }
 
 /** The caller's network address, or null when the transport does not know it. */
@@ -97,7 +114,8 @@ const isGraphiQLPageRequest = (request: Request) =>
   request.method === 'GET' && (request.headers.get('accept') ?? '').includes('text/html')
 
 /**
- * Authenticates every GraphQL request before it is parsed; nothing is executed without valid credentials. It runs as
+ * Authenticates every GraphQL request before it is parsed; nothing is executed without valid credentials, nor for a
+ * page whose origin the caller's tenant has not registered (403 ORIGIN_NOT_ALLOWED). It runs as
  * a wrapper of the request handler (not in the hook itself), so {@link useRequestGuard} answers whatever it throws:
  * 401, 429 with Retry-After, 503 with Retry-After when the store cannot answer.
  */
@@ -112,6 +130,11 @@ export function useApiClientAuthentication(
         const principal = await authenticator.authenticate(request.headers.get('authorization'), {
           source: clientAddressOf(serverContext),
         })
+        // A page on another tenant's origin may not use this tenant's credentials (a token it got hold of).
+        const webOrigin = webOriginOf(serverContext)
+        if (webOrigin && !(await webOrigin.allows(principal.tenantId))) {
+          throw new OriginNotAllowedError(webOrigin.origin)
+        }
         principals.set(request, principal)
         return payload.requestHandler(request, serverContext)
       })

@@ -1,4 +1,5 @@
-// The GraphQL server (graphql-yoga): authentication before execution and one guard around it (request-guard.ts), query
+// The GraphQL server (graphql-yoga): authentication before execution and one guard around it (request-guard.ts), what
+// each caller may run (trusted-operations.ts: end users' tokens only their tenant's registered documents), query
 // limits (graphql-armor and graphql-js's own token limit), one error masking point, request ids, and SSE subscriptions
 // that end when their credential does (credential-recheck.ts). Transport-free: http/app.ts mounts `yoga.fetch` at
 // /graphql, with CORS, body limits and the request id (echoed in `x-request-id`) around it.
@@ -19,6 +20,7 @@ import type { GraphQLContext, GraphQLServices } from './context.ts'
 import { useCredentialRecheck } from './credential-recheck.ts'
 import { schema } from './index.ts'
 import { LIMITS } from './limits.ts'
+import { useTrustedOperations } from './trusted-operations.ts'
 import {
   useApiClientAuthentication,
   useMalformedParameters,
@@ -73,6 +75,7 @@ export function graphQLServicesOf(gateway: Gateway): GraphQLServices {
     webhooks: gateway.webhooks,
     deliveries: gateway.deliveries,
     tokens: gateway.tokens,
+    trustedDocuments: gateway.trustedDocuments,
     clock: gateway.clock,
     subscriptionPollIntervalMs: gateway.config.subscriptionPollIntervalMs,
     subscriptionDeadline: () =>
@@ -280,6 +283,7 @@ export function createGraphQLServer(options: GraphQLServerOptions): GraphQLServe
     plugins: [
       useApiClientAuthentication(options.authenticator, principals),
       useMalformedParameters(),
+      useTrustedOperations(options.services.trustedDocuments, principals),
       useCredentialRecheck(mask),
       useMaxTokens(LIMITS.maxTokens),
       ...armorPlugins(),

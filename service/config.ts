@@ -6,6 +6,8 @@ import type { FinqwareConfig } from '../providers/finqware/config.ts'
 import type { WorldlineConfig } from '../providers/worldline/config.ts'
 import type { YapilyConfig } from '../providers/yapily/config.ts'
 import type { TokenSettings } from './access-tokens.ts'
+import type { TrustedDocumentCacheSettings } from './trusted-documents.ts'
+import type { WebOriginSettings } from './web-origins.ts'
 
 /** `https://a.example,http://localhost:3000`: each entry exactly an origin, as a browser sends it. */
 export function isOriginList(value: string): boolean {
@@ -30,7 +32,7 @@ const envSchema = z.object({
   USER_REFERENCE_KEY: z.string().check(z.minLength(32)),
   /** Local mode: http://localhost partner webhooks are accepted. */
   LOCAL_MODE: z._default(z.enum(['true', 'false']), 'false'),
-  /** Web origins whose scripts may read the API's answers (CORS), comma-separated, e.g. `https://app.example.com`. */
+  /** Web origins whose pages may call the API with any tenant's credentials (CORS), comma-separated. */
   CORS_ALLOWED_ORIGINS: z.optional(
     z.string().check(z.refine(isOriginList, 'expected origins (scheme://host[:port], no path), comma-separated')),
   ),
@@ -87,11 +89,15 @@ export interface GatewayConfig {
    */
   readonly localMode: boolean
   /**
-   * Web origins (`scheme://host[:port]`) whose scripts may read the API's answers; any other origin gets no CORS
-   * header, and none is allowed in credentials mode. Later per tenant.
-   * @default [] (same-origin only)
+   * Web origins (`scheme://host[:port]`) whose pages may call the API with any tenant's credentials (the operator's
+   * own), besides each tenant's registered origins (`npm run admin -- set-origins`). Never in credentials mode.
+   * @default [] (tenants' registered origins only)
    */
   readonly corsAllowedOrigins?: readonly string[] | undefined
+  /** How long tenants' registered web origins are cached per process; anything left out takes WEB_ORIGIN_DEFAULTS. */
+  readonly webOrigins?: WebOriginSettings | undefined
+  /** The in-memory bound on trusted documents; anything left out takes TRUSTED_DOCUMENT_CACHE_DEFAULTS. */
+  readonly trustedDocumentCache?: TrustedDocumentCacheSettings | undefined
   /**
    * Local mode: the ports of the local stack's other servers (the sandboxes, DynamoDB Local), which no partner webhook
    * may target; the gateway's own port (from `publicBaseUrl`) is added to them.

@@ -15,6 +15,9 @@ import { AccessTokens } from './access-tokens.ts'
 import { CallerAuthenticator } from './caller-authentication.ts'
 import { parseSigningKeys } from './token-keys.ts'
 import { TokenRevocationRepository } from '../store/token-revocation-repository.ts'
+import { TrustedDocumentRepository } from '../store/trusted-document-repository.ts'
+import { TrustedDocuments } from './trusted-documents.ts'
+import { WebOrigins } from './web-origins.ts'
 import { lifecycleSettings, notificationSettings, type GatewayConfig, type ProviderSettings } from './config.ts'
 import { ConsentService } from './consent-service.ts'
 import { ConsentWatcher } from './consent-watcher.ts'
@@ -62,6 +65,10 @@ export interface Gateway {
   /** Access tokens: issued at `/oauth/token` and by `createUserToken`, verified on every bearer request. */
   readonly tokens: AccessTokens
   readonly access: AccessRepository
+  /** The documents each tenant's apps may run (end users' tokens run nothing else), cached per process. */
+  readonly trustedDocuments: TrustedDocuments
+  /** The web origins tenants registered for their pages (CORS), cached per process for a short while. */
+  readonly webOrigins: WebOrigins
   readonly logger: Logger
   /** Failures that come in floods (the store down, failed logins), one line per kind per interval. */
   readonly failureLog: FailureLog
@@ -284,6 +291,11 @@ export function createGateway(config: GatewayConfig, overrides: GatewayOverrides
     apiClients,
     tokens,
     access,
+    trustedDocuments: new TrustedDocuments(
+      new TrustedDocumentRepository(db, config.tableName),
+      config.trustedDocumentCache,
+    ),
+    webOrigins: new WebOrigins(access.tenants, config.webOrigins, () => clock().getTime()),
     logger,
     failureLog,
     storeHealth: new StoreHealth((signal) => probeStore(db, config.tableName, signal), {

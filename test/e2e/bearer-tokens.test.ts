@@ -6,12 +6,16 @@ import { generateKeyPairSync } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { newSigningKey } from '../../service/token-keys.ts'
 import {
+  appClient,
+  appSse,
   bearerClient,
   bearerSse,
   CREDENTIAL_KINDS,
+  documentIdOf,
   everyCredential,
   hmacWithPublicKey,
   partnerToken,
+  registerDocuments,
   signedToken,
   tamperedClaims,
   tamperedSignature,
@@ -48,9 +52,9 @@ const post = (authorization: string, query = '{ __typename }', accept = 'applica
   })
 
 /** The first event a graphql-sse subscription brings, or its failure. */
-function firstEvent(token: string, id: string): Promise<unknown> {
+function firstEvent(token: string, id: string, sse: typeof appSse = bearerSse): Promise<unknown> {
   return new Promise((resolve) => {
-    const unsubscribe = bearerSse(stack, token).subscribe(
+    const unsubscribe = sse(stack, token).subscribe(
       { query: 'subscription ($id: ID!) { consentUpdated(id: $id) { id userId } }', variables: { id } },
       {
         next: (value) => {
@@ -71,19 +75,24 @@ describe('a valid bearer token', () => {
       user: await userToken(stack, stack.tenantA, { userId: 'user-1' }),
     }
     const expected = { __typename: 'Consent', id: consentId, userId: 'user-1' }
+    await registerDocuments(stack, stack.tenantA.tenantId, [GET])
     for (const [kind, token] of Object.entries(tokens)) {
-      // graphql-http
-      const overPost = await execute(bearerClient(stack, token), GET, { id: consentId })
+      // graphql-http (an end user's app sends its registered documents by id)
+      const client = kind === 'user' ? appClient(stack, token) : bearerClient(stack, token)
+      const overPost = await execute(client, GET, { id: consentId })
       expect(overPost.data?.consent, kind).toEqual(expected)
       // GET
-      const query = new URLSearchParams({ query: GET, variables: JSON.stringify({ id: consentId }) })
+      const query = new URLSearchParams({
+        ...(kind === 'user' ? { documentId: documentIdOf(GET) } : { query: GET }),
+        variables: JSON.stringify({ id: consentId }),
+      })
       const overGet = await fetch(`${stack.graphqlUrl}?${query}`, {
         headers: { authorization: `Bearer ${token}`, accept: 'application/graphql-response+json' },
       })
       expect(overGet.status, kind).toBe(200)
       expect((await overGet.json()).data.consent, kind).toEqual(expected)
       // graphql-sse
-      expect(await firstEvent(token, consentId), kind).toEqual({
+      expect(await firstEvent(token, consentId, kind === 'user' ? appSse : bearerSse), kind).toEqual({
         data: { consentUpdated: { id: consentId, userId: 'user-1' } },
       })
     }
@@ -183,38 +192,42 @@ describe('a bearer token that does not hold', () => {
 })
 
 describe('every kind of credential test/support/credentials.ts mints', () => {
-  it("answers one read as documented: partner and user credentials read, the broken ones 401, a disabled client's token until it expires", async () => {
+  it("answers one read as documented: partner and user credentials read (users by documentId only), the broken ones 401, a disabled client's token until it expires", async () => {
     // Prepare
     const credentials = await everyCredential(stack, stack.tenantA, 'user-1')
 
-    // Act
-    const outcomes: Record<string, string> = {}
-    for (const kind of CREDENTIAL_KINDS) {
+    const document = `query ($id: ID!) { consent(id: $id) { __typename } }`
+    await registerDocuments(stack, stack.tenantA.tenantId, [document])
+    const ask = async (authorization: string, body: Record<string, unknown>) => {
       const response = await fetch(stack.graphqlUrl, {
         method: 'POST',
-        headers: { authorization: credentials[kind], 'content-type': 'application/json' },
-        body: JSON.stringify({
-          query: `query ($id: ID!) { consent(id: $id) { __typename } }`,
-          variables: { id: consentId },
-        }),
+        headers: { authorization, 'content-type': 'application/json' },
+        body: JSON.stringify({ ...body, variables: { id: consentId } }),
       })
-      const body = await response.json()
-      outcomes[kind] = `${response.status} ${body.data?.consent.__typename ?? body.errors[0].extensions.code}`
+      const answer = await response.json()
+      return `${response.status} ${answer.data?.consent.__typename ?? answer.errors[0].extensions.code}`
+    }
+
+    // Act: the registered document by its id, and the document's text
+    const outcomes: Record<string, string> = {}
+    for (const kind of CREDENTIAL_KINDS) {
+      const byId = await ask(credentials[kind], { documentId: documentIdOf(document) })
+      outcomes[kind] = `${byId}; text: ${await ask(credentials[kind], { query: document })}`
     }
 
     // Assess
     expect(outcomes).toEqual({
-      basic: '200 Consent',
-      partnerBearer: '200 Consent',
-      userRead: '200 Consent',
-      userWrite: '200 Consent',
-      expired: '401 UNAUTHORIZED',
-      tamperedSignature: '401 UNAUTHORIZED',
-      wrongAudience: '401 UNAUTHORIZED',
-      revokedUser: '401 UNAUTHORIZED',
-      disabledClientBasic: '401 UNAUTHORIZED',
+      basic: '200 Consent; text: 200 Consent',
+      partnerBearer: '200 Consent; text: 200 Consent',
+      userRead: '200 Consent; text: 403 PERSISTED_QUERY_ONLY',
+      userWrite: '200 Consent; text: 403 PERSISTED_QUERY_ONLY',
+      expired: '401 UNAUTHORIZED; text: 401 UNAUTHORIZED',
+      tamperedSignature: '401 UNAUTHORIZED; text: 401 UNAUTHORIZED',
+      wrongAudience: '401 UNAUTHORIZED; text: 401 UNAUTHORIZED',
+      revokedUser: '401 UNAUTHORIZED; text: 401 UNAUTHORIZED',
+      disabledClientBasic: '401 UNAUTHORIZED; text: 401 UNAUTHORIZED',
       // Verified from its signature alone: it lapses at its exp (15 minutes at most); subscriptions end sooner.
-      disabledClientBearer: '200 Consent',
+      disabledClientBearer: '200 Consent; text: 200 Consent',
     })
   })
 })

@@ -1,6 +1,7 @@
 // e2e: which web pages may read the API's answers. A foreign origin gets no CORS headers (its scripts cannot read an
-// answer, the GraphiQL page included), a configured origin gets them without credentials mode, and the GraphiQL page
-// carries the demo credentials only when asked for by our own loopback host:port (not through DNS rebinding).
+// answer, the GraphiQL page included; its authenticated requests are refused), a configured origin gets them without
+// credentials mode, and the GraphiQL page carries the demo credentials only when asked for by our own loopback
+// host:port (not through DNS rebinding). Tenants' own origins: web-origins.test.ts.
 import { request as httpRequest } from 'node:http'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startStack, type Stack } from '../support/stack.ts'
@@ -65,10 +66,13 @@ function getPage(
 }
 
 describe('CORS', () => {
-  it('gives a foreign origin no CORS headers, so its scripts cannot read the answer', async () => {
+  it('refuses a foreign origin (403 ORIGIN_NOT_ALLOWED) with no CORS headers, so its scripts cannot read the answer', async () => {
     const answer = await query(FOREIGN_ORIGIN)
 
-    expect(answer.status).toBe(200)
+    expect(answer.status).toBe(403)
+    expect(((await answer.json()) as { errors: { extensions: { code: string } }[] }).errors[0]?.extensions.code).toBe(
+      'ORIGIN_NOT_ALLOWED',
+    )
     expect(answer.headers.get('access-control-allow-origin')).toBeNull()
     expect(answer.headers.get('access-control-allow-credentials')).toBeNull()
   })

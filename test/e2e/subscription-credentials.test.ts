@@ -7,7 +7,14 @@ import type { Client } from 'graphql-sse'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { hashSecret } from '../../service/secret-hash.ts'
 import { provisionApiClient } from '../../service/tenants.ts'
-import { bearerSse, partnerToken, revokeUserTokens, setClientDisabled, userToken } from '../support/credentials.ts'
+import {
+  appSse,
+  bearerSse,
+  partnerToken,
+  revokeUserTokens,
+  setClientDisabled,
+  userToken,
+} from '../support/credentials.ts'
 import { execute, startStack, type Credentials, type Stack } from '../support/stack.ts'
 
 const CACHE_TTL_MS = 300
@@ -146,7 +153,7 @@ describe('subscriptions opened with a token end with it', () => {
     const partner = await ownClient('expiry')
     const id = await createConsent(partner)
     const token = await userToken(stack, partner, { userId: 'user-1', expiresInSeconds: 2 })
-    const updated = collect(bearerSse(stack, token), UPDATED, { id })
+    const updated = collect(appSse(stack, token), UPDATED, { id })
     const control = collect(stack.sse(partner), UPDATED, { id })
     await vi.waitFor(() => expect(updated.results.length * control.results.length).toBeGreaterThan(0), WAIT)
 
@@ -165,10 +172,10 @@ describe('subscriptions opened with a token end with it', () => {
     // Prepare
     const partner = await ownClient('revoker')
     const [mine, theirs] = [await createConsent(partner, 'user-1'), await createConsent(partner, 'user-2')]
-    const revoked = collect(bearerSse(stack, await userToken(stack, partner, { userId: 'user-1' })), UPDATED, {
+    const revoked = collect(appSse(stack, await userToken(stack, partner, { userId: 'user-1' })), UPDATED, {
       id: mine,
     })
-    const other = collect(bearerSse(stack, await userToken(stack, partner, { userId: 'user-2' })), UPDATED, {
+    const other = collect(appSse(stack, await userToken(stack, partner, { userId: 'user-2' })), UPDATED, {
       id: theirs,
     })
     await vi.waitFor(() => expect(revoked.results.length * other.results.length).toBeGreaterThan(0), WAIT)

@@ -1,13 +1,14 @@
 // e2e: an end user's token, minted by its partner, shows that user and nothing else. Over real HTTP with graphql-http
-// and graphql-sse: another user's consent (and another tenant's) answers exactly like a missing one on every root
-// field that takes a consent; tenant-wide fields answer FORBIDDEN; changes need consents:write; a token restricted to
-// some consents sees only those; createConsent takes the user from the token and the history records who acted; and
-// revoking the user's tokens takes effect within the revocation cache period on another server too.
+// and graphql-sse, as an app sends them (its documents registered, sent by documentId): another user's consent (and
+// another tenant's) answers exactly like a missing one on every root field that takes a consent; tenant-wide fields
+// answer FORBIDDEN; changes need consents:write; a token restricted to some consents sees only those; createConsent
+// takes the user from the token and the history records who acted; and revoking the user's tokens takes effect within
+// the revocation cache period on another server too.
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { ulid } from 'ulid'
 import {
-  bearerClient,
-  bearerSse,
+  appClient,
+  appSse,
   CREATE_USER_TOKEN,
   REVOKE_USER_TOKENS,
   revokeUserTokens,
@@ -95,7 +96,7 @@ function subscribe(token: string, query: string, variables: Record<string, unkno
   const results: { data?: any; errors?: readonly { message: string; extensions?: Record<string, unknown> }[] }[] = []
   let completed = false
   const done = new Promise<void>((resolve, reject) => {
-    bearerSse(stack, token).subscribe(
+    appSse(stack, token).subscribe(
       { query, variables },
       {
         next: (result) => results.push(result as (typeof results)[number]),
@@ -113,7 +114,7 @@ function subscribe(token: string, query: string, variables: Record<string, unkno
 describe("an end user's token sees its user and nothing else", () => {
   it('reads its own consents: consent, node, nodes, consents and the history', async () => {
     // Prepare
-    const client = bearerClient(stack, await userToken(stack, stack.tenantA, { userId: 'user-1' }))
+    const client = appClient(stack, await userToken(stack, stack.tenantA, { userId: 'user-1' }))
 
     // Act
     const one = await execute(client, CONSENT, { id: c1 })
@@ -145,7 +146,7 @@ describe("an end user's token sees its user and nothing else", () => {
       userId: 'user-1',
       scopes: ['consents:read', 'consents:write'],
     })
-    const client = bearerClient(stack, token)
+    const client = appClient(stack, token)
 
     for (const hidden of [c3, c4]) {
       // consent(id): a typed CONSENT_NOT_FOUND
@@ -188,7 +189,7 @@ describe("an end user's token sees its user and nothing else", () => {
 
   it("sees none of tenant B's consents for its user-1, nor tenant B's token any of tenant A's", async () => {
     const tokenB = await userToken(stack, stack.tenantB, { userId: 'user-1' })
-    const client = bearerClient(stack, tokenB)
+    const client = appClient(stack, tokenB)
     for (const id of [c1, c2]) {
       expect((await execute(client, CONSENT, { id })).data?.consent.__typename).toBe('ConsentNotFoundError')
     }
@@ -202,7 +203,7 @@ describe("an end user's token sees its user and nothing else", () => {
       userId: 'user-1',
       scopes: ['consents:read', 'consents:write'],
     })
-    const client = bearerClient(stack, token)
+    const client = appClient(stack, token)
     const before = await execute(
       stack.client(stack.tenantA),
       '{ webhookSettings { defaultUrl signingSecrets { secret } } }',
@@ -247,7 +248,7 @@ describe("an end user's token sees its user and nothing else", () => {
   })
 
   it('needs consents:write for every change: a read-only token is FORBIDDEN them, and nothing changes', async () => {
-    const client = bearerClient(stack, await userToken(stack, stack.tenantA, { userId: 'user-1' }))
+    const client = appClient(stack, await userToken(stack, stack.tenantA, { userId: 'user-1' }))
     const before = await execute(
       stack.client(stack.tenantA),
       `query ($id: ID!) { consent(id: $id) { ... on Consent { version status } } }`,
@@ -273,7 +274,7 @@ describe("an end user's token sees its user and nothing else", () => {
 
   it("creates for the token's own user and records the end user and the client as who acted", async () => {
     // Prepare
-    const client = bearerClient(
+    const client = appClient(
       stack,
       await userToken(stack, stack.tenantA, {
         userId: 'user-9',
@@ -323,11 +324,11 @@ describe("an end user's token sees its user and nothing else", () => {
 
   it("keeps an end user's idempotency keys to that user", async () => {
     const input = { provider: 'FINQWARE', institutionId: 'bt_ro', region: 'EEA', idempotencyKey: 'shared-key-1' }
-    const nine = bearerClient(
+    const nine = appClient(
       stack,
       await userToken(stack, stack.tenantA, { userId: 'user-9', scopes: ['consents:write'] }),
     )
-    const ten = bearerClient(
+    const ten = appClient(
       stack,
       await userToken(stack, stack.tenantA, { userId: 'user-10', scopes: ['consents:write'] }),
     )
@@ -352,7 +353,7 @@ describe("an end user's token sees its user and nothing else", () => {
 describe('a token restricted to some consents', () => {
   it('sees only those, and may not create', async () => {
     // Prepare
-    const client = bearerClient(
+    const client = appClient(
       stack,
       await userToken(stack, stack.tenantA, {
         userId: 'user-1',
@@ -457,7 +458,9 @@ describe("revoking a user's tokens", () => {
     const other = await stack.sibling({})
     const otherGraphql = { graphqlUrl: `${other.url}/graphql` }
     for (const token of [first, second]) {
-      expect((await execute(bearerClient(otherGraphql, token), CONSENT, { id: c3 })).data?.consent.id).toBe(c3)
+      expect(
+        (await execute(appClient(stack, token, otherGraphql.graphqlUrl), CONSENT, { id: c3 })).data?.consent.id,
+      ).toBe(c3)
     }
 
     // Act
@@ -476,7 +479,7 @@ describe("revoking a user's tokens", () => {
     // ...on the other server within its revocation cache period (5 s by default)...
     await vi.waitFor(
       async () => {
-        const result = await execute(bearerClient(otherGraphql, first), '{ __typename }')
+        const result = await execute(appClient(stack, first, otherGraphql.graphqlUrl), '{ __typename }')
         expect(result.errors?.[0]?.extensions?.code).toBe('UNAUTHORIZED')
       },
       { timeout: 15_000, interval: 250 },
@@ -484,8 +487,12 @@ describe("revoking a user's tokens", () => {
     // ...while another user's token and a token minted after the revocation work on both.
     const later = await userToken(stack, stack.tenantA, { userId: 'user-2' })
     for (const graphql of [stack, otherGraphql]) {
-      expect((await execute(bearerClient(graphql, later), CONSENT, { id: c3 })).data?.consent.id).toBe(c3)
-      expect((await execute(bearerClient(graphql, bystander), CONSENT, { id: c1 })).data?.consent.id).toBe(c1)
+      expect((await execute(appClient(stack, later, graphql.graphqlUrl), CONSENT, { id: c3 })).data?.consent.id).toBe(
+        c3,
+      )
+      expect(
+        (await execute(appClient(stack, bystander, graphql.graphqlUrl), CONSENT, { id: c1 })).data?.consent.id,
+      ).toBe(c1)
     }
     await other.close()
   })

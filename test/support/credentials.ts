@@ -1,12 +1,15 @@
 // Every kind of credential a caller can hold, minted the way a real client gets it (the token endpoint, the
 // createUserToken mutation), and the broken ones an attacker would try (expired, altered, for another audience,
-// unsigned, signed with the public key as an HMAC secret), for tests that run each root field under each of them.
+// unsigned, signed with the public key as an HMAC secret), for tests that run each root field under each of them; and
+// the clients of an app, which send end users' tokens with registered documents only.
 import { createClient as createHttpClient, type Client as HttpClient } from 'graphql-http'
 import { createClient as createSseClient, type Client as SseClient } from 'graphql-sse'
 import { SignJWT, type JWTPayload } from 'jose'
-import { createPrivateKey } from 'node:crypto'
+import { createHash, createPrivateKey } from 'node:crypto'
 import { ulid } from 'ulid'
 import { TOKEN_EXCHANGE_GRANT, USER_ID_TOKEN_TYPE } from '../../http/oauth.ts'
+import { checkTrustedDocument } from '../../schema/trusted-documents.ts'
+import { AdminConcurrentChangeError, createTenantAdmin } from '../../service/tenant-admin.ts'
 import type { PrivateJwk } from '../../service/token-keys.ts'
 import { execute, type Credentials, type Stack } from './stack.ts'
 
@@ -265,3 +268,74 @@ export async function everyCredential(
     disabledClientBearer: bearer(disabledBearer.accessToken),
   }
 }
+
+/** `sha256:<hex>` of a document: the id a trusted-documents manifest (and GraphQL over HTTP's documentId) names it by. */
+export const documentIdOf = (document: string): string =>
+  `sha256:${createHash('sha256').update(document, 'utf8').digest('hex')}`
+
+/**
+ * Registers documents for a tenant as `npm run admin -- register-documents` does (the same use case, checked against
+ * the schema), each under `sha256:<hex>` unless the manifest is given with ids of its own.
+ */
+export async function registerDocuments(
+  stack: Pick<Stack, 'table'>,
+  tenantId: string,
+  documents: readonly string[] | Record<string, string>,
+): Promise<void> {
+  const manifest = Array.isArray(documents)
+    ? Object.fromEntries(documents.map((document) => [documentIdOf(document), document]))
+    : documents
+  const admin = createTenantAdmin(stack.table.db, stack.table.tableName, { checkDocument: checkTrustedDocument })
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await admin.registerDocuments({ tenantId, manifest: JSON.stringify(manifest) }, 'test-suite')
+      return
+    } catch (error) {
+      // Two tests registering the same document at once: the second's write fails, and the next try finds it.
+      if (!(error instanceof AdminConcurrentChangeError) || attempt > 3) throw error
+    }
+  }
+}
+
+/** Documents registered already (table, tenant, id), so each is registered once. */
+const REGISTERED = new Set<string>()
+
+/** The tenant an access token was minted for (its `tenant` claim), read without verifying it. */
+const tenantOfToken = (token: string): string => {
+  const payload = token.split('.')[1] ?? ''
+  return String((JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { tenant?: unknown }).tenant)
+}
+
+/**
+ * A fetch that sends what a client hands it as an app built with trusted documents does: the operation by its
+ * `documentId`, never its text, the document registered for the token's tenant first (what the partner's build does
+ * with the manifest).
+ */
+function trustedFetch(stack: Pick<Stack, 'table'>, token: string): typeof fetch {
+  const tenantId = tenantOfToken(token)
+  return async (input, init) => {
+    const body = typeof init?.body === 'string' ? (JSON.parse(init.body) as Record<string, unknown>) : null
+    if (!body || typeof body.query !== 'string') return fetch(input, init)
+    const { query, ...rest } = body
+    const registered = `${stack.table.tableName}#${tenantId}#${documentIdOf(query)}`
+    if (!REGISTERED.has(registered)) {
+      await registerDocuments(stack, tenantId, [query])
+      REGISTERED.add(registered)
+    }
+    return fetch(input, { ...init, body: JSON.stringify({ ...rest, documentId: documentIdOf(query) }) })
+  }
+}
+
+/** An app's graphql-http client with an end user's token: every operation sent by its registered documentId. */
+export const appClient = (stack: Pick<Stack, 'graphqlUrl' | 'table'>, token: string, url = stack.graphqlUrl) =>
+  createHttpClient({ url, headers: { authorization: `Bearer ${token}` }, fetchFn: trustedFetch(stack, token) })
+
+/** An app's graphql-sse client (distinct connections) with an end user's token, by registered documentId. */
+export const appSse = (stack: Pick<Stack, 'graphqlUrl' | 'table'>, token: string): SseClient =>
+  createSseClient({
+    url: stack.graphqlUrl,
+    singleConnection: false,
+    headers: { authorization: `Bearer ${token}` },
+    retryAttempts: 0,
+    fetchFn: trustedFetch(stack, token),
+  })

@@ -7,6 +7,7 @@ import { createClient as createSseClient, type Client as SseClient } from 'graph
 import { serveGateway, type GatewayHttpServer, type HttpLimits } from '../../local/http-server.ts'
 import type { TokenSettings } from '../../service/access-tokens.ts'
 import { newSigningKey, type PrivateJwk } from '../../service/token-keys.ts'
+import type { WebOriginSettings } from '../../service/web-origins.ts'
 import { loopbackHosts } from '../../local/loopback.ts'
 import { freePort } from '../../local/dynamodb-local.ts'
 import {
@@ -93,6 +94,8 @@ export interface StackOptions {
   readonly corsAllowedOrigins?: readonly string[]
   /** Token lifetimes and caches (defaults: TOKEN_DEFAULTS). */
   readonly tokens?: Partial<TokenSettings>
+  /** How long tenants' registered web origins are cached (defaults: WEB_ORIGIN_DEFAULTS). */
+  readonly webOrigins?: WebOriginSettings
 }
 
 const portOf = (url: string) => Number(new URL(url).port)
@@ -133,6 +136,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     tokenEncryptionKeys: `test-key:${randomBytes(32).toString('base64')}`,
     tokenSigningKeys: JSON.stringify(signingKeys),
     tokens: options.tokens,
+    webOrigins: options.webOrigins,
     lifecycle: options.lifecycle,
     // As npm start: no partner webhook may reach the stack's own servers (the gateway's port comes from its URL).
     ownPorts: [finqware.url, worldline.sandbox.url, yapily.sandbox.url, table.endpoint ?? ''].map(portOf),
