@@ -210,7 +210,7 @@ const ROWS: Record<string, Row> = {
 
 /** The trusted-documents manifest of the matrix: operation name -> document. */
 const MATRIX_DOCUMENTS: Record<string, string> = Object.fromEntries(
-  Object.values(ROWS).map((row) => [/(?:query|mutation|subscription) (\w+)/.exec(row.document)?.[1], row.document]),
+  Object.values(ROWS).map((row) => [documentNameOf(row), row.document]),
 )
 
 const USER_KINDS: readonly CredentialKind[] = ['userRead', 'userWrite']
@@ -295,9 +295,14 @@ async function disabledClientBasic(n: number): Promise<string> {
  * The request a caller sends for a row: the one place that says how a document travels. Apps with end-user tokens run
  * registered documents; MATRIX_DOCUMENTS is registered for tenant A, under each operation's name.
  */
-function requestParams(_kind: CredentialKind, row: Row, variables: Record<string, unknown>) {
-  return { query: row.document, variables }
+function requestParams(kind: CredentialKind, row: Row, variables: Record<string, unknown>) {
+  if (PARTNER_KINDS.includes(kind) || kind === 'disabledClientBasic') return { query: row.document, variables }
+  // Every other kind is an end user's token (good or forged): it sends the registered document's id, never its text.
+  // graphql-http's and graphql-sse's request type names `query`; the server takes `documentId` in its place.
+  return { documentId: documentNameOf(row), variables } as unknown as { query: string; variables: typeof variables }
 }
+
+const documentNameOf = (row: Row): string => /(?:query|mutation|subscription) (\w+)/.exec(row.document)?.[1] ?? ''
 
 /** A fetch that records the status of each answer, for the transports' clients. */
 function recordingFetch(statuses: number[]): typeof fetch {

@@ -110,8 +110,10 @@ type DocumentName = keyof typeof DOCUMENTS
  * The request body a caller sends: the one place that says how a document travels. End users' apps run registered
  * documents; both tenants registered DOCUMENTS (with `npm run admin -- register-documents`), under these names.
  */
-function requestBody(_caller: Caller, name: DocumentName, variables: Record<string, unknown>) {
-  return { query: DOCUMENTS[name], variables }
+function requestBody(caller: Caller, name: DocumentName, variables: Record<string, unknown>) {
+  // graphql-sse's request type names `query`; the server takes `documentId` in its place.
+  type Body = { query: string; variables: Record<string, unknown> }
+  return caller.user ? ({ documentId: name, variables } as unknown as Body) : { query: DOCUMENTS[name], variables }
 }
 
 interface Answer {

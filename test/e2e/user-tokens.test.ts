@@ -9,6 +9,7 @@ import { ulid } from 'ulid'
 import {
   appClient,
   appSse,
+  bearerClient,
   CREATE_USER_TOKEN,
   REVOKE_USER_TOKENS,
   revokeUserTokens,

@@ -31,9 +31,8 @@ let onboarded: { tenantId: string; clientId: string; clientSecret: string }
 beforeAll(async () => {
   const port = await freePort()
   exampleUrl = `http://127.0.0.1:${port}`
-  // Until the gateway reads a tenant's origins itself, the page's origin is also in the static list.
+  // No static CORS list: the page's origin is allowed because the example registered it for its tenant (set-origins).
   stack = await startStack({
-    corsAllowedOrigins: [exampleUrl],
     // Long enough for the page to be back and listening before the bank's consent turns active.
     finqware: { activationDelayMs: 3000 },
   })
