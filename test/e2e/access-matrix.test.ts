@@ -208,6 +208,9 @@ const ROWS: Record<string, Row> = {
   },
 }
 
+/** A row's operation name: its document's id in the trusted-documents manifest. */
+const documentNameOf = (row: Row): string => /(?:query|mutation|subscription) (\w+)/.exec(row.document)?.[1] ?? ''
+
 /** The trusted-documents manifest of the matrix: operation name -> document. */
 const MATRIX_DOCUMENTS: Record<string, string> = Object.fromEntries(
   Object.values(ROWS).map((row) => [documentNameOf(row), row.document]),
@@ -301,8 +304,6 @@ function requestParams(kind: CredentialKind, row: Row, variables: Record<string,
   // graphql-http's and graphql-sse's request type names `query`; the server takes `documentId` in its place.
   return { documentId: documentNameOf(row), variables } as unknown as { query: string; variables: typeof variables }
 }
-
-const documentNameOf = (row: Row): string => /(?:query|mutation|subscription) (\w+)/.exec(row.document)?.[1] ?? ''
 
 /** A fetch that records the status of each answer, for the transports' clients. */
 function recordingFetch(statuses: number[]): typeof fetch {
