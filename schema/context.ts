@@ -33,8 +33,6 @@ export interface GraphQLServices {
    * invocation's remaining time.
    */
   readonly subscriptionDeadline: () => number
-  /** How often subscriptions poll the store. */
-  readonly subscriptionPollIntervalMs: number
 }
 
 export interface GraphQLContext {

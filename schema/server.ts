@@ -77,7 +77,6 @@ export function graphQLServicesOf(gateway: Gateway): GraphQLServices {
     tokens: gateway.tokens,
     trustedDocuments: gateway.trustedDocuments,
     clock: gateway.clock,
-    subscriptionPollIntervalMs: gateway.config.subscriptionPollIntervalMs,
     subscriptionDeadline: () =>
       Math.min(
         Date.now() + gateway.config.subscriptionMaxSeconds * 1000,

@@ -161,7 +161,6 @@ builder.subscriptionField('consentEvents', (t) =>
       context.services.events.follow(callerOf(context), after ?? null, {
         deadline: context.services.subscriptionDeadline(),
         signal: context.signal,
-        pollIntervalMs: context.services.subscriptionPollIntervalMs,
       }),
     resolve: (item: { node: ConsentEvent; cursor: string }) => item,
   }),

@@ -2,15 +2,16 @@
 // ordered by their ULIDs (time first). A writer takes its event's id just before its transaction, so an event with a
 // smaller id can still commit after a larger one has: the feed therefore serves only ids older than a settling window,
 // by when every transaction that took a smaller id has committed or failed. The window is on the wall clock, the
-// clock the ids are made with.
-import { encodeTime } from 'ulid'
+// clock the ids are made with. Live, the feed is read page by page up to the subscriber's present, then taken from
+// the process's one poll of the change feed (service/consent-watcher.ts), in the same order, with no gap in between.
 import type { ConsentEvent } from '../domain/consent.ts'
 import type { ConsentRepository } from '../store/consent-repository.ts'
 import { CursorCodec, queryFingerprint } from '../store/cursor.ts'
+import { FEED_SETTLE_MS, firstIdAt } from './change-feed.ts'
+import type { ConsentWatcher, TenantEventStream } from './consent-watcher.ts'
 import { tenantWide, type AccessScope } from './principal.ts'
 
-/** Longer than any write of ours takes from taking its id to committing, its SDK retries included. */
-export const FEED_SETTLE_MS = 5_000
+export { FEED_SETTLE_MS } from './change-feed.ts'
 
 export interface EventFeedPage {
   readonly edges: { node: ConsentEvent; cursor: string }[]
@@ -27,27 +28,17 @@ export interface FollowOptions {
   readonly deadline: number
   /** Fires when the client goes away: the stream stops at once. */
   readonly signal?: AbortSignal | undefined
-  readonly pollIntervalMs: number
 }
 
-/** Resolves after `ms`, or at once when `signal` fires. */
-const pause = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    if (signal?.aborted) return resolve()
-    const timer = setTimeout(done, ms)
-    function done() {
-      clearTimeout(timer)
-      signal?.removeEventListener('abort', done)
-      resolve()
-    }
-    signal?.addEventListener('abort', done, { once: true })
-  })
+type FeedItem = { node: ConsentEvent; cursor: string }
 
 export class EventFeed {
   readonly #cursors: CursorCodec
 
   constructor(
     private readonly consents: ConsentRepository,
+    /** The process's one poll of the change feed, which live subscribers take new events from. */
+    private readonly changes: Pick<ConsentWatcher, 'followTenant'>,
     cursorSecret: string,
     private readonly wallClock: () => number = Date.now,
   ) {
@@ -56,30 +47,53 @@ export class EventFeed {
 
   /**
    * The feed as a stream (the `consentEvents` subscription): every event after `after`, then each new one as it
-   * settles, polled; completes at the deadline. Each item carries its cursor, to resume from after a disconnect.
-   * A malformed or foreign cursor throws before anything is streamed. Tenant-wide: FORBIDDEN to an end user's token.
+   * settles; completes at the deadline. Each item carries its cursor, to resume from after a disconnect. A malformed
+   * or foreign cursor throws before anything is streamed. Tenant-wide: FORBIDDEN to an end user's token.
    */
-  follow(
-    scope: AccessScope,
-    after: string | null,
-    options: FollowOptions,
-  ): AsyncGenerator<{ node: ConsentEvent; cursor: string }> {
+  follow(scope: AccessScope, after: string | null, options: FollowOptions): AsyncIterableIterator<FeedItem> {
     const tenantId = tenantWide(scope)
-    if (after !== null) this.#cursors.decode(after, this.#fingerprint(tenantId))
-    return this.#follow(tenantId, after, options)
+    const position = after === null ? null : this.#cursors.decode(after, this.#fingerprint(tenantId))
+    // Taken before the backlog is read: what commits while it is read reaches the stream too.
+    const live = this.changes.followTenant(tenantId, options)
+    const stream = this.#follow(tenantId, after, position, live)
+    return {
+      next: () => stream.next(),
+      // Ends the live part at once, so a generator waiting on it finishes instead of waiting for a next event.
+      return: async () => {
+        await live.return()
+        return stream.return(undefined)
+      },
+      [Symbol.asyncIterator]() {
+        return this
+      },
+    }
   }
 
-  async *#follow(tenantId: string, after: string | null, options: FollowOptions) {
-    let cursor = after
-    while (!options.signal?.aborted && Date.now() < options.deadline) {
-      const page = await this.page({ tenantId }, 100, cursor)
-      for (const edge of page.edges) {
-        if (options.signal?.aborted) return
-        yield edge
+  async *#follow(
+    tenantId: string,
+    after: string | null,
+    position: string | null,
+    live: TenantEventStream,
+  ): AsyncGenerator<FeedItem, void, undefined> {
+    try {
+      let cursor = after
+      let last = position
+      // The backlog, page by page up to the settling bound, as `consentEvents` queries read it.
+      for (;;) {
+        if (live.closed) return
+        const page = await this.page({ tenantId }, 100, cursor)
+        for (const edge of page.edges) {
+          yield edge
+          last = edge.node.id
+        }
+        cursor = page.pageInfo.endCursor
+        if (!page.pageInfo.hasNextPage) break
       }
-      cursor = page.pageInfo.endCursor
-      if (page.pageInfo.hasNextPage) continue
-      await pause(Math.min(options.pollIntervalMs, Math.max(0, options.deadline - Date.now())), options.signal)
+      live.resumeAfter(last)
+      const fingerprint = this.#fingerprint(tenantId)
+      for await (const node of live) yield { node, cursor: this.#cursors.encode(fingerprint, node.id) }
+    } finally {
+      await live.return()
     }
   }
 
@@ -97,7 +111,7 @@ export class EventFeed {
     const fingerprint = this.#fingerprint(tenantId)
     const position = after === null ? null : this.#cursors.decode(after, fingerprint)
     // The smallest id of the settling window's first millisecond: every served id is below it.
-    const until = `${encodeTime(this.wallClock() - FEED_SETTLE_MS, 10)}0000000000000000`
+    const until = firstIdAt(this.wallClock() - FEED_SETTLE_MS)
     const { events, hasMore } = await this.consents.eventsOfTenant(tenantId, position, until, first)
     const edges = events.map((node) => ({ node, cursor: this.#cursors.encode(fingerprint, node.id) }))
     return {

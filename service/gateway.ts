@@ -255,11 +255,15 @@ export function createGateway(config: GatewayConfig, overrides: GatewayOverrides
     ownPorts,
   })
 
+  const watcher = new ConsentWatcher(consentRepository, clock, logger, {
+    pollIntervalMs: config.subscriptionPollIntervalMs,
+  })
+
   return {
     config,
     db,
     consents,
-    events: new EventFeed(consentRepository, config.cursorSecret),
+    events: new EventFeed(consentRepository, watcher, config.cursorSecret),
     webhooks,
     deliveries: new WebhookDeliveries({
       consents: consentRepository,
@@ -283,9 +287,7 @@ export function createGateway(config: GatewayConfig, overrides: GatewayOverrides
         requestId,
       ),
     callbackLinks,
-    watcher: new ConsentWatcher(consentRepository, clock, logger, {
-      pollIntervalMs: config.subscriptionPollIntervalMs,
-    }),
+    watcher,
     providers,
     authenticator: new CallerAuthenticator(apiClients, tokens),
     apiClients,

@@ -104,6 +104,7 @@ function eventItem(event: ConsentEvent): Record<string, unknown> {
   return {
     ...keys.event(event.tenantId, event.consentId, event.version),
     ...keys.eventByTenant(event.tenantId, event.id),
+    ...keys.change(event.consentId, event.id),
     entityType: 'EVENT',
     ...event,
   }
@@ -111,7 +112,16 @@ function eventItem(event: ConsentEvent): Record<string, unknown> {
 
 /** A stored event; items written before events had kinds are changes. */
 export function toEvent(item: Record<string, unknown>): ConsentEvent {
-  const { pk: _pk, sk: _sk, gsi1pk: _gsi1pk, gsi1sk: _gsi1sk, entityType: _type, ...event } = item
+  const {
+    pk: _pk,
+    sk: _sk,
+    gsi1pk: _gsi1pk,
+    gsi1sk: _gsi1sk,
+    gsi5pk: _gsi5pk,
+    gsi5sk: _gsi5sk,
+    entityType: _type,
+    ...event
+  } = item
   return { kind: 'CHANGE', deadline: null, ...event } as ConsentEvent
 }
 
@@ -196,15 +206,41 @@ export class ConsentRepository {
   }
 
   /**
-   * The current version of each consent, reading nothing else (strongly consistent): the cheap poll behind
-   * subscriptions. Answers consent id -> version; absent when the consent is gone.
+   * Consents of any tenants, by key, strongly consistent (the latest committed version): what the subscription poller
+   * reads once per tick for every changed consent somebody watches. Missing ones are simply absent.
    */
-  async versions(refs: readonly { tenantId: string; consentId: string }[]): Promise<Map<string, number>> {
+  async getByRefs(refs: readonly { tenantId: string; consentId: string }[]): Promise<Consent[]> {
+    const unique = new Map(refs.map((ref) => [`${ref.tenantId}/${ref.consentId}`, ref]))
     const items = await this.#batchGet(
-      refs.map((ref) => keys.consent(ref.tenantId, ref.consentId)),
-      { projection: 'id, version', consistent: true },
+      [...unique.values()].map((ref) => keys.consent(ref.tenantId, ref.consentId)),
+      { consistent: true },
     )
-    return new Map(items.map((item) => [String(item.id), Number(item.version)]))
+    return items.map(toConsent)
+  }
+
+  /**
+   * One shard of the change feed (every tenant's events, gsi5): the events with ids above `afterEventId`, in id order,
+   * every page read. Eventually consistent, like every index read: the caller re-reads an overlap window behind its
+   * cursor (see service/change-feed.ts). `pageSize` bounds each Query, not the answer.
+   */
+  async changesOfShard(shard: number, afterEventId: string, pageSize = 500): Promise<ConsentEvent[]> {
+    const events: ConsentEvent[] = []
+    let start: Record<string, unknown> | undefined
+    do {
+      const page = await this.db.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: 'gsi5',
+          KeyConditionExpression: 'gsi5pk = :pk AND gsi5sk > :after',
+          ExpressionAttributeValues: { ':pk': keys.changePartition(shard), ':after': afterEventId },
+          Limit: pageSize,
+          ExclusiveStartKey: start,
+        }),
+      )
+      events.push(...(page.Items ?? []).map(toEvent))
+      start = page.LastEvaluatedKey
+    } while (start)
+    return events
   }
 
   /**

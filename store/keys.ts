@@ -37,6 +37,13 @@ export const shardOf = (consentId: string): number => {
   return hash % DUE_SHARDS
 }
 
+/**
+ * The change feed (gsi5) is sharded too, so no index partition takes every event: a consent's events always land in
+ * the same shard, and a poller reads every shard (on AWS, one poller per shard).
+ */
+export const CHANGE_SHARDS = 4
+export const changeShardOf = (consentId: string): number => shardOf(consentId) % CHANGE_SHARDS
+
 /** What due work a gsi3 partition holds. */
 export type DueWork = 'DEADLINE' | 'DELIVERY'
 export type LeasePurpose = 'RECONCILE' | 'DELIVERY'
@@ -93,6 +100,9 @@ export const keys = {
   /** gsi1 on event items: a tenant's history feed, in event-id (ULID, time) order. */
   eventByTenant: (tenantId: string, eventId: string) => ({ gsi1pk: `T#${tenantId}#EVENTS`, gsi1sk: eventId }),
   tenantEventsPartition: (tenantId: string): string => `T#${tenantId}#EVENTS`,
+  /** gsi5 on event items: every tenant's changes, sharded by consent, in event-id (ULID, time) order. */
+  change: (consentId: string, eventId: string) => ({ gsi5pk: `CHANGES#${changeShardOf(consentId)}`, gsi5sk: eventId }),
+  changePartition: (shard: number): string => `CHANGES#${shard}`,
   /** gsi3 (sparse): when something falls due for this item; `at` is an ISO timestamp, so the sort key sorts by time. */
   due: (work: DueWork, consentId: string, at: string, suffix: string) => ({
     gsi3pk: `DUE#${work}#${shardOf(consentId)}`,

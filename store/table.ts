@@ -11,7 +11,20 @@ export const TABLE = {
   partitionKey: 'pk',
   sortKey: 'sk',
   /** Every attribute used in a key, all strings. */
-  keyAttributes: ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'gsi3pk', 'gsi3sk', 'gsi4pk', 'gsi4sk'],
+  keyAttributes: [
+    'pk',
+    'sk',
+    'gsi1pk',
+    'gsi1sk',
+    'gsi2pk',
+    'gsi2sk',
+    'gsi3pk',
+    'gsi3sk',
+    'gsi4pk',
+    'gsi4sk',
+    'gsi5pk',
+    'gsi5sk',
+  ],
   globalIndexes: [
     /** A tenant's consents, newest first (sort key is the consent ULID). */
     { name: 'gsi1', partitionKey: 'gsi1pk', sortKey: 'gsi1sk' },
@@ -24,6 +37,11 @@ export const TABLE = {
     { name: 'gsi3', partitionKey: 'gsi3pk', sortKey: 'gsi3sk' },
     /** Consents to re-check at their provider (the reconciler), sparse, per provider and shard, by when they fall due. */
     { name: 'gsi4', partitionKey: 'gsi4pk', sortKey: 'gsi4sk' },
+    /**
+     * The change feed across tenants, sparse: every event item, sharded by consent id, sorted by event id (time), so
+     * the subscription poller reads what changed since its cursor with one range query per shard.
+     */
+    { name: 'gsi5', partitionKey: 'gsi5pk', sortKey: 'gsi5sk' },
   ],
   /** Epoch seconds; idempotency records and leases expire through TTL. */
   ttlAttribute: 'expiresAt',

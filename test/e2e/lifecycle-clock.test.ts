@@ -197,4 +197,46 @@ describe('a consent over time', () => {
     expect(live.map((item) => item.sequence)).toEqual(history.map((event: any) => event.sequence))
     expect(live.slice(-3).map((item) => item.kind)).toEqual(['EXPIRY_WARNING', 'EXPIRY_WARNING', 'CHANGE'])
   }, 60_000)
+
+  it("reaches a consentUpdated watcher when the link's deadline passes, with no write: LINK_EXPIRED, then complete", async () => {
+    // Prepare: a consent waiting for its user, watched over SSE
+    offsetMs = 0
+    const created = (
+      await gql(
+        `mutation ($input: CreateConsentInput!) { createConsent(input: $input) {
+          ... on CreateConsentPayload { consent { id linkExpiresAt } } } }`,
+        { input: { provider: 'FINQWARE', institutionId: 'bt_ro', userId: 'user-link-clock', region: 'EEA' } },
+      )
+    ).createConsent.consent as { id: string; linkExpiresAt: string }
+    const seen: { status: string; version: number }[] = []
+    const client = stack.sse(stack.tenantA)
+
+    // Act: once the watcher has the current state, the gateway's clock passes the link's deadline (no job runs)
+    await new Promise<void>((resolve, reject) => {
+      client.subscribe(
+        {
+          query: `subscription ($id: ID!) { consentUpdated(id: $id) { status version } }`,
+          variables: { id: created.id },
+        },
+        {
+          next: (result) => {
+            const item = (result.data as any)?.consentUpdated as { status: string; version: number } | undefined
+            if (!item) return reject(new Error(JSON.stringify(result)))
+            seen.push(item)
+            if (seen.length === 1) offsetMs = Date.parse(created.linkExpiresAt) + 60_000 - Date.now()
+          },
+          error: reject,
+          complete: resolve,
+        },
+      )
+    })
+    client.dispose()
+
+    // Assess: the same stored version, shown as it is at the new time, and the stream ended (a final status)
+    expect(seen).toEqual([
+      { status: 'CREATED', version: 1 },
+      { status: 'LINK_EXPIRED', version: 1 },
+    ])
+    await eventually(async () => stack.gateway.watcher.activeStreams === 0)
+  })
 })

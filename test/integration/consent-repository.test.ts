@@ -108,19 +108,21 @@ describe('consent writes', () => {
     expect(await repo.get(twin.tenantId, twin.id)).toBeNull()
   })
 
-  it('reads only versions for the subscription poll', async () => {
+  it('reads changed consents of several tenants in one batch for the subscription poll', async () => {
     const a = await createConsent({ tenantId: 'TENANT_V' })
-    const b = await createConsent({ tenantId: 'TENANT_V' })
-    const versions = await repo.versions([
+    const b = await createConsent({ tenantId: 'TENANT_W' })
+    const found = await repo.getByRefs([
       { tenantId: 'TENANT_V', consentId: a.id },
-      { tenantId: 'TENANT_V', consentId: b.id },
-      { tenantId: 'TENANT_V', consentId: newId() },
+      { tenantId: 'TENANT_W', consentId: b.id },
+      { tenantId: 'TENANT_V', consentId: a.id },
+      // Another tenant's id finds nothing.
+      { tenantId: 'TENANT_W', consentId: a.id },
     ])
-    expect(versions).toEqual(
-      new Map([
-        [a.id, 1],
-        [b.id, 1],
-      ]),
+    expect(found.map((consent) => [consent.tenantId, consent.id]).sort()).toEqual(
+      [
+        ['TENANT_V', a.id],
+        ['TENANT_W', b.id],
+      ].sort(),
     )
   })
 

@@ -1,35 +1,38 @@
-// connected: subscriptions as one batched poll loop over DynamoDB Local.
+// connected: subscriptions fed by one poll of the change feed over DynamoDB Local: what each stream yields and when
+// it ends, and what the poll reads (counted DynamoDB commands): the feed's shards and one batch of the changed consents
+// somebody watches, however many subscribers there are; nothing with nobody watching.
+import { setMaxListeners } from 'node:events'
 import { monotonicFactory } from 'ulid'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { newConsentEvent, type Consent } from '../../domain/consent.ts'
 import { notificationFor } from '../../domain/notification.ts'
 import { silentLogger } from '../../service/logging.ts'
 import { ConsentWatcher } from '../../service/consent-watcher.ts'
+import { createDocumentClient, createDynamoClient } from '../../store/client.ts'
 import { ConsentRepository } from '../../store/consent-repository.ts'
+import { CHANGE_SHARDS } from '../../store/keys.ts'
 import { createTestTable } from '../support/dynamo.ts'
 import { eventually } from '../support/stack.ts'
 import { aConsent } from '../support/fixtures.ts'
 
 const newId = monotonicFactory()
 let repo: ConsentRepository
-/** The repository, counting the reads the watcher makes. */
-let counted: ConsentRepository & { versionReads: number; consentReads: number }
+/** The repository over a client that records every command it sends. */
+let counted: ConsentRepository
+let commands: string[] = []
 
 beforeAll(async () => {
   const table = await createTestTable()
   repo = new ConsentRepository(table.db, table.tableName)
-  counted = Object.assign(Object.create(repo) as ConsentRepository, {
-    versionReads: 0,
-    consentReads: 0,
-    versions(this: typeof counted, refs: Parameters<ConsentRepository['versions']>[0]) {
-      this.versionReads++
-      return repo.versions(refs)
+  const client = createDynamoClient({ endpoint: table.endpoint })
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      commands.push(String(context.commandName))
+      return next(args)
     },
-    getMany(this: typeof counted, tenantId: string, ids: readonly string[]) {
-      this.consentReads++
-      return repo.getMany(tenantId, ids)
-    },
-  })
+    { step: 'initialize' },
+  )
+  counted = new ConsentRepository(createDocumentClient(client), table.tableName)
 })
 
 const event = (consent: Consent, from: Consent['status'] | null) =>
@@ -78,33 +81,67 @@ describe('ConsentWatcher', () => {
     expect(watcher.activeStreams).toBe(0)
   })
 
-  it('reads the versions of every watched consent in one batch per tick, and only changed consents in full', async () => {
-    const watcher = new ConsentWatcher(counted, () => new Date(), silentLogger, { pollIntervalMs: 50 })
-    const consents = await Promise.all(Array.from({ length: 6 }, () => seed({ status: 'ACTIVE' })))
+  it('reads the feed and one batch of changed watched consents per tick, the same for 2 subscribers as for 60', async () => {
+    // Prepare: a poll we drive by hand (its own timer is an hour away)
+    const watcher = new ConsentWatcher(counted, () => new Date(), silentLogger, { pollIntervalMs: 3_600_000 })
+    const consents = await Promise.all(Array.from({ length: 30 }, () => seed({ status: 'ACTIVE' })))
+    const unwatched = await seed({ status: 'ACTIVE' })
     const controller = new AbortController()
-    // Eight streams: two subscribers share the first consent.
-    const streams = [...consents, consents[0] as Consent].map((c) =>
-      watcher.watch(c, { deadline: Date.now() + 10_000, signal: controller.signal }),
+    // One signal for every subscriber here (each request has its own in the server).
+    setMaxListeners(100, controller.signal)
+    const watch = (consent: Consent) =>
+      watcher.watch(consent, { deadline: Date.now() + 60_000, signal: controller.signal })
+
+    /** Commands of one poll after `change`, and what the given streams yield from it. */
+    async function oneTick(change: () => Promise<unknown>, streams: AsyncIterableIterator<Consent>[]) {
+      await change()
+      commands = []
+      await watcher.pollNow()
+      const sent = commands
+      const yielded = await Promise.all(streams.map((stream) => stream.next()))
+      return { sent, yielded: yielded.map((result) => result.value?.status) }
+    }
+
+    // Act 1: two subscribers of one consent; it changes
+    const few = [watch(consents[0] as Consent), watch(consents[0] as Consent)]
+    for (const stream of few) await stream.next() // the initial state
+    const small = await oneTick(() => advance(consents[0] as Consent, { status: 'SUSPENDED' }), few)
+
+    // Act 2: sixty subscribers, two per consent; two consents change
+    const many = consents.slice(1).flatMap((consent) => [watch(consent), watch(consent)])
+    for (const stream of many) await stream.next()
+    const large = await oneTick(
+      () =>
+        Promise.all([
+          advance(consents[1] as Consent, { status: 'SUSPENDED' }),
+          advance(consents[2] as Consent, { status: 'SUSPENDED' }),
+        ]),
+      many.slice(0, 4),
     )
-    for (const stream of streams) await stream.next() // the initial state
-    counted.versionReads = 0
-    counted.consentReads = 0
 
-    // Act: one consent changes
-    await advance(consents[0] as Consent, { status: 'SUSPENDED' })
-    const [first, , , , , , shared] = streams
-    const a = await first?.next()
-    const b = await shared?.next()
+    // Act 3: only a consent nobody watches changes
+    const idle = await (async () => {
+      await advance(unwatched, { status: 'SUSPENDED' })
+      commands = []
+      await watcher.pollNow()
+      return commands
+    })()
 
-    // Assess: both of its subscribers got the change, from one full read
-    expect(a?.value?.status).toBe('SUSPENDED')
-    expect(b?.value?.status).toBe('SUSPENDED')
-    expect(counted.consentReads).toBe(1)
-    // Each tick read all seven consents' versions in one request, however many streams there are.
-    expect(counted.versionReads).toBeGreaterThanOrEqual(1)
-    expect(counted.versionReads).toBeLessThanOrEqual(3)
+    // Assess: every subscriber of a changed consent got it; each poll read the feed's shards once and the changed
+    // watched consents in one batch, whatever the number of subscribers
+    expect(small.yielded).toEqual(['SUSPENDED', 'SUSPENDED'])
+    expect(large.yielded).toEqual(['SUSPENDED', 'SUSPENDED', 'SUSPENDED', 'SUSPENDED'])
+    const feedReads = Array.from({ length: CHANGE_SHARDS }, () => 'QueryCommand')
+    expect(small.sent.sort()).toEqual(['BatchGetItemCommand', ...feedReads].sort())
+    expect(large.sent.sort()).toEqual(['BatchGetItemCommand', ...feedReads].sort())
+    expect(idle).toEqual(feedReads)
+
+    // And with nobody watching, a poll reads nothing at all
     controller.abort()
     await eventually(async () => watcher.activeStreams === 0)
+    commands = []
+    await watcher.pollNow()
+    expect(commands).toEqual([])
   })
 
   it('yields again when time alone changes what the consent shows, even with no write', async () => {
