@@ -9,9 +9,10 @@ import { parseArgs } from 'node:util'
 import { consentGetSuite } from './consent-get.ts'
 import { summariseCpuProfile } from './cpu-profile.ts'
 import { lambdaBundlesSuite } from './lambda-bundles.ts'
+import { subscriptionsSuite } from './subscriptions.ts'
 import type { BenchSettings, Suite, SuiteResult } from './suite.ts'
 
-const SUITES: readonly Suite[] = [consentGetSuite, lambdaBundlesSuite]
+const SUITES: readonly Suite[] = [consentGetSuite, lambdaBundlesSuite, subscriptionsSuite]
 
 const EXIT_FAILED = 1
 const EXIT_USAGE = 2
@@ -27,6 +28,8 @@ const USAGE = `usage: npm run bench -- [options]
                                                              (default 30, env BENCH_WARMUP_MAX)
   --connections N      concurrent connections                (default 10, env BENCH_CONNECTIONS)
   --suite NAME         run only this suite (repeatable): ${SUITES.map((s) => s.name).join(', ')}
+                       subscriptions: --duration is the changing time per row; env BENCH_SUBSCRIPTION_WATCHERS
+                       (default 10,100,1000,10000), BENCH_SUBSCRIPTION_SSE (1000), BENCH_SUBSCRIPTION_RATE (20/s)
   --only TARGET        measure one target only, e.g. gateway (to profile it alone)
   --providers P        gateway provider wiring: finqware (default) or none
   --cpu-prof           write a V8 CPU profile of the servers' process and summarise it
