@@ -115,11 +115,13 @@ describe('the live tenant feed over the change feed', () => {
     for (let i = 0; i < 3; i++) backlog.push(await createdAt(tenant, wall - FEED_SETTLE_MS - 1_000 + i))
     const stream = feed.follow({ tenantId: tenant }, null, { deadline: Date.now() + 30_000 })
     const seen: string[] = []
-    const take = async (n: number) => {
+    const cursors: string[] = []
+    const take = async (n: number, from = stream, into = seen) => {
       for (let i = 0; i < n; i++) {
-        const item = await stream.next()
+        const item = await from.next()
         if (item.done) throw new Error('the stream ended')
-        seen.push(item.value.node.consentId)
+        into.push(item.value.node.consentId)
+        cursors.push(item.value.cursor)
       }
     }
     await take(1)
@@ -144,5 +146,12 @@ describe('the live tenant feed over the change feed', () => {
     expect(seen).toEqual([...backlog.map((consent) => consent.id), y.id, x.id, z.id])
     await stream.return?.()
     await expect.poll(() => watcher.activeStreams).toBe(0)
+
+    // And a resubscription from a cursor of the live part goes on right after it, from the backlog again
+    const resumed = feed.follow({ tenantId: tenant }, cursors[3] ?? null, { deadline: Date.now() + 30_000 })
+    const again: string[] = []
+    await take(2, resumed, again)
+    expect(again).toEqual([x.id, z.id])
+    await resumed.return?.()
   })
 })
