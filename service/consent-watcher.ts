@@ -339,13 +339,14 @@ export class ConsentWatcher {
       const readAt = this.#wallClock()
       const read = await readAllShards(this.store, cursors, readAt)
       const changed = new Map(this.#refresh)
-      this.#refresh.clear()
       for (const event of read.events) {
         const key = keyOf(event.tenantId, event.consentId)
         if (this.#streams.has(key)) changed.set(key, { tenantId: event.tenantId, consentId: event.consentId })
       }
       // One batch for every changed consent anyone watches, whoever watches it and however many do.
       const fresh = changed.size ? await this.store.getByRefs([...changed.values()]) : []
+      // Only a successful tick moves on: a failed one is read again, from the same cursors, next tick.
+      for (const key of changed.keys()) this.#refresh.delete(key)
       this.#cursors = read.cursors
       this.#settledBefore = read.settledBefore
       this.#ticks++
