@@ -1,6 +1,7 @@
 /// <reference path="./.sst/platform/config.d.ts" />
-// The consent gateway on AWS (SST v4): one DynamoDB table, an HTTP API for providers and browsers, a streaming
-// Function URL for GraphQL, scheduled jobs and the outbox relay on the table's stream. Each concern lives in infra/;
+// The consent gateway on AWS (SST v4): one DynamoDB table, one REST API (GraphQL streamed behind an authorizer and
+// tenants' usage plans; providers' and browsers' routes beside it), scheduled jobs and the outbox relay on the
+// table's stream. Each concern lives in infra/;
 // see the README's "Deploy to AWS".
 
 export default $config({

@@ -1,5 +1,5 @@
-// `npm run admin -- <command> [flags]`: partner administration (tenants, API clients, origins, trusted documents, the
-// admin log) through service/tenant-admin.ts, against the running `npm start` of this directory or, under
+// `npm run admin -- <command> [flags]`: partner administration (tenants, API clients, origins, trusted documents,
+// request limits, the admin log) through service/tenant-admin.ts, against the running `npm start` of this directory or, under
 // `npx sst shell --stage <name>`, a deployed stage. Exit 0 done, 2 bad input (nothing changed), 1 anything else.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
 
@@ -16,6 +16,7 @@ import {
 import { createTenantAdmin } from '../service/tenant-admin.ts'
 import { createDocumentClient, createDynamoClient } from '../store/client.ts'
 import { operatorOf } from './operator.ts'
+import type { GatewayStage, UsagePlans } from '../service/usage-plans.ts'
 import { resolveTarget, TargetError, type AdminTarget, type LinkedResources } from './target.ts'
 
 const EXIT_OK = 0
@@ -272,6 +273,37 @@ const COMMANDS: Record<string, Command> = {
       }
     },
   },
+  'set-limits': {
+    usage: 'set-limits --tenant <id> --rate <requests/s> --burst <n> --quota <requests/day>',
+    summary: "the tenant's request limits (on AWS its API Gateway usage plan; under npm start the in-process bucket)",
+    options: { ...TENANT, rate: { type: 'string' }, burst: { type: 'string' }, quota: { type: 'string' } },
+    async run({ admin, actor }, values) {
+      const number = (name: string, pattern: RegExp, what: string) => {
+        const value = required(values, name, 'set-limits')
+        if (!pattern.test(value)) throw new UsageError(`--${name} takes ${what}`)
+        return Number(value)
+      }
+      const tenant = await admin.setLimits(
+        {
+          tenantId: required(values, 'tenant', 'set-limits'),
+          rate: number('rate', /^\d{1,5}(\.\d{1,3})?$/, 'requests per second, e.g. 10 or 0.5'),
+          burst: number('burst', /^\d{1,5}$/, 'a whole number of requests'),
+          quotaPerDay: number('quota', /^\d{1,10}$/, 'a whole number of requests per day'),
+        },
+        await actor(),
+      )
+      const limits = tenant.rateLimits
+      return {
+        json: tenant,
+        text: lines([
+          ['Tenant id', tenant.tenantId],
+          ['Rate', `${limits?.rate ?? '-'} requests/s, burst ${limits?.burst ?? '-'}`],
+          ['Quota', `${limits?.quotaPerDay ?? '-'} requests/day (UTC)`],
+          ['Usage plan', tenant.usagePlanId ?? '(none: applied by npm start itself)'],
+        ]),
+      }
+    },
+  },
   'list-log': {
     usage: 'list-log [--tenant <id>] [--limit 50] [--before <entry id>]',
     summary: 'the admin log, newest first: who changed what, when (one tenant, or all)',
@@ -369,7 +401,17 @@ async function linkedResources(env: NodeJS.ProcessEnv): Promise<LinkedResources 
   return {
     ...('Table' in linked ? { Table: linked.Table as LinkedResources['Table'] } : {}),
     ...('App' in linked ? { App: linked.App as LinkedResources['App'] } : {}),
+    ...('GatewayStage' in linked ? { GatewayStage: linked.GatewayStage as LinkedResources['GatewayStage'] } : {}),
   }
+}
+
+/** API Gateway's usage plans on the stage's REST API (its endpoint as the SDK finds it: AWS_ENDPOINT_URL_API_GATEWAY). */
+async function usagePlansOf(stage: GatewayStage, region: string | undefined): Promise<UsagePlans> {
+  const [{ APIGatewayClient }, { ApiGatewayUsagePlans }] = await Promise.all([
+    import('@aws-sdk/client-api-gateway'),
+    import('../service/usage-plans.ts'),
+  ])
+  return new ApiGatewayUsagePlans(new APIGatewayClient(region ? { region } : {}), stage)
 }
 
 /** One line for whatever went wrong: the message an operator can act on, never a stack. */
@@ -449,11 +491,20 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.en
     )
     const client = createDynamoClient({ endpoint: target.endpoint, region: target.region })
     dynamo = client
+    const stage = target.gatewayStage
+    if (name === 'set-limits' && target.kind === 'aws' && !stage) {
+      throw new TargetError(
+        `${target.description} links no REST API stage (GatewayStage): limits on AWS are API Gateway usage plans; ` +
+          'deploy the stage with its REST API first',
+      )
+    }
     // The schema takes a second or two to build: only the command that checks documents against it loads it.
     const admin = createTenantAdmin(createDocumentClient(client), target.tableName, {
       ...(name === 'register-documents'
         ? { checkDocument: (await import('../schema/trusted-documents.ts')).checkTrustedDocument }
         : {}),
+      // Only set-limits talks to API Gateway, and only on a stage that has one.
+      ...(name === 'set-limits' && stage ? { usagePlans: await usagePlansOf(stage, target.region) } : {}),
     })
     let actor: Promise<string> | undefined
     const context: Context = {

@@ -2,6 +2,7 @@
 // (SST's linked resources), a table the environment names (TABLE_NAME, with DYNAMODB_ENDPOINT for a DynamoDB Local),
 // or else the table of the `npm start` running from this directory (its runtime file).
 import { readRuntimeFile } from '../local/runtime-file.ts'
+import type { GatewayStage } from '../service/usage-plans.ts'
 
 export interface AdminTarget {
   /** `aws`: DynamoDB with the caller's AWS credentials; `local`: DynamoDB Local, whose credentials are fixed. */
@@ -12,6 +13,8 @@ export interface AdminTarget {
   readonly region?: string | undefined
   /** What it is, for messages: `npm start (pid 4242)`, `stage dev`... */
   readonly description: string
+  /** The REST API stage whose usage plans `set-limits` makes (AWS only: npm start has no API Gateway). */
+  readonly gatewayStage?: GatewayStage | undefined
 }
 
 /** Nothing to work against, or a leftover that says so: not the input's fault (exit 1). */
@@ -26,6 +29,16 @@ export class TargetError extends Error {
 export interface LinkedResources {
   readonly Table?: { readonly name?: unknown }
   readonly App?: { readonly stage?: unknown }
+  /** The REST API and its stage (infra/api.ts). */
+  readonly GatewayStage?: { readonly restApiId?: unknown; readonly stageName?: unknown }
+}
+
+/** The linked REST API stage, when it names one. */
+function gatewayStageOf(resources: LinkedResources | null): GatewayStage | undefined {
+  const { restApiId, stageName } = resources?.GatewayStage ?? {}
+  return typeof restApiId === 'string' && restApiId && typeof stageName === 'string' && stageName
+    ? { restApiId, stageName }
+    : undefined
 }
 
 const SST_SHELL = 'npx sst shell --stage <name> -- npm run admin -- <command>'
@@ -42,6 +55,7 @@ export function resolveTarget(env: NodeJS.ProcessEnv, dataDir: string, resources
       tableName: name,
       region,
       description: `${stage ? `stage ${stage}, ` : ''}table ${name}${region ? ` in ${region}` : ''}`,
+      gatewayStage: gatewayStageOf(resources),
     }
   }
   // 2. A table and a DynamoDB Local the environment names, as service/config.ts reads them.

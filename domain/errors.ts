@@ -329,7 +329,11 @@ export class OriginNotAllowedError extends ConsentGatewayError {
 
 export class RateLimitedError extends ConsentGatewayError {
   readonly code = 'RATE_LIMITED'
-  constructor(readonly retryAfterSeconds: number) {
+  constructor(
+    readonly retryAfterSeconds: number,
+    /** Header fields the refusal carries besides Retry-After (the tenant's RateLimit fields). */
+    readonly responseHeaders: Readonly<Record<string, string>> = {},
+  ) {
     super(`Too many requests; retry after ${retryAfterSeconds} s`)
   }
 }

@@ -1,6 +1,7 @@
 // Lambda entry: the GraphQL API, streaming: queries, mutations and SSE subscriptions through the one app (http/app.ts)
-// on a Function URL (payload 2.0) or a REST API in streaming mode (payload 1.0). Only clients, the schema, yoga and the
-// app are built at module scope; provider adapters load on first use.
+// behind the REST API's authorizer in streaming mode (payload 1.0; a Function URL's payload 2.0 works the same). The
+// authorizer's context (tenant, client) is not read: every request's credential is verified here again. Only clients,
+// the schema, yoga and the app are built at module scope; provider adapters load on first use.
 import { createHttpApp } from '../http/app.ts'
 import { createGraphQLServer, graphQLServicesOf } from '../schema/server.ts'
 import { configFromEnv } from '../service/config.ts'

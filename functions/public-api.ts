@@ -1,5 +1,5 @@
-// Lambda entry: what providers and browsers call on the HTTP API (payload 2.0, one result per request): provider
-// notifications, authorisation callbacks, the OAuth endpoints and /healthz, through the one app (http/app.ts). No
+// Lambda entry: what providers and browsers call on the REST API (payload 1.0, buffered: one result per request):
+// provider notifications, authorisation callbacks, the OAuth endpoints and /healthz, through the one app (http/app.ts). No
 // GraphQL here: its schema and yoga would only lengthen this function's cold start.
 import { createHttpApp } from '../http/app.ts'
 import { oauthEndpoints } from '../http/oauth.ts'

@@ -2,7 +2,7 @@
 // reconciler and webhook retries, and the outbox relay on the table's stream, whose failures end in a dead-letter
 // queue. Every function is a gateway function (infra/functions.ts): same bundling, the table linked, same environment.
 import { OUTBOX_INSERT_FILTER } from '../functions/outbox-records.ts'
-import { api } from './api.ts'
+import { baseUrl } from './api.ts'
 import { gatewayFunction } from './functions.ts'
 import { table } from './storage.ts'
 
@@ -21,7 +21,7 @@ interface JobFunction {
  */
 function scheduledJob(name: string, schedule: sst.aws.CronV2Args['schedule'], job: JobFunction): sst.aws.CronV2 {
   const fn = new sst.aws.Function(`${name}Job`, {
-    ...gatewayFunction(api.url),
+    ...gatewayFunction(baseUrl),
     ...job,
     memory: '512 MB',
     // Scheduler invokes asynchronously, and Lambda would retry a failed run twice, into the next ticks: the next tick
@@ -87,7 +87,7 @@ export const outboxDeadLetters = new sst.aws.Queue('OutboxRelayDeadLetters', {
  * table's ARN and everything under it, its stream included.
  */
 export const outboxRelay = new sst.aws.Function('OutboxRelay', {
-  ...gatewayFunction(api.url),
+  ...gatewayFunction(baseUrl),
   handler: 'functions/outbox-relay.handler',
   description: 'Outbox relay: delivers new webhooks from the table stream',
   // Consents of a batch are delivered concurrently; one consent's run stops taking new messages after half its

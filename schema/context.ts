@@ -5,6 +5,7 @@ import type { ConsentService } from '../service/consent-service.ts'
 import type { ConsentWatcher } from '../service/consent-watcher.ts'
 import type { ProviderOperations } from '../service/provider-operations.ts'
 import type { TrustedDocuments } from '../service/trusted-documents.ts'
+import type { TenantRateLimiter } from '../service/rate-limiter.ts'
 import type { EventFeed } from '../service/event-feed.ts'
 import type { WebhookDeliveries } from '../service/webhook-deliveries.ts'
 import type { WebhookSettingsService } from '../service/webhook-settings.ts'
@@ -33,6 +34,11 @@ export interface GraphQLServices {
    * invocation's remaining time.
    */
   readonly subscriptionDeadline: () => number
+  /**
+   * Each tenant's request limits, applied in process; none where API Gateway applies them (AWS).
+   * @default undefined
+   */
+  readonly rateLimits?: Pick<TenantRateLimiter, 'take'> | null | undefined
 }
 
 export interface GraphQLContext {

@@ -77,11 +77,12 @@ export function responseForError(error: unknown, logger: Logger): Response {
   }
   if (error instanceof RateLimitedError || error instanceof ServiceUnavailableError) {
     const retryAfter = String(error.retryAfterSeconds)
+    const fields = error instanceof RateLimitedError ? error.responseHeaders : {}
     return errorResponse(
       error.httpStatus,
       error.code,
       error.message,
-      { 'retry-after': retryAfter },
+      { ...fields, 'retry-after': retryAfter },
       { retryable: true, retryAfterSeconds: error.retryAfterSeconds },
     )
   }

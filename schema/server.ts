@@ -17,9 +17,11 @@ import type { Authenticator, Principal } from '../service/principal.ts'
 import type { Gateway } from '../service/gateway.ts'
 import { currentDeadline, currentRequestId } from '../service/logging.ts'
 import type { GraphQLContext, GraphQLServices } from './context.ts'
+import { useQueryCost } from './cost.ts'
 import { useCredentialRecheck } from './credential-recheck.ts'
 import { schema } from './index.ts'
 import { LIMITS } from './limits.ts'
+import { useTenantRateLimits } from './rate-limit.ts'
 import { useTrustedOperations } from './trusted-operations.ts'
 import {
   useApiClientAuthentication,
@@ -77,6 +79,7 @@ export function graphQLServicesOf(gateway: Gateway): GraphQLServices {
     tokens: gateway.tokens,
     trustedDocuments: gateway.trustedDocuments,
     clock: gateway.clock,
+    rateLimits: gateway.rateLimits,
     subscriptionDeadline: () =>
       Math.min(
         Date.now() + gateway.config.subscriptionMaxSeconds * 1000,
@@ -280,12 +283,15 @@ export function createGraphQLServer(options: GraphQLServerOptions): GraphQLServe
     logging: false,
     maskedErrors: { maskError: mask, errorMessage: 'Unexpected error.' },
     plugins: [
+      // Inside authentication's wrapper (listed before it): the tenant is known when its limits are counted.
+      useTenantRateLimits(options.services.rateLimits, principals),
       useApiClientAuthentication(options.authenticator, principals),
       useMalformedParameters(),
       useTrustedOperations(options.services.trustedDocuments, principals),
       useCredentialRecheck(mask),
       useMaxTokens(LIMITS.maxTokens),
       ...armorPlugins(),
+      useQueryCost(LIMITS.costLimit),
       useErrorExtensions(),
       // Last: the outermost wrapper of the request handler.
       useRequestGuard(options.logger),

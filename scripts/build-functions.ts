@@ -13,6 +13,7 @@ export const FUNCTIONS = {
   reconcile: 'functions/reconcile.ts',
   'deliver-webhooks': 'functions/deliver-webhooks.ts',
   'outbox-relay': 'functions/outbox-relay.ts',
+  authorizer: 'functions/authorizer.ts',
 } as const
 
 export interface BuiltFunction {

@@ -8,6 +8,7 @@ import type { YapilyConfig } from '../providers/yapily/config.ts'
 import type { TokenSettings } from './access-tokens.ts'
 import type { TrustedDocumentCacheSettings } from './trusted-documents.ts'
 import type { WebOriginSettings } from './web-origins.ts'
+import type { RateLimiterOptions } from './rate-limiter.ts'
 
 /** `https://a.example,http://localhost:3000`: each entry exactly an origin, as a browser sends it. */
 export function isOriginList(value: string): boolean {
@@ -98,6 +99,8 @@ export interface GatewayConfig {
   readonly webOrigins?: WebOriginSettings | undefined
   /** The in-memory bound on trusted documents; anything left out takes TRUSTED_DOCUMENT_CACHE_DEFAULTS. */
   readonly trustedDocumentCache?: TrustedDocumentCacheSettings | undefined
+  /** Local mode's in-process request limits (service/rate-limiter.ts for the defaults). */
+  readonly rateLimits?: RateLimiterOptions | undefined
   /**
    * Local mode: the ports of the local stack's other servers (the sandboxes, DynamoDB Local), which no partner webhook
    * may target; the gateway's own port (from `publicBaseUrl`) is added to them.

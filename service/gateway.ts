@@ -18,6 +18,7 @@ import { TokenRevocationRepository } from '../store/token-revocation-repository.
 import { TrustedDocumentRepository } from '../store/trusted-document-repository.ts'
 import { TrustedDocuments } from './trusted-documents.ts'
 import { WebOrigins } from './web-origins.ts'
+import { TenantRateLimiter } from './rate-limiter.ts'
 import { lifecycleSettings, notificationSettings, type GatewayConfig, type ProviderSettings } from './config.ts'
 import { ConsentService } from './consent-service.ts'
 import { ConsentWatcher } from './consent-watcher.ts'
@@ -69,6 +70,11 @@ export interface Gateway {
   readonly trustedDocuments: TrustedDocuments
   /** The web origins tenants registered for their pages (CORS), cached per process for a short while. */
   readonly webOrigins: WebOrigins
+  /**
+   * Tenants' request limits in process: local mode only. On AWS API Gateway's usage plans apply them before Lambda
+   * (infra/api.ts), so a function counts nothing twice.
+   */
+  readonly rateLimits: TenantRateLimiter | null
   readonly logger: Logger
   /** Failures that come in floods (the store down, failed logins), one line per kind per interval. */
   readonly failureLog: FailureLog
@@ -298,6 +304,13 @@ export function createGateway(config: GatewayConfig, overrides: GatewayOverrides
       config.trustedDocumentCache,
     ),
     webOrigins: new WebOrigins(access.tenants, config.webOrigins, () => clock().getTime()),
+    rateLimits: config.localMode
+      ? new TenantRateLimiter(
+          async (tenantId) => (await access.tenants.get(tenantId))?.rateLimits ?? null,
+          config.rateLimits,
+          () => clock().getTime(),
+        )
+      : null,
     logger,
     failureLog,
     storeHealth: new StoreHealth((signal) => probeStore(db, config.tableName, signal), {

@@ -1,14 +1,16 @@
 // Partner administration: tenants, their API clients (created with a secret shown once, rotated with a grace period,
-// disabled and enabled), their web origins and trusted documents, and the admin log. Input is checked before anything
+// disabled and enabled), their web origins, trusted documents and request limits (on AWS, with their API Gateway usage
+// plan), and the admin log. Input is checked before anything
 // is read or written; each change is one transaction with its log entry, conditioned on what was checked, so bad input
 // or a lost race changes nothing. `npm run admin` (cli/admin.ts) and `npm start`'s demo tenant use it.
 import { createHash } from 'node:crypto'
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import { monotonicFactory } from 'ulid'
 import { checkOrigins } from '../domain/origins.ts'
+import { rateLimitProblems, type RateLimits } from '../domain/rate-limits.ts'
 import { AccessRepository, type ApiClientRecord } from '../store/access-repository.ts'
 import { AdminLogRepository, type AdminLogDetail, type AdminLogEntry } from '../store/admin-log-repository.ts'
-import type { TenantRecord } from '../store/tenant-repository.ts'
+import type { TenantRecord, TenantUsagePlan } from '../store/tenant-repository.ts'
 import { TrustedDocumentRepository, type TrustedDocument } from '../store/trusted-document-repository.ts'
 import {
   MAX_TRANSACTION_WRITES,
@@ -18,6 +20,7 @@ import {
 } from '../store/transaction.ts'
 import { generateSecret, hashSecret, verifySecret } from './secret-hash.ts'
 import { CLIENT_ID } from './tenants.ts'
+import type { UsagePlans } from './usage-plans.ts'
 
 /** Input that cannot be acted on: malformed, naming nothing that exists, or contradicting what is stored. */
 export class AdminInputError extends Error {
@@ -44,6 +47,10 @@ export interface TenantView {
   readonly tenantId: string
   readonly name: string
   readonly allowedOrigins: readonly string[]
+  /** Its own request limits; null: the stage's default usage plan on AWS, none locally. */
+  readonly rateLimits: RateLimits | null
+  /** On AWS, the usage plan that applies them (never the key's value). */
+  readonly usagePlanId: string | null
   readonly createdAt: string
   readonly updatedAt: string
 }
@@ -159,6 +166,8 @@ const tenantView = (tenant: TenantRecord): TenantView => ({
   tenantId: tenant.tenantId,
   name: tenant.name,
   allowedOrigins: tenant.allowedOrigins,
+  rateLimits: tenant.rateLimits ?? null,
+  usagePlanId: tenant.usagePlan?.usagePlanId ?? null,
   createdAt: tenant.createdAt,
   updatedAt: tenant.updatedAt,
 })
@@ -194,6 +203,12 @@ export interface TenantAdminDeps {
   readonly checkDocument?: DocumentCheck | undefined
   /** @default hashSecret (scrypt) */
   readonly hashSecret?: (secret: string) => Promise<string>
+  /**
+   * API Gateway's usage plans, on a deployed stage; none locally, where the limits stored on the tenant are applied
+   * in process (service/rate-limiter.ts).
+   * @default undefined
+   */
+  readonly usagePlans?: UsagePlans | undefined
 }
 
 export class TenantAdmin {
@@ -374,6 +389,49 @@ export class TenantAdmin {
       (failed) => (failed.includes(0) ? new AdminInputError(`There is no tenant ${quote(tenantId)}`) : null),
     )
     return tenantView({ ...tenant, allowedOrigins: origins, updatedAt: at })
+  }
+
+  /**
+   * Sets the tenant's request limits: on AWS its usage plan first (made with its key on first use, changed in place
+   * after), then the tenant item with its log entry. Should the item's write fail, a plan made by this call is removed
+   * again; a changed one keeps the new limits, and running the command again makes both agree.
+   */
+  async setLimits(input: { tenantId: string } & RateLimits, actor: string): Promise<TenantView> {
+    const tenantId = checkTenantId(input.tenantId)
+    const limits: RateLimits = { rate: input.rate, burst: input.burst, quotaPerDay: input.quotaPerDay }
+    const problems = rateLimitProblems(limits)
+    if (problems.length > 0) throw new AdminInputError(`Limits: ${problems.join('; ')}`)
+    checkActor(actor)
+    const tenant = await this.#tenant(tenantId)
+    const existing = tenant.usagePlan ?? null
+    const plans = this.deps.usagePlans
+    const usagePlan: TenantUsagePlan | null = plans ? await plans.apply(tenantId, limits, existing) : null
+    const at = this.deps.clock().toISOString()
+    const previous = tenant.rateLimits ?? null
+    try {
+      await this.#record(
+        [this.#tenants.setRateLimits(tenantId, limits, usagePlan, at)],
+        {
+          tenantId,
+          at,
+          actor,
+          action: 'set-limits',
+          target: tenantId,
+          details: {
+            rate: limits.rate,
+            burst: limits.burst,
+            quotaPerDay: limits.quotaPerDay,
+            previous: previous ? `${previous.rate}/s, burst ${previous.burst}, ${previous.quotaPerDay}/day` : null,
+            usagePlanId: usagePlan?.usagePlanId ?? null,
+          },
+        },
+        (failed) => (failed.includes(0) ? new AdminInputError(`There is no tenant ${quote(tenantId)}`) : null),
+      )
+    } catch (error) {
+      if (plans && usagePlan && usagePlan.usagePlanId !== existing?.usagePlanId) await plans.discard(usagePlan)
+      throw error
+    }
+    return tenantView({ ...tenant, rateLimits: limits, usagePlan: usagePlan ?? tenant.usagePlan, updatedAt: at })
   }
 
   /**
@@ -625,7 +683,12 @@ function parseManifest(manifest: string): [string, string][] {
 export function createTenantAdmin(
   db: DynamoDBDocumentClient,
   tableName: string,
-  options: { clock?: () => Date; checkDocument?: DocumentCheck; hashSecret?: (secret: string) => Promise<string> } = {},
+  options: {
+    clock?: () => Date
+    checkDocument?: DocumentCheck
+    hashSecret?: (secret: string) => Promise<string>
+    usagePlans?: UsagePlans
+  } = {},
 ): TenantAdmin {
   const newId = monotonicFactory()
   return new TenantAdmin({
@@ -637,5 +700,6 @@ export function createTenantAdmin(
     newId: () => newId(),
     checkDocument: options.checkDocument,
     hashSecret: options.hashSecret,
+    usagePlans: options.usagePlans,
   })
 }

@@ -1,7 +1,9 @@
-// Tenants: a partner's name and the web origins its pages may call from. Created and changed only by administration
+// Tenants: a partner's name, the web origins its pages may call from, and its request limits (with, on AWS, the API
+// Gateway key and usage plan that enforce them). Created and changed only by administration
 // (service/tenant-admin.ts), each change in one transaction with its admin log entry.
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb'
 import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
+import type { RateLimits } from '../domain/rate-limits.ts'
 import { keys } from './keys.ts'
 import { queryAll } from './query.ts'
 import type { StoreWrite } from './transaction.ts'
@@ -13,6 +15,36 @@ export interface TenantRecord {
   readonly allowedOrigins: readonly string[]
   readonly createdAt: string
   readonly updatedAt: string
+  /** Its own request limits (`set-limits`); none: the stage's default usage plan on AWS, no limit locally. */
+  readonly rateLimits?: RateLimits | null | undefined
+  /** On AWS: the API Gateway API key and usage plan that apply `rateLimits` (the authorizer names the key). */
+  readonly usagePlan?: TenantUsagePlan | null | undefined
+}
+
+/** A tenant's API Gateway usage plan and the key that selects it. */
+export interface TenantUsagePlan {
+  readonly usagePlanId: string
+  readonly apiKeyId: string
+  /** What the authorizer returns as `usageIdentifierKey`. Not a credential: the REST API takes keys from it alone. */
+  readonly apiKeyValue: string
+}
+
+const numberOf = (value: unknown): number | null => (typeof value === 'number' && Number.isFinite(value) ? value : null)
+
+function rateLimitsOf(value: unknown): RateLimits | null {
+  const item = value as Record<string, unknown> | null | undefined
+  const rate = numberOf(item?.rate)
+  const burst = numberOf(item?.burst)
+  const quotaPerDay = numberOf(item?.quotaPerDay)
+  return rate !== null && burst !== null && quotaPerDay !== null ? { rate, burst, quotaPerDay } : null
+}
+
+function usagePlanOf(value: unknown): TenantUsagePlan | null {
+  const item = value as Record<string, unknown> | null | undefined
+  const { usagePlanId, apiKeyId, apiKeyValue } = item ?? {}
+  return typeof usagePlanId === 'string' && typeof apiKeyId === 'string' && typeof apiKeyValue === 'string'
+    ? { usagePlanId, apiKeyId, apiKeyValue }
+    : null
 }
 
 const tenantOf = (item: Record<string, unknown>): TenantRecord => ({
@@ -21,6 +53,8 @@ const tenantOf = (item: Record<string, unknown>): TenantRecord => ({
   allowedOrigins: Array.isArray(item.allowedOrigins) ? item.allowedOrigins.map(String) : [],
   createdAt: String(item.createdAt),
   updatedAt: String(item.updatedAt ?? item.createdAt),
+  rateLimits: rateLimitsOf(item.rateLimits),
+  usagePlan: usagePlanOf(item.usagePlan),
 })
 
 export class TenantRepository {
@@ -84,6 +118,26 @@ export class TenantRepository {
         UpdateExpression: 'SET allowedOrigins = :origins, updatedAt = :at',
         ConditionExpression: 'attribute_exists(pk)',
         ExpressionAttributeValues: { ':origins': [...origins], ':at': at },
+      },
+    }
+  }
+
+  /**
+   * Sets the tenant's request limits, and on AWS the usage plan that applies them (kept as it is when not given); the
+   * condition fails if there is no such tenant.
+   */
+  setRateLimits(tenantId: string, limits: RateLimits, usagePlan: TenantUsagePlan | null, at: string): StoreWrite {
+    return {
+      Update: {
+        TableName: this.tableName,
+        Key: keys.tenant(tenantId),
+        UpdateExpression: `SET rateLimits = :limits, updatedAt = :at${usagePlan ? ', usagePlan = :plan' : ''}`,
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: {
+          ':limits': { rate: limits.rate, burst: limits.burst, quotaPerDay: limits.quotaPerDay },
+          ':at': at,
+          ...(usagePlan ? { ':plan': { ...usagePlan } } : {}),
+        },
       },
     }
   }

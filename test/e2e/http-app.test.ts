@@ -151,7 +151,10 @@ const ROUTES: [string, () => Ask, (answer: Answer) => void][] = [
     () => ({ method: 'GET', path: '/graphql', query: 'query=%7B__typename%7D', headers: auth() }),
     (answer) => {
       expect(answer.status).toBe(200)
-      expect(json(answer)).toEqual({ data: { __typename: 'Query' } })
+      expect(json(answer)).toEqual({
+        data: { __typename: 'Query' },
+        extensions: { cost: { requested: 1, limit: 5000 } },
+      })
     },
   ],
   [

@@ -258,6 +258,7 @@ describe('authenticated requests while the store is down', () => {
           retryable: true,
         },
       },
+      extensions: { cost: { requested: expect.any(Number) as unknown, limit: 5000 } },
     })
   })
 })
@@ -338,6 +339,7 @@ describe('when the store is back', () => {
     const answer = await overHttp('/graphql', graphqlPost(basic(COLD), CONSENT, { id: someConsentId() }))
     expect(JSON.parse(answer.body)).toEqual({
       data: { consent: { __typename: 'ConsentNotFoundError', code: 'CONSENT_NOT_FOUND' } },
+      extensions: { cost: { requested: expect.any(Number) as unknown, limit: 5000 } },
     })
   }, 60_000)
 })

@@ -186,8 +186,14 @@ describe("an end user's token runs its tenant's registered documents", () => {
     // Assess
     expect(revoked.body.data?.revokeConsent.__typename, JSON.stringify(revoked.body)).toBe('RevokeConsentPayload')
     await done
-    expect(results.at(0)).toEqual({ data: { consentUpdated: { id: consentId, status: 'CREATED' } } })
-    expect(results.at(-1)).toEqual({ data: { consentUpdated: { id: consentId, status: 'REVOKED' } } })
+    expect(results.at(0)).toEqual({
+      data: { consentUpdated: { id: consentId, status: 'CREATED' } },
+      extensions: { cost: { requested: expect.any(Number) as unknown, limit: 5000 } },
+    })
+    expect(results.at(-1)).toEqual({
+      data: { consentUpdated: { id: consentId, status: 'REVOKED' } },
+      extensions: { cost: { requested: expect.any(Number) as unknown, limit: 5000 } },
+    })
   })
 })
 

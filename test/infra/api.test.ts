@@ -1,11 +1,12 @@
 // The whole app (sst.config.ts's run(): infra/storage.ts, secrets.ts, api.ts, jobs.ts), deployed offline: the
-// functions, the streaming GraphQL URL, the HTTP API's routes (webhooks, callbacks, OAuth, health) and the outputs AWS
-// would be asked for, and what the functions would be built from. The schedules and the outbox relay themselves: jobs.test.ts.
+// functions, the REST API (GraphQL streamed behind the authorizer and usage plans, webhooks, callbacks, OAuth, health
+// beside it), its gateway responses, no Function URL, and the outputs AWS would be asked for, and what the functions would be built from. The schedules and the outbox relay themselves: jobs.test.ts.
 import { generateKeyPairSync } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { PROVIDERS } from '../../domain/provider.ts'
+import { DEFAULT_STAGE_LIMITS } from '../../domain/rate-limits.ts'
 import { FUNCTION_NODEJS, FUNCTION_RUNTIME } from '../../scripts/bundling.ts'
 import {
   callbackPrefixPath,
@@ -23,7 +24,24 @@ import {
   tokenSigningKeysOf,
 } from './support/sst-offline.ts'
 
-const { FUNCTION, FUNCTION_URL, PERMISSION, ROUTE, INTEGRATION, HTTP_API, TABLE } = AWS_TYPES
+const {
+  FUNCTION,
+  FUNCTION_URL,
+  PERMISSION,
+  HTTP_API,
+  TABLE,
+  REST_API,
+  REST_RESOURCE,
+  REST_METHOD,
+  REST_INTEGRATION,
+  REST_AUTHORIZER,
+  REST_STAGE,
+  REST_DEPLOYMENT,
+  USAGE_PLAN,
+  USAGE_PLAN_KEY,
+  API_KEY,
+  GATEWAY_RESPONSE,
+} = AWS_TYPES
 
 /** The part of service/config.ts these tests read. */
 interface ServiceConfig {
@@ -76,6 +94,7 @@ const HANDLERS = {
   reconcile: 'functions/reconcile.handler',
   deliverWebhooks: 'functions/deliver-webhooks.handler',
   outboxRelay: 'functions/outbox-relay.handler',
+  authorizer: 'functions/authorizer.handler',
 }
 
 /**
@@ -87,12 +106,22 @@ const HANDLERS = {
 const FREE_WHILE_IDLE = new Set([
   TABLE,
   FUNCTION,
-  FUNCTION_URL,
   PERMISSION,
-  HTTP_API,
-  ROUTE,
-  INTEGRATION,
-  'aws:apigatewayv2/stage:Stage',
+  // API Gateway bills REST APIs per request (and streamed responses per 10 MB); methods, stages, authorizers,
+  // usage plans and keys are configuration.
+  REST_API,
+  REST_RESOURCE,
+  REST_METHOD,
+  REST_INTEGRATION,
+  REST_AUTHORIZER,
+  REST_STAGE,
+  REST_DEPLOYMENT,
+  USAGE_PLAN,
+  USAGE_PLAN_KEY,
+  API_KEY,
+  GATEWAY_RESPONSE,
+  // The account's CloudWatch role for API Gateway's access logs (SST's ApiGatewayV1 sets it): configuration.
+  'aws:apigateway/account:Account',
   'aws:iam/role:Role',
   'aws:cloudwatch/logGroup:LogGroup',
   // Lambda's settings for asynchronous invocations (the jobs' retries): configuration, not billed.
@@ -113,7 +142,7 @@ let apiEndpoint: string
 beforeAll(async () => {
   // Prepare
   app = await deployApp('ci', { secrets: EVERY_SECRET })
-  apiEndpoint = app.one(HTTP_API).state.apiEndpoint as string
+  apiEndpoint = `https://${app.one(REST_API).id}.execute-api.eu-west-1.amazonaws.com/ci`
 })
 
 const variablesOf = (fn: RecordedResource) => (fn.inputs.environment as { variables: Record<string, string> }).variables
@@ -125,45 +154,12 @@ const functionOf = (handler: string): RecordedResource => {
   return found[0]
 }
 
-/** The handler each HTTP API route key invokes, followed route -> integration -> function ARN -> function. */
-function routedHandlers(): Record<string, unknown> {
-  return Object.fromEntries(
-    app.all(ROUTE).map((route) => {
-      const integration = app.all(INTEGRATION).find((item) => route.inputs.target === `integrations/${item.id}`)
-      const fn = app.all(FUNCTION).find((item) => item.state.arn === integration?.inputs.integrationUri)
-      return [route.inputs.routeKey, fn?.inputs.handler]
-    }),
-  )
-}
-
-/** Whether `method path` is matched by one of the HTTP API's routes (`{name}` one segment, `{name+}` the rest). */
-function isRouted(method: string, path: string): boolean {
-  return app.all(ROUTE).some((route) => {
-    const [routeMethod, routePath] = String(route.inputs.routeKey).split(' ')
-    const pattern = routePath.replace(/\{[^}]+\+\}/g, '.+').replace(/\{[^}]+\}/g, '[^/]+')
-    return routeMethod === method && new RegExp(`^${pattern}$`).test(path)
-  })
-}
-
 describe('the GraphQL function', () => {
-  it('is reached on a public Function URL in response-streaming mode', () => {
-    // Prepare
-    const graphql = functionOf(HANDLERS.graphql)
-    const url = app.one(FUNCTION_URL)
-
-    // Assess: no URL-level CORS either (Yoga answers it, as under `npm start`).
-    expect(url.inputs).toEqual({
-      functionName: graphql.inputs.name,
-      authorizationType: 'NONE',
-      invokeMode: 'RESPONSE_STREAM',
-    })
-    // The API checks its clients itself; anyone may reach the URL (SST grants both actions: `createUrl` in the
-    // platform's src/components/aws/function.ts).
-    const publicAccess = app
-      .all(PERMISSION)
-      .filter((permission) => permission.inputs.function === graphql.inputs.name && permission.inputs.principal === '*')
-      .map((permission) => permission.inputs.action)
-    expect(publicAccess.sort()).toEqual(['lambda:InvokeFunction', 'lambda:InvokeFunctionUrl'])
+  it('has no Function URL: nothing reaches it but through the REST API', () => {
+    // Assess
+    expect(app.all(FUNCTION_URL)).toEqual([])
+    expect(app.all(HTTP_API)).toEqual([])
+    expect(app.all(PERMISSION).filter((permission) => permission.inputs.principal === '*')).toEqual([])
   })
 
   it('lives as long as Lambda allows, at least as long as a subscription may stay open', () => {
@@ -187,23 +183,80 @@ describe('the GraphQL function', () => {
   })
 })
 
-describe('the HTTP API', () => {
-  it('has exactly the webhook, callback, OAuth and health routes, all sent to the public API function', () => {
+/** A method of the REST API: its route key, its settings, and the handler its integration invokes. */
+interface RestRoute {
+  readonly method: RecordedResource
+  readonly integration: RecordedResource | undefined
+  readonly handler: unknown
+}
+
+/** The REST API's path of a resource, followed up its parents to the root. */
+function pathOf(resourceId: unknown): string {
+  const resource = app.all(REST_RESOURCE).find((item) => item.id === resourceId)
+  if (!resource) return ''
+  return `${pathOf(resource.inputs.parentId)}/${String(resource.inputs.pathPart)}`
+}
+
+/** Every method of the REST API by route key (`POST /graphql`), with its integration and the handler it invokes. */
+function restRoutes(): Record<string, RestRoute> {
+  return Object.fromEntries(
+    app.all(REST_METHOD).map((method) => {
+      const integration = app
+        .all(REST_INTEGRATION)
+        .find(
+          (item) =>
+            item.inputs.resourceId === method.inputs.resourceId && item.inputs.httpMethod === method.inputs.httpMethod,
+        )
+      const fn = app
+        .all(FUNCTION)
+        .find((item) => String(integration?.inputs.uri).includes(`/${String(item.state.arn)}/`))
+      return [
+        `${String(method.inputs.httpMethod)} ${pathOf(method.inputs.resourceId)}`,
+        { method, integration, handler: fn?.inputs.handler },
+      ]
+    }),
+  )
+}
+
+/** Whether `method path` is matched by one of the REST API's methods (`{name}` one segment, `{name+}` the rest). */
+function isRouted(method: string, path: string): boolean {
+  return Object.keys(restRoutes()).some((key) => {
+    const [routeMethod, routePath] = key.split(' ')
+    const pattern = (routePath ?? '')
+      .replace(/\./g, '\\.')
+      .replace(/\{[^}]+\+\}/g, '.+')
+      .replace(/\{[^}]+\}/g, '[^/]+')
+    return routeMethod === method && new RegExp(`^${pattern}$`).test(path)
+  })
+}
+
+const GRAPHQL_ROUTES = ['GET /graphql', 'POST /graphql', 'OPTIONS /graphql']
+
+describe('the REST API', () => {
+  it('is regional (5 minutes of idle stream) and takes API keys from its authorizer alone', () => {
     // Assess
-    expect(routedHandlers()).toEqual({
-      'POST /webhooks/{provider}': HANDLERS.publicApi,
+    expect(app.one(REST_API).inputs).toMatchObject({
+      endpointConfiguration: { types: 'REGIONAL' },
+      apiKeySource: 'AUTHORIZER',
+    })
+    expect(app.one(REST_STAGE).inputs.stageName).toBe('ci')
+  })
+
+  it('routes exactly GraphQL to the GraphQL function, and webhooks, callbacks, OAuth and health to the public one', () => {
+    // Assess
+    expect(Object.fromEntries(Object.entries(restRoutes()).map(([key, route]) => [key, route.handler]))).toEqual({
+      'GET /graphql': HANDLERS.graphql,
+      'POST /graphql': HANDLERS.graphql,
+      'OPTIONS /graphql': HANDLERS.graphql,
       'POST /webhooks/{proxy+}': HANDLERS.publicApi,
       'GET /callbacks/{provider}/{token}': HANDLERS.publicApi,
       [`POST ${OAUTH_TOKEN_PATH}`]: HANDLERS.publicApi,
       [`GET ${JWKS_PATH}`]: HANDLERS.publicApi,
       [`GET ${HEALTH_PATH}`]: HANDLERS.publicApi,
     })
-    expect(app.all(INTEGRATION).map((integration) => integration.inputs.payloadFormatVersion)).toEqual(
-      Array(6).fill('2.0'),
-    )
   })
 
-  it('routes every URL the gateway hands to providers and browsers (service/public-paths.ts)', () => {
+  it('routes every URL the gateway hands to providers and browsers (service/public-paths.ts), and nothing else', () => {
     // Assess
     for (const provider of PROVIDERS) {
       expect(isRouted('POST', notificationPath(provider)), provider).toBe(true)
@@ -211,39 +264,129 @@ describe('the HTTP API', () => {
     }
     // Worldline posts below its notification URL.
     expect(isRouted('POST', `${notificationPath('WORLDLINE')}/notification/status`)).toBe(true)
-    // Partners' backends get tokens here; anyone finds the keys that verify them.
     expect(isRouted('POST', OAUTH_TOKEN_PATH)).toBe(true)
     expect(isRouted('GET', JWKS_PATH)).toBe(true)
     expect(isRouted('GET', HEALTH_PATH)).toBe(true)
-    // Nothing else is open: GraphQL is not on this API, a callback is only ever a GET, a token only ever a POST.
-    expect(isRouted('POST', '/graphql')).toBe(false)
+    // A callback is only ever a GET, a token request only ever a POST, GraphQL takes no PUT.
     expect(isRouted('POST', `${callbackPrefixPath('YAPILY')}token`)).toBe(false)
     expect(isRouted('GET', OAUTH_TOKEN_PATH)).toBe(false)
+    expect(isRouted('PUT', '/graphql')).toBe(false)
   })
 
-  it('answers no CORS preflight (no script calls it) and deploys itself on its $default stage', () => {
-    // Assess
-    expect(app.one(HTTP_API).inputs.corsConfiguration).toEqual({})
-    expect(app.one('aws:apigatewayv2/stage:Stage').inputs).toMatchObject({ name: '$default', autoDeploy: true })
-  })
-
-  it('gives the function behind it the 30 s it waits for it', () => {
-    // Assess
-    expect(functionOf(HANDLERS.publicApi).inputs.timeout).toBe(30)
-  })
-
-  it('may invoke the function it routes to, and only from its own routes', () => {
+  it('streams GraphQL from the function for up to 900 s; buffers everything else, within 29 s', () => {
     // Prepare
-    const executionArn = app.one(HTTP_API).state.executionArn as string
+    const graphqlArn = String(functionOf(HANDLERS.graphql).state.arn)
+
+    // Assess
+    for (const [key, route] of Object.entries(restRoutes())) {
+      if (GRAPHQL_ROUTES.includes(key)) {
+        expect(route.integration?.inputs, key).toMatchObject({
+          type: 'AWS_PROXY',
+          responseTransferMode: 'STREAM',
+          timeoutMilliseconds: 900_000,
+          uri: `arn:aws:apigateway:eu-west-1:lambda:path/2021-11-15/functions/${graphqlArn}/response-streaming-invocations`,
+        })
+      } else {
+        expect(route.integration?.inputs, key).toMatchObject({ type: 'AWS_PROXY', responseTransferMode: 'BUFFERED' })
+        expect(route.integration?.inputs.timeoutMilliseconds, key).toBeUndefined()
+      }
+    }
+    expect(functionOf(HANDLERS.publicApi).inputs.timeout).toBe(30)
+    // Lambda's streaming handler: the function wraps its handler in awslambda.streamifyResponse.
+    expect(functionOf(HANDLERS.graphql).inputs.timeout).toBe(
+      (restRoutes()['POST /graphql']?.integration?.inputs.timeoutMilliseconds as number) / 1000,
+    )
+  })
+
+  it('puts GET and POST /graphql behind the authorizer and a usage plan; the preflight and the public routes not', () => {
+    // Prepare
+    const authorizerId = app.one(REST_AUTHORIZER).id
+
+    // Assess: providers, browsers and token requests authenticate themselves (signatures, signed links, client
+    // credentials); a browser's preflight carries no credentials.
+    for (const [key, route] of Object.entries(restRoutes())) {
+      const guarded = key === 'GET /graphql' || key === 'POST /graphql'
+      expect(route.method.inputs.authorization, key).toBe(guarded ? 'CUSTOM' : 'NONE')
+      expect(route.method.inputs.authorizerId, key).toBe(guarded ? authorizerId : undefined)
+      expect(route.method.inputs.apiKeyRequired ?? false, key).toBe(guarded)
+    }
+  })
+
+  it('has a REQUEST authorizer on the Authorization header, cached 300 s, run by the authorizer function', () => {
+    // Prepare
+    const authorizer = app.one(REST_AUTHORIZER)
+    const fn = functionOf(HANDLERS.authorizer)
+
+    // Assess
+    expect(authorizer.inputs).toMatchObject({
+      type: 'REQUEST',
+      identitySource: 'method.request.header.Authorization',
+      authorizerResultTtlInSeconds: 300,
+      authorizerUri: fn.state.invokeArn,
+    })
+    expect(fn.inputs.timeout).toBe(10)
+  })
+
+  it("gives tenants without a plan of their own the stage's default usage plan, whose key the authorizer names", () => {
+    // Prepare
+    const plan = app.one(USAGE_PLAN)
+    const key = app.one(API_KEY)
+
+    // Assess
+    expect(plan.inputs).toMatchObject({
+      apiStages: [{ apiId: app.one(REST_API).id, stage: 'ci' }],
+      throttleSettings: { rateLimit: DEFAULT_STAGE_LIMITS.rate, burstLimit: DEFAULT_STAGE_LIMITS.burst },
+      quotaSettings: { limit: DEFAULT_STAGE_LIMITS.quotaPerDay, period: 'DAY' },
+    })
+    expect(app.one(USAGE_PLAN_KEY).inputs).toEqual({ keyId: key.id, keyType: 'API_KEY', usagePlanId: plan.id })
+    expect(variablesOf(functionOf(HANDLERS.authorizer)).DEFAULT_API_KEY).toBe(key.inputs.value)
+    expect(String(key.inputs.value).length).toBeGreaterThanOrEqual(20)
+    // set-limits finds the stage its tenants' plans attach to.
+    expect(app.all('sst:sst:Linkable').map((linkable) => linkable.name)).toContain('GatewayStage')
+  })
+
+  it('answers its own refusals as GraphQL errors: 429 RATE_LIMITED with Retry-After, 401 with a challenge', () => {
+    // Prepare
+    const byType = Object.fromEntries(
+      app.all(GATEWAY_RESPONSE).map((response) => [response.inputs.responseType, response]),
+    )
+    const bodyOf = (type: string) =>
+      JSON.parse(String((byType[type]?.inputs.responseTemplates as Record<string, string>)['application/json']))
+
+    // Assess
+    expect(Object.keys(byType).sort()).toEqual(['QUOTA_EXCEEDED', 'THROTTLED', 'UNAUTHORIZED'])
+    for (const type of ['THROTTLED', 'QUOTA_EXCEEDED']) {
+      expect(byType[type]?.inputs.statusCode, type).toBe('429')
+      const retryAfter = (byType[type]?.inputs.responseParameters as Record<string, string>)[
+        'gatewayresponse.header.Retry-After'
+      ]
+      expect(bodyOf(type).errors[0].extensions, type).toMatchObject({
+        code: 'RATE_LIMITED',
+        retryable: true,
+        retryAfterSeconds: Number(retryAfter?.replace(/'/g, '')),
+      })
+    }
+    expect(byType.UNAUTHORIZED?.inputs.statusCode).toBe('401')
+    expect(bodyOf('UNAUTHORIZED').errors[0].extensions.code).toBe('UNAUTHORIZED')
+    // A deployment picks them up.
+    expect(JSON.stringify(app.one(REST_DEPLOYMENT).inputs.triggers)).toContain('gatewayResponses')
+  })
+
+  it('may invoke the GraphQL, public and authorizer functions, and only from itself', () => {
+    // Prepare
+    const executionArn = app.one(REST_API).state.executionArn as string
     const fromApi = app
       .all(PERMISSION)
       .filter((permission) => permission.inputs.principal === 'apigateway.amazonaws.com')
 
     // Assess
     expect(new Set(fromApi.map((permission) => permission.inputs.function))).toEqual(
-      new Set([functionOf(HANDLERS.publicApi).state.arn]),
+      new Set(
+        [HANDLERS.graphql, HANDLERS.publicApi, HANDLERS.authorizer].map((handler) => functionOf(handler).state.arn),
+      ),
     )
-    for (const permission of fromApi) expect(permission.inputs.sourceArn).toBe(`${executionArn}/*`)
+    for (const permission of fromApi)
+      expect(String(permission.inputs.sourceArn)).toMatch(new RegExp(`^${executionArn}/`))
   })
 })
 
@@ -296,7 +439,7 @@ describe('every function', () => {
     }
   })
 
-  it('is told the HTTP API as its public base URL, and starts with every provider when every secret is set', () => {
+  it('is told the REST API (its stage, no trailing slash) as its public base URL, and starts with every provider when every secret is set', () => {
     // Assess
     expect(apiEndpoint).toMatch(/^https:\/\//)
     for (const fn of app.all(FUNCTION)) {
@@ -348,12 +491,12 @@ describe('what the gateway costs while idle', () => {
 })
 
 describe('the outputs of sst.config.ts', () => {
-  it('gives the GraphQL URL', () => {
+  it('gives the GraphQL URL, on the REST API', () => {
     // Assess
-    expect(app.module.graphqlUrl).toBe(app.one(FUNCTION_URL).state.functionUrl)
+    expect(app.module.graphqlUrl).toBe(`${apiEndpoint}/graphql`)
   })
 
-  it('gives each provider its webhook URL on the HTTP API', () => {
+  it('gives each provider its webhook URL on the REST API', () => {
     // Assess
     for (const provider of PROVIDERS) {
       expect(app.module[`${provider.toLowerCase()}WebhookUrl`], provider).toBe(
@@ -372,7 +515,7 @@ describe('the outputs of sst.config.ts', () => {
     expect(app.module.tableName).toBe(app.one(TABLE).inputs.name)
   })
 
-  it('gives the token endpoint and the key set on the HTTP API', () => {
+  it('gives the token endpoint and the key set on the REST API', () => {
     // Assess
     expect(app.module.tokenUrl).toBe(`${apiEndpoint}${OAUTH_TOKEN_PATH}`)
     expect(app.module.jwksUrl).toBe(`${apiEndpoint}${JWKS_PATH}`)

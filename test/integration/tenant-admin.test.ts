@@ -582,6 +582,8 @@ describe('seeding a known client (npm start)', () => {
       tenantId: old.tenantId,
       name: 'Before',
       allowedOrigins: [],
+      rateLimits: null,
+      usagePlanId: null,
       createdAt: '2029-01-01T00:00:00.000Z',
       updatedAt: '2029-01-01T00:00:00.000Z',
     })

@@ -96,6 +96,8 @@ export interface StackOptions {
   readonly tokens?: Partial<TokenSettings>
   /** How long tenants' registered web origins are cached (defaults: WEB_ORIGIN_DEFAULTS). */
   readonly webOrigins?: WebOriginSettings
+  /** Local mode's in-process request limits (defaults: service/rate-limiter.ts). */
+  readonly rateLimits?: GatewayConfig['rateLimits']
 }
 
 const portOf = (url: string) => Number(new URL(url).port)
@@ -137,6 +139,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     tokenSigningKeys: JSON.stringify(signingKeys),
     tokens: options.tokens,
     webOrigins: options.webOrigins,
+    rateLimits: options.rateLimits,
     lifecycle: options.lifecycle,
     // As npm start: no partner webhook may reach the stack's own servers (the gateway's port comes from its URL).
     ownPorts: [finqware.url, worldline.sandbox.url, yapily.sandbox.url, table.endpoint ?? ''].map(portOf),

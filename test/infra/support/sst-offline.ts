@@ -43,6 +43,17 @@ export const AWS_TYPES = {
   ROUTE: 'aws:apigatewayv2/route:Route',
   INTEGRATION: 'aws:apigatewayv2/integration:Integration',
   HTTP_API: 'aws:apigatewayv2/api:Api',
+  REST_API: 'aws:apigateway/restApi:RestApi',
+  REST_RESOURCE: 'aws:apigateway/resource:Resource',
+  REST_METHOD: 'aws:apigateway/method:Method',
+  REST_INTEGRATION: 'aws:apigateway/integration:Integration',
+  REST_AUTHORIZER: 'aws:apigateway/authorizer:Authorizer',
+  REST_STAGE: 'aws:apigateway/stage:Stage',
+  REST_DEPLOYMENT: 'aws:apigateway/deployment:Deployment',
+  USAGE_PLAN: 'aws:apigateway/usagePlan:UsagePlan',
+  USAGE_PLAN_KEY: 'aws:apigateway/usagePlanKey:UsagePlanKey',
+  API_KEY: 'aws:apigateway/apiKey:ApiKey',
+  GATEWAY_RESPONSE: 'aws:apigateway/response:Response',
   TABLE: 'aws:dynamodb/table:Table',
   SCHEDULE: 'aws:scheduler/schedule:Schedule',
   ROLE: 'aws:iam/role:Role',
@@ -151,6 +162,7 @@ function computedState(type: string, name: string, id: string, inputs: Record<st
         arn: functionArn,
         qualifiedArn: `${functionArn}:$LATEST`,
         invokeArn: `arn:aws:apigateway:${region}:lambda:path/2015-03-31/functions/${functionArn}/invocations`,
+        responseStreamingInvokeArn: `arn:aws:apigateway:${region}:lambda:path/2021-11-15/functions/${functionArn}/response-streaming-invocations`,
         version: '$LATEST',
       }
     }
@@ -162,6 +174,10 @@ function computedState(type: string, name: string, id: string, inputs: Record<st
         apiEndpoint: `https://${id.toLowerCase()}.execute-api.${region}.amazonaws.com`,
         executionArn: `arn:aws:execute-api:${region}:${account}:${id}`,
       }
+    case 'aws:apigateway/restApi:RestApi':
+      return { arn, executionArn: `arn:aws:execute-api:${region}:${account}:${id}`, rootResourceId: `${id}-root` }
+    case 'aws:apigateway/apiKey:ApiKey':
+      return { arn, value: inputs.value ?? `${id}-generated-value` }
     case 'aws:dynamodb/table:Table':
       return { arn, streamArn: `${arn}/stream/2026-01-01T00:00:00.000` }
     case 'aws:sqs/queue:Queue':
