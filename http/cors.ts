@@ -36,22 +36,46 @@ export interface CorsOptions {
   readonly registered?: RegisteredOrigins | undefined
 }
 
-export function cors(options: CorsOptions): HttpMiddleware {
+/** Which pages may call: asked before the caller is known (any tenant's origin) and after (the caller's tenant's). */
+export interface PageOrigins {
+  /** Whether the operator configured `origin` or some tenant registered it; false when that cannot be read now. */
+  known(origin: string): Promise<boolean>
+  /** The check a request from `origin` carries to authentication (schema/request-guard.ts, schema/graphql-ws.ts). */
+  checkFor(origin: string, onVerdict?: (allowed: boolean) => void): WebOriginCheck
+}
+
+/** The page origins of `options`: for CORS here, and for a WebSocket's `Origin` (local/graphql-ws-server.ts). */
+export function pageOrigins(options: CorsOptions): PageOrigins {
   const configured = new Set(options.configured)
   const registered = options.registered
-  /** Whether any tenant registered `origin`; false when that cannot be read now (the browser is told nothing). */
-  const registeredByAnyone = async (origin: string) => {
-    try {
-      return (await registered?.isRegistered(origin)) ?? false
-    } catch {
-      return false
-    }
+  return {
+    async known(origin) {
+      if (configured.has(origin)) return true
+      try {
+        return (await registered?.isRegistered(origin)) ?? false
+      } catch {
+        return false
+      }
+    },
+    checkFor: (origin, onVerdict) => ({
+      origin,
+      allows: async (tenantId) => {
+        const verdict = configured.has(origin) || ((await registered?.allows(tenantId, origin)) ?? false)
+        onVerdict?.(verdict)
+        return verdict
+      },
+    }),
   }
+}
+
+export function cors(options: CorsOptions): HttpMiddleware {
+  const origins = pageOrigins(options)
+  const configured = new Set(options.configured)
   return async (c, next): Promise<Response | undefined> => {
     const origin = crossOriginOf(c)
     if (c.req.method === 'OPTIONS') {
       const headers: Record<string, string> = { vary: 'Origin' }
-      if (origin !== null && (configured.has(origin) || (await registeredByAnyone(origin)))) {
+      if (origin !== null && (await origins.known(origin))) {
         Object.assign(headers, GRANT, { 'access-control-allow-origin': origin })
       }
       return new Response(null, { status: 204, headers })
@@ -63,20 +87,15 @@ export function cors(options: CorsOptions): HttpMiddleware {
     }
     // Asked (once) after authentication; what it answered decides the CORS headers below.
     let verdict: boolean | undefined
-    const check: WebOriginCheck = {
-      origin,
-      allows: async (tenantId) => {
-        verdict = configured.has(origin) || ((await registered?.allows(tenantId, origin)) ?? false)
-        return verdict
-      },
-    }
-    c.set('webOrigin', check)
+    c.set(
+      'webOrigin',
+      origins.checkFor(origin, (allowed) => (verdict = allowed)),
+    )
     await next()
     const headers = c.res.headers
     varyByOrigin(headers)
     const readable =
-      verdict ??
-      (configured.has(origin) || (BEFORE_AUTHENTICATION.has(c.res.status) && (await registeredByAnyone(origin))))
+      verdict ?? (configured.has(origin) || (BEFORE_AUTHENTICATION.has(c.res.status) && (await origins.known(origin))))
     if (readable) {
       headers.set('access-control-allow-origin', origin)
       headers.set('access-control-expose-headers', EXPOSED)

@@ -1,8 +1,9 @@
 // /graphql: the GraphQL server (schema/server.ts, yoga) answers every method itself (GET, POST; anything else 405 as
 // GraphQL over HTTP asks), after the app's CORS and body limits. Its answer is re-made as the platform's own Response:
 // yoga's ponyfill body is a stream that @hono/node-server can only read chunk by chunk (it waits a timer tick for a
-// second chunk), where a string body is written at once; an SSE stream is read inside the request's scope, so what a
-// subscription logs or answers mid-stream still carries its request id. A GET's answer (a registered query, by its
+// second chunk), where a string body is written at once; a stream (SSE, Apollo's multipart subscriptions) is read
+// inside the request's scope, so what a subscription logs or answers mid-stream still carries its request id, and is
+// handed on part by part (the Lambda adapter streams it the same way). A GET's answer (a registered query, by its
 // documentId) is private to its caller.
 import { AsyncResource } from 'node:async_hooks'
 import type { GraphQLServer } from '../schema/server.ts'
@@ -22,12 +23,16 @@ export function graphqlRoute(graphql: GraphQLServer) {
     if (c.req.method === 'GET') privately(answer.headers)
     const init = { status: answer.status, headers: answer.headers }
     if (NO_BODY.has(answer.status)) return new Response(null, init)
-    if (answer.headers.get('content-type')?.startsWith('text/event-stream') && answer.body) {
+    if (isStream(answer.headers.get('content-type')) && answer.body) {
       return new Response(inThisScope(answer.body), init)
     }
     return new Response(await answer.text(), init)
   }
 }
+
+/** Answers written as they are produced: SSE and multipart (Apollo's subscriptions, yoga's incremental delivery). */
+const isStream = (contentType: string | null): boolean =>
+  !!contentType && (contentType.startsWith('text/event-stream') || contentType.startsWith('multipart/mixed'))
 
 /**
  * A GET answer is a function of its URL and its credentials: caches may keep it for this caller only (a browser's,

@@ -1,24 +1,33 @@
 // The gateway's HTTP server under `npm start`: the one app (http/app.ts) on node:http through @hono/node-server, with
 // what a server on a developer's machine (or a LAN, with HOST) needs around it: timeouts for slow clients, a cap on
-// connections per source address, and a close that lets requests in flight finish. The node server stays reachable
-// (`server`), so a WebSocket `upgrade` handler can share its port.
+// connections per source address, and a close that lets requests in flight finish. GraphQL over WebSocket shares the
+// port and path (graphql-ws-server.ts), within the same connection cap.
 import { randomUUID } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server, type ServerOptions, type ServerResponse } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
+import type { Duplex } from 'node:stream'
 import { getRequestListener, RequestError, type HttpBindings as NodeBindings } from '@hono/node-server'
-import { createHttpApp, type HttpAppDeps, type HttpAppOptions } from '../http/app.ts'
+import { createHttpApp, HTTP_APP_DEFAULTS, type HttpAppDeps, type HttpAppOptions } from '../http/app.ts'
+import { pageOrigins } from '../http/cors.ts'
 import type { HttpApp } from '../http/env.ts'
 import { oauthEndpoints } from '../http/oauth.ts'
 import type { Logger } from '../providers/adapter.ts'
 import { createGraphQLServer, graphQLServicesOf, type GraphQLServerOptions } from '../schema/server.ts'
 import type { GraphQLServer } from '../schema/server.ts'
 import type { Gateway } from '../service/gateway.ts'
+import { GRAPHQL_PATH } from '../service/public-paths.ts'
+import { attachGraphQLWebSocket, type GraphQLWebSocketHost, type WebSocketLimits } from './graphql-ws-server.ts'
 
 export interface GatewayHttpServer {
   readonly url: string
   readonly server: Server
+  /** GraphQL over WebSocket on the same port, when served (serveGateway). */
+  readonly webSocket?: GraphQLWebSocketHost
   close(): Promise<void>
 }
+
+/** Something that takes the server's `upgrade`s (WebSockets), within the connection cap, and closes with it. */
+export type UpgradeHost = (server: Server, admitted: (socket: Socket | Duplex) => boolean) => GraphQLWebSocketHost
 
 /** How long a client may take, and how many connections one address may hold. */
 export interface HttpLimits {
@@ -56,6 +65,8 @@ export interface ServeOptions extends Partial<HttpLimits> {
    * @default 2_000
    */
   graceMs?: number
+  /** Takes the server's upgrades (GraphQL over WebSocket). @default none: upgrades are refused */
+  upgrades?: UpgradeHost
 }
 
 /**
@@ -86,7 +97,7 @@ const TOO_MANY_CONNECTIONS = [
  * request on it is read. Returns whether a socket was admitted (a request that still arrives on a refused socket is
  * dropped, not served).
  */
-function capConnectionsPerAddress(server: Server, max: number): (socket: Socket) => boolean {
+function capConnectionsPerAddress(server: Server, max: number): (socket: Socket | Duplex) => boolean {
   const open = new Map<string, number>()
   const refused = new WeakSet<Socket>()
   server.prependListener('connection', (socket: Socket) => {
@@ -104,7 +115,7 @@ function capConnectionsPerAddress(server: Server, max: number): (socket: Socket)
       else open.delete(address)
     })
   })
-  return (socket) => !refused.has(socket)
+  return (socket) => !refused.has(socket as Socket)
 }
 
 /**
@@ -148,6 +159,7 @@ export async function serveHttpApp(
     if (admitted(request.socket)) void listener(request, response)
     else response.destroy()
   })
+  const webSocket = options.upgrades?.(server, admitted)
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
     server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve())
@@ -157,17 +169,22 @@ export async function serveHttpApp(
   return {
     url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
     server,
+    ...(webSocket ? { webSocket } : {}),
     // Stop accepting, let requests in flight finish (a provider notification mid-way through its read-back), then cut
-    // what is still open.
-    close: () =>
-      new Promise<void>((resolve) => {
+    // what is still open. WebSockets are told first: the node server no longer tracks an upgraded socket, yet waits
+    // for it.
+    close: async () => {
+      const websocketsClosed = webSocket?.close(options.graceMs ?? 2_000)
+      await new Promise<void>((resolve) => {
         const cut = setTimeout(() => server.closeAllConnections(), options.graceMs ?? 2_000)
         server.close(() => {
           clearTimeout(cut)
           resolve()
         })
         server.closeIdleConnections()
-      }),
+      })
+      await websocketsClosed
+    },
   }
 }
 
@@ -192,9 +209,16 @@ export function startGatewayHttpServer(
 }
 
 export interface LocalGatewayOptions
-  extends ServeOptions, Omit<HttpAppDeps, 'gateway' | 'graphql'>, Omit<HttpAppOptions, 'maxGraphQLBodyBytes'> {
+  extends
+    Omit<ServeOptions, 'upgrades'>,
+    Omit<HttpAppDeps, 'gateway' | 'graphql'>,
+    Omit<HttpAppOptions, 'maxGraphQLBodyBytes'> {
   /** GraphiQL on GET /graphql (schema/server.ts). @default false */
   readonly graphiql?: GraphQLServerOptions['graphiql']
+  /** GraphQL over WebSocket's limits (defaults: GRAPHQL_WS_DEFAULTS, WEBSOCKET_DEFAULTS). */
+  readonly webSocket?: Partial<WebSocketLimits>
+  /** Apollo's multipart subscriptions (defaults: APOLLO_MULTIPART_DEFAULTS). */
+  readonly apolloMultipart?: GraphQLServerOptions['apolloMultipart']
 }
 
 /**
@@ -202,16 +226,28 @@ export interface LocalGatewayOptions
  * tests' stack starts it through here too.
  */
 export function serveGateway(gateway: Gateway, options: LocalGatewayOptions = {}): Promise<GatewayHttpServer> {
-  const { graphiql, ...rest } = options
+  const { graphiql, webSocket, apolloMultipart, ...rest } = options
   const yoga = createGraphQLServer({
     services: graphQLServicesOf(gateway),
     authenticator: gateway.authenticator,
     logger: gateway.logger,
     graphiql: graphiql ?? false,
+    ...(apolloMultipart ? { apolloMultipart } : {}),
   })
+  const origins = pageOrigins({ configured: rest.corsAllowedOrigins ?? [], registered: gateway.webOrigins })
   return startGatewayHttpServer(gateway, yoga, {
     ...oauthEndpoints({ clients: gateway.apiClients, tokens: gateway.tokens, logger: gateway.logger }),
     ...rest,
+    upgrades: (server, admitted) =>
+      attachGraphQLWebSocket(server, admitted, gateway.logger, {
+        graphql: yoga,
+        authenticator: gateway.authenticator,
+        logger: gateway.logger,
+        path: GRAPHQL_PATH,
+        origins,
+        // A message is at most what a GraphQL request body may be.
+        limits: { maxMessageBytes: HTTP_APP_DEFAULTS.maxGraphQLBodyBytes, ...webSocket },
+      }),
   })
 }
 

@@ -1,21 +1,31 @@
 // The GraphQL server (graphql-yoga): authentication before execution and one guard around it (request-guard.ts), what
 // each caller may run (trusted-operations.ts: end users' tokens only their tenant's registered documents), query
-// limits (graphql-armor and graphql-js's own token limit), one error masking point, request ids, and SSE subscriptions
-// that end when their credential does (credential-recheck.ts). Transport-free: http/app.ts mounts `yoga.fetch` at
-// /graphql, with CORS, body limits and the request id (echoed in `x-request-id`) around it.
+// limits (graphql-armor and graphql-js's own token limit), one error masking point, request ids, and subscriptions
+// (SSE, Apollo's multipart: apollo-multipart.ts) that end when their credential does (credential-recheck.ts).
+// Transport-free: http/app.ts mounts `yoga.fetch` at /graphql, with CORS, body limits and the request id (echoed in
+// `x-request-id`) around it; a transport that authenticates its own way (graphql-ws.ts) runs each operation through
+// `executeForCaller`, past the same rules.
 import { randomUUID } from 'node:crypto'
 import { blockFieldSuggestionsPlugin } from '@escape.tech/graphql-armor-block-field-suggestions'
 import { costLimitPlugin } from '@escape.tech/graphql-armor-cost-limit'
 import { maxAliasesPlugin } from '@escape.tech/graphql-armor-max-aliases'
 import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth'
 import { maxDirectivesPlugin } from '@escape.tech/graphql-armor-max-directives'
-import { GraphQLError, parse, type ParseOptions, type Source } from 'graphql'
-import { createYoga, isAsyncIterable, mapAsyncIterator, type Plugin, type YogaServerInstance } from 'graphql-yoga'
+import { GraphQLError, parse, type ExecutionResult, type ParseOptions, type Source } from 'graphql'
+import {
+  createYoga,
+  isAsyncIterable,
+  mapAsyncIterator,
+  type GraphQLParams,
+  type Plugin,
+  type YogaServerInstance,
+} from 'graphql-yoga'
 import { ERROR_CATALOGUE, isConsentGatewayError, type ErrorCode } from '../domain/errors.ts'
 import type { Logger } from '../providers/adapter.ts'
 import type { Authenticator, Principal } from '../service/principal.ts'
 import type { Gateway } from '../service/gateway.ts'
 import { currentDeadline, currentRequestId } from '../service/logging.ts'
+import { useApolloMultipartSubscriptions, type ApolloMultipartOptions } from './apollo-multipart.ts'
 import type { GraphQLContext, GraphQLServices } from './context.ts'
 import { useQueryCost } from './cost.ts'
 import { useCredentialRecheck } from './credential-recheck.ts'
@@ -58,6 +68,8 @@ export interface GraphQLServerOptions {
       }
   /** @default '/graphql' */
   readonly endpoint?: string
+  /** Apollo's multipart subscriptions (heartbeat interval). @default APOLLO_MULTIPART_DEFAULTS */
+  readonly apolloMultipart?: ApolloMultipartOptions
 }
 
 export type GraphQLServer = YogaServerInstance<TransportContext, GraphQLContext>
@@ -183,7 +195,7 @@ function decorateError(error: GraphQLError, requestError: boolean): GraphQLError
   })
 }
 
-function decorateResult<T extends ResultWithErrors>(result: T): T {
+export function decorateResult<T extends ResultWithErrors>(result: T): T {
   if (!result.errors?.length) return result
   const requestError = !('data' in result)
   return { ...result, errors: result.errors.map((error) => decorateError(error, requestError)) }
@@ -265,11 +277,57 @@ function graphiqlPage(graphiql: Exclude<GraphQLServerOptions['graphiql'], false 
   }
 }
 
+/** What each server keeps for callers a transport authenticated itself: who sent which request, its masking. */
+const CALLERS = new WeakMap<
+  GraphQLServer,
+  { principals: WeakMap<Request, Principal>; mask: ReturnType<typeof maskError> }
+>()
+
+/** One operation of a caller a transport authenticated itself (a graphql-ws connection). */
+export interface CallerOperation {
+  readonly principal: Principal
+  /** As sent: `query`, or `documentId` / `extensions.persistedQuery` for a registered document. */
+  readonly params: GraphQLParams & { readonly documentId?: unknown }
+  /** Ends the operation (a subscription's stream) when the client completes it or goes away. */
+  readonly signal: AbortSignal
+  readonly clientAddress?: string | undefined
+}
+
+/**
+ * Runs one operation for a caller already authenticated, past everything an HTTP request meets after authentication:
+ * the trusted-document rules, the query limits, execution, masking and the errors' extensions. A request error (the
+ * document refused, invalid, over a limit) is a result without `data`; a subscription's result is its stream.
+ */
+export async function executeForCaller(
+  server: GraphQLServer,
+  operation: CallerOperation,
+): Promise<ExecutionResult | AsyncIterable<ExecutionResult>> {
+  const callers = CALLERS.get(server)
+  if (!callers) throw new Error('executeForCaller needs a server made by createGraphQLServer')
+  const request = new Request(`http://gateway.invalid${server.graphqlEndpoint}`, {
+    method: 'POST',
+    signal: operation.signal,
+  })
+  callers.principals.set(request, operation.principal)
+  const context = operation.clientAddress === undefined ? {} : { clientAddress: operation.clientAddress }
+  try {
+    const result = await server.getResultForParams({ params: operation.params, request }, context)
+    if (result === undefined)
+      return decorateResult({ errors: [callers.mask(new Error('no result'), 'Unexpected error.') as GraphQLError] })
+    return isAsyncIterable(result) ? mapAsyncIterator(result, decorateResult) : decorateResult(result)
+  } catch (error) {
+    // What the parameters' checks throw (the trusted-document rules, yoga's parameter checks): GraphQL errors meant
+    // for the client, anything else masked.
+    const refusal = error instanceof GraphQLError ? error : (callers.mask(error, 'Unexpected error.') as GraphQLError)
+    return decorateResult({ errors: [refusal] })
+  }
+}
+
 export function createGraphQLServer(options: GraphQLServerOptions): GraphQLServer {
   const principals = new WeakMap<Request, Principal>()
   const graphiql = options.graphiql
   const mask = maskError(options.logger)
-  return createYoga<TransportContext, GraphQLContext>({
+  const server = createYoga<TransportContext, GraphQLContext>({
     schema,
     graphqlEndpoint: options.endpoint ?? '/graphql',
     landingPage: false,
@@ -293,6 +351,7 @@ export function createGraphQLServer(options: GraphQLServerOptions): GraphQLServe
       ...armorPlugins(),
       useQueryCost(LIMITS.costLimit),
       useErrorExtensions(),
+      useApolloMultipartSubscriptions(options.apolloMultipart),
       // Last: the outermost wrapper of the request handler.
       useRequestGuard(options.logger),
     ],
@@ -304,6 +363,8 @@ export function createGraphQLServer(options: GraphQLServerOptions): GraphQLServe
       derived: new WeakMap(),
     }),
   })
+  CALLERS.set(server, { principals, mask })
+  return server
 }
 
 /** The HTTP status a domain error code maps to, for transports that answer outside GraphQL. */

@@ -6,6 +6,41 @@ import { UnauthorizedError } from '../domain/errors.ts'
 const LAPSED = Symbol('lapsed')
 
 /**
+ * Checks the credential now and again whenever its trust runs out, and calls `onLapse` once when it no longer holds
+ * (an UnauthorizedError) or cannot be checked (the error, e.g. the store unavailable). Returns the stop function.
+ * A long-lived connection (graphql-ws) closes on it.
+ */
+export function watchCredential(
+  revalidate: () => Promise<number | null>,
+  onLapse: (error: unknown) => void,
+  now: () => number = Date.now,
+): () => void {
+  let stopped = false
+  let timer: NodeJS.Timeout | null = null
+  const lapse = (error: unknown) => {
+    if (stopped) return
+    stopped = true
+    onLapse(error)
+  }
+  const check = () => {
+    timer = null
+    revalidate().then(
+      (until) => {
+        if (until === null) lapse(new UnauthorizedError('The credentials of this subscription are no longer valid'))
+        else if (!stopped) timer = setTimeout(check, Math.max(0, until - now()))
+      },
+      (error: unknown) => lapse(error),
+    )
+  }
+  check()
+  return () => {
+    stopped = true
+    if (timer) clearTimeout(timer)
+    timer = null
+  }
+}
+
+/**
  * `source`, ending after one `lastWord(error)` item once `revalidate` answers null (an UnauthorizedError) or fails (its
  * error, e.g. the store unavailable: a credential that cannot be checked is not trusted). `revalidate` resolves with
  * the epoch ms until which the credential is trusted; the next check is then.
@@ -19,15 +54,9 @@ export function untilCredentialLapses<T>(
   const iterator = source[Symbol.asyncIterator]()
   let finished = false
   let lapsedWith: { error: unknown } | null = null
-  let timer: NodeJS.Timeout | null = null
   let signalLapse: () => void = () => undefined
   const lapsed = new Promise<typeof LAPSED>((resolve) => (signalLapse = () => resolve(LAPSED)))
 
-  const finish = () => {
-    finished = true
-    if (timer) clearTimeout(timer)
-    timer = null
-  }
   const lapse = (error: unknown) => {
     if (finished || lapsedWith) return
     lapsedWith = { error }
@@ -35,17 +64,11 @@ export function untilCredentialLapses<T>(
     // Stop the source now (its poll, its store reads); a pending read of it is answered by the lapse instead.
     void Promise.resolve(iterator.return?.()).catch(() => undefined)
   }
-  const check = () => {
-    timer = null
-    revalidate().then(
-      (until) => {
-        if (until === null) lapse(new UnauthorizedError('The credentials of this subscription are no longer valid'))
-        else if (!finished) timer = setTimeout(check, Math.max(0, until - now()))
-      },
-      (error: unknown) => lapse(error),
-    )
+  const stopWatching = watchCredential(revalidate, lapse, now)
+  const finish = () => {
+    finished = true
+    stopWatching()
   }
-  check()
 
   const lastItem = (): IteratorResult<T> => {
     finish()

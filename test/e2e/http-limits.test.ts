@@ -1,9 +1,10 @@
 // e2e with raw sockets (node:net) against the gateway's node:http server: a request whose headers or body stall is
 // cut, an idle keep-alive connection is closed, an SSE subscription open longer than all of these keeps streaming,
-// and one source address cannot hold more than its share of connections.
+// and one source address cannot hold more than its share of connections, WebSockets (graphql-ws) included.
 import { connect, type Socket } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
-import { startGatewayHttpServer, type GatewayHttpServer } from '../../local/http-server.ts'
+import WebSocket from 'ws'
+import { serveGateway, startGatewayHttpServer, type GatewayHttpServer } from '../../local/http-server.ts'
 import { createGraphQLServer, graphQLServicesOf } from '../../schema/server.ts'
 import { decideAtBank, eventually, execute, startStack, type Stack } from '../support/stack.ts'
 
@@ -167,5 +168,51 @@ describe('connections per source address', () => {
       { timeout: 5_000, interval: 50 },
     )
     for (const connection of held) connection.socket.destroy()
+  })
+})
+
+describe('WebSocket connections per source address', () => {
+  let capped: GatewayHttpServer
+
+  beforeAll(async () => {
+    capped = await serveGateway(stack.gateway, { maxConnectionsPerAddress: 2 })
+  })
+  afterAll(async () => {
+    await capped?.close()
+  })
+
+  /** A graphql-ws connection, initialised; resolves with the socket once acknowledged, or the refusal's status. */
+  const connectWs = () =>
+    new Promise<WebSocket | number>((resolve, reject) => {
+      const ws = new WebSocket(`${capped.url.replace(/^http/, 'ws')}/graphql`, 'graphql-transport-ws')
+      ws.once('open', () =>
+        ws.send(
+          JSON.stringify({ type: 'connection_init', payload: { authorization: stack.authorization(stack.tenantA) } }),
+        ),
+      )
+      ws.once('message', () => resolve(ws))
+      ws.once('unexpected-response', (_request, response) => resolve(response.statusCode ?? 0))
+      ws.once('error', reject)
+    })
+
+  it('counts upgraded connections against the same cap as HTTP ones: one over it is refused 429 before the handshake', async () => {
+    // Prepare: the cap's worth of WebSockets
+    const held = [await connectWs(), await connectWs()]
+    expect(held.every((ws) => ws instanceof WebSocket)).toBe(true)
+
+    // Act / Assess: one more is refused, as an HTTP connection would be
+    expect(await connectWs()).toBe(429)
+
+    // Act / Assess: once one closes, a new one is taken
+    ;(held[0] as WebSocket).close()
+    await vi.waitFor(
+      async () => {
+        const again = await connectWs()
+        expect(again).toBeInstanceOf(WebSocket)
+        ;(again as WebSocket).close()
+      },
+      { timeout: 5_000, interval: 50 },
+    )
+    ;(held[1] as WebSocket).close()
   })
 })

@@ -1,9 +1,9 @@
 // e2e through the deployable artefacts: the functions built exactly as SST bundles them (scripts/bundling.ts),
 // run by a stand-in Lambda runtime that hands them real Function URL / HTTP API events (payload 2.0) and REST API
 // events (payload 1.0) and streams their responses. GraphQL-over-HTTP audits, a consent from creation to ACTIVE via
-// the public API function (webhooks, callbacks), an SSE subscription that streams incrementally and ends at the
-// invocation's deadline (behind a Function URL and behind a REST API), and the job functions invoked with a
-// table-stream batch and schedule events.
+// the public API function (webhooks, callbacks), an SSE subscription and an Apollo multipart one that stream
+// incrementally and end at the invocation's deadline (behind a Function URL and behind a REST API), and the job
+// functions invoked with a table-stream batch and schedule events.
 import { execFile } from 'node:child_process'
 import { generateKeyPairSync, randomBytes } from 'node:crypto'
 import { promisify } from 'node:util'
@@ -305,6 +305,52 @@ describe('the built Lambda bundles', () => {
       expect(ended).toBeLessThan(5_000)
       console.log(
         `SSE through the Lambda adapter (${_front}): first event after ${firstEvent?.at} ms, complete after ${ended} ms (timeout 5000 ms)`,
+      )
+    },
+  )
+
+  it.each([
+    ['a Function URL (payload 2.0)', () => shortGraphql],
+    ['a REST API (payload 1.0)', () => restGraphql],
+  ])(
+    "streams Apollo's multipart subscription part by part behind %s, closing it before the deadline",
+    async (_front, front) => {
+      // Prepare: a consent to watch
+      const created = await gql(
+        `mutation { createConsent(input: {provider: FINQWARE, institutionId: "bt_ro", userId: "lambda-multipart", region: EEA}) { ... on CreateConsentPayload { consent { id } } } }`,
+      )
+      const id = created.body.data?.createConsent.consent.id as string
+
+      // Act: subscribe as Apollo iOS 2 does, on a function with a 5 s timeout; read the raw stream with arrival times
+      const started = Date.now()
+      const response = await fetch(`${front().url}/graphql`, {
+        method: 'POST',
+        headers: {
+          authorization: AUTH,
+          'content-type': 'application/json',
+          accept: 'multipart/mixed;subscriptionSpec="1.0",application/json',
+        },
+        body: JSON.stringify({ query: `subscription { consentUpdated(id: "${id}") { status version } }` }),
+      })
+      const reader = (response.body as ReadableStream<Uint8Array>).getReader()
+      const arrivals: { at: number; text: string }[] = []
+      for (;;) {
+        const { done, value } = await reader.read()
+        if (done) break
+        arrivals.push({ at: Date.now() - started, text: new TextDecoder().decode(value) })
+      }
+      const ended = Date.now() - started
+
+      // Assess: the current state arrives as the first part at once; the answer closes with its delimiter in time
+      expect(response.status).toBe(200)
+      expect(response.headers.get('content-type')).toBe('multipart/mixed;boundary="graphql";subscriptionSpec="1.0"')
+      const firstPart = arrivals.find((arrival) => arrival.text.includes('"consentUpdated"'))
+      expect(firstPart?.text).toContain('{"payload":{"data":{"consentUpdated":{"status":"CREATED","version":1}}}}')
+      expect(firstPart?.at).toBeLessThan(ended - 1_000)
+      expect(arrivals.map((arrival) => arrival.text).join('')).toMatch(/\r\n--graphql--\r\n$/)
+      expect(ended).toBeLessThan(5_000)
+      console.log(
+        `Apollo multipart through the Lambda adapter (${_front}): first part after ${firstPart?.at} ms, closed after ${ended} ms (timeout 5000 ms)`,
       )
     },
   )

@@ -4,7 +4,12 @@
 // can be tested.
 import { createClient as createHttpClient, type Client as HttpClient } from 'graphql-http'
 import { createClient as createSseClient, type Client as SseClient } from 'graphql-sse'
-import { serveGateway, type GatewayHttpServer, type HttpLimits } from '../../local/http-server.ts'
+import {
+  serveGateway,
+  type GatewayHttpServer,
+  type HttpLimits,
+  type LocalGatewayOptions,
+} from '../../local/http-server.ts'
 import type { TokenSettings } from '../../service/access-tokens.ts'
 import { newSigningKey, type PrivateJwk } from '../../service/token-keys.ts'
 import type { WebOriginSettings } from '../../service/web-origins.ts'
@@ -45,6 +50,8 @@ export interface Stack {
   readonly gateway: Gateway
   readonly http: GatewayHttpServer
   readonly graphqlUrl: string
+  /** GraphQL over WebSocket: the same path, `ws:`. */
+  readonly wsUrl: string
   /** `/oauth/token`. */
   readonly tokenUrl: string
   /** `/.well-known/jwks.json`. */
@@ -98,6 +105,10 @@ export interface StackOptions {
   readonly webOrigins?: WebOriginSettings
   /** Local mode's in-process request limits (defaults: service/rate-limiter.ts). */
   readonly rateLimits?: GatewayConfig['rateLimits']
+  /** GraphQL over WebSocket's limits (defaults: local/graphql-ws-server.ts). */
+  readonly webSocket?: LocalGatewayOptions['webSocket']
+  /** Apollo's multipart subscriptions (heartbeat; defaults: schema/apollo-multipart.ts). */
+  readonly apolloMultipart?: LocalGatewayOptions['apolloMultipart']
 }
 
 const portOf = (url: string) => Number(new URL(url).port)
@@ -173,6 +184,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     serveGateway(served, {
       port,
       ...options.http,
+      ...(options.webSocket ? { webSocket: options.webSocket } : {}),
+      ...(options.apolloMultipart ? { apolloMultipart: options.apolloMultipart } : {}),
       corsAllowedOrigins: options.corsAllowedOrigins ?? [],
       graphiql:
         options.graphiql && port !== undefined
@@ -195,6 +208,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     gateway,
     http,
     graphqlUrl,
+    wsUrl: graphqlUrl.replace(/^http/, 'ws'),
     tokenUrl: `${http.url}/oauth/token`,
     jwksUrl: `${http.url}/.well-known/jwks.json`,
     signingKeys,
