@@ -2,12 +2,15 @@
 // gateway over an in-memory DynamoDB Local, its HTTP server on loopback), at the same rate of consent changes for
 // every number of watchers: store reads per tick (from a DynamoDB client that counts commands), process CPU,
 // notification latency after each commit (p50, p99), RSS per 1,000 watchers; ratios against the first row.
-// Watchers come from a pluggable transport: in-process iterators (the hub alone) and SSE over loopback. The clients
-// run in the same process as the server, so CPU and RSS include the SSE clients' share.
-// Row sizes: env BENCH_SUBSCRIPTION_WATCHERS (default "10,100,1000,10000" iterator watchers) and
-// BENCH_SUBSCRIPTION_SSE (default "1000" SSE watchers); changes per second: BENCH_SUBSCRIPTION_RATE (default 20).
+// Watchers come from a pluggable transport: in-process iterators (the hub alone), SSE and graphql-ws over loopback.
+// The clients run in the same process as the server, so CPU and RSS include the clients' share.
+// Row sizes: env BENCH_SUBSCRIPTION_WATCHERS (default "10,100,1000,10000" iterator watchers), BENCH_SUBSCRIPTION_SSE
+// (default "1000" SSE watchers) and BENCH_SUBSCRIPTION_WS (default "10,100,1000,10000" graphql-ws watchers); changes
+// per second: BENCH_SUBSCRIPTION_RATE (default 20).
 import { request, type ClientRequest } from 'node:http'
+import { createClient as createWsClient } from 'graphql-ws'
 import { monotonicFactory, ulid } from 'ulid'
+import WebSocket from 'ws'
 import { addDays, newConsentEvent, type Consent } from '../domain/consent.ts'
 import { encodePublicId } from '../domain/ids.ts'
 import { notificationFor } from '../domain/notification.ts'
@@ -140,12 +143,47 @@ const sseTransport: WatcherTransport = {
 }
 
 /**
- * Every transport the suite can measure, by name. graphql-ws watchers (a `graphql-ws` client over WebSocket on the
- * same port and path) are added here as one more {@link WatcherTransport} once the server speaks the protocol.
+ * `consentUpdated` over graphql-ws: the `graphql-ws` client (with `ws`) on the same port and path as GraphQL, one
+ * WebSocket per watcher as a phone holds one, authenticated by its `connection_init` payload.
  */
+const graphqlWsTransport: WatcherTransport = {
+  name: 'graphql-ws',
+  open(env, consent, seen) {
+    const client = createWsClient({
+      url: `${env.http.url.replace(/^http/, 'ws')}/graphql`,
+      webSocketImpl: WebSocket,
+      connectionParams: { authorization: env.authorization },
+      retryAttempts: 0,
+      lazy: false,
+    })
+    return new Promise((resolve, reject) => {
+      let first = true
+      client.subscribe<{ consentUpdated?: { version: number } }>(
+        {
+          query: 'subscription ($id: ID!) { consentUpdated(id: $id) { id version status } }',
+          variables: { id: encodePublicId('Consent', consent.id) },
+        },
+        {
+          next: (result) => {
+            const version = result.data?.consentUpdated?.version
+            if (version === undefined) return reject(new Error(`graphql-ws result without a consent`))
+            seen(consent.id, version, performance.now())
+            if (first) resolve({ close: () => void client.dispose() })
+            first = false
+          },
+          error: (error) => (first ? reject(error instanceof Error ? error : new Error(String(error))) : undefined),
+          complete: () => undefined,
+        },
+      )
+    })
+  },
+}
+
+/** Every transport the suite can measure, by name. */
 const TRANSPORTS: Record<string, WatcherTransport> = {
   iterator: iteratorTransport,
   sse: sseTransport,
+  'graphql-ws': graphqlWsTransport,
 }
 
 interface Row {
@@ -280,10 +318,12 @@ async function run(
   const env = process.env
   const iteratorSizes = listOf(env.BENCH_SUBSCRIPTION_WATCHERS, [10, 100, 1_000, 10_000])
   const sseSizes = listOf(env.BENCH_SUBSCRIPTION_SSE, [1_000])
+  const wsSizes = listOf(env.BENCH_SUBSCRIPTION_WS, [10, 100, 1_000, 10_000])
   const rate = listOf(env.BENCH_SUBSCRIPTION_RATE, [20])[0] ?? 20
   const plan = [
     ...iteratorSizes.map((n) => ({ transport: 'iterator', watchers: n })),
     ...sseSizes.map((n) => ({ transport: 'sse', watchers: n })),
+    ...wsSizes.map((n) => ({ transport: 'graphql-ws', watchers: n })),
   ]
 
   const dynamo = await startDynamoDBLocal({ dbPath: null })
