@@ -7,10 +7,10 @@
 // Row sizes: env BENCH_SUBSCRIPTION_WATCHERS (default "10,100,1000,10000" iterator watchers), BENCH_SUBSCRIPTION_SSE
 // (default "1000" SSE watchers) and BENCH_SUBSCRIPTION_WS (default "10,100,1000,10000" graphql-ws watchers); changes
 // per second: BENCH_SUBSCRIPTION_RATE (default 20).
+import { fork, type ChildProcess } from 'node:child_process'
 import { request, type ClientRequest } from 'node:http'
-import { createClient as createWsClient } from 'graphql-ws'
+import { fileURLToPath } from 'node:url'
 import { monotonicFactory, ulid } from 'ulid'
-import WebSocket from 'ws'
 import { addDays, newConsentEvent, type Consent } from '../domain/consent.ts'
 import { encodePublicId } from '../domain/ids.ts'
 import { notificationFor } from '../domain/notification.ts'
@@ -60,6 +60,8 @@ interface Watcher {
 interface WatcherTransport {
   readonly name: string
   open(env: BenchEnv, consent: Consent, seen: Seen): Promise<Watcher>
+  /** Ends what the transport started beside the watchers (a process of clients). */
+  shutdown?(): void
 }
 
 interface BenchEnv {
@@ -144,46 +146,74 @@ const sseTransport: WatcherTransport = {
 
 /**
  * `consentUpdated` over graphql-ws: the `graphql-ws` client (with `ws`) on the same port and path as GraphQL, one
- * WebSocket per watcher as a phone holds one, authenticated by its `connection_init` payload.
+ * WebSocket per watcher as a phone holds one, authenticated by its `connection_init` payload. The clients live in a
+ * child process (bench/ws-watchers.ts): the server's figures are its own, and 10,000 sockets' two ends do not have to
+ * fit one process's file descriptors.
  */
-const graphqlWsTransport: WatcherTransport = {
-  name: 'graphql-ws',
-  open(env, consent, seen) {
-    const client = createWsClient({
-      url: `${env.http.url.replace(/^http/, 'ws')}/graphql`,
-      webSocketImpl: WebSocket,
-      connectionParams: { authorization: env.authorization },
-      retryAttempts: 0,
-      lazy: false,
+function graphqlWsTransport(): WatcherTransport & { shutdown(): void } {
+  let child: ChildProcess | null = null
+  let nextId = 0
+  const pending = new Map<number, { resolve: (watcher: Watcher) => void; reject: (error: Error) => void }>()
+  const seenBy = new Map<number, { consentId: string; seen: Seen }>()
+  const host = () => {
+    if (child) return child
+    child = fork(fileURLToPath(new URL('./ws-watchers.ts', import.meta.url)), [], {
+      execArgv: ['--import', 'tsx'],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     })
-    return new Promise((resolve, reject) => {
-      let first = true
-      client.subscribe<{ consentUpdated?: { version: number } }>(
-        {
-          query: 'subscription ($id: ID!) { consentUpdated(id: $id) { id version status } }',
-          variables: { id: encodePublicId('Consent', consent.id) },
-        },
-        {
-          next: (result) => {
-            const version = result.data?.consentUpdated?.version
-            if (version === undefined) return reject(new Error(`graphql-ws result without a consent`))
-            seen(consent.id, version, performance.now())
-            if (first) resolve({ close: () => void client.dispose() })
-            first = false
-          },
-          error: (error) => (first ? reject(error instanceof Error ? error : new Error(String(error))) : undefined),
-          complete: () => undefined,
-        },
-      )
-    })
-  },
+    child.on(
+      'message',
+      (message: {
+        opened?: number
+        failed?: number
+        seen?: number
+        version?: number
+        at?: number
+        message?: string
+      }) => {
+        if (message.seen !== undefined) {
+          const watcher = seenBy.get(message.seen)
+          // Epoch ms from the child, onto this process's performance.now() scale.
+          watcher?.seen(watcher.consentId, message.version ?? -1, (message.at ?? 0) - performance.timeOrigin)
+        } else if (message.opened !== undefined) {
+          const id = message.opened
+          pending.get(id)?.resolve({ close: () => child?.send({ close: id }) })
+          pending.delete(id)
+        } else if (message.failed !== undefined) {
+          pending.get(message.failed)?.reject(new Error(`graphql-ws watcher: ${message.message ?? 'failed'}`))
+          pending.delete(message.failed)
+        }
+      },
+    )
+    return child
+  }
+  return {
+    name: 'graphql-ws',
+    open(env, consent, seen) {
+      const id = nextId++
+      seenBy.set(id, { consentId: consent.id, seen })
+      return new Promise((resolve, reject) => {
+        pending.set(id, { resolve, reject })
+        host().send({
+          open: id,
+          url: `${env.http.url.replace(/^http/, 'ws')}/graphql`,
+          authorization: env.authorization,
+          consentId: encodePublicId('Consent', consent.id),
+        })
+      })
+    },
+    shutdown() {
+      child?.kill()
+      child = null
+    },
+  }
 }
 
 /** Every transport the suite can measure, by name. */
 const TRANSPORTS: Record<string, WatcherTransport> = {
   iterator: iteratorTransport,
   sse: sseTransport,
-  'graphql-ws': graphqlWsTransport,
+  'graphql-ws': graphqlWsTransport(),
 }
 
 interface Row {
@@ -479,6 +509,7 @@ async function run(
       details: { rows },
     }
   } finally {
+    for (const transport of Object.values(TRANSPORTS)) transport.shutdown?.()
     await http?.close()
     client.destroy()
     await dynamo.stop()
