@@ -3,7 +3,7 @@
 // every number of watchers: store reads per tick (from a DynamoDB client that counts commands), process CPU,
 // notification latency after each commit (p50, p99), RSS per 1,000 watchers; ratios against the first row.
 // Watchers come from a pluggable transport: in-process iterators (the hub alone), SSE and graphql-ws over loopback.
-// The clients run in the same process as the server, so CPU and RSS include the clients' share.
+// SSE clients run in the server's process (CPU and RSS include their share); graphql-ws clients in a child process.
 // Row sizes: env BENCH_SUBSCRIPTION_WATCHERS (default "10,100,1000,10000" iterator watchers), BENCH_SUBSCRIPTION_SSE
 // (default "1000" SSE watchers) and BENCH_SUBSCRIPTION_WS (default "10,100,1000,10000" graphql-ws watchers); changes
 // per second: BENCH_SUBSCRIPTION_RATE (default 20).
@@ -504,8 +504,8 @@ async function run(
         `${table}\n\npoll every ${POLL_INTERVAL_MS} ms; ${rate} consent changes/s, round the watched consents (one ` +
         `per watcher, at most ${WATCHED_CONSENTS}); ` +
         `reads/tick = store reads (Query, BatchGetItem, GetItem) per poll; x base = against the first row; CPU and ` +
-        `RSS are the one process's (gateway, DynamoDB client and, for sse, the watchers' HTTP clients; DynamoDB ` +
-        `Local runs apart); p99 goal = poll interval + 250 ms.`,
+        `RSS are the server process's (gateway, DynamoDB client and, for sse, the watchers' HTTP clients; the ` +
+        `graphql-ws watchers run in a process of their own, DynamoDB Local apart); p99 goal = poll interval + 250 ms.`,
       details: { rows },
     }
   } finally {
