@@ -345,7 +345,9 @@ describe('the built Lambda bundles', () => {
       expect(response.status).toBe(200)
       expect(response.headers.get('content-type')).toBe('multipart/mixed;boundary="graphql";subscriptionSpec="1.0"')
       const firstPart = arrivals.find((arrival) => arrival.text.includes('"consentUpdated"'))
-      expect(firstPart?.text).toContain('{"payload":{"data":{"consentUpdated":{"status":"CREATED","version":1}}}}')
+      expect(firstPart?.text).toContain(
+        '{"payload":{"data":{"consentUpdated":{"status":"CREATED","version":1}},"extensions":{"cost":{"requested":5,"limit":5000}}}}',
+      )
       expect(firstPart?.at).toBeLessThan(ended - 1_000)
       expect(arrivals.map((arrival) => arrival.text).join('')).toMatch(/\r\n--graphql--\r\n$/)
       expect(ended).toBeLessThan(5_000)
