@@ -172,7 +172,10 @@ describe("Apollo's multipart subscriptions on the wire", () => {
     expect(text.endsWith('\r\n--graphql--\r\n')).toBe(true)
     const results = parts.filter((part) => JSON.stringify(part) !== '{}')
     expect(results[0]).toEqual({
-      payload: { data: { consentUpdated: { id: created.id, status: 'CREATED', version: 1 } } },
+      payload: {
+        data: { consentUpdated: { id: created.id, status: 'CREATED', version: 1 } },
+        extensions: { cost: { requested: expect.any(Number), limit: 5000 } },
+      },
     })
     expect(results.at(-1)).toMatchObject({ payload: { data: { consentUpdated: { status: 'REVOKED' } } } })
     expect(parts).toContainEqual({})

@@ -94,6 +94,7 @@ describe('a valid bearer token', () => {
       // graphql-sse
       expect(await firstEvent(token, consentId, kind === 'user' ? appSse : bearerSse), kind).toEqual({
         data: { consentUpdated: { id: consentId, userId: 'user-1' } },
+        extensions: { cost: { requested: expect.any(Number), limit: 5000 } },
       })
     }
     // HTTP Basic, unchanged

@@ -117,7 +117,7 @@ describe('GraphiQL in a browser', () => {
           return null
         }
       }
-      await expect.poll(shown, { timeout: 15_000 }).toEqual({
+      await expect.poll(shown, { timeout: 15_000 }).toMatchObject({
         data: {
           providers: [
             { provider: 'FINQWARE', name: 'Finqware' },

@@ -324,7 +324,9 @@ describe('operators while the store is down', () => {
       .slice(before)
       .filter((line) => line.message === 'store unavailable')
       .reduce((sum, line) => sum + Number(line.extra?.count ?? 0), 0)
-    expect(counted).toBeGreaterThanOrEqual(40)
+    // Every failed store call is counted: each unknown client's read fails on its own (20); the warm requests share
+    // concurrent reads (their tenant's request limits are loaded once for all who wait on them).
+    expect(counted).toBeGreaterThanOrEqual(21)
   })
 })
 
