@@ -20,7 +20,7 @@ import {
   type Plugin,
   type YogaServerInstance,
 } from 'graphql-yoga'
-import { ERROR_CATALOGUE, isConsentGatewayError, type ErrorCode } from '../domain/errors.ts'
+import { ERROR_CATALOGUE, isConsentGatewayError, RateLimitedError, type ErrorCode } from '../domain/errors.ts'
 import type { Logger } from '../providers/adapter.ts'
 import type { Authenticator, Principal } from '../service/principal.ts'
 import type { Gateway } from '../service/gateway.ts'
@@ -280,7 +280,11 @@ function graphiqlPage(graphiql: Exclude<GraphQLServerOptions['graphiql'], false 
 /** What each server keeps for callers a transport authenticated itself: who sent which request, its masking. */
 const CALLERS = new WeakMap<
   GraphQLServer,
-  { principals: WeakMap<Request, Principal>; mask: ReturnType<typeof maskError> }
+  {
+    principals: WeakMap<Request, Principal>
+    mask: ReturnType<typeof maskError>
+    rateLimits: GraphQLServices['rateLimits']
+  }
 >()
 
 /** One operation of a caller a transport authenticated itself (a graphql-ws connection). */
@@ -311,6 +315,9 @@ export async function executeForCaller(
   callers.principals.set(request, operation.principal)
   const context = operation.clientAddress === undefined ? {} : { clientAddress: operation.clientAddress }
   try {
+    // Each operation counts against its tenant's limits, as each HTTP request does (schema/rate-limit.ts).
+    const decision = await callers.rateLimits?.take(operation.principal.tenantId)
+    if (decision && !decision.allowed) throw new RateLimitedError(decision.retryAfterSeconds, decision.headers)
     const result = await server.getResultForParams({ params: operation.params, request }, context)
     if (result === undefined)
       return decorateResult({ errors: [callers.mask(new Error('no result'), 'Unexpected error.') as GraphQLError] })
@@ -363,7 +370,7 @@ export function createGraphQLServer(options: GraphQLServerOptions): GraphQLServe
       derived: new WeakMap(),
     }),
   })
-  CALLERS.set(server, { principals, mask })
+  CALLERS.set(server, { principals, mask, rateLimits: options.services.rateLimits })
   return server
 }
 

@@ -3,7 +3,9 @@
 // fields once its bucket or its day's quota is spent, tenant B untouched; and `extensions.cost` on every answer.
 import { spawn } from 'node:child_process'
 import { join, resolve } from 'node:path'
+import { createClient as createWsClient } from 'graphql-ws'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import WebSocket from 'ws'
 import { startStack, type Credentials, type Stack } from '../support/stack.ts'
 
 const ROOT = resolve(import.meta.dirname, '../..')
@@ -156,6 +158,34 @@ describe('the in-process token bucket', () => {
     expect(other.response.status).toBe(200)
     expect(other.body.data.consents.pageInfo.hasNextPage).toBe(false)
     expect(other.response.headers.get('ratelimit')).toBeNull()
+  })
+
+  it("counts operations over graphql-ws too: A's spent bucket refuses one with RATE_LIMITED, B's goes through", async () => {
+    // Act: A's bucket is still spent (the clock has not moved since the burst above).
+    const run = async (credentials: Credentials) => {
+      const client = createWsClient({
+        url: stack.wsUrl,
+        webSocketImpl: WebSocket,
+        connectionParams: { authorization: stack.authorization(credentials) },
+        retryAttempts: 0,
+      })
+      try {
+        const results: any[] = []
+        for await (const result of client.iterate({ query: QUERY })) results.push(result)
+        return results
+      } catch (error) {
+        return [{ thrown: error }]
+      } finally {
+        await client.dispose()
+      }
+    }
+    const limited = await run(stack.tenantA)
+    const other = await run(stack.tenantB)
+
+    // Assess
+    expect(JSON.stringify(limited)).toContain('"RATE_LIMITED"')
+    expect(JSON.stringify(limited)).not.toMatch(/pageInfo|stack|at /)
+    expect(other).toEqual([expect.objectContaining({ data: { consents: { pageInfo: { hasNextPage: false } } } })])
   })
 
   it('refills at the rate: one request per 2 s at 0.5/s', async () => {
