@@ -7,7 +7,8 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { bufferedHandler, streamingHandler } from '../../functions/lambda-http.ts'
 import { createHttpApp } from '../../http/app.ts'
-import type { HttpApp, RequestHandler } from '../../http/env.ts'
+import type { HttpApp } from '../../http/env.ts'
+import { oauthEndpoints } from '../../http/oauth.ts'
 import { localRoutes } from '../../local/local-routes.ts'
 import { OffsetClock } from '../../local/offset-clock.ts'
 import { createGraphQLServer, graphQLServicesOf } from '../../schema/server.ts'
@@ -21,14 +22,6 @@ const CACHE_TTL_MS = 300
 
 let stack: Stack
 let app: HttpApp
-/** Requests the stub OAuth handlers were given (the app hands them the request as it came). */
-const oauthSeen: { method: string; body: string }[] = []
-
-const stubToken: RequestHandler = async (request) => {
-  oauthSeen.push({ method: request.method, body: await request.text() })
-  return Response.json({ access_token: 'stub', token_type: 'Bearer' }, { headers: { 'cache-control': 'no-store' } })
-}
-const stubJwks: RequestHandler = async () => Response.json({ keys: [{ kty: 'EC', kid: 'stub' }] })
 
 beforeAll(async () => {
   installAwslambda()
@@ -42,8 +35,12 @@ beforeAll(async () => {
     {
       gateway: stack.gateway,
       graphql,
-      oauthToken: stubToken,
-      jwks: stubJwks,
+      // The real endpoints over the stack's clients and signing keys, as npm start and the public-API function mount them.
+      ...oauthEndpoints({
+        clients: stack.gateway.apiClients,
+        tokens: stack.gateway.tokens,
+        logger: stack.gateway.logger,
+      }),
       extraRoutes: localRoutes({
         clock: OffsetClock.load(null),
         controlSecret: 'control-secret-of-this-test',
@@ -207,13 +204,17 @@ const ROUTES: [string, () => Ask, (answer: Answer) => void][] = [
     () => ({
       method: 'POST',
       path: '/oauth/token',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        authorization: `Basic ${Buffer.from(`${stack.tenantA.clientId}:${stack.tenantA.clientSecret}`).toString('base64')}`,
+      },
       body: 'grant_type=client_credentials',
     }),
     (answer) => {
+      // A token for tenant A's client: the form and the credentials reached the endpoint as sent.
       expect(answer.status).toBe(200)
-      expect(json(answer)).toEqual({ access_token: 'stub', token_type: 'Bearer' })
-      expect(oauthSeen.at(-1)).toEqual({ method: 'POST', body: 'grant_type=client_credentials' })
+      expect(answer.headers['cache-control']).toBe('no-store')
+      expect(json(answer)).toMatchObject({ token_type: 'Bearer', scope: 'partner', access_token: expect.any(String) })
     },
   ],
   [
@@ -221,7 +222,7 @@ const ROUTES: [string, () => Ask, (answer: Answer) => void][] = [
     () => ({ method: 'GET', path: '/.well-known/jwks.json' }),
     (answer) => {
       expect(answer.status).toBe(200)
-      expect(json(answer)).toEqual({ keys: [{ kty: 'EC', kid: 'stub' }] })
+      expect(json(answer)).toEqual(stack.gateway.tokens.jwks())
     },
   ],
   [
