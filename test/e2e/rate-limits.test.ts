@@ -1,14 +1,12 @@
 // e2e: local mode's request limits, as API Gateway's usage plans apply them on AWS: `npm run admin -- set-limits` on
 // the stack's table, then tenant A's calls over HTTP answered 429 RATE_LIMITED with Retry-After and the RateLimit
 // fields once its bucket or its day's quota is spent, tenant B untouched; and `extensions.cost` on every answer.
-import { spawn } from 'node:child_process'
-import { join, resolve } from 'node:path'
 import { createClient as createWsClient } from 'graphql-ws'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
+import { runAdmin, type AdminRun } from '../support/admin-cli.ts'
 import { startStack, type Credentials, type Stack } from '../support/stack.ts'
 
-const ROOT = resolve(import.meta.dirname, '../..')
 const QUERY = '{ consents(first: 1) { pageInfo { hasNextPage } } }'
 
 let stack: Stack
@@ -21,33 +19,15 @@ beforeAll(async () => {
 })
 afterAll(() => stack?.close())
 
-interface Run {
-  readonly code: number | null
-  readonly stdout: string
-  readonly stderr: string
-}
-
 /** `npm run admin` on the stack's table (TABLE_NAME and DYNAMODB_ENDPOINT, as an operator points it at one). */
-function admin(args: string[]): Promise<Run> {
+function admin(args: string[]): Promise<AdminRun> {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     TABLE_NAME: stack.table.tableName,
     DYNAMODB_ENDPOINT: stack.table.endpoint ?? '',
   }
   for (const name of Object.keys(env)) if (/^(SST_|AWS_)/.test(name)) delete env[name]
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'cli/admin.ts'), ...args], {
-      cwd: ROOT,
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
-    child.once('error', fail)
-    child.once('close', (code) => done({ code, stdout, stderr }))
-  })
+  return runAdmin(args, env)
 }
 
 async function call(credentials: Credentials, query = QUERY) {

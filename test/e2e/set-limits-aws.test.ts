@@ -3,15 +3,13 @@
 // own endpoint variable points it there). The first call makes the tenant's usage plan on the stage and its key, then
 // records both on the tenant with the log entry; the next changes the plan in place; a failure halfway removes what
 // it made and changes nothing; a stage without a linked REST API is refused.
-import { spawn } from 'node:child_process'
 import { createServer, type IncomingMessage, type Server } from 'node:http'
-import { join, resolve } from 'node:path'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { provisionApiClient } from '../../service/tenants.ts'
 import { AccessRepository } from '../../store/access-repository.ts'
+import { runAdmin } from '../support/admin-cli.ts'
 import { createTestTable, type TestTable } from '../support/dynamo.ts'
 
-const ROOT = resolve(import.meta.dirname, '../..')
 const TENANT = { tenantId: 'tenant_01JD0LIMITSAWS00000000000', clientId: 'limits-aws', clientSecret: 's'.repeat(32) }
 const STAGE = { restApiId: 'a1b2c3d4e5', stageName: 'dev' }
 
@@ -104,21 +102,7 @@ function shell(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   }
 }
 
-function admin(args: string[], env = shell()) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((done, fail) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'cli/admin.ts'), ...args], {
-      cwd: ROOT,
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
-    child.once('error', fail)
-    child.once('close', (code) => done({ code, stdout, stderr }))
-  })
-}
+const admin = (args: string[], env = shell()) => runAdmin(args, env)
 
 const setLimits = (rate: string, burst: string, quota: string, env?: NodeJS.ProcessEnv) =>
   admin(['set-limits', '--tenant', TENANT.tenantId, '--rate', rate, '--burst', burst, '--quota', quota, '--json'], env)
