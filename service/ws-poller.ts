@@ -426,14 +426,40 @@ export class WsPoller {
     const trust = await run.trust(subscription.connectionId)
     if (trust.kind === 'gone') return 'done'
     if (trust.kind === 'unknown') return 'retry'
-    const payload = await runOperation(subscription, this.#principal(subscription.principal), consent)
+    const principal = this.#principal(subscription.principal)
+    const { connectionId, operationId } = subscription
     // Sent first, then recorded: a run that dies between the two sends the same version again, never none.
-    const posted = await run.post(subscription.connectionId, { id: subscription.operationId, type: 'next', payload })
+    const posted = await run.post(connectionId, {
+      id: operationId,
+      type: 'next',
+      payload: await runOperation(subscription, principal, consent),
+    })
     if (posted !== 'sent') return posted
     run.stats.sent++
     run.sent(subscription, consent.version)
-    await this.deps.store.setLastVersion(subscription.connectionId, subscription.operationId, consent.version)
-    if (isTerminal(effectiveStatus(consent, this.deps.clock()).status)) return run.complete(subscription)
+    let shown = consent
+    if (!(await this.deps.store.setLastVersion(connectionId, operationId, consent.version))) {
+      // Recorded at or past this version already. Past it: a newer one went out meanwhile (the subscribe handler's
+      // catch-up, another run), perhaps before this one arrived: the newest is sent again, so the client ends on it.
+      const stored = await this.deps.store.getSubscription(connectionId, operationId)
+      if (!stored) return 'done'
+      const [newest] =
+        stored.lastVersion !== null && stored.lastVersion > consent.version
+          ? await this.deps.consents.getByRefs([{ tenantId: consent.tenantId, consentId: consent.id }])
+          : []
+      if (newest) {
+        const again = await run.post(connectionId, {
+          id: operationId,
+          type: 'next',
+          payload: await runOperation(subscription, principal, newest),
+        })
+        if (again !== 'sent') return 'done'
+        run.stats.sent++
+        run.sent(subscription, newest.version)
+        shown = newest
+      }
+    }
+    if (isTerminal(effectiveStatus(shown, this.deps.clock()).status)) return run.complete(subscription)
     return 'done'
   }
 

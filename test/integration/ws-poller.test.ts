@@ -49,8 +49,11 @@ class RecordingSender implements ConnectionSender {
   readonly gone = new Set<string>()
   /** Connection id -> how many more posts to it fail (a throttled or failing management API). */
   readonly failing = new Map<string, number>()
+  /** Runs before a post is recorded: what happens elsewhere while it is on its way. */
+  meanwhile: ((connectionId: string, message: Message) => Promise<void>) | null = null
 
   async post(connectionId: string, message: object): Promise<'sent' | 'gone'> {
+    await this.meanwhile?.(connectionId, message)
     const failures = this.failing.get(connectionId) ?? 0
     if (failures > 0) {
       this.failing.set(connectionId, failures - 1)
@@ -414,6 +417,34 @@ describe('the graphql-ws poller', () => {
     expect(feedEventIds(sender, feed.connectionId)).toEqual(expected)
     expect(expected).toHaveLength(5)
   }, 40_000)
+
+  it('ends a watcher on the newest state when a newer version went out while it sent an older one', async () => {
+    // Prepare: a watcher at version 1; the consent moves to 2, which the poller is about to send
+    const w = await world()
+    const sender = new RecordingSender()
+    const poller = w.poller(sender)
+    let consent = await seedConsent(w)
+    const watch = await watcher(w, consent)
+    await poller.run()
+    consent = await advance(w, consent, { status: 'AUTHORIZED' })
+    // Meanwhile version 3 is written and sent first, claimed as the subscribe handler's catch-up claims it
+    sender.meanwhile = async (connectionId, message) => {
+      if (connectionId !== watch.connectionId || message.type !== 'next' || sender.meanwhile === null) return
+      sender.meanwhile = null
+      consent = await advance(w, consent, { status: 'ACTIVE' })
+      expect(await w.ws.setLastVersion(watch.connectionId, watch.operationId, 3)).toBe(true)
+      sender.posts.push({
+        connectionId,
+        message: { id: watch.operationId, type: 'next', payload: { data: { consentUpdated: { version: 3 } } } },
+      })
+    }
+    // Act
+    await poller.run()
+    await poller.run()
+    // Assert: the client got 3, then the poller's 2, then 3 again: it ends on the newest
+    const versions = nexts(sender, watch.connectionId).map((message) => message.payload.data.consentUpdated.version)
+    expect(versions).toEqual([3, 2, 3])
+  })
 
   it('deletes a connection that is gone (410) with every subscription of it', async () => {
     // Prepare: one connection with two subscriptions, gone at API Gateway
