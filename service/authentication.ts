@@ -147,6 +147,8 @@ export class ApiClientAuthenticator {
   readonly #rechecks = new Map<string, Promise<number | null>>()
   /** The verification behind each principal this authenticator gave, for {@link describe}. */
   readonly #origins = new WeakMap<ApiClientPrincipal, Verified>()
+  /** The description each restored principal came from, so it can be described again. */
+  readonly #descriptions = new WeakMap<ApiClientPrincipal, StoredBasic>()
   /** Restored principals' checks, by client id and hash fingerprint: shared by every restored copy. */
   readonly #restored = new Map<string, RestoredCheck>()
   readonly #restoredChecks = new Map<string, Promise<number | null>>()
@@ -283,6 +285,8 @@ export class ApiClientAuthenticator {
    * tenant, client and a fingerprint of the hash its secret matched. Throws for a principal it did not give.
    */
   describe(principal: ApiClientPrincipal): StoredBasic {
+    const restored = this.#descriptions.get(principal)
+    if (restored) return restored
     const verified = this.#origins.get(principal)
     if (!verified) throw new Error('describe: not a principal this authenticator verified')
     return {
@@ -301,13 +305,15 @@ export class ApiClientAuthenticator {
    */
   restore(stored: StoredBasic): ApiClientPrincipal {
     const key = `${stored.clientId}\u0000${stored.secretHashFingerprint}`
-    return {
+    const principal: ApiClientPrincipal = {
       kind: 'API_CLIENT',
       credential: 'BASIC',
       tenantId: stored.tenantId,
       clientId: stored.clientId,
       revalidate: () => this.#revalidateRestored(key, stored),
     }
+    this.#descriptions.set(principal, { ...stored })
+    return principal
   }
 
   #revalidateRestored(key: string, stored: StoredBasic): Promise<number | null> {

@@ -65,6 +65,8 @@ export interface WsConnection {
   readonly principal: StoredPrincipal | null
   /** Epoch ms until which the principal is trusted without checking its credential again. */
   readonly trustedUntil: number | null
+  /** Subscriptions it holds (their slots); read back always, ignored when a connection is put (it starts at 0). */
+  readonly operations?: number
 }
 
 export type WsSubscriptionField = 'consentUpdated' | 'consentEvents'
@@ -95,9 +97,6 @@ export interface StoredShardCursor {
   readonly after: string
   readonly seen: readonly string[]
 }
-
-/** How a subscription was stored, or why not. */
-export type SubscriptionWrite = 'stored' | 'duplicate' | 'full' | 'gone'
 
 /**
  * The connection item outlives a connection by this much at most (TTL, for connections whose `$disconnect` never
@@ -130,6 +129,7 @@ function connectionOf(item: Record<string, unknown>): WsConnection {
     origin: typeof item.origin === 'string' ? item.origin : null,
     principal: principalOf(item.principal),
     trustedUntil: typeof item.trustedUntil === 'number' ? item.trustedUntil : null,
+    operations: typeof item.operations === 'number' ? item.operations : 0,
   }
 }
 
@@ -163,7 +163,7 @@ export class WebSocketRepository {
     now: Date,
     firstPingAt: Date = new Date(now.getTime() + WS_PING_INTERVAL_MS),
   ): Promise<void> {
-    const { connectionId, origin, principal, trustedUntil, ...rest } = connection
+    const { connectionId, origin, principal, trustedUntil, operations: _operations, ...rest } = connection
     await this.db.send(
       new PutCommand({
         TableName: this.tableName,
@@ -256,13 +256,12 @@ export class WebSocketRepository {
   }
 
   /**
-   * Stores a subscription of an acknowledged connection, taking one of its `maxOperations` slots. 'duplicate': the
-   * connection already has an operation by that id; 'full': every slot is taken; 'gone': the connection is not there
-   * (or not acknowledged). The slot is taken first with a conditional update of the connection item (atomic, so
-   * subscribes racing in separate invocations cannot all pass), then given back if the id turns out taken.
+   * Takes one of the connection's `maxOperations` slots for an operation about to run: 'full' when every slot is
+   * taken, 'gone' when the connection is not there (or not acknowledged). Atomic (a conditional update of the
+   * connection item), so operations racing in separate invocations cannot all pass. A stored subscription keeps its
+   * slot until it is deleted; anything else gives it back ({@link releaseOperation}).
    */
-  async putSubscription(subscription: WsSubscription, maxOperations: number): Promise<SubscriptionWrite> {
-    const { connectionId, operationId } = subscription
+  async reserveOperation(connectionId: string, maxOperations: number): Promise<'reserved' | 'full' | 'gone'> {
     try {
       await this.db.send(
         new UpdateCommand({
@@ -275,10 +274,36 @@ export class WebSocketRepository {
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       )
+      return 'reserved'
     } catch (error) {
       if (!isConditionFailure(error)) throw error
       return error.Item?.principal ? 'full' : 'gone'
     }
+  }
+
+  /** Gives a slot back (an operation that ended without a stored subscription). */
+  async releaseOperation(connectionId: string): Promise<void> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keys.wsConnection(connectionId),
+          UpdateExpression: 'SET operations = operations - :one',
+          ConditionExpression: 'attribute_exists(pk) AND operations > :zero',
+          ExpressionAttributeValues: { ':zero': 0, ':one': 1 },
+        }),
+      )
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error
+    }
+  }
+
+  /**
+   * Stores a subscription, in the slot its operation reserved. False when the connection already has one by that id
+   * (a duplicate id).
+   */
+  async putSubscription(subscription: WsSubscription): Promise<boolean> {
+    const { connectionId, operationId } = subscription
     const watch =
       subscription.field === 'consentUpdated'
         ? keys.wsWatchOfConsent(String(subscription.consentId), connectionId, operationId)
@@ -303,11 +328,10 @@ export class WebSocketRepository {
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
       )
-      return 'stored'
+      return true
     } catch (error) {
-      if (!isConditionFailure(error)) throw error
-      await this.#releaseSlot(connectionId)
-      return 'duplicate'
+      if (isConditionFailure(error)) return false
+      throw error
     }
   }
 
@@ -323,7 +347,7 @@ export class WebSocketRepository {
     return Item ? subscriptionOf(Item) : null
   }
 
-  /** Deletes a subscription and gives its slot back; false when there was none (completed already). */
+  /** Deletes a subscription and gives its slot back; false when there was none (completed already, or never). */
   async deleteSubscription(connectionId: string, operationId: string): Promise<boolean> {
     const { Attributes } = await this.db.send(
       new DeleteCommand({
@@ -333,24 +357,8 @@ export class WebSocketRepository {
       }),
     )
     if (!Attributes) return false
-    await this.#releaseSlot(connectionId)
+    await this.releaseOperation(connectionId)
     return true
-  }
-
-  async #releaseSlot(connectionId: string): Promise<void> {
-    try {
-      await this.db.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: keys.wsConnection(connectionId),
-          UpdateExpression: 'SET operations = operations - :one',
-          ConditionExpression: 'attribute_exists(pk) AND operations > :zero',
-          ExpressionAttributeValues: { ':zero': 0, ':one': 1 },
-        }),
-      )
-    } catch (error) {
-      if (!isConditionFailure(error)) throw error
-    }
   }
 
   /** How many subscriptions the connection has stored (strongly consistent; reads only their keys). */

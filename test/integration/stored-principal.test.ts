@@ -154,6 +154,18 @@ describe('a Basic principal, stored and restored', () => {
     expect(atItsEnd).toBeNull()
   })
 
+  it('describes a restored principal as it was stored, so a subscription can copy it', async () => {
+    // Prepare
+    await aClient('stored-again')
+    const live = authenticatorAt({ now: Date.now() })
+    const stored = live.describe(await live.authenticate(basic('stored-again', SECRET)))
+    const elsewhere = authenticatorAt({ now: Date.now() })
+    // Act
+    const again = elsewhere.describe(elsewhere.restore(stored))
+    // Assert
+    expect(again).toEqual(stored)
+  })
+
   it('does not hold in another tenant, nor for another client with the same hash fingerprint', async () => {
     // Prepare
     await aClient('stored-tenant')

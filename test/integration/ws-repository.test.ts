@@ -58,6 +58,15 @@ const aSubscription = (connectionId: string, overrides: Partial<WsSubscription> 
   ...overrides,
 })
 
+/** Reserves a slot and stores the subscription in it, as the protocol does. */
+async function subscribed(subscription: WsSubscription, max = 20): Promise<string> {
+  const slot = await repo.reserveOperation(subscription.connectionId, max)
+  if (slot !== 'reserved') return slot
+  if (await repo.putSubscription(subscription)) return 'stored'
+  await repo.releaseOperation(subscription.connectionId)
+  return 'duplicate'
+}
+
 async function acknowledged(): Promise<string> {
   const connection = aConnection()
   await repo.putConnection(connection, new Date())
@@ -77,12 +86,13 @@ describe('WebSocket connections', () => {
     const second = await repo.acknowledge(connection.connectionId, { ...PRINCIPAL, userId: 'other' }, 2_000)
     await repo.setTrustedUntil(connection.connectionId, 5_000)
     // Assert
-    expect(before).toEqual(connection)
+    expect(before).toEqual({ ...connection, operations: 0 })
     expect([first, second]).toEqual([true, false])
     expect(await repo.getConnection(connection.connectionId)).toEqual({
       ...connection,
       principal: PRINCIPAL,
       trustedUntil: 5_000,
+      operations: 0,
     })
     const [item] = (await table.scanAll()).filter((i) => i.pk === `WSCONN#${connection.connectionId}`)
     expect(item).toMatchObject({
@@ -105,9 +115,9 @@ describe('WebSocket connections', () => {
   it('deletes a connection with every subscription of it, however many pages', async () => {
     // Prepare
     const connectionId = await acknowledged()
-    for (let i = 0; i < 30; i++) expect(await repo.putSubscription(aSubscription(connectionId), 100)).toBe('stored')
+    for (let i = 0; i < 30; i++) expect(await subscribed(aSubscription(connectionId), 100)).toBe('stored')
     const other = await acknowledged()
-    await repo.putSubscription(aSubscription(other), 20)
+    await subscribed(aSubscription(other))
     // Act
     await repo.deleteConnection(connectionId)
     // Assert
@@ -118,33 +128,31 @@ describe('WebSocket connections', () => {
 })
 
 describe('WebSocket subscriptions', () => {
-  it('stores a subscription only on an acknowledged connection, and refuses a duplicate id', async () => {
+  it('reserves slots only on an acknowledged connection, and stores no duplicate id (its slot given back)', async () => {
     // Prepare
     const unacknowledged = aConnection()
     await repo.putConnection(unacknowledged, new Date())
     const connectionId = await acknowledged()
     const subscription = aSubscription(connectionId, { variables: null, operationName: 'Watch', lastVersion: 3 })
     // Act
-    const onUnacknowledged = await repo.putSubscription(aSubscription(unacknowledged.connectionId), 20)
-    const onMissing = await repo.putSubscription(aSubscription('never-connected'), 20)
-    const stored = await repo.putSubscription(subscription, 20)
-    const duplicate = await repo.putSubscription({ ...subscription, consentId: ulid() }, 20)
+    const onUnacknowledged = await repo.reserveOperation(unacknowledged.connectionId, 20)
+    const onMissing = await repo.reserveOperation('never-connected', 20)
+    const stored = await subscribed(subscription)
+    const duplicate = await subscribed({ ...subscription, consentId: ulid() })
     // Assert
     expect([onUnacknowledged, onMissing, stored, duplicate]).toEqual(['gone', 'gone', 'stored', 'duplicate'])
     expect(await repo.getSubscription(connectionId, subscription.operationId)).toEqual(subscription)
     expect(await repo.countSubscriptions(connectionId)).toBe(1)
     // The duplicate gave its slot back: 19 more fit.
-    for (let i = 0; i < 19; i++) expect(await repo.putSubscription(aSubscription(connectionId), 20)).toBe('stored')
-    expect(await repo.putSubscription(aSubscription(connectionId), 20)).toBe('full')
+    for (let i = 0; i < 19; i++) expect(await subscribed(aSubscription(connectionId))).toBe('stored')
+    expect(await subscribed(aSubscription(connectionId))).toBe('full')
   })
 
-  it('lets exactly the limit of subscribes through when they race in separate invocations', async () => {
+  it('lets exactly the limit of operations through when they race in separate invocations', async () => {
     // Prepare
     const connectionId = await acknowledged()
     // Act: 25 subscribes at once against a limit of 20
-    const outcomes = await Promise.all(
-      Array.from({ length: 25 }, () => repo.putSubscription(aSubscription(connectionId), 20)),
-    )
+    const outcomes = await Promise.all(Array.from({ length: 25 }, () => subscribed(aSubscription(connectionId))))
     // Assert
     expect(outcomes.filter((outcome) => outcome === 'stored')).toHaveLength(20)
     expect(outcomes.filter((outcome) => outcome === 'full')).toHaveLength(5)
@@ -155,14 +163,14 @@ describe('WebSocket subscriptions', () => {
     // Prepare
     const connectionId = await acknowledged()
     const subscriptions = Array.from({ length: 2 }, () => aSubscription(connectionId))
-    for (const subscription of subscriptions) await repo.putSubscription(subscription, 2)
+    for (const subscription of subscriptions) await subscribed(subscription, 2)
     // Act
     const first = await repo.deleteSubscription(connectionId, subscriptions[0]!.operationId)
     const again = await repo.deleteSubscription(connectionId, subscriptions[0]!.operationId)
     // Assert: one slot free, not two
     expect([first, again]).toEqual([true, false])
-    expect(await repo.putSubscription(aSubscription(connectionId), 2)).toBe('stored')
-    expect(await repo.putSubscription(aSubscription(connectionId), 2)).toBe('full')
+    expect(await subscribed(aSubscription(connectionId), 2)).toBe('stored')
+    expect(await subscribed(aSubscription(connectionId), 2)).toBe('full')
   })
 
   it("finds a consent's watchers and a tenant feed's followers through gsi1, and nobody else's", async () => {
@@ -180,7 +188,7 @@ describe('WebSocket subscriptions', () => {
       cursor: 'cursor-1',
       query: 'subscription { consentEvents { cursor } }',
     })
-    for (const subscription of [watchA, watchB, feed, aSubscription(b)]) await repo.putSubscription(subscription, 20)
+    for (const subscription of [watchA, watchB, feed, aSubscription(b)]) await subscribed(subscription)
     // Act
     const watchers = await repo.watchersOfConsent(consentId)
     const followers = await repo.watchersOfTenantFeed(tenantId)
@@ -196,7 +204,7 @@ describe('WebSocket subscriptions', () => {
     // Prepare
     const connectionId = await acknowledged()
     const feed = aSubscription(connectionId, { field: 'consentEvents', consentId: null, tenantId: 'tenant_C' })
-    await repo.putSubscription(feed, 20)
+    await subscribed(feed)
     const { operationId } = feed
     // Act
     const fromNothing = await repo.advanceCursor(connectionId, operationId, null, 'c1')
@@ -214,7 +222,7 @@ describe('WebSocket subscriptions', () => {
     // Prepare
     const connectionId = await acknowledged()
     const watch = aSubscription(connectionId)
-    await repo.putSubscription(watch, 20)
+    await subscribed(watch)
     // Act
     const moves = [
       await repo.setLastVersion(connectionId, watch.operationId, 2),
