@@ -293,7 +293,7 @@ export class WsPoller {
       pinged: stats.pinged,
       failedPosts: stats.failedPosts,
       failedTicks: stats.failedTicks,
-      slowestTickMs: Math.round(stats.slowestTickMs),
+      slowestTickMs: Math.round(stats.slowestTickMs * 10) / 10,
       meanTickMs: stats.ticks ? Math.round((stats.tickMs / stats.ticks) * 10) / 10 : 0,
     }
   }

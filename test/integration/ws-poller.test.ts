@@ -201,25 +201,22 @@ async function connection(
 
 async function subscribe(w: World, connectionId: string, subscription: Partial<WsSubscription>): Promise<string> {
   const operationId = subscription.operationId ?? ulid()
-  const written = await w.ws.putSubscription(
-    {
-      connectionId,
-      operationId,
-      tenantId: w.tenantId,
-      principal: w.principal,
-      query: CONSENT_UPDATED,
-      variables: null,
-      operationName: null,
-      field: 'consentUpdated',
-      consentId: null,
-      cursor: null,
-      lastVersion: null,
-      deadline: Date.now() + 3_600_000,
-      ...subscription,
-    },
-    100,
-  )
-  expect(written).toBe('stored')
+  const written = await w.ws.putSubscription({
+    connectionId,
+    operationId,
+    tenantId: w.tenantId,
+    principal: w.principal,
+    query: CONSENT_UPDATED,
+    variables: null,
+    operationName: null,
+    field: 'consentUpdated',
+    consentId: null,
+    cursor: null,
+    lastVersion: null,
+    deadline: Date.now() + 3_600_000,
+    ...subscription,
+  })
+  expect(written).toBe(true)
   return operationId
 }
 
