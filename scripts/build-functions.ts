@@ -17,6 +17,7 @@ export const FUNCTIONS = {
   'ws-connect': 'functions/ws-connect.ts',
   'ws-message': 'functions/ws-message.ts',
   'ws-disconnect': 'functions/ws-disconnect.ts',
+  'ws-poller': 'functions/ws-poller.ts',
 } as const
 
 export interface BuiltFunction {
