@@ -10,7 +10,13 @@ import { handleProtocols } from 'graphql-ws'
 import { WebSocketServer, type RawData, type WebSocket } from 'ws'
 import type { PageOrigins } from '../http/cors.ts'
 import type { Logger } from '../providers/adapter.ts'
-import { graphqlWsServer, WS_CLOSE, type GraphQLWsDeps, type GraphQLWsLimits } from '../schema/graphql-ws.ts'
+import {
+  clientMessage,
+  graphqlWsServer,
+  WS_CLOSE,
+  type GraphQLWsDeps,
+  type GraphQLWsLimits,
+} from '../schema/graphql-ws.ts'
 import { runInRequestScope } from '../service/logging.ts'
 
 export interface WebSocketLimits extends GraphQLWsLimits {
@@ -39,31 +45,6 @@ export interface GraphQLWebSocketHost {
   readonly connections: number
   /** Says goodbye to every connection (1001), cuts those that do not close within `graceMs`. */
   close(graceMs?: number): Promise<void>
-}
-
-/** Messages only a server sends: a client that sends one breaks the protocol. */
-const SERVER_MESSAGES = new Set(['connection_ack', 'next', 'error'])
-
-/**
- * A client message as the protocol takes it. A subscribe for a registered document may come without `query` (Apollo
- * Kotlin's and others' persisted queries; the protocol wants a string): it gets an empty one, which the server reads as
- * "by its id". A message no client may send is refused here, as a bad message.
- */
-function clientMessage(data: string): string | null {
-  let message: unknown
-  try {
-    message = JSON.parse(data)
-  } catch {
-    return data // the protocol refuses it (4400)
-  }
-  if (!message || typeof message !== 'object') return data
-  const { type, payload } = message as { type?: unknown; payload?: unknown }
-  if (typeof type === 'string' && SERVER_MESSAGES.has(type)) return null
-  if (type === 'subscribe' && payload && typeof payload === 'object' && !Array.isArray(payload)) {
-    const query = (payload as { query?: unknown }).query
-    if (query === undefined || query === null) return JSON.stringify({ ...message, payload: { ...payload, query: '' } })
-  }
-  return data
 }
 
 /** Answers an upgrade that is refused before the handshake, as HTTP. */

@@ -17,10 +17,11 @@ export interface GraphQLServices {
   readonly consents: ConsentService
   /** Re-authorise, reconfirm, delete: what only some providers offer. */
   readonly operations: ProviderOperations
-  readonly watcher: ConsentWatcher
+  /** Live consent updates (the process's one poll; for one answer through API Gateway, a snapshot's stand-in). */
+  readonly watcher: Pick<ConsentWatcher, 'watch'>
   readonly providers: ProviderRegistry
   readonly logger: Logger
-  readonly events: EventFeed
+  readonly events: Pick<EventFeed, 'page' | 'follow'>
   readonly webhooks: WebhookSettingsService
   readonly deliveries: WebhookDeliveries
   /** Minting and revoking end users' tokens. */

@@ -41,6 +41,20 @@ function costOfOperation(costs: Costs, operationName: string | null | undefined)
   return costs.size === 1 ? ([...costs.values()][0] ?? null) : null
 }
 
+/**
+ * What one operation of `document` costs against `options`' limit, as `extensions.cost` says it; null when the document
+ * names no such operation. For transports that execute a stored document themselves (schema/stored-operations.ts).
+ */
+export function queryCostOf(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operationName: string | null | undefined,
+  options: CostLimitOptions & { readonly maxCost: number },
+): QueryCost | null {
+  const requested = costOfOperation(costsOf(schema, document, options), operationName)
+  return requested === null ? null : { requested: Math.ceil(requested), limit: options.maxCost }
+}
+
 type WithExtensions = { readonly extensions?: Record<string, unknown> }
 
 export function withCost<T>(result: T, cost: QueryCost): T {

@@ -138,7 +138,8 @@ export function closeFor(error: unknown): { code: number; reason: string } | nul
   return null
 }
 
-const tooManyOperations = (max: number) =>
+/** The answer to one operation more than a connection may run: an `error` message; the connection goes on. */
+export const tooManyOperations = (max: number) =>
   decorateResult({
     errors: [
       new GraphQLError(
@@ -147,6 +148,32 @@ const tooManyOperations = (max: number) =>
       ),
     ],
   }).errors
+
+/** Messages only a server sends: a client that sends one breaks the protocol. */
+const SERVER_MESSAGES = new Set(['connection_ack', 'next', 'error'])
+
+/**
+ * A client message as the protocol takes it. A subscribe for a registered document may come without `query` (Apollo
+ * Kotlin's and others' persisted queries; the protocol wants a string): it gets an empty one, which the server reads as
+ * "by its id". A message no client may send is refused here (null), as a bad message; anything else that does not
+ * parse is left to the protocol, which refuses it (4400).
+ */
+export function clientMessage(data: string): string | null {
+  let message: unknown
+  try {
+    message = JSON.parse(data)
+  } catch {
+    return data
+  }
+  if (!message || typeof message !== 'object') return data
+  const { type, payload } = message as { type?: unknown; payload?: unknown }
+  if (typeof type === 'string' && SERVER_MESSAGES.has(type)) return null
+  if (type === 'subscribe' && payload && typeof payload === 'object' && !Array.isArray(payload)) {
+    const query = (payload as { query?: unknown }).query
+    if (query === undefined || query === null) return JSON.stringify({ ...message, payload: { ...payload, query: '' } })
+  }
+  return data
+}
 
 export interface GraphQLWsDeps {
   readonly graphql: GraphQLServer

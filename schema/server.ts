@@ -277,6 +277,11 @@ function graphiqlPage(graphiql: Exclude<GraphQLServerOptions['graphiql'], false 
   }
 }
 
+/** What `executeForCaller` hands one operation's context besides the transport's (never an HTTP request's). */
+interface OperationContext {
+  readonly operationServices?: GraphQLServices | undefined
+}
+
 /** What each server keeps for callers a transport authenticated itself: who sent which request, its masking. */
 const CALLERS = new WeakMap<
   GraphQLServer,
@@ -297,6 +302,13 @@ export interface CallerOperation {
   /** Ends the operation (a subscription's stream) when the client completes it or goes away. */
   readonly signal: AbortSignal
   readonly clientAddress?: string | undefined
+  /**
+   * The use cases this one operation runs with, instead of the server's: a transport that answers a subscription once
+   * with the current state and leaves the rest to a poller elsewhere (graphql-ws through API Gateway) hands in
+   * stand-ins for the live streams (service/subscription-snapshot.ts).
+   * @default the server's services
+   */
+  readonly services?: GraphQLServices | undefined
 }
 
 /**
@@ -316,7 +328,10 @@ export async function executeForCaller(
     signal: operation.signal,
   })
   callers.principals.set(request, operation.principal)
-  const context = operation.clientAddress === undefined ? {} : { clientAddress: operation.clientAddress }
+  const context: TransportContext & OperationContext = {
+    ...(operation.clientAddress === undefined ? {} : { clientAddress: operation.clientAddress }),
+    ...(operation.services ? { operationServices: operation.services } : {}),
+  }
   try {
     // Each operation counts against its tenant's limits, as each HTTP request does (schema/rate-limit.ts).
     const decision = await callers.rateLimits?.take(operation.principal.tenantId)
@@ -372,11 +387,11 @@ export function createGraphQLServer(options: GraphQLServerOptions): GraphQLServe
       // Last: the outermost wrapper of the request handler.
       useRequestGuard(options.logger),
     ],
-    context: ({ request }) => ({
+    context: ({ request, operationServices }: { request: Request } & OperationContext) => ({
       principal: principals.get(request) ?? null,
       requestId: currentRequestId() ?? randomUUID(),
       signal: request.signal,
-      services: options.services,
+      services: operationServices ?? options.services,
       derived: new WeakMap(),
     }),
   })

@@ -14,6 +14,10 @@ export const FUNCTIONS = {
   'deliver-webhooks': 'functions/deliver-webhooks.ts',
   'outbox-relay': 'functions/outbox-relay.ts',
   authorizer: 'functions/authorizer.ts',
+  'ws-connect': 'functions/ws-connect.ts',
+  'ws-message': 'functions/ws-message.ts',
+  'ws-disconnect': 'functions/ws-disconnect.ts',
+  'ws-poller': 'functions/ws-poller.ts',
 } as const
 
 export interface BuiltFunction {

@@ -9,6 +9,9 @@
 //   node scripts/lambda-runtime.mjs --once --bundle dist/functions/graphql/index.mjs --request '{"method":"POST",...}'
 //   node scripts/lambda-runtime.mjs --event '{"Records":[...]}' --bundle dist/functions/outbox-relay/index.mjs
 //     (any other event source: a schedule, a table stream; prints the handler's result as JSON)
+//   node scripts/lambda-runtime.mjs --function ws-message=dist/functions/ws-message/index.mjs --function ...
+//     (Lambda's Invoke API, `POST /2015-03-31/functions/<name>/invocations` with the event as the body, for a caller
+//     that hands functions events of its own making: the WebSocket API's stand-in, test/support/ws-api-gateway.ts)
 import { randomUUID } from 'node:crypto'
 import { createServer } from 'node:http'
 import { Writable } from 'node:stream'
@@ -248,6 +251,52 @@ async function serve({ port, timeoutMs, routes, payload }) {
   process.once('SIGINT', stop)
 }
 
+/**
+ * Lambda's Invoke API (RequestResponse) for the named functions, each imported once: the body is the event, the answer
+ * the handler's result as JSON (an `x-timeout-ms` header, which Lambda has not, gives one invocation its own limit); a handler that throws answers 200 with `X-Amz-Function-Error: Unhandled` and
+ * `{errorType, errorMessage}`, as Lambda does.
+ */
+async function serveInvocations({ port, timeoutMs, functions }) {
+  const handlers = new Map()
+  for (const spec of functions) {
+    const [name, bundle] = spec.split('=')
+    handlers.set(name, await load(bundle))
+  }
+  const server = createServer((request, response) => {
+    const chunks = []
+    request.on('data', (chunk) => chunks.push(chunk))
+    request.on('end', () => {
+      const name = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/.exec(request.url ?? '')?.[1]
+      const handler = name === undefined ? undefined : handlers.get(decodeURIComponent(name))
+      if (request.method !== 'POST' || !handler) return response.writeHead(404).end()
+      const answer = (status, body, headers = {}) =>
+        response.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body))
+      Promise.resolve()
+        .then(() => {
+          // The caller may give one invocation a time limit of its own (a test running a poller for a few seconds).
+          const limit = Number(request.headers['x-timeout-ms'] ?? timeoutMs)
+          return handler(JSON.parse(Buffer.concat(chunks).toString('utf8') || 'null'), contextOf(limit))
+        })
+        .then(
+          (result) => answer(200, result ?? null),
+          (error) => {
+            console.error('lambda-runtime: invocation failed', error)
+            answer(
+              200,
+              { errorType: error?.name ?? 'Error', errorMessage: String(error?.message ?? error) },
+              { 'x-amz-function-error': 'Unhandled' },
+            )
+          },
+        )
+    })
+  })
+  await new Promise((resolve) => server.listen(port, '127.0.0.1', resolve))
+  console.log(`lambda-runtime listening on http://127.0.0.1:${server.address().port}`)
+  const stop = () => server.close(() => process.exit(0))
+  process.once('SIGTERM', stop)
+  process.once('SIGINT', stop)
+}
+
 /** Imports the bundle, answers one request, prints `{status, body, importMs, totalMs}` as JSON, exits. */
 async function once({ bundle, request, timeoutMs }) {
   const started = performance.now()
@@ -295,11 +344,14 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
       request: { type: 'string' },
       event: { type: 'string' },
       payload: { type: 'string', default: '2.0' },
+      function: { type: 'string', multiple: true, default: [] },
     },
   })
   const timeoutMs = Number(values['timeout-ms'])
   if (values.event !== undefined)
     await invokeWithEvent({ bundle: values.bundle, event: JSON.parse(values.event), timeoutMs })
+  else if (values.function.length)
+    await serveInvocations({ port: Number(values.port), timeoutMs, functions: values.function })
   else if (values.once) await once({ bundle: values.bundle, request: JSON.parse(values.request ?? '{}'), timeoutMs })
   else {
     await serve({ port: Number(values.port), timeoutMs, routes: values.route.map(parseRoute), payload: values.payload })

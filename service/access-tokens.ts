@@ -14,6 +14,7 @@ import {
 import { decodePublicId } from '../domain/ids.ts'
 import type { AccessRepository } from '../store/access-repository.ts'
 import type { TokenRevocationRepository } from '../store/token-revocation-repository.ts'
+import type { StoredPrincipal } from '../store/ws-repository.ts'
 import {
   PARTNER_SCOPE,
   scopeOf,
@@ -76,6 +77,9 @@ export const TOKEN_DEFAULTS: TokenSettings = {
   clockToleranceSeconds: 5,
   maxConsentIds: 50,
 }
+
+/** A principal of a bearer token, as stored. */
+export type StoredTokenPrincipal = Exclude<StoredPrincipal, { credential: 'BASIC' }>
 
 /** A token as the token endpoint and `createUserToken` hand it out. */
 export interface IssuedToken {
@@ -342,6 +346,67 @@ export class AccessTokens {
     const principal = this.#principalOf(claims)
     if (principal.kind === 'END_USER' && !(await this.#unrevoked(principal))) {
       throw new InvalidTokenError("The access token has been revoked: its user's tokens were revoked")
+    }
+    return principal
+  }
+
+  /** A principal a token gave, as it can be stored (a WebSocket connection's, between invocations): its claims. */
+  describe(principal: EndUserPrincipal | (ApiClientPrincipal & { credential: 'BEARER' })): StoredTokenPrincipal {
+    if (principal.kind === 'END_USER') {
+      return {
+        kind: 'END_USER',
+        tenantId: principal.tenantId,
+        clientId: principal.clientId,
+        userId: principal.userId,
+        scopes: [...principal.scopes],
+        consentIds: principal.consentIds ? [...principal.consentIds] : null,
+        tokenId: principal.tokenId,
+        issuedAt: principal.issuedAt,
+        expiresAt: principal.expiresAt,
+      }
+    }
+    if (principal.tokenId === undefined || principal.expiresAt === undefined) {
+      throw new Error('describe: a bearer principal without its token id and expiry')
+    }
+    return {
+      kind: 'API_CLIENT',
+      credential: 'BEARER',
+      tenantId: principal.tenantId,
+      clientId: principal.clientId,
+      tokenId: principal.tokenId,
+      expiresAt: principal.expiresAt,
+    }
+  }
+
+  /**
+   * The principal a stored token description stands for (its signature was verified when it was stored). Its
+   * `revalidate` checks what a live one's checks: unexpired, its client enabled in its tenant, a user's tokens not
+   * revoked since it was issued.
+   */
+  restore(stored: StoredTokenPrincipal): Principal {
+    if (stored.kind === 'END_USER') {
+      const principal: EndUserPrincipal = {
+        kind: 'END_USER',
+        tenantId: stored.tenantId,
+        clientId: stored.clientId,
+        userId: stored.userId,
+        scopes: USER_TOKEN_SCOPES.filter((scope) => stored.scopes.includes(scope)),
+        consentIds: stored.consentIds ? [...stored.consentIds] : null,
+        tokenId: stored.tokenId,
+        issuedAt: stored.issuedAt,
+        expiresAt: stored.expiresAt,
+        revalidate: () => this.#revalidate(principal),
+      }
+      return principal
+    }
+    const principal: ApiClientPrincipal = {
+      kind: 'API_CLIENT',
+      credential: 'BEARER',
+      tenantId: stored.tenantId,
+      clientId: stored.clientId,
+      tokenId: stored.tokenId,
+      expiresAt: stored.expiresAt,
+      revalidate: () => this.#revalidate(principal),
     }
     return principal
   }

@@ -9,6 +9,7 @@
 import { hash } from 'node:crypto'
 import { RateLimitedError, UnauthorizedError } from '../domain/errors.ts'
 import type { AccessRepository, ApiClientRecord } from '../store/access-repository.ts'
+import type { StoredPrincipal } from '../store/ws-repository.ts'
 import type { FailureLog } from './failure-log.ts'
 import { FailureLimiter, type FailureLimits } from './failure-limiter.ts'
 import type { ApiClientPrincipal, AuthenticationAttempt } from './principal.ts'
@@ -125,11 +126,32 @@ function validUntilOf(client: ApiClientRecord, secretHash: string, now: number):
 
 const INVALID = 'Invalid client credentials'
 
+/**
+ * Which stored hash a secret verified against, without the hash itself (nor, of course, the secret): what a stored
+ * principal keeps to tell, later, whether that hash is still the client's current one or its rotated-out one.
+ */
+export const secretHashFingerprint = (secretHash: string): string => hash('sha256', secretHash, 'base64url')
+
+type StoredBasic = Extract<StoredPrincipal, { credential: 'BASIC' }>
+
+/** A restored Basic principal's last check: until when it is trusted. */
+interface RestoredCheck {
+  checkedAt: number
+  validUntil: number
+}
+
 export class ApiClientAuthenticator {
   readonly #verified = new Map<string, Verified>()
   readonly #rejected = new Map<string, number>()
   readonly #inFlight = new Map<string, Promise<Verified | null>>()
   readonly #rechecks = new Map<string, Promise<number | null>>()
+  /** The verification behind each principal this authenticator gave, for {@link describe}. */
+  readonly #origins = new WeakMap<ApiClientPrincipal, Verified>()
+  /** The description each restored principal came from, so it can be described again. */
+  readonly #descriptions = new WeakMap<ApiClientPrincipal, StoredBasic>()
+  /** Restored principals' checks, by client id and hash fingerprint: shared by every restored copy. */
+  readonly #restored = new Map<string, RestoredCheck>()
+  readonly #restoredChecks = new Map<string, Promise<number | null>>()
   readonly #ttl: number
   readonly #negativeTtl: number
   readonly #maxEntries: number
@@ -254,7 +276,74 @@ export class ApiClientAuthenticator {
         revalidate: () => this.#revalidate(cacheKey, verified),
       },
     }
+    this.#origins.set(verified.principal, verified)
     return verified
+  }
+
+  /**
+   * A principal this authenticator gave, as it can be stored (a WebSocket connection's, between invocations): its
+   * tenant, client and a fingerprint of the hash its secret matched. Throws for a principal it did not give.
+   */
+  describe(principal: ApiClientPrincipal): StoredBasic {
+    const restored = this.#descriptions.get(principal)
+    if (restored) return restored
+    const verified = this.#origins.get(principal)
+    if (!verified) throw new Error('describe: not a principal this authenticator verified')
+    return {
+      kind: 'API_CLIENT',
+      credential: 'BASIC',
+      tenantId: principal.tenantId,
+      clientId: principal.clientId,
+      secretHashFingerprint: secretHashFingerprint(verified.secretHash),
+    }
+  }
+
+  /**
+   * The principal a stored description stands for. Its `revalidate` checks what a live one's checks, once per cache
+   * period (restored copies of one credential share the check): the client there, enabled, in the same tenant, and
+   * the hash the secret matched still its current one, or the rotated-out one while its grace lasts.
+   */
+  restore(stored: StoredBasic): ApiClientPrincipal {
+    const key = `${stored.clientId}\u0000${stored.secretHashFingerprint}`
+    const principal: ApiClientPrincipal = {
+      kind: 'API_CLIENT',
+      credential: 'BASIC',
+      tenantId: stored.tenantId,
+      clientId: stored.clientId,
+      revalidate: () => this.#revalidateRestored(key, stored),
+    }
+    this.#descriptions.set(principal, { ...stored })
+    return principal
+  }
+
+  #revalidateRestored(key: string, stored: StoredBasic): Promise<number | null> {
+    const known = this.#restored.get(key)
+    if (known) {
+      const until = Math.min(known.checkedAt + this.#ttl, known.validUntil)
+      if (until > this.now()) return Promise.resolve(until)
+    }
+    const running = this.#restoredChecks.get(key)
+    if (running) return running
+    const check = (async () => {
+      const client = await this.access.getApiClient(stored.clientId)
+      const now = this.now()
+      const matched =
+        client &&
+        [client.secretHash, client.previousSecretHash].find(
+          (secretHash) =>
+            typeof secretHash === 'string' && secretHashFingerprint(secretHash) === stored.secretHashFingerprint,
+        )
+      const validUntil = client && matched ? validUntilOf(client, matched, now) : null
+      if (!client || client.disabled || client.tenantId !== stored.tenantId || validUntil === null) {
+        this.#restored.delete(key)
+        return null
+      }
+      const checked = { checkedAt: now, validUntil }
+      this.#remember(this.#restored, key, checked)
+      return Math.min(checked.checkedAt + this.#ttl, checked.validUntil)
+    })().finally(() => this.#restoredChecks.delete(key))
+    this.#restoredChecks.set(key, check)
+    return check
   }
 
   async #revalidate(cacheKey: string, verified: Verified): Promise<number | null> {

@@ -3,7 +3,7 @@
 // stored between runs) read it the same way. Event ids (ULIDs) are taken just before their transaction, so an event
 // can commit after one with a larger id: each read goes back an overlap window behind what was read, and the ids
 // already handed out in that window are dropped.
-import { encodeTime } from 'ulid'
+import { decodeTime, encodeTime } from 'ulid'
 import type { ConsentEvent } from '../domain/consent.ts'
 import type { ConsentRepository } from '../store/consent-repository.ts'
 import { CHANGE_SHARDS } from '../store/keys.ts'
@@ -74,6 +74,18 @@ export async function readShardChanges(
     cursor: { after, seen: [...cursor.seen, ...events.map((event) => event.id)].filter((id) => id > after) },
     settledBefore: firstIdAt(wallNow - FEED_SETTLE_MS),
   }
+}
+
+/**
+ * `cursor`, moved back so that `eventId` and every event after it are read again: what a poller stores while an event
+ * it read is not yet fully handled (a tenant's feed waiting to settle, a delivery to retry), so a run that dies then
+ * loses nothing. Events from the millisecond of `eventId` on are handed out again; readers drop what they already did.
+ */
+export function rewindCursor(cursor: ShardCursor, eventId: string): ShardCursor {
+  const after = lastIdBefore(decodeTime(eventId))
+  // The ids kept as seen are those below `eventId`: it and what follows it are read and handed out again.
+  if (after >= cursor.after) return { after: cursor.after, seen: cursor.seen.filter((id) => id < eventId) }
+  return { after, seen: cursor.seen.filter((id) => id > after && id < eventId) }
 }
 
 /** Readers' cursors for every shard, starting now. */

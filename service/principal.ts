@@ -3,6 +3,7 @@
 // so the rules hold in service/ whichever transport or resolver calls it.
 import { initiatorOf, type Actor } from '../domain/actor.ts'
 import { ForbiddenError } from '../domain/errors.ts'
+import type { StoredPrincipal } from '../store/ws-repository.ts'
 
 /** What an end user's token may do: read that user's consents, and (with write) create and change them. */
 export const USER_TOKEN_SCOPES = ['consents:read', 'consents:write'] as const
@@ -61,6 +62,18 @@ export interface AuthenticationAttempt {
 /** Turns an `Authorization` header into a principal, or throws UnauthorizedError (RATE_LIMITED, SERVICE_UNAVAILABLE). */
 export interface Authenticator {
   authenticate(authorization: string | null | undefined, attempt?: AuthenticationAttempt): Promise<Principal>
+}
+
+/**
+ * Principals kept between invocations (a WebSocket connection through API Gateway, one Lambda invocation per
+ * message): `describe` gives what may be stored, never a secret; `restore` gives back a principal whose `revalidate`
+ * checks what the live one's checks (the client enabled in its tenant, a token unexpired and unrevoked, a Basic
+ * secret not rotated out).
+ */
+export interface PrincipalStorage {
+  /** Throws for a principal this authenticator did not give. */
+  describe(principal: Principal): StoredPrincipal
+  restore(stored: StoredPrincipal): Principal
 }
 
 /**

@@ -18,6 +18,9 @@ export type EntityType =
   | 'ADMIN_LOG'
   | 'TRUSTED_DOCUMENT'
   | 'USER_TOKEN_REVOCATION'
+  | 'WS_CONNECTION'
+  | 'WS_SUBSCRIPTION'
+  | 'WS_POLLER_CURSOR'
 
 export type ItemKey = {
   readonly pk: string
@@ -43,6 +46,12 @@ export const shardOf = (consentId: string): number => {
  */
 export const CHANGE_SHARDS = 4
 export const changeShardOf = (consentId: string): number => shardOf(consentId) % CHANGE_SHARDS
+
+/**
+ * A WebSocket connection's shard (on AWS, the poller of a change-feed shard also pings that shard's connections), by
+ * its connection id's hash.
+ */
+export const wsShardOf = (connectionId: string): number => shardOf(connectionId) % CHANGE_SHARDS
 
 /** What due work a gsi3 partition holds. */
 export type DueWork = 'DEADLINE' | 'DELIVERY'
@@ -165,6 +174,40 @@ export const keys = {
     gsi1sk: documentId,
   }),
   tenantDocumentsPartition: (tenantId: string): string => `T#${tenantId}#DOCUMENTS`,
+  /** A graphql-ws connection through API Gateway's WebSocket API; its subscriptions share the partition. */
+  wsConnection: (connectionId: string): ItemKey => ({ pk: `WSCONN#${connectionId}`, sk: 'CONNECTION' }),
+  wsConnectionPartition: (connectionId: string): string => `WSCONN#${connectionId}`,
+  /** One subscription of a connection, by the operation id its client chose (the client's value: last). */
+  wsSubscription: (connectionId: string, operationId: string): ItemKey => ({
+    pk: `WSCONN#${connectionId}`,
+    sk: `SUB#${operationId}`,
+  }),
+  wsSubscriptionPrefix: 'SUB#',
+  /** gsi1 on a `consentUpdated` subscription: who watches a consent (the poller's one Query per changed consent). */
+  wsWatchOfConsent: (consentId: string, connectionId: string, operationId: string) => ({
+    gsi1pk: `WATCH#C#${consentId}`,
+    gsi1sk: `${connectionId}#${operationId}`,
+  }),
+  wsConsentWatchersPartition: (consentId: string): string => `WATCH#C#${consentId}`,
+  /** gsi1 on a `consentEvents` subscription: who follows a tenant's feed. */
+  wsWatchOfTenantFeed: (tenantId: string, connectionId: string, operationId: string) => ({
+    gsi1pk: `WATCH#T#${tenantId}`,
+    gsi1sk: `${connectionId}#${operationId}`,
+  }),
+  wsFeedWatchersPartition: (tenantId: string): string => `WATCH#T#${tenantId}`,
+  /**
+   * gsi3 (sparse) on a connection: when the poller next pings it (`at` an ISO timestamp), sharded like the change
+   * feed by connection id, so each shard's poller pings its own connections.
+   */
+  wsPingDue: (connectionId: string, at: string) => ({
+    gsi3pk: `DUE#WSPING#${wsShardOf(connectionId)}`,
+    gsi3sk: `${at}#${connectionId}`,
+  }),
+  wsPingPartition: (shard: number): string => `DUE#WSPING#${shard}`,
+  /** Where the poller of one change-feed shard is (its `ShardCursor`), stored between runs. */
+  wsPollerCursor: (shard: number): ItemKey => ({ pk: `WSPOLL#${shard}`, sk: 'CURSOR' }),
+  /** One poller run's claim on a change-feed shard, so one runs per shard. */
+  wsPollerLease: (shard: number): ItemKey => ({ pk: `WSPOLL#${shard}`, sk: 'LEASE' }),
   /** Never written: the health probe reads it to see that the table answers. */
   healthProbe: { pk: 'HEALTH#PROBE', sk: 'HEALTH#PROBE' } as ItemKey,
 } as const

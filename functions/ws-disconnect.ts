@@ -1,0 +1,23 @@
+// Lambda entry: `$disconnect` of the WebSocket API (graphql-ws): the connection and its subscriptions are forgotten.
+// API Gateway calls it at best effort; a connection it misses is removed when the poller's post finds it gone (410),
+// and by TTL.
+import type { Context } from 'aws-lambda'
+import { configFromEnv } from '../service/config.ts'
+import { createGateway } from '../service/gateway.ts'
+import { runInRequestScope } from '../service/logging.ts'
+import { WebSocketSessions } from '../service/ws-sessions.ts'
+import { WebSocketRepository } from '../store/ws-repository.ts'
+import type { WebSocketEvent } from './ws-management.ts'
+
+const gateway = createGateway(configFromEnv())
+const sessions = new WebSocketSessions(
+  new WebSocketRepository(gateway.db, gateway.config.tableName),
+  gateway.authenticator,
+)
+
+export async function handler(event: WebSocketEvent, context: Pick<Context, 'awsRequestId'>) {
+  return runInRequestScope({ requestId: context.awsRequestId }, async () => {
+    await sessions.close(event.requestContext.connectionId)
+    return { statusCode: 200 }
+  })
+}

@@ -1,0 +1,31 @@
+// Lambda entry: the graphql-ws poller of the WebSocket API, every minute (infra/websocket.ts): each run leases the
+// change-feed shards no other run holds and polls them every SUBSCRIPTION_POLL_INTERVAL_MS until just before the next
+// run is due, posting through the management API (service/ws-poller.ts). The schema is built here (its documents run
+// against each change); provider adapters load on first use, if a document asks for what needs one.
+import { randomUUID } from 'node:crypto'
+import type { Context } from 'aws-lambda'
+import { graphQLServicesOf } from '../schema/server.ts'
+import { storedOperations } from '../schema/stored-operations.ts'
+import { configFromEnv } from '../service/config.ts'
+import { createGateway } from '../service/gateway.ts'
+import { createWsPoller } from '../service/ws-poller.ts'
+import { runScheduledJob } from './scheduled-job.ts'
+import { managementSender } from './ws-management.ts'
+
+const gateway = createGateway(configFromEnv())
+const endpoint = process.env.WS_MANAGEMENT_ENDPOINT
+if (!endpoint) {
+  throw new Error(
+    "WS_MANAGEMENT_ENDPOINT is not set: the WebSocket API's management endpoint (https://<api>.execute-api.<region>.amazonaws.com/<stage>)",
+  )
+}
+const poller = createWsPoller(gateway, {
+  sender: managementSender(endpoint),
+  operations: storedOperations(graphQLServicesOf(gateway), gateway.logger),
+  newRunId: () => randomUUID(),
+})
+
+/** Invoked by EventBridge Scheduler with an empty event. */
+export async function handler(_event: unknown, context: Context) {
+  return runScheduledJob('graphql-ws poller', gateway.logger, context, () => poller.run())
+}
