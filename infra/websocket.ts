@@ -18,9 +18,9 @@ const ROUTE_TIMEOUT = '30 seconds'
 const POLLER_SCHEDULE = 'rate(1 minute)'
 
 /**
- * The poller's run polls for most of its minute, then stores its cursors and gives its leases back. The timeout is
- * longer than the schedule's period so a run started a little late is not cut while it finishes; the leases, not the
- * timeout, keep two runs off one shard.
+ * The poller's run polls for most of its minute (58 s), then stores its cursors and gives its leases back (held 3 s
+ * past the polling window). The timeout is past both, so the last tick and the storing finish before Lambda could cut
+ * the run; the leases, not the timeout, keep two runs off one shard.
  */
 const POLLER_TIMEOUT = '70 seconds'
 

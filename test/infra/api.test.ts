@@ -143,7 +143,9 @@ const FREE_WHILE_IDLE = new Set([
   // Lambda's settings for asynchronous invocations (the jobs' retries): configuration, not billed.
   'aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig',
   // EventBridge Scheduler bills per invocation (14 million a month free); the jobs' three schedules and the
-  // WebSocket poller's make about 3,400 a day, each a Lambda invocation (see the README's "What it costs").
+  // WebSocket poller's make about 3,500 a day, each a Lambda invocation (see the README's "What it costs"). The
+  // poller's are the exception to "free while idle": each run polls for most of its minute whether or not anyone
+  // watches, about 1.3 million GB-seconds a month at 512 MB, $17 before Lambda's free tier (docs/cost.md).
   'aws:scheduler/schedule:Schedule',
   // Lambda polls the table's stream for the relay at no charge; the relay's invocations are billed as any others.
   'aws:lambda/eventSourceMapping:EventSourceMapping',
