@@ -354,9 +354,12 @@ export class WsPoller {
         if (!changed.has(event.consentId))
           changed.set(event.consentId, { tenantId: event.tenantId, consentId: event.consentId, first: event.id })
       }
-      await this.#deliverConsents([...changed.values()], state, run, runOperation)
-      await this.#deliverFeeds(read.settledBefore, state, run, runOperation)
-      await this.#ping(shard, run)
+      // Independent of each other: side by side, so a tick lasts as long as the longest of them.
+      await Promise.all([
+        this.#deliverConsents([...changed.values()], state, run, runOperation),
+        this.#deliverFeeds(read.settledBefore, state, run, runOperation),
+        this.#ping(shard, run),
+      ])
       state.cursor = read.cursor
       moved = read.events.length > 0
       run.stats.changes += read.events.length
