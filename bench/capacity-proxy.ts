@@ -1,7 +1,9 @@
 // A counting proxy in front of DynamoDB Local, for benches that price what a handler does: every request asks for
 // its consumed capacity (`ReturnConsumedCapacity: INDEXES`, added on the way through, so the code under test runs
 // unchanged), and the read and write units DynamoDB Local reports, indexes included, are added up by operation.
-// DynamoDB Local checks no signature, so the changed body goes through. Listens on 127.0.0.1 only.
+// DynamoDB Local checks no signature, so the changed body goes through. Listens on 127.0.0.1 only. In a process of its
+// own (`startCapacityProxyProcess`), its work stays out of the CPU figures of the process it counts for.
+import { spawn } from 'node:child_process'
 import { createServer, request as httpRequest, type IncomingMessage } from 'node:http'
 import type { AddressInfo } from 'node:net'
 
@@ -41,6 +43,9 @@ interface Consumed {
   readonly CapacityUnits?: number
 }
 
+/** Where a proxy in another process hands over its count (DynamoDB's API is all `POST /`). */
+const TAKE_PATH = '/__capacity'
+
 const body = (message: IncomingMessage): Promise<Buffer> =>
   new Promise((resolve, reject) => {
     const chunks: Buffer[] = []
@@ -54,6 +59,12 @@ export async function startCapacityProxy(target: string): Promise<CapacityProxy>
   let count = { readUnits: 0, writeUnits: 0, calls: {} as Record<string, number> }
 
   const server = createServer((incoming, outgoing) => {
+    if (incoming.url === TAKE_PATH) {
+      const taken = count
+      count = { readUnits: 0, writeUnits: 0, calls: {} }
+      outgoing.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(taken))
+      return
+    }
     void (async () => {
       const operation = String(incoming.headers['x-amz-target'] ?? '').split('.')[1] ?? ''
       const kind = OPERATIONS[operation]
@@ -105,4 +116,31 @@ export async function startCapacityProxy(target: string): Promise<CapacityProxy>
         server.close(() => closed())
       }),
   }
+}
+
+/** The same proxy in a child process; `take` asks it for its count. */
+export async function startCapacityProxyProcess(
+  target: string,
+): Promise<Omit<CapacityProxy, 'take'> & { take(): Promise<CapacityCount> }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', import.meta.filename, target], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
+  const endpoint = await new Promise<string>((resolve, reject) => {
+    child.stdout.once('data', (chunk: Buffer) => resolve(chunk.toString().trim()))
+    child.once('exit', (code) => reject(new Error(`the capacity proxy exited (${code})`)))
+  })
+  return {
+    endpoint,
+    take: async () => (await (await fetch(`${endpoint}${TAKE_PATH}`)).json()) as CapacityCount,
+    close: () =>
+      new Promise<void>((closed) => {
+        child.once('exit', () => closed())
+        child.kill()
+      }),
+  }
+}
+
+if (process.argv[1] === import.meta.filename && process.argv[2]) {
+  const proxy = await startCapacityProxy(process.argv[2])
+  console.log(proxy.endpoint)
 }
