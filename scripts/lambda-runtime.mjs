@@ -253,7 +253,7 @@ async function serve({ port, timeoutMs, routes, payload }) {
 
 /**
  * Lambda's Invoke API (RequestResponse) for the named functions, each imported once: the body is the event, the answer
- * the handler's result as JSON; a handler that throws answers 200 with `X-Amz-Function-Error: Unhandled` and
+ * the handler's result as JSON (an `x-timeout-ms` header, which Lambda has not, gives one invocation its own limit); a handler that throws answers 200 with `X-Amz-Function-Error: Unhandled` and
  * `{errorType, errorMessage}`, as Lambda does.
  */
 async function serveInvocations({ port, timeoutMs, functions }) {
@@ -272,7 +272,11 @@ async function serveInvocations({ port, timeoutMs, functions }) {
       const answer = (status, body, headers = {}) =>
         response.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body))
       Promise.resolve()
-        .then(() => handler(JSON.parse(Buffer.concat(chunks).toString('utf8') || 'null'), contextOf(timeoutMs)))
+        .then(() => {
+          // The caller may give one invocation a time limit of its own (a test running a poller for a few seconds).
+          const limit = Number(request.headers['x-timeout-ms'] ?? timeoutMs)
+          return handler(JSON.parse(Buffer.concat(chunks).toString('utf8') || 'null'), contextOf(limit))
+        })
         .then(
           (result) => answer(200, result ?? null),
           (error) => {

@@ -60,8 +60,16 @@ export interface WsApiGateway {
   readonly failures: readonly { route: string; error: string }[]
   /** Every line the functions logged so far. */
   logs(): LogLine[]
-  /** Invokes a function of the process with an event of the caller's (the poller's schedule); its result. */
-  invoke(name: string, event: unknown): Promise<unknown>
+  /**
+   * Invokes a function of the process with an event of the caller's (the poller's schedule); its result. `timeoutMs`
+   * is this invocation's time limit (default: the functions').
+   */
+  invoke(name: string, event: unknown, options?: { timeoutMs?: number }): Promise<unknown>
+  /**
+   * Invokes a function again and again, each run starting when the last ended, as a schedule would with no gap (the
+   * poller: each run polls until its time is nearly up). `stop` waits for the run in flight.
+   */
+  repeat(name: string, event: unknown, options: { timeoutMs: number }): { stop(): Promise<void> }
   stop(): Promise<void>
 }
 
@@ -189,10 +197,11 @@ export async function startWsApiGateway(options: WsApiGatewayOptions): Promise<W
     },
   )
 
-  async function invoke(name: string, event: unknown): Promise<unknown> {
+  async function invoke(name: string, event: unknown, invocation: { timeoutMs?: number } = {}): Promise<unknown> {
     const response = await fetch(`${invokeUrl}/2015-03-31/functions/${encodeURIComponent(name)}/invocations`, {
       method: 'POST',
       body: JSON.stringify(event),
+      ...(invocation.timeoutMs === undefined ? {} : { headers: { 'x-timeout-ms': String(invocation.timeoutMs) } }),
     })
     const result: unknown = await response.json()
     if (response.headers.get('x-amz-function-error')) {
@@ -360,6 +369,24 @@ export async function startWsApiGateway(options: WsApiGatewayOptions): Promise<W
     failures,
     logs: () => [...logLines],
     invoke,
+    repeat(name, event, repeated) {
+      let stopped = false
+      const runs = (async () => {
+        while (!stopped) {
+          try {
+            await invoke(name, event, repeated)
+          } catch (error) {
+            failures.push({ route: name, error: error instanceof Error ? error.message : String(error) })
+          }
+        }
+      })()
+      return {
+        async stop() {
+          stopped = true
+          await runs
+        },
+      }
+    },
     async stop() {
       for (const connection of connections.values()) connection.socket.terminate()
       await new Promise<void>((resolve) => sockets.close(() => resolve()))
