@@ -260,9 +260,9 @@ export class WsPoller {
           } else nextAsk.set(shard, tickStart + this.#settings.leaseRetryMs)
         }
         const runOperation = this.deps.operations.forTick()
-        const started = performance.now()
+        const tickStarted = performance.now()
         await Promise.all([...held].map(([shard, state]) => this.#tick(shard, state, run, runOperation)))
-        run.stats.tick(performance.now() - started)
+        run.stats.tick(performance.now() - tickStarted)
         if (tickStart + pollIntervalMs > pollUntil) break
         await sleep(tickStart + pollIntervalMs - this.#wall())
       }
@@ -283,7 +283,7 @@ export class WsPoller {
     }
     const { stats } = run
     return {
-      shards: [...polled].sort(),
+      shards: [...polled].sort((a, b) => a - b),
       ticks: stats.ticks,
       changes: stats.changes,
       sent: stats.sent,
@@ -407,7 +407,10 @@ export class WsPoller {
     }
     const retry = new Set<string>()
     await eachLimited(deliveries, this.#settings.concurrency, async ({ subscription, consent }) => {
-      if ((await this.#deliverConsent(subscription, consent, run, runOperation)) === 'retry') retry.add(consent.id)
+      const outcome = await this.#deliverConsent(subscription, consent, run, runOperation).catch((error: unknown) =>
+        run.failed(subscription.connectionId, 'sending a consent to its watcher failed', error),
+      )
+      if (outcome === 'retry') retry.add(consent.id)
     })
     for (const change of changed) {
       if (!watchers.has(change.consentId) || !byId.has(change.consentId)) continue
@@ -475,7 +478,12 @@ export class WsPoller {
   ): Promise<void> {
     const settled = [...state.feeds].filter(([, feed]) => feed.last < settledBefore).map(([tenantId]) => tenantId)
     await eachLimited(settled, this.#settings.concurrency, async (tenantId) => {
-      const followers = await this.deps.store.watchersOfTenantFeed(tenantId)
+      const followers = await this.deps.store.watchersOfTenantFeed(tenantId).catch((error: unknown) => {
+        // Paged again next tick.
+        this.deps.logger.warn("reading a tenant's feed followers failed", { tenantId, error })
+        return null
+      })
+      if (!followers) return
       // Followers at the same place share one read of the feed.
       const pages = new Map<string | null, ReturnType<EventFeed['page']>>()
       const pageFrom = (cursor: string | null) => {
@@ -488,7 +496,10 @@ export class WsPoller {
         followers.filter((follower) => follower.tenantId === tenantId),
         this.#settings.concurrency,
         async (follower) => {
-          if ((await this.#deliverFeed(follower, pageFrom, run, runOperation)) === 'retry') pending = true
+          const outcome = await this.#deliverFeed(follower, pageFrom, run, runOperation).catch((error: unknown) =>
+            run.failed(follower.connectionId, "sending a tenant's events to a follower failed", error),
+          )
+          if (outcome === 'retry') pending = true
         },
       )
       if (!pending) state.feeds.delete(tenantId)
@@ -651,15 +662,25 @@ class RunContext {
       return 'done'
     } catch (error) {
       this.stats.failedPosts++
-      const failures = (this.#failures.get(connectionId) ?? 0) + 1
-      this.#failures.set(connectionId, failures)
-      this.deps.logger.warn('posting to a connection failed', { connectionId, failures, error })
-      if (failures < this.settings.maxPostFailures) return 'retry'
-      // Given up on: closed, so its client reconnects and resubscribes from the present or its last cursor.
-      await this.deps.sender.close(connectionId).catch(() => undefined)
-      await this.gone(connectionId)
-      return 'done'
+      return this.failed(connectionId, 'posting to a connection failed', error)
     }
+  }
+
+  /**
+   * Sending to a connection failed (a post, or a read or write about one of its subscriptions): 'retry' next tick,
+   * or once it failed `maxPostFailures` times in the run, 'done' with it closed and deleted, so one connection never
+   * holds its shard back for long. Its client reconnects and resubscribes from the present or its last cursor.
+   */
+  async failed(connectionId: string, what: string, error: unknown): Promise<Outcome> {
+    const failures = (this.#failures.get(connectionId) ?? 0) + 1
+    this.#failures.set(connectionId, failures)
+    this.deps.logger.warn(what, { connectionId, failures, error })
+    if (failures < this.settings.maxPostFailures) return 'retry'
+    await this.deps.sender.close(connectionId).catch(() => undefined)
+    await this.gone(connectionId).catch((cause: unknown) => {
+      this.deps.logger.warn('deleting a connection given up on failed; its TTL removes it', { connectionId, cause })
+    })
+    return 'done'
   }
 
   sentVersion(subscription: WsSubscription): number {

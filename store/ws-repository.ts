@@ -65,7 +65,10 @@ export interface WsConnection {
   readonly principal: StoredPrincipal | null
   /** Epoch ms until which the principal is trusted without checking its credential again. */
   readonly trustedUntil: number | null
-  /** Subscriptions it holds (their slots); read back always, ignored when a connection is put (it starts at 0). */
+  /**
+   * Slots taken: operations running and subscriptions stored. Always read back; ignored when a connection is put (it
+   * starts at 0).
+   */
   readonly operations?: number
 }
 

@@ -23,7 +23,7 @@ import {
   tamperedSignature,
   userToken,
 } from '../support/credentials.ts'
-import { execute, startStack, type Credentials, type Stack } from '../support/stack.ts'
+import { decideAtBank, execute, openBankPage, startStack, type Credentials, type Stack } from '../support/stack.ts'
 import { functionEnvOf, startWsApiGateway, type WsApiGateway } from '../support/ws-api-gateway.ts'
 
 const WAIT = { timeout: 20_000, interval: 50 }
@@ -306,6 +306,62 @@ describe('graphql-ws through API Gateway, with the graphql-ws client', () => {
     const http = await execute(stack.client(stack.tenantA), GET, { id: created.id })
     expect(http.data?.consent.status).toBe('REVOKED')
   })
+
+  it('resubscribes after a dropped connection and gets the current state first: the approval made meanwhile', async () => {
+    // Prepare: a consent watched over a client that reconnects when told to
+    const created = await createConsent(stack.tenantA)
+    await openBankPage(created.authorizationUrl)
+    const sockets: WebSocket[] = []
+    class TrackedWebSocket extends WebSocket {
+      constructor(address: string, protocols?: string | string[]) {
+        super(address, protocols)
+        sockets.push(this)
+      }
+    }
+    let reconnect = () => undefined as void
+    const mayReconnect = new Promise<void>((resolve) => (reconnect = resolve))
+    const client = createClient({
+      url: gateway.url,
+      webSocketImpl: TrackedWebSocket,
+      connectionParams: { authorization: stack.authorization(stack.tenantA) },
+      retryAttempts: 3,
+      retryWait: () => mayReconnect,
+      shouldRetry: () => true,
+      lazy: true,
+    })
+    clients.push(client)
+    const watch = stream(client, UPDATED, { id: created.id })
+    await vi.waitFor(() => expect(watch.results).toHaveLength(1), WAIT)
+    const firstConnection = await vi.waitFor(() => {
+      const [connection] = [...gateway.connections.values()].filter((open) =>
+        sockets.some(
+          (socket) => (socket as unknown as { _socket?: { localPort: number } })._socket?.localPort === open.remotePort,
+        ),
+      )
+      expect(connection).toBeDefined()
+      return connection?.connectionId ?? ''
+    }, WAIT)
+
+    // Act: the network drops the socket; the user approves while the app is disconnected; then it reconnects
+    sockets[0]?.terminate()
+    await decideAtBank(created.authorizationUrl, 'approve')
+    await vi.waitFor(async () => {
+      const read = await execute(stack.client(stack.tenantA), GET, { id: created.id })
+      expect(read.data?.consent.status).toBe('ACTIVE')
+    }, WAIT)
+    reconnect()
+
+    // Assess: a second socket, whose first answer is the consent as it is now; the dropped one left nothing behind
+    await vi.waitFor(() => expect(watch.results).toHaveLength(2), WAIT)
+    const statuses = watch.results.map((result) => result.data?.consentUpdated.status)
+    expect(statuses[0]).toMatch(/CREATED|AWAITING_AUTHORIZATION/)
+    expect(statuses[1]).toBe('ACTIVE')
+    expect(sockets).toHaveLength(2)
+    expect(watch.errors).toEqual([])
+    await vi.waitFor(async () => expect(await repository.getConnection(firstConnection)).toBeNull(), WAIT)
+    expect(await repository.watchersOfConsent(internalIdOf(created.id))).toHaveLength(1)
+    watch.stop()
+  }, 60_000)
 
   it('completes a subscription to a consent that is already final after its one answer, storing nothing', async () => {
     // Prepare: a revoked consent

@@ -15,6 +15,7 @@ import type { ConnectionSender } from '../../service/connection-sender.ts'
 import { createGateway, type Gateway } from '../../service/gateway.ts'
 import { FEED_SETTLE_MS } from '../../service/change-feed.ts'
 import { silentLogger } from '../../service/logging.ts'
+import type { PrincipalStorage } from '../../service/principal.ts'
 import { provisionApiClient } from '../../service/tenants.ts'
 import { createWsPoller, WsPoller, type WsPollerSettings } from '../../service/ws-poller.ts'
 import { AccessRepository } from '../../store/access-repository.ts'
@@ -273,6 +274,34 @@ const feedEventIds = (sender: RecordingSender, connectionId: string) =>
   nexts(sender, connectionId).map((message) =>
     String(message.payload.data.consentEvents.event.id).replace(/^cevt_/, ''),
   )
+
+/** A poller over the world's table whose store answers some calls its own way (an index lagging, a failing write). */
+function pollerOver(
+  w: World,
+  sender: ConnectionSender,
+  overrides: { store?: Partial<WebSocketRepository>; principals?: Pick<PrincipalStorage, 'restore'> },
+  settings: Partial<WsPollerSettings> = {},
+): WsPoller {
+  const store = new Proxy(w.ws, {
+    get: (target, name) =>
+      (overrides.store as Record<string | symbol, unknown> | undefined)?.[name] ??
+      (Reflect.get(target, name, target) as (...args: unknown[]) => unknown).bind(target),
+  })
+  return new WsPoller(
+    {
+      store,
+      consents: new ConsentRepository(w.gateway.db, w.gateway.config.tableName),
+      events: w.gateway.events,
+      sender,
+      principals: overrides.principals ?? w.gateway.authenticator,
+      operations: storedOperations(graphQLServicesOf(w.gateway), silentLogger),
+      clock: w.gateway.clock,
+      newRunId: () => ulid(),
+      logger: silentLogger,
+    },
+    { ...ONE_TICK, ...settings },
+  )
+}
 
 /** Runs the poller run after run (a schedule) until `done` holds. */
 async function runUntil(poller: WsPoller, done: () => boolean | Promise<boolean>, timeoutMs = WAIT.timeout) {
@@ -572,28 +601,12 @@ describe('the graphql-ws poller', () => {
     await new Promise((resolve) => setTimeout(resolve, FEED_SETTLE_MS + 300))
     await runUntil(w.poller(sender), () => feedEventIds(sender, feed.connectionId).length === 1)
     // A poller that reads the follower as it was before (another poller moved it; the index lags behind)
-    const staleFollowers = async (tenantId: string) =>
-      (await w.ws.watchersOfTenantFeed(tenantId)).map((subscription) => ({ ...subscription, cursor: null }))
-    const ws = new Proxy(w.ws, {
-      get: (target, name) =>
-        name === 'watchersOfTenantFeed'
-          ? staleFollowers
-          : (Reflect.get(target, name, target) as (...args: unknown[]) => unknown).bind(target),
-    })
-    const stale = new WsPoller(
-      {
-        store: ws,
-        consents: new ConsentRepository(w.gateway.db, w.gateway.config.tableName),
-        events: w.gateway.events,
-        sender,
-        principals: w.gateway.authenticator,
-        operations: storedOperations(graphQLServicesOf(w.gateway), silentLogger),
-        clock: w.gateway.clock,
-        newRunId: () => ulid(),
-        logger: silentLogger,
+    const stale = pollerOver(w, sender, {
+      store: {
+        watchersOfTenantFeed: async (tenantId: string) =>
+          (await w.ws.watchersOfTenantFeed(tenantId)).map((subscription) => ({ ...subscription, cursor: null })),
       },
-      ONE_TICK,
-    )
+    })
     // Act: one more event, sent by that poller
     await advance(w, consent, { status: 'ACTIVE' })
     await new Promise((resolve) => setTimeout(resolve, FEED_SETTLE_MS + 300))
@@ -630,6 +643,48 @@ describe('the graphql-ws poller', () => {
     expect(feedEventIds(sender, feed.connectionId)).toEqual(expected)
     expect(await w.ws.getConnection(broken.connectionId)).toBeNull()
   }, 40_000)
+
+  it('does not let one subscription that cannot be sent hold its shard back: the others are served, it is closed', async () => {
+    // Prepare: two watchers of consents in the same shard; one's stored principal cannot be restored (an item written
+    // by another version of the code, say)
+    const w = await world()
+    const sender = new RecordingSender()
+    const healthy = await seedConsent(w, { id: idInShard(2) })
+    const poisoned = await seedConsent(w, { id: idInShard(2) })
+    const served = await watcher(w, healthy)
+    const failing = await connection(w)
+    await subscribe(w, failing, {
+      consentId: poisoned.id,
+      variables: { id: encodePublicId('Consent', poisoned.id) },
+      lastVersion: 1,
+      principal: { ...w.principal, clientId: 'unrestorable' },
+    })
+    const poller = pollerOver(
+      w,
+      sender,
+      {
+        principals: {
+          restore: (stored: StoredPrincipal) => {
+            if (stored.clientId === 'unrestorable') throw new Error('unknown principal kind')
+            return w.gateway.authenticator.restore(stored)
+          },
+        },
+      },
+      { periodMs: 1_500, stopBeforeNextMs: 500 },
+    )
+    await poller.run()
+    // Act
+    await advance(w, healthy, { status: 'ACTIVE' })
+    await advance(w, poisoned, { status: 'ACTIVE' })
+    const report = await poller.run()
+    // Assert: the healthy watcher got its change once; the other connection was given up on after three failures;
+    // no tick failed as a whole
+    expect(nexts(sender, served.connectionId)).toHaveLength(1)
+    expect(sender.to(failing)).toEqual([])
+    expect(sender.closed).toEqual([failing])
+    expect(await w.ws.getConnection(failing)).toBeNull()
+    expect(report.failedTicks).toBe(0)
+  })
 
   it('completes a subscription past its deadline at its next change, without sending the change', async () => {
     const w = await world()
