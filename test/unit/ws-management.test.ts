@@ -2,7 +2,7 @@
 // management API becomes, against a local HTTP server standing in for it.
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { afterEach, describe, expect, test } from 'vitest'
+import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest'
 import { managementSender } from '../../functions/ws-management.ts'
 
 let server: Server | null = null
@@ -21,7 +21,14 @@ async function managementApi(answer: (url: string, respond: Respond) => void) {
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`
 }
 
+// The SDK signs every call: any key will do for a stand-in that does not check signatures.
+beforeEach(() => {
+  vi.stubEnv('AWS_ACCESS_KEY_ID', 'local')
+  vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'local')
+})
+
 afterEach(async () => {
+  vi.unstubAllEnvs()
   server?.closeAllConnections()
   await new Promise((resolve) => server?.close(resolve))
   server = null
