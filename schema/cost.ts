@@ -62,9 +62,20 @@ export function withCost<T>(result: T, cost: QueryCost): T {
   return { ...result, extensions: { ...extensions, cost } }
 }
 
-export function useQueryCost(options: CostLimitOptions & { readonly maxCost: number }): Plugin {
+/** Each request's cost, as the plugin measured it at validation. */
+export type QueryCosts = WeakMap<Request, QueryCost>
+
+/**
+ * Measures each operation's cost at validation and adds it to the answer (each result of a stream).
+ *
+ * @param byRequest Where the costs are kept: a transport that runs operations past yoga's result processing
+ * (`executeForCaller` in schema/server.ts, for graphql-ws) passes its own map and adds them itself.
+ */
+export function useQueryCost(
+  options: CostLimitOptions & { readonly maxCost: number },
+  byRequest: QueryCosts = new WeakMap(),
+): Plugin {
   const byDocument = new WeakMap<DocumentNode, Costs>()
-  const byRequest = new WeakMap<Request, QueryCost>()
   return {
     onValidate({ params, context }) {
       const { schema, documentAST } = params as { schema: GraphQLSchema; documentAST: DocumentNode }

@@ -27,7 +27,7 @@ import type { Gateway } from '../service/gateway.ts'
 import { currentDeadline, currentRequestId } from '../service/logging.ts'
 import { useApolloMultipartSubscriptions, type ApolloMultipartOptions } from './apollo-multipart.ts'
 import type { GraphQLContext, GraphQLServices } from './context.ts'
-import { useQueryCost } from './cost.ts'
+import { useQueryCost, withCost, type QueryCosts } from './cost.ts'
 import { useCredentialRecheck } from './credential-recheck.ts'
 import { schema } from './index.ts'
 import { LIMITS } from './limits.ts'
@@ -289,6 +289,8 @@ const CALLERS = new WeakMap<
     principals: WeakMap<Request, Principal>
     mask: ReturnType<typeof maskError>
     rateLimits: GraphQLServices['rateLimits']
+    /** What each request's operation costs (schema/cost.ts). */
+    costs: QueryCosts
   }
 >()
 
@@ -311,8 +313,9 @@ export interface CallerOperation {
 
 /**
  * Runs one operation for a caller already authenticated, past everything an HTTP request meets after authentication:
- * the trusted-document rules, the query limits, execution, masking and the errors' extensions. A request error (the
- * document refused, invalid, over a limit) is a result without `data`; a subscription's result is its stream.
+ * the trusted-document rules, the query limits, execution, masking and the errors' extensions, and `extensions.cost` on
+ * every result (yoga adds its plugins' result processing only to HTTP answers, so it is added here). A request error
+ * (the document refused, invalid, over a limit) is a result without `data`; a subscription's result is its stream.
  */
 export async function executeForCaller(
   server: GraphQLServer,
@@ -336,7 +339,13 @@ export async function executeForCaller(
     const result = await server.getResultForParams({ params: operation.params, request }, context)
     if (result === undefined)
       return decorateResult({ errors: [callers.mask(new Error('no result'), 'Unexpected error.') as GraphQLError] })
-    return isAsyncIterable(result) ? mapAsyncIterator(result, decorateResult) : decorateResult(result)
+    // Measured at validation: a document refused before it (by the trusted-document rules) has none.
+    const cost = callers.costs.get(request)
+    const answer = (item: ExecutionResult) => {
+      const decorated = decorateResult(item)
+      return cost ? withCost(decorated, cost) : decorated
+    }
+    return isAsyncIterable(result) ? mapAsyncIterator(result, answer) : answer(result)
   } catch (error) {
     // What the parameters' checks throw (the trusted-document rules, yoga's parameter checks): GraphQL errors meant
     // for the client, anything else masked.
@@ -347,6 +356,7 @@ export async function executeForCaller(
 
 export function createGraphQLServer(options: GraphQLServerOptions): GraphQLServer {
   const principals = new WeakMap<Request, Principal>()
+  const costs: QueryCosts = new WeakMap()
   const graphiql = options.graphiql
   const mask = maskError(options.logger)
   const server = createYoga<TransportContext, GraphQLContext>({
@@ -371,7 +381,7 @@ export function createGraphQLServer(options: GraphQLServerOptions): GraphQLServe
       useCredentialRecheck(mask),
       useMaxTokens(LIMITS.maxTokens),
       ...armorPlugins(),
-      useQueryCost(LIMITS.costLimit),
+      useQueryCost(LIMITS.costLimit, costs),
       useErrorExtensions(),
       useApolloMultipartSubscriptions(options.apolloMultipart),
       // Last: the outermost wrapper of the request handler.
@@ -385,7 +395,7 @@ export function createGraphQLServer(options: GraphQLServerOptions): GraphQLServe
       derived: new WeakMap(),
     }),
   })
-  CALLERS.set(server, { principals, mask, rateLimits: options.services.rateLimits })
+  CALLERS.set(server, { principals, mask, rateLimits: options.services.rateLimits, costs })
   return server
 }
 

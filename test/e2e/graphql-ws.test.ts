@@ -182,7 +182,12 @@ describe('graphql-ws with the graphql-ws client', () => {
     // Queries and mutations run over the same connection.
     const query = stream(client, GET, { id: created.id })
     await query.done
-    expect(query.results).toEqual([{ data: { consent: { __typename: 'Consent', id: created.id, status: 'ACTIVE' } } }])
+    expect(query.results).toEqual([
+      {
+        data: { consent: { __typename: 'Consent', id: created.id, status: 'ACTIVE' } },
+        extensions: { cost: { requested: 17, limit: 5000 } },
+      },
+    ])
     const mutation = stream(client, `mutation ($id: ID!) { revokeConsent(id: $id) { __typename } }`, {
       id: created.id,
     })
@@ -254,6 +259,57 @@ describe('graphql-ws with the graphql-ws client', () => {
     expect(all.at(-1)?.to).toBe('ACTIVE')
   }, 90_000)
 
+  it("carries each answer's cost in extensions.cost, as over HTTP: a query's, a mutation's, every result of a subscription", async () => {
+    // Prepare: what HTTP (and SSE, for the subscription) answers for the same documents
+    const created = await createConsent(stack.tenantA)
+    const overHttp = await createConsent(stack.tenantA)
+    const REVOKE = `mutation ($id: ID!) { revokeConsent(id: $id) { __typename } }`
+    const httpCost = async (query: string, variables: Record<string, unknown>) =>
+      ((await execute(stack.client(stack.tenantA), query, variables)) as { extensions?: { cost?: unknown } }).extensions
+        ?.cost
+    const sseCost = await new Promise<unknown>((resolve, reject) => {
+      const sse = stack.sse(stack.tenantA)
+      sse.subscribe(
+        { query: UPDATED, variables: { id: overHttp.id } },
+        {
+          next: (value) => {
+            sse.dispose()
+            resolve((value.extensions as { cost?: unknown } | undefined)?.cost)
+          },
+          error: reject,
+          complete: () => undefined,
+        },
+      )
+    })
+    const costs = {
+      query: await httpCost(GET, { id: overHttp.id }),
+      mutation: await httpCost(REVOKE, { id: overHttp.id }),
+      subscription: sseCost,
+    }
+    const { client } = wsClient({ authorization: stack.authorization(stack.tenantA) })
+
+    // Act: watch the consent, query it, then revoke it (the stream's last result, then its end)
+    const watch = stream(client, UPDATED, { id: created.id })
+    await vi.waitFor(() => expect(watch.results.length).toBeGreaterThan(0), WAIT)
+    const query = stream(client, GET, { id: created.id })
+    await query.done
+    const mutation = stream(client, REVOKE, { id: created.id })
+    await mutation.done
+    await watch.done
+
+    // Assess
+    for (const cost of Object.values(costs)) {
+      expect(cost).toEqual({ requested: expect.any(Number) as unknown, limit: 5000 })
+    }
+    expect(query.results.map((result) => result.extensions)).toEqual([{ cost: costs.query }])
+    expect(mutation.results.map((result) => result.extensions)).toEqual([{ cost: costs.mutation }])
+    expect(watch.results.length).toBeGreaterThanOrEqual(2)
+    expect(statuses(watch.results).at(-1)).toBe('REVOKED')
+    expect(watch.results.map((result) => result.extensions)).toEqual(
+      watch.results.map(() => ({ cost: costs.subscription })),
+    )
+  }, 60_000)
+
   it('takes the credential as Authorization and as headers.Authorization too (Apollo Kotlin, urql)', async () => {
     for (const params of [
       { Authorization: stack.authorization(stack.tenantA) },
@@ -262,7 +318,9 @@ describe('graphql-ws with the graphql-ws client', () => {
       const { client } = wsClient(params)
       const query = stream(client, '{ __typename }')
       await query.done
-      expect(query.results).toEqual([{ data: { __typename: 'Query' } }])
+      expect(query.results).toEqual([
+        { data: { __typename: 'Query' }, extensions: { cost: { requested: 1, limit: 5000 } } },
+      ])
     }
   })
 })

@@ -1,12 +1,15 @@
-// The whole app (sst.config.ts's run(): infra/storage.ts, secrets.ts, api.ts, jobs.ts), deployed offline: the
-// functions, the REST API (GraphQL streamed behind the authorizer and usage plans, webhooks, callbacks, OAuth, health
-// beside it), its gateway responses, no Function URL, and the outputs AWS would be asked for, and what the functions would be built from. The schedules and the outbox relay themselves: jobs.test.ts.
+// The whole app (sst.config.ts's run(): infra/storage.ts, secrets.ts, api.ts, websocket.ts, jobs.ts), deployed
+// offline: the functions, the REST API (GraphQL streamed behind the authorizer and usage plans, webhooks, callbacks,
+// OAuth, health beside it), its gateway responses, no Function URL, and the outputs AWS would be asked for, and what
+// the functions would be built from. The schedules and the outbox relay themselves: jobs.test.ts; the WebSocket API
+// and its poller: websocket.test.ts.
 import { generateKeyPairSync } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { PROVIDERS } from '../../domain/provider.ts'
 import { DEFAULT_STAGE_LIMITS } from '../../domain/rate-limits.ts'
+import { FUNCTIONS } from '../../scripts/build-functions.ts'
 import { FUNCTION_NODEJS, FUNCTION_RUNTIME } from '../../scripts/bundling.ts'
 import {
   callbackPrefixPath,
@@ -28,7 +31,10 @@ const {
   FUNCTION,
   FUNCTION_URL,
   PERMISSION,
-  HTTP_API,
+  V2_API,
+  V2_STAGE,
+  ROUTE,
+  INTEGRATION,
   TABLE,
   REST_API,
   REST_RESOURCE,
@@ -95,6 +101,10 @@ const HANDLERS = {
   deliverWebhooks: 'functions/deliver-webhooks.handler',
   outboxRelay: 'functions/outbox-relay.handler',
   authorizer: 'functions/authorizer.handler',
+  wsConnect: 'functions/ws-connect.handler',
+  wsMessage: 'functions/ws-message.handler',
+  wsDisconnect: 'functions/ws-disconnect.handler',
+  wsPoller: 'functions/ws-poller.handler',
 }
 
 /**
@@ -122,12 +132,20 @@ const FREE_WHILE_IDLE = new Set([
   GATEWAY_RESPONSE,
   // The account's CloudWatch role for API Gateway's access logs (SST's ApiGatewayV1 sets it): configuration.
   'aws:apigateway/account:Account',
+  // API Gateway bills WebSocket APIs per message and per connection-minute; the API, its stage, routes and
+  // integrations are configuration.
+  V2_API,
+  V2_STAGE,
+  ROUTE,
+  INTEGRATION,
   'aws:iam/role:Role',
   'aws:cloudwatch/logGroup:LogGroup',
   // Lambda's settings for asynchronous invocations (the jobs' retries): configuration, not billed.
   'aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig',
-  // EventBridge Scheduler bills per invocation (14 million a month free); the jobs' three schedules make about 2,000
-  // a day, each a Lambda invocation (see the README's "What it costs").
+  // EventBridge Scheduler bills per invocation (14 million a month free); the jobs' three schedules and the
+  // WebSocket poller's make about 3,500 a day, each a Lambda invocation (see the README's "What it costs"). The
+  // poller's are the exception to "free while idle": each run polls for most of its minute whether or not anyone
+  // watches, about 1.3 million GB-seconds a month at 512 MB, $17 before Lambda's free tier (docs/cost.md).
   'aws:scheduler/schedule:Schedule',
   // Lambda polls the table's stream for the relay at no charge; the relay's invocations are billed as any others.
   'aws:lambda/eventSourceMapping:EventSourceMapping',
@@ -158,7 +176,8 @@ describe('the GraphQL function', () => {
   it('has no Function URL: nothing reaches it but through the REST API', () => {
     // Assess
     expect(app.all(FUNCTION_URL)).toEqual([])
-    expect(app.all(HTTP_API)).toEqual([])
+    // The one API Gateway v2 API is the WebSocket API (websocket.test.ts): no HTTP API.
+    expect(app.all(V2_API).map((api) => api.inputs.protocolType)).toEqual(['WEBSOCKET'])
     expect(app.all(PERMISSION).filter((permission) => permission.inputs.principal === '*')).toEqual([])
   })
 
@@ -373,11 +392,13 @@ describe('the REST API', () => {
   })
 
   it('may invoke the GraphQL, public and authorizer functions, and only from itself', () => {
-    // Prepare
+    // Prepare: API Gateway's permissions, but the WebSocket API's (websocket.test.ts)
     const executionArn = app.one(REST_API).state.executionArn as string
+    const webSocketArn = app.one(V2_API).state.executionArn as string
     const fromApi = app
       .all(PERMISSION)
       .filter((permission) => permission.inputs.principal === 'apigateway.amazonaws.com')
+      .filter((permission) => !String(permission.inputs.sourceArn).startsWith(`${webSocketArn}/`))
 
     // Assess
     expect(new Set(fromApi.map((permission) => permission.inputs.function))).toEqual(
@@ -401,6 +422,14 @@ describe('every function', () => {
     }
     expect(app.all(FUNCTION)).toHaveLength(Object.keys(HANDLERS).length)
     for (const fn of app.all(FUNCTION)) expect(fn.inputs.runtime, fn.name).toBe(FUNCTION_RUNTIME)
+  })
+
+  it('is one of the entry points scripts/build-functions.ts builds (what the bundle tests and benches run), and each is deployed', () => {
+    // Prepare
+    const deployed = app.builds.map((build) => `${build.handler.slice(0, build.handler.lastIndexOf('.'))}.ts`)
+
+    // Assess
+    expect(deployed.sort()).toEqual(Object.values(FUNCTIONS).sort())
   })
 
   it('names a handler module that exists', () => {
@@ -521,6 +550,13 @@ describe('the outputs of sst.config.ts', () => {
     expect(app.module.jwksUrl).toBe(`${apiEndpoint}${JWKS_PATH}`)
   })
 
+  it('gives the graphql-ws URL, on the WebSocket API', () => {
+    // Assess
+    expect(app.module.graphqlWsUrl).toBe(
+      `wss://${app.one(V2_API).id.toLowerCase()}.execute-api.eu-west-1.amazonaws.com/$default`,
+    )
+  })
+
   it("gives the outbox relay's dead-letter queue", () => {
     // Assess
     expect(app.module.outboxDeadLetterQueueUrl).toBe(app.one('aws:sqs/queue:Queue').state.url)
@@ -537,6 +573,7 @@ describe('the outputs of sst.config.ts', () => {
         'jwksUrl',
         'tableName',
         'outboxDeadLetterQueueUrl',
+        'graphqlWsUrl',
       ].sort(),
     )
   })

@@ -42,7 +42,9 @@ export const AWS_TYPES = {
   PERMISSION: 'aws:lambda/permission:Permission',
   ROUTE: 'aws:apigatewayv2/route:Route',
   INTEGRATION: 'aws:apigatewayv2/integration:Integration',
-  HTTP_API: 'aws:apigatewayv2/api:Api',
+  /** API Gateway's v2 APIs: HTTP APIs and WebSocket APIs alike (`protocolType` tells them apart). */
+  V2_API: 'aws:apigatewayv2/api:Api',
+  V2_STAGE: 'aws:apigatewayv2/stage:Stage',
   REST_API: 'aws:apigateway/restApi:RestApi',
   REST_RESOURCE: 'aws:apigateway/resource:Resource',
   REST_METHOD: 'aws:apigateway/method:Method',
@@ -171,7 +173,8 @@ function computedState(type: string, name: string, id: string, inputs: Record<st
     case 'aws:apigatewayv2/api:Api':
       return {
         arn,
-        apiEndpoint: `https://${id.toLowerCase()}.execute-api.${region}.amazonaws.com`,
+        // A WebSocket API's endpoint is wss://, an HTTP API's https://.
+        apiEndpoint: `${inputs.protocolType === 'WEBSOCKET' ? 'wss' : 'https'}://${id.toLowerCase()}.execute-api.${region}.amazonaws.com`,
         executionArn: `arn:aws:execute-api:${region}:${account}:${id}`,
       }
     case 'aws:apigateway/restApi:RestApi':
