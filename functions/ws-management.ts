@@ -38,9 +38,28 @@ export function managementEndpointOf(event: WebSocketEvent): string {
   return `https://${event.requestContext.domainName}/${event.requestContext.stage}`
 }
 
+/**
+ * How long one management API call may take before it fails (and counts as a failed post): a hung PostToConnection
+ * must not stall a poller tick until Lambda's own timeout.
+ */
+const MANAGEMENT_REQUEST_TIMEOUT_MS = 3_000
+
+/** A connection that is no longer there: GoneException, or its 410 however the error type header came. */
+const isGone = (error: unknown): boolean =>
+  error instanceof GoneException ||
+  (error as { $metadata?: { httpStatusCode?: number } } | null)?.$metadata?.httpStatusCode === 410
+
 /** Posts and closes through one management API endpoint. */
 export function managementSender(endpoint: string): ConnectionSender {
-  const client = new ApiGatewayManagementApiClient({ endpoint, region: process.env.AWS_REGION ?? 'eu-west-1' })
+  const client = new ApiGatewayManagementApiClient({
+    endpoint,
+    region: process.env.AWS_REGION ?? 'eu-west-1',
+    requestHandler: {
+      connectionTimeout: 1_000,
+      requestTimeout: MANAGEMENT_REQUEST_TIMEOUT_MS,
+      throwOnRequestTimeout: true,
+    },
+  })
   return {
     async post(connectionId, message) {
       try {
@@ -49,7 +68,7 @@ export function managementSender(endpoint: string): ConnectionSender {
         )
         return 'sent'
       } catch (error) {
-        if (error instanceof GoneException) return 'gone'
+        if (isGone(error)) return 'gone'
         throw error
       }
     },
@@ -57,7 +76,7 @@ export function managementSender(endpoint: string): ConnectionSender {
       try {
         await client.send(new DeleteConnectionCommand({ ConnectionId: connectionId }))
       } catch (error) {
-        if (!(error instanceof GoneException)) throw error
+        if (!isGone(error)) throw error
       }
     },
   }

@@ -568,12 +568,17 @@ export class WsPoller {
   async #ping(shard: number, run: RunContext): Promise<void> {
     const due = await this.deps.store.duePings(shard, new Date(this.#wall()), this.#settings.pingsPerTick)
     await eachLimited(due, this.#settings.concurrency, async (connectionId) => {
-      const trust = await run.trust(connectionId)
-      if (trust.kind !== 'trusted') return
-      const posted = await run.post(connectionId, { type: 'ping' })
-      if (posted !== 'sent') return
-      run.stats.pinged++
-      await this.deps.store.schedulePing(connectionId, new Date(this.#wall() + this.#settings.pingIntervalMs))
+      try {
+        const trust = await run.trust(connectionId)
+        if (trust.kind !== 'trusted') return
+        const posted = await run.post(connectionId, { type: 'ping' })
+        if (posted !== 'sent') return
+        run.stats.pinged++
+        await this.deps.store.schedulePing(connectionId, new Date(this.#wall() + this.#settings.pingIntervalMs))
+      } catch (error) {
+        // Still due: pinged again next tick.
+        await run.failed(connectionId, 'pinging a connection failed', error)
+      }
     })
   }
 

@@ -209,7 +209,10 @@ describe('graphql-ws through API Gateway, with the graphql-ws client', () => {
 
     // Assess: the consent as it is now, and a stored subscription the poller finds by the consent
     await vi.waitFor(() => expect(watch.results).toHaveLength(1), WAIT)
-    expect(watch.results[0]).toEqual({ data: { consentUpdated: { id: created.id, status: 'CREATED', version: 1 } } })
+    expect(watch.results[0]).toEqual({
+      data: { consentUpdated: { id: created.id, status: 'CREATED', version: 1 } },
+      extensions: { cost: { requested: expect.any(Number), limit: 5000 } },
+    })
     const internalId = internalIdOf(created.id)
     await vi.waitFor(async () => expect(await repository.watchersOfConsent(internalId)).toHaveLength(1), WAIT)
     const [stored] = await repository.watchersOfConsent(internalId)
@@ -265,6 +268,7 @@ describe('graphql-ws through API Gateway, with the graphql-ws client', () => {
             event: { sequence: 1, to: 'CREATED', consent: { id: created.id } },
           },
         },
+        extensions: { cost: { requested: expect.any(Number), limit: 5000 } },
       },
     ])
     const [stored] = await vi.waitFor(async () => {
@@ -298,10 +302,16 @@ describe('graphql-ws through API Gateway, with the graphql-ws client', () => {
     await mutation.done
 
     // Assess
-    expect(query.results).toEqual([{ data: { consent: { __typename: 'Consent', id: created.id, status: 'CREATED' } } }])
+    const cost = { cost: { requested: expect.any(Number), limit: 5000 } }
+    expect(query.results).toEqual([
+      { data: { consent: { __typename: 'Consent', id: created.id, status: 'CREATED' } }, extensions: cost },
+    ])
     expect(query.completed()).toBe(true)
     expect(mutation.results).toEqual([
-      { data: { revokeConsent: { __typename: 'RevokeConsentPayload', consent: { status: 'REVOKED' } } } },
+      {
+        data: { revokeConsent: { __typename: 'RevokeConsentPayload', consent: { status: 'REVOKED' } } },
+        extensions: cost,
+      },
     ])
     const http = await execute(stack.client(stack.tenantA), GET, { id: created.id })
     expect(http.data?.consent.status).toBe('REVOKED')

@@ -21,7 +21,7 @@ import { createWsPoller, WsPoller, type WsPollerSettings } from '../../service/w
 import { AccessRepository } from '../../store/access-repository.ts'
 import { createDocumentClient, createDynamoClient } from '../../store/client.ts'
 import { ConsentRepository } from '../../store/consent-repository.ts'
-import { CHANGE_SHARDS, changeShardOf } from '../../store/keys.ts'
+import { CHANGE_SHARDS, changeShardOf, wsShardOf } from '../../store/keys.ts'
 import { WebSocketRepository, type StoredPrincipal, type WsSubscription } from '../../store/ws-repository.ts'
 import { createTestTable, type TestTable } from '../support/dynamo.ts'
 import { aConsent, aGatewayConfig } from '../support/fixtures.ts'
@@ -553,12 +553,39 @@ describe('the graphql-ws poller', () => {
     expect(await w.ws.getConnection(gone)).toBeNull()
     expect(sender.closed).toEqual([neverAcknowledged])
     expect(await w.ws.getConnection(neverAcknowledged)).toBeNull()
-    const shard = (await import('../../store/keys.ts')).wsShardOf(alive)
+    const shard = wsShardOf(alive)
     expect(await w.ws.duePings(shard, new Date(before + 299_000), 10)).not.toContain(alive)
     expect(await w.ws.duePings(shard, new Date(before + 301_000 + 5_000), 10)).toContain(alive)
     // A second run finds nothing due
     await w.poller(sender).run()
     expect(sender.to(alive)).toEqual([{ type: 'ping' }])
+  })
+
+  it("does not fail a shard's tick when moving one connection's next ping fails: it is pinged again next tick", async () => {
+    // Prepare: a connection due for a ping whose next ping cannot be written, and a watcher in the same shard
+    const w = await world()
+    const sender = new RecordingSender()
+    const stuck = await connection(w, { firstPingAt: new Date(Date.now() - 1_000) })
+    const shard = wsShardOf(stuck)
+    let consent = await seedConsent(w, { id: idInShard(shard) })
+    const watch = await watcher(w, consent)
+    const poller = pollerOver(w, sender, {
+      store: {
+        schedulePing: async (connectionId: string, at: Date) => {
+          if (connectionId === stuck) throw new Error('ProvisionedThroughputExceededException')
+          return w.ws.schedulePing(connectionId, at)
+        },
+      },
+    })
+    await poller.run()
+    // Act
+    consent = await advance(w, consent, { status: 'ACTIVE' })
+    const report = await poller.run()
+    // Assert: the watcher got its change; the ping was sent each run, its connection still due
+    expect(nexts(sender, watch.connectionId)).toHaveLength(1)
+    expect(sender.to(stuck)).toEqual([{ type: 'ping' }, { type: 'ping' }])
+    expect(report.failedTicks).toBe(0)
+    expect(await w.ws.duePings(shard, new Date(), 10)).toContain(stuck)
   })
 
   it('sends every event of the feed to its follower once, in order, with two pollers running side by side', async () => {
