@@ -1,7 +1,8 @@
 // Worldline's XS2A routing service over HTTP: an OAuth2 client-credentials token (form-encoded request signed with our
 // key; cached until it expires), `X-Request-ID` and `MessageCreateDateTime` on every AIS call, and error bodies as
-// typed errors. A 401 whose body carries code 123 is the consent's expiry, not our token's (worldline.md 2.9.3): it is
-// never answered by renewing the token.
+// typed errors. Worldline answers an expired access token with 403 code 017 (the error table of its Open Banking
+// specs); a 401 whose body carries code 123 is the consent's expiry, not our token's: it is never answered by renewing
+// the token.
 import { randomUUID } from 'node:crypto'
 import { InstitutionNotFoundError, ProviderUnavailableError } from '../../domain/errors.ts'
 import type * as z from '../../domain/zod.ts'
@@ -21,8 +22,12 @@ import { signatureAuthorization } from './token-signature.ts'
 const SERVICES = '/xs2a/routingservice/services'
 const AIS = `${SERVICES}/ob/ais/v3`
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
-/** Worldline's code for "The PSU consent is expired" (worldline.md 2.4). */
+/** Worldline's code for "The PSU consent is expired" (401). */
 export const CONSENT_EXPIRED_CODE = '123'
+/** Worldline's code for "Initiating party access token is expired" (403). */
+export const ACCESS_TOKEN_EXPIRED_CODE = '017'
+/** Worldline's code for "The Aspsp is unknown" (404). */
+export const ASPSP_UNKNOWN_CODE = '104'
 
 export type AccountsProbe = 'usable' | 'expired' | 'unusable'
 
@@ -47,6 +52,12 @@ function parseJson(text: string): unknown {
 const errorCodeOf = (response: ProviderResponse): string | null => {
   const parsed = errorSchema.safeParse(parseJson(response.text))
   return parsed.success ? parsed.data.code : null
+}
+
+/** Whether Worldline refused our access token (rather than the call): only then is a new token worth asking for. */
+function tokenRefused(response: ProviderResponse): boolean {
+  if (response.status === 403) return errorCodeOf(response) === ACCESS_TOKEN_EXPIRED_CODE
+  return response.status === 401 && errorCodeOf(response) !== CONSENT_EXPIRED_CODE
 }
 
 /** How far our idea of Worldline's clock may have been off before a refused token request is signed again. */
@@ -143,8 +154,9 @@ export class WorldlineClient {
   }
 
   /**
-   * One AIS call. A 401 renews the token and retries once, unless its body says code 123 (the consent expired):
-   * that response is returned as it is for the caller to read as evidence.
+   * One AIS call. A 403 with code 017 (the access token expired at Worldline before our cache thought) or a 401 renews
+   * the token and retries once, unless the 401's body says code 123 (the consent expired): that response is returned
+   * as it is for the caller to read as evidence.
    */
   async #send(
     request: { method: 'GET' | 'POST' | 'DELETE'; path: string; body?: unknown; headers?: Record<string, string> },
@@ -173,7 +185,7 @@ export class WorldlineClient {
         },
         context,
       )
-      if (response.status !== 401 || errorCodeOf(response) === CONSENT_EXPIRED_CODE) return response
+      if (!tokenRefused(response)) return response
       this.#token = null
       if (attempt >= 1) return response
     }
@@ -301,6 +313,7 @@ function toError(
   const parsed = errorSchema.safeParse(parseJson(response.text))
   const code = parsed.success ? parsed.data.code : `http_${response.status}`
   const message = (parsed.success ? parsed.data.message : null) ?? 'no error body'
-  if (code === 'ASPSP_UNKNOWN' && request.aspspId) return new InstitutionNotFoundError('WORLDLINE', request.aspspId)
+  if (response.status === 404 && code === ASPSP_UNKNOWN_CODE && request.aspspId)
+    return new InstitutionNotFoundError('WORLDLINE', request.aspspId)
   return providerRefusal('WORLDLINE', { status: response.status, code, message, operation }, context)
 }

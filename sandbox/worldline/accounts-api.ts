@@ -3,13 +3,12 @@ import type { AisOperation } from './api-call.ts'
 import { findAspsp } from './aspsps.ts'
 import type { ConsentStore } from './consent-store.ts'
 import { dataAccess } from './data-access.ts'
-import { WorldlineApiError, consentExpired } from './errors.ts'
+import { WorldlineApiError, aspspUnknown, consentExpired } from './errors.ts'
 
 export function listAccountsOperation({ store }: { store: ConsentStore }): AisOperation {
   return ({ params }) => {
     const aspspId = params.aspspId ?? ''
-    if (!findAspsp(aspspId))
-      throw new WorldlineApiError(400, 'ASPSP_UNKNOWN', `AspspId ${aspspId} is not a known ASPSP`)
+    if (!findAspsp(aspspId)) throw aspspUnknown(aspspId)
     const access = dataAccess(store.all(), params.psuId ?? '', aspspId)
     if (access.outcome === 'expired') throw consentExpired()
     if (access.outcome === 'none') {

@@ -3,7 +3,7 @@
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http'
 import type { FaultInjector } from '../shared/faults.ts'
 import { BodyTooLargeError, readBody, sendJson, type RouteHandler, type SandboxRequest } from '../shared/http.ts'
-import { WorldlineApiError, badRequest, unauthorized, type WorldlineErrorBody } from './errors.ts'
+import { WorldlineApiError, accessTokenExpired, badRequest, unauthorized, type WorldlineErrorBody } from './errors.ts'
 import type { TokenStore } from './tokens.ts'
 
 export interface AisCall {
@@ -80,7 +80,7 @@ export function aisEndpoint(
     } catch (error) {
       if (error instanceof WorldlineApiError) {
         const challenge: Record<string, string> =
-          error.status === 401 && error.code === '401' ? { 'www-authenticate': 'Bearer' } : {}
+          error.status === 401 && error.code === '021' ? { 'www-authenticate': 'Bearer' } : {}
         sendJson(response, error.status, error.body, { ...echo, ...challenge })
       } else if (error instanceof BodyTooLargeError) {
         sendJson(response, 413, { code: '413', message: error.message }, echo)
@@ -95,7 +95,7 @@ function authenticate(headers: IncomingHttpHeaders, tokens: TokenStore): void {
   const match = /^Bearer\s+(\S+)\s*$/i.exec(headers.authorization ?? '')
   if (!match) throw unauthorized('Authorization: Bearer <access token> is required')
   const check = tokens.check(match[1] ?? '')
-  if (check === 'expired') throw unauthorized('the access token has expired')
+  if (check === 'expired') throw accessTokenExpired()
   if (check === 'unknown') throw unauthorized('the access token is not valid')
 }
 

@@ -2,7 +2,7 @@
 import type { IncomingHttpHeaders } from 'node:http'
 import { findAspsp } from './aspsps.ts'
 import { ALLOWED_PERMISSIONS, type NotificationTarget, type Permission } from './consent.ts'
-import { WorldlineApiError, badRequest } from './errors.ts'
+import { WorldlineApiError, aspspUnknown, badRequest } from './errors.ts'
 
 /** `ValidUntilDate` may be at most this many days after today (worldline.md 2.4: "at most 180 days"). */
 export const MAX_VALIDITY_DAYS = 180
@@ -27,9 +27,9 @@ export function parseConsentRequest(body: unknown, headers: IncomingHttpHeaders,
     throw badRequest('the request body must be a JSON object (ConsentRequest)')
   }
   const fields = body as Record<string, unknown>
-  const aspsp = typeof fields.AspspId === 'string' ? findAspsp(fields.AspspId) : undefined
-  if (!aspsp)
-    throw new WorldlineApiError(400, 'ASPSP_UNKNOWN', `AspspId ${JSON.stringify(fields.AspspId)} is not a known ASPSP`)
+  if (typeof fields.AspspId !== 'string') throw badRequest('AspspId must be a string')
+  const aspsp = findAspsp(fields.AspspId)
+  if (!aspsp) throw aspspUnknown(fields.AspspId)
   const recurring = fields.RecurringIndicator
   if (recurring !== undefined && typeof recurring !== 'boolean') {
     throw badRequest('RecurringIndicator must be a boolean')

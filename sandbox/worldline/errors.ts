@@ -15,7 +15,12 @@ export type WorldlineErrorCode =
   | '500'
   /** Data call on a consent the bank has expired (worldline.md 2.4). */
   | '123'
-  | 'ASPSP_UNKNOWN'
+  /** Unauthorized: no or an unknown access token (Open Banking PIS v3.6.0 error table). */
+  | '021'
+  /** Initiating party access token is expired (Open Banking PIS v3.6.0 error table). */
+  | '017'
+  /** The Aspsp is unknown (Open Banking PIS v3.6.0 error table). */
+  | '104'
   | 'PERMISSIONS_INVALID'
   | 'VALID_UNTIL_INVALID'
   | 'NOTIFICATION_VERSION_FORBIDDEN'
@@ -48,7 +53,11 @@ export class WorldlineApiError extends Error {
 }
 
 export const badRequest = (message: string, details?: unknown) => new WorldlineApiError(400, '400', message, details)
-export const unauthorized = (message: string) => new WorldlineApiError(401, '401', message)
+export const unauthorized = (message: string) => new WorldlineApiError(401, '021', message)
+/** Worldline answers an expired access token with 403, not 401 (Open Banking PIS v3.6.0 error table). */
+export const accessTokenExpired = () => new WorldlineApiError(403, '017', 'Initiating party access token is expired')
+export const aspspUnknown = (aspspId: unknown) =>
+  new WorldlineApiError(404, '104', `The Aspsp is unknown: ${JSON.stringify(aspspId)}`)
 export const consentUnknown = (consentId: string) =>
   new WorldlineApiError(404, 'CONSENT_UNKNOWN', `consent ${consentId} is unknown for this PSU`)
 /** The message is Worldline's own (worldline.md 2.4); the 401 is not an authentication failure. */

@@ -400,9 +400,9 @@ describe('token endpoint', () => {
 
     // 403: the token is good, there is just no consent yet.
     expect(beforeExpiry.status).toBe(403)
-    expect(afterExpiry.status).toBe(401)
-    expect(afterExpiry.body).toEqual({ code: '401', message: expect.any(String) })
-    expect(afterExpiry.headers.get('www-authenticate')).toBe('Bearer')
+    // Open Banking PIS v3.6.0's error table (shared by AIS): 403 017 "Initiating party access token is expired".
+    expect(afterExpiry.status).toBe(403)
+    expect(afterExpiry.body).toEqual({ code: '017', message: 'Initiating party access token is expired' })
     expect(staticToken.status).toBe(403)
   })
 
@@ -456,7 +456,7 @@ describe('AIS call headers', () => {
     expect(Math.abs(dated - Date.parse(NOON))).toBeLessThan(60_000)
   })
 
-  test('no token, an unknown token and a malformed Authorization are 401 code "401"', async () => {
+  test('no token, an unknown token and a malformed Authorization are 401 code "021" (Unauthorized)', async () => {
     const none = await worldline.call('GET', `${A}/psus/psu-1/aspsps/20101/accounts`, {
       headers: { authorization: '' },
     })
@@ -467,7 +467,8 @@ describe('AIS call headers', () => {
 
     for (const answer of [none, unknown, basic]) {
       expect(answer.status).toBe(401)
-      expect(answer.body).toEqual({ code: '401', message: expect.any(String) })
+      expect(answer.body).toEqual({ code: '021', message: expect.any(String) })
+      expect(answer.headers.get('www-authenticate')).toBe('Bearer')
     }
   })
 
@@ -533,11 +534,15 @@ describe('create consent', () => {
     expect((await worldline.create({ body: { AspspId: aspspId } })).status).toBe(201)
   })
 
-  test.each([['99999'], [20101], [undefined]])('AspspId %j is 400 ASPSP_UNKNOWN', async (aspspId) => {
-    const refused = await worldline.create({ body: { AspspId: aspspId } })
+  test('an unknown AspspId is 404 code "104" (The Aspsp is unknown)', async () => {
+    const refused = await worldline.create({ body: { AspspId: '99999' } })
 
-    expect(refused.status).toBe(400)
-    expect(refused.body).toEqual({ code: 'ASPSP_UNKNOWN', message: expect.any(String) })
+    expect(refused.status).toBe(404)
+    expect(refused.body).toEqual({ code: '104', message: expect.any(String) })
+  })
+
+  test.each([[20101], [undefined]])('AspspId %j (not a string) is 400', async (aspspId) => {
+    expect((await worldline.create({ body: { AspspId: aspspId } })).status).toBe(400)
   })
 
   test.each([

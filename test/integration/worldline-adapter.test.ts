@@ -1,9 +1,9 @@
 // connected: the Worldline adapter against its sandbox over HTTP, through a counting proxy, for what the contract suite
-// does not show: the token is cached, renewed on a plain 401, and never renewed for a 401 that means code 123.
+// does not show: the token is cached, renewed on 403 Code "017", and never renewed for a 401 that means code 123.
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ProviderRejectedError, UnsupportedScopeError } from '../../domain/errors.ts'
+import { InstitutionNotFoundError, ProviderRejectedError, UnsupportedScopeError } from '../../domain/errors.ts'
 import { createWorldlineAdapter, type WorldlineAdapter } from '../../providers/worldline/adapter.ts'
 import {
   aConsentRequest,
@@ -96,16 +96,6 @@ describe('Worldline access tokens', () => {
     expect(proxy.tokenRequests() - before).toBeLessThanOrEqual(1)
   })
 
-  it('renews the token when Worldline answers a plain 401 (the token expired on its clock)', async () => {
-    const { ref } = await activeConsent('token-user-2')
-    const before = proxy.tokenRequests()
-    // Two hours pass at Worldline: tokens live one hour there; our cache still thinks it is valid.
-    await harness.control('clock', { advanceSeconds: 2 * 3_600 })
-    const snapshot = await adapter.fetch(ref, testCallContext())
-    expect(snapshot.status).toBe('ACTIVE')
-    expect(proxy.tokenRequests() - before).toBe(1)
-  })
-
   it('does not renew the token for a 401 with code 123: that is the consent expiring, reported as EXPIRED', async () => {
     const { ref } = await activeConsent('token-user-3')
     await harness.control('clock', { advanceSeconds: 4 * 86_400 })
@@ -122,6 +112,16 @@ describe('Worldline access tokens', () => {
       raw: 'Authorised',
     })
     expect(proxy.tokenRequests() - before).toBe(0)
+  })
+
+  it('renews the token when Worldline answers 403 Code "017" (the access token expired on its clock)', async () => {
+    // The error table of the Open Banking PIS v3.6.0 spec, shared by AIS: 403 017 "Initiating party access token is expired".
+    const { ref } = await activeConsent('token-user-017')
+    const before = proxy.tokenRequests()
+    await harness.control('clock', { advanceSeconds: 2 * 3_600 })
+    const snapshot = await adapter.fetch(ref, testCallContext())
+    expect(snapshot.status).toBe('ACTIVE')
+    expect(proxy.tokenRequests() - before).toBe(1)
   })
 
   it("signs a token request refused for its date again with Worldline's time, once (its clock was moved first)", async () => {
@@ -158,6 +158,17 @@ describe('Worldline consent requests', () => {
     )
     expect(error).toBeInstanceOf(UnsupportedScopeError)
     expect(proxy.counts.get('/xs2a/routingservice/services/ob/ais/v3/psus/scope-user/consents') ?? 0).toBe(before)
+  })
+
+  it('reports an unknown bank (404 Code "104") as INSTITUTION_NOT_FOUND', async () => {
+    const known = await institutionOf(adapter, '20101')
+    const error = await rejectionOf(
+      adapter.create(
+        aConsentRequest(adapter, { ...known, id: '99999' }, 'http://127.0.0.1:9/unused', { userRef: 'unknown-bank' }),
+        testCallContext(),
+      ),
+    )
+    expect(error).toBeInstanceOf(InstitutionNotFoundError)
   })
 
   it('sends the notification URL in its /v3 form, so Worldline appends /notification/status', async () => {

@@ -132,11 +132,9 @@ describe('parseConsentRequest', () => {
     })
   })
 
-  test('a non-object body is 400; an unknown bank ASPSP_UNKNOWN', () => {
+  test('a non-object body is 400; an unknown bank 404 code 104', () => {
     expect(refusal(() => parseConsentRequest([], {}, NOON))).toBe('400 400')
-    expect(refusal(() => parseConsentRequest({ AspspId: '1', Permissions: ['Accounts'] }, {}, NOON))).toBe(
-      '400 ASPSP_UNKNOWN',
-    )
+    expect(refusal(() => parseConsentRequest({ AspspId: '1', Permissions: ['Accounts'] }, {}, NOON))).toBe('404 104')
   })
 })
 
