@@ -31,10 +31,23 @@ export const authorisationSchema = z.object({
   Links: z.nullish(z.partial(z.object({ RedirectUrl: link }))),
 })
 
-export const errorSchema = z.object({
-  code: z.pipe(z.union([z.string(), z.number()]), z.transform(String)),
-  message: z.nullish(z.string()),
-})
+const errorCode = z.pipe(z.union([z.string(), z.number()]), z.transform(String))
+
+/**
+ * A Worldline error body. Its Open Banking specs write `Code` / `Message` / `Details`, its token spec lowercase; which
+ * casing the AIS service sends is unconfirmed, so both are read (the capitalised one first).
+ */
+export const errorSchema = z.pipe(
+  z
+    .object({
+      Code: z.optional(errorCode),
+      code: z.optional(errorCode),
+      Message: z.nullish(z.string()),
+      message: z.nullish(z.string()),
+    })
+    .check(z.refine((body) => body.Code !== undefined || body.code !== undefined)),
+  z.transform((body) => ({ code: body.Code ?? body.code ?? '', message: body.Message ?? body.message ?? null })),
+)
 
 export const directorySchema = z.object({
   ASPSP: z.array(

@@ -57,7 +57,7 @@ export function aisEndpoint(
       // Injected failures change nothing: they answer before the token or the body is even looked at.
       const failure = context.faults.takeFailure()
       if (failure) {
-        const body: WorldlineErrorBody = { code: failure.code, message: 'injected failure (sandbox fault control)' }
+        const body: WorldlineErrorBody = { Code: failure.code, Message: 'injected failure (sandbox fault control)' }
         sendJson(response, failure.status, body, echo)
         return
       }
@@ -83,7 +83,7 @@ export function aisEndpoint(
           error.status === 401 && error.code === '021' ? { 'www-authenticate': 'Bearer' } : {}
         sendJson(response, error.status, error.body, { ...echo, ...challenge })
       } else if (error instanceof BodyTooLargeError) {
-        sendJson(response, 413, { code: '413', message: error.message }, echo)
+        sendJson(response, 413, { Code: '413', Message: error.message }, echo)
       } else {
         throw error
       }

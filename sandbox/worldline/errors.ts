@@ -1,4 +1,5 @@
-// Worldline's error bodies: `{ code, message, details? }` on the API (worldline.md 2.6), OAuth's on the token endpoint.
+// Worldline's error bodies: `{ Code, Message, Details? }` on the API (its Open Banking specs' `Error` schema), OAuth's on
+// the token endpoint.
 import type { ServerResponse } from 'node:http'
 import { sendJson } from '../shared/http.ts'
 
@@ -29,10 +30,11 @@ export type WorldlineErrorCode =
   | 'AUTHORISATION_NOT_ALLOWED'
   | 'CONSENT_INVALID'
 
+/** The `Error` schema of Worldline's Open Banking specs (PIS v3.6.0, shared by AIS): capitalised names. */
 export interface WorldlineErrorBody {
-  code: string
-  message: string
-  details?: unknown
+  Code: string
+  Message: string
+  Details?: string
 }
 
 /** An API call the sandbox refuses; the API wrapper renders it as the error body with `status`. */
@@ -42,17 +44,17 @@ export class WorldlineApiError extends Error {
     readonly status: number,
     readonly code: WorldlineErrorCode,
     message: string,
-    readonly details?: unknown,
+    readonly details?: string,
   ) {
     super(message)
   }
 
   get body(): WorldlineErrorBody {
-    return { code: this.code, message: this.message, ...(this.details !== undefined && { details: this.details }) }
+    return { Code: this.code, Message: this.message, ...(this.details !== undefined && { Details: this.details }) }
   }
 }
 
-export const badRequest = (message: string, details?: unknown) => new WorldlineApiError(400, '400', message, details)
+export const badRequest = (message: string, details?: string) => new WorldlineApiError(400, '400', message, details)
 export const unauthorized = (message: string) => new WorldlineApiError(401, '021', message)
 /** Worldline answers an expired access token with 403, not 401 (Open Banking PIS v3.6.0 error table). */
 export const accessTokenExpired = () => new WorldlineApiError(403, '017', 'Initiating party access token is expired')

@@ -85,16 +85,16 @@ export async function startWorldlineSandbox(options: WorldlineSandboxOptions = {
   const router = new Router({
     notFound: (request, response) => {
       const route = `${request.method} ${request.url.pathname}`
-      sendJson(response, 404, { code: '404', message: `no route for ${route}` }, echoHeaders(request.headers))
+      sendJson(response, 404, { Code: '404', Message: `no route for ${route}` }, echoHeaders(request.headers))
     },
     onError: (error, request, response) => {
       const echo = echoHeaders(request.headers)
       if (error instanceof BodyTooLargeError)
-        return sendJson(response, 413, { code: '413', message: error.message }, echo)
+        return sendJson(response, 413, { Code: '413', Message: error.message }, echo)
       if (error instanceof MalformedJsonError)
-        return sendJson(response, 400, { code: '400', message: error.message }, echo)
+        return sendJson(response, 400, { Code: '400', Message: error.message }, echo)
       console.error('worldline sandbox: unexpected error', error)
-      sendJson(response, 500, { code: '500', message: 'unexpected sandbox error' }, echo)
+      sendJson(response, 500, { Code: '500', Message: 'unexpected sandbox error' }, echo)
     },
   })
   // Listen first: the bank page links need the real port. Until the routes below exist, every request is a 404.

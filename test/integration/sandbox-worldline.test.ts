@@ -402,7 +402,7 @@ describe('token endpoint', () => {
     expect(beforeExpiry.status).toBe(403)
     // Open Banking PIS v3.6.0's error table (shared by AIS): 403 017 "Initiating party access token is expired".
     expect(afterExpiry.status).toBe(403)
-    expect(afterExpiry.body).toEqual({ code: '017', message: 'Initiating party access token is expired' })
+    expect(afterExpiry.body).toEqual({ Code: '017', Message: 'Initiating party access token is expired' })
     expect(staticToken.status).toBe(403)
   })
 
@@ -467,7 +467,7 @@ describe('AIS call headers', () => {
 
     for (const answer of [none, unknown, basic]) {
       expect(answer.status).toBe(401)
-      expect(answer.body).toEqual({ code: '021', message: expect.any(String) })
+      expect(answer.body).toEqual({ Code: '021', Message: expect.any(String) })
       expect(answer.headers.get('www-authenticate')).toBe('Bearer')
     }
   })
@@ -481,7 +481,7 @@ describe('AIS call headers', () => {
     const answer = await worldline.create({ headers })
 
     expect(answer.status).toBe(400)
-    expect(answer.body).toEqual({ code: '400', message: expect.any(String) })
+    expect(answer.body).toEqual({ Code: '400', Message: expect.any(String) })
   })
 
   test('malformed JSON is 400 code "400"; an unknown path is 404 code "404"', async () => {
@@ -489,9 +489,9 @@ describe('AIS call headers', () => {
     const unknown = await worldline.call('GET', `${A}/psus/psu-1/consents`)
 
     expect(malformed.status).toBe(400)
-    expect(malformed.body.code).toBe('400')
+    expect(malformed.body.Code).toBe('400')
     expect(unknown.status).toBe(404)
-    expect(unknown.body.code).toBe('404')
+    expect(unknown.body.Code).toBe('404')
   })
 })
 
@@ -538,7 +538,7 @@ describe('create consent', () => {
     const refused = await worldline.create({ body: { AspspId: '99999' } })
 
     expect(refused.status).toBe(404)
-    expect(refused.body).toEqual({ code: '104', message: expect.any(String) })
+    expect(refused.body).toEqual({ Code: '104', Message: expect.any(String) })
   })
 
   test.each([[20101], [undefined]])('AspspId %j (not a string) is 400', async (aspspId) => {
@@ -576,7 +576,7 @@ describe('create consent', () => {
     const refused = await worldline.create({ body: { Permissions: permissions } })
 
     expect(refused.status).toBe(400)
-    expect(refused.body.code).toBe('PERMISSIONS_INVALID')
+    expect(refused.body.Code).toBe('PERMISSIONS_INVALID')
   })
 
   test('ValidUntilDate from today up to 180 days ahead is accepted; absent means 180 days', async () => {
@@ -600,7 +600,7 @@ describe('create consent', () => {
     const refused = await worldline.create({ body: { ValidUntilDate: validUntil } })
 
     expect(refused.status).toBe(400)
-    expect(refused.body.code).toBe('VALID_UNTIL_INVALID')
+    expect(refused.body.Code).toBe('VALID_UNTIL_INVALID')
   })
 
   test('RecurringIndicator false is kept; a non-boolean is 400', async () => {
@@ -627,7 +627,7 @@ describe('create consent', () => {
     })
 
     expect(refused.status).toBe(400)
-    expect(refused.body.code).toBe('NOTIFICATION_VERSION_FORBIDDEN')
+    expect(refused.body.Code).toBe('NOTIFICATION_VERSION_FORBIDDEN')
   })
 
   test('notification URL form B is used as is and needs NotificationVersion v2 or v3', async () => {
@@ -644,8 +644,8 @@ describe('create consent', () => {
     await worldline.flush()
 
     expect(missing.status).toBe(400)
-    expect(missing.body.code).toBe('NOTIFICATION_VERSION_REQUIRED')
-    expect(wrong.body.code).toBe('NOTIFICATION_VERSION_REQUIRED')
+    expect(missing.body.Code).toBe('NOTIFICATION_VERSION_REQUIRED')
+    expect(wrong.body.Code).toBe('NOTIFICATION_VERSION_REQUIRED')
     expect(receiver.at(`${new URL(base).pathname}/status`).map((n) => n.body.ConsentStatus)).toEqual(['Pending'])
   })
 
@@ -666,7 +666,7 @@ describe('create consent', () => {
 
     for (const answer of [otherPsu, unknown, deleteOther]) {
       expect(answer.status).toBe(404)
-      expect(answer.body.code).toBe('CONSENT_UNKNOWN')
+      expect(answer.body.Code).toBe('CONSENT_UNKNOWN')
     }
     expect(await worldline.statusOf(created.ConsentId, 'psu-a')).toBe('Open')
   })
@@ -757,7 +757,7 @@ describe('bank page: one holder', () => {
     expect(await worldline.statusOf(created.ConsentId)).toBe('Rejected')
     const accounts = await worldline.accounts()
     expect(accounts.status).toBe(403)
-    expect(accounts.body.code).toBe('CONSENT_INVALID')
+    expect(accounts.body.Code).toBe('CONSENT_INVALID')
   })
 
   test('a page already decided is a 409 error page, and posting it again changes nothing', async () => {
@@ -870,7 +870,7 @@ describe('bank page: multi-level SCA', () => {
       NumberOfAuthorisationsDone: 2,
     })
     expect(afterwards.status).toBe(409)
-    expect(afterwards.body.code).toBe('AUTHORISATION_NOT_ALLOWED')
+    expect(afterwards.body.Code).toBe('AUTHORISATION_NOT_ALLOWED')
     expect((await worldline.accounts()).status).toBe(200)
     await worldline.flush()
     expect(statusesAt(base)).toEqual(['Pending', 'PartiallyAuthorised', 'Authorised'])
@@ -910,7 +910,7 @@ describe('bank page: multi-level SCA', () => {
     const unknown = await worldline.startAuthorisation(randomUUID())
 
     expect(refused.status).toBe(409)
-    expect(refused.body.code).toBe('AUTHORISATION_NOT_ALLOWED')
+    expect(refused.body.Code).toBe('AUTHORISATION_NOT_ALLOWED')
     expect(unknown.status).toBe(404)
   })
 })
@@ -960,7 +960,7 @@ describe('expiry', () => {
     expect(lastMinute).toBe('Authorised')
     expect(expired).toBe('Expired')
     expect(accounts.status).toBe(401)
-    expect(accounts.body).toEqual({ code: '123', message: 'The PSU consent is expired' })
+    expect(accounts.body).toEqual({ Code: '123', Message: 'The PSU consent is expired' })
     await worldline.flush()
     expect(statusesAt(base)).toEqual(['Pending', 'Authorised', 'Expired'])
   })
@@ -1000,7 +1000,7 @@ describe('expiry', () => {
     expect(control.body.outcome).toBe('learnt')
     expect(await worldline.statusOf(consentId)).toBe('Expired')
     expect(accounts.status).toBe(401)
-    expect(accounts.body.code).toBe('123')
+    expect(accounts.body.Code).toBe('123')
     await worldline.flush()
     expect(statusesAt(base)).toEqual(['Pending', 'Authorised', 'Expired'])
   })
@@ -1018,7 +1018,7 @@ describe('expiry', () => {
     expect(control.body.consent).toMatchObject({ bankExpired: true, polled: false, status: 'Authorised' })
     expect(status).toBe('Authorised')
     expect(accounts.status).toBe(401)
-    expect(accounts.body).toEqual({ code: '123', message: 'The PSU consent is expired' })
+    expect(accounts.body).toEqual({ Code: '123', Message: 'The PSU consent is expired' })
     await worldline.flush()
     expect(statusesAt(base)).toEqual(['Pending', 'Authorised'])
   })
@@ -1046,7 +1046,7 @@ describe('delete consent', () => {
     expect(await worldline.statusOf(consentId)).toBe('Revoked')
     const accounts = await worldline.accounts()
     expect(accounts.status).toBe(403)
-    expect(accounts.body.code).toBe('CONSENT_INVALID')
+    expect(accounts.body.Code).toBe('CONSENT_INVALID')
     await worldline.flush()
     expect(statusesAt(base)).toEqual(['Pending', 'Authorised', 'Revoked'])
   })
@@ -1200,7 +1200,7 @@ describe('fault injection', () => {
     expect(token.status).toBe(500)
     expect(token.body).toEqual({ error: 'internal_server_error', error_description: expect.any(String) })
     expect(status.status).toBe(500)
-    expect(status.body).toEqual({ code: 'internal_server_error', message: expect.any(String) })
+    expect(status.body).toEqual({ Code: 'internal_server_error', Message: expect.any(String) })
     expect(status.headers.get('x-request-id')).toBe(requestId)
     expect(listed.status).toBe(500)
     expect(recovered.status).toBe(200)
@@ -1216,7 +1216,7 @@ describe('fault injection', () => {
     const listed = await worldline.control('consents', undefined, 'GET')
 
     expect(failed.status).toBe(503)
-    expect(failed.body.code).toBe('SERVICE_UNAVAILABLE')
+    expect(failed.body.Code).toBe('SERVICE_UNAVAILABLE')
     expect(elapsed).toBeGreaterThanOrEqual(140)
     expect(listed.body.consents).toEqual([])
     await worldline.control('faults', { delayMs: 0 })

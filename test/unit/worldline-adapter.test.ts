@@ -2,7 +2,13 @@
 import { createVerify, generateKeyPairSync } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import { type NotificationRejectedError } from '../../providers/adapter.ts'
-import { endOfDay, PERMISSION_SETS, permissionsOf, validUntilDate } from '../../providers/worldline/mapping.ts'
+import {
+  endOfDay,
+  errorSchema,
+  PERMISSION_SETS,
+  permissionsOf,
+  validUntilDate,
+} from '../../providers/worldline/mapping.ts'
 import { verifyWorldlineNotification } from '../../providers/worldline/notifications.ts'
 import { signatureAuthorization, signingString } from '../../providers/worldline/token-signature.ts'
 
@@ -119,5 +125,31 @@ describe('notifications', () => {
         TOKEN,
       ),
     ).toThrow(expect.objectContaining({ httpStatus: 401 }) as NotificationRejectedError)
+  })
+})
+
+describe('Worldline error bodies', () => {
+  // Open Banking PIS v3.6.0 (shared AIS error model) writes Code / Message / Details; the OAuth v1.4.5 spec writes them
+  // lowercase. Which casing the AIS service sends in the field is not known, so both are read.
+  it.each([
+    [
+      { Code: '104', Message: 'The Aspsp is unknown', Details: 'AspspId 99999' },
+      { code: '104', message: 'The Aspsp is unknown' },
+    ],
+    [
+      { code: '017', message: 'Initiating party access token is expired' },
+      { code: '017', message: 'Initiating party access token is expired' },
+    ],
+    [
+      { Code: 123, Message: 'The PSU consent is expired' },
+      { code: '123', message: 'The PSU consent is expired' },
+    ],
+  ])('reads the code and message of %j', (body, expected) => {
+    const parsed = errorSchema.safeParse(body)
+    expect(parsed.success && { code: parsed.data.code, message: parsed.data.message }).toEqual(expected)
+  })
+
+  it('reads no code from a body that has none', () => {
+    expect(errorSchema.safeParse({ Message: 'no code' }).success).toBe(false)
   })
 })
