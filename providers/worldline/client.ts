@@ -132,13 +132,14 @@ export class WorldlineClient {
 
   #acceptToken(response: ProviderResponse, context: ProviderCallContext): string {
     if (response.status !== 200) {
-      const body = parseJson(response.text) as { error?: unknown; error_description?: unknown } | undefined
+      // Worldline's OAuth spec (v1.4.5): 401 with code 001/003/007/101/102 in its `Error` body, not OAuth's `error`.
+      const body = errorSchema.safeParse(parseJson(response.text))
       throw providerRefusal(
         'WORLDLINE',
         {
           status: response.status,
-          code: typeof body?.error === 'string' ? body.error : `http_${response.status}`,
-          message: typeof body?.error_description === 'string' ? body.error_description : 'token request refused',
+          code: body.success ? body.data.code : `http_${response.status}`,
+          message: (body.success ? body.data.message : null) ?? 'token request refused',
           operation: 'token',
         },
         context,

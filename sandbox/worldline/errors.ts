@@ -1,5 +1,6 @@
 // Worldline's error bodies: `{ Code, Message, Details? }` on the API (its Open Banking specs' `Error` schema), OAuth's on
 // the token endpoint.
+import { randomUUID } from 'node:crypto'
 import type { ServerResponse } from 'node:http'
 import { sendJson } from '../shared/http.ts'
 
@@ -65,22 +66,39 @@ export const consentUnknown = (consentId: string) =>
 /** The message is Worldline's own (worldline.md 2.4); the 401 is not an authentication failure. */
 export const consentExpired = () => new WorldlineApiError(401, '123', 'The PSU consent is expired')
 
-/** Token endpoint refusals, in the OAuth shape of the token spec (worldline.md 2.6). */
-export type TokenErrorCode = 'unsupported_media_type' | 'unsupported_grant_type' | 'invalid_client' | 'invalid_request'
+/**
+ * Token endpoint refusals, as Worldline's OAuth spec (v1.4.5) writes them: 401 with a numeric code (001 missing
+ * mandatory header, 003 invalid signature, 007 Initiating Party not authorised, 101 unknown, 102 inactive). 400 and
+ * 415 are the sandbox's own for a wrong grant or media type [I]: the spec lists only 401 and 500.
+ */
+export type TokenErrorCode = '001' | '003' | '007' | '101' | '102' | '158'
 
 export class TokenError extends Error {
   override readonly name = 'TokenError'
   constructor(
-    readonly status: 400 | 413 | 415,
-    readonly error: TokenErrorCode,
+    readonly status: 400 | 401 | 413 | 415,
+    readonly code: TokenErrorCode,
     message: string,
   ) {
     super(message)
   }
 }
 
-export const invalidClient = (message: string) => new TokenError(400, 'invalid_client', message)
+export const invalidClient = (code: '001' | '003' | '007' | '101' | '102', message: string) =>
+  new TokenError(401, code, message)
 
-export function sendTokenError(response: ServerResponse, status: number, error: string, description: string): void {
-  sendJson(response, status, { error, error_description: description })
+/** The OAuth spec's `Error` extends its `MessageBody`: lowercase `code` / `message` plus the message's date and id. */
+export function sendTokenError(
+  response: ServerResponse,
+  now: Date,
+  status: number,
+  code: string,
+  message: string,
+): void {
+  sendJson(response, status, {
+    code,
+    message,
+    MessageCreateDateTime: now.toISOString(),
+    MessageId: randomUUID(),
+  })
 }

@@ -33,16 +33,22 @@ export function tokenEndpoint(context: TokenApiContext): RouteHandler {
       const text = await readBody(request.raw)
       const failure = context.faults.takeFailure()
       if (failure) {
-        sendTokenError(response, failure.status, failure.code, 'injected failure (sandbox fault control)')
+        sendTokenError(
+          response,
+          context.clock.now(),
+          failure.status,
+          failure.code,
+          'injected failure (sandbox fault control)',
+        )
         return
       }
-      // Checked in this order: media type (415), grant (400), then the client (400 invalid_client).
+      // Checked in this order: media type (415), grant (400), then the client (401 with the OAuth spec's codes).
       if (mediaType(request.headers['content-type']) !== 'application/x-www-form-urlencoded') {
-        throw new TokenError(415, 'unsupported_media_type', 'Content-Type must be application/x-www-form-urlencoded')
+        throw new TokenError(415, '158', 'Content-Type must be application/x-www-form-urlencoded')
       }
       const grantType = new URLSearchParams(text).get('grant_type')
       if (grantType !== 'client_credentials') {
-        throw new TokenError(400, 'unsupported_grant_type', 'grant_type must be client_credentials')
+        throw new TokenError(400, '001', 'grant_type must be client_credentials')
       }
       authenticateClient(request, context)
       const issued = context.tokens.issue()
@@ -53,9 +59,9 @@ export function tokenEndpoint(context: TokenApiContext): RouteHandler {
       })
     } catch (error) {
       if (error instanceof TokenError) {
-        sendTokenError(response, error.status, error.error, error.message)
+        sendTokenError(response, context.clock.now(), error.status, error.code, error.message)
       } else if (error instanceof BodyTooLargeError) {
-        sendTokenError(response, 413, 'invalid_request', error.message)
+        sendTokenError(response, context.clock.now(), 413, '001', error.message)
       } else {
         throw error
       }
@@ -68,50 +74,51 @@ function mediaType(header: string | undefined): string {
   return (header ?? '').split(';')[0]?.trim().toLowerCase() ?? ''
 }
 
-/** Throws `invalid_client` unless the App/Client/Id/Date headers are present, fresh and signed by the client's key. */
+/** Throws a 401 (001 / 003 / 007 / 101) unless the App/Client/Id/Date headers are present, fresh and signed by the client's key. */
 export function authenticateClient(
   request: Pick<SandboxRequest, 'headers' | 'method' | 'url'>,
   context: Pick<TokenApiContext, 'clock' | 'clients' | 'maxDateSkewSeconds'>,
 ): void {
   const { headers } = request
   for (const name of REQUIRED_SIGNED_HEADERS) {
-    if (!single(headers, name)) throw invalidClient(`the ${name} header is required`)
+    if (!single(headers, name)) throw invalidClient('001', `the ${name} header is required`)
   }
-  if (single(headers, 'app') !== AIS_APP) throw invalidClient(`App must be ${AIS_APP}`)
+  if (single(headers, 'app') !== AIS_APP) throw invalidClient('007', `App must be ${AIS_APP}`)
 
   const date = Date.parse(single(headers, 'date') ?? '')
-  if (Number.isNaN(date)) throw invalidClient('Date must be an HTTP date (RFC 7231)')
+  if (Number.isNaN(date)) throw invalidClient('003', 'Date must be an HTTP date (RFC 7231)')
   const skewMs = Math.abs(date - context.clock.now().getTime())
   if (skewMs > context.maxDateSkewSeconds * 1000) {
-    throw invalidClient(`Date is more than ${context.maxDateSkewSeconds} s away from the server time`)
+    throw invalidClient('003', `Date is more than ${context.maxDateSkewSeconds} s away from the server time`)
   }
 
   const signature = parseSignatureAuthorization(single(headers, 'authorization'))
   if (!signature) {
     throw invalidClient(
+      '003',
       'Authorization must be: Signature keyId="...",algorithm="SHA256withRSA",headers="...",signature="..."',
     )
   }
   if (!SIGNATURE_ALGORITHMS.includes(signature.algorithm.toLowerCase())) {
-    throw invalidClient('the signature algorithm must be SHA256withRSA (or rsa-sha256)')
+    throw invalidClient('003', 'the signature algorithm must be SHA256withRSA (or rsa-sha256)')
   }
   const unsigned = REQUIRED_SIGNED_HEADERS.filter((name) => !signature.headers.includes(name))
-  if (unsigned.length > 0) throw invalidClient(`the signature must cover the headers: ${unsigned.join(', ')}`)
+  if (unsigned.length > 0) throw invalidClient('003', `the signature must cover the headers: ${unsigned.join(', ')}`)
   const text = signingString(signature.headers, headers, {
     method: request.method,
     path: request.url.pathname + request.url.search,
   })
-  if (text === null) throw invalidClient('the signature names a header the request does not carry')
+  if (text === null) throw invalidClient('003', 'the signature names a header the request does not carry')
 
   // No registered client: nothing to verify against, as on Worldline's sandbox (worldline.md 2.1, 2.9.9).
   if (context.clients.length === 0) return
   const clientId = single(headers, 'client')
   const candidates = context.clients.filter((client) => client.clientId === clientId)
-  if (candidates.length === 0) throw invalidClient(`unknown client ${clientId ?? ''}`)
+  if (candidates.length === 0) throw invalidClient('101', `unknown client ${clientId ?? ''}`)
   const client = candidates.find((candidate) => candidate.keyId === signature.keyId)
-  if (!client) throw invalidClient(`keyId ${signature.keyId} is not registered for client ${clientId ?? ''}`)
+  if (!client) throw invalidClient('003', `keyId ${signature.keyId} is not registered for client ${clientId ?? ''}`)
   if (!verifySignature(text, signature.signature, client.publicKey)) {
-    throw invalidClient('the signature does not verify with the registered key')
+    throw invalidClient('003', 'the signature does not verify with the registered key')
   }
 }
 

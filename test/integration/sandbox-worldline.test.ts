@@ -21,6 +21,11 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 
 const FULL_PERMISSIONS = ['Accounts', 'Balances', 'Transactions']
 
+/** The token endpoint's error body (Worldline's OAuth spec v1.4.5: `Error` over `MessageBody`). */
+function tokenError(code: unknown) {
+  return { code, message: expect.any(String), MessageCreateDateTime: expect.any(String), MessageId: expect.any(String) }
+}
+
 function rsaKeys(): { privateKey: KeyObject; publicKeyPem: string } {
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 })
   return { privateKey, publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString() }
@@ -316,17 +321,17 @@ describe('token endpoint', () => {
     const none = await fetch(`${sandbox.url}${S}/authorize/token`, { method: 'POST' })
 
     expect(json.status).toBe(415)
-    expect(json.body.error).toBe('unsupported_media_type')
+    expect(json.body.code).toBe('158')
     expect(none.status).toBe(415)
   })
 
   test.each(['grant_type=password', 'grant_type=authorization_code&code=x', ''])(
-    'body %j is refused with 400 unsupported_grant_type',
+    'body %j is refused with 400 code 001',
     async (body) => {
       const refused = await requestToken(sandbox.url, { body })
 
       expect(refused.status).toBe(400)
-      expect(refused.body).toEqual({ error: 'unsupported_grant_type', error_description: expect.any(String) })
+      expect(refused.body).toEqual(tokenError('001'))
     },
   )
 
@@ -339,11 +344,11 @@ describe('token endpoint', () => {
     ['no Id header', { headers: { id: undefined }, signedHeaders: 'app client date' }],
     ['a signature that does not cover date', { signedHeaders: 'app client id' }],
     ['another algorithm', { algorithm: 'hmac-sha256' }],
-  ] as Array<[string, SignedTokenRequest]>)('%s is refused with 400 invalid_client', async (_case, request) => {
+  ] as Array<[string, SignedTokenRequest]>)('%s is refused with 401 and a numeric code', async (_case, request) => {
     const refused = await requestToken(sandbox.url, request)
 
-    expect(refused.status).toBe(400)
-    expect(refused.body).toEqual({ error: 'invalid_client', error_description: expect.any(String) })
+    expect(refused.status).toBe(401)
+    expect(refused.body).toEqual(tokenError(expect.stringMatching(/^(001|003|007|101)$/)))
   })
 
   test('a header changed after signing fails the signature check', async () => {
@@ -367,8 +372,8 @@ describe('token endpoint', () => {
       body: 'grant_type=client_credentials',
     })
 
-    expect(refused.status).toBe(400)
-    expect(((await refused.json()) as { error: string }).error).toBe('invalid_client')
+    expect(refused.status).toBe(401)
+    expect(((await refused.json()) as { code: string }).code).toBe('003')
   })
 
   test('a Date more than 5 minutes off the sandbox clock is refused, also after the clock moves', async () => {
@@ -379,11 +384,11 @@ describe('token endpoint', () => {
     const realTime = await requestToken(sandbox.url, { date: new Date() })
     const sandboxTime = await requestToken(sandbox.url, { date: await worldline.sandboxNow() })
 
-    expect(stale.status).toBe(400)
-    expect(stale.body.error).toBe('invalid_client')
+    expect(stale.status).toBe(401)
+    expect(stale.body.code).toMatch(/^(001|003|007|101)$/)
     expect(slightlyOff.status).toBe(200)
-    expect(unparsable.body.error).toBe('invalid_client')
-    expect(realTime.body.error).toBe('invalid_client')
+    expect(unparsable.body.code).toMatch(/^(001|003|007|101)$/)
+    expect(realTime.body.code).toMatch(/^(001|003|007|101)$/)
     expect(sandboxTime.status).toBe(200)
   })
 
@@ -434,8 +439,8 @@ describe('token endpoint', () => {
       })
 
       expect(anyKey.status).toBe(200)
-      expect(noClient.body.error).toBe('invalid_client')
-      expect(bearer.status).toBe(400)
+      expect(noClient.body.code).toMatch(/^(001|003|007|101)$/)
+      expect(bearer.status).toBe(401)
       // No static token unless configured.
       expect((await new WorldlineClient(open.url).accounts()).status).toBe(401)
     })
@@ -1198,7 +1203,7 @@ describe('fault injection', () => {
     expect(faults.body).toMatchObject({ failNext: 3, status: 500, code: 'internal_server_error' })
     expect(page.status).toBe(200)
     expect(token.status).toBe(500)
-    expect(token.body).toEqual({ error: 'internal_server_error', error_description: expect.any(String) })
+    expect(token.body).toEqual(tokenError('internal_server_error'))
     expect(status.status).toBe(500)
     expect(status.body).toEqual({ Code: 'internal_server_error', Message: expect.any(String) })
     expect(status.headers.get('x-request-id')).toBe(requestId)

@@ -142,7 +142,8 @@ describe('Worldline access tokens', () => {
     const stranger = createWorldlineAdapter({ ...harness.adapterConfig, baseUrl: proxy.url, keyId: 'unknown-key' })
     const error = await rejectionOf(stranger.listInstitutions(testCallContext()))
     expect(error).toBeInstanceOf(ProviderRejectedError)
-    expect(error).toMatchObject({ providerCode: 'invalid_client', retryable: false })
+    // OAuth v1.4.5's token errors: 401 with a numeric code (003 Invalid signature), not OAuth's `error`.
+    expect(error).toMatchObject({ providerCode: '003', providerHttpStatus: 401, retryable: false })
   })
 })
 

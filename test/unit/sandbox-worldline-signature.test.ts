@@ -118,7 +118,7 @@ describe('authenticateClient', () => {
       run()
       return undefined
     } catch (error) {
-      if (error instanceof TokenError) return `${error.status} ${error.error}`
+      if (error instanceof TokenError) return `${error.status} ${error.code}`
       throw error
     }
   }
@@ -130,19 +130,19 @@ describe('authenticateClient', () => {
   })
 
   test.each([
-    ['another key', request({}, other.privateKey)],
-    ['App IDEAL', request({ app: 'IDEAL' })],
-    ['a Date 6 minutes old', request({ date: new Date(Date.now() - 360_000).toUTCString() })],
-    ['an unknown client', request({ client: 'nobody' })],
-    ['a missing Id', request({ id: undefined })],
-  ])('%s is 400 invalid_client', (_case, signed) => {
-    expect(refusal(() => authenticateClient(signed, context))).toBe('400 invalid_client')
+    ['another key', request({}, other.privateKey), '003'],
+    ['App IDEAL', request({ app: 'IDEAL' }), '007'],
+    ['a Date 6 minutes old', request({ date: new Date(Date.now() - 360_000).toUTCString() }), '003'],
+    ['an unknown client', request({ client: 'nobody' }), '101'],
+    ['a missing Id', request({ id: undefined }), '001'],
+  ])('%s is 401 with the OAuth spec code', (_case, signed, code) => {
+    expect(refusal(() => authenticateClient(signed, context))).toBe(`401 ${code}`)
   })
 
   test('with no registered client any signature passes, but not a missing one', () => {
     const open = { ...context, clients: [] }
 
     expect(refusal(() => authenticateClient(request({}, other.privateKey), open))).toBeUndefined()
-    expect(refusal(() => authenticateClient(request({ authorization: 'Bearer x' }), open))).toBe('400 invalid_client')
+    expect(refusal(() => authenticateClient(request({ authorization: 'Bearer x' }), open))).toBe('401 003')
   })
 })
