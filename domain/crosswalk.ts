@@ -37,9 +37,10 @@ export const STATUS_CROSSWALK: Readonly<Record<Provider, Readonly<Record<string,
     Rejected: to('REJECTED', 'USER_DENIED'),
     Error: to('FAILED', 'PROVIDER_ERROR'),
     Expired: to('EXPIRED', 'VALIDITY_ENDED'),
-    Revoked: to('REVOKED', 'REVOKED_BY_TPP'),
+    Revoked: to('REVOKED', 'REVOKED_AT_BANK'), // by the holder or their bank; the adapter reads it as ours after DELETE
     RevokedAtTpp: to('REVOKED', 'REVOKED_AT_TPP'),
     Inactive: to('SUPERSEDED', 'SUPERSEDED'),
+    TimeoutAtTpp: to('LINK_EXPIRED', 'LINK_TIMEOUT'), // final: the authorisation did not complete in time
   },
   YAPILY: {
     AWAITING_AUTHORIZATION: to('AWAITING_AUTHORIZATION'),

@@ -105,11 +105,15 @@ export class WorldlineAdapter implements ProviderAdapter {
     return snapshot
   }
 
-  /** DELETE, then the status: `Revoked` when the bank confirmed, `RevokedAtTpp` when it could not be told. */
+  /**
+   * DELETE, then the status: `Revoked` when the bank confirmed, `RevokedAtTpp` when it could not be told. `Revoked`
+   * alone means the holder or their bank revoked it; right after our DELETE it is our own revocation.
+   */
   async revoke(ref: ProviderConsentRef, context: ProviderCallContext): Promise<ProviderSnapshot> {
     await this.#client.deleteConsent(ref.userRef, ref.providerConsentId, context)
     const status = await this.#client.getStatus(ref.userRef, ref.providerConsentId, context)
-    return snapshotFromStatus(status, null)
+    const snapshot = snapshotFromStatus(status, null)
+    return snapshot.providerStatus === 'Revoked' ? { ...snapshot, reason: 'REVOKED_BY_TPP' } : snapshot
   }
 
   async verifyNotification(notification: InboundNotification): Promise<ProviderEvent[]> {

@@ -12,6 +12,8 @@ export const KNOWN_STATUSES = [
   'RevokedAtTpp',
   'Error',
   'Inactive',
+  /** Final: the authorisation did not complete in time (in the Open Banking Notification v3.3.1 status enum). */
+  'TimeoutAtTpp',
 ] as const
 export type KnownStatus = (typeof KNOWN_STATUSES)[number]
 // `string & {}` keeps editor completion for the known values while allowing forced unknown ones.

@@ -161,6 +161,32 @@ describe('Worldline consent requests', () => {
     expect(proxy.counts.get('/xs2a/routingservice/services/ob/ais/v3/psus/scope-user/consents') ?? 0).toBe(before)
   })
 
+  it('reads Revoked without our DELETE as revoked at the bank (REVOKED_AT_BANK), and after our DELETE as ours', async () => {
+    // Worldline's "ob-data-as-consent status" page: Revoked is "revoked by account holder or by their bank".
+    const atBank = await activeConsent('revoked-at-bank')
+    await harness.control(`consents/${atBank.ref.providerConsentId}/status`, { status: 'Revoked' })
+    const seen = await adapter.fetch(atBank.ref, testCallContext())
+    const ours = await activeConsent('revoked-by-us')
+    const revoked = await adapter.revoke(ours.ref, testCallContext())
+
+    expect([seen.status, seen.reason, seen.providerStatus]).toEqual(['REVOKED', 'REVOKED_AT_BANK', 'Revoked'])
+    expect([revoked.status, revoked.reason, revoked.providerStatus]).toEqual(['REVOKED', 'REVOKED_BY_TPP', 'Revoked'])
+  })
+
+  it('reads TimeoutAtTpp (the authorisation did not complete in time; final) as LINK_EXPIRED / LINK_TIMEOUT', async () => {
+    // ConsentStatusEnum of Worldline's Open Banking Notification spec v3.3.1 lists TimeoutAtTpp.
+    const institution = await institutionOf(adapter, '20101')
+    const created = await adapter.create(
+      aConsentRequest(adapter, institution, 'http://127.0.0.1:9/unused', { userRef: 'timeout-at-tpp' }),
+      testCallContext(),
+    )
+    await harness.control(`consents/${created.providerConsentId}/status`, { status: 'TimeoutAtTpp' })
+    const ref = { providerConsentId: created.providerConsentId, userRef: 'timeout-at-tpp', institutionId: '20101' }
+    const seen = await adapter.fetch(ref, testCallContext())
+
+    expect([seen.status, seen.reason, seen.providerStatus]).toEqual(['LINK_EXPIRED', 'LINK_TIMEOUT', 'TimeoutAtTpp'])
+  })
+
   it('reports an unknown bank (404 Code "104") as INSTITUTION_NOT_FOUND', async () => {
     const known = await institutionOf(adapter, '20101')
     const error = await rejectionOf(

@@ -30,6 +30,7 @@ const EXPECTED: Record<Provider, Record<string, ConsentStatus>> = {
     Revoked: 'REVOKED',
     RevokedAtTpp: 'REVOKED',
     Inactive: 'SUPERSEDED',
+    TimeoutAtTpp: 'LINK_EXPIRED',
   },
   YAPILY: {
     AWAITING_AUTHORIZATION: 'AWAITING_AUTHORIZATION',
@@ -87,8 +88,9 @@ describe('status reasons', () => {
   })
 
   it('keeps which kind of revocation Worldline reported', () => {
-    expect(mapProviderStatus('WORLDLINE', 'Revoked').reason).toBe('REVOKED_BY_TPP')
+    expect(mapProviderStatus('WORLDLINE', 'Revoked').reason).toBe('REVOKED_AT_BANK')
     expect(mapProviderStatus('WORLDLINE', 'RevokedAtTpp').reason).toBe('REVOKED_AT_TPP')
     expect(mapProviderStatus('WORLDLINE', 'Inactive')).toEqual({ status: 'SUPERSEDED', reason: 'SUPERSEDED' })
+    expect(mapProviderStatus('WORLDLINE', 'TimeoutAtTpp')).toEqual({ status: 'LINK_EXPIRED', reason: 'LINK_TIMEOUT' })
   })
 })
