@@ -87,6 +87,21 @@ export function endOfDay(date: string | null | undefined): string | null {
   return new Date(`${date}T23:59:59.999Z`).toISOString()
 }
 
+/** A date and time with a zone (RFC 3339), as `format: date-time` requires. */
+const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/i
+
+/**
+ * `ValidUntilDate` as Worldline answers it: a `date-time` in its notification spec (v3.3.1), taken as it is; a bare
+ * date (what we send) lasts to the end of that day (UTC).
+ */
+export function validUntilOf(value: string | null | undefined): string | null {
+  if (value && DATE_TIME.test(value)) {
+    const at = Date.parse(value)
+    return Number.isNaN(at) ? null : new Date(at).toISOString()
+  }
+  return endOfDay(value)
+}
+
 export const validUntilDate = (now: Date, validityDays: number): string =>
   new Date(now.getTime() + validityDays * 86_400_000).toISOString().slice(0, 10)
 
@@ -102,6 +117,6 @@ export function snapshotFromStatus(
     status: mapped.status,
     reason: mapped.reason,
     authorizationUrl,
-    validUntil: endOfDay(body.ValidUntilDate),
+    validUntil: validUntilOf(body.ValidUntilDate),
   }
 }

@@ -37,7 +37,8 @@ export function consentDetails(consent: WorldlineConsent, baseUrl: string): Reco
     AspspId: consent.aspspId,
     PsuId: consent.psuId,
     Permissions: consent.permissions,
-    ValidUntilDate: consent.validUntilDate,
+    // A date-time in the spec (Open Banking Notification v3.3.1): the end of the requested day, UTC [I].
+    ValidUntilDate: `${consent.validUntilDate}T23:59:59.999Z`,
     RecurringIndicator: consent.recurringIndicator,
     // Until the first holder declares the holder count on the bank page, one authorisation is assumed.
     NumberOfAuthorisationsRequired: consent.holdersRequired,

@@ -527,7 +527,7 @@ describe('create consent', () => {
       AspspId: '20116',
       PsuId: 'psu-create',
       Permissions: ['Accounts', 'Balances'],
-      ValidUntilDate: '2030-09-01',
+      ValidUntilDate: '2030-09-01T23:59:59.999Z',
       RecurringIndicator: true,
       NumberOfAuthorisationsRequired: 1,
       NumberOfAuthorisationsDone: 0,
@@ -589,9 +589,9 @@ describe('create consent', () => {
     const longest = await worldline.createOk({ body: { ValidUntilDate: dayAfter(NOON, 180) } })
     const absent = await worldline.createOk({ body: { ValidUntilDate: undefined } })
 
-    expect((await worldline.status(today.ConsentId)).body.ValidUntilDate).toBe('2030-06-15')
-    expect((await worldline.status(longest.ConsentId)).body.ValidUntilDate).toBe('2030-12-12')
-    expect((await worldline.status(absent.ConsentId)).body.ValidUntilDate).toBe('2030-12-12')
+    expect((await worldline.status(today.ConsentId)).body.ValidUntilDate).toBe('2030-06-15T23:59:59.999Z')
+    expect((await worldline.status(longest.ConsentId)).body.ValidUntilDate).toBe('2030-12-12T23:59:59.999Z')
+    expect((await worldline.status(absent.ConsentId)).body.ValidUntilDate).toBe('2030-12-12T23:59:59.999Z')
   })
 
   test.each([

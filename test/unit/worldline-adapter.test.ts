@@ -7,6 +7,7 @@ import {
   errorSchema,
   PERMISSION_SETS,
   permissionsOf,
+  snapshotFromStatus,
   validUntilDate,
 } from '../../providers/worldline/mapping.ts'
 import { verifyWorldlineNotification } from '../../providers/worldline/notifications.ts'
@@ -151,5 +152,18 @@ describe('Worldline error bodies', () => {
 
   it('reads no code from a body that has none', () => {
     expect(errorSchema.safeParse({ Message: 'no code' }).success).toBe(false)
+  })
+})
+
+describe('ValidUntilDate', () => {
+  // `format: date-time` in ConsentDetailedInformation of Worldline's Open Banking Notification spec v3.3.1.
+  it.each([
+    ['2030-06-15T10:30:00Z', '2030-06-15T10:30:00.000Z'],
+    ['2030-06-15T12:30:00+02:00', '2030-06-15T10:30:00.000Z'],
+    ['2030-06-15', '2030-06-15T23:59:59.999Z'],
+    ['not a date', null],
+  ])('%s gives validUntil %s', (raw, validUntil) => {
+    const snapshot = snapshotFromStatus({ ConsentId: 'c-1', ConsentStatus: 'Authorised', ValidUntilDate: raw }, null)
+    expect(snapshot.validUntil).toBe(validUntil)
   })
 })
