@@ -53,12 +53,19 @@ export const finqwarePathPrefix = new sst.Secret('FinqwarePathPrefix', '')
 
 /**
  * Host of Worldline's routing service, e.g. `https://xs2a.awltest.de`. Worldline is offered when this, the client id,
- * the key id, the private key and the notification token are all set.
+ * the Initiating Party id, the key id, the private key and the notification token are all set.
  * @default `''` (Worldline not offered)
  */
 export const worldlineBaseUrl = new sst.Secret('WorldlineBaseUrl', '')
 /** Our client id in Worldline's back office (the token request's `Client` header). @default `''` */
 export const worldlineClientId = new sst.Secret('WorldlineClientId', '')
+/**
+ * Our Initiating Party id at Worldline (digits; the token request's `Id` header). Required for Worldline to be offered.
+ * @default `''`
+ */
+export const worldlineInitiatingPartyId = new sst.Secret('WorldlineInitiatingPartyId', '')
+/** Our sub id under that Initiating Party: the `Id` becomes `<id>:<sub id>`. @default `''` (none) */
+export const worldlineInitiatingPartySubId = new sst.Secret('WorldlineInitiatingPartySubId', '')
 /** `keyId` of the token request's signature: the SHA-1 thumbprint of the uploaded certificate. @default `''` */
 export const worldlineKeyId = new sst.Secret('WorldlineKeyId', '')
 /**
@@ -113,6 +120,8 @@ export const SECRET_VARIABLES = {
   WORLDLINE_BASE_URL: worldlineBaseUrl,
   WORLDLINE_CLIENT_ID: worldlineClientId,
   WORLDLINE_KEY_ID: worldlineKeyId,
+  WORLDLINE_INITIATING_PARTY_ID: worldlineInitiatingPartyId,
+  WORLDLINE_INITIATING_PARTY_SUB_ID: worldlineInitiatingPartySubId,
   WORLDLINE_PRIVATE_KEY: worldlinePrivateKey,
   WORLDLINE_NOTIFICATION_TOKEN: worldlineNotificationToken,
   YAPILY_BASE_URL: yapilyBaseUrl,

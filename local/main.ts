@@ -50,6 +50,8 @@ const dataDir = args['data-dir'] ?? '.data'
 const TABLE_NAME = process.env.TABLE_NAME ?? 'consent-gateway'
 const DEMO_TENANT_ID = '01JD0DEM0TENANT000000000000'
 const WORLDLINE_CLIENT = { clientId: 'consent-gateway-local', keyId: 'local-key' }
+/** The Initiating Party id `npm start` sends (any digits pass the sandbox). */
+const WORLDLINE_INITIATING_PARTY = { initiatingPartyId: '433', initiatingPartySubId: '5' }
 const YAPILY_APPLICATION = { key: 'consent-gateway-local', id: 'consent-gateway-local' }
 
 const stops: (() => Promise<void>)[] = []
@@ -144,6 +146,7 @@ async function main(): Promise<void> {
       worldline: {
         baseUrl: worldline.url,
         ...WORLDLINE_CLIENT,
+        ...WORLDLINE_INITIATING_PARTY,
         privateKeyPem: secrets.worldlinePrivateKeyPem,
         notificationToken: secrets.worldlineNotificationToken,
       },

@@ -47,6 +47,10 @@ const envSchema = z.object({
   WORLDLINE_BASE_URL: z.optional(z.url()),
   WORLDLINE_CLIENT_ID: z.optional(z.string()),
   WORLDLINE_KEY_ID: z.optional(z.string()),
+  /** Our Initiating Party id at Worldline (the token request's `Id`); Worldline is offered only when it is set. */
+  WORLDLINE_INITIATING_PARTY_ID: z.optional(z.string().check(z.regex(/^\d+$/))),
+  /** Our sub id under that Initiating Party; the `Id` becomes `<id>:<sub id>`. @default undefined (none) */
+  WORLDLINE_INITIATING_PARTY_SUB_ID: z.optional(z.string().check(z.regex(/^\d+$/))),
   /** PEM; `\n` escapes are accepted so the key fits in one environment variable. */
   WORLDLINE_PRIVATE_KEY: z.optional(z.string()),
   WORLDLINE_NOTIFICATION_TOKEN: z.optional(z.string()),
@@ -282,12 +286,15 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): GatewayConf
         e.WORLDLINE_BASE_URL &&
         e.WORLDLINE_CLIENT_ID &&
         e.WORLDLINE_KEY_ID &&
+        e.WORLDLINE_INITIATING_PARTY_ID &&
         e.WORLDLINE_PRIVATE_KEY &&
         e.WORLDLINE_NOTIFICATION_TOKEN
           ? {
               baseUrl: e.WORLDLINE_BASE_URL,
               clientId: e.WORLDLINE_CLIENT_ID,
               keyId: e.WORLDLINE_KEY_ID,
+              initiatingPartyId: e.WORLDLINE_INITIATING_PARTY_ID,
+              ...(e.WORLDLINE_INITIATING_PARTY_SUB_ID && { initiatingPartySubId: e.WORLDLINE_INITIATING_PARTY_SUB_ID }),
               privateKeyPem: e.WORLDLINE_PRIVATE_KEY.replace(/\\n/g, '\n'),
               notificationToken: e.WORLDLINE_NOTIFICATION_TOKEN,
             }

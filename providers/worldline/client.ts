@@ -105,7 +105,10 @@ export class WorldlineClient {
     const signed = {
       app: 'AIS',
       client: this.config.clientId,
-      id: randomUUID(),
+      // The Initiating Party id and sub id (OAuth spec v1.4.5: "IP=433, subId=5 -> 433:5"), never a random value.
+      id: this.config.initiatingPartySubId
+        ? `${this.config.initiatingPartyId}:${this.config.initiatingPartySubId}`
+        : this.config.initiatingPartyId,
       date: this.providerNow().toUTCString(),
     }
     return this.#http.send(

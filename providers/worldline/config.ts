@@ -6,6 +6,15 @@ export interface WorldlineConfig {
   readonly baseUrl: string
   /** The `Client` header of the token request: our client id in the back office. */
   readonly clientId: string
+  /**
+   * The token request's `Id` header: our Initiating Party id at Worldline (its OAuth spec v1.4.5), e.g. `433`.
+   */
+  readonly initiatingPartyId: string
+  /**
+   * Our sub id under that Initiating Party, sent as `<id>:<sub id>` (e.g. `433:5`).
+   * @default undefined (the Id is the Initiating Party id alone)
+   */
+  readonly initiatingPartySubId?: string
   /** `keyId` of the token request's HTTP signature (the SHA-1 thumbprint of the uploaded certificate). */
   readonly keyId: string
   /** The private key matching the uploaded certificate (PEM), signing the token request. */

@@ -84,6 +84,10 @@ export function authenticateClient(
     if (!single(headers, name)) throw invalidClient('001', `the ${name} header is required`)
   }
   if (single(headers, 'app') !== AIS_APP) throw invalidClient('007', `App must be ${AIS_APP}`)
+  // OAuth spec v1.4.5: the Id is the Initiating Party id, with its sub id as `<id>:<sub id>` (433:5).
+  if (!/^\d+(:\d+)?$/.test(single(headers, 'id') ?? '')) {
+    throw invalidClient('101', 'Id must be the Initiating Party id, with its sub id as <id>:<sub id> (e.g. 433:5)')
+  }
 
   const date = Date.parse(single(headers, 'date') ?? '')
   if (Number.isNaN(date)) throw invalidClient('003', 'Date must be an HTTP date (RFC 7231)')

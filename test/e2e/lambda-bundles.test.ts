@@ -74,6 +74,7 @@ beforeAll(async () => {
     WORLDLINE_BASE_URL: 'http://127.0.0.1:9',
     WORLDLINE_CLIENT_ID: 'unused',
     WORLDLINE_KEY_ID: 'unused',
+    WORLDLINE_INITIATING_PARTY_ID: '433',
     WORLDLINE_PRIVATE_KEY: worldlineKey.privateKey
       .export({ type: 'pkcs8', format: 'pem' })
       .toString()

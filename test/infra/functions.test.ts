@@ -35,6 +35,8 @@ const PROVIDER_SECRETS = {
   WorldlineBaseUrl: 'https://xs2a.worldline.example',
   WorldlineClientId: 'wl-client',
   WorldlineKeyId: 'wl-key-id',
+  WorldlineInitiatingPartyId: '433',
+  WorldlineInitiatingPartySubId: '5',
   WorldlinePrivateKey: '-----BEGIN PRIVATE KEY-----\\nMIIB\\n-----END PRIVATE KEY-----',
   WorldlineNotificationToken: 'wl-token',
   YapilyBaseUrl: 'https://api.yapily.example',
@@ -100,6 +102,8 @@ describe('the environment of every gateway function', () => {
       baseUrl: PROVIDER_SECRETS.WorldlineBaseUrl,
       clientId: PROVIDER_SECRETS.WorldlineClientId,
       keyId: PROVIDER_SECRETS.WorldlineKeyId,
+      initiatingPartyId: PROVIDER_SECRETS.WorldlineInitiatingPartyId,
+      initiatingPartySubId: PROVIDER_SECRETS.WorldlineInitiatingPartySubId,
       privateKeyPem: PROVIDER_SECRETS.WorldlinePrivateKey.replace(/\\n/g, '\n'),
       notificationToken: PROVIDER_SECRETS.WorldlineNotificationToken,
     })

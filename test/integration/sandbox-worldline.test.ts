@@ -147,7 +147,7 @@ async function requestToken(baseUrl: string, request: SignedTokenRequest = {}): 
   const headers: Record<string, string | undefined> = {
     app: 'AIS',
     client: CLIENT_ID,
-    id: randomUUID(),
+    id: '433:5',
     date: (request.date ?? new Date()).toUTCString(),
     ...request.headers,
   }
@@ -339,6 +339,7 @@ describe('token endpoint', () => {
     ['a key that is not the registered one', { privateKey: rotatedKeys.privateKey }],
     ['an unknown keyId', { keyId: 'not-registered' }],
     ['an unknown client', { headers: { client: 'someone-else' } }],
+    ['a random Id, not the Initiating Party id (and sub id)', { headers: { id: randomUUID() } }],
     ['App other than AIS', { headers: { app: 'IDEAL' } }],
     ['no App header', { headers: { app: undefined }, signedHeaders: 'client id date' }],
     ['no Id header', { headers: { id: undefined }, signedHeaders: 'app client date' }],
@@ -365,7 +366,7 @@ describe('token endpoint', () => {
         'content-type': 'application/x-www-form-urlencoded',
         app: 'AIS',
         client: CLIENT_ID,
-        id: 'tampered',
+        id: '434',
         date,
         authorization: `Signature keyId="${KEY_ID}",algorithm="SHA256withRSA",headers="app client id date",signature="${signature}"`,
       },

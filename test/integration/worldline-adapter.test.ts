@@ -17,6 +17,8 @@ import {
 /** Forwards everything to the sandbox and counts the requests per path. */
 class CountingProxy {
   readonly counts = new Map<string, number>()
+  /** The `Id` header of every token request. */
+  readonly tokenIds: string[] = []
   #server: Server | undefined
   url = ''
 
@@ -26,6 +28,7 @@ class CountingProxy {
     this.#server = createServer((request, response) => {
       const path = (request.url ?? '/').split('?')[0] ?? '/'
       this.counts.set(path, (this.counts.get(path) ?? 0) + 1)
+      if (path.endsWith('/authorize/token')) this.tokenIds.push(String(request.headers.id))
       const chunks: Buffer[] = []
       request.on('data', (chunk: Buffer) => chunks.push(chunk))
       request.on('end', () => {
@@ -122,6 +125,24 @@ describe('Worldline access tokens', () => {
     const snapshot = await adapter.fetch(ref, testCallContext())
     expect(snapshot.status).toBe('ACTIVE')
     expect(proxy.tokenRequests() - before).toBe(1)
+  })
+
+  it("sends the configured Initiating Party id and sub id as the token request's Id header (433:5), not a random one", async () => {
+    // Worldline's OAuth spec v1.4.5: "IP=433, subId=5 -> 433:5; IP=434, no subId -> 434".
+    const withSub = createWorldlineAdapter({
+      ...harness.adapterConfig,
+      baseUrl: proxy.url,
+      initiatingPartyId: '433',
+      initiatingPartySubId: '5',
+    })
+    const { initiatingPartySubId: _none, ...noSub } = harness.adapterConfig
+    const withoutSub = createWorldlineAdapter({ ...noSub, baseUrl: proxy.url, initiatingPartyId: '434' })
+    const before = proxy.tokenIds.length
+    await withSub.listInstitutions(testCallContext())
+    await withoutSub.listInstitutions(testCallContext())
+
+    // A fresh adapter may sign its first request twice (Worldline's clock learnt): each Id counts once.
+    expect([...new Set(proxy.tokenIds.slice(before))]).toEqual(['433:5', '434'])
   })
 
   it("signs a token request refused for its date again with Worldline's time, once (its clock was moved first)", async () => {

@@ -223,6 +223,8 @@ export async function startWorldlineHarness(
     baseUrl: sandbox.url,
     clientId: WORLDLINE_CLIENT_ID,
     keyId: WORLDLINE_KEY_ID,
+    initiatingPartyId: '433',
+    initiatingPartySubId: '5',
     privateKeyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
     notificationToken: WORLDLINE_NOTIFICATION_TOKEN,
     ...options.adapter,

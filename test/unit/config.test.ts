@@ -90,11 +90,14 @@ describe('configFromEnv', () => {
       WORLDLINE_BASE_URL: 'https://wl.example',
       WORLDLINE_CLIENT_ID: 'wl',
       WORLDLINE_KEY_ID: 'kid',
+      WORLDLINE_INITIATING_PARTY_ID: '433',
+      WORLDLINE_INITIATING_PARTY_SUB_ID: '5',
       WORLDLINE_PRIVATE_KEY: '-----BEGIN PRIVATE KEY-----\\nMIIB\\n-----END PRIVATE KEY-----',
       WORLDLINE_NOTIFICATION_TOKEN: 'token',
     })
     expect(config.providers.worldline?.privateKeyPem).toBe(
       '-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----',
     )
+    expect(config.providers.worldline).toMatchObject({ initiatingPartyId: '433', initiatingPartySubId: '5' })
   })
 })

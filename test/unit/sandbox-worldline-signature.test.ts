@@ -103,7 +103,7 @@ describe('authenticateClient', () => {
     const headers: Record<string, string | undefined> = {
       app: 'AIS',
       client: 'tpp',
-      id: 'req-1',
+      id: '433:5',
       date: clock.now().toUTCString(),
       ...overrides,
     }
@@ -135,6 +135,7 @@ describe('authenticateClient', () => {
     ['a Date 6 minutes old', request({ date: new Date(Date.now() - 360_000).toUTCString() }), '003'],
     ['an unknown client', request({ client: 'nobody' }), '101'],
     ['a missing Id', request({ id: undefined }), '001'],
+    ['a random Id', request({ id: 'b3f1c2a4-0000-4000-8000-000000000000' }), '101'],
   ])('%s is 401 with the OAuth spec code', (_case, signed, code) => {
     expect(refusal(() => authenticateClient(signed, context))).toBe(`401 ${code}`)
   })
