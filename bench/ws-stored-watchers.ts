@@ -13,44 +13,24 @@ import { AccessRepository } from '../store/access-repository.ts'
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import { ConsentRepository } from '../store/consent-repository.ts'
 import { WebSocketRepository } from '../store/ws-repository.ts'
+import { benchConsent } from './consent-fixture.ts'
 
 const DOCUMENT = 'subscription Watch($id: ID!) { consentUpdated(id: $id) { id status version updatedAt } }'
 
 const newId = monotonicFactory()
 
-/** A consent waiting for its user, the kind a watcher is subscribed to. */
+/** A consent waiting for its user, the kind a watcher is subscribed to: the bench consent, its own and awaited. */
 function watchedConsent(tenantId: string): Consent {
-  const at = new Date().toISOString()
   return {
+    ...benchConsent(new Date()),
     id: newId(),
     tenantId,
-    provider: 'FINQWARE',
     providerConsentId: `fq-${newId()}`,
-    providerStatus: 'created',
     userId: 'bench-user',
-    providerUserRef: null,
-    institution: { id: 'bt_ro', name: 'Banca Transilvania', country: 'RO' },
-    region: 'EEA',
     scope: ['ACCOUNTS'],
-    validityDays: 90,
     status: 'AWAITING_AUTHORIZATION',
-    statusReason: null,
     authorizationUrl: 'https://bank.example/link',
     linkExpiresAt: null,
-    validUntil: null,
-    lastConfirmedAt: null,
-    reconfirmBy: null,
-    redirectUrl: null,
-    webhookUrl: null,
-    supersededBy: null,
-    supersedes: null,
-    deletion: null,
-    nextDeadline: null,
-    sweptUntil: null,
-    nextCheckAt: null,
-    createdAt: at,
-    updatedAt: at,
-    version: 1,
   }
 }
 
