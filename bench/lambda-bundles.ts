@@ -3,7 +3,6 @@
 // token) against two baselines built the same way: a minimal yoga + Pothos bundle, and the same reading one DynamoDB
 // item. Alternating runs, medians.
 import { spawn } from 'node:child_process'
-import { notificationFor } from '../domain/notification.ts'
 import { freePort, startDynamoDBLocal } from '../local/dynamodb-local.ts'
 import { buildAllFunctions, buildFunction, kilobytes } from '../scripts/build-functions.ts'
 import { configFromEnv } from '../service/config.ts'
@@ -11,20 +10,8 @@ import { createGateway } from '../service/gateway.ts'
 import { silentLogger } from '../service/logging.ts'
 import { hashSecret, verifySecret } from '../service/secret-hash.ts'
 import { newSigningKey } from '../service/token-keys.ts'
-import { provisionApiClient } from '../service/tenants.ts'
-import { AccessRepository } from '../store/access-repository.ts'
-import { createDocumentClient, createDynamoClient } from '../store/client.ts'
-import { ConsentRepository } from '../store/consent-repository.ts'
-import { ensureTable } from '../store/table-admin.ts'
-import {
-  BENCH_CLIENT,
-  BENCH_TABLE,
-  BENCH_TENANT_ID,
-  benchConsent,
-  benchConsentCreated,
-  CONSENT_REQUEST_BODY,
-  EXPECTED_ANSWER,
-} from './consent-fixture.ts'
+import { seedBenchTable } from './bench-table.ts'
+import { BENCH_CLIENT, BENCH_TABLE, BENCH_TENANT_ID, CONSENT_REQUEST_BODY, EXPECTED_ANSWER } from './consent-fixture.ts'
 import { median } from './measure.ts'
 import type { Suite, SuiteResult } from './suite.ts'
 import { fixed, renderTable } from './table.ts'
@@ -90,18 +77,7 @@ export const lambdaBundlesSuite: Suite = {
     progress('starting DynamoDB Local, seeding the API client and the consent both DynamoDB bundles read')
     const dynamo = await startDynamoDBLocal({ port: await freePort() })
     try {
-      const client = createDynamoClient({ endpoint: dynamo.endpoint })
-      await ensureTable(client, BENCH_TABLE)
-      const db = createDocumentClient(client)
-      const now = new Date()
-      await provisionApiClient(
-        new AccessRepository(db, BENCH_TABLE),
-        { ...BENCH_CLIENT, tenantId: BENCH_TENANT_ID, tenantName: 'Bench' },
-        now,
-      )
-      const consent = benchConsent(now)
-      const created = benchConsentCreated(consent)
-      await new ConsentRepository(db, BENCH_TABLE).create(consent, created, notificationFor(created, consent))
+      const { client, db } = await seedBenchTable(dynamo.endpoint)
 
       const env = {
         TABLE_NAME: BENCH_TABLE,

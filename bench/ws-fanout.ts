@@ -15,37 +15,25 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
 import { randomUUID } from 'node:crypto'
 import { spawn } from 'node:child_process'
 import { pathToFileURL } from 'node:url'
-import { monotonicFactory } from 'ulid'
-import { newConsentEvent, type Consent } from '../domain/consent.ts'
-import { encodePublicId } from '../domain/ids.ts'
-import { notificationFor } from '../domain/notification.ts'
 import { freePort, startDynamoDBLocal } from '../local/dynamodb-local.ts'
 import { buildFunction } from '../scripts/build-functions.ts'
 import { FEED_SETTLE_MS } from '../service/change-feed.ts'
-import { configFromEnv } from '../service/config.ts'
-import { createGateway } from '../service/gateway.ts'
-import { silentLogger } from '../service/logging.ts'
-import { provisionApiClient } from '../service/tenants.ts'
 import { WS_POLLER_DEFAULTS, type WsPollerReport } from '../service/ws-poller.ts'
-import { AccessRepository } from '../store/access-repository.ts'
 import { createDocumentClient, createDynamoClient } from '../store/client.ts'
-import { ConsentRepository } from '../store/consent-repository.ts'
 import { ensureTable } from '../store/table-admin.ts'
-import { WebSocketRepository } from '../store/ws-repository.ts'
 import { startCapacityProxyProcess, type CapacityCount } from './capacity-proxy.ts'
 import { median } from './measure.ts'
 import { fixed, renderTable } from './table.ts'
+import { seedWatchers } from './ws-stored-watchers.ts'
 
 const SUBSCRIPTIONS = Number(process.env.WS_FANOUT_SUBSCRIPTIONS ?? 2_000)
 const CHANGES = Number(process.env.WS_FANOUT_CHANGES ?? 1_000)
 const SAMPLES = Number(process.env.WS_FANOUT_SAMPLES ?? 3)
 const TENANT_ID = '01JD0BENCHWSFAN0UTTENANT00'
 const CLIENT = { clientId: 'bench-ws-fanout', clientSecret: 'bench-ws-fanout-secret-0123456789' }
-const DOCUMENT = 'subscription Watch($id: ID!) { consentUpdated(id: $id) { id status version updatedAt } }'
 /** What functions/scheduled-job.ts keeps back of an invocation's remaining time. */
 const JOB_MARGIN_MS = 5_000
 
-const newId = monotonicFactory()
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 /**
@@ -82,41 +70,6 @@ async function startManagementApi() {
   }
 }
 
-function watchedConsent(): Consent {
-  const at = new Date().toISOString()
-  return {
-    id: newId(),
-    tenantId: TENANT_ID,
-    provider: 'FINQWARE',
-    providerConsentId: `fq-${newId()}`,
-    providerStatus: 'created',
-    userId: 'bench-user',
-    providerUserRef: null,
-    institution: { id: 'bt_ro', name: 'Banca Transilvania', country: 'RO' },
-    region: 'EEA',
-    scope: ['ACCOUNTS'],
-    validityDays: 90,
-    status: 'AWAITING_AUTHORIZATION',
-    statusReason: null,
-    authorizationUrl: 'https://bank.example/link',
-    linkExpiresAt: null,
-    validUntil: null,
-    lastConfirmedAt: null,
-    reconfirmBy: null,
-    redirectUrl: null,
-    webhookUrl: null,
-    supersededBy: null,
-    supersedes: null,
-    deletion: null,
-    nextDeadline: null,
-    sweptUntil: null,
-    nextCheckAt: null,
-    createdAt: at,
-    updatedAt: at,
-    version: 1,
-  }
-}
-
 interface Sample {
   readonly ms: number
   /** This process's CPU during the run: the poller's own work (and the management API stand-in's), not DynamoDB's. */
@@ -150,61 +103,13 @@ async function main() {
 
     console.log(`seeding ${SUBSCRIPTIONS.toLocaleString('en')} consents, connections and subscriptions`)
     const db = createDocumentClient(createDynamoClient({ endpoint: dynamo.endpoint }))
-    const consents = new ConsentRepository(db, tableName)
-    const ws = new WebSocketRepository(db, tableName)
-    await provisionApiClient(
-      new AccessRepository(db, tableName),
-      { tenantId: TENANT_ID, tenantName: 'Bench', ...CLIENT },
-      new Date(),
-    )
-    const gateway = createGateway(configFromEnv(), { db, logger: silentLogger })
-    const principal = gateway.authenticator.describe(
-      await gateway.authenticator.authenticate(
-        `Basic ${Buffer.from(`${CLIENT.clientId}:${CLIENT.clientSecret}`).toString('base64')}`,
-      ),
-    )
-    const watched: Consent[] = []
-    const connections: string[] = []
-    for (let i = 0; i < SUBSCRIPTIONS; i += 25) {
-      await Promise.all(
-        Array.from({ length: Math.min(25, SUBSCRIPTIONS - i) }, async () => {
-          const consent = watchedConsent()
-          const event = newConsentEvent(consent, null, { id: newId(), source: 'API', initiator: 'api-client:bench' })
-          await consents.create(consent, event, notificationFor(event, consent))
-          const connectionId = `${randomUUID().slice(0, 15)}=`
-          const now = new Date()
-          await ws.putConnection(
-            {
-              connectionId,
-              connectedAt: now.toISOString(),
-              clientAddress: '203.0.113.1',
-              origin: null,
-              principal,
-              trustedUntil: Date.now() + 3_600_000,
-            },
-            now,
-            new Date(Date.now() + 3_600_000),
-          )
-          const stored = await ws.putSubscription({
-            connectionId,
-            operationId: '1',
-            tenantId: TENANT_ID,
-            principal,
-            query: DOCUMENT,
-            variables: { id: encodePublicId('Consent', consent.id) },
-            operationName: 'Watch',
-            field: 'consentUpdated',
-            consentId: consent.id,
-            cursor: null,
-            lastVersion: 1,
-            deadline: Date.now() + 3_600_000,
-          })
-          if (!stored) throw new Error('a subscription was not stored')
-          watched.push(consent)
-          connections.push(connectionId)
-        }),
-      )
-    }
+    const { ws, connections, change } = await seedWatchers({
+      db,
+      tableName,
+      tenantId: TENANT_ID,
+      client: CLIENT,
+      subscriptions: SUBSCRIPTIONS,
+    })
 
     const { handler } = (await import(pathToFileURL(built.entry).href)) as {
       handler: (event: unknown, context: object) => Promise<WsPollerReport>
@@ -226,25 +131,6 @@ async function main() {
       const { user, system } = process.cpuUsage(cpu)
       const posts = (await management.posts()) - postsBefore
       return { ms, cpuMs: (user + system) / 1000, report, posts, units: await proxy.take() }
-    }
-    let next = 0
-    const change = async (count: number) => {
-      for (let i = 0; i < count; i += 25) {
-        await Promise.all(
-          Array.from({ length: Math.min(25, count - i) }, async () => {
-            const index = next++ % watched.length
-            const current = watched[index] as Consent
-            const updated = { ...current, version: current.version + 1, updatedAt: new Date().toISOString() }
-            const event = newConsentEvent(updated, current.status, {
-              id: newId(),
-              source: 'PROVIDER_POLL',
-              initiator: 'provider:finqware',
-            })
-            await consents.update(updated, current.version, event, notificationFor(event, updated))
-            watched[index] = updated
-          }),
-        )
-      }
     }
     /** What earlier samples changed settles and is taken off the shards' cursors. */
     const drain = async () => {

@@ -19,27 +19,15 @@ import { createServer, type IncomingMessage } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
-import { notificationFor } from '../domain/notification.ts'
 import { freePort, startDynamoDBLocal } from '../local/dynamodb-local.ts'
 import { buildFunction, type BuiltFunction } from '../scripts/build-functions.ts'
 import { configFromEnv } from '../service/config.ts'
 import { createGateway } from '../service/gateway.ts'
 import { silentLogger } from '../service/logging.ts'
-import { provisionApiClient } from '../service/tenants.ts'
 import { newSigningKey } from '../service/token-keys.ts'
-import { AccessRepository } from '../store/access-repository.ts'
-import { createDocumentClient, createDynamoClient } from '../store/client.ts'
-import { ConsentRepository } from '../store/consent-repository.ts'
-import { ensureTable } from '../store/table-admin.ts'
+import { seedBenchTable } from './bench-table.ts'
 import { startCapacityProxy, type CapacityCount } from './capacity-proxy.ts'
-import {
-  BENCH_CLIENT,
-  BENCH_CONSENT_PUBLIC_ID,
-  BENCH_TABLE,
-  BENCH_TENANT_ID,
-  benchConsent,
-  benchConsentCreated,
-} from './consent-fixture.ts'
+import { BENCH_CLIENT, BENCH_CONSENT_PUBLIC_ID, BENCH_TABLE, BENCH_TENANT_ID } from './consent-fixture.ts'
 import { median, percentile } from './measure.ts'
 import { fixed, renderTable } from './table.ts'
 
@@ -350,18 +338,7 @@ async function main() {
   const dynamo = await startDynamoDBLocal({ port: await freePort() })
   const management = await startManagementApi()
   try {
-    const client = createDynamoClient({ endpoint: dynamo.endpoint })
-    await ensureTable(client, BENCH_TABLE)
-    const db = createDocumentClient(client)
-    const now = new Date()
-    await provisionApiClient(
-      new AccessRepository(db, BENCH_TABLE),
-      { ...BENCH_CLIENT, tenantId: BENCH_TENANT_ID, tenantName: 'Bench' },
-      now,
-    )
-    const consent = benchConsent(now)
-    const created = benchConsentCreated(consent)
-    await new ConsentRepository(db, BENCH_TABLE).create(consent, created, notificationFor(created, consent))
+    const { client, db } = await seedBenchTable(dynamo.endpoint)
 
     const env: Record<string, string> = {
       TABLE_NAME: BENCH_TABLE,

@@ -12,25 +12,15 @@ import { randomUUID } from 'node:crypto'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { pathToFileURL } from 'node:url'
-import { monotonicFactory } from 'ulid'
-import { newConsentEvent, type Consent } from '../domain/consent.ts'
-import { encodePublicId } from '../domain/ids.ts'
-import { notificationFor } from '../domain/notification.ts'
 import { startDynamoDBLocal } from '../local/dynamodb-local.ts'
 import { buildFunction } from '../scripts/build-functions.ts'
 import { FEED_SETTLE_MS } from '../service/change-feed.ts'
-import { configFromEnv } from '../service/config.ts'
-import { createGateway } from '../service/gateway.ts'
-import { silentLogger } from '../service/logging.ts'
-import { provisionApiClient } from '../service/tenants.ts'
 import type { WsPollerReport } from '../service/ws-poller.ts'
-import { AccessRepository } from '../store/access-repository.ts'
 import { createDocumentClient, createDynamoClient } from '../store/client.ts'
-import { ConsentRepository } from '../store/consent-repository.ts'
 import { ensureTable } from '../store/table-admin.ts'
-import { WebSocketRepository } from '../store/ws-repository.ts'
 import { percentile } from './measure.ts'
 import { fixed, renderTable } from './table.ts'
+import { seedWatchers } from './ws-stored-watchers.ts'
 
 const SUBSCRIPTIONS = 1_000
 const CHANGES = [0, 1, 10] as const
@@ -38,9 +28,7 @@ const SAMPLES = 10
 const WARMUP_SAMPLES = 3
 const TENANT_ID = '01JD0BENCHWSP0LLERTENANT00'
 const CLIENT = { clientId: 'bench-ws-poller', clientSecret: 'bench-ws-poller-secret-0123456789' }
-const DOCUMENT = 'subscription Watch($id: ID!) { consentUpdated(id: $id) { id status version updatedAt } }'
 
-const newId = monotonicFactory()
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 /** API Gateway's management API as far as the poller uses it: every post taken (200), every close (204). */
@@ -85,113 +73,19 @@ async function main() {
 
     // Seed: the tenant's client, 1,000 consents, a connection with one subscription to each.
     const db = createDocumentClient(createDynamoClient({ endpoint: dynamo.endpoint }))
-    const consents = new ConsentRepository(db, tableName)
-    const ws = new WebSocketRepository(db, tableName)
-    await provisionApiClient(
-      new AccessRepository(db, tableName),
-      { tenantId: TENANT_ID, tenantName: 'Bench', ...CLIENT },
-      new Date(),
-    )
-    const gateway = createGateway(configFromEnv(), { db, logger: silentLogger })
-    const principal = gateway.authenticator.describe(
-      await gateway.authenticator.authenticate(
-        `Basic ${Buffer.from(`${CLIENT.clientId}:${CLIENT.clientSecret}`).toString('base64')}`,
-      ),
-    )
-    const watched: Consent[] = []
-    for (let i = 0; i < SUBSCRIPTIONS; i += 25) {
-      watched.push(
-        ...(await Promise.all(
-          Array.from({ length: Math.min(25, SUBSCRIPTIONS - i) }, async () => {
-            const consent: Consent = {
-              id: newId(),
-              tenantId: TENANT_ID,
-              provider: 'FINQWARE',
-              providerConsentId: `fq-${newId()}`,
-              providerStatus: 'created',
-              userId: 'bench-user',
-              providerUserRef: null,
-              institution: { id: 'bt_ro', name: 'Banca Transilvania', country: 'RO' },
-              region: 'EEA',
-              scope: ['ACCOUNTS'],
-              validityDays: 90,
-              status: 'AWAITING_AUTHORIZATION',
-              statusReason: null,
-              authorizationUrl: 'https://bank.example/link',
-              linkExpiresAt: null,
-              validUntil: null,
-              lastConfirmedAt: null,
-              reconfirmBy: null,
-              redirectUrl: null,
-              webhookUrl: null,
-              supersededBy: null,
-              supersedes: null,
-              deletion: null,
-              nextDeadline: null,
-              sweptUntil: null,
-              nextCheckAt: null,
-              createdAt: new Date().toISOString(),
-              updatedAt: new Date().toISOString(),
-              version: 1,
-            }
-            const event = newConsentEvent(consent, null, { id: newId(), source: 'API', initiator: 'api-client:bench' })
-            await consents.create(consent, event, notificationFor(event, consent))
-            const connectionId = `${randomUUID().slice(0, 15)}=`
-            await ws.putConnection(
-              {
-                connectionId,
-                connectedAt: new Date().toISOString(),
-                clientAddress: '203.0.113.1',
-                origin: null,
-                principal,
-                trustedUntil: Date.now() + 3_600_000,
-              },
-              new Date(),
-              new Date(Date.now() + 3_600_000),
-            )
-            const stored = await ws.putSubscription({
-              connectionId,
-              operationId: '1',
-              tenantId: TENANT_ID,
-              principal,
-              query: DOCUMENT,
-              variables: { id: encodePublicId('Consent', consent.id) },
-              operationName: 'Watch',
-              field: 'consentUpdated',
-              consentId: consent.id,
-              cursor: null,
-              lastVersion: 1,
-              deadline: Date.now() + 3_600_000,
-            })
-            if (!stored) throw new Error('a subscription was not stored')
-            return consent
-          }),
-        )),
-      )
-    }
+    const { change } = await seedWatchers({
+      db,
+      tableName,
+      tenantId: TENANT_ID,
+      client: CLIENT,
+      subscriptions: SUBSCRIPTIONS,
+    })
 
     const { handler } = (await import(pathToFileURL(built.entry).href)) as {
       handler: (event: unknown, context: object) => Promise<WsPollerReport>
     }
     /** One invocation whose remaining time leaves room for one tick (the job keeps 5 s back). */
     const oneTick = () => handler({}, { awsRequestId: randomUUID(), getRemainingTimeInMillis: () => 5_000 })
-    let next = 0
-    const change = async (count: number) => {
-      await Promise.all(
-        Array.from({ length: count }, async () => {
-          const index = next++ % watched.length
-          const current = watched[index] as Consent
-          const updated = { ...current, version: current.version + 1, updatedAt: new Date().toISOString() }
-          const event = newConsentEvent(updated, current.status, {
-            id: newId(),
-            source: 'PROVIDER_POLL',
-            initiator: 'provider:finqware',
-          })
-          await consents.update(updated, current.version, event, notificationFor(event, updated))
-          watched[index] = updated
-        }),
-      )
-    }
     /** Lets what earlier samples changed settle, and a run take it off the shards' cursors. */
     const drain = async () => {
       await sleep(FEED_SETTLE_MS + 500)

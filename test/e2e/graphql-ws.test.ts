@@ -4,7 +4,7 @@
 // and everything a hostile or careless client can send: no credential, a forged one, another tenant's consent, an end
 // user's token outside its scope or with a raw query, a token that expires or a client disabled while connected, a
 // message too large, too many operations, a page on an origin nobody registered, garbage. Never a 5xx, never a stack.
-import { createClient, type Client, type ExecutionResult } from 'graphql-ws'
+import { createClient, type Client } from 'graphql-ws'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import WebSocket from 'ws'
 import { createTenantAdmin } from '../../service/tenant-admin.ts'
@@ -19,6 +19,7 @@ import {
   userClaims,
   userToken,
 } from '../support/credentials.ts'
+import { stream, type Result } from '../support/graphql-ws-stream.ts'
 import { decideAtBank, execute, openBankPage, startStack, type Credentials, type Stack } from '../support/stack.ts'
 
 const WAIT = { timeout: 15_000, interval: 50 }
@@ -48,8 +49,6 @@ afterAll(async () => {
   await stack?.close()
 })
 
-type Result = ExecutionResult<Record<string, any>, unknown>
-
 /** A graphql-ws client over `ws`, its sockets kept so a test can cut them as a network would. */
 function wsClient(
   connectionParams: Record<string, unknown> | (() => Record<string, unknown>),
@@ -76,38 +75,6 @@ function wsClient(
   })
   clients.push(client)
   return { client, sockets, closes }
-}
-
-interface Stream {
-  readonly results: Result[]
-  readonly errors: unknown[]
-  readonly done: Promise<void>
-  completed(): boolean
-  stop(): void
-}
-
-function stream(client: Client, query: string, variables: Record<string, unknown> = {}, extra = {}): Stream {
-  const results: Result[] = []
-  const errors: unknown[] = []
-  let completed = false
-  let stop = () => undefined as void
-  const done = new Promise<void>((resolve) => {
-    stop = client.subscribe(
-      { query, variables, ...extra },
-      {
-        next: (result) => results.push(result as Result),
-        error: (error) => {
-          errors.push(error)
-          resolve()
-        },
-        complete: () => {
-          completed = true
-          resolve()
-        },
-      },
-    )
-  })
-  return { results, errors, done, completed: () => completed, stop: () => stop() }
 }
 
 /** A socket of our own speaking the protocol by hand, for what a well-behaved client never sends. */

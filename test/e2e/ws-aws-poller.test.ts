@@ -5,7 +5,7 @@
 // graphql-ws client: a consent watched to ACTIVE as the user approves at the bank page, then to REVOKED and complete;
 // the feed resumed from its last cursor after a dropped connection, every event once; a connection whose client is
 // disabled is closed by the poller instead of being sent the change.
-import { createClient, type Client, type ExecutionResult } from 'graphql-ws'
+import { createClient, type Client } from 'graphql-ws'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import WebSocket from 'ws'
 import { decodePublicId } from '../../domain/ids.ts'
@@ -13,6 +13,7 @@ import { buildFunction } from '../../scripts/build-functions.ts'
 import { provisionApiClient } from '../../service/tenants.ts'
 import { WebSocketRepository } from '../../store/ws-repository.ts'
 import { setClientDisabled } from '../support/credentials.ts'
+import { stream, type Result } from '../support/graphql-ws-stream.ts'
 import { decideAtBank, execute, openBankPage, startStack, type Credentials, type Stack } from '../support/stack.ts'
 import { functionEnvOf, startWsApiGateway, type WsApiGateway } from '../support/ws-api-gateway.ts'
 
@@ -68,8 +69,6 @@ afterAll(async () => {
   await stack?.close()
 }, 30_000)
 
-type Result = ExecutionResult<Record<string, any>, unknown>
-
 /** A graphql-ws client through the stand-in, no retries, its sockets kept so a test can cut them as a network would. */
 function wsClient(connectionParams: Record<string, unknown>) {
   const sockets: WebSocket[] = []
@@ -90,38 +89,6 @@ function wsClient(connectionParams: Record<string, unknown>) {
   })
   clients.push(client)
   return { client, sockets, closes }
-}
-
-interface Stream {
-  readonly results: Result[]
-  readonly errors: unknown[]
-  readonly done: Promise<void>
-  completed(): boolean
-  stop(): void
-}
-
-function stream(client: Client, query: string, variables: Record<string, unknown> = {}): Stream {
-  const results: Result[] = []
-  const errors: unknown[] = []
-  let completed = false
-  let stop = () => undefined as void
-  const done = new Promise<void>((resolve) => {
-    stop = client.subscribe(
-      { query, variables },
-      {
-        next: (result) => results.push(result as Result),
-        error: (error) => {
-          errors.push(error)
-          resolve()
-        },
-        complete: () => {
-          completed = true
-          resolve()
-        },
-      },
-    )
-  })
-  return { results, errors, done, completed: () => completed, stop: () => stop() }
 }
 
 const CREATE = `mutation ($input: CreateConsentInput!) {

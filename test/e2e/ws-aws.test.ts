@@ -7,7 +7,7 @@
 // tenant's consent, a user token on another user's consent or on the feed, a subscribe before connection_init, a
 // duplicate id, 21 operations, an oversize or malformed message, another subprotocol, a page of one tenant with
 // another's credentials. API Gateway sends no close code of ours: the client sees a bare close, the code is logged.
-import { createClient, type Client, type ExecutionResult } from 'graphql-ws'
+import { createClient, type Client } from 'graphql-ws'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import WebSocket from 'ws'
 import { decodePublicId } from '../../domain/ids.ts'
@@ -23,6 +23,7 @@ import {
   tamperedSignature,
   userToken,
 } from '../support/credentials.ts'
+import { stream, type Result } from '../support/graphql-ws-stream.ts'
 import { decideAtBank, execute, openBankPage, startStack, type Credentials, type Stack } from '../support/stack.ts'
 import { functionEnvOf, startWsApiGateway, type WsApiGateway } from '../support/ws-api-gateway.ts'
 
@@ -59,8 +60,6 @@ afterAll(async () => {
   await stack?.close()
 })
 
-type Result = ExecutionResult<Record<string, any>, unknown>
-
 /** A graphql-ws client through the stand-in, one socket per connection, no retries. */
 function wsClient(connectionParams: Record<string, unknown>) {
   const closes: { code: number; reason: string }[] = []
@@ -79,38 +78,6 @@ function wsClient(connectionParams: Record<string, unknown>) {
   })
   clients.push(client)
   return { client, closes }
-}
-
-interface Stream {
-  readonly results: Result[]
-  readonly errors: unknown[]
-  readonly done: Promise<void>
-  completed(): boolean
-  stop(): void
-}
-
-function stream(client: Client, query: string, variables: Record<string, unknown> = {}): Stream {
-  const results: Result[] = []
-  const errors: unknown[] = []
-  let completed = false
-  let stop = () => undefined as void
-  const done = new Promise<void>((resolve) => {
-    stop = client.subscribe(
-      { query, variables },
-      {
-        next: (result) => results.push(result as Result),
-        error: (error) => {
-          errors.push(error)
-          resolve()
-        },
-        complete: () => {
-          completed = true
-          resolve()
-        },
-      },
-    )
-  })
-  return { results, errors, done, completed: () => completed, stop: () => stop() }
 }
 
 /** A socket of our own speaking the protocol by hand, for what a well-behaved client never sends. */
