@@ -122,3 +122,22 @@ describe('the callback', () => {
     expect((await harness.adapter.fetch(ref, testCallContext())).secret).toBe(brought)
   })
 })
+
+describe('what Yapily publishes (issue 12)', () => {
+  // Yapily, "Understanding Consents" (https://docs.yapily.com): REVOKED is "User revoked consent directly at their bank".
+  it('reads a consent Yapily reports REVOKED as revoked at the bank, and one we deleted as revoked by us', async () => {
+    const { snapshot, ref } = await create('modelo-sandbox', 'y-int-revoked-at-bank')
+    await submitBankDecision(snapshot.authorizationUrl ?? '', 'approve')
+    await harness.control(`consents/${ref.providerConsentId}/status`, { status: 'REVOKED' })
+    expect(await harness.adapter.fetch(ref, testCallContext())).toMatchObject({
+      providerStatus: 'REVOKED',
+      status: 'REVOKED',
+      reason: 'REVOKED_AT_BANK',
+    })
+
+    const ours = await create('modelo-sandbox', 'y-int-revoked-by-us')
+    await submitBankDecision(ours.snapshot.authorizationUrl ?? '', 'approve')
+    const removed = await harness.adapter.remove(ours.ref, testCallContext())
+    expect(removed.snapshot).toMatchObject({ status: 'REVOKED', reason: 'REVOKED_BY_TPP' })
+  })
+})
