@@ -113,13 +113,8 @@ export class YapilyAdapter implements ProviderAdapter {
       // A deleted consent may be gone from Yapily's reads altogether [?]: the delete answer is then all we know.
       if (!(error instanceof ProviderRejectedError && error.providerHttpStatus === 404)) throw error
     }
-    // Yapily shows a deleted consent as REVOKED, the label it also gives a revocation at the bank: after our own
-    // successful DELETE it is ours.
-    const read = consent ? snapshotFromConsent(consent) : null
-    const snapshot: ProviderSnapshot = read
-      ? deleteStatus === 'SUCCESS' && read.status === 'REVOKED'
-        ? { ...read, reason: 'REVOKED_BY_TPP' }
-        : read
+    const snapshot: ProviderSnapshot = consent
+      ? snapshotFromConsent(consent)
       : deleteStatus === 'SUCCESS'
         ? {
             providerConsentId: ref.providerConsentId,

@@ -94,11 +94,14 @@ export function snapshotFromConsent(
 ): ProviderSnapshot {
   const raw = body.status ?? 'UNKNOWN'
   const mapped = mapProviderStatus('YAPILY', raw)
+  // REVOKED is Yapily's word for a revocation at the bank, and also what a consent deleted through its API shows;
+  // `isDeletedByInstitution` is set only by such a DELETE, so with it the revocation is ours.
+  const deletedByUs = mapped.status === 'REVOKED' && body.isDeletedByInstitution != null
   return {
     providerConsentId: body.id,
     providerStatus: raw,
     status: mapped.status,
-    reason: mapped.reason,
+    reason: deletedByUs ? 'REVOKED_BY_TPP' : mapped.reason,
     authorizationUrl: authorizationUrl ?? body.authorisationUrl ?? null,
     validUntil: body.expiresAt,
     ...(body.lastConfirmedAt !== null ? { lastConfirmedAt: body.lastConfirmedAt } : {}),
