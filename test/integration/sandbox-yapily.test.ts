@@ -1343,3 +1343,20 @@ describe('sandbox controls', () => {
     expect((await yapily.get(created.id as string)).status).toBe(404)
   })
 })
+
+describe('a long-lived consent', () => {
+  test('shows no expiresAt nor timeToExpire and keeps data access; a consent never authorised is refused (400)', async () => {
+    const { id, token } = await authorisedConsent()
+    const created = await yapily.createOk()
+
+    const lifted = await yapily.control(`consents/${id}/long-lived`)
+    const consent = await yapily.consent(id)
+
+    expect(lifted.status).toBe(200)
+    expect(consent).toMatchObject({ status: 'AUTHORIZED' })
+    expect(consent).not.toHaveProperty('expiresAt')
+    expect(consent).not.toHaveProperty('timeToExpire')
+    expect((await yapily.accounts(token)).status).toBe(200)
+    expect((await yapily.control(`consents/${created.id}/long-lived`)).status).toBe(400)
+  })
+})

@@ -141,3 +141,14 @@ describe('what Yapily publishes (issue 12)', () => {
     expect(removed.snapshot).toMatchObject({ status: 'REVOKED', reason: 'REVOKED_BY_TPP' })
   })
 })
+
+describe('a long-lived consent (issue 12)', () => {
+  // Yapily API 12.13.0: `Consent.expiresAt` is optional; a long-lived consent has none.
+  it('reads an authorised consent without expiresAt as ACTIVE with no validUntil', async () => {
+    const { snapshot, ref } = await create('modelo-sandbox', 'y-int-long-lived')
+    await submitBankDecision(snapshot.authorizationUrl ?? '', 'approve')
+    await harness.control(`consents/${ref.providerConsentId}/long-lived`, {})
+    const read = await harness.adapter.fetch(ref, testCallContext())
+    expect(read).toMatchObject({ status: 'ACTIVE', providerStatus: 'AUTHORIZED', validUntil: null })
+  })
+})
