@@ -39,8 +39,15 @@ export const institutionsSchema = z.array(
     name: z.nullish(z.string()),
     fullName: z.nullish(z.string()),
     countries: z.nullish(z.array(z.object({ countryCode2: z.nullish(z.string()) }))),
+    features: z.nullish(z.array(z.string())),
   }),
 )
+
+/** The features that let an institution take an AIS consent: the redirect and the embedded account authorisation. */
+export const ACCOUNT_AUTHORISATION_FEATURES: ReadonlySet<string> = new Set([
+  'INITIATE_ACCOUNT_REQUEST',
+  'INITIATE_EMBEDDED_ACCOUNT_REQUEST',
+])
 
 /** The legacy envelope `{error: {code, status, message}}` and the newer one with `issues[]` (yapily.md 3.1). */
 export const errorSchema = z.object({

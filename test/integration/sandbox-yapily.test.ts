@@ -299,7 +299,7 @@ describe('authentication and envelopes', () => {
     const answer = await yapily.call('GET', '/institutions')
 
     expect(answer.status).toBe(200)
-    expect(answer.body.meta).toEqual({ tracingId: expect.stringMatching(UUID), count: 3 })
+    expect(answer.body.meta).toEqual({ tracingId: expect.stringMatching(UUID), count: 4 })
     expect(Math.abs(Date.parse(answer.headers.get('date') ?? '') - Date.parse(NOON))).toBeLessThan(60_000)
   })
 
@@ -323,11 +323,17 @@ describe('authentication and envelopes', () => {
 })
 
 describe('institutions', () => {
-  test('three sandbox institutions: UK redirect, EEA redirect, EEA embedded', async () => {
+  test('four sandbox institutions: UK redirect, EEA redirect, EEA embedded, UK payments only', async () => {
     const answer = await yapily.call('GET', '/institutions')
     const byId = Object.fromEntries(answer.body.data.map((institution: any) => [institution.id, institution]))
 
-    expect(Object.keys(byId).sort()).toEqual(['embedded-de-sandbox', 'modelo-sandbox', 'santander-es-sandbox'])
+    expect(Object.keys(byId).sort()).toEqual([
+      'embedded-de-sandbox',
+      'modelo-sandbox',
+      'payments-only-gb-sandbox',
+      'santander-es-sandbox',
+    ])
+    expect(byId['payments-only-gb-sandbox'].features).not.toContain('INITIATE_ACCOUNT_REQUEST')
     expect(byId['modelo-sandbox']).toMatchObject({
       name: 'Modelo Sandbox',
       fullName: expect.any(String),
@@ -335,7 +341,10 @@ describe('institutions', () => {
       environmentType: 'SANDBOX',
     })
     expect(byId['modelo-sandbox'].features).toContain('INITIATE_ACCOUNT_REQUEST')
-    expect(byId['santander-es-sandbox'].countries).toEqual([{ displayName: 'Spain', countryCode2: 'ES' }])
+    expect(byId['santander-es-sandbox'].countries).toEqual([
+      { displayName: 'Andorra', countryCode2: 'AD' },
+      { displayName: 'Spain', countryCode2: 'ES' },
+    ])
     expect(byId['embedded-de-sandbox'].countries[0].countryCode2).toBe('DE')
     expect(byId['embedded-de-sandbox'].features).toContain('INITIATE_EMBEDDED_ACCOUNT_REQUEST')
   })

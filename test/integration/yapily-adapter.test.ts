@@ -152,3 +152,14 @@ describe('a long-lived consent (issue 12)', () => {
     expect(read).toMatchObject({ status: 'ACTIVE', providerStatus: 'AUTHORIZED', validUntil: null })
   })
 })
+
+describe('institutions (issue 12)', () => {
+  // Yapily API 12.13.0 `Institution`: `countries` is a list and `features` says what the institution can take.
+  it('offers only institutions that take account authorisation requests, placed by any of their countries', async () => {
+    const institutions = await createYapilyAdapter(harness.adapterConfig).listInstitutions(testCallContext())
+    const byId = Object.fromEntries(institutions.map((institution) => [institution.id, institution]))
+    expect(byId['santander-es-sandbox']).toMatchObject({ country: 'ES', region: 'EEA' })
+    expect(byId['payments-only-gb-sandbox']).toBeUndefined()
+    expect(Object.keys(byId).sort()).toEqual(['embedded-de-sandbox', 'modelo-sandbox', 'santander-es-sandbox'])
+  })
+})
