@@ -57,7 +57,7 @@ export const STATUS_CROSSWALK: Readonly<Record<Provider, Readonly<Record<string,
     FAILED: to('FAILED', 'PROVIDER_ERROR'),
     INVALID: to('FAILED', 'PROVIDER_ERROR'),
     EXPIRED: to('EXPIRED', 'VALIDITY_ENDED'),
-    REVOKED: to('REVOKED', 'REVOKED_BY_TPP'),
+    REVOKED: to('REVOKED', 'REVOKED_AT_BANK'), // "User revoked consent directly at their bank"
     UNKNOWN: to('UNKNOWN'),
     CONSUMED: to('UNKNOWN'), // single-use tokens; not an AIS state we can act on
   },

@@ -18,7 +18,7 @@ import type {
 } from '../adapter.ts'
 import { YapilyClient } from './client.ts'
 import type { YapilyConfig } from './config.ts'
-import { featureScopeOf, SCOPE_SETS, snapshotFromConsent } from './mapping.ts'
+import { ACCOUNT_AUTHORISATION_FEATURES, featureScopeOf, SCOPE_SETS, snapshotFromConsent } from './mapping.ts'
 import { verifyYapilyNotification } from './notifications.ts'
 
 export class YapilyAdapter implements ProviderAdapter {
@@ -50,10 +50,21 @@ export class YapilyAdapter implements ProviderAdapter {
     if (this.#institutions && Date.now() - this.#institutions.at < maxAge) return this.#institutions.list
     const list = this.#client.listInstitutions(context).then((institutions) =>
       institutions.flatMap((institution) => {
-        const country = institution.countries?.[0]?.countryCode2 ?? ''
-        const region = regionOfCountry(country)
-        return region
-          ? [{ id: institution.id, name: institution.name ?? institution.fullName ?? institution.id, country, region }]
+        // Only institutions that can take an account authorisation request; an institution is placed by the first of
+        // its countries in the UK or the EEA, wherever that country stands in its list.
+        if (!institution.features?.some((feature) => ACCOUNT_AUTHORISATION_FEATURES.has(feature))) return []
+        const placed = (institution.countries ?? [])
+          .map((entry) => ({ country: entry.countryCode2 ?? '', region: regionOfCountry(entry.countryCode2) }))
+          .find((entry) => entry.region !== null)
+        return placed?.region
+          ? [
+              {
+                id: institution.id,
+                name: institution.name ?? institution.fullName ?? institution.id,
+                country: placed.country.toUpperCase(),
+                region: placed.region,
+              },
+            ]
           : []
       }),
     )

@@ -39,8 +39,15 @@ export const institutionsSchema = z.array(
     name: z.nullish(z.string()),
     fullName: z.nullish(z.string()),
     countries: z.nullish(z.array(z.object({ countryCode2: z.nullish(z.string()) }))),
+    features: z.nullish(z.array(z.string())),
   }),
 )
+
+/** The features that let an institution take an AIS consent: the redirect and the embedded account authorisation. */
+export const ACCOUNT_AUTHORISATION_FEATURES: ReadonlySet<string> = new Set([
+  'INITIATE_ACCOUNT_REQUEST',
+  'INITIATE_EMBEDDED_ACCOUNT_REQUEST',
+])
 
 /** The legacy envelope `{error: {code, status, message}}` and the newer one with `issues[]` (yapily.md 3.1). */
 export const errorSchema = z.object({
@@ -94,11 +101,14 @@ export function snapshotFromConsent(
 ): ProviderSnapshot {
   const raw = body.status ?? 'UNKNOWN'
   const mapped = mapProviderStatus('YAPILY', raw)
+  // REVOKED is Yapily's word for a revocation at the bank, and also what a consent deleted through its API shows;
+  // `isDeletedByInstitution` is set only by such a DELETE, so with it the revocation is ours.
+  const deletedByUs = mapped.status === 'REVOKED' && body.isDeletedByInstitution != null
   return {
     providerConsentId: body.id,
     providerStatus: raw,
     status: mapped.status,
-    reason: mapped.reason,
+    reason: deletedByUs ? 'REVOKED_BY_TPP' : mapped.reason,
     authorizationUrl: authorizationUrl ?? body.authorisationUrl ?? null,
     validUntil: body.expiresAt,
     ...(body.lastConfirmedAt !== null ? { lastConfirmedAt: body.lastConfirmedAt } : {}),

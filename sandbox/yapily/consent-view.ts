@@ -1,16 +1,19 @@
 // The JSON the API shows of a consent: `Consent` (GET, list, extend), `AccountAuthorisationResponse` (create,
 // re-authorise), `EmbeddedAccountAuthorisationResponse`, and `ConsentDeleteResponse`.
 //
-// Unset values are left out, as Yapily's examples do, with two exceptions the contract names: `reconfirmBy` (null
-// outside the UK and before authorisation) and `isDeletedByInstitution` (null until a DELETE went through) are always
-// present.
+// Unset values are left out, as Yapily's examples do and as the Yapily API 12.13.0 schema requires (`reconfirmBy`
+// and `isDeletedByInstitution` are not nullable): no `reconfirmBy` outside the UK or before authorisation, no
+// `isDeletedByInstitution` until a DELETE went through.
 import { currentPage, type YapilyConsent } from './consent.ts'
 import { isoDuration } from './lifetimes.ts'
 import { bankPageUrl, qrCodeUrl } from './paths.ts'
 
 /** The `Consent` schema. */
 export function consentView(consent: YapilyConsent, now: Date): Record<string, unknown> {
-  return { ...commonFields(consent, now), isDeletedByInstitution: consent.isDeletedByInstitution }
+  return {
+    ...commonFields(consent, now),
+    ...(consent.isDeletedByInstitution !== null && { isDeletedByInstitution: consent.isDeletedByInstitution }),
+  }
 }
 
 /**
@@ -70,7 +73,7 @@ function commonFields(consent: YapilyConsent, now: Date): Record<string, unknown
     state: consent.state,
     ...(consent.authorizedAt && { authorizedAt: consent.authorizedAt.toISOString() }),
     ...(consent.lastConfirmedAt && { lastConfirmedAt: consent.lastConfirmedAt.toISOString() }),
-    reconfirmBy: consent.reconfirmBy?.toISOString() ?? null,
+    ...(consent.reconfirmBy && { reconfirmBy: consent.reconfirmBy.toISOString() }),
     institutionConsentId: consent.institutionConsentId,
   }
 }

@@ -20,7 +20,8 @@ export interface SandboxInstitution {
   id: string
   name: string
   fullName: string
-  country: { displayName: string; countryCode2: string }
+  /** Every country the institution serves, as `GET /institutions` lists them. */
+  countries: ReadonlyArray<{ displayName: string; countryCode2: string }>
   region: Region
   flow: AuthorisationFlow
   /** Honours `accountRequest.expiresAt`; other institutions ignore it silently (yapily.md 3.2). */
@@ -57,7 +58,7 @@ export const SANDBOX_INSTITUTIONS: readonly SandboxInstitution[] = [
     id: 'modelo-sandbox',
     name: 'Modelo Sandbox',
     fullName: 'Modelo Sandbox',
-    country: { displayName: 'United Kingdom', countryCode2: 'GB' },
+    countries: [{ displayName: 'United Kingdom', countryCode2: 'GB' }],
     region: 'UK',
     flow: 'redirect',
     supportsExpiresAt: true,
@@ -97,7 +98,11 @@ export const SANDBOX_INSTITUTIONS: readonly SandboxInstitution[] = [
     id: 'santander-es-sandbox',
     name: 'Santander ES Sandbox',
     fullName: 'Banco Santander España Sandbox',
-    country: { displayName: 'Spain', countryCode2: 'ES' },
+    // Andorra first: a list whose first country is outside the UK and the EEA, as Yapily's lists may be.
+    countries: [
+      { displayName: 'Andorra', countryCode2: 'AD' },
+      { displayName: 'Spain', countryCode2: 'ES' },
+    ],
     region: 'EEA',
     flow: 'redirect',
     supportsExpiresAt: false,
@@ -118,7 +123,7 @@ export const SANDBOX_INSTITUTIONS: readonly SandboxInstitution[] = [
     id: 'embedded-de-sandbox',
     name: 'Embedded DE Sandbox',
     fullName: 'Embedded Bank Deutschland Sandbox',
-    country: { displayName: 'Germany', countryCode2: 'DE' },
+    countries: [{ displayName: 'Germany', countryCode2: 'DE' }],
     region: 'EEA',
     flow: 'embedded',
     supportsExpiresAt: false,
@@ -138,6 +143,24 @@ export const SANDBOX_INSTITUTIONS: readonly SandboxInstitution[] = [
       },
     ],
   },
+  {
+    // Payments only: no account authorisation feature, so no AIS consent can be asked of it.
+    id: 'payments-only-gb-sandbox',
+    name: 'Payments Only GB Sandbox',
+    fullName: 'Payments Only Bank UK Sandbox',
+    countries: [{ displayName: 'United Kingdom', countryCode2: 'GB' }],
+    region: 'UK',
+    flow: 'redirect',
+    supportsExpiresAt: false,
+    supportsReauthorisation: false,
+    credentialsType: 'OPEN_BANKING_UK_AUTO',
+    features: [
+      'INITIATE_SINGLE_PAYMENT_SORTCODE',
+      'CREATE_SINGLE_PAYMENT_SORTCODE',
+      'EXISTING_PAYMENT_INITIATION_DETAILS',
+    ],
+    accounts: [],
+  },
 ]
 
 export function findInstitution(institutionId: string): SandboxInstitution | undefined {
@@ -150,7 +173,7 @@ export function institutionView(institution: SandboxInstitution): Record<string,
     id: institution.id,
     name: institution.name,
     fullName: institution.fullName,
-    countries: [institution.country],
+    countries: institution.countries,
     environmentType: 'SANDBOX',
     credentialsType: institution.credentialsType,
     media: [],

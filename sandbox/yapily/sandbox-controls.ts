@@ -40,6 +40,22 @@ export function registerYapilyControls(router: Router, { store, toggles, clock }
     }),
   )
 
+  // The consent becomes long-lived: Yapily's Consent schema makes `expiresAt` optional, and a long-lived consent shows
+  // none (nor `timeToExpire`); it never expires on its own. A later re-authorisation dates it again.
+  router.on(
+    'POST',
+    '/__sandbox/consents/:consentId/long-lived',
+    control(async (_body, request) => {
+      store.sweep()
+      const consent = consentOf(store, request.params.consentId)
+      if (consent.consentToken === null) {
+        throw new InvalidControlError(`consent ${consent.id} was never authorised; it has no lifetime to lift`)
+      }
+      consent.expiresAt = null
+      return { consent }
+    }),
+  )
+
   // Forcing always reports (a webhook even for the same status): it simulates an event. Forcing AUTHORIZED on a
   // consent never authorised also mints its token and dates, so data calls work; forcing AWAITING_RE_AUTHORIZATION
   // records the status a denial would restore, but opens no page.

@@ -299,7 +299,7 @@ describe('authentication and envelopes', () => {
     const answer = await yapily.call('GET', '/institutions')
 
     expect(answer.status).toBe(200)
-    expect(answer.body.meta).toEqual({ tracingId: expect.stringMatching(UUID), count: 3 })
+    expect(answer.body.meta).toEqual({ tracingId: expect.stringMatching(UUID), count: 4 })
     expect(Math.abs(Date.parse(answer.headers.get('date') ?? '') - Date.parse(NOON))).toBeLessThan(60_000)
   })
 
@@ -323,11 +323,17 @@ describe('authentication and envelopes', () => {
 })
 
 describe('institutions', () => {
-  test('three sandbox institutions: UK redirect, EEA redirect, EEA embedded', async () => {
+  test('four sandbox institutions: UK redirect, EEA redirect, EEA embedded, UK payments only', async () => {
     const answer = await yapily.call('GET', '/institutions')
     const byId = Object.fromEntries(answer.body.data.map((institution: any) => [institution.id, institution]))
 
-    expect(Object.keys(byId).sort()).toEqual(['embedded-de-sandbox', 'modelo-sandbox', 'santander-es-sandbox'])
+    expect(Object.keys(byId).sort()).toEqual([
+      'embedded-de-sandbox',
+      'modelo-sandbox',
+      'payments-only-gb-sandbox',
+      'santander-es-sandbox',
+    ])
+    expect(byId['payments-only-gb-sandbox'].features).not.toContain('INITIATE_ACCOUNT_REQUEST')
     expect(byId['modelo-sandbox']).toMatchObject({
       name: 'Modelo Sandbox',
       fullName: expect.any(String),
@@ -335,7 +341,10 @@ describe('institutions', () => {
       environmentType: 'SANDBOX',
     })
     expect(byId['modelo-sandbox'].features).toContain('INITIATE_ACCOUNT_REQUEST')
-    expect(byId['santander-es-sandbox'].countries).toEqual([{ displayName: 'Spain', countryCode2: 'ES' }])
+    expect(byId['santander-es-sandbox'].countries).toEqual([
+      { displayName: 'Andorra', countryCode2: 'AD' },
+      { displayName: 'Spain', countryCode2: 'ES' },
+    ])
     expect(byId['embedded-de-sandbox'].countries[0].countryCode2).toBe('DE')
     expect(byId['embedded-de-sandbox'].features).toContain('INITIATE_EMBEDDED_ACCOUNT_REQUEST')
   })
@@ -508,7 +517,8 @@ describe('redirect flow bank page', () => {
     expect(consent.lastConfirmedAt).toBe(consent.authorizedAt)
     expect(Date.parse(consent.reconfirmBy as string) - authorizedAt).toBe(90 * DAY_MS)
     expect(Date.parse(consent.expiresAt as string) - authorizedAt).toBe(90 * DAY_MS)
-    expect(consent.isDeletedByInstitution).toBeNull()
+    // Yapily API's Consent schema types both as plain date-time / boolean, not nullable: unset, they are left out.
+    expect(consent).not.toHaveProperty('isDeletedByInstitution')
     expect(consent.authorisationUrl).toBeUndefined()
   })
 
@@ -521,7 +531,7 @@ describe('redirect flow bank page', () => {
     const eeaConsent = await yapily.consent(eea.id as string)
     const requestedConsent = await yapily.consent(requested.id as string)
 
-    expect(eeaConsent.reconfirmBy).toBeNull()
+    expect(eeaConsent).not.toHaveProperty('reconfirmBy')
     expect(Date.parse(eeaConsent.expiresAt as string) - Date.parse(eeaConsent.authorizedAt as string)).toBe(
       180 * DAY_MS,
     )
@@ -616,7 +626,7 @@ describe('embedded bank: hosted page', () => {
       institution: 'embedded-de-sandbox',
     })
     expect(consent.status).toBe('AUTHORIZED')
-    expect(consent.reconfirmBy).toBeNull()
+    expect(consent).not.toHaveProperty('reconfirmBy')
     expect(Date.parse(consent.expiresAt as string) - Date.parse(consent.authorizedAt as string)).toBe(180 * DAY_MS)
   })
 
@@ -712,7 +722,8 @@ describe('get and list consents', () => {
     const foreign = await other.get(created.id as string)
 
     expect(found.body.data).toMatchObject({ id: created.id, status: 'AWAITING_AUTHORIZATION' })
-    expect(found.body.data).toHaveProperty('isDeletedByInstitution', null)
+    expect(found.body.data).not.toHaveProperty('isDeletedByInstitution')
+    expect(found.body.data).not.toHaveProperty('reconfirmBy')
     expect(unknown.status).toBe(404)
     expect(unknown.body.error).toMatchObject({ code: 404, status: 'NOT_FOUND' })
     expect(foreign.status).toBe(404)
@@ -818,7 +829,9 @@ describe('delete consent', () => {
 
     expect(deleted.status).toBe(200)
     expect(deleted.body.data.deleteStatus).toBe('FAILED')
-    expect(await yapily.consent(id)).toMatchObject({ status: 'AUTHORIZED', isDeletedByInstitution: null })
+    const kept = await yapily.consent(id)
+    expect(kept).toMatchObject({ status: 'AUTHORIZED' })
+    expect(kept).not.toHaveProperty('isDeletedByInstitution')
     expect((await yapily.accounts(token)).status).toBe(200)
   })
 
@@ -1337,5 +1350,22 @@ describe('sandbox controls', () => {
     sandbox.reset()
 
     expect((await yapily.get(created.id as string)).status).toBe(404)
+  })
+})
+
+describe('a long-lived consent', () => {
+  test('shows no expiresAt nor timeToExpire and keeps data access; a consent never authorised is refused (400)', async () => {
+    const { id, token } = await authorisedConsent()
+    const created = await yapily.createOk()
+
+    const lifted = await yapily.control(`consents/${id}/long-lived`)
+    const consent = await yapily.consent(id)
+
+    expect(lifted.status).toBe(200)
+    expect(consent).toMatchObject({ status: 'AUTHORIZED' })
+    expect(consent).not.toHaveProperty('expiresAt')
+    expect(consent).not.toHaveProperty('timeToExpire')
+    expect((await yapily.accounts(token)).status).toBe(200)
+    expect((await yapily.control(`consents/${created.id}/long-lived`)).status).toBe(400)
   })
 })

@@ -122,3 +122,44 @@ describe('the callback', () => {
     expect((await harness.adapter.fetch(ref, testCallContext())).secret).toBe(brought)
   })
 })
+
+describe('what Yapily publishes (issue 12)', () => {
+  // Yapily, "Understanding Consents" (https://docs.yapily.com): REVOKED is "User revoked consent directly at their bank".
+  it('reads a consent Yapily reports REVOKED as revoked at the bank, and one we deleted as revoked by us', async () => {
+    const { snapshot, ref } = await create('modelo-sandbox', 'y-int-revoked-at-bank')
+    await submitBankDecision(snapshot.authorizationUrl ?? '', 'approve')
+    await harness.control(`consents/${ref.providerConsentId}/status`, { status: 'REVOKED' })
+    expect(await harness.adapter.fetch(ref, testCallContext())).toMatchObject({
+      providerStatus: 'REVOKED',
+      status: 'REVOKED',
+      reason: 'REVOKED_AT_BANK',
+    })
+
+    const ours = await create('modelo-sandbox', 'y-int-revoked-by-us')
+    await submitBankDecision(ours.snapshot.authorizationUrl ?? '', 'approve')
+    const removed = await harness.adapter.remove(ours.ref, testCallContext())
+    expect(removed.snapshot).toMatchObject({ status: 'REVOKED', reason: 'REVOKED_BY_TPP' })
+  })
+})
+
+describe('a long-lived consent (issue 12)', () => {
+  // Yapily API 12.13.0: `Consent.expiresAt` is optional; a long-lived consent has none.
+  it('reads an authorised consent without expiresAt as ACTIVE with no validUntil', async () => {
+    const { snapshot, ref } = await create('modelo-sandbox', 'y-int-long-lived')
+    await submitBankDecision(snapshot.authorizationUrl ?? '', 'approve')
+    await harness.control(`consents/${ref.providerConsentId}/long-lived`, {})
+    const read = await harness.adapter.fetch(ref, testCallContext())
+    expect(read).toMatchObject({ status: 'ACTIVE', providerStatus: 'AUTHORIZED', validUntil: null })
+  })
+})
+
+describe('institutions (issue 12)', () => {
+  // Yapily API 12.13.0 `Institution`: `countries` is a list and `features` says what the institution can take.
+  it('offers only institutions that take account authorisation requests, placed by any of their countries', async () => {
+    const institutions = await createYapilyAdapter(harness.adapterConfig).listInstitutions(testCallContext())
+    const byId = Object.fromEntries(institutions.map((institution) => [institution.id, institution]))
+    expect(byId['santander-es-sandbox']).toMatchObject({ country: 'ES', region: 'EEA' })
+    expect(byId['payments-only-gb-sandbox']).toBeUndefined()
+    expect(Object.keys(byId).sort()).toEqual(['embedded-de-sandbox', 'modelo-sandbox', 'santander-es-sandbox'])
+  })
+})
