@@ -86,6 +86,9 @@ const EVERY_SECRET = {
     .toString()
     .replace(/\n/g, '\\n'),
   WorldlineNotificationToken: 't'.repeat(64),
+  // The longest an Initiating Party id and sub id plausibly get, for the 4 KB check.
+  WorldlineInitiatingPartyId: '9'.repeat(10),
+  WorldlineInitiatingPartySubId: '9'.repeat(5),
   YapilyBaseUrl: 'https://api.yapily.com',
   YapilyApplicationKey: 'y'.repeat(36),
   YapilyApplicationSecret: 'y'.repeat(36),
