@@ -19,8 +19,8 @@ import {
   basicHeader,
   documentIdOf,
   registerDocuments,
+  everyCredential,
   setClientDisabled,
-  tamperedSignature,
   userToken,
 } from '../support/credentials.ts'
 import { stream, type Result } from '../support/graphql-ws-stream.ts'
@@ -362,30 +362,15 @@ describe('graphql-ws through API Gateway, with the graphql-ws client', () => {
 
 describe('graphql-ws through API Gateway refuses', () => {
   it('a connection without credentials, with a forged token, a wrong secret, a disabled client: closed, nothing sent', async () => {
-    // Prepare
-    const token = await userToken(stack, stack.tenantA, { userId: 'user-1' })
-    const disabled = {
-      tenantId: stack.tenantA.tenantId,
-      clientId: 'client-ws-off',
-      clientSecret: 'secret-ws-off-0123456789',
-    }
-    await provisionApiClient(stack.gateway.access, { ...disabled, tenantName: 'Alpha' }, new Date())
-    // Minted while it was enabled, straight from the gateway (a Basic check would be trusted for its cache period).
-    const disabledToken = await stack.gateway.tokens.issueForClient({
-      kind: 'API_CLIENT',
-      credential: 'BASIC',
-      tenantId: disabled.tenantId,
-      clientId: disabled.clientId,
-      revalidate: async () => null,
-    })
-    await setClientDisabled(stack, disabled.clientId, true)
+    // Prepare: the forged token and the disabled client's credentials every access test uses
+    const credentials = await everyCredential(stack, stack.tenantA, 'user-1')
 
     // Act
     const none = await initialised(null)
-    const forged = await initialised(`Bearer ${tamperedSignature(token)}`)
+    const forged = await initialised(credentials.tamperedSignature)
     const wrongSecret = await initialised(basicHeader({ clientId: stack.tenantA.clientId, clientSecret: 'wrong' }))
-    const disabledClient = await initialised(basicHeader(disabled))
-    const disabledBearer = await initialised(`Bearer ${disabledToken.accessToken}`)
+    const disabledClient = await initialised(credentials.disabledClientBasic)
+    const disabledBearer = await initialised(credentials.disabledClientBearer)
 
     // Assess: API Gateway closes with no code of ours; the code a local client gets is logged
     for (const socket of [none, forged, wrongSecret, disabledClient, disabledBearer]) {
