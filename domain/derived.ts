@@ -97,7 +97,8 @@ export function deriveState(consent: Consent, now: Date, context: NextActionCont
 
 /**
  * The stored statuses a consent may have while it shows as `status`: what a store filter must read before applying
- * {@link effectiveStatus} (a stored ACTIVE consent past `validUntil` shows as EXPIRED).
+ * {@link effectiveStatus} (a stored ACTIVE consent past `validUntil` shows as EXPIRED). Listing goes through
+ * {@link showingAs}.
  */
 export function storedStatusesShownAs(status: ConsentStatus): ConsentStatus[] {
   switch (status) {
@@ -107,5 +108,24 @@ export function storedStatusesShownAs(status: ConsentStatus): ConsentStatus[] {
       return ['EXPIRED', 'AUTHORIZED', 'ACTIVE', 'AWAITING_REAUTHORIZATION', 'SUSPENDED']
     default:
       return [status]
+  }
+}
+
+/**
+ * How to list the consents that show as any of `statuses` at `now`: the stored statuses the store reads (a condition
+ * on stored attributes) and the check each consent read must pass ({@link effectiveStatus}, the rule every reader
+ * uses), so a list filter and a consent's own `status` never disagree.
+ *
+ * @example
+ * showingAs(['EXPIRED'], now) // { storedStatus: ['EXPIRED', 'AUTHORIZED', 'ACTIVE', ...], keep: (c) => ... }
+ */
+export function showingAs(
+  statuses: readonly ConsentStatus[],
+  now: Date,
+): { readonly storedStatus: ConsentStatus[]; readonly keep: (consent: Clocked) => boolean } {
+  const wanted = new Set(statuses)
+  return {
+    storedStatus: [...new Set(statuses.flatMap(storedStatusesShownAs))],
+    keep: (consent) => wanted.has(effectiveStatus(consent, now).status),
   }
 }

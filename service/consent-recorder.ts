@@ -242,7 +242,6 @@ export class ConsentRecorder {
       { userId: consent.userId, provider: consent.provider, institutionId: consent.institution.id },
       20,
       null,
-      this.deps.clock(),
     )
     const userRef = providerUserRefOf(consent)
     return page.consents.filter(

@@ -3,7 +3,7 @@
 import { checkWebhookUrl as checkDeliveryUrl } from './webhook-transport.ts'
 import { createHash } from 'node:crypto'
 import { newConsentEvent, type Consent, type ConsentEvent } from '../domain/consent.ts'
-import { effectiveStatus } from '../domain/derived.ts'
+import { effectiveStatus, showingAs } from '../domain/derived.ts'
 import {
   ConsentNotActiveError,
   ConsentNotFoundError,
@@ -23,7 +23,7 @@ import {
   type Provider,
   type Region,
 } from '../domain/provider.ts'
-import { isTerminal } from '../domain/status.ts'
+import { isTerminal, type ConsentStatus } from '../domain/status.ts'
 import {
   NotificationRejectedError,
   type InboundNotification,
@@ -33,7 +33,7 @@ import {
   type ProviderEvent,
   type ProviderRegistry,
 } from '../providers/adapter.ts'
-import type { ConsentFilter, ConsentRepository } from '../store/consent-repository.ts'
+import type { ConsentRepository } from '../store/consent-repository.ts'
 import { CursorCodec, queryFingerprint } from '../store/cursor.ts'
 import type { IdempotencyRepository } from '../store/idempotency-repository.ts'
 import type { NotificationReceiptRepository } from '../store/notification-receipt-repository.ts'
@@ -51,6 +51,17 @@ export interface Caller extends AccessScope {
   readonly initiator: string
   readonly requestId: string
   readonly signal?: AbortSignal | undefined
+}
+
+/** What a client filters a consent list by. */
+export interface ConsentFilter {
+  /** Statuses as clients see them (the effective status), any of. */
+  readonly status?: readonly ConsentStatus[] | undefined
+  readonly provider?: Provider | undefined
+  readonly userId?: string | undefined
+  readonly institutionId?: string | undefined
+  /** Only these consents (at most 100 ids: a token restricted to some consents). */
+  readonly consentIds?: readonly string[] | undefined
 }
 
 export interface CreateConsentInput {
@@ -352,7 +363,18 @@ export class ConsentService {
     const page =
       otherUser || filter.consentIds?.length === 0
         ? { consents: [], hasNextPage: false, resumeAfter: null }
-        : await this.deps.consents.list(scope.tenantId, filter, first, position, this.deps.clock())
+        : await this.deps.consents.list(
+            scope.tenantId,
+            {
+              provider: filter.provider,
+              userId: filter.userId,
+              institutionId: filter.institutionId,
+              consentIds: filter.consentIds,
+              ...(filter.status?.length ? showingAs(filter.status, this.deps.clock()) : {}),
+            },
+            first,
+            position,
+          )
     const edges = page.consents.map((node) => ({ node, cursor: this.#cursors.encode(fingerprint, node.id) }))
     const endCursor =
       page.hasNextPage && page.resumeAfter

@@ -1,10 +1,8 @@
-// Consents, their history and their outbox in the single table. Every state change is one TransactWriteItems:
-// the consent (version-conditioned), its event and its outbox message, so nothing is lost between "status changed"
-// and "partner told".
+// Consents and their history in the single table. Every state change is one TransactWriteItems composed of the item
+// modules' writes: the consent (version-conditioned, consent-item.ts), its event (event-item.ts) and its outbox
+// message (outbox-repository.ts), so nothing is lost between "status changed" and "partner told".
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb'
 import {
-  BatchGetCommand,
-  type BatchGetCommandOutput,
   GetCommand,
   PutCommand,
   QueryCommand,
@@ -12,22 +10,38 @@ import {
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb'
 import type { Consent, ConsentEvent } from '../domain/consent.ts'
-import { effectiveStatus, storedStatusesShownAs } from '../domain/derived.ts'
 import { ConcurrentModificationError } from '../domain/errors.ts'
 import type { ConsentNotification } from '../domain/notification.ts'
 import type { Provider } from '../domain/provider.ts'
 import type { ConsentStatus } from '../domain/status.ts'
-import { DUE_SHARDS, keys, type ItemKey } from './keys.ts'
+import { batchGet } from './batch-get.ts'
+import { consentEntity, consentItem, putConsentVersion, putNewConsent } from './consent-item.ts'
+import { putEvent, toEvent } from './event-item.ts'
+import { allOf, type AttributeCondition } from './expressions.ts'
+import { completeIdempotency, type IdempotencyCompletion } from './idempotency-repository.ts'
+import { DUE_SHARDS, keys } from './keys.ts'
+import { putOutboxMessage } from './outbox-repository.ts'
+import { findProviderReference, putProviderReference } from './provider-reference-item.ts'
 import { queryDue, queryPrefix } from './query.ts'
 
-export interface ConsentFilter {
-  /** Effective statuses (any of). */
-  readonly status?: readonly ConsentStatus[] | undefined
+export { consentItem } from './consent-item.ts'
+export { toEvent } from './event-item.ts'
+export type { IdempotencyCompletion } from './idempotency-repository.ts'
+
+/** Which of a tenant's consents a list reads; every condition is on stored attributes. */
+export interface ConsentQuery {
+  /** Stored statuses (any of). */
+  readonly storedStatus?: readonly ConsentStatus[] | undefined
   readonly provider?: Provider | undefined
   readonly userId?: string | undefined
   readonly institutionId?: string | undefined
   /** Only these consents (at most 100 ids: a token restricted to some consents). */
   readonly consentIds?: readonly string[] | undefined
+  /**
+   * Keeps a consent read, or passes over it: a rule the store does not know (the status a client sees now), applied
+   * while the page fills so a page is full whenever more consents match.
+   */
+  readonly keep?: ((consent: Consent) => boolean) | undefined
 }
 
 export interface ConsentPage {
@@ -37,112 +51,10 @@ export interface ConsentPage {
   readonly resumeAfter: string | null
 }
 
-export interface IdempotencyCompletion {
-  readonly idempotencyKey: string
-  readonly leaseToken: string
-}
-
 /** How many items one list call may examine before it returns a short page (filters can be selective). */
 const LIST_READ_BUDGET = 1_000
-const BATCH_GET_LIMIT = 100
 
-const CONSENT_FIELDS = [
-  'id',
-  'tenantId',
-  'provider',
-  'providerConsentId',
-  'providerStatus',
-  'userId',
-  'providerUserRef',
-  'institution',
-  'region',
-  'scope',
-  'validityDays',
-  'status',
-  'statusReason',
-  'authorizationUrl',
-  'linkExpiresAt',
-  'validUntil',
-  'lastConfirmedAt',
-  'reconfirmBy',
-  'redirectUrl',
-  'webhookUrl',
-  'supersededBy',
-  'supersedes',
-  'deletion',
-  'nextDeadline',
-  'sweptUntil',
-  'nextCheckAt',
-  'createdAt',
-  'updatedAt',
-  'version',
-] as const satisfies readonly (keyof Consent)[]
-
-function toConsent(item: Record<string, unknown>): Consent {
-  const consent: Record<string, unknown> = {}
-  for (const field of CONSENT_FIELDS) consent[field] = item[field] ?? null
-  return consent as unknown as Consent
-}
-
-/** The stored item of a consent, its index keys included (exported for bulk seeding in tests and benchmarks). */
-export function consentItem(consent: Consent): Record<string, unknown> {
-  return {
-    ...keys.consent(consent.tenantId, consent.id),
-    ...keys.consentByTenant(consent.tenantId, consent.id),
-    ...keys.consentByUser(consent.tenantId, consent.userId, consent.id),
-    // Sparse: only a consent with a deadline ahead, or still worth re-checking, is in the due-work indexes.
-    ...(consent.nextDeadline
-      ? keys.due('DEADLINE', consent.id, consent.nextDeadline.at, `${consent.tenantId}#${consent.id}`)
-      : {}),
-    ...(consent.nextCheckAt ? keys.recheck(consent.provider, consent.id, consent.nextCheckAt, consent.tenantId) : {}),
-    entityType: 'CONSENT',
-    ...consent,
-  }
-}
-
-function eventItem(event: ConsentEvent): Record<string, unknown> {
-  return {
-    ...keys.event(event.tenantId, event.consentId, event.version),
-    ...keys.eventByTenant(event.tenantId, event.id),
-    ...keys.change(event.consentId, event.id),
-    entityType: 'EVENT',
-    ...event,
-  }
-}
-
-/** A stored event; items written before events had kinds are changes. */
-export function toEvent(item: Record<string, unknown>): ConsentEvent {
-  const {
-    pk: _pk,
-    sk: _sk,
-    gsi1pk: _gsi1pk,
-    gsi1sk: _gsi1sk,
-    gsi5pk: _gsi5pk,
-    gsi5sk: _gsi5sk,
-    entityType: _type,
-    ...event
-  } = item
-  return { kind: 'CHANGE', deadline: null, ...event } as ConsentEvent
-}
-
-function outboxItem(event: ConsentEvent, notification: ConsentNotification, webhookUrl: string | null) {
-  return {
-    ...keys.outbox(event.tenantId, event.consentId, event.version),
-    entityType: 'OUTBOX',
-    tenantId: event.tenantId,
-    consentId: event.consentId,
-    eventId: event.id,
-    sequence: event.version,
-    webhookUrl,
-    notification,
-    deliveryState: 'PENDING',
-    attempts: 0,
-    nextAttemptAt: event.at,
-    // Due for delivery at once; the dispatcher moves it on after each failed attempt and removes it once done.
-    ...keys.due('DELIVERY', event.consentId, event.at, `${event.tenantId}#${event.consentId}#${event.version}`),
-    createdAt: event.at,
-  }
-}
+const toConsent = (item: Record<string, unknown>): Consent => consentEntity.parse(item)
 
 function isConditionFailure(error: unknown, index: number): boolean {
   return (
@@ -169,38 +81,14 @@ export class ConsentRepository {
     return Item ? toConsent(Item) : null
   }
 
-  /** Reads many items in batches of 100, retrying what DynamoDB leaves unprocessed. */
-  async #batchGet(
-    itemKeys: readonly ItemKey[],
-    options: { projection?: string; consistent?: boolean } = {},
-  ): Promise<Record<string, unknown>[]> {
-    const items: Record<string, unknown>[] = []
-    for (let start = 0; start < itemKeys.length; start += BATCH_GET_LIMIT) {
-      let pending: Record<string, unknown>[] | undefined = itemKeys.slice(start, start + BATCH_GET_LIMIT)
-      for (let attempt = 0; pending && pending.length > 0; attempt++) {
-        if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(20 * 2 ** attempt, 1_000)))
-        const result: BatchGetCommandOutput = await this.db.send(
-          new BatchGetCommand({
-            RequestItems: {
-              [this.tableName]: {
-                Keys: pending,
-                ConsistentRead: options.consistent ?? false,
-                ...(options.projection ? { ProjectionExpression: options.projection } : {}),
-              },
-            },
-          }),
-        )
-        items.push(...(result.Responses?.[this.tableName] ?? []))
-        pending = result.UnprocessedKeys?.[this.tableName]?.Keys
-      }
-    }
-    return items
-  }
-
   /** Several consents of one tenant, in the order asked; missing ones are null. */
   async getMany(tenantId: string, consentIds: readonly string[]): Promise<(Consent | null)[]> {
     const unique = [...new Set(consentIds)]
-    const items = await this.#batchGet(unique.map((id) => keys.consent(tenantId, id)))
+    const items = await batchGet(
+      this.db,
+      this.tableName,
+      unique.map((id) => keys.consent(tenantId, id)),
+    )
     const found = new Map(items.map((item) => [String(item.id), toConsent(item)]))
     return consentIds.map((id) => found.get(id) ?? null)
   }
@@ -211,7 +99,9 @@ export class ConsentRepository {
    */
   async getByRefs(refs: readonly { tenantId: string; consentId: string }[]): Promise<Consent[]> {
     const unique = new Map(refs.map((ref) => [`${ref.tenantId}/${ref.consentId}`, ref]))
-    const items = await this.#batchGet(
+    const items = await batchGet(
+      this.db,
+      this.tableName,
       [...unique.values()].map((ref) => keys.consent(ref.tenantId, ref.consentId)),
       { consistent: true },
     )
@@ -256,46 +146,16 @@ export class ConsentRepository {
     await this.db.send(
       new TransactWriteCommand({
         TransactItems: [
-          {
-            Put: {
-              TableName: this.tableName,
-              Item: consentItem(consent),
-              ConditionExpression: 'attribute_not_exists(pk)',
-            },
-          },
-          { Put: { TableName: this.tableName, Item: eventItem(event) } },
-          { Put: { TableName: this.tableName, Item: outboxItem(event, notification, consent.webhookUrl) } },
-          {
-            Put: {
-              TableName: this.tableName,
-              Item: {
-                ...keys.providerRef(consent.provider, consent.providerConsentId),
-                entityType: 'PROVIDER_REF',
-                tenantId: consent.tenantId,
-                consentId: consent.id,
-              },
-              ConditionExpression: 'attribute_not_exists(pk)',
-            },
-          },
-          ...(idempotency
-            ? [
-                {
-                  Update: {
-                    TableName: this.tableName,
-                    Key: keys.idempotency(consent.tenantId, idempotency.idempotencyKey),
-                    UpdateExpression: 'SET #state = :completed, consentId = :consentId REMOVE leaseExpiresAt',
-                    ConditionExpression: '#state = :inProgress AND leaseToken = :leaseToken',
-                    ExpressionAttributeNames: { '#state': 'state' },
-                    ExpressionAttributeValues: {
-                      ':completed': 'COMPLETED',
-                      ':inProgress': 'IN_PROGRESS',
-                      ':consentId': consent.id,
-                      ':leaseToken': idempotency.leaseToken,
-                    },
-                  },
-                },
-              ]
-            : []),
+          putNewConsent(this.tableName, consent),
+          putEvent(this.tableName, event),
+          putOutboxMessage(this.tableName, event, notification, consent.webhookUrl),
+          putProviderReference(this.tableName, {
+            provider: consent.provider,
+            providerConsentId: consent.providerConsentId,
+            tenantId: consent.tenantId,
+            consentId: consent.id,
+          }),
+          ...(idempotency ? [completeIdempotency(this.tableName, consent.tenantId, idempotency, consent.id)] : []),
         ],
       }),
     )
@@ -315,22 +175,9 @@ export class ConsentRepository {
       await this.db.send(
         new TransactWriteCommand({
           TransactItems: [
-            {
-              Put: {
-                TableName: this.tableName,
-                Item: consentItem(next),
-                ConditionExpression: 'version = :expected',
-                ExpressionAttributeValues: { ':expected': expectedVersion },
-              },
-            },
-            {
-              Put: {
-                TableName: this.tableName,
-                Item: eventItem(event),
-                ConditionExpression: 'attribute_not_exists(pk)',
-              },
-            },
-            { Put: { TableName: this.tableName, Item: outboxItem(event, notification, next.webhookUrl) } },
+            putConsentVersion(this.tableName, next, expectedVersion),
+            putEvent(this.tableName, event, { exclusive: true }),
+            putOutboxMessage(this.tableName, event, notification, next.webhookUrl),
           ],
         }),
       )
@@ -448,14 +295,7 @@ export class ConsentRepository {
     provider: Provider,
     providerConsentId: string,
   ): Promise<{ tenantId: string; consentId: string } | null> {
-    const { Item } = await this.db.send(
-      new GetCommand({
-        TableName: this.tableName,
-        Key: keys.providerRef(provider, providerConsentId),
-        ConsistentRead: true,
-      }),
-    )
-    return Item ? { tenantId: String(Item.tenantId), consentId: String(Item.consentId) } : null
+    return findProviderReference(this.db, this.tableName, provider, providerConsentId)
   }
 
   /** A consent's history, oldest first. */
@@ -466,51 +306,26 @@ export class ConsentRepository {
 
   /**
    * A tenant's consents, newest first, filtered; `after` resumes behind a consent id. Reads the user index when a
-   * user is given, the tenant index otherwise; other filters are applied while reading, the effective status after.
+   * user is given, the tenant index otherwise; the other conditions are applied while reading, `keep` after.
    */
-  async list(
-    tenantId: string,
-    filter: ConsentFilter,
-    first: number,
-    after: string | null,
-    now: Date,
-  ): Promise<ConsentPage> {
-    const byUser = filter.userId !== undefined
+  async list(tenantId: string, query: ConsentQuery, first: number, after: string | null): Promise<ConsentPage> {
+    const byUser = query.userId !== undefined
     const index = byUser ? 'gsi2' : 'gsi1'
     const partition = byUser
-      ? { name: 'gsi2pk', value: keys.userConsentsPartition(tenantId, filter.userId ?? '') }
+      ? { name: 'gsi2pk', value: keys.userConsentsPartition(tenantId, query.userId ?? '') }
       : { name: 'gsi1pk', value: keys.tenantConsentsPartition(tenantId) }
 
-    const names: Record<string, string> = { '#pk': partition.name }
-    const values: Record<string, unknown> = { ':pk': partition.value }
-    const conditions: string[] = []
-    if (filter.status?.length) {
-      const stored = [...new Set(filter.status.flatMap(storedStatusesShownAs))]
-      names['#status'] = 'status'
-      conditions.push(`#status IN (${stored.map((_, i) => `:status${i}`).join(', ')})`)
-      stored.forEach((status, i) => (values[`:status${i}`] = status))
-    }
-    if (filter.provider) {
-      names['#provider'] = 'provider'
-      values[':provider'] = filter.provider
-      conditions.push('#provider = :provider')
-    }
-    if (filter.institutionId !== undefined) {
-      names['#institution'] = 'institution'
-      values[':institutionId'] = filter.institutionId
-      conditions.push('#institution.id = :institutionId')
-    }
-    if (filter.consentIds) {
-      names['#id'] = 'id'
-      conditions.push(`#id IN (${filter.consentIds.map((_, i) => `:id${i}`).join(', ')})`)
-      filter.consentIds.forEach((id, i) => (values[`:id${i}`] = id))
-    }
-    const wanted = filter.status?.length ? new Set(filter.status) : null
+    const conditions: AttributeCondition[] = []
+    if (query.storedStatus?.length) conditions.push({ path: 'status', in: [...new Set(query.storedStatus)] })
+    if (query.provider) conditions.push({ path: 'provider', equals: query.provider })
+    if (query.institutionId !== undefined) conditions.push({ path: 'institution.id', equals: query.institutionId })
+    if (query.consentIds) conditions.push({ path: 'id', in: query.consentIds })
+    const filter = allOf(conditions)
 
     const startKey = (consentId: string) => ({
       ...keys.consent(tenantId, consentId),
       ...(byUser
-        ? keys.consentByUser(tenantId, filter.userId ?? '', consentId)
+        ? keys.consentByUser(tenantId, query.userId ?? '', consentId)
         : keys.consentByTenant(tenantId, consentId)),
     })
 
@@ -524,11 +339,11 @@ export class ConsentRepository {
           TableName: this.tableName,
           IndexName: index,
           KeyConditionExpression: '#pk = :pk',
-          ...(conditions.length ? { FilterExpression: conditions.join(' AND ') } : {}),
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: values,
+          ...(filter.expression ? { FilterExpression: filter.expression } : {}),
+          ExpressionAttributeNames: { '#pk': partition.name, ...filter.names },
+          ExpressionAttributeValues: { ':pk': partition.value, ...filter.values },
           ScanIndexForward: false,
-          Limit: conditions.length ? 100 : first + 1 - consents.length,
+          Limit: filter.expression ? 100 : first + 1 - consents.length,
           ExclusiveStartKey: exclusiveStartKey,
         }),
       )
@@ -537,7 +352,7 @@ export class ConsentRepository {
         const consent = toConsent(item)
         if (consents.length > first) break
         lastExamined = consent.id
-        if (wanted && !wanted.has(effectiveStatus(consent, now).status)) continue
+        if (query.keep && !query.keep(consent)) continue
         consents.push(consent)
       }
       exclusiveStartKey = page.LastEvaluatedKey

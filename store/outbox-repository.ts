@@ -1,13 +1,27 @@
-// The outbox: one message per consent event, written in the event's own transaction (consent-repository.ts), then
+// The outbox: one message per consent event, written in the event's own transaction (its write is here, the
+// transaction is consent-repository.ts's), then
 // delivered to the partner by service/webhook-dispatcher.ts. A message is PENDING until delivered, DEAD when it could
 // not be delivered in time, NO_ENDPOINT when neither the consent nor its tenant has a webhook URL. Pending messages sit
 // in the sparse due-work index at their next attempt (one waiting behind an earlier message, at that message's next
 // attempt); finished ones leave it.
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb'
 import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
-import type { ConsentNotification, DeliveryAttempt, DeliveryState, OutboxMessage } from '../domain/notification.ts'
+import { EVENT_KINDS, type ConsentEvent } from '../domain/consent.ts'
+import {
+  DELIVERY_STATES,
+  NOTIFICATION_TYPES,
+  type ConsentNotification,
+  type DeliveryAttempt,
+  type DeliveryState,
+  type OutboxMessage,
+} from '../domain/notification.ts'
+import { PROVIDERS } from '../domain/provider.ts'
+import { CONSENT_STATUSES, STATUS_REASONS } from '../domain/status.ts'
+import * as z from '../domain/zod.ts'
+import { defineEntity, orDefault, orNull, timestamp } from './entity.ts'
 import { DUE_SHARDS, keys } from './keys.ts'
 import { queryDue, queryPrefix } from './query.ts'
+import type { StoreWrite } from './transaction.ts'
 
 export type { DeliveryAttempt, DeliveryState, OutboxMessage } from '../domain/notification.ts'
 
@@ -17,22 +31,103 @@ export const FINISHED_MESSAGE_RETENTION_DAYS = 30
 /** Attempts kept on a message (the newest); older ones only count. */
 const KEPT_ATTEMPTS = 10
 
+/** An outbox message as stored: the attempts it keeps (`history`) rather than only the last one. */
+export interface StoredOutboxMessage {
+  readonly tenantId: string
+  readonly consentId: string
+  readonly sequence: number
+  readonly eventId: string
+  readonly webhookUrl: string | null
+  readonly notification: ConsentNotification
+  readonly deliveryState: DeliveryState
+  readonly attempts: number
+  readonly nextAttemptAt: string | null
+  readonly history: readonly DeliveryAttempt[]
+  readonly deliveredAt: string | null
+  readonly createdAt: string
+}
+
+const notificationSchema: z.ZodMiniType<ConsentNotification> = z.object({
+  type: z.enum(EVENT_KINDS.map((kind) => NOTIFICATION_TYPES[kind])),
+  event_id: z.string(),
+  consent_id: z.string(),
+  status: z.enum(CONSENT_STATUSES),
+  previous_status: orNull(z.enum(CONSENT_STATUSES)),
+  status_reason: orNull(z.enum(STATUS_REASONS)),
+  provider: z.enum(PROVIDERS),
+  provider_status: orNull(z.string()),
+  occurred_at: timestamp,
+  sequence: z.number(),
+  deadline_at: orNull(timestamp),
+})
+
+const attemptSchema: z.ZodMiniType<DeliveryAttempt> = z.object({
+  at: timestamp,
+  url: z.string(),
+  status: orNull(z.number()),
+  error: orNull(z.string()),
+  durationMs: z.number(),
+})
+
+export const outboxEntity = defineEntity<StoredOutboxMessage>({
+  type: 'OUTBOX',
+  schema: z.object({
+    tenantId: z.string(),
+    consentId: z.string(),
+    sequence: z.number(),
+    eventId: z.string(),
+    webhookUrl: orNull(z.string()),
+    notification: notificationSchema,
+    deliveryState: orDefault(z.enum(DELIVERY_STATES), 'PENDING'),
+    attempts: orDefault(z.number(), 0),
+    nextAttemptAt: orNull(timestamp),
+    history: orDefault(z.array(attemptSchema), []),
+    deliveredAt: orNull(timestamp),
+    createdAt: timestamp,
+  }),
+  keys: (message) => ({
+    ...keys.outbox(message.tenantId, message.consentId, message.sequence),
+    // Due while pending, at its next attempt; a finished message leaves the index.
+    ...(message.deliveryState === 'PENDING' && message.nextAttemptAt
+      ? keys.due('DELIVERY', message.consentId, message.nextAttemptAt, dueSuffix(message))
+      : {}),
+  }),
+})
+
+/**
+ * The message telling the partner about `event`, for the event's own transaction: pending, due for delivery at once
+ * (the dispatcher moves it on after each failed attempt and removes it from the due-work index once done).
+ */
+export function putOutboxMessage(
+  tableName: string,
+  event: ConsentEvent,
+  notification: ConsentNotification,
+  webhookUrl: string | null,
+): StoreWrite {
+  const {
+    history: _none,
+    deliveredAt: _notYet,
+    ...item
+  } = outboxEntity.item({
+    tenantId: event.tenantId,
+    consentId: event.consentId,
+    eventId: event.id,
+    sequence: event.version,
+    webhookUrl,
+    notification,
+    deliveryState: 'PENDING',
+    attempts: 0,
+    nextAttemptAt: event.at,
+    history: [],
+    deliveredAt: null,
+    createdAt: event.at,
+  })
+  return { Put: { TableName: tableName, Item: item } }
+}
+
 function toMessage(item: Record<string, unknown>): OutboxMessage {
-  return {
-    tenantId: String(item.tenantId),
-    consentId: String(item.consentId),
-    sequence: Number(item.sequence),
-    eventId: String(item.eventId),
-    webhookUrl: (item.webhookUrl as string | null | undefined) ?? null,
-    notification: item.notification as ConsentNotification,
-    deliveryState: (item.deliveryState as DeliveryState | undefined) ?? 'PENDING',
-    attempts: Number(item.attempts ?? 0),
-    nextAttemptAt: (item.nextAttemptAt as string | null | undefined) ?? null,
-    waitingForSequence: null,
-    lastAttempt: ((item.history as DeliveryAttempt[] | undefined) ?? []).at(-1) ?? null,
-    deliveredAt: (item.deliveredAt as string | null | undefined) ?? null,
-    createdAt: String(item.createdAt),
-  }
+  const { history, ...message } = outboxEntity.parse(item)
+  return { ...message, waitingForSequence: null, lastAttempt: history.at(-1) ?? null }
 }
 
 export class OutboxRepository {

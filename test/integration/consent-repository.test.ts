@@ -2,6 +2,7 @@
 import { beforeAll, describe, expect, it } from 'vitest'
 import { monotonicFactory } from 'ulid'
 import { newConsentEvent, type Consent, type ConsentEvent } from '../../domain/consent.ts'
+import { showingAs } from '../../domain/derived.ts'
 import { ConcurrentModificationError } from '../../domain/errors.ts'
 import { notificationFor } from '../../domain/notification.ts'
 import { ConsentRepository } from '../../store/consent-repository.ts'
@@ -165,7 +166,7 @@ describe('listing a tenant consents', () => {
     const seen: string[] = []
     let after: string | null = null
     for (let page = 0; page < 10; page++) {
-      const result = await repo.list(tenant, {}, 10, after, now)
+      const result = await repo.list(tenant, {}, 10, after)
       seen.push(...result.consents.map((c) => c.id))
       if (!result.hasNextPage) break
       after = result.resumeAfter
@@ -174,7 +175,7 @@ describe('listing a tenant consents', () => {
   })
 
   it('filters by user through its own index', async () => {
-    const result = await repo.list(tenant, { userId: 'alice' }, 50, null, now)
+    const result = await repo.list(tenant, { userId: 'alice' }, 50, null)
     expect(result.consents.map((c) => c.id)).toEqual(
       newestFirst()
         .filter((c) => c.userId === 'alice')
@@ -184,10 +185,10 @@ describe('listing a tenant consents', () => {
   })
 
   it('filters by effective status: an ACTIVE consent past validUntil counts as EXPIRED', async () => {
-    const active = await repo.list(tenant, { status: ['ACTIVE'] }, 50, null, now)
+    const active = await repo.list(tenant, showingAs(['ACTIVE'], now), 50, null)
     expect(active.consents.every((c) => c.status === 'ACTIVE' && c.validUntil === null)).toBe(true)
     expect(active.consents).toHaveLength(created.filter((c) => c.status === 'ACTIVE').length - 1)
-    const expired = await repo.list(tenant, { status: ['EXPIRED'] }, 50, null, now)
+    const expired = await repo.list(tenant, showingAs(['EXPIRED'], now), 50, null)
     expect(expired.consents.map((c) => c.id)).toEqual([created[3]?.id])
   })
 
@@ -196,20 +197,20 @@ describe('listing a tenant consents', () => {
       provider: 'FINQWARE' as const,
       institutionId: 'bt_ro',
       userId: 'bob',
-      status: ['AWAITING_AUTHORIZATION' as const],
+      ...showingAs(['AWAITING_AUTHORIZATION'], now),
     }
     const expected = newestFirst()
       .filter((c) => c.institution.id === 'bt_ro' && c.userId === 'bob' && c.status === 'AWAITING_AUTHORIZATION')
       .map((c) => c.id)
-    const first = await repo.list(tenant, filter, 3, null, now)
-    const second = await repo.list(tenant, filter, 50, first.resumeAfter, now)
+    const first = await repo.list(tenant, filter, 3, null)
+    const second = await repo.list(tenant, filter, 50, first.resumeAfter)
     expect([...first.consents, ...second.consents].map((c) => c.id)).toEqual(expected)
     expect(first.hasNextPage).toBe(true)
     expect(second.hasNextPage).toBe(false)
   })
 
   it('finds nothing for a provider with no consents', async () => {
-    expect((await repo.list(tenant, { provider: 'YAPILY' }, 10, null, now)).consents).toEqual([])
+    expect((await repo.list(tenant, { provider: 'YAPILY' }, 10, null)).consents).toEqual([])
   })
 })
 
