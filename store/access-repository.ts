@@ -2,6 +2,8 @@
 // disabled flag. Read by authentication on every first use of a credential and once per cache period after.
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb'
 import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
+import * as z from '../domain/zod.ts'
+import { defineEntity, orDefault, orNull, timestamp } from './entity.ts'
 import { keys } from './keys.ts'
 import { queryAll } from './query.ts'
 import { TenantRepository } from './tenant-repository.ts'
@@ -36,18 +38,31 @@ export interface SecretRotation {
   readonly at: string
 }
 
-const clientOf = (item: Record<string, unknown>): ApiClientRecord => ({
-  clientId: String(item.clientId),
-  tenantId: String(item.tenantId),
-  name: String(item.name),
-  secretHash: String(item.secretHash),
-  previousSecretHash: typeof item.previousSecretHash === 'string' ? item.previousSecretHash : null,
-  previousSecretUntil: typeof item.previousSecretUntil === 'string' ? item.previousSecretUntil : null,
-  disabled: item.disabled === true,
-  createdAt: String(item.createdAt),
-  secretRotatedAt: typeof item.secretRotatedAt === 'string' ? item.secretRotatedAt : null,
-  updatedAt: String(item.updatedAt ?? item.createdAt),
+export const apiClientEntity = defineEntity<ApiClientRecord>({
+  type: 'API_CLIENT',
+  // Clients written before rotations and listing lack the rotation fields and `updatedAt` (then `createdAt`).
+  schema: z.pipe(
+    z.object({
+      clientId: z.string(),
+      tenantId: z.string(),
+      name: z.string(),
+      secretHash: z.string(),
+      previousSecretHash: orNull(z.string()),
+      previousSecretUntil: orNull(timestamp),
+      disabled: orDefault(z.boolean(), false),
+      createdAt: timestamp,
+      secretRotatedAt: orNull(timestamp),
+      updatedAt: orNull(timestamp),
+    }),
+    z.transform((client) => ({ ...client, updatedAt: client.updatedAt ?? client.createdAt })),
+  ),
+  keys: (client) => ({
+    ...keys.apiClient(client.clientId),
+    ...keys.apiClientByTenant(client.tenantId, client.clientId),
+  }),
 })
+
+const clientOf = (item: Record<string, unknown>): ApiClientRecord => apiClientEntity.parse(item)
 
 export class AccessRepository {
   /** The tenants API clients act for. */
@@ -61,13 +76,7 @@ export class AccessRepository {
   }
 
   #item(client: ApiClientRecord): Record<string, unknown> {
-    return {
-      ...keys.apiClient(client.clientId),
-      ...keys.apiClientByTenant(client.tenantId, client.clientId),
-      entityType: 'API_CLIENT',
-      ...client,
-      updatedAt: client.updatedAt ?? client.createdAt,
-    }
+    return apiClientEntity.item({ ...client, updatedAt: client.updatedAt ?? client.createdAt })
   }
 
   /** Writes the client as given, replacing any with its id (seeding a known client; tests). */

@@ -1,6 +1,8 @@
 // The admin log: one entry per administrative change (who, what, when, on what), written in the change's own
 // transaction, never updated or deleted. Listed per tenant (its partition) or for every tenant (an index).
 import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
+import * as z from '../domain/zod.ts'
+import { defineEntity, orDefault, timestamp } from './entity.ts'
 import { keys } from './keys.ts'
 import type { StoreWrite } from './transaction.ts'
 
@@ -22,15 +24,32 @@ export interface AdminLogEntry {
   readonly details: Readonly<Record<string, AdminLogDetail>>
 }
 
-const entryOf = (item: Record<string, unknown>): AdminLogEntry => ({
-  entryId: String(item.entryId),
-  tenantId: String(item.tenantId),
-  at: String(item.at),
-  actor: String(item.actor),
-  action: String(item.action),
-  target: String(item.target),
-  details: (item.details as Record<string, AdminLogDetail> | undefined) ?? {},
+const detailSchema: z.ZodMiniType<AdminLogDetail> = z.union([
+  z.string(),
+  z.number(),
+  z.boolean(),
+  z.null(),
+  z.array(z.string()),
+])
+
+export const adminLogEntity = defineEntity<AdminLogEntry>({
+  type: 'ADMIN_LOG',
+  schema: z.object({
+    entryId: z.string(),
+    tenantId: z.string(),
+    at: timestamp,
+    actor: z.string(),
+    action: z.string(),
+    target: z.string(),
+    details: orDefault(z.record(z.string(), detailSchema), {}),
+  }),
+  keys: (entry) => ({
+    ...keys.adminLogEntry(entry.tenantId, entry.entryId),
+    ...keys.adminLogInList(entry.entryId),
+  }),
 })
+
+const entryOf = (item: Record<string, unknown>): AdminLogEntry => adminLogEntity.parse(item)
 
 export interface AdminLogPage {
   /** Newest first. */
@@ -50,12 +69,7 @@ export class AdminLogRepository {
     return {
       Put: {
         TableName: this.tableName,
-        Item: {
-          ...keys.adminLogEntry(entry.tenantId, entry.entryId),
-          ...keys.adminLogInList(entry.entryId),
-          entityType: 'ADMIN_LOG',
-          ...entry,
-        },
+        Item: adminLogEntity.item(entry),
         ConditionExpression: 'attribute_not_exists(pk)',
       },
     }

@@ -2,6 +2,8 @@
 // and separate from the consent item, so reads of the consent never carry it.
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb'
 import { DeleteCommand, GetCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
+import * as z from '../domain/zod.ts'
+import { defineEntity, timestamp } from './entity.ts'
 import { keys } from './keys.ts'
 
 export interface StoredSecret {
@@ -10,6 +12,23 @@ export interface StoredSecret {
   readonly ciphertext: string
   readonly tag: string
 }
+
+/** A sealed secret's parts (service/secret-box.ts): what the webhook settings keep for their signing secrets too. */
+const sealedShape = { keyId: z.string(), iv: z.string(), ciphertext: z.string(), tag: z.string() }
+export const sealedSchema: z.ZodMiniType<StoredSecret> = z.object(sealedShape)
+
+interface ConsentSecretItem extends StoredSecret {
+  readonly tenantId: string
+  readonly consentId: string
+  readonly updatedAt: string
+}
+
+export const consentSecretEntity = defineEntity<ConsentSecretItem>({
+  type: 'CONSENT_SECRET',
+  // Items written before the secret kept its key parts have them in the key only (a read supplies them).
+  schema: z.object({ ...sealedShape, tenantId: z.string(), consentId: z.string(), updatedAt: timestamp }),
+  keys: (secret) => keys.consentSecret(secret.tenantId, secret.consentId),
+})
 
 export class ConsentSecretRepository {
   constructor(
@@ -40,15 +59,15 @@ export class ConsentSecretRepository {
             {
               Put: {
                 TableName: this.tableName,
-                Item: {
-                  ...keys.consentSecret(tenantId, consentId),
-                  entityType: 'CONSENT_SECRET',
+                Item: consentSecretEntity.item({
+                  tenantId,
+                  consentId,
                   keyId: sealed.keyId,
                   iv: sealed.iv,
                   ciphertext: sealed.ciphertext,
                   tag: sealed.tag,
                   updatedAt: now.toISOString(),
-                },
+                }),
               },
             },
           ],
@@ -70,12 +89,8 @@ export class ConsentSecretRepository {
       new GetCommand({ TableName: this.tableName, Key: keys.consentSecret(tenantId, consentId), ConsistentRead: true }),
     )
     if (!Item) return null
-    return {
-      keyId: String(Item.keyId),
-      iv: String(Item.iv),
-      ciphertext: String(Item.ciphertext),
-      tag: String(Item.tag),
-    }
+    const { keyId, iv, ciphertext, tag } = consentSecretEntity.parse({ tenantId, consentId, ...Item })
+    return { keyId, iv, ciphertext, tag }
   }
 
   /** Crypto-shredding: once the consent is deleted at its provider, its secret goes too. */

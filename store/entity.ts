@@ -21,6 +21,8 @@ export interface EntityDeclaration<T> {
   readonly schema: z.ZodMiniType<T>
   /** Every key attribute of the item (pk/sk and the index keys it is in), from its own fields. */
   readonly keys: (value: T) => Readonly<Record<string, string>>
+  /** Fields that live in the key only, not as attributes of their own (a read supplies them from the key it read). */
+  readonly keyOnly?: readonly (keyof T & string)[]
 }
 
 export interface Entity<T> extends EntityDeclaration<T> {
@@ -33,18 +35,28 @@ export interface Entity<T> extends EntityDeclaration<T> {
 export function defineEntity<T>(declaration: EntityDeclaration<T>): Entity<T> {
   return {
     ...declaration,
-    item: (value) => ({ ...declaration.keys(value), entityType: declaration.type, ...value }),
-    parse: (item) => {
-      const result = z.safeParse(declaration.schema, item)
-      if (!result.success) {
-        throw new StoredItemInvalidError(
-          declaration.type,
-          result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; '),
-        )
-      }
-      return result.data
+    item: (value) => {
+      const fields: Record<string, unknown> = { ...(value as object) }
+      for (const field of declaration.keyOnly ?? []) delete fields[field]
+      return { ...declaration.keys(value), entityType: declaration.type, ...fields }
     },
+    parse: (item) => parseItem(declaration.type, declaration.schema, item),
   }
+}
+
+/**
+ * A stored item (or the part of it a projection read) checked against `schema`; throws
+ * {@link StoredItemInvalidError} if it does not fit.
+ */
+export function parseItem<T>(type: EntityType, schema: z.ZodMiniType<T>, item: Record<string, unknown>): T {
+  const result = z.safeParse(schema, item)
+  if (!result.success) {
+    throw new StoredItemInvalidError(
+      type,
+      result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; '),
+    )
+  }
+  return result.data
 }
 
 /** A field older items may lack (or hold null): it reads as null. */

@@ -3,13 +3,58 @@
 // a runner that dies holding one delays the work by at most the lease, it never blocks it.
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb'
 import { DeleteCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
-import { keys, type LeasePurpose } from './keys.ts'
+import * as z from '../domain/zod.ts'
+import { defineEntity } from './entity.ts'
+import { keys, type ItemKey, type LeasePurpose } from './keys.ts'
 
 export interface Lease {
   readonly tenantId: string
   readonly consentId: string
   readonly purpose: LeasePurpose
   readonly token: string
+}
+
+/** A stored claim: whose it is (`token`) and until when (`leaseUntil`, epoch ms). */
+export interface LeaseItem {
+  readonly key: ItemKey
+  readonly token: string
+  readonly leaseUntil: number
+  /** Epoch seconds (TTL): claims nobody released are cleaned up (DynamoDB deletes within days; `leaseUntil` counts). */
+  readonly expiresAt: number
+}
+
+/** Every claim of the table (a consent's job; a poller's shard), at the key of what it claims; only conditioned on. */
+export const leaseEntity = defineEntity<LeaseItem>({
+  type: 'LEASE',
+  schema: z.object({
+    key: z.object({ pk: z.string(), sk: z.string() }),
+    token: z.string(),
+    leaseUntil: z.number(),
+    expiresAt: z.number(),
+  }),
+  keys: (lease) => lease.key,
+  keyOnly: ['key'],
+})
+
+/** The claim at `key` until `until` (epoch ms), written only if there is none or it has lapsed at `now`. */
+export function putLease(tableName: string, key: ItemKey, token: string, until: number, now: Date) {
+  return {
+    TableName: tableName,
+    Item: leaseEntity.item({ key, token, leaseUntil: until, expiresAt: Math.ceil(until / 1000) + 3600 }),
+    ConditionExpression: 'attribute_not_exists(pk) OR leaseUntil <= :now',
+    ExpressionAttributeValues: { ':now': now.getTime() },
+  }
+}
+
+/** Deletes the claim at `key` if it is still `token`'s. */
+export function deleteLease(tableName: string, key: ItemKey, token: string) {
+  return {
+    TableName: tableName,
+    Key: key,
+    ConditionExpression: '#token = :token',
+    ExpressionAttributeNames: { '#token': 'token' },
+    ExpressionAttributeValues: { ':token': token },
+  }
 }
 
 export class LeaseRepository {
@@ -29,19 +74,7 @@ export class LeaseRepository {
     const until = now.getTime() + durationMs
     try {
       await this.db.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: {
-            ...keys.lease(ref.tenantId, ref.consentId, purpose),
-            entityType: 'LEASE',
-            token,
-            leaseUntil: until,
-            // TTL cleans up claims nobody released (DynamoDB deletes within days; `leaseUntil` is what counts).
-            expiresAt: Math.ceil(until / 1000) + 3600,
-          },
-          ConditionExpression: 'attribute_not_exists(pk) OR leaseUntil <= :now',
-          ExpressionAttributeValues: { ':now': now.getTime() },
-        }),
+        new PutCommand(putLease(this.tableName, keys.lease(ref.tenantId, ref.consentId, purpose), token, until, now)),
       )
       return { ...ref, purpose, token }
     } catch (error) {
@@ -54,13 +87,9 @@ export class LeaseRepository {
   async release(lease: Lease): Promise<void> {
     try {
       await this.db.send(
-        new DeleteCommand({
-          TableName: this.tableName,
-          Key: keys.lease(lease.tenantId, lease.consentId, lease.purpose),
-          ConditionExpression: '#token = :token',
-          ExpressionAttributeNames: { '#token': 'token' },
-          ExpressionAttributeValues: { ':token': lease.token },
-        }),
+        new DeleteCommand(
+          deleteLease(this.tableName, keys.lease(lease.tenantId, lease.consentId, lease.purpose), lease.token),
+        ),
       )
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error

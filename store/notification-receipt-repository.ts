@@ -4,8 +4,44 @@
 import { randomUUID } from 'node:crypto'
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb'
 import { DeleteCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
-import type { Provider } from '../domain/provider.ts'
+import { PROVIDERS, type Provider } from '../domain/provider.ts'
+import * as z from '../domain/zod.ts'
+import { defineEntity, orNull, parseItem, timestamp } from './entity.ts'
 import { keys } from './keys.ts'
+
+const RECEIPT_STATES = ['IN_PROGRESS', 'PROCESSED'] as const
+
+export interface NotificationReceipt {
+  readonly provider: Provider
+  readonly deliveryId: string
+  /** IN_PROGRESS while a request processes it (its lease), PROCESSED once done. */
+  readonly state: (typeof RECEIPT_STATES)[number]
+  readonly leaseToken: string | null
+  /** Epoch ms. */
+  readonly leaseExpiresAt: number | null
+  /** Epoch seconds (TTL): the end of the replay window. */
+  readonly expiresAt: number
+  readonly receivedAt: string
+  readonly processedAt: string | null
+}
+
+export const notificationReceiptEntity = defineEntity<NotificationReceipt>({
+  type: 'NOTIFICATION_RECEIPT',
+  schema: z.object({
+    provider: z.enum(PROVIDERS),
+    deliveryId: z.string(),
+    state: z.enum(RECEIPT_STATES),
+    leaseToken: orNull(z.string()),
+    leaseExpiresAt: orNull(z.number()),
+    expiresAt: z.number(),
+    receivedAt: timestamp,
+    processedAt: orNull(timestamp),
+  }),
+  keys: (receipt) => keys.notificationReceipt(receipt.provider, receipt.deliveryId),
+})
+
+/** What a refused claim reads of the receipt in its way (DynamoDB's attribute-value form). */
+const refusingReceipt = z.object({ state: z.object({ S: z.enum(RECEIPT_STATES) }) })
 
 /**
  * claimed: process it, then {@link NotificationReceiptRepository.complete} or `release`.
@@ -43,9 +79,7 @@ export class NotificationReceiptRepository {
       await this.db.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: {
-            ...keys.notificationReceipt(provider, deliveryId),
-            entityType: 'NOTIFICATION_RECEIPT',
+          Item: notificationReceiptEntity.item({
             provider,
             deliveryId,
             state: 'IN_PROGRESS',
@@ -53,7 +87,8 @@ export class NotificationReceiptRepository {
             leaseExpiresAt: nowMs + (this.options.leaseMs ?? 60_000),
             expiresAt: Math.ceil((nowMs + (this.options.retentionMs ?? 7 * 86_400_000)) / 1000),
             receivedAt: now.toISOString(),
-          },
+            processedAt: null,
+          }),
           // TTL deletion is lazy: an expired receipt counts as absent; so does a claim whose holder died.
           ConditionExpression:
             'attribute_not_exists(pk) OR expiresAt < :nowSeconds OR (#state = :inProgress AND leaseExpiresAt < :nowMs)',
@@ -69,7 +104,9 @@ export class NotificationReceiptRepository {
       return { kind: 'claimed', leaseToken }
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error
-      return error.Item?.state?.S === 'PROCESSED' ? { kind: 'processed' } : { kind: 'in_progress' }
+      if (!error.Item) return { kind: 'in_progress' }
+      const { state } = parseItem(notificationReceiptEntity.type, refusingReceipt, error.Item)
+      return state.S === 'PROCESSED' ? { kind: 'processed' } : { kind: 'in_progress' }
     }
   }
 

@@ -4,6 +4,8 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb'
 import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import type { RateLimits } from '../domain/rate-limits.ts'
+import * as z from '../domain/zod.ts'
+import { defineEntity, orDefault, orNull, timestamp } from './entity.ts'
 import { keys } from './keys.ts'
 import { queryAll } from './query.ts'
 import type { StoreWrite } from './transaction.ts'
@@ -29,33 +31,25 @@ export interface TenantUsagePlan {
   readonly apiKeyValue: string
 }
 
-const numberOf = (value: unknown): number | null => (typeof value === 'number' && Number.isFinite(value) ? value : null)
-
-function rateLimitsOf(value: unknown): RateLimits | null {
-  const item = value as Record<string, unknown> | null | undefined
-  const rate = numberOf(item?.rate)
-  const burst = numberOf(item?.burst)
-  const quotaPerDay = numberOf(item?.quotaPerDay)
-  return rate !== null && burst !== null && quotaPerDay !== null ? { rate, burst, quotaPerDay } : null
-}
-
-function usagePlanOf(value: unknown): TenantUsagePlan | null {
-  const item = value as Record<string, unknown> | null | undefined
-  const { usagePlanId, apiKeyId, apiKeyValue } = item ?? {}
-  return typeof usagePlanId === 'string' && typeof apiKeyId === 'string' && typeof apiKeyValue === 'string'
-    ? { usagePlanId, apiKeyId, apiKeyValue }
-    : null
-}
-
-const tenantOf = (item: Record<string, unknown>): TenantRecord => ({
-  tenantId: String(item.tenantId),
-  name: String(item.name),
-  allowedOrigins: Array.isArray(item.allowedOrigins) ? item.allowedOrigins.map(String) : [],
-  createdAt: String(item.createdAt),
-  updatedAt: String(item.updatedAt ?? item.createdAt),
-  rateLimits: rateLimitsOf(item.rateLimits),
-  usagePlan: usagePlanOf(item.usagePlan),
+export const tenantEntity = defineEntity<TenantRecord>({
+  type: 'TENANT',
+  // Tenants written before they were listed lack origins and `updatedAt` (which then is `createdAt`).
+  schema: z.pipe(
+    z.object({
+      tenantId: z.string(),
+      name: z.string(),
+      allowedOrigins: orDefault(z.array(z.string()), []),
+      createdAt: timestamp,
+      updatedAt: orNull(timestamp),
+      rateLimits: orNull(z.object({ rate: z.number(), burst: z.number(), quotaPerDay: z.number() })),
+      usagePlan: orNull(z.object({ usagePlanId: z.string(), apiKeyId: z.string(), apiKeyValue: z.string() })),
+    }),
+    z.transform((tenant) => ({ ...tenant, updatedAt: tenant.updatedAt ?? tenant.createdAt })),
+  ),
+  keys: (tenant) => ({ ...keys.tenant(tenant.tenantId), ...keys.tenantInList(tenant.tenantId) }),
 })
+
+const tenantOf = (item: Record<string, unknown>): TenantRecord => tenantEntity.parse(item)
 
 export class TenantRepository {
   constructor(
@@ -86,13 +80,7 @@ export class TenantRepository {
     return {
       Put: {
         TableName: this.tableName,
-        Item: {
-          ...keys.tenant(tenant.tenantId),
-          ...keys.tenantInList(tenant.tenantId),
-          entityType: 'TENANT',
-          ...tenant,
-          allowedOrigins: [...tenant.allowedOrigins],
-        },
+        Item: tenantEntity.item({ ...tenant, allowedOrigins: [...tenant.allowedOrigins] }),
         ConditionExpression: 'attribute_not_exists(pk)',
       },
     }
@@ -186,7 +174,7 @@ export class TenantRepository {
           'allowedOrigins = if_not_exists(allowedOrigins, :none)',
         ExpressionAttributeNames: { '#name': 'name' },
         ExpressionAttributeValues: {
-          ':type': 'TENANT',
+          ':type': tenantEntity.type,
           ':id': tenant.tenantId,
           ':name': tenant.name,
           ':at': at,

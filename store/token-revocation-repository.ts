@@ -3,7 +3,27 @@
 // cache of a few seconds (service/access-tokens.ts).
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb'
 import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
+import * as z from '../domain/zod.ts'
+import { defineEntity, parseItem } from './entity.ts'
 import { keys } from './keys.ts'
+
+export interface TokenRevocation {
+  readonly tenantId: string
+  readonly userId: string
+  /** Epoch ms: the user's tokens issued at or before it are refused. */
+  readonly revokedBefore: number
+  /** Epoch seconds (TTL): when every token it refuses has expired anyway. */
+  readonly expiresAt: number
+}
+
+export const tokenRevocationEntity = defineEntity<TokenRevocation>({
+  type: 'USER_TOKEN_REVOCATION',
+  schema: z.object({ tenantId: z.string(), userId: z.string(), revokedBefore: z.number(), expiresAt: z.number() }),
+  keys: (revocation) => keys.userTokenRevocation(revocation.tenantId, revocation.userId),
+})
+
+/** What the hot check reads of a revocation (a projection). */
+const revokedBeforeSchema = z.object({ revokedBefore: z.number() })
 
 export class TokenRevocationRepository {
   constructor(
@@ -21,7 +41,7 @@ export class TokenRevocationRepository {
         ProjectionExpression: 'revokedBefore',
       }),
     )
-    return typeof Item?.revokedBefore === 'number' ? Item.revokedBefore : null
+    return Item ? parseItem(tokenRevocationEntity.type, revokedBeforeSchema, Item).revokedBefore : null
   }
 
   /**
@@ -39,7 +59,7 @@ export class TokenRevocationRepository {
             'SET entityType = :type, tenantId = :tenant, userId = :user, revokedBefore = :at, expiresAt = :expires',
           ConditionExpression: 'attribute_not_exists(revokedBefore) OR revokedBefore < :at',
           ExpressionAttributeValues: {
-            ':type': 'USER_TOKEN_REVOCATION',
+            ':type': tokenRevocationEntity.type,
             ':tenant': tenantId,
             ':user': userId,
             ':at': at,

@@ -2,12 +2,10 @@
 // Each is stored under the id its manifest gives it and, when that id is not its SHA-256, once more under the SHA-256
 // (what an APQ client sends), so a lookup by either is one GetItem. Registered once, never changed: an id always
 // means the same document, whatever app version sends it.
-import {
-  BatchGetCommand,
-  type BatchGetCommandOutput,
-  GetCommand,
-  type DynamoDBDocumentClient,
-} from '@aws-sdk/lib-dynamodb'
+import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
+import * as z from '../domain/zod.ts'
+import { batchGet } from './batch-get.ts'
+import { defineEntity, timestamp } from './entity.ts'
 import { keys } from './keys.ts'
 import { queryAll } from './query.ts'
 import type { StoreWrite } from './transaction.ts'
@@ -25,16 +23,32 @@ export interface TrustedDocument {
   readonly registeredAt: string
 }
 
-const BATCH_GET_LIMIT = 100
+/** A document as stored under one of its keys: its manifest id (listed) or its hash (an alias, not listed). */
+interface StoredDocument extends TrustedDocument {
+  readonly key: string
+}
 
-const documentOf = (item: Record<string, unknown>): TrustedDocument => ({
-  tenantId: String(item.tenantId),
-  documentId: String(item.documentId),
-  document: String(item.document),
-  sha256: String(item.sha256),
-  operations: Array.isArray(item.operations) ? item.operations.map(String) : [],
-  registeredAt: String(item.registeredAt),
+export const trustedDocumentEntity = defineEntity<StoredDocument>({
+  type: 'TRUSTED_DOCUMENT',
+  schema: z.object({
+    key: z.string(),
+    tenantId: z.string(),
+    documentId: z.string(),
+    document: z.string(),
+    sha256: z.string(),
+    operations: z.array(z.string()),
+    registeredAt: timestamp,
+  }),
+  keys: (stored) => ({
+    ...keys.trustedDocument(stored.tenantId, stored.key),
+    ...(stored.key === stored.documentId ? keys.trustedDocumentByTenant(stored.tenantId, stored.key) : {}),
+  }),
 })
+
+const documentOf = (item: Record<string, unknown>): TrustedDocument => {
+  const { key: _key, ...document } = trustedDocumentEntity.parse(item)
+  return document
+}
 
 export class TrustedDocumentRepository {
   constructor(
@@ -52,24 +66,19 @@ export class TrustedDocumentRepository {
 
   /** What is registered under each of `ids` (manifest ids or hashes), strongly consistent. */
   async getMany(tenantId: string, ids: readonly string[]): Promise<Map<string, TrustedDocument>> {
-    const found = new Map<string, TrustedDocument>()
     const unique = [...new Set(ids)]
-    for (let start = 0; start < unique.length; start += BATCH_GET_LIMIT) {
-      let pending: Record<string, unknown>[] | undefined = unique
-        .slice(start, start + BATCH_GET_LIMIT)
-        .map((id) => keys.trustedDocument(tenantId, id))
-      for (let attempt = 0; pending && pending.length > 0; attempt++) {
-        if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1_000, 50 * 2 ** attempt)))
-        const page: BatchGetCommandOutput = await this.db.send(
-          new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: pending, ConsistentRead: true } } }),
-        )
-        for (const item of page.Responses?.[this.tableName] ?? []) {
-          found.set(String(item.key), documentOf(item))
-        }
-        pending = page.UnprocessedKeys?.[this.tableName]?.Keys
-      }
-    }
-    return found
+    const items = await batchGet(
+      this.db,
+      this.tableName,
+      unique.map((id) => keys.trustedDocument(tenantId, id)),
+      { consistent: true },
+    )
+    return new Map(
+      items.map((item) => {
+        const { key, ...document } = trustedDocumentEntity.parse(item)
+        return [key, document]
+      }),
+    )
   }
 
   /** A tenant's documents by manifest id (an index read). */
@@ -88,18 +97,10 @@ export class TrustedDocumentRepository {
    * fails when `key` already names a document: registering is never a replacement.
    */
   register(document: TrustedDocument, key: string): StoreWrite {
-    const listed = key === document.documentId
     return {
       Put: {
         TableName: this.tableName,
-        Item: {
-          ...keys.trustedDocument(document.tenantId, key),
-          ...(listed ? keys.trustedDocumentByTenant(document.tenantId, key) : {}),
-          entityType: 'TRUSTED_DOCUMENT',
-          key,
-          ...document,
-          operations: [...document.operations],
-        },
+        Item: trustedDocumentEntity.item({ key, ...document, operations: [...document.operations] }),
         ConditionExpression: 'attribute_not_exists(pk)',
       },
     }

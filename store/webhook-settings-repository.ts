@@ -3,7 +3,9 @@
 // until it retires; deliveries are signed with both meanwhile.
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb'
 import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
-import type { StoredSecret } from './consent-secret-repository.ts'
+import * as z from '../domain/zod.ts'
+import { sealedSchema, type StoredSecret } from './consent-secret-repository.ts'
+import { defineEntity, orDefault, orNull, timestamp } from './entity.ts'
 import { keys } from './keys.ts'
 
 export interface StoredSigningSecret {
@@ -22,6 +24,24 @@ export interface StoredWebhookSettings {
   readonly revision: number
 }
 
+const signingSecretSchema: z.ZodMiniType<StoredSigningSecret> = z.object({
+  sealed: sealedSchema,
+  createdAt: timestamp,
+  retiresAt: orNull(timestamp),
+})
+
+export const webhookSettingsEntity = defineEntity<StoredWebhookSettings & { updatedAt: string }>({
+  type: 'WEBHOOK_SETTINGS',
+  schema: z.object({
+    tenantId: z.string(),
+    defaultUrl: orNull(z.string()),
+    secrets: orDefault(z.array(signingSecretSchema), []),
+    revision: orDefault(z.number(), 0),
+    updatedAt: timestamp,
+  }),
+  keys: (settings) => keys.webhookSettings(settings.tenantId),
+})
+
 export class WebhookSettingsRepository {
   constructor(
     private readonly db: DynamoDBDocumentClient,
@@ -33,12 +53,8 @@ export class WebhookSettingsRepository {
       new GetCommand({ TableName: this.tableName, Key: keys.webhookSettings(tenantId), ConsistentRead: true }),
     )
     if (!Item) return null
-    return {
-      tenantId,
-      defaultUrl: (Item.defaultUrl as string | null | undefined) ?? null,
-      secrets: (Item.secrets as StoredSigningSecret[] | undefined) ?? [],
-      revision: Number(Item.revision ?? 0),
-    }
+    const { updatedAt: _at, ...settings } = webhookSettingsEntity.parse({ tenantId, ...Item })
+    return settings
   }
 
   /** Writes `next` if the stored settings are still at `next.revision - 1` (or absent for revision 1); false if not. */
@@ -47,15 +63,13 @@ export class WebhookSettingsRepository {
       await this.db.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: {
-            ...keys.webhookSettings(next.tenantId),
-            entityType: 'WEBHOOK_SETTINGS',
+          Item: webhookSettingsEntity.item({
             tenantId: next.tenantId,
             defaultUrl: next.defaultUrl,
             secrets: next.secrets,
             revision: next.revision,
             updatedAt: now.toISOString(),
-          },
+          }),
           ConditionExpression: next.revision === 1 ? 'attribute_not_exists(pk)' : 'revision = :previous',
           ...(next.revision === 1 ? {} : { ExpressionAttributeValues: { ':previous': next.revision - 1 } }),
         }),

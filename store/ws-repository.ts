@@ -12,7 +12,10 @@ import {
   UpdateCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb'
+import * as z from '../domain/zod.ts'
+import { defineEntity, orDefault, orNull, timestamp } from './entity.ts'
 import { keys } from './keys.ts'
+import { deleteLease, putLease } from './lease-repository.ts'
 import { queryAll, queryDue } from './query.ts'
 
 /**
@@ -120,39 +123,107 @@ const epochSeconds = (ms: number): number => Math.ceil(ms / 1000)
 const isConditionFailure = (error: unknown): error is ConditionalCheckFailedException =>
   error instanceof ConditionalCheckFailedException
 
-function principalOf(value: unknown): StoredPrincipal | null {
-  return value && typeof value === 'object' ? (value as StoredPrincipal) : null
-}
+const principalSchema: z.ZodMiniType<StoredPrincipal> = z.union([
+  z.object({
+    kind: z.literal('API_CLIENT'),
+    credential: z.literal('BASIC'),
+    tenantId: z.string(),
+    clientId: z.string(),
+    secretHashFingerprint: z.string(),
+  }),
+  z.object({
+    kind: z.literal('API_CLIENT'),
+    credential: z.literal('BEARER'),
+    tenantId: z.string(),
+    clientId: z.string(),
+    tokenId: z.string(),
+    expiresAt: z.number(),
+  }),
+  z.object({
+    kind: z.literal('END_USER'),
+    tenantId: z.string(),
+    clientId: z.string(),
+    userId: z.string(),
+    scopes: z.array(z.string()),
+    consentIds: orNull(z.array(z.string())),
+    tokenId: z.string(),
+    issuedAt: z.number(),
+    expiresAt: z.number(),
+  }),
+])
+
+/** A connection as stored: absent optional attributes read as null, `operations` as 0. */
+export const wsConnectionEntity = defineEntity<Required<WsConnection> & { firstPingAt: string; expiresAt: number }>({
+  type: 'WS_CONNECTION',
+  schema: z.object({
+    connectionId: z.string(),
+    connectedAt: timestamp,
+    clientAddress: orDefault(z.string(), ''),
+    origin: orNull(z.string()),
+    principal: orNull(principalSchema),
+    trustedUntil: orNull(z.number()),
+    operations: orDefault(z.number(), 0),
+    // Where the ping schedule started: the index keys carry the next ping; never read back.
+    firstPingAt: orDefault(timestamp, ''),
+    expiresAt: z.number(),
+  }),
+  keys: (connection) => ({
+    ...keys.wsConnection(connection.connectionId),
+    ...keys.wsPingDue(connection.connectionId, connection.firstPingAt),
+  }),
+  keyOnly: ['firstPingAt'],
+})
 
 function connectionOf(item: Record<string, unknown>): WsConnection {
-  return {
-    connectionId: String(item.connectionId),
-    connectedAt: String(item.connectedAt),
-    clientAddress: typeof item.clientAddress === 'string' ? item.clientAddress : '',
-    origin: typeof item.origin === 'string' ? item.origin : null,
-    principal: principalOf(item.principal),
-    trustedUntil: typeof item.trustedUntil === 'number' ? item.trustedUntil : null,
-    operations: typeof item.operations === 'number' ? item.operations : 0,
-  }
+  const { firstPingAt: _first, expiresAt: _expires, ...connection } = wsConnectionEntity.parse(item)
+  return connection
 }
 
+export const wsSubscriptionEntity = defineEntity<WsSubscription & { expiresAt: number }>({
+  type: 'WS_SUBSCRIPTION',
+  schema: z.object({
+    connectionId: z.string(),
+    operationId: z.string(),
+    tenantId: z.string(),
+    principal: principalSchema,
+    query: z.string(),
+    variables: orNull(z.record(z.string(), z.unknown())),
+    operationName: orNull(z.string()),
+    field: z.enum(['consentUpdated', 'consentEvents']),
+    consentId: orNull(z.string()),
+    cursor: orNull(z.string()),
+    lastVersion: orNull(z.number()),
+    deadline: z.number(),
+    expiresAt: z.number(),
+  }),
+  keys: (subscription) => ({
+    ...keys.wsSubscription(subscription.connectionId, subscription.operationId),
+    ...(subscription.field === 'consentUpdated'
+      ? keys.wsWatchOfConsent(String(subscription.consentId), subscription.connectionId, subscription.operationId)
+      : keys.wsWatchOfTenantFeed(subscription.tenantId, subscription.connectionId, subscription.operationId)),
+  }),
+})
+
 function subscriptionOf(item: Record<string, unknown>): WsSubscription {
-  return {
-    connectionId: String(item.connectionId),
-    operationId: String(item.operationId),
-    tenantId: String(item.tenantId),
-    principal: item.principal as StoredPrincipal,
-    query: String(item.query),
-    variables:
-      item.variables && typeof item.variables === 'object' ? (item.variables as Record<string, unknown>) : null,
-    operationName: typeof item.operationName === 'string' ? item.operationName : null,
-    field: item.field as WsSubscriptionField,
-    consentId: typeof item.consentId === 'string' ? item.consentId : null,
-    cursor: typeof item.cursor === 'string' ? item.cursor : null,
-    lastVersion: typeof item.lastVersion === 'number' ? item.lastVersion : null,
-    deadline: Number(item.deadline),
-  }
+  const { expiresAt: _expires, ...subscription } = wsSubscriptionEntity.parse(item)
+  return subscription
 }
+
+export const wsPollerCursorEntity = defineEntity<StoredShardCursor & { shard: number; updatedAt: string }>({
+  type: 'WS_POLLER_CURSOR',
+  schema: z.object({
+    shard: z.number(),
+    after: z.string(),
+    seen: orDefault(z.array(z.string()), []),
+    updatedAt: timestamp,
+  }),
+  keys: (cursor) => keys.wsPollerCursor(cursor.shard),
+  keyOnly: ['shard'],
+})
+
+/** Drops the attributes that hold null: an absent attribute is how a connection or subscription stores "none". */
+const withoutNulls = (item: Record<string, unknown>): Record<string, unknown> =>
+  Object.fromEntries(Object.entries(item).filter(([, value]) => value !== null))
 
 export class WebSocketRepository {
   constructor(
@@ -166,22 +237,17 @@ export class WebSocketRepository {
     now: Date,
     firstPingAt: Date = new Date(now.getTime() + WS_PING_INTERVAL_MS),
   ): Promise<void> {
-    const { connectionId, origin, principal, trustedUntil, operations: _operations, ...rest } = connection
     await this.db.send(
       new PutCommand({
         TableName: this.tableName,
-        Item: {
-          ...keys.wsConnection(connectionId),
-          ...keys.wsPingDue(connectionId, firstPingAt.toISOString()),
-          entityType: 'WS_CONNECTION',
-          connectionId,
-          ...rest,
-          ...(origin === null ? {} : { origin }),
-          ...(principal === null ? {} : { principal }),
-          ...(trustedUntil === null ? {} : { trustedUntil }),
-          operations: 0,
-          expiresAt: epochSeconds(now.getTime()) + CONNECTION_RETENTION_S,
-        },
+        Item: withoutNulls(
+          wsConnectionEntity.item({
+            ...connection,
+            operations: 0,
+            firstPingAt: firstPingAt.toISOString(),
+            expiresAt: epochSeconds(now.getTime()) + CONNECTION_RETENTION_S,
+          }),
+        ),
       }),
     )
   }
@@ -306,28 +372,16 @@ export class WebSocketRepository {
    * (a duplicate id).
    */
   async putSubscription(subscription: WsSubscription): Promise<boolean> {
-    const { connectionId, operationId } = subscription
-    const watch =
-      subscription.field === 'consentUpdated'
-        ? keys.wsWatchOfConsent(String(subscription.consentId), connectionId, operationId)
-        : keys.wsWatchOfTenantFeed(subscription.tenantId, connectionId, operationId)
-    const { cursor, lastVersion, consentId, variables, operationName, ...rest } = subscription
     try {
       await this.db.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: {
-            ...keys.wsSubscription(connectionId, operationId),
-            ...watch,
-            entityType: 'WS_SUBSCRIPTION',
-            ...rest,
-            ...(consentId === null ? {} : { consentId }),
-            ...(variables === null ? {} : { variables }),
-            ...(operationName === null ? {} : { operationName }),
-            ...(cursor === null ? {} : { cursor }),
-            ...(lastVersion === null ? {} : { lastVersion }),
-            expiresAt: epochSeconds(subscription.deadline) + SUBSCRIPTION_RETENTION_S,
-          },
+          Item: withoutNulls(
+            wsSubscriptionEntity.item({
+              ...subscription,
+              expiresAt: epochSeconds(subscription.deadline) + SUBSCRIPTION_RETENTION_S,
+            }),
+          ),
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
       )
@@ -500,21 +554,21 @@ export class WebSocketRepository {
     const { Item } = await this.db.send(
       new GetCommand({ TableName: this.tableName, Key: keys.wsPollerCursor(shard), ConsistentRead: true }),
     )
-    if (!Item || typeof Item.after !== 'string') return null
-    return { after: Item.after, seen: Array.isArray(Item.seen) ? Item.seen.map(String) : [] }
+    if (!Item) return null
+    const { after, seen } = wsPollerCursorEntity.parse({ shard, ...Item })
+    return { after, seen }
   }
 
   async putPollerCursor(shard: number, cursor: StoredShardCursor, now: Date): Promise<void> {
     await this.db.send(
       new PutCommand({
         TableName: this.tableName,
-        Item: {
-          ...keys.wsPollerCursor(shard),
-          entityType: 'WS_POLLER_CURSOR',
+        Item: wsPollerCursorEntity.item({
+          shard,
           after: cursor.after,
           seen: [...cursor.seen],
           updatedAt: now.toISOString(),
-        },
+        }),
       }),
     )
   }
@@ -526,20 +580,7 @@ export class WebSocketRepository {
   async acquirePollerLease(shard: number, token: string, now: Date, durationMs: number): Promise<boolean> {
     const until = now.getTime() + durationMs
     try {
-      await this.db.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: {
-            ...keys.wsPollerLease(shard),
-            entityType: 'LEASE',
-            token,
-            leaseUntil: until,
-            expiresAt: epochSeconds(until) + 3600,
-          },
-          ConditionExpression: 'attribute_not_exists(pk) OR leaseUntil <= :now',
-          ExpressionAttributeValues: { ':now': now.getTime() },
-        }),
-      )
+      await this.db.send(new PutCommand(putLease(this.tableName, keys.wsPollerLease(shard), token, until, now)))
       return true
     } catch (error) {
       if (isConditionFailure(error)) return false
@@ -550,15 +591,7 @@ export class WebSocketRepository {
   /** Gives the claim on `shard` back, if it is still `token`'s. */
   async releasePollerLease(shard: number, token: string): Promise<void> {
     try {
-      await this.db.send(
-        new DeleteCommand({
-          TableName: this.tableName,
-          Key: keys.wsPollerLease(shard),
-          ConditionExpression: '#token = :token',
-          ExpressionAttributeNames: { '#token': 'token' },
-          ExpressionAttributeValues: { ':token': token },
-        }),
-      )
+      await this.db.send(new DeleteCommand(deleteLease(this.tableName, keys.wsPollerLease(shard), token)))
     } catch (error) {
       if (!isConditionFailure(error)) throw error
     }
