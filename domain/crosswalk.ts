@@ -1,4 +1,5 @@
 // Each provider's raw consent statuses mapped onto the unified model: pure data, tested exhaustively.
+import { hasPassed, type Timestamp } from './consent.ts'
 import type { Provider } from './provider.ts'
 import type { ConsentStatus, StatusReason } from './status.ts'
 
@@ -27,7 +28,7 @@ export const STATUS_CROSSWALK: Readonly<Record<Provider, Readonly<Record<string,
     failed: to('FAILED'),
     expired: to('LINK_EXPIRED', 'LINK_TIMEOUT'), // the link lapsed, not the access (finqware.md 1.9.1)
     deactivated: to('EXPIRED', 'VALIDITY_ENDED'), // authorized_until reached; one crawl only
-    revoked: to('REVOKED', 'REVOKED_BY_TPP'), // the adapter refines it to EXPIRED when authorized_until has passed
+    revoked: to('REVOKED', 'REVOKED_BY_TPP'), // EXPIRED once authorized_until has passed (STATUS_OVERRIDES)
   },
   WORLDLINE: {
     Open: to('CREATED'),
@@ -65,6 +66,24 @@ export const STATUS_CROSSWALK: Readonly<Record<Provider, Readonly<Record<string,
 
 const UNKNOWN = to('UNKNOWN')
 
+/** What a provider's consent says besides its label, read at the provider's clock (its `Date` header). */
+export interface ObservedDates {
+  /** The end of data access the provider reports (Finqware `authorized_until`). */
+  readonly validUntil: Timestamp | null
+  readonly providerNow: Date
+}
+
+/**
+ * Where a provider's label alone does not decide the status. Finqware labels the end of data access `revoked` too
+ * (docs/providers.md): only `authorized_until` having passed tells expiry from revocation.
+ */
+const STATUS_OVERRIDES: Partial<Record<Provider, (mapped: MappedStatus, dates: ObservedDates) => MappedStatus>> = {
+  FINQWARE: (mapped, dates) =>
+    mapped.status === 'REVOKED' && hasPassed(dates.validUntil, dates.providerNow)
+      ? to('EXPIRED', 'VALIDITY_ENDED')
+      : mapped,
+}
+
 /**
  * Maps a provider's raw status tolerantly: exact match first, then ignoring case and surrounding space; anything
  * else (including null) is UNKNOWN.
@@ -73,7 +92,17 @@ const UNKNOWN = to('UNKNOWN')
  * mapProviderStatus('FINQWARE', 'sca_url_retrieved') // { status: 'AWAITING_AUTHORIZATION', reason: null }
  * mapProviderStatus('YAPILY', 'AWAITING_DECOUPLING') // { status: 'UNKNOWN', reason: null }
  */
-export function mapProviderStatus(provider: Provider, raw: string | null | undefined): MappedStatus {
+export function mapProviderStatus(
+  provider: Provider,
+  raw: string | null | undefined,
+  dates?: ObservedDates,
+): MappedStatus {
+  const mapped = mapLabel(provider, raw)
+  const override = STATUS_OVERRIDES[provider]
+  return override && dates ? override(mapped, dates) : mapped
+}
+
+function mapLabel(provider: Provider, raw: string | null | undefined): MappedStatus {
   if (raw == null) return UNKNOWN
   const table = STATUS_CROSSWALK[provider]
   const exact = table[raw]

@@ -1,5 +1,6 @@
 // The provider seam: one interface every provider adapter implements, and the registry the service finds them in.
 // A new provider is one folder under providers/ plus one registry entry; the core does not change.
+import type { ProviderCapabilities } from '../domain/capabilities.ts'
 import type { Timestamp } from '../domain/consent.ts'
 import { UnsupportedByProviderError } from '../domain/errors.ts'
 import type { ProviderObservation } from '../domain/observation.ts'
@@ -13,30 +14,10 @@ export interface Logger {
   error(message: string, extra?: Record<string, unknown>): void
 }
 
-export interface Capabilities {
-  /** Re-authorise an existing consent in place (same id). */
-  readonly reauthorize: boolean
-  /** UK 90-day reconfirmation without SCA. */
-  readonly reconfirm: boolean
-  /** Delete the consent at the provider (beyond revoking it). */
-  readonly delete: boolean
-  /** The provider pushes status changes; without them only polling sees changes. */
-  readonly webhooks: boolean
-  /**
-   * Authorising a consent ends the user's older consents at the same bank (Worldline `Inactive`): the gateway then
-   * re-reads those at once instead of waiting to be told.
-   */
-  readonly supersedesOlderConsents: boolean
-  /**
-   * The provider issues a secret per consent (Yapily's consentToken) that later calls need: the gateway seals it at
-   * rest and hands it back in `ProviderConsentRef.secret`.
-   */
-  readonly usesConsentSecret: boolean
+/** The provider's entry of domain/capabilities.ts, and what only the adapter knows. */
+export interface Capabilities extends ProviderCapabilities {
   /** Every scope combination the provider can grant, in canonical order. */
   readonly scopes: readonly (readonly DataScope[])[]
-  readonly regions: readonly Region[]
-  /** The provider's own cap on validity, on top of the UK/EEA policy. */
-  readonly maxValidityDays: number
 }
 
 export interface InstitutionInfo {

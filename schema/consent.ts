@@ -1,5 +1,6 @@
 // The Consent node, its history, and every query, mutation and subscription field about consents.
 import { resolveArrayConnection } from '@pothos/plugin-relay'
+import { PROVIDER_CAPABILITIES } from '../domain/capabilities.ts'
 import type { Consent, ConsentDeletion, ConsentEvent } from '../domain/consent.ts'
 import { deriveState, type DerivedState } from '../domain/derived.ts'
 import {
@@ -62,17 +63,19 @@ export function consentIdFrom(id: string, path = 'id'): string {
   return decoded.id
 }
 
-/** Effective status, canAccessData and nextAction at request time; computed once per consent per request. */
+/**
+ * Effective status, canAccessData and nextAction at request time (domain/derived.ts decides them, from the static
+ * capability table: no adapter is loaded); computed once per consent per request.
+ */
 function derived(consent: Consent, context: GraphQLContext): Promise<DerivedState> {
   let state = context.derived.get(consent)
   if (!state) {
-    state = (async () => {
-      const { providers } = context.services
-      const adapter = providers.has(consent.provider) ? await providers.get(consent.provider).catch(() => null) : null
-      return deriveState(consent, context.services.clock(), {
-        canReauthorize: adapter?.capabilities.reauthorize ?? false,
-      })
-    })()
+    state = Promise.resolve(
+      deriveState(consent, context.services.clock(), {
+        canReauthorize:
+          context.services.providers.has(consent.provider) && PROVIDER_CAPABILITIES[consent.provider].reauthorize,
+      }),
+    )
     context.derived.set(consent, state)
   }
   return state

@@ -29,11 +29,7 @@ const ProviderInfoRef = builder.objectRef<ProviderAdapter>('ProviderInfo').imple
       type: [InstitutionRef],
       description: 'Read from the provider (cached for a few minutes).',
       resolve: (adapter, _args, context) =>
-        adapter.listInstitutions({
-          requestId: context.requestId,
-          logger: context.services.logger,
-          signal: context.signal,
-        }),
+        context.services.operations.institutions(callerOf(context), adapter.provider),
     }),
   }),
 })

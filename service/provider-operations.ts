@@ -7,8 +7,10 @@ import { ConsentNotActiveError, ConsentNotFoundError, UnsupportedByProviderError
 import { applyObservation } from '../domain/observation.ts'
 import { checkReconfirmation } from '../domain/policy.ts'
 import type { ConsentStatus } from '../domain/status.ts'
+import type { Provider } from '../domain/provider.ts'
 import type {
   Capabilities,
+  InstitutionInfo,
   Logger,
   ProviderAdapter,
   ProviderCallContext,
@@ -32,6 +34,12 @@ const REAUTHORIZABLE: ReadonlySet<ConsentStatus> = new Set(['ACTIVE', 'EXPIRED',
 
 export class ProviderOperations {
   constructor(private readonly deps: ProviderOperationsDependencies) {}
+
+  /** The institutions (banks) `provider` offers, read from it (each adapter caches them for a few minutes). */
+  async institutions(caller: Caller, provider: Provider): Promise<InstitutionInfo[]> {
+    const adapter = await this.deps.providers.get(provider)
+    return adapter.listInstitutions(this.#context(caller))
+  }
 
   #context(caller: Caller): ProviderCallContext {
     return { requestId: caller.requestId, logger: this.deps.logger, signal: caller.signal }

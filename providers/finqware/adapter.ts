@@ -1,4 +1,5 @@
 // The Finqware adapter: the unified operations over Finqware's consent API (link flow), and its signed webhooks.
+import { PROVIDER_CAPABILITIES } from '../../domain/capabilities.ts'
 import { ProviderRejectedError, ProviderUnavailableError } from '../../domain/errors.ts'
 import { regionOfCountry, type DataScope } from '../../domain/provider.ts'
 import type {
@@ -28,18 +29,7 @@ const DAY_SECONDS = 86_400
 export class FinqwareAdapter implements ProviderAdapter {
   readonly provider = 'FINQWARE' as const
   readonly displayName = 'Finqware'
-  readonly capabilities = {
-    reauthorize: false,
-    reconfirm: false,
-    delete: false,
-    webhooks: true,
-    supersedesOlderConsents: false,
-    usesConsentSecret: false,
-    scopes: SCOPES,
-    // Finqware's sandbox banks are Romanian; its docs describe no UK coverage.
-    regions: ['EEA'] as const,
-    maxValidityDays: 180,
-  }
+  readonly capabilities = { ...PROVIDER_CAPABILITIES.FINQWARE, scopes: SCOPES }
 
   readonly #client: FinqwareClient
   readonly #verifier: FinqwareNotificationVerifier

@@ -63,14 +63,7 @@ type FinqwareConsent = z.infer<typeof consentSchema>
  */
 export function snapshotFromConsent(body: FinqwareConsent, providerNow: Date): ProviderSnapshot {
   const raw = body.status ?? 'unknown'
-  let mapped = mapProviderStatus('FINQWARE', raw)
-  if (
-    mapped.status === 'REVOKED' &&
-    body.authorized_until &&
-    Date.parse(body.authorized_until) <= providerNow.getTime()
-  ) {
-    mapped = { status: 'EXPIRED', reason: 'VALIDITY_ENDED' }
-  }
+  const mapped = mapProviderStatus('FINQWARE', raw, { validUntil: body.authorized_until, providerNow })
   return {
     providerConsentId: body.consent_id,
     providerStatus: raw,

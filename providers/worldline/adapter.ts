@@ -1,5 +1,6 @@
 // The Worldline adapter: AIS v3 consents through the XS2A routing service, multi-level SCA, supersession, DELETE with
 // its two outcomes, data-call evidence of expiry, and Bearer-authenticated status notifications.
+import { PROVIDER_CAPABILITIES } from '../../domain/capabilities.ts'
 import { UnsupportedScopeError } from '../../domain/errors.ts'
 import { regionOfCountry, sameScope } from '../../domain/provider.ts'
 import type {
@@ -20,19 +21,7 @@ import { verifyWorldlineNotification } from './notifications.ts'
 export class WorldlineAdapter implements ProviderAdapter {
   readonly provider = 'WORLDLINE' as const
   readonly displayName = 'Worldline'
-  readonly capabilities = {
-    reauthorize: false,
-    reconfirm: false,
-    // DELETE is how a consent is revoked; there is nothing further to delete.
-    delete: false,
-    // Only within a few days after initiation (worldline.md 2.5); later changes are found by polling.
-    webhooks: true,
-    supersedesOlderConsents: true,
-    usesConsentSecret: false,
-    scopes: PERMISSION_SETS,
-    regions: ['EEA'] as const,
-    maxValidityDays: 180,
-  }
+  readonly capabilities = { ...PROVIDER_CAPABILITIES.WORLDLINE, scopes: PERMISSION_SETS }
 
   readonly #client: WorldlineClient
   #institutions: { at: number; list: Promise<InstitutionInfo[]> } | null = null

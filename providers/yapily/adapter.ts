@@ -1,6 +1,7 @@
 // The Yapily adapter: redirect-flow consents with a callback to us that brings the consent token, reads with data-call
 // evidence (a 403 means revoked at the bank), re-authorisation in place, UK reconfirmation, deletion, and signed
 // webhooks where configured.
+import { PROVIDER_CAPABILITIES } from '../../domain/capabilities.ts'
 import { ProviderRejectedError, UnsupportedScopeError } from '../../domain/errors.ts'
 import { CONSENT_POLICY } from '../../domain/policy.ts'
 import { regionOfCountry, sameScope } from '../../domain/provider.ts'
@@ -32,16 +33,10 @@ export class YapilyAdapter implements ProviderAdapter {
   constructor(private readonly config: YapilyConfig) {
     this.#client = new YapilyClient(config)
     this.capabilities = {
-      reauthorize: true,
-      reconfirm: true,
-      delete: true,
+      ...PROVIDER_CAPABILITIES.YAPILY,
       // Private beta, and signed by a scheme Yapily does not document: only with a configured secret.
       webhooks: Boolean(config.webhookSecret),
-      supersedesOlderConsents: false,
-      usesConsentSecret: true,
       scopes: SCOPE_SETS,
-      regions: ['UK', 'EEA'] as const,
-      maxValidityDays: 180,
     }
   }
 

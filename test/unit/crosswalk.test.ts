@@ -93,4 +93,21 @@ describe('status reasons', () => {
     expect(mapProviderStatus('WORLDLINE', 'Inactive')).toEqual({ status: 'SUPERSEDED', reason: 'SUPERSEDED' })
     expect(mapProviderStatus('WORLDLINE', 'TimeoutAtTpp')).toEqual({ status: 'LINK_EXPIRED', reason: 'LINK_TIMEOUT' })
   })
+
+  it('reads Finqware revoked past authorized_until (at the provider clock) as the end of validity, before it as revoked', () => {
+    const validUntil = '2026-06-01T00:00:00.000Z'
+    expect(
+      mapProviderStatus('FINQWARE', 'revoked', { validUntil, providerNow: new Date('2026-06-01T00:00:00.000Z') }),
+    ).toEqual({ status: 'EXPIRED', reason: 'VALIDITY_ENDED' })
+    expect(
+      mapProviderStatus('FINQWARE', 'revoked', { validUntil, providerNow: new Date('2026-05-31T23:59:59.999Z') }),
+    ).toEqual({ status: 'REVOKED', reason: 'REVOKED_BY_TPP' })
+    expect(
+      mapProviderStatus('FINQWARE', 'revoked', { validUntil: null, providerNow: new Date('2030-01-01') }).status,
+    ).toBe('REVOKED')
+    // The same dates change nothing where the label decides alone.
+    expect(mapProviderStatus('YAPILY', 'REVOKED', { validUntil, providerNow: new Date('2030-01-01') }).status).toBe(
+      'REVOKED',
+    )
+  })
 })

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest'
-import { canAccessData, deriveState, effectiveStatus, nextAction, storedStatusesShownAs } from '../../domain/derived.ts'
+import {
+  canAccessData,
+  deriveState,
+  effectiveStatus,
+  nextAction,
+  showingAs,
+  storedStatusesShownAs,
+} from '../../domain/derived.ts'
 import { CONSENT_STATUSES } from '../../domain/status.ts'
 import { aConsent, at } from '../support/fixtures.ts'
 
@@ -132,6 +139,25 @@ describe('storedStatusesShownAs', () => {
         if (shown === wanted) expect(sources).toContain(stored)
       }
       expect(sources).toContain(wanted)
+    }
+  })
+})
+
+describe('showingAs', () => {
+  it('keeps exactly the consents whose effective status is wanted, among the stored statuses it reads', () => {
+    const now = at('2030-01-01T00:00:00.000Z')
+    for (const wanted of CONSENT_STATUSES) {
+      const query = showingAs([wanted], now)
+      for (const stored of CONSENT_STATUSES) {
+        const consent = aConsent({
+          status: stored,
+          linkExpiresAt: '2026-01-01T00:00:00.000Z',
+          validUntil: '2026-01-01T00:00:00.000Z',
+        })
+        const shown = effectiveStatus(consent, now).status
+        expect(query.keep(consent)).toBe(shown === wanted)
+        if (shown === wanted) expect(query.storedStatus).toContain(stored)
+      }
     }
   })
 })
