@@ -1,6 +1,6 @@
 // The admin log: one entry per administrative change (who, what, when, on what), written in the change's own
 // transaction, never updated or deleted. Listed per tenant (its partition) or for every tenant (an index).
-import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
+import { paginateQuery, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import * as z from '../domain/zod.ts'
 import { defineEntity, orDefault, timestamp } from './entity.ts'
 import { keys } from './keys.ts'
@@ -121,20 +121,14 @@ export class AdminLogRepository {
     // `before` is inclusive in the key condition (BETWEEN, <=): one more item is read and the cursor's own dropped.
     const extra = before ? 1 : 0
     const entries: AdminLogEntry[] = []
-    let startKey: Record<string, unknown> | undefined
-    do {
-      const page = await this.db.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          ...query,
-          ScanIndexForward: false,
-          Limit: limit + 1 + extra - entries.length,
-          ExclusiveStartKey: startKey,
-        }),
-      )
+    const pages = paginateQuery(
+      { client: this.db, pageSize: limit + 1 + extra },
+      { TableName: this.tableName, ...query, ScanIndexForward: false },
+    )
+    for await (const page of pages) {
       entries.push(...(page.Items ?? []).map(entryOf).filter((entry) => entry.entryId !== before))
-      startKey = page.LastEvaluatedKey
-    } while (startKey && entries.length <= limit)
+      if (entries.length > limit) break
+    }
     const more = entries.length > limit
     const shown = entries.slice(0, limit)
     return { entries: shown, next: more ? (shown.at(-1)?.entryId ?? null) : null }

@@ -4,6 +4,7 @@
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb'
 import {
   GetCommand,
+  paginateQuery,
   PutCommand,
   QueryCommand,
   TransactWriteCommand,
@@ -22,7 +23,7 @@ import { completeIdempotency, type IdempotencyCompletion } from './idempotency-r
 import { DUE_SHARDS, keys } from './keys.ts'
 import { putOutboxMessage } from './outbox-repository.ts'
 import { findProviderReference, putProviderReference } from './provider-reference-item.ts'
-import { queryDue, queryPrefix } from './query.ts'
+import { queryAll, queryDue, queryPrefix } from './query.ts'
 
 export { consentItem } from './consent-item.ts'
 export { toEvent } from './event-item.ts'
@@ -114,23 +115,18 @@ export class ConsentRepository {
    * cursor (see service/change-feed.ts). `pageSize` bounds each Query, not the answer.
    */
   async changesOfShard(shard: number, afterEventId: string, pageSize = 500): Promise<ConsentEvent[]> {
-    const events: ConsentEvent[] = []
-    let start: Record<string, unknown> | undefined
-    do {
-      const page = await this.db.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: 'gsi5',
-          KeyConditionExpression: 'gsi5pk = :pk AND gsi5sk > :after',
-          ExpressionAttributeValues: { ':pk': keys.changePartition(shard), ':after': afterEventId },
-          Limit: pageSize,
-          ExclusiveStartKey: start,
-        }),
-      )
-      events.push(...(page.Items ?? []).map(toEvent))
-      start = page.LastEvaluatedKey
-    } while (start)
-    return events
+    const { items } = await queryAll(
+      this.db,
+      {
+        TableName: this.tableName,
+        IndexName: 'gsi5',
+        KeyConditionExpression: 'gsi5pk = :pk AND gsi5sk > :after',
+        ExpressionAttributeValues: { ':pk': keys.changePartition(shard), ':after': afterEventId },
+      },
+      Number.POSITIVE_INFINITY,
+      pageSize,
+    )
+    return items.map(toEvent)
   }
 
   /**
@@ -333,20 +329,24 @@ export class ConsentRepository {
     let exclusiveStartKey: Record<string, unknown> | undefined = after ? startKey(after) : undefined
     let examined = 0
     let lastExamined: string | null = null
-    while (consents.length <= first && examined < LIST_READ_BUDGET) {
-      const page = await this.db.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: index,
-          KeyConditionExpression: '#pk = :pk',
-          ...(filter.expression ? { FilterExpression: filter.expression } : {}),
-          ExpressionAttributeNames: { '#pk': partition.name, ...filter.names },
-          ExpressionAttributeValues: { ':pk': partition.value, ...filter.values },
-          ScanIndexForward: false,
-          Limit: filter.expression ? 100 : first + 1 - consents.length,
-          ExclusiveStartKey: exclusiveStartKey,
-        }),
-      )
+    const pages = paginateQuery(
+      {
+        client: this.db,
+        // Filtered: read in steps of 100 until the page fills; unfiltered: exactly one more than the page.
+        pageSize: filter.expression ? 100 : first + 1,
+        ...(exclusiveStartKey ? { startingToken: exclusiveStartKey } : {}),
+      },
+      {
+        TableName: this.tableName,
+        IndexName: index,
+        KeyConditionExpression: '#pk = :pk',
+        ...(filter.expression ? { FilterExpression: filter.expression } : {}),
+        ExpressionAttributeNames: { '#pk': partition.name, ...filter.names },
+        ExpressionAttributeValues: { ':pk': partition.value, ...filter.values },
+        ScanIndexForward: false,
+      },
+    )
+    for await (const page of pages) {
       examined += page.ScannedCount ?? 0
       for (const item of page.Items ?? []) {
         const consent = toConsent(item)
@@ -359,6 +359,7 @@ export class ConsentRepository {
       if (!exclusiveStartKey) break
       const position = exclusiveStartKey[byUser ? 'gsi2sk' : 'gsi1sk']
       if (typeof position === 'string') lastExamined = position
+      if (consents.length > first || examined >= LIST_READ_BUDGET) break
     }
 
     if (consents.length > first) {

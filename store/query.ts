@@ -1,5 +1,6 @@
-// Reading a Query to its end (or to a limit), page by page: what every multi-page read of ours does.
-import { QueryCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb'
+// Reading a Query to its end (or to a limit), page by page: what every multi-page read of ours does, through the
+// SDK's paginator.
+import { paginateQuery, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb'
 
 export interface QueriedItems {
   readonly items: Record<string, unknown>[]
@@ -7,28 +8,25 @@ export interface QueriedItems {
   readonly read: number
 }
 
-/** Runs `input` until DynamoDB has no more pages, or `limit` items have come back. */
+/**
+ * Runs `input` until DynamoDB has no more pages, or `limit` items have come back (each page asks for at most `limit`,
+ * or `pageSize` when given; no page is read after the one that reached the limit).
+ */
 export async function queryAll(
   db: DynamoDBDocumentClient,
   input: Omit<QueryCommandInput, 'ExclusiveStartKey' | 'Limit'>,
   limit = Number.POSITIVE_INFINITY,
+  pageSize?: number,
 ): Promise<QueriedItems> {
   const items: Record<string, unknown>[] = []
   let read = 0
-  let startKey: Record<string, unknown> | undefined
-  do {
-    const page = await db.send(
-      new QueryCommand({
-        ...input,
-        ExclusiveStartKey: startKey,
-        ...(Number.isFinite(limit) ? { Limit: limit - items.length } : {}),
-      }),
-    )
+  const size = pageSize ?? (Number.isFinite(limit) ? limit : undefined)
+  for await (const page of paginateQuery({ client: db, ...(size === undefined ? {} : { pageSize: size }) }, input)) {
     read += page.ScannedCount ?? 0
     items.push(...(page.Items ?? []))
-    startKey = page.LastEvaluatedKey
-  } while (startKey && items.length < limit)
-  return { items, read }
+    if (items.length >= limit) break
+  }
+  return { items: items.slice(0, limit), read }
 }
 
 /** The items of one partition whose sort key starts with `prefix`, in sort-key order. */

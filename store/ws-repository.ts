@@ -8,7 +8,7 @@ import {
   DeleteCommand,
   GetCommand,
   PutCommand,
-  QueryCommand,
+  paginateQuery,
   UpdateCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb'
@@ -421,24 +421,20 @@ export class WebSocketRepository {
   /** How many subscriptions the connection has stored (strongly consistent; reads only their keys). */
   async countSubscriptions(connectionId: string): Promise<number> {
     let count = 0
-    let start: Record<string, unknown> | undefined
-    do {
-      const page = await this.db.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-          ExpressionAttributeValues: {
-            ':pk': keys.wsConnectionPartition(connectionId),
-            ':prefix': keys.wsSubscriptionPrefix,
-          },
-          Select: 'COUNT',
-          ConsistentRead: true,
-          ExclusiveStartKey: start,
-        }),
-      )
-      count += page.Count ?? 0
-      start = page.LastEvaluatedKey
-    } while (start)
+    const pages = paginateQuery(
+      { client: this.db },
+      {
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        ExpressionAttributeValues: {
+          ':pk': keys.wsConnectionPartition(connectionId),
+          ':prefix': keys.wsSubscriptionPrefix,
+        },
+        Select: 'COUNT',
+        ConsistentRead: true,
+      },
+    )
+    for await (const page of pages) count += page.Count ?? 0
     return count
   }
 
