@@ -92,12 +92,6 @@ export const ERROR_CATALOGUE = {
     retryable: false,
     summary: 'The operation needs a live consent; `status` says where this one is.',
   },
-  LINK_EXPIRED: {
-    number: 2002,
-    httpStatus: 409,
-    retryable: false,
-    summary: 'The authorisation link has lapsed; create a new consent.',
-  },
   CONCURRENT_MODIFICATION: {
     number: 2003,
     httpStatus: 409,
@@ -241,17 +235,6 @@ export class InstitutionNotFoundError extends ConsentGatewayError {
   }
 }
 
-export class PayloadTooLargeError extends ConsentGatewayError {
-  readonly code = 'PAYLOAD_TOO_LARGE'
-  constructor(readonly limitBytes: number) {
-    super(`Request body exceeds ${limitBytes} bytes`)
-  }
-}
-
-export class BadRequestError extends ConsentGatewayError {
-  readonly code = 'BAD_REQUEST'
-}
-
 export class ConsentNotFoundError extends ConsentGatewayError {
   readonly code = 'CONSENT_NOT_FOUND'
   constructor(readonly consentId: string) {
@@ -274,15 +257,6 @@ export class ConsentNotActiveError extends ConsentGatewayError {
     operation: string,
   ) {
     super(`Cannot ${operation} consent "${encodePublicId('Consent', consentId)}": it is ${status}`)
-  }
-}
-
-export class LinkExpiredError extends ConsentGatewayError {
-  readonly code = 'LINK_EXPIRED'
-  constructor(readonly consentId: string) {
-    super(
-      `The authorisation link of consent "${encodePublicId('Consent', consentId)}" has expired; create a new consent`,
-    )
   }
 }
 
