@@ -1,6 +1,6 @@
 // The one consent the consent-get suite reads, the request both targets get, and the exact answer both must give:
 // shared by the servers (which seed and serve it) and the suite (which checks every answer against it).
-import { addDays, newConsentEvent, type Consent, type ConsentEvent } from '../domain/consent.ts'
+import { addDays, newConsent, newConsentEvent, type Consent, type ConsentEvent } from '../domain/consent.ts'
 import { encodePublicId } from '../domain/ids.ts'
 
 export const BENCH_TABLE = 'consent-gateway-bench'
@@ -30,38 +30,26 @@ export const EXPECTED_ANSWER = JSON.stringify({
 
 /** The seeded consent (the shape of test/support/fixtures.ts `aConsent()`), created at `now`. */
 export function benchConsent(now: Date): Consent {
-  const at = now.toISOString()
-  return {
+  return newConsent({
     id: BENCH_CONSENT_ID,
     tenantId: BENCH_TENANT_ID,
     provider: 'FINQWARE',
     providerConsentId: 'fq-bench-1',
-    providerStatus: 'created',
     userId: 'bench-user-1',
     providerUserRef: null,
     institution: { id: 'bt_ro', name: 'Banca Transilvania', country: 'RO' },
     region: 'EEA',
     scope: ['ACCOUNTS', 'BALANCES', 'TRANSACTIONS'],
     validityDays: 90,
-    status: 'CREATED',
-    statusReason: null,
-    authorizationUrl: 'https://bank.example/link/bench-1',
-    linkExpiresAt: addDays(now, 7),
-    validUntil: null,
-    lastConfirmedAt: null,
-    reconfirmBy: null,
-    redirectUrl: null,
-    webhookUrl: null,
-    supersededBy: null,
-    supersedes: null,
-    deletion: null,
-    nextDeadline: null,
-    sweptUntil: null,
-    nextCheckAt: null,
-    createdAt: at,
-    updatedAt: at,
-    version: 1,
-  }
+    observed: {
+      providerStatus: 'created',
+      status: 'CREATED',
+      reason: null,
+      authorizationUrl: 'https://bank.example/link/bench-1',
+      linkExpiresAt: addDays(now, 7),
+    },
+    at: now.toISOString(),
+  })
 }
 
 /** The creation event that goes with {@link benchConsent}. */

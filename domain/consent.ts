@@ -66,6 +66,77 @@ export interface ConsentDeletion {
   readonly at: Timestamp
 }
 
+/** What a new consent is made of: who and what it is for, and what its provider said when it was created. */
+export interface NewConsentInput {
+  readonly id: string
+  readonly tenantId: string
+  readonly provider: Provider
+  readonly providerConsentId: string
+  readonly userId: string
+  readonly providerUserRef: string | null
+  readonly institution: Institution
+  readonly region: Region
+  readonly scope: readonly DataScope[]
+  readonly validityDays: number
+  /** The provider's answer, mapped to the unified model; dates it did not report are null. */
+  readonly observed: {
+    readonly providerStatus: string | null
+    readonly status: ConsentStatus
+    readonly reason: StatusReason | null
+    readonly authorizationUrl?: string | null | undefined
+    readonly linkExpiresAt?: Timestamp | null | undefined
+    readonly validUntil?: Timestamp | null | undefined
+    readonly lastConfirmedAt?: Timestamp | null | undefined
+    readonly reconfirmBy?: Timestamp | null | undefined
+  }
+  readonly redirectUrl?: string | null | undefined
+  readonly webhookUrl?: string | null | undefined
+  /** When it was created. */
+  readonly at: Timestamp
+}
+
+/**
+ * A consent at its first version, not yet scheduled (no deadline, no re-check: the service schedules it) and linked
+ * to no other consent.
+ *
+ * @example
+ * newConsent({ id: ulid(), tenantId, provider: 'FINQWARE', ..., observed: { providerStatus: 'created', status: 'CREATED', reason: null }, at })
+ */
+export function newConsent(input: NewConsentInput): Consent {
+  const { observed } = input
+  return {
+    id: input.id,
+    tenantId: input.tenantId,
+    provider: input.provider,
+    providerConsentId: input.providerConsentId,
+    providerStatus: observed.providerStatus,
+    userId: input.userId,
+    providerUserRef: input.providerUserRef,
+    institution: { id: input.institution.id, name: input.institution.name, country: input.institution.country },
+    region: input.region,
+    scope: input.scope,
+    validityDays: input.validityDays,
+    status: observed.status,
+    statusReason: observed.reason,
+    authorizationUrl: observed.authorizationUrl ?? null,
+    linkExpiresAt: observed.linkExpiresAt ?? null,
+    validUntil: observed.validUntil ?? null,
+    lastConfirmedAt: observed.lastConfirmedAt ?? null,
+    reconfirmBy: observed.reconfirmBy ?? null,
+    redirectUrl: input.redirectUrl ?? null,
+    webhookUrl: input.webhookUrl ?? null,
+    supersededBy: null,
+    supersedes: null,
+    deletion: null,
+    nextDeadline: null,
+    sweptUntil: null,
+    nextCheckAt: null,
+    createdAt: input.at,
+    updatedAt: input.at,
+    version: 1,
+  }
+}
+
 /**
  * What told us about a change: this API; a provider's push; our read at the provider (a refresh, a job); the user's
  * browser coming back from the provider (a callback, after which we read the provider); the scheduler.

@@ -2,7 +2,7 @@
 // combines the store, the provider adapters and the domain rules.
 import { checkWebhookUrl as checkDeliveryUrl } from './webhook-transport.ts'
 import { createHash } from 'node:crypto'
-import { newConsentEvent, type Consent, type ConsentEvent } from '../domain/consent.ts'
+import { newConsent, newConsentEvent, type Consent, type ConsentEvent } from '../domain/consent.ts'
 import { effectiveStatus, showingAs } from '../domain/derived.ts'
 import {
   ConsentNotActiveError,
@@ -233,38 +233,22 @@ export class ConsentService {
       )
 
       const clock = this.deps.clock()
-      const now = clock.toISOString()
-      const unscheduled: Consent = {
+      const unscheduled = newConsent({
         id: consentId,
         tenantId: caller.tenantId,
         provider: input.provider,
         providerConsentId: snapshot.providerConsentId,
-        providerStatus: snapshot.providerStatus,
         userId,
         providerUserRef,
-        institution: { id: institution.id, name: institution.name, country: institution.country },
+        institution,
         region: input.region,
         scope,
         validityDays: terms.validityDays,
-        status: snapshot.status,
-        statusReason: snapshot.reason,
-        authorizationUrl: snapshot.authorizationUrl ?? null,
-        linkExpiresAt: snapshot.linkExpiresAt ?? null,
-        validUntil: snapshot.validUntil ?? null,
-        lastConfirmedAt: snapshot.lastConfirmedAt ?? null,
-        reconfirmBy: snapshot.reconfirmBy ?? null,
-        redirectUrl: input.redirectUrl ?? null,
-        webhookUrl: input.webhookUrl ?? null,
-        supersededBy: null,
-        supersedes: null,
-        deletion: null,
-        nextDeadline: null,
-        sweptUntil: null,
-        nextCheckAt: null,
-        createdAt: now,
-        updatedAt: now,
-        version: 1,
-      }
+        observed: snapshot,
+        redirectUrl: input.redirectUrl,
+        webhookUrl: input.webhookUrl,
+        at: clock.toISOString(),
+      })
       const consent = this.deps.recorder.schedule(unscheduled, clock)
       await this.deps.recorder.keepSecret(consent, snapshot.secret)
       const event = newConsentEvent(consent, null, {
