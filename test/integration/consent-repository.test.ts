@@ -1,4 +1,5 @@
 // connected: the consent repository against DynamoDB Local.
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { monotonicFactory } from 'ulid'
 import { newConsentEvent, type Consent, type ConsentEvent } from '../../domain/consent.ts'
@@ -6,6 +7,7 @@ import { showingAs } from '../../domain/derived.ts'
 import { ConcurrentModificationError } from '../../domain/errors.ts'
 import { notificationFor } from '../../domain/notification.ts'
 import { ConsentRepository } from '../../store/consent-repository.ts'
+import { StoredItemInvalidError } from '../../store/entity.ts'
 import { ConsentSecretRepository } from '../../store/consent-secret-repository.ts'
 import { keys } from '../../store/keys.ts'
 import { createTestTable, type TestTable } from '../support/dynamo.ts'
@@ -57,6 +59,27 @@ describe('consent writes', () => {
     expect(await repo.get('TENANT_B', consent.id)).toBeNull()
     expect(await repo.get('TENANT_B', newId())).toBeNull()
     expect(await repo.getMany('TENANT_B', [consent.id])).toEqual([null])
+  })
+
+  it('reads a stored consent through its schema: a misshapen item is refused, not cast', async () => {
+    // Prepare: a consent, then its item changed behind the repository's back
+    const consent = await createConsent({ tenantId: 'TENANT_SHAPE' })
+    await table.db.send(
+      new UpdateCommand({
+        TableName: table.tableName,
+        Key: keys.consent(consent.tenantId, consent.id),
+        UpdateExpression: 'SET #status = :bogus REMOVE userId',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':bogus': 'NOT_A_STATUS' },
+      }),
+    )
+    // Act
+    const read = repo.get(consent.tenantId, consent.id)
+    // Assess
+    await expect(read).rejects.toBeInstanceOf(StoredItemInvalidError)
+    await expect(repo.get(consent.tenantId, consent.id)).rejects.toThrow(
+      /CONSENT.*userId.*status|CONSENT.*status.*userId/,
+    )
   })
 
   it('updates only from the expected version, appending event and outbox', async () => {
