@@ -63,8 +63,8 @@ export function parseItem<T>(type: EntityType, schema: z.ZodMiniType<T>, item: R
 export const orNull = <S extends z.ZodMiniType>(schema: S) => z._default(z.nullable(schema), null)
 
 /** A field older items may lack: it reads as `fallback`. */
-export const orDefault = <S extends z.ZodMiniType>(schema: S, fallback: z.output<S>) =>
-  z._default(schema, fallback as never)
+export const orDefault = <S extends z.ZodMiniType>(schema: S, fallback: Exclude<z.output<S>, undefined>) =>
+  z._default(schema, fallback)
 
 /** An ISO timestamp as this program writes them (`Date#toISOString()`); read as the string it is. */
 export const timestamp = z.string()
