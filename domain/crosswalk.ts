@@ -23,6 +23,9 @@ export const STATUS_CROSSWALK: Readonly<Record<Provider, Readonly<Record<string,
     awaiting_authz: to('AWAITING_AUTHORIZATION'),
     authorized: to('AUTHORIZED'), // granted, first data job still running
     active: to('ACTIVE'),
+    // Outside the Get Consent enum, named in its text ("if consent is completed" where the field list says "after
+    // consent is active"): taken as active (docs/providers.md, Finqware section).
+    completed: to('ACTIVE'),
     suspended: to('SUSPENDED'),
     failed: to('FAILED'),
     expired: to('LINK_EXPIRED', 'LINK_TIMEOUT'), // the link lapsed, not the access (finqware.md 1.9.1)

@@ -46,10 +46,21 @@ export const tokenSigningKeys = new sst.Secret('TokenSigningKeys')
 export const finqwareBaseUrl = new sst.Secret('FinqwareBaseUrl', '')
 /** Finqware client id. @default `''` */
 export const finqwareClientId = new sst.Secret('FinqwareClientId', '')
-/** Finqware client secret. @default `''` */
+/** Finqware client secret (at the token endpoint in `oauth2` mode, in every body in `internal` mode). @default `''` */
 export const finqwareClientSecret = new sst.Secret('FinqwareClientSecret', '')
 /** Path prefix of Finqware's AIS API (`/v2`, or `/test` for test data). @default `''` (the gateway's `/v2`) */
 export const finqwarePathPrefix = new sst.Secret('FinqwarePathPrefix', '')
+/**
+ * How the gateway authenticates at Finqware: `oauth2` (Bearer tokens from the token endpoint, with the client id and
+ * secret above; what production uses) or `internal` (the secret in every body; Finqware calls it test-only).
+ * @default `''` (the gateway's `oauth2`)
+ */
+export const finqwareAuthMode = new sst.Secret('FinqwareAuthMode', '')
+/**
+ * Finqware's OAuth2 token endpoint, if not `<FinqwareBaseUrl>/oauth2/token` (that path is our guess).
+ * @default `''` (the gateway's `<FinqwareBaseUrl>/oauth2/token`)
+ */
+export const finqwareTokenUrl = new sst.Secret('FinqwareTokenUrl', '')
 
 /**
  * Host of Worldline's routing service, e.g. `https://xs2a.awltest.de`. Worldline is offered when this, the client id,
@@ -117,6 +128,8 @@ export const SECRET_VARIABLES = {
   FINQWARE_CLIENT_ID: finqwareClientId,
   FINQWARE_CLIENT_SECRET: finqwareClientSecret,
   FINQWARE_PATH_PREFIX: finqwarePathPrefix,
+  FINQWARE_AUTH_MODE: finqwareAuthMode,
+  FINQWARE_TOKEN_URL: finqwareTokenUrl,
   WORLDLINE_BASE_URL: worldlineBaseUrl,
   WORLDLINE_CLIENT_ID: worldlineClientId,
   WORLDLINE_KEY_ID: worldlineKeyId,

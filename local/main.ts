@@ -87,7 +87,14 @@ async function main(): Promise<void> {
 
   const secrets = await loadLocalSecrets(inMemory ? null : dataDir)
   const sandboxCommon = { host: listen.host, publicHost: listen.publicHost, controlSecret: secrets.controlSecret }
-  const finqware = await startFinqwareSandbox({ port: finqwarePort, ...sandboxCommon, ...stateFileOf('finqware') })
+  // Bearer mode, as Finqware's production runs (the body secret is its test-only mode), so npm start exercises the
+  // token fetch, cache and renewal the deployed gateway depends on.
+  const finqware = await startFinqwareSandbox({
+    port: finqwarePort,
+    ...sandboxCommon,
+    ...stateFileOf('finqware'),
+    authMode: 'oauth2',
+  })
   stops.push(() => finqware.close())
 
   // Worldline authenticates token requests with our key's HTTP signature; the key is kept with the local secrets.
@@ -142,6 +149,7 @@ async function main(): Promise<void> {
         pathPrefix: '/v2',
         clientId: 'sandbox-client',
         clientSecret: 'sandbox-secret',
+        authMode: 'oauth2',
       },
       worldline: {
         baseUrl: worldline.url,

@@ -44,6 +44,14 @@ const envSchema = z.object({
   FINQWARE_PATH_PREFIX: z._default(z.string(), '/v2'),
   FINQWARE_CLIENT_ID: z.optional(z.string()),
   FINQWARE_CLIENT_SECRET: z.optional(z.string()),
+  /**
+   * `oauth2`: Bearer tokens from Finqware's token endpoint, as production uses; `internal`: the client secret in every
+   * body (the mode Finqware calls test-only).
+   * @default 'oauth2'
+   */
+  FINQWARE_AUTH_MODE: z._default(z.enum(['oauth2', 'internal']), 'oauth2'),
+  /** Finqware's token endpoint (its path is our guess). @default `${FINQWARE_BASE_URL}/oauth2/token` */
+  FINQWARE_TOKEN_URL: z.optional(z.url()),
   WORLDLINE_BASE_URL: z.optional(z.url()),
   WORLDLINE_CLIENT_ID: z.optional(z.string()),
   WORLDLINE_KEY_ID: z.optional(z.string()),
@@ -280,6 +288,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): GatewayConf
               pathPrefix: e.FINQWARE_PATH_PREFIX,
               clientId: e.FINQWARE_CLIENT_ID,
               clientSecret: e.FINQWARE_CLIENT_SECRET,
+              authMode: e.FINQWARE_AUTH_MODE,
+              ...(e.FINQWARE_TOKEN_URL && { tokenUrl: e.FINQWARE_TOKEN_URL }),
             }
           : undefined,
       worldline:

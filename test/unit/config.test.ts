@@ -79,6 +79,7 @@ describe('configFromEnv', () => {
       pathPrefix: '/v2',
       clientId: 'fq-client',
       clientSecret: 'fq-secret',
+      authMode: 'oauth2',
     })
     const { FINQWARE_CLIENT_SECRET: _omitted, ...partial } = FINQWARE
     expect(configFromEnv({ ...REQUIRED, ...partial }).providers.finqware).toBeUndefined()
@@ -99,5 +100,23 @@ describe('configFromEnv', () => {
       '-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----',
     )
     expect(config.providers.worldline).toMatchObject({ initiatingPartyId: '433', initiatingPartySubId: '5' })
+  })
+
+  it("takes Finqware's OAuth2 bearer mode by default (production's), the body-secret mode and a token URL when told", () => {
+    expect(configFromEnv({ ...REQUIRED, ...FINQWARE }).providers.finqware?.authMode).toBe('oauth2')
+    expect(
+      configFromEnv({
+        ...REQUIRED,
+        ...FINQWARE,
+        FINQWARE_AUTH_MODE: 'internal',
+        FINQWARE_TOKEN_URL: 'https://fq.example/auth/token',
+      }).providers.finqware,
+    ).toMatchObject({ authMode: 'internal', tokenUrl: 'https://fq.example/auth/token' })
+    expect(() => configFromEnv({ ...REQUIRED, ...FINQWARE, FINQWARE_AUTH_MODE: 'bearer' })).toThrow(
+      /FINQWARE_AUTH_MODE/,
+    )
+    expect(() => configFromEnv({ ...REQUIRED, ...FINQWARE, FINQWARE_TOKEN_URL: 'not a url' })).toThrow(
+      /FINQWARE_TOKEN_URL/,
+    )
   })
 })

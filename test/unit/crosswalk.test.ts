@@ -13,6 +13,7 @@ const EXPECTED: Record<Provider, Record<string, ConsentStatus>> = {
     awaiting_authz: 'AWAITING_AUTHORIZATION',
     authorized: 'AUTHORIZED',
     active: 'ACTIVE',
+    completed: 'ACTIVE',
     suspended: 'SUSPENDED',
     failed: 'FAILED',
     expired: 'LINK_EXPIRED',
