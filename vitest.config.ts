@@ -10,7 +10,7 @@ export default defineConfig({
   },
   test: {
     globalSetup: ['test/support/global-setup.ts'],
-    // Known and tracked in STACK.md: the SDK warns that 2027 releases need Node 22 (Lambda runs 22 already).
+    // The AWS SDK warns at every client that its releases after early 2027 need Node 22; Lambda runs 22 already.
     env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', LOG_LEVEL: 'SILENT' },
     projects: [
       { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },

@@ -10,7 +10,7 @@ export interface MappedStatus {
 const to = (status: ConsentStatus, reason: StatusReason | null = null): MappedStatus => ({ status, reason })
 
 /**
- * Raw status -> unified status, per provider (DESIGN.md section 2; facts in shared/providers/*.md).
+ * Raw status -> unified status, per provider: the table in docs/providers.md, which gives each provider's evidence.
  * Anything not listed maps to UNKNOWN: providers' enums drift (Finqware `requested`/`deactivated`, Yapily's
  * retired `AWAITING_DECOUPLING`), and a new label must never break a read.
  */
@@ -28,7 +28,7 @@ export const STATUS_CROSSWALK: Readonly<Record<Provider, Readonly<Record<string,
     completed: to('ACTIVE'),
     suspended: to('SUSPENDED'),
     failed: to('FAILED'),
-    expired: to('LINK_EXPIRED', 'LINK_TIMEOUT'), // the link lapsed, not the access (finqware.md 1.9.1)
+    expired: to('LINK_EXPIRED', 'LINK_TIMEOUT'), // the link lapsed, not the access (Finqware's Consents page)
     deactivated: to('EXPIRED', 'VALIDITY_ENDED'), // authorized_until reached; one crawl only
     revoked: to('REVOKED', 'REVOKED_BY_TPP'), // the adapter refines it to EXPIRED when authorized_until has passed
   },

@@ -99,9 +99,8 @@ export class FinqwareClient {
     context: ProviderCallContext,
   ): Promise<ProviderResponse> {
     for (let attempt = 0; ; attempt++) {
-      const auth = this.#bearer
-        ? { authorization: `Bearer ${await this.#accessToken(context)}` }
-        : { secret: this.config.clientSecret }
+      // Bearer mode: the token in the header, no secret in the body; internal mode: the secret in the body.
+      const token = this.#bearer ? await this.#accessToken(context) : null
       const response = await this.#http.send(
         {
           method: 'POST',
@@ -109,11 +108,11 @@ export class FinqwareClient {
           headers: {
             'content-type': 'application/json',
             accept: 'application/json',
-            ...('authorization' in auth && { authorization: auth.authorization }),
+            ...(token !== null && { authorization: `Bearer ${token}` }),
           },
           body: JSON.stringify({
             client_id: this.config.clientId,
-            ...('secret' in auth && { client_secret: auth.secret }),
+            ...(token === null && { client_secret: this.config.clientSecret }),
             ...body,
           }),
           idempotent,
@@ -121,8 +120,9 @@ export class FinqwareClient {
         },
         context,
       )
-      if (!this.#bearer || response.status !== 401 || attempt >= 1) return response
-      this.#token = null
+      if (token === null || response.status !== 401 || attempt >= 1) return response
+      // Only the token that was refused: a concurrent caller may already have replaced it with a good one.
+      if (this.#token?.value === token) this.#token = null
     }
   }
 

@@ -32,6 +32,8 @@ const PROVIDER_SECRETS = {
   FinqwareClientId: 'fq-client',
   FinqwareClientSecret: 'fq-secret',
   FinqwarePathPrefix: '/test',
+  FinqwareAuthMode: 'internal',
+  FinqwareTokenUrl: 'https://env.finqware.example/auth/token',
   WorldlineBaseUrl: 'https://xs2a.worldline.example',
   WorldlineClientId: 'wl-client',
   WorldlineKeyId: 'wl-key-id',
@@ -97,6 +99,8 @@ describe('the environment of every gateway function', () => {
       pathPrefix: PROVIDER_SECRETS.FinqwarePathPrefix,
       clientId: PROVIDER_SECRETS.FinqwareClientId,
       clientSecret: PROVIDER_SECRETS.FinqwareClientSecret,
+      authMode: PROVIDER_SECRETS.FinqwareAuthMode,
+      tokenUrl: PROVIDER_SECRETS.FinqwareTokenUrl,
     })
     expect(providers.worldline).toEqual({
       baseUrl: PROVIDER_SECRETS.WorldlineBaseUrl,

@@ -512,6 +512,21 @@ describe('OAuth2 bearer mode (production; the body secret is test-only)', () => 
     expect(bearer.sandbox.tokenCounts()).toEqual({ issued: before.issued + 1, refused: before.refused + 1 })
   })
 
+  test('concurrent calls refused 401 for one expired token share one renewal', async () => {
+    // Prepare: a cached token that Finqware no longer accepts
+    const adapter = freshAdapter()
+    const ref = await bearerConsent(adapter)
+    await bearer.control('clock', { advanceSeconds: 3_600 + 60 })
+    const before = bearer.sandbox.tokenCounts()
+
+    // Act
+    const snapshots = await Promise.all(Array.from({ length: 4 }, () => adapter.fetch(ref, testCallContext())))
+
+    // Assess: every call answered, each refused once, one new token for all of them
+    expect(snapshots.map((snapshot) => snapshot.providerConsentId)).toEqual(Array(4).fill(ref.providerConsentId))
+    expect(bearer.sandbox.tokenCounts()).toEqual({ issued: before.issued + 1, refused: before.refused + 4 })
+  })
+
   test('a create refused 401 for its token is sent again after renewal and creates exactly one consent', async () => {
     // Prepare: the cached token expires at Finqware
     const adapter = freshAdapter()

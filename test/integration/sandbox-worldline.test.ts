@@ -142,7 +142,7 @@ interface SignedTokenRequest {
   body?: string
 }
 
-/** A token request signed as worldline.md 2.1 describes (draft-cavage over `app client id date`). */
+/** A token request signed as Worldline's OAuth spec v1.4.5 asks (draft-cavage over `app client id date`). */
 async function requestToken(baseUrl: string, request: SignedTokenRequest = {}): Promise<Answer> {
   const headers: Record<string, string | undefined> = {
     app: 'AIS',

@@ -175,7 +175,7 @@ export const finqwareDriver: ProviderDriver = {
   name: 'Finqware',
   sandboxInstitutionIds: SANDBOX_BANKS.map((bank) => bank.providerId),
   institutionId: 'bt_ro',
-  // Finqware grants only [accounts, balances, transactions] and [accounts, balances] (finqware.md 1.2).
+  // Finqware grants only [accounts, balances, transactions] and [accounts, balances] (its Consents page; docs/providers.md).
   unsupportedScope: ['TRANSACTIONS'],
   hasLinkExpiry: true,
   validityResolutionMs: 0,
@@ -250,7 +250,7 @@ export const worldlineDriver: ProviderDriver = {
   name: 'Worldline',
   sandboxInstitutionIds: ['20101', '20116', '20102'],
   institutionId: '20101',
-  // Every Worldline permission set includes Accounts (worldline.md 2.2).
+  // Every Worldline permission set includes Accounts (docs/providers.md, Worldline).
   unsupportedScope: ['BALANCES', 'TRANSACTIONS'],
   hasLinkExpiry: false,
   // `ValidUntilDate` is a date; access lasts to the end of it.
