@@ -199,6 +199,14 @@ describe('the Worldline adapter and simulator against Worldline’s published sc
     exercised.add('error: expired token').add('error: consent expired')
   })
 
+  it('reports a consent Worldline does not know (404 Code 110) as PROVIDER_REJECTED with that code, not retryable', async () => {
+    const ref = { providerConsentId: crypto.randomUUID(), userRef: 'contract-user-1', institutionId: '20101' }
+    const error = await rejectionOf(adapter.fetch(ref, testCallContext()))
+    expect(error).toBeInstanceOf(ProviderRejectedError)
+    expect(error).toMatchObject({ providerCode: '110', providerHttpStatus: 404, retryable: false })
+    exercised.add('error: unknown consent')
+  })
+
   it('reports refused client credentials (401 with the OAuth spec’s code) as PROVIDER_REJECTED', async () => {
     const stranger = createWorldlineAdapter({ ...harness.adapterConfig, baseUrl: proxy.url, keyId: 'unknown-key' })
     const error = await rejectionOf(stranger.listInstitutions(testCallContext()))
