@@ -31,6 +31,8 @@ interface DocumentPlan {
   readonly defs?: readonly string[]
   /** Keep the document's shared `components.responses` (an error model applied to paths it does not publish). */
   readonly sharedResponses?: boolean
+  /** Shared `components.parameters` kept by name (headers every operation of the service requires). */
+  readonly sharedParameters?: readonly string[]
   readonly anchorPatterns?: boolean
   /** Named schema that replaces the request bodies' published schema, with the reason written into the file. */
   readonly narrowRequestBody?: { readonly to: string; readonly why: string }
@@ -99,6 +101,7 @@ const PLANS: Record<string, ProviderPlan> = {
         operations: [],
         defs: ['Error'],
         sharedResponses: true,
+        sharedParameters: ['X-Request-ID', 'MessageCreateDateTime'],
         anchorPatterns: true,
       },
     ],
@@ -217,6 +220,19 @@ export function extractDocument(provider: string, document: JsonObject): { outpu
         responseSchemas(isObject(response) ? response : {}, swagger2, [], schema, resolve),
       ]),
     )
+  }
+  if (documentPlan.sharedParameters) {
+    const shared = isObject(components.parameters) ? components.parameters : {}
+    content.parameters = documentPlan.sharedParameters.map((name) => {
+      const parameter = resolve(shared[name])
+      if (!isObject(parameter)) throw new Error(`${title}: no shared parameter ${name}`)
+      return {
+        in: parameter.in ?? null,
+        name: parameter.name ?? null,
+        required: parameter.required === true,
+        schema: schema(parameter.schema),
+      }
+    })
   }
   const defs: JsonObject = {}
   const queue = [...referencedDefs(content), ...(documentPlan.defs ?? [])]

@@ -25,7 +25,7 @@ export class WorldlineAdapter implements ProviderAdapter {
     reconfirm: false,
     // DELETE is how a consent is revoked; there is nothing further to delete.
     delete: false,
-    // Only within a few days after initiation (worldline.md 2.5); later changes are found by polling.
+    // Only within a few days after initiation (docs/providers.md, Worldline evidence: Notifications); later changes are found by polling.
     webhooks: true,
     supersedesOlderConsents: true,
     usesConsentSecret: false,

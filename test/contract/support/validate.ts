@@ -31,6 +31,12 @@ export interface UnpublishedPath {
   readonly path: string
   /** Why it has no schema, for the reader of the test. */
   readonly reason: string
+  /**
+   * Hold its requests to the error model file's shared `parameters` (e.g. the headers every Worldline Open Banking
+   * operation requires), so the request counts as validated.
+   * @default false
+   */
+  readonly sharedParameters?: boolean
 }
 
 export interface ValidatorOptions {
@@ -41,7 +47,7 @@ export interface ValidatorOptions {
   readonly unpublished?: readonly UnpublishedPath[]
   /**
    * The schema file whose shared `responses` (by status) apply to the error answers (4xx/5xx) of unpublished paths,
-   * e.g. Worldline's error model.
+   * and whose shared `parameters` apply to their requests where the path says so: e.g. Worldline's error model.
    * @default undefined (error answers on unpublished paths are not checked)
    */
   readonly errorModel?: string
@@ -141,19 +147,16 @@ export class ContractValidator {
           violations: [`${label}: no published operation matches ${method.toUpperCase()} ${path}`],
         }
       }
+      const requestViolations = unpublished.sharedParameters ? this.#sharedParameters(label, exchange) : undefined
+      const requestValidated = requestViolations !== undefined
       if (exchange.status < 400 || !this.#options.errorModel) {
-        return { requestValidated: false, answerValidated: false, violations: [] }
+        return { requestValidated, answerValidated: false, violations: requestViolations ?? [] }
       }
       const response = this.#sharedResponse(exchange.status)
-      if (!response) {
-        return {
-          requestValidated: false,
-          answerValidated: true,
-          violations: [`${label}: the error model publishes no answer with status ${exchange.status}`],
-        }
-      }
-      const violations = this.#checkResponse(label, exchange, response.pointer, response.value, false)
-      return { requestValidated: false, answerValidated: true, violations }
+      const violations = [...(requestViolations ?? [])]
+      if (!response) violations.push(`${label}: the error model publishes no answer with status ${exchange.status}`)
+      else violations.push(...this.#checkResponse(label, exchange, response.pointer, response.value, true))
+      return { requestValidated, answerValidated: true, violations }
     }
     const violations = [...this.validateRequest(exchange, operation)]
     const statusKey = responseKey(operation.raw, exchange.status)
@@ -229,6 +232,27 @@ export class ContractValidator {
     } else if (!empty) {
       violations.push(`${label}: a request body where the operation publishes none`)
     }
+    return violations
+  }
+
+  /** The error model's shared request parameters; undefined when there is no error model to take them from. */
+  #sharedParameters(label: string, exchange: Exchange): string[] | undefined {
+    const file = this.#options.errorModel ?? ''
+    const parameters = this.#files.get(file)?.parameters
+    if (!Array.isArray(parameters)) return undefined
+    const violations: string[] = []
+    parameters.forEach((raw, index) => {
+      if (!isObject(raw) || raw.in !== 'header') return
+      const name = text(raw.name)
+      const value = exchange.headers[name.toLowerCase()]
+      if (value === undefined) {
+        if (raw.required === true) violations.push(`${label}: the header parameter ${name} is required and missing`)
+        return
+      }
+      violations.push(
+        ...this.#check(this.#text, `${file}#/parameters/${index}/schema`, value, `${label}: header ${name}`),
+      )
+    })
     return violations
   }
 
