@@ -17,7 +17,7 @@ import {
   type ConvertOptions,
   type Json,
   type JsonObject,
-} from '../test/contract/support/json-schema.ts'
+} from './json-schema.ts'
 
 interface DocumentPlan {
   /** The document's `info.title`, which picks this plan. */

@@ -4,7 +4,7 @@
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { toJsonSchema } from './support/json-schema.ts'
+import { toJsonSchema } from '../../scripts/json-schema.ts'
 import { startRecordingProxy, startRecordingReceiver, type Recorder } from './support/recording-proxy.ts'
 import { ContractTally, ContractValidator, type Exchange } from './support/validate.ts'
 

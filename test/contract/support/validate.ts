@@ -6,7 +6,7 @@ import { readdirSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv'
 import formatsModule from 'ajv-formats'
-import { isObject, text, toJsonSchema, type Json, type JsonObject } from './json-schema.ts'
+import { isObject, text, toJsonSchema, type Json, type JsonObject } from '../../../scripts/json-schema.ts'
 
 /** One request and its answer, as the recording proxy (or the notification receiver) saw them. */
 export interface Exchange {
