@@ -1,6 +1,6 @@
 // The Yapily adapter: redirect-flow consents with a callback to us that brings the consent token, reads with data-call
-// evidence (a 403 means revoked at the bank), re-authorisation in place, UK reconfirmation, deletion, and signed
-// webhooks where configured.
+// evidence (a 403 is a lapsed UK reconfirmation past `reconfirmBy`, otherwise a revocation at the bank),
+// re-authorisation in place, UK reconfirmation, deletion, and signed webhooks where configured.
 import { ProviderRejectedError, UnsupportedScopeError } from '../../domain/errors.ts'
 import { CONSENT_POLICY } from '../../domain/policy.ts'
 import { regionOfCountry, sameScope } from '../../domain/provider.ts'
@@ -97,16 +97,25 @@ export class YapilyAdapter implements ProviderAdapter {
 
   /**
    * The consent as Yapily records it, plus evidence where its label may lag: for an AUTHORIZED consent one data call
-   * is made, and a 403 there means the user revoked access at the bank (yapily.md 3.8.1).
+   * is made. A 403 there is one of two things (docs/providers.md, Yapily): past `reconfirmBy` (Yapily's clock), a UK
+   * reconfirmation that lapsed, which extend fixes, so the consent stays ACTIVE and its passed `reconfirmBy` tells the
+   * partner to reconfirm; before it, the user revoked access at the bank.
    */
   async fetch(ref: ProviderConsentRef, context: ProviderCallContext): Promise<ProviderSnapshot> {
     const snapshot = snapshotFromConsent(await this.#client.getConsent(ref.providerConsentId, context))
     const token = snapshot.secret ?? ref.secret
     if (snapshot.status === 'ACTIVE' && token) {
       const probe = await this.#client.probeAccounts(token, context)
-      if (probe === 'forbidden') return { ...snapshot, status: 'REVOKED', reason: 'REVOKED_AT_BANK' }
+      if (probe === 'forbidden' && !this.#reconfirmationLapsed(snapshot)) {
+        return { ...snapshot, status: 'REVOKED', reason: 'REVOKED_AT_BANK' }
+      }
     }
     return snapshot
+  }
+
+  #reconfirmationLapsed(snapshot: ProviderSnapshot): boolean {
+    const reconfirmBy = snapshot.reconfirmBy ? Date.parse(snapshot.reconfirmBy) : Number.NaN
+    return reconfirmBy <= this.#client.providerNow().getTime()
   }
 
   /** Yapily has no revoke other than deleting the consent. */

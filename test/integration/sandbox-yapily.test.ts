@@ -1353,6 +1353,45 @@ describe('sandbox controls', () => {
   })
 })
 
+describe('a lapsed UK reconfirmation (issue 12)', () => {
+  // Yapily, "Financial data consents": without reconfirmation by `reconfirmBy`, "Yapily will prevent further access
+  // to the user's data"; reconfirming after that date resumes it. The status stays AUTHORIZED meanwhile.
+  test('past reconfirmBy, data calls answer 403 (ApiResponseError) while AUTHORIZED; extend resumes access', async () => {
+    await yapily.setClock(NOON)
+    const { id, token } = await authorisedConsent()
+    await yapily.control(`consents/${id}/long-lived`)
+    const reconfirmBy = Date.parse((await yapily.consent(id)).reconfirmBy as string)
+    await yapily.setClock(new Date(reconfirmBy - 1_000).toISOString())
+    expect((await yapily.accounts(token)).status).toBe(200)
+
+    await yapily.setClock(new Date(reconfirmBy + 1_000).toISOString())
+    const blocked = await yapily.accounts(token)
+    expect(blocked.status).toBe(403)
+    expect(blocked.body).toEqual({
+      error: {
+        code: 403,
+        status: 'FORBIDDEN',
+        message: expect.stringContaining('reconfirm'),
+        source: 'YAPILY',
+        tracingId: expect.any(String),
+      },
+    })
+    expect(await statusOf(id)).toBe('AUTHORIZED')
+
+    const lastConfirmedAt = new Date((await yapily.sandboxNow()) - 500).toISOString()
+    expect((await yapily.extend(id, { lastConfirmedAt })).status).toBe(200)
+    expect((await yapily.accounts(token)).status).toBe(200)
+  })
+
+  test('an EEA consent has no reconfirmBy and keeps data access past 90 days', async () => {
+    await yapily.setClock(NOON)
+    const { id, token } = await authorisedConsent({ institutionId: 'santander-es-sandbox' })
+    await yapily.control(`consents/${id}/long-lived`)
+    await yapily.advanceDays(91)
+    expect((await yapily.accounts(token)).status).toBe(200)
+  })
+})
+
 describe('a long-lived consent', () => {
   test('shows no expiresAt nor timeToExpire and keeps data access; a consent never authorised is refused (400)', async () => {
     const { id, token } = await authorisedConsent()

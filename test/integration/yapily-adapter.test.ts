@@ -2,6 +2,7 @@
 // envelopes as typed errors, the embedded flow's statuses, what an institution refuses, and the callback reading.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { InstitutionNotFoundError, ProviderRejectedError, UnsupportedByProviderError } from '../../domain/errors.ts'
+import { nextAction } from '../../domain/derived.ts'
 import { createYapilyAdapter } from '../../providers/yapily/adapter.ts'
 import {
   aConsentRequest,
@@ -150,6 +151,48 @@ describe('a long-lived consent (issue 12)', () => {
     await harness.control(`consents/${ref.providerConsentId}/long-lived`, {})
     const read = await harness.adapter.fetch(ref, testCallContext())
     expect(read).toMatchObject({ status: 'ACTIVE', providerStatus: 'AUTHORIZED', validUntil: null })
+  })
+})
+
+describe('a lapsed UK reconfirmation (issue 12)', () => {
+  // Yapily, "Financial data consents": a UK consent not reconfirmed by `reconfirmBy` is blocked (403 on data calls)
+  // until extend records the reconfirmation; a revocation at the bank is a 403 too, and is told apart by that clock.
+  it('reads a 403 past reconfirmBy as ACTIVE to reconfirm (nextAction RECONFIRM), not revoked; extend restores it', async () => {
+    const { snapshot, ref } = await create('modelo-sandbox', 'y-int-reconfirm-lapsed')
+    await submitBankDecision(snapshot.authorizationUrl ?? '', 'approve')
+    await harness.control(`consents/${ref.providerConsentId}/long-lived`, {})
+    const authorised = await harness.adapter.fetch(ref, testCallContext())
+    const withToken = { ...ref, secret: authorised.secret ?? null }
+    const reconfirmBy = Date.parse(authorised.reconfirmBy ?? '')
+    await harness.control('clock', { set: new Date(reconfirmBy + 60_000).toISOString() })
+
+    const lapsed = await harness.adapter.fetch(withToken, testCallContext())
+    expect(lapsed).toMatchObject({ providerStatus: 'AUTHORIZED', status: 'ACTIVE', reason: null })
+    const now = await harness.providerNow()
+    const shown = {
+      region: 'UK' as const,
+      status: lapsed.status,
+      statusReason: lapsed.reason,
+      authorizationUrl: null,
+      linkExpiresAt: null,
+      validUntil: lapsed.validUntil ?? null,
+      reconfirmBy: lapsed.reconfirmBy ?? null,
+    }
+    expect(nextAction(shown, now, { canReauthorize: true })).toBe('RECONFIRM')
+
+    const reconfirmed = await harness.adapter.reconfirm(withToken, new Date(now.getTime() - 1_000), testCallContext())
+    expect(Date.parse(reconfirmed.reconfirmBy ?? '')).toBeGreaterThan(now.getTime())
+    expect(await harness.adapter.fetch(withToken, testCallContext())).toMatchObject({ status: 'ACTIVE', reason: null })
+  })
+
+  it('still reads a 403 before reconfirmBy as revoked at the bank', async () => {
+    const { snapshot, ref } = await create('modelo-sandbox', 'y-int-reconfirm-revoked')
+    await submitBankDecision(snapshot.authorizationUrl ?? '', 'approve')
+    const authorised = await harness.adapter.fetch(ref, testCallContext())
+    await harness.control(`consents/${ref.providerConsentId}/revoke-at-bank`, {})
+    expect(await harness.adapter.fetch({ ...ref, secret: authorised.secret ?? null }, testCallContext())).toMatchObject(
+      { status: 'REVOKED', reason: 'REVOKED_AT_BANK', providerStatus: 'AUTHORIZED' },
+    )
   })
 })
 
