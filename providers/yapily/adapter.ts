@@ -174,7 +174,10 @@ export class YapilyAdapter implements ProviderAdapter {
   }
 
   async verifyNotification(notification: InboundNotification): Promise<ProviderEvent[]> {
-    return verifyYapilyNotification(notification, this.config.webhookSecret)
+    return verifyYapilyNotification(notification, this.config.webhookSecret, {
+      signatureHeader: this.config.webhookSignatureHeader,
+      consentEventType: this.config.webhookConsentEventType,
+    })
   }
 }
 

@@ -1226,6 +1226,44 @@ describe('webhooks', () => {
     expect(receiver.at(payments)).toEqual([])
   })
 
+  test('the signature header and the consent event type are options (both are guesses: docs/providers.md)', async () => {
+    const configured = await startYapilySandbox({
+      applications: [{ key: KEY, secret: SECRET, id: APP_ID }],
+      callbacks: ['https://partner.example/'],
+      webhookRetry: { baseDelayMs: 10, maxDelayMs: 40, attemptTimeoutMs: 2_000 },
+      webhookSignatureHeader: 'Webhook-Signature',
+      consentEventType: 'CONSENT_STATUS_UPDATE',
+    })
+    try {
+      const client = new YapilyClient(configured.url)
+      const url = receiver.newEndpoint()
+      const categories = await client.call('GET', '/webhook/events/categories')
+      const oldName = await client.registerWebhook({ callbackUrl: { main: { url } } })
+      const hook = await client.registerWebhook({
+        categories: ['CONSENT_STATUS_UPDATE'],
+        callbackUrl: { main: { url } },
+      })
+      expect(hook.status, hook.text).toBe(201)
+
+      const created = await client.createOk({ applicationUserId: 'configured-hook' })
+      const decided = await decide(created.authorisationUrl as string, 'approve')
+      expect(decided.status).toBe(302)
+      await client.flush()
+
+      expect(categories.body.data.categories.map((category: any) => category.name)).toContain('CONSENT_STATUS_UPDATE')
+      expect(oldName.status).toBe(400)
+      const [delivery] = receiver.at(url)
+      expect(delivery?.body).toMatchObject({ type: 'CONSENT_STATUS_UPDATE', event: { consentId: created.id } })
+      const expected = `sha256=${createHmac('sha256', hook.body.data.webhookSecret)
+        .update(delivery?.text ?? '')
+        .digest('hex')}`
+      expect(delivery?.headers['webhook-signature']).toBe(expected)
+      expect(delivery?.headers).not.toHaveProperty('x-yapily-signature')
+    } finally {
+      await configured.close()
+    }
+  })
+
   test('the embedded steps are observable as webhooks; another application’s webhooks hear nothing', async () => {
     const url = receiver.newEndpoint()
     const otherUrl = receiver.newEndpoint()

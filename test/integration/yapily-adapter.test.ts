@@ -196,6 +196,41 @@ describe('a lapsed UK reconfirmation (issue 12)', () => {
   })
 })
 
+describe('webhook settings (issue 12)', () => {
+  // Yapily publishes no consent webhook category nor signature header: both are our guesses, hence configuration.
+  it('verifies deliveries under the configured signature header and event type, and only those', async () => {
+    const settings = { webhookSignatureHeader: 'Webhook-Signature', webhookConsentEventType: 'CONSENT_STATUS_UPDATE' }
+    const endpoint = receiver.newEndpoint()
+    const configured = await startYapilyHarness({
+      callbackPrefix: `${receiver.url}/`,
+      webhookUrl: endpoint,
+      sandbox: { webhookSignatureHeader: 'Webhook-Signature', consentEventType: 'CONSENT_STATUS_UPDATE' },
+      adapter: settings,
+    })
+    try {
+      const institution = await institutionOf(configured.adapter, 'modelo-sandbox')
+      const request = aConsentRequest(configured.adapter, institution, endpoint, { userRef: 'y-int-hook-settings' })
+      const snapshot = await configured.adapter.create(request, testCallContext())
+      await submitBankDecision(snapshot.authorizationUrl ?? '', 'approve')
+      const delivery = await receiver.waitFor(endpoint)
+
+      expect(await configured.adapter.verifyNotification(delivery)).toEqual([
+        expect.objectContaining({ providerConsentId: snapshot.providerConsentId, providerStatus: 'AUTHORIZED' }),
+      ])
+      const defaults = createYapilyAdapter({
+        ...configured.adapterConfig,
+        webhookSignatureHeader: undefined,
+        webhookConsentEventType: undefined,
+      })
+      expect(await rejectionOf(defaults.verifyNotification(delivery))).toMatchObject({ httpStatus: 401 })
+      const otherType = createYapilyAdapter({ ...configured.adapterConfig, webhookConsentEventType: 'consent.status' })
+      expect(await otherType.verifyNotification(delivery)).toEqual([])
+    } finally {
+      await configured.teardown()
+    }
+  })
+})
+
 describe('institutions (issue 12)', () => {
   // Yapily API 12.13.0 `Institution`: `countries` is a list and `features` says what the institution can take.
   it('offers only institutions that take account authorisation requests, placed by any of their countries', async () => {

@@ -300,7 +300,7 @@ export async function startYapilyHarness(options: {
       headers: { authorization: basic, 'content-type': 'application/json' },
       body: JSON.stringify({
         applicationId: YAPILY_APPLICATION.id,
-        categories: ['consent.status'],
+        categories: [options.sandbox?.consentEventType ?? 'consent.status'],
         callbackUrl: { main: { url: options.webhookUrl } },
       }),
     })
