@@ -7,7 +7,7 @@ import {
   ProviderUnavailableError,
   UnsupportedByProviderError,
 } from '../../domain/errors.ts'
-import type * as z from '../../domain/zod.ts'
+import * as z from '../../domain/zod.ts'
 import type { ProviderCallContext } from '../adapter.ts'
 import { ProviderHttpClient, providerRefusal, type ProviderResponse } from '../http-client.ts'
 import type { YapilyConfig } from './config.ts'
@@ -136,6 +136,25 @@ export class YapilyClient {
         operation: 'consents.get',
       },
       consentSchema,
+      context,
+    )
+  }
+
+  /** This user's consents at this institution, with their tokens (`GET /consents`, filtered). */
+  listConsents(applicationUserId: string, institutionId: string, context: ProviderCallContext) {
+    const query = new URLSearchParams({
+      'filter[applicationUserId]': applicationUserId,
+      'filter[institution]': institutionId,
+    })
+    return this.#call(
+      {
+        method: 'GET',
+        path: `/consents?${query.toString()}`,
+        expect: [200],
+        idempotent: true,
+        operation: 'consents.list',
+      },
+      z.array(consentSchema),
       context,
     )
   }

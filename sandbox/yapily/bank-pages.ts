@@ -28,6 +28,7 @@ import {
   isValidScaCode,
   offerScaMethods,
   reject,
+  siblingsOf,
 } from './authorisation-flow.ts'
 import { approvedCallbackUrl, deniedCallbackUrl } from './callbacks.ts'
 import { AWAITING_FIRST_DECISION, type BankPage, type YapilyConsent } from './consent.ts'
@@ -84,7 +85,7 @@ export function registerBankPages(router: Router, context: BankPagesContext): vo
     if (decision === 'deny') {
       if (page.purpose === 'reauthorisation') abandonReauthorisation(store, consent)
       else reject(store, consent)
-      finish(response, consent, page, 'denied')
+      finish(response, store, consent, page, 'denied')
       return
     }
     if (walksEmbeddedSteps(institution, page)) {
@@ -110,7 +111,7 @@ export function registerBankPages(router: Router, context: BankPagesContext): vo
       }
     }
     approve(store, consent, institution, clock.now())
-    finish(response, consent, page, 'approved')
+    finish(response, store, consent, page, 'approved')
   })
 
   // Not a real QR code: an image that shows the link it stands for.
@@ -169,6 +170,7 @@ function walksEmbeddedSteps(institution: SandboxInstitution, page: BankPage): bo
 /** 302 to the callback with the outcome, or a result page when the consent has no callback. */
 function finish(
   response: ServerResponse,
+  store: ConsentStore,
   consent: YapilyConsent,
   page: BankPage,
   outcome: 'approved' | 'denied',
@@ -180,7 +182,13 @@ function finish(
         : 'The user denied access at the institution'
     const location =
       outcome === 'approved'
-        ? approvedCallbackUrl(consent.callback, consent)
+        ? approvedCallbackUrl(
+            consent.callback,
+            consent,
+            page.purpose === 'authorisation'
+              ? siblingsOf(store, consent).flatMap((sibling) => sibling.consentToken ?? [])
+              : [],
+          )
         : deniedCallbackUrl(consent.callback, consent, description)
     sendRedirect(response, location, 302)
     return

@@ -56,6 +56,13 @@ export interface YapilyConsent {
   pages: BankPage[]
   /** The page awaiting a decision, if any. */
   currentPageId: string | null
+  /**
+   * The accounts the consent covers: null for every account of the institution; one account each at a bank that
+   * returns one consent per account. Absent in states saved before it existed: null.
+   */
+  accountIds?: string[] | null
+  /** At a bank that returns one consent per account: the consent whose authorisation created this one. */
+  siblingOf?: string | null
   /** Embedded flow: the methods offered and the one chosen. */
   scaMethods: ScaMethod[] | null
   selectedScaMethod: ScaMethod | null

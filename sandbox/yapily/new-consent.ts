@@ -62,5 +62,7 @@ export function newConsent({ applicationId, user, request, status, now, sequence
     currentPageId: null,
     scaMethods: null,
     selectedScaMethod: null,
+    accountIds: null,
+    siblingOf: null,
   }
 }

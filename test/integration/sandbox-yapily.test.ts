@@ -299,7 +299,7 @@ describe('authentication and envelopes', () => {
     const answer = await yapily.call('GET', '/institutions')
 
     expect(answer.status).toBe(200)
-    expect(answer.body.meta).toEqual({ tracingId: expect.stringMatching(UUID), count: 4 })
+    expect(answer.body.meta).toEqual({ tracingId: expect.stringMatching(UUID), count: 5 })
     expect(Math.abs(Date.parse(answer.headers.get('date') ?? '') - Date.parse(NOON))).toBeLessThan(60_000)
   })
 
@@ -323,7 +323,7 @@ describe('authentication and envelopes', () => {
 })
 
 describe('institutions', () => {
-  test('four sandbox institutions: UK redirect, EEA redirect, EEA embedded, UK payments only', async () => {
+  test('five sandbox institutions: UK redirect, EEA redirect, EEA embedded, UK payments only, UK per account', async () => {
     const answer = await yapily.call('GET', '/institutions')
     const byId = Object.fromEntries(answer.body.data.map((institution: any) => [institution.id, institution]))
 
@@ -331,6 +331,7 @@ describe('institutions', () => {
       'embedded-de-sandbox',
       'modelo-sandbox',
       'payments-only-gb-sandbox',
+      'per-account-gb-sandbox',
       'santander-es-sandbox',
     ])
     expect(byId['payments-only-gb-sandbox'].features).not.toContain('INITIATE_ACCOUNT_REQUEST')
@@ -1427,6 +1428,31 @@ describe('a lapsed UK reconfirmation (issue 12)', () => {
     await yapily.control(`consents/${id}/long-lived`)
     await yapily.advanceDays(91)
     expect((await yapily.accounts(token)).status).toBe(200)
+  })
+})
+
+describe('one consent per account (issue 12)', () => {
+  // Yapily, "Understanding Consents": "Some banks return one consent per account"; the callback then carries one
+  // `consent` parameter per consent. `per-account-gb-sandbox` is such a bank, with two accounts.
+  test('approval authorises one consent per account and the callback carries every token', async () => {
+    const created = await yapily.createOk({ institutionId: 'per-account-gb-sandbox', applicationUserId: 'per-acc' })
+
+    const decided = await decide(created.authorisationUrl as string, 'approve')
+
+    expect(decided.status).toBe(302)
+    const tokens = new URL(decided.location ?? '').searchParams.getAll('consent')
+    expect(tokens).toHaveLength(2)
+    const listed = await yapily.list('filter[applicationUserId]=per-acc&filter[institution]=per-account-gb-sandbox')
+    const consents = listed.body.data as any[]
+    expect(consents.map((consent) => consent.status)).toEqual(['AUTHORIZED', 'AUTHORIZED'])
+    expect(consents.map((consent) => consent.consentToken).sort()).toEqual([...tokens].sort())
+    expect(consents.map((consent) => consent.id)).toContain(created.id)
+    expect((await yapily.consent(created.id as string)).consentToken).toBe(tokens[0])
+    const accountIds = await Promise.all(
+      tokens.map(async (token) => ((await yapily.accounts(token)).body.data as any[]).map((account) => account.id)),
+    )
+    expect(accountIds.map((ids) => ids.length)).toEqual([1, 1])
+    expect(accountIds[0]).not.toEqual(accountIds[1])
   })
 })
 

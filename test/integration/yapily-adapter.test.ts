@@ -104,11 +104,13 @@ describe('the callback', () => {
   it('reads the token from consent=, and the error from error= (access_denied: the user declined)', () => {
     expect(harness.adapter.readCallback?.(new URLSearchParams('consent=tok&application-user-id=u'))).toEqual({
       secret: 'tok',
+      secrets: ['tok'],
       error: null,
       denied: false,
     })
     expect(harness.adapter.readCallback?.(new URLSearchParams('error=access_denied'))).toEqual({
       secret: null,
+      secrets: [],
       error: 'access_denied',
       denied: true,
     })
@@ -231,6 +233,57 @@ describe('webhook settings (issue 12)', () => {
   })
 })
 
+describe('one consent per account (issue 12)', () => {
+  // Yapily, "Understanding Consents": "Some banks return one consent per account"; the callback carries each token.
+  async function authorisedPerAccount(userRef: string) {
+    const { snapshot, ref } = await create('per-account-gb-sandbox', userRef)
+    const atBank = await submitBankDecision(snapshot.authorizationUrl ?? '', 'approve')
+    const brought = harness.adapter.readCallback?.(new URL(atBank.location ?? '').searchParams)
+    const read = await harness.adapter.fetch({ ...ref, callbackSecrets: brought?.secrets ?? [] }, testCallContext())
+    const { consents } = (await harness.control('consents')) as { consents: Array<{ id: string; siblingOf?: string }> }
+    const other = consents.find((consent) => consent.siblingOf === ref.providerConsentId)?.id ?? ''
+    return { brought, read, held: { ...ref, secret: read.secret ?? null }, other }
+  }
+
+  it('keeps every consent the callback brought, and shows the least healthy of them', async () => {
+    const { brought, read, held, other } = await authorisedPerAccount('y-int-per-account-status')
+    expect(brought?.secrets).toHaveLength(2)
+    expect(read).toMatchObject({ status: 'ACTIVE', providerConsentId: held.providerConsentId })
+
+    await harness.control(`consents/${other}/revoke-at-bank`, {})
+
+    expect(await harness.adapter.fetch(held, testCallContext())).toMatchObject({
+      status: 'REVOKED',
+      reason: 'REVOKED_AT_BANK',
+    })
+  })
+
+  it('revokes every one of them', async () => {
+    const { held, other } = await authorisedPerAccount('y-int-per-account-revoke')
+
+    const revoked = await harness.adapter.revoke(held, testCallContext())
+
+    expect(revoked).toMatchObject({ status: 'REVOKED', reason: 'REVOKED_BY_TPP' })
+    const { consents } = (await harness.control('consents')) as {
+      consents: Array<{ id: string; isDeletedByInstitution: boolean | null }>
+    }
+    for (const id of [held.providerConsentId, other]) {
+      expect(consents.find((consent) => consent.id === id)?.isDeletedByInstitution, id).not.toBeNull()
+    }
+  })
+
+  it('keeps only the tokens Yapily holds for this user at this bank (a forged one is dropped)', async () => {
+    const { snapshot, ref } = await create('per-account-gb-sandbox', 'y-int-per-account-forged')
+    const atBank = await submitBankDecision(snapshot.authorizationUrl ?? '', 'approve')
+    const [first] = new URL(atBank.location ?? '').searchParams.getAll('consent')
+    const read = await harness.adapter.fetch(
+      { ...ref, callbackSecrets: [first ?? '', 'forged-token'] },
+      testCallContext(),
+    )
+    expect(read).toMatchObject({ status: 'ACTIVE', secret: first })
+  })
+})
+
 describe('institutions (issue 12)', () => {
   // Yapily API 12.13.0 `Institution`: `countries` is a list and `features` says what the institution can take.
   it('offers only institutions that take account authorisation requests, placed by any of their countries', async () => {
@@ -238,6 +291,11 @@ describe('institutions (issue 12)', () => {
     const byId = Object.fromEntries(institutions.map((institution) => [institution.id, institution]))
     expect(byId['santander-es-sandbox']).toMatchObject({ country: 'ES', region: 'EEA' })
     expect(byId['payments-only-gb-sandbox']).toBeUndefined()
-    expect(Object.keys(byId).sort()).toEqual(['embedded-de-sandbox', 'modelo-sandbox', 'santander-es-sandbox'])
+    expect(Object.keys(byId).sort()).toEqual([
+      'embedded-de-sandbox',
+      'modelo-sandbox',
+      'per-account-gb-sandbox',
+      'santander-es-sandbox',
+    ])
   })
 })

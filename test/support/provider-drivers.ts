@@ -333,7 +333,7 @@ export async function startYapilyHarness(options: {
 export const yapilyDriver: ProviderDriver = {
   provider: 'YAPILY',
   name: 'Yapily',
-  sandboxInstitutionIds: ['modelo-sandbox', 'santander-es-sandbox', 'embedded-de-sandbox'],
+  sandboxInstitutionIds: ['modelo-sandbox', 'santander-es-sandbox', 'embedded-de-sandbox', 'per-account-gb-sandbox'],
   // UK: 90 days is the maximum, so no hard expiresAt is asked for and Yapily's own lifetime applies.
   institutionId: 'modelo-sandbox',
   unsupportedScope: ['TRANSACTIONS'],
