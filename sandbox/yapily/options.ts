@@ -11,7 +11,10 @@ export interface YapilyApplication {
   key: string
   /** The Application Secret, sent as the Basic password. */
   secret: string
-  /** What webhook registrations name as `applicationId`, and what webhook events carry. */
+  /**
+   * What webhook registrations name as `applicationId`, and what webhook events carry: a UUID, as Yapily API 12.13.0
+   * types `applicationId`.
+   */
   id: string
 }
 
@@ -38,7 +41,7 @@ export interface YapilySandboxOptions {
   publicHost?: string
   /**
    * Applications whose Basic credentials the API accepts. Each sees only its own users, consents and webhooks.
-   * @default [{ key: 'sandbox-app-key', secret: 'sandbox-app-secret', id: 'sandbox-app' }]
+   * @default [{ key: 'sandbox-app-key', secret: 'sandbox-app-secret', id: '0d6b7a38-1c2e-4f5a-9b8c-3e4d5f6a7b8c' }]
    */
   applications?: YapilyApplication[]
   /**
@@ -94,7 +97,7 @@ export interface YapilySettings {
 export const DEFAULT_APPLICATION: YapilyApplication = {
   key: 'sandbox-app-key',
   secret: 'sandbox-app-secret',
-  id: 'sandbox-app',
+  id: '0d6b7a38-1c2e-4f5a-9b8c-3e4d5f6a7b8c',
 }
 
 export const DEFAULT_CALLBACKS: readonly string[] = ['https://display-parameters.com/']

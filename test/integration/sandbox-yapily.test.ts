@@ -10,8 +10,8 @@ import { startYapilySandbox, type YapilySandbox } from '../../sandbox/yapily/ser
 
 const KEY = 'sandbox-app-key'
 const SECRET = 'sandbox-app-secret'
-const APP_ID = 'sandbox-app'
-const OTHER = { key: 'other-app-key', secret: 'other-app-secret', id: 'other-app' }
+const APP_ID = '0d6b7a38-1c2e-4f5a-9b8c-3e4d5f6a7b8c'
+const OTHER = { key: 'other-app-key', secret: 'other-app-secret', id: 'e2a4c6f8-0b1d-4e3f-a5c7-9b8d6f4e2a10' }
 const CALLBACK = 'https://partner.example/yapily/callback'
 const EXACT_CALLBACK = 'https://exact.example/cb'
 const DAY_MS = 24 * 3600 * 1000

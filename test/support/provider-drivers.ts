@@ -265,7 +265,7 @@ export const worldlineDriver: ProviderDriver = {
 export const YAPILY_APPLICATION = {
   key: 'contract-app-key',
   secret: 'contract-app-secret',
-  id: 'contract-app',
+  id: '7c1f3a52-9d4e-4b6a-8f20-5e3b1c9d0a47',
 } as const
 
 export interface YapilyHarness extends ProviderHarness {
