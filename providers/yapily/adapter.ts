@@ -78,8 +78,8 @@ export class YapilyAdapter implements ProviderAdapter {
     if (!SCOPE_SETS.some((set) => sameScope(set, request.scope))) {
       throw new UnsupportedScopeError('YAPILY', request.scope, SCOPE_SETS)
     }
-    // A hard `expiresAt` opts out of Yapily's re-authorisable long-lived consent (yapily.md 3.2): ask for one only when
-    // the partner wants less than the regional maximum.
+    // A hard `expiresAt` opts out of Yapily's re-authorisable long-lived consent (Yapily API 12.13.0): ask for one only
+    // when the partner wants less than the regional maximum.
     const wantsShorter = request.validityDays < CONSENT_POLICY.maxValidityDays[request.region]
     const body = await this.#client.createAuthorisation(
       {
@@ -209,7 +209,8 @@ export class YapilyAdapter implements ProviderAdapter {
     try {
       consent = await this.#client.getConsent(held.id, context)
     } catch (error) {
-      // A deleted consent may be gone from Yapily's reads altogether [?]: the delete answer is then all we know.
+      // A deleted consent may be gone from Yapily's reads altogether (not published): the delete answer is then all we
+      // know.
       if (!(error instanceof ProviderRejectedError && error.providerHttpStatus === 404)) throw error
     }
     const snapshot: ProviderSnapshot = consent

@@ -126,7 +126,10 @@ export function startReauthorisation(store: ConsentStore, consent: YapilyConsent
   store.transition(consent, 'AWAITING_RE_AUTHORIZATION')
 }
 
-/** "If re-authorisation fails, the status stays as it was" (yapily.md 3.2): back to the status before the PATCH. */
+/**
+ * "If re-authorisation fails, the status will remain as it was" (Yapily, "Financial data consents"): back to the status
+ * before the PATCH.
+ */
 export function abandonReauthorisation(store: ConsentStore, consent: YapilyConsent): void {
   const previous = consent.statusBeforeReauthorisation ?? 'AUTHORIZED'
   consent.statusBeforeReauthorisation = null

@@ -1,11 +1,10 @@
-// The hosted bank pages an `authorisationUrl` points at. Automation contract (DESIGN.md section 5): the shared form,
-// `decision` = approve | deny, POST to the same URL, then 302 to the consent's callback (yapily.md 3.4).
-//
-// Redirect-flow banks: one page, Approve or Deny. The embedded bank walks its SCA steps on the same URL so the
-// statuses can be watched: opening it is AWAITING_SCA_METHOD (field `scaMethod`); approve -> AWAITING_SCA_CODE and
-// the code page (field `scaCode`, prefilled); approve with the right code -> AUTHORIZED and the redirect; a wrong
-// code shows the code page again with an error. Deny at any step -> REJECTED and the redirect. Re-authorisation
-// pages (after a PATCH) are always one Approve/Deny page.
+// The hosted bank pages an `authorisationUrl` points at. Automation contract (sandbox/shared/bank-page.ts): the shared
+// form, `decision` = approve | deny, POST to the same URL, then 302 to the consent's callback (docs/providers.md,
+// Yapily). Redirect-flow banks: one page, Approve or Deny. The embedded bank walks its SCA steps on the same URL so the
+// statuses can be watched: opening it is AWAITING_SCA_METHOD (field `scaMethod`); approve -> AWAITING_SCA_CODE and the
+// code page (field `scaCode`, prefilled); approve with the right code -> AUTHORIZED and the redirect; a wrong code
+// shows the code page again with an error. Deny at any step -> REJECTED and the redirect. Re-authorisation pages (after
+// a PATCH) are always one Approve/Deny page.
 import type { ServerResponse } from 'node:http'
 import {
   parseBankDecision,

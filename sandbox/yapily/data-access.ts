@@ -11,9 +11,9 @@ export type DataAccess =
 
 /**
  * Granted while `AUTHORIZED`, and while awaiting a re-authorisation started from `AUTHORIZED` (the old grant still
- * holds until it expires [I]), unless revoked at the bank, deleted, past `expiresAt`, or past `reconfirmBy` (Yapily
- * "will prevent further access to the user's data" until the reconfirmation is recorded with extend; the sandbox
- * plays a Yapily Connect application, which Yapily blocks). Everything else is 403.
+ * holds until it expires (our guess)), unless revoked at the bank, deleted, past `expiresAt`, or past `reconfirmBy`
+ * (Yapily "will prevent further access to the user's data" until the reconfirmation is recorded with extend; the
+ * sandbox plays a Yapily Connect application, which Yapily blocks). Everything else is 403.
  */
 export function dataAccess(
   consent: Pick<

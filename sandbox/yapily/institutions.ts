@@ -2,10 +2,13 @@
 // two ids, every name, country detail, credentials type and account are invented for the simulator.
 import type { Feature } from './enums.ts'
 
-/** UK: 90-day validity and reconfirmation (`reconfirmBy`, `extend`); EEA: 180-day validity (yapily.md 3.6). */
+/**
+ * UK: 90-day validity and reconfirmation (`reconfirmBy`, `extend`); EEA: 180-day validity (Yapily, "Financial data
+ * consents").
+ */
 export type Region = 'UK' | 'EEA'
 
-/** `redirect`: one hosted bank page; `embedded`: SCA method then SCA code (yapily.md 3.2 "Embedded flow"). */
+/** `redirect`: one hosted bank page; `embedded`: SCA method then SCA code (Yapily API 12.13.0 "Embedded flow"). */
 export type AuthorisationFlow = 'redirect' | 'embedded'
 
 export interface SandboxAccount {
@@ -24,9 +27,9 @@ export interface SandboxInstitution {
   countries: ReadonlyArray<{ displayName: string; countryCode2: string }>
   region: Region
   flow: AuthorisationFlow
-  /** Honours `accountRequest.expiresAt`; other institutions ignore it silently (yapily.md 3.2). */
+  /** Honours `accountRequest.expiresAt`; other institutions ignore it silently (Yapily API 12.13.0). */
   supportsExpiresAt: boolean
-  /** Accepts `PATCH /account-auth-requests`; otherwise 424 (yapily.md 3.2: "not supported by every institution"). */
+  /** Accepts `PATCH /account-auth-requests`; otherwise 424 (docs/providers.md, Yapily). */
   supportsReauthorisation: boolean
   credentialsType: string
   /**

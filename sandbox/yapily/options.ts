@@ -5,7 +5,7 @@ import { DEFAULT_CONSENT_EVENT_TYPE, DEFAULT_SIGNATURE_HEADER } from './webhook-
 /** An HTTP header name (RFC 9110 token). */
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/
 
-/** An application registered in the Console: its Basic credentials and its id (yapily.md 3.1). */
+/** An application registered in the Console: its Basic credentials and its id (Yapily API 12.13.0). */
 export interface YapilyApplication {
   /** The Application ID, sent as the Basic username. */
   key: string
@@ -45,9 +45,9 @@ export interface YapilySandboxOptions {
    */
   applications?: YapilyApplication[]
   /**
-   * The registered Authorisation Callbacks (yapily.md 3.2). An entry ending in `/` covers every URL below it (same
-   * scheme, host and port, path under the entry's); any other entry must equal the callback. A create call whose
-   * `callback` no entry covers is refused with 400.
+   * The registered Authorisation Callbacks (Yapily, "Callback URL", https://docs.yapily.com/knowledge/callback_url). An
+   * entry ending in `/` covers every URL below it (same scheme, host and port, path under the entry's); any other entry
+   * must equal the callback. A create call whose `callback` no entry covers is refused with 400.
    * @default ['https://display-parameters.com/'] (the callback of the docs' request example)
    * @example ['http://127.0.0.1:4000/yapily/callback', 'https://partner.example/']
    */

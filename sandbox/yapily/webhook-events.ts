@@ -40,8 +40,8 @@ export interface ConsentStatusEvent {
 
 /**
  * The delivery envelope of Yapily's sample notification, `{ id, applicationId, type, event, metadata: { tracingId } }`:
- * no event id and no time (`id` is the webhook's). The `event` field names are ours [I]: Yapily's consent categories
- * are not published. Serialised once: the signature covers exactly these bytes.
+ * no event id and no time (`id` is the webhook's). The `event` field names are ours (our guess): Yapily's consent
+ * categories are not published. Serialised once: the signature covers exactly these bytes.
  */
 export function consentStatusEventBody(event: ConsentStatusEvent): string {
   return JSON.stringify({

@@ -1,4 +1,4 @@
-// Validation of `POST /webhook/events` (yapily.md 3.5): refusals in the newer envelope, issue code 10600.
+// Validation of `POST /webhook/events` (Yapily API 12.13.0): refusals in the newer envelope, issue code 10600.
 import { badParameter } from './errors.ts'
 import { webhookCategories, type WebhookCategory } from './webhook-events.ts'
 
@@ -17,7 +17,7 @@ export interface WebhookRegistrationRequest {
 }
 
 /**
- * `applicationId` must be the calling application's id [I]; `categories` a non-empty list of known categories;
+ * `applicationId` must be the calling application's id (our guess); `categories` a non-empty list of known categories;
  * `callbackUrl.main.url` (and `backup.url` when given) absolute http(s) URLs without a query string; `metadata` an
  * object of strings under 10 kB.
  */

@@ -1,4 +1,4 @@
-// The webhook routes (yapily.md 3.5): register (the only answer with the secret), list, delete, categories.
+// The webhook routes (Yapily API 12.13.0): register (the only answer with the secret), list, delete, categories.
 import type { ApiOperation } from './api-call.ts'
 import { ISSUE, YapilyIssueError } from './errors.ts'
 import type { WebhookCategory } from './webhook-events.ts'

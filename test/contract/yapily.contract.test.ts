@@ -109,6 +109,8 @@ describe('the Yapily adapter against Yapily API 12.13.0', () => {
 
     // A day on, the user reconfirms: later than the authorisation's lastConfirmedAt, and not in Yapily's future.
     await control('clock', { advanceSeconds: 24 * 3600 })
+    // A read first, as the service does before reconfirming: the adapter learns Yapily's moved clock from its Date.
+    await adapter.fetch(ref, testCallContext())
     const now = new Date((await control('clock')).now as string)
     expect(await adapter.reconfirm(ref, new Date(now.getTime() - 1_000), testCallContext())).toMatchObject({
       status: 'ACTIVE',
