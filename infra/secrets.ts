@@ -108,6 +108,18 @@ export const yapilyApplicationSecret = new sst.Secret('YapilyApplicationSecret',
  * @default `''`
  */
 export const yapilyWebhookSecret = new sst.Secret('YapilyWebhookSecret', '')
+/**
+ * The header Yapily's webhook signature travels in. Not secret, but set per stage like the rest: our guess until
+ * Yapily's first signed delivery shows the real one (docs/providers.md, Yapily).
+ * @default `''` (the gateway's `X-Yapily-Signature`)
+ */
+export const yapilyWebhookSignatureHeader = new sst.Secret('YapilyWebhookSignatureHeader', '')
+/**
+ * The webhook category we register for consent status events, and the event `type` we act on. Not secret: our guess
+ * until Yapily's `GET /webhook/events/categories` shows the real one (docs/providers.md, Yapily).
+ * @default `''` (the gateway's `consent.status`)
+ */
+export const yapilyWebhookEventType = new sst.Secret('YapilyWebhookEventType', '')
 
 /**
  * Web origins whose pages may call the GraphQL API with any tenant's credentials (CORS), comma-separated and exact,
@@ -141,5 +153,7 @@ export const SECRET_VARIABLES = {
   YAPILY_APPLICATION_KEY: yapilyApplicationKey,
   YAPILY_APPLICATION_SECRET: yapilyApplicationSecret,
   YAPILY_WEBHOOK_SECRET: yapilyWebhookSecret,
+  YAPILY_WEBHOOK_SIGNATURE_HEADER: yapilyWebhookSignatureHeader,
+  YAPILY_WEBHOOK_EVENT_TYPE: yapilyWebhookEventType,
   CORS_ALLOWED_ORIGINS: corsAllowedOrigins,
 } as const satisfies Record<string, sst.Secret>

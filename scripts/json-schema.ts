@@ -10,6 +10,9 @@ const PROSE = new Set(['description', 'summary', 'example', 'examples', 'title',
 /** Keywords that do not constrain a body (`nullable` is rewritten below; `default` is a sample, often prose). */
 const DROPPED = new Set(['nullable', 'default', 'xml', 'discriminator', 'readOnly', 'writeOnly', 'deprecated'])
 
+/** Maps whose keys are names (properties, responses by status, definitions, headers), never keywords. */
+const NAMED_MAPS = new Set(['properties', 'responses', '$defs', 'definitions', 'headers'])
+
 export const isObject = (value: Json | undefined): value is JsonObject =>
   typeof value === 'object' && value !== null && !Array.isArray(value)
 
@@ -42,11 +45,10 @@ export function toJsonSchema(schema: Json, options: ConvertOptions): Json {
       out.pattern = /^\^.*\$$/.test(value) ? value : `^(?:${value})$`
       continue
     }
-    if (key === 'properties' && isObject(value)) {
-      // Property names are data, not keywords: a property called `description` must survive.
-      out.properties = Object.fromEntries(
-        Object.entries(value).map(([name, sub]) => [name, toJsonSchema(sub, options)]),
-      )
+    if (NAMED_MAPS.has(key) && isObject(value)) {
+      // Names in these maps are data, not keywords: a property called `description` and the `default` response
+      // (OpenAPI's answer for every status not listed) must survive.
+      out[key] = Object.fromEntries(Object.entries(value).map(([name, sub]) => [name, toJsonSchema(sub, options)]))
       continue
     }
     out[key] = toJsonSchema(value, options)

@@ -66,6 +66,19 @@ const envSchema = z.object({
   YAPILY_APPLICATION_KEY: z.optional(z.string()),
   YAPILY_APPLICATION_SECRET: z.optional(z.string()),
   YAPILY_WEBHOOK_SECRET: z.optional(z.string()),
+  /**
+   * The header Yapily's webhook signature travels in: our guess (Yapily publishes none; docs/providers.md, Yapily).
+   * @default 'X-Yapily-Signature'
+   */
+  YAPILY_WEBHOOK_SIGNATURE_HEADER: z._default(
+    z.string().check(z.regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'expected an HTTP header name')),
+    'X-Yapily-Signature',
+  ),
+  /**
+   * The webhook category (and event `type`) of Yapily's consent status events: our guess (docs/providers.md, Yapily).
+   * @default 'consent.status'
+   */
+  YAPILY_WEBHOOK_EVENT_TYPE: z._default(z.string().check(z.minLength(1)), 'consent.status'),
   /** `id:<32 bytes base64>[,id:<key>...]`: seals provider-issued consent secrets; the first key seals. */
   TOKEN_ENCRYPTION_KEYS: z.optional(z.string()),
   /**
@@ -316,6 +329,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): GatewayConf
               applicationKey: e.YAPILY_APPLICATION_KEY,
               applicationSecret: e.YAPILY_APPLICATION_SECRET,
               webhookSecret: e.YAPILY_WEBHOOK_SECRET,
+              webhookSignatureHeader: e.YAPILY_WEBHOOK_SIGNATURE_HEADER,
+              webhookConsentEventType: e.YAPILY_WEBHOOK_EVENT_TYPE,
             }
           : undefined,
     },

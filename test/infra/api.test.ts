@@ -95,6 +95,8 @@ const EVERY_SECRET = {
   YapilyApplicationKey: 'y'.repeat(36),
   YapilyApplicationSecret: 'y'.repeat(36),
   YapilyWebhookSecret: 'y'.repeat(64),
+  YapilyWebhookSignatureHeader: 'X-Yapily-Signature',
+  YapilyWebhookEventType: 'consent.status',
 }
 
 /** Every function of the app, by its handler (scripts/build-functions.ts builds the same entry points). */

@@ -45,6 +45,8 @@ const PROVIDER_SECRETS = {
   YapilyApplicationKey: 'ya-key',
   YapilyApplicationSecret: 'ya-secret',
   YapilyWebhookSecret: 'ya-webhook',
+  YapilyWebhookSignatureHeader: 'Yapily-Signature',
+  YapilyWebhookEventType: 'CONSENT_STATUS_UPDATE',
 }
 
 /** Settings that are not a provider's: the web origins allowed to read the API. */
@@ -116,6 +118,8 @@ describe('the environment of every gateway function', () => {
       applicationKey: PROVIDER_SECRETS.YapilyApplicationKey,
       applicationSecret: PROVIDER_SECRETS.YapilyApplicationSecret,
       webhookSecret: PROVIDER_SECRETS.YapilyWebhookSecret,
+      webhookSignatureHeader: PROVIDER_SECRETS.YapilyWebhookSignatureHeader,
+      webhookConsentEventType: PROVIDER_SECRETS.YapilyWebhookEventType,
     })
   })
 

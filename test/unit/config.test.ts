@@ -85,6 +85,31 @@ describe('configFromEnv', () => {
     expect(configFromEnv({ ...REQUIRED, ...partial }).providers.finqware).toBeUndefined()
   })
 
+  it("takes Yapily's webhook signature header and consent event type (guesses) from the environment, with defaults", () => {
+    const YAPILY = {
+      YAPILY_BASE_URL: 'https://api.yapily.example',
+      YAPILY_APPLICATION_KEY: 'key',
+      YAPILY_APPLICATION_SECRET: 'secret',
+    }
+    expect(configFromEnv({ ...REQUIRED, ...YAPILY }).providers.yapily).toMatchObject({
+      webhookSignatureHeader: 'X-Yapily-Signature',
+      webhookConsentEventType: 'consent.status',
+    })
+    const configured = configFromEnv({
+      ...REQUIRED,
+      ...YAPILY,
+      YAPILY_WEBHOOK_SIGNATURE_HEADER: 'Webhook-Signature',
+      YAPILY_WEBHOOK_EVENT_TYPE: 'CONSENT_STATUS_UPDATE',
+    })
+    expect(configured.providers.yapily).toMatchObject({
+      webhookSignatureHeader: 'Webhook-Signature',
+      webhookConsentEventType: 'CONSENT_STATUS_UPDATE',
+    })
+    expect(() => configFromEnv({ ...REQUIRED, ...YAPILY, YAPILY_WEBHOOK_SIGNATURE_HEADER: 'not a header' })).toThrow(
+      /YAPILY_WEBHOOK_SIGNATURE_HEADER/,
+    )
+  })
+
   it('turns the escaped newlines of a one-line PEM back into newlines', () => {
     const config = configFromEnv({
       ...REQUIRED,

@@ -83,7 +83,11 @@ const OPENAPI3_IGNORED_HEADERS = new Set(['accept', 'content-type', 'authorizati
 
 export class ContractValidator {
   readonly #bodies: Ajv
-  /** Parameters and headers arrive as text: this instance coerces `"5"` to 5 where the schema says integer. */
+  /**
+   * Parameters and headers arrive as text: this instance coerces `"5"` to 5 where the schema says integer, and a
+   * single value to a list of one where it says array (OpenAPI's default `form`/`explode` query style sends a list of
+   * one as `name=value`).
+   */
   readonly #text: Ajv
   readonly #operations: Operation[] = []
   readonly #files = new Map<string, JsonObject>()
@@ -94,7 +98,7 @@ export class ContractValidator {
     this.#options = options
     const ajvOptions = { strict: false, allErrors: true, logger: false as const }
     this.#bodies = addFormats(new Ajv(ajvOptions))
-    this.#text = addFormats(new Ajv({ ...ajvOptions, coerceTypes: true }))
+    this.#text = addFormats(new Ajv({ ...ajvOptions, coerceTypes: 'array' }))
     const folder = `${SCHEMA_ROOT}${options.provider}/`
     const files = readdirSync(folder).filter((name) => name.endsWith('.json'))
     if (!files.length) throw new Error(`no schema files in ${folder}`)
