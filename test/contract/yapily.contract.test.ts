@@ -17,7 +17,7 @@ import {
   submitBankDecision,
   testCallContext,
 } from '../support/provider-drivers.ts'
-import { toJsonSchema, type JsonObject } from './support/json-schema.ts'
+import { toJsonSchema, type JsonObject } from '../../scripts/json-schema.ts'
 import { startRecordingProxy, startRecordingReceiver, type Recorder } from './support/recording-proxy.ts'
 import { ContractTally, ContractValidator } from './support/validate.ts'
 
