@@ -172,5 +172,10 @@ export default tseslint.config(
     ['../../domain/*', '../../store/*', '../../providers/*', '../../service/*', '../../schema/*', '../../http/*'],
     'Sandboxes simulate providers; they share no code with the gateway.',
   ),
+  layer(
+    ['scripts/**'],
+    ['../test/*'],
+    'scripts/ build, check and run the app; tests may use them, never the other way round (shared code lives in scripts/).',
+  ),
   { files: ['domain/zod.ts', 'sandbox/shared/zod.ts'], rules: { 'no-restricted-imports': 'off' } },
 )

@@ -44,7 +44,8 @@ export const PROVIDER_CAPABILITIES: Readonly<Record<Provider, ProviderCapabiliti
     reconfirm: false,
     // DELETE is how a consent is revoked; there is nothing further to delete.
     delete: false,
-    // Only within a few days after initiation; later changes are found by polling.
+    // Only within a few days after initiation (docs/providers.md, Worldline evidence: Notifications); later changes
+    // are found by polling.
     webhooks: true,
     supersedesOlderConsents: true,
     usesConsentSecret: false,

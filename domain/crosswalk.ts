@@ -11,7 +11,7 @@ export interface MappedStatus {
 const to = (status: ConsentStatus, reason: StatusReason | null = null): MappedStatus => ({ status, reason })
 
 /**
- * Raw status -> unified status, per provider (DESIGN.md section 2; facts in shared/providers/*.md).
+ * Raw status -> unified status, per provider: the table in docs/providers.md, which gives each provider's evidence.
  * Anything not listed maps to UNKNOWN: providers' enums drift (Finqware `requested`/`deactivated`, Yapily's
  * retired `AWAITING_DECOUPLING`), and a new label must never break a read.
  */
@@ -24,9 +24,12 @@ export const STATUS_CROSSWALK: Readonly<Record<Provider, Readonly<Record<string,
     awaiting_authz: to('AWAITING_AUTHORIZATION'),
     authorized: to('AUTHORIZED'), // granted, first data job still running
     active: to('ACTIVE'),
+    // Outside the Get Consent enum, named in its text ("if consent is completed" where the field list says "after
+    // consent is active"): taken as active (docs/providers.md, Finqware section).
+    completed: to('ACTIVE'),
     suspended: to('SUSPENDED'),
     failed: to('FAILED'),
-    expired: to('LINK_EXPIRED', 'LINK_TIMEOUT'), // the link lapsed, not the access (finqware.md 1.9.1)
+    expired: to('LINK_EXPIRED', 'LINK_TIMEOUT'), // the link lapsed, not the access (Finqware's Consents page)
     deactivated: to('EXPIRED', 'VALIDITY_ENDED'), // authorized_until reached; one crawl only
     revoked: to('REVOKED', 'REVOKED_BY_TPP'), // EXPIRED once authorized_until has passed (STATUS_OVERRIDES)
   },

@@ -46,10 +46,21 @@ export const tokenSigningKeys = new sst.Secret('TokenSigningKeys')
 export const finqwareBaseUrl = new sst.Secret('FinqwareBaseUrl', '')
 /** Finqware client id. @default `''` */
 export const finqwareClientId = new sst.Secret('FinqwareClientId', '')
-/** Finqware client secret. @default `''` */
+/** Finqware client secret (at the token endpoint in `oauth2` mode, in every body in `internal` mode). @default `''` */
 export const finqwareClientSecret = new sst.Secret('FinqwareClientSecret', '')
 /** Path prefix of Finqware's AIS API (`/v2`, or `/test` for test data). @default `''` (the gateway's `/v2`) */
 export const finqwarePathPrefix = new sst.Secret('FinqwarePathPrefix', '')
+/**
+ * How the gateway authenticates at Finqware: `oauth2` (Bearer tokens from the token endpoint, with the client id and
+ * secret above; what production uses) or `internal` (the secret in every body; Finqware calls it test-only).
+ * @default `''` (the gateway's `oauth2`)
+ */
+export const finqwareAuthMode = new sst.Secret('FinqwareAuthMode', '')
+/**
+ * Finqware's OAuth2 token endpoint, if not `<FinqwareBaseUrl>/oauth2/token` (that path is our guess).
+ * @default `''` (the gateway's `<FinqwareBaseUrl>/oauth2/token`)
+ */
+export const finqwareTokenUrl = new sst.Secret('FinqwareTokenUrl', '')
 
 /**
  * Host of Worldline's routing service, e.g. `https://xs2a.awltest.de`. Worldline is offered when this, the client id,
@@ -97,6 +108,18 @@ export const yapilyApplicationSecret = new sst.Secret('YapilyApplicationSecret',
  * @default `''`
  */
 export const yapilyWebhookSecret = new sst.Secret('YapilyWebhookSecret', '')
+/**
+ * The header Yapily's webhook signature travels in. Not secret, but set per stage like the rest: our guess until
+ * Yapily's first signed delivery shows the real one (docs/providers.md, Yapily).
+ * @default `''` (the gateway's `X-Yapily-Signature`)
+ */
+export const yapilyWebhookSignatureHeader = new sst.Secret('YapilyWebhookSignatureHeader', '')
+/**
+ * The webhook category we register for consent status events, and the event `type` we act on. Not secret: our guess
+ * until Yapily's `GET /webhook/events/categories` shows the real one (docs/providers.md, Yapily).
+ * @default `''` (the gateway's `consent.status`)
+ */
+export const yapilyWebhookEventType = new sst.Secret('YapilyWebhookEventType', '')
 
 /**
  * Web origins whose pages may call the GraphQL API with any tenant's credentials (CORS), comma-separated and exact,
@@ -117,6 +140,8 @@ export const SECRET_VARIABLES = {
   FINQWARE_CLIENT_ID: finqwareClientId,
   FINQWARE_CLIENT_SECRET: finqwareClientSecret,
   FINQWARE_PATH_PREFIX: finqwarePathPrefix,
+  FINQWARE_AUTH_MODE: finqwareAuthMode,
+  FINQWARE_TOKEN_URL: finqwareTokenUrl,
   WORLDLINE_BASE_URL: worldlineBaseUrl,
   WORLDLINE_CLIENT_ID: worldlineClientId,
   WORLDLINE_KEY_ID: worldlineKeyId,
@@ -128,5 +153,7 @@ export const SECRET_VARIABLES = {
   YAPILY_APPLICATION_KEY: yapilyApplicationKey,
   YAPILY_APPLICATION_SECRET: yapilyApplicationSecret,
   YAPILY_WEBHOOK_SECRET: yapilyWebhookSecret,
+  YAPILY_WEBHOOK_SIGNATURE_HEADER: yapilyWebhookSignatureHeader,
+  YAPILY_WEBHOOK_EVENT_TYPE: yapilyWebhookEventType,
   CORS_ALLOWED_ORIGINS: corsAllowedOrigins,
 } as const satisfies Record<string, sst.Secret>

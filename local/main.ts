@@ -53,6 +53,15 @@ const WORLDLINE_CLIENT = { clientId: 'consent-gateway-local', keyId: 'local-key'
 /** The Initiating Party id `npm start` sends (any digits pass the sandbox). */
 const WORLDLINE_INITIATING_PARTY = { initiatingPartyId: '433', initiatingPartySubId: '5' }
 const YAPILY_APPLICATION = { key: 'consent-gateway-local', id: 'consent-gateway-local' }
+/**
+ * Yapily's webhook signature header and consent event type, both our guesses (docs/providers.md, Yapily): the sandbox
+ * and the gateway are given the same, from the gateway's own variables when set.
+ * @default { signatureHeader: 'X-Yapily-Signature', consentEventType: 'consent.status' }
+ */
+const YAPILY_WEBHOOKS = {
+  signatureHeader: process.env.YAPILY_WEBHOOK_SIGNATURE_HEADER || 'X-Yapily-Signature',
+  consentEventType: process.env.YAPILY_WEBHOOK_EVENT_TYPE || 'consent.status',
+}
 
 const stops: (() => Promise<void>)[] = []
 let stopping = false
@@ -87,7 +96,14 @@ async function main(): Promise<void> {
 
   const secrets = await loadLocalSecrets(inMemory ? null : dataDir)
   const sandboxCommon = { host: listen.host, publicHost: listen.publicHost, controlSecret: secrets.controlSecret }
-  const finqware = await startFinqwareSandbox({ port: finqwarePort, ...sandboxCommon, ...stateFileOf('finqware') })
+  // Bearer mode, as Finqware's production runs (the body secret is its test-only mode), so npm start exercises the
+  // token fetch, cache and renewal the deployed gateway depends on.
+  const finqware = await startFinqwareSandbox({
+    port: finqwarePort,
+    ...sandboxCommon,
+    ...stateFileOf('finqware'),
+    authMode: 'oauth2',
+  })
   stops.push(() => finqware.close())
 
   // Worldline authenticates token requests with our key's HTTP signature; the key is kept with the local secrets.
@@ -117,6 +133,8 @@ async function main(): Promise<void> {
     ...stateFileOf('yapily'),
     applications: [yapilyApp],
     callbacks: [`${publicBaseUrl}/callbacks/yapily/`],
+    webhookSignatureHeader: YAPILY_WEBHOOKS.signatureHeader,
+    consentEventType: YAPILY_WEBHOOKS.consentEventType,
   })
   stops.push(() => yapily.close())
   const yapilyWebhookSecret = await registerYapilyWebhook(yapily.url, yapilyApp, `${publicBaseUrl}/webhooks/yapily`)
@@ -142,6 +160,7 @@ async function main(): Promise<void> {
         pathPrefix: '/v2',
         clientId: 'sandbox-client',
         clientSecret: 'sandbox-secret',
+        authMode: 'oauth2',
       },
       worldline: {
         baseUrl: worldline.url,
@@ -155,6 +174,8 @@ async function main(): Promise<void> {
         applicationKey: yapilyApp.key,
         applicationSecret: yapilyApp.secret,
         webhookSecret: yapilyWebhookSecret,
+        webhookSignatureHeader: YAPILY_WEBHOOKS.signatureHeader,
+        webhookConsentEventType: YAPILY_WEBHOOKS.consentEventType,
       },
     },
   }
@@ -284,7 +305,11 @@ async function registerYapilyWebhook(baseUrl: string, app: { key: string; secret
   const response = await fetch(`${baseUrl}/webhook/events`, {
     method: 'POST',
     headers,
-    body: JSON.stringify({ applicationId: app.id, categories: ['consent.status'], callbackUrl: { main: { url } } }),
+    body: JSON.stringify({
+      applicationId: app.id,
+      categories: [YAPILY_WEBHOOKS.consentEventType],
+      callbackUrl: { main: { url } },
+    }),
   })
   if (!response.ok) throw new Error(`Yapily sandbox refused our webhook (${response.status})`)
   return ((await response.json()) as { data: { webhookSecret: string } }).data.webhookSecret

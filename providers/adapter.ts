@@ -46,6 +46,11 @@ export interface ProviderRemoval {
 export interface CallbackResult {
   /** The secret the callback carried (Yapily `consent=<token>`), to be checked against the provider's record. */
   readonly secret: string | null
+  /**
+   * Every secret the callback carried, in order, where a provider may send several (Yapily, at a bank that returns
+   * one consent per account); `secret` is the first.
+   */
+  readonly secrets?: readonly string[]
   /** The provider's error code when the user declined or the bank failed. */
   readonly error: string | null
   /**
@@ -87,6 +92,12 @@ export interface ProviderConsentRef {
   readonly institutionId: string
   /** The provider-issued secret, opened for this call (only for adapters with `usesConsentSecret`). */
   readonly secret?: string | null
+  /**
+   * The secrets the user's browser brought to our callback, unverified: the adapter keeps only those its provider's
+   * record holds (Yapily: further consents of a bank that returns one consent per account). Only on the callback's
+   * read.
+   */
+  readonly callbackSecrets?: readonly string[]
 }
 
 export interface ProviderCallContext {

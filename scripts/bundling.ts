@@ -33,7 +33,8 @@ export const FUNCTION_NODEJS = {
 /**
  * The line SST's Node.js builder prepends to every ESM function: `require`, `__filename` and `__dirname` for the
  * CommonJS code inside the bundle (without `require`, a bundled `require('node:…')` throws "Dynamic require of … is
- * not supported" at cold start; STACK.md, known traps). infra/api.ts must not pass it again: a second
+ * not supported" at cold start, and `node -e "import(...)"` hides that failure: load a bundle with
+ * `--input-type=module` or invoke its handler to see it). infra/api.ts must not pass it again: a second
  * `const require` in one module is a SyntaxError.
  */
 export const CREATE_REQUIRE_BANNER = [

@@ -1,7 +1,7 @@
 // Runs before `npm test`: the browser tests need Chromium. Where it is missing and this is a Debian machine we may
 // install on (root with apt-get, as in CI), install Debian's chromium; otherwise say how, and let the tests report it.
 import { execFileSync, spawnSync, type ExecFileSyncOptions } from 'node:child_process'
-import { findChromium } from '../test/support/browser.ts'
+import { findChromium } from './chromium.ts'
 
 function ensureChromium(): void {
   if (findChromium()) return

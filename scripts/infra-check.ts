@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto'
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { ESLint, type Linter } from 'eslint'
-import type { InfraTestSummary } from '../test/infra/support/assertion-reporter.ts'
+import type { InfraTestSummary } from './infra-test-summary.ts'
 
 const ROOT = resolve(import.meta.dirname, '..')
 const PLATFORM = join(ROOT, '.sst/platform')

@@ -69,14 +69,10 @@ export async function completeAuthorisation(
   const context = { requestId, logger: deps.logger }
   let recorded = consent
   try {
-    const snapshot = await adapter.fetch(await deps.recorder.refFor(consent, adapter), context)
-    if (brought.secret && snapshot.secret && brought.secret !== snapshot.secret) {
-      // Someone replayed or forged the callback: the provider's own record wins; the brought secret is dropped.
-      deps.logger.warn('callback secret does not match the provider record; ignored', {
-        consentId: consent.id,
-        provider,
-      })
-    }
+    // The adapter keeps only the brought secrets its provider's record holds: a replayed or forged one is dropped.
+    const callbackSecrets = brought.secrets ?? (brought.secret ? [brought.secret] : [])
+    const ref = await deps.recorder.refFor(consent, adapter)
+    const snapshot = await adapter.fetch(callbackSecrets.length > 0 ? { ...ref, callbackSecrets } : ref, context)
     if (brought.error)
       deps.logger.info('provider reported an authorisation error', { consentId: consent.id, error: brought.error })
     recorded = await deps.recorder.record(

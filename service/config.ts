@@ -44,6 +44,14 @@ const envSchema = z.object({
   FINQWARE_PATH_PREFIX: z._default(z.string(), '/v2'),
   FINQWARE_CLIENT_ID: z.optional(z.string()),
   FINQWARE_CLIENT_SECRET: z.optional(z.string()),
+  /**
+   * `oauth2`: Bearer tokens from Finqware's token endpoint, as production uses; `internal`: the client secret in every
+   * body (the mode Finqware calls test-only).
+   * @default 'oauth2'
+   */
+  FINQWARE_AUTH_MODE: z._default(z.enum(['oauth2', 'internal']), 'oauth2'),
+  /** Finqware's token endpoint (its path is our guess). @default `${FINQWARE_BASE_URL}/oauth2/token` */
+  FINQWARE_TOKEN_URL: z.optional(z.url()),
   WORLDLINE_BASE_URL: z.optional(z.url()),
   WORLDLINE_CLIENT_ID: z.optional(z.string()),
   WORLDLINE_KEY_ID: z.optional(z.string()),
@@ -58,6 +66,19 @@ const envSchema = z.object({
   YAPILY_APPLICATION_KEY: z.optional(z.string()),
   YAPILY_APPLICATION_SECRET: z.optional(z.string()),
   YAPILY_WEBHOOK_SECRET: z.optional(z.string()),
+  /**
+   * The header Yapily's webhook signature travels in: our guess (Yapily publishes none; docs/providers.md, Yapily).
+   * @default 'X-Yapily-Signature'
+   */
+  YAPILY_WEBHOOK_SIGNATURE_HEADER: z._default(
+    z.string().check(z.regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'expected an HTTP header name')),
+    'X-Yapily-Signature',
+  ),
+  /**
+   * The webhook category (and event `type`) of Yapily's consent status events: our guess (docs/providers.md, Yapily).
+   * @default 'consent.status'
+   */
+  YAPILY_WEBHOOK_EVENT_TYPE: z._default(z.string().check(z.minLength(1)), 'consent.status'),
   /** `id:<32 bytes base64>[,id:<key>...]`: seals provider-issued consent secrets; the first key seals. */
   TOKEN_ENCRYPTION_KEYS: z.optional(z.string()),
   /**
@@ -280,6 +301,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): GatewayConf
               pathPrefix: e.FINQWARE_PATH_PREFIX,
               clientId: e.FINQWARE_CLIENT_ID,
               clientSecret: e.FINQWARE_CLIENT_SECRET,
+              authMode: e.FINQWARE_AUTH_MODE,
+              ...(e.FINQWARE_TOKEN_URL && { tokenUrl: e.FINQWARE_TOKEN_URL }),
             }
           : undefined,
       worldline:
@@ -306,6 +329,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): GatewayConf
               applicationKey: e.YAPILY_APPLICATION_KEY,
               applicationSecret: e.YAPILY_APPLICATION_SECRET,
               webhookSecret: e.YAPILY_WEBHOOK_SECRET,
+              webhookSignatureHeader: e.YAPILY_WEBHOOK_SIGNATURE_HEADER,
+              webhookConsentEventType: e.YAPILY_WEBHOOK_EVENT_TYPE,
             }
           : undefined,
     },

@@ -6,7 +6,7 @@ export interface IndexDefinition {
   readonly sortKey: string
 }
 
-/** Generic key attributes (DESIGN.md section 3): entities share them; formats live in keys.ts. */
+/** Generic key attributes every entity shares (docs/data-model.md); the key formats live in keys.ts. */
 export const TABLE = {
   partitionKey: 'pk',
   sortKey: 'sk',

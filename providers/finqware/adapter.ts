@@ -18,7 +18,7 @@ import type { FinqwareConfig } from './config.ts'
 import { snapshotFromConsent, snapshotFromCreate } from './mapping.ts'
 import { FinqwareNotificationVerifier } from './notifications.ts'
 
-/** Finqware grants exactly these two scope sets (finqware.md 1.2). */
+/** Finqware grants exactly these two scope sets (its Consents page: "other scope combinations are not supported"). */
 const SCOPES: readonly (readonly DataScope[])[] = [
   ['ACCOUNTS', 'BALANCES', 'TRANSACTIONS'],
   ['ACCOUNTS', 'BALANCES'],
@@ -89,7 +89,7 @@ export class FinqwareAdapter implements ProviderAdapter {
 
   /**
    * Revokes, then reads the consent back: Finqware answers a repeat revoke with 200 and a revoke of an expired,
-   * failed or suspended consent with 400 consent_not_active (finqware.md 1.9.3); either way the read tells the truth.
+   * failed or suspended consent with 400 consent_not_active (its Revoke Consent page); either way the read tells the truth.
    */
   async revoke(ref: ProviderConsentRef, context: ProviderCallContext): Promise<ProviderSnapshot> {
     try {

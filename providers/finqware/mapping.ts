@@ -17,7 +17,7 @@ export const createResponseSchema = z.object({
   consent_id: z.string().check(z.minLength(1)),
   web_id: z.nullish(z.string()),
   web_url: z.nullish(z.string()),
-  /** direct_sca only: the bank's own authorisation URL (field name is [?] in finqware.md 1.2; the sandbox's choice). */
+  /** direct_sca only: the bank's own authorisation URL (Finqware publishes no name for it; the sandbox's choice). */
   sca_url: z.nullish(z.string()),
   expires_at: isoTimestamp,
   consent_validity_days: z.nullish(z.number()),
@@ -38,12 +38,21 @@ export const revokeResponseSchema = z.object({
   status: z.nullish(z.string()),
 })
 
+/** The token answer as OAuth2 defines it (RFC 6749 §5.1): `expires_in` in seconds. */
+export const tokenSchema = z.object({
+  access_token: z.string().check(z.minLength(1)),
+  token_type: z.nullish(z.string()),
+  expires_in: z.nullish(z.number().check(z.positive())),
+})
+
 export const errorBodySchema = z.object({
   error_id: z.nullish(z.string()),
   request_id: z.nullish(z.string()),
   code: z.string(),
   message: z.nullish(z.string()),
 })
+
+export const oauthErrorSchema = z.object({ error: z.string(), error_description: z.nullish(z.string()) })
 
 export const providersSchema = z.object({
   providers: z.array(
@@ -59,7 +68,7 @@ type FinqwareConsent = z.infer<typeof consentSchema>
 
 /**
  * Maps a consent body to a snapshot. `providerNow` is the provider's clock (its `Date` header): Finqware labels the
- * end of data access `revoked` too (finqware.md 1.3), and only `authorized_until` tells expiry from revocation.
+ * end of data access `revoked` too (its Get Consent page: "automatically revoked"), and only `authorized_until` tells expiry from revocation.
  */
 export function snapshotFromConsent(body: FinqwareConsent, providerNow: Date): ProviderSnapshot {
   const raw = body.status ?? 'unknown'
@@ -75,7 +84,7 @@ export function snapshotFromConsent(body: FinqwareConsent, providerNow: Date): P
   }
 }
 
-/** Finqware's create answer has no status; a new consent is `created` (finqware.md 1.3). */
+/** Finqware's create answer has no status; a new consent is `created` (the first status of Finqware's lifecycle). */
 export function snapshotFromCreate(body: z.infer<typeof createResponseSchema>): ProviderSnapshot {
   const mapped = mapProviderStatus('FINQWARE', 'created')
   return {

@@ -37,7 +37,7 @@ export interface CreateConsentCall {
   readonly permissions: readonly string[]
   readonly validUntilDate: string
   readonly returnUrl: string
-  /** Form A (worldline.md 2.2): a URL ending in /v3; Worldline appends /notification/status. */
+  /** Form A (docs/providers.md, Worldline evidence: Consents): a URL ending in /v3; Worldline appends /notification/status. */
   readonly notificationUrl: string
 }
 
@@ -109,7 +109,9 @@ export class WorldlineClient {
       id: this.config.initiatingPartySubId
         ? `${this.config.initiatingPartyId}:${this.config.initiatingPartySubId}`
         : this.config.initiatingPartyId,
-      date: this.providerNow().toUTCString(),
+      // The token operation of the OAuth spec v1.4.5 asks for ISO 8601 ("2020-09-25T08:15:00.856Z"); its signature
+      // example shows another form, so docs/providers.md (Worldline) records the choice.
+      date: this.providerNow().toISOString(),
     }
     return this.#http.send(
       {

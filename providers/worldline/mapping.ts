@@ -65,7 +65,7 @@ export const notificationSchema = z.object({
   ConsentStatus: z.nullish(z.string().check(z.maxLength(64))),
 })
 
-/** The permission sets Worldline accepts (worldline.md 2.2), in the unified scope's terms. */
+/** The permission sets Worldline accepts (docs/providers.md, Worldline evidence: Consents), in the unified scope's terms. */
 export const PERMISSION_SETS: readonly (readonly DataScope[])[] = [
   ['ACCOUNTS'],
   ['ACCOUNTS', 'BALANCES'],

@@ -1,4 +1,4 @@
-// The HTTP signature of Worldline's token request (worldline.md 2.1): draft-cavage, RSA-SHA256 over the lowercased
+// The HTTP signature of Worldline's token request (docs/providers.md, Worldline evidence: Auth): draft-cavage, RSA-SHA256 over the lowercased
 // header names and trimmed values of `app client id date`, joined with newlines.
 import { createSign } from 'node:crypto'
 

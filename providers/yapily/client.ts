@@ -7,7 +7,7 @@ import {
   ProviderUnavailableError,
   UnsupportedByProviderError,
 } from '../../domain/errors.ts'
-import type * as z from '../../domain/zod.ts'
+import * as z from '../../domain/zod.ts'
 import type { ProviderCallContext } from '../adapter.ts'
 import { ProviderHttpClient, providerRefusal, type ProviderResponse } from '../http-client.ts'
 import type { YapilyConfig } from './config.ts'
@@ -70,7 +70,7 @@ export class YapilyClient {
       context,
     )
     if (!request.expect.includes(response.status)) throw toError(response, request.operation, context)
-    // Most answers wrap the payload in {meta, data}; a few (token exchanges) do not (yapily.md 3.8.3).
+    // Most answers wrap the payload in {meta, data}; a few (token exchanges) do not (Yapily API 12.13.0).
     const json = parseJson(response.text) as { data?: unknown } | undefined
     const parsed = schema.safeParse(json && typeof json === 'object' && 'data' in json ? json.data : json)
     if (!parsed.success) {
@@ -140,7 +140,26 @@ export class YapilyClient {
     )
   }
 
-  /** Re-authorisation: same id and token, a new authorisation URL (yapily.md 3.2). */
+  /** This user's consents at this institution, with their tokens (`GET /consents`, filtered). */
+  listConsents(applicationUserId: string, institutionId: string, context: ProviderCallContext) {
+    const query = new URLSearchParams({
+      'filter[applicationUserId]': applicationUserId,
+      'filter[institution]': institutionId,
+    })
+    return this.#call(
+      {
+        method: 'GET',
+        path: `/consents?${query.toString()}`,
+        expect: [200],
+        idempotent: true,
+        operation: 'consents.list',
+      },
+      z.array(consentSchema),
+      context,
+    )
+  }
+
+  /** Re-authorisation: same id and token, a new authorisation URL (Yapily API 12.13.0). */
   reauthorise(consentToken: string, context: ProviderCallContext) {
     return this.#call(
       {
@@ -190,7 +209,7 @@ export class YapilyClient {
 
   /**
    * A data call as evidence: Yapily may keep saying AUTHORIZED after the user revoked access at the bank, while data
-   * calls answer 403 (yapily.md 3.3, 3.8.1).
+   * calls answer 403 (Yapily, "Financial data consents").
    */
   async probeAccounts(consentToken: string, context: ProviderCallContext): Promise<'usable' | 'forbidden' | 'other'> {
     const response = await this.#http.send(

@@ -14,6 +14,18 @@ export interface YapilyConfig {
    */
   readonly webhookSecret?: string | undefined
   /**
+   * The header Yapily's webhook signature (`sha256=<hex HMAC-SHA256 of the body>`) travels in. Our guess: Yapily
+   * publishes no signature scheme (docs/providers.md, Yapily).
+   * @default 'X-Yapily-Signature'
+   */
+  readonly webhookSignatureHeader?: string | undefined
+  /**
+   * The webhook category of consent status events, and the `type` they carry; other types are acknowledged and
+   * ignored. Our guess: Yapily publishes no consent category (docs/providers.md, Yapily).
+   * @default 'consent.status'
+   */
+  readonly webhookConsentEventType?: string | undefined
+  /**
    * How long the institution list is cached.
    * @default 3_600_000
    */

@@ -49,7 +49,7 @@ export const ACCOUNT_AUTHORISATION_FEATURES: ReadonlySet<string> = new Set([
   'INITIATE_EMBEDDED_ACCOUNT_REQUEST',
 ])
 
-/** The legacy envelope `{error: {code, status, message}}` and the newer one with `issues[]` (yapily.md 3.1). */
+/** The legacy envelope `{error: {code, status, message}}` and the newer one with `issues[]` (Yapily API 12.13.0). */
 export const errorSchema = z.object({
   error: z.object({
     code: z.nullish(z.union([z.number(), z.string()])),
@@ -75,7 +75,7 @@ export const webhookSchema = z.object({
   metadata: z.nullish(z.partial(z.object({ tracingId: z.nullish(z.string()) }))),
 })
 
-/** The feature-scope sets we ask Yapily for; every set lists the accounts (yapily.md 3.2 featureScope). */
+/** The feature-scope sets we ask Yapily for; every set lists the accounts (Yapily API 12.13.0 featureScope). */
 export const SCOPE_SETS: readonly (readonly DataScope[])[] = [
   ['ACCOUNTS'],
   ['ACCOUNTS', 'BALANCES'],

@@ -1,4 +1,4 @@
-// The banks the Finqware sandbox knows (finqware.md 1.7) and the accounts each one "returns" once a consent is active.
+// The banks the Finqware sandbox knows (the sandbox banks of Finqware's Quick Start) and the accounts each one "returns" once a consent is active.
 
 export interface SandboxBank {
   providerId: string
@@ -25,7 +25,7 @@ export const SANDBOX_BANKS: readonly SandboxBank[] = [
     name: 'Banca Transilvania',
     country: 'RO',
     testCredentials: 'user testbt, password testbt, PIN 1234567',
-    // finqware.md 1.7 gives no Banca Transilvania IBAN; this one is invented (valid RO shape, BTRL bank code).
+    // The Quick Start gives no Banca Transilvania IBAN; this one is invented (valid RO shape, BTRL bank code).
     accounts: [{ iban: 'RO49BTRLRONCRT0000000001', currency: 'RON', name: 'Cont curent' }],
   },
   {

@@ -1,4 +1,4 @@
-// The consent endpoints: `/ais/consents/create`, `/ais/consents/get`, `/ais/consents/revoke` (finqware.md 1.2).
+// The consent endpoints: `/ais/consents/create`, `/ais/consents/get`, `/ais/consents/revoke` (Finqware's Create, Get and Revoke Consent pages).
 import { randomBytes, randomUUID } from 'node:crypto'
 import { ulid } from 'ulid'
 import type { SandboxClock } from '../shared/clock.ts'
@@ -33,7 +33,7 @@ export function createConsentOperation({ store, clock, baseUrl }: ConsentApiCont
       expiresAt: new Date(now.getTime() + input.expiresInSeconds * 1000),
       authorizedUntil: null,
       activationDueAt: null,
-      // No webhook for `created`: the create response already tells the caller, webhooks report later changes [I].
+      // No webhook for `created`: the create response already tells the caller, webhooks report later changes (our guess).
       status: 'created',
       webhookUrl: input.webhookUrl,
       redirectUrl: input.redirectUrl,
@@ -53,7 +53,7 @@ export function createConsentOperation({ store, clock, baseUrl }: ConsentApiCont
         consent_id: consent.consentId,
         web_id: consent.webId,
         web_url: webUrlOf(consent, baseUrl),
-        // The create response documents no `status` and no name for the native bank URL [?]; `sca_url` is ours.
+        // The create response documents no `status` and no name for the native bank URL; `sca_url` is ours.
         ...(consent.directSca && { sca_url: consent.directSca.scaUrl }),
       },
     }
@@ -74,12 +74,12 @@ export function revokeConsentOperation({ store }: ConsentApiContext): ApiOperati
     const consentId = requiredId(body, 'consent_id')
     const consent = store.find(consentId, client.clientId)
     if (!consent) throw consentNotFound(consentId)
-    // Revoking again is an idempotent 200; expired, failed, suspended (and deactivated) are errors (finqware.md 1.2).
+    // Revoking again is an idempotent 200; expired, failed, suspended (and deactivated) are errors (Finqware's Revoke Consent page).
     if (consent.status !== 'revoked') {
       if (!REVOCABLE_STATUSES.has(consent.status)) {
         throw consentNotActive(`consent ${consentId} is ${consent.status} and cannot be revoked`)
       }
-      // Local to Finqware: nothing is deleted at the bank [I].
+      // Local to Finqware: nothing is deleted at the bank (our guess).
       store.transition(consent, 'revoked')
     }
     return {

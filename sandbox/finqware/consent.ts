@@ -6,13 +6,13 @@ export const FLOW_TYPES: readonly FlowType[] = ['link', 'wrapped_sca', 'direct_s
 
 export type ScopeItem = 'accounts' | 'balances' | 'transactions'
 
-/** The only two scopes Finqware accepts (finqware.md 1.2), in canonical order; the first is the default. */
+/** The only two scopes Finqware accepts (its Consents page), in canonical order; the first is the default. */
 export const ALLOWED_SCOPES: ReadonlyArray<readonly ScopeItem[]> = [
   ['accounts', 'balances', 'transactions'],
   ['accounts', 'balances'],
 ]
 
-/** Every status the docs mention (finqware.md 1.3); the force control also accepts others, to test tolerant parsing. */
+/** Every status Finqware's pages name (Consents, Get Consent, changelog); the force control also accepts others, to test tolerant parsing. */
 export const KNOWN_STATUSES = [
   'created',
   'started',
@@ -43,14 +43,14 @@ export const LINK_PENDING_STATUSES: ReadonlySet<ConsentStatus> = new Set([
 /** Data access granted: bounded by `authorized_until`. */
 export const VALIDITY_BOUND_STATUSES: ReadonlySet<ConsentStatus> = new Set(['authorized', 'active'])
 
-/** What `/ais/consents/revoke` turns into `revoked` (finqware.md 1.2; the pending ones are [I]). */
+/** What `/ais/consents/revoke` turns into `revoked` (its Revoke Consent page; the pending ones are our guess). */
 export const REVOCABLE_STATUSES: ReadonlySet<ConsentStatus> = new Set([
   ...LINK_PENDING_STATUSES,
   ...VALIDITY_BOUND_STATUSES,
 ])
 
 /**
- * The pending statuses in flow order. `requested` appears only in the changelog (finqware.md 1.3) [?]: the sandbox
+ * The pending statuses in flow order. `requested` appears only in Finqware's changelog: the sandbox
  * never enters it on its own (only the force control can), but walks past it like any other pending status.
  */
 export const PENDING_FLOW_ORDER: readonly ConsentStatus[] = [

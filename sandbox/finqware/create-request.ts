@@ -4,12 +4,12 @@ import { findBank } from './catalogue.ts'
 import { ALLOWED_SCOPES, type FlowType, type ScopeItem } from './consent.ts'
 import { methodSelectionError, validationError } from './errors.ts'
 
-/** `consent_validity_days` bounds: max 180 per the seed docs; the 90-day default is [?] (undocumented), our pick. */
+/** `consent_validity_days` bounds: max 180 per Finqware's Consents page; the 90-day default is not published, our pick. */
 export const CONSENT_VALIDITY_DAYS = { min: 1, max: 180, default: 90 } as const
 
 /**
- * `options.expires_in` bounds. The unit is undocumented [?]: the sandbox assumes SECONDS (as OAuth's `expires_in`).
- * Max 45 days (finqware.md 1.2). The 1-day default is [?], our pick: long enough for a link sent by e-mail.
+ * `options.expires_in` bounds. The unit is not published: the sandbox assumes SECONDS (as OAuth's `expires_in`).
+ * Max 45 days (Finqware's Consents page). The 1-day default is not published, our pick: long enough for a link sent by e-mail.
  */
 export const LINK_EXPIRES_IN_SECONDS = { min: 1, max: 45 * 24 * 3600, default: 24 * 3600 } as const
 
@@ -25,8 +25,8 @@ export interface CreateConsentInput {
 
 const httpUrl = z.url({ protocol: /^https?$/ })
 
-// The children of `ais_method`, `consent` and `options` were not captured from the docs [I] (finqware.md 1.2);
-// these are the plausible names the brief fixed. Null is accepted wherever a field is optional; unknown keys are
+// The children of `ais_method`, `consent` and `options` are not published: this nesting and these names are our
+// guess (docs/providers.md, Finqware section, says what would confirm them). Null is accepted wherever a field is optional; unknown keys are
 // ignored.
 const createConsentBody = z.object({
   ais_method: z.nullish(z.object({ provider_id: z.nullish(z.string().check(z.minLength(1), z.maxLength(128))) })),
@@ -38,7 +38,7 @@ const createConsentBody = z.object({
   }),
   options: z.nullish(
     z.object({
-      // Default `link`: the only flow that needs nothing from the caller beyond the create call [I].
+      // Default `link`: the only flow that needs nothing from the caller beyond the create call (our guess).
       type: z.nullish(z.enum(['link', 'wrapped_sca', 'direct_sca'])),
       expires_in: z.nullish(
         z.number().check(z.int(), z.gte(LINK_EXPIRES_IN_SECONDS.min), z.lte(LINK_EXPIRES_IN_SECONDS.max)),
@@ -64,11 +64,11 @@ export function parseCreateConsent(body: Record<string, unknown>): CreateConsent
   if (providerId !== null && !findBank(providerId)) {
     throw methodSelectionError(`no AIS method matches provider_id "${providerId}"`)
   }
-  // wrapped_sca and direct_sca fetch the bank URL at creation, so the bank must be known then [I].
+  // wrapped_sca and direct_sca fetch the bank URL at creation, so the bank must be known then (our guess).
   if (providerId === null && flow !== 'link') {
     throw methodSelectionError(`options.type "${flow}" needs ais_method.provider_id`)
   }
-  // direct_sca: the bank sends the user back to the caller's own app, so there must be somewhere to send them [I].
+  // direct_sca: the bank sends the user back to the caller's own app, so there must be somewhere to send them (our guess).
   if (flow === 'direct_sca' && !options?.redirect_url) {
     throw validationError('options.redirect_url is required for options.type "direct_sca"')
   }

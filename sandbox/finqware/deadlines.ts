@@ -14,7 +14,7 @@ export function dueStatus(
   validityEndStatus: ValidityEndStatus,
 ): ConsentStatus | null {
   const time = now.getTime()
-  // expires_at bounds the link only; it never touches a consent that is already authorized (finqware.md 1.2).
+  // expires_at bounds the link only; it never touches a consent that is already authorized (Finqware's Consents page).
   if (LINK_PENDING_STATUSES.has(consent.status) && time >= consent.expiresAt.getTime()) return 'expired'
   if (consent.status === 'authorized' && consent.activationDueAt && time >= consent.activationDueAt.getTime()) {
     return 'active'

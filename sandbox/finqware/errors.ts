@@ -1,4 +1,4 @@
-// Finqware's error catalogue (finqware.md 1.4) and its error body `{ error_id, request_id, code, message }`.
+// Finqware's error catalogue (the error codes of its Data API pages) and its error body `{ error_id, request_id, code, message }`.
 import { randomUUID } from 'node:crypto'
 
 export type FinqwareErrorCode =

@@ -9,7 +9,7 @@ import type { ConsentStore } from './consent-store.ts'
 
 /**
  * Opening the native bank URL starts the flow with the SCA URL already retrieved; `awaiting_authz` is documented for
- * link/wrapped_sca only (finqware.md 1.2), so a direct_sca consent waits in `sca_url_retrieved` until the redirect.
+ * link/wrapped_sca only (Finqware's Get Consent page), so a direct_sca consent waits in `sca_url_retrieved` until the redirect.
  */
 const TO_NATIVE_BANK_PAGE: readonly ConsentStatus[] = ['started', 'sca_url_retrieved']
 
@@ -48,7 +48,7 @@ export function registerNativeBank(router: Router, { store }: { store: ConsentSt
     const { consent } = found
     const direct = consent.directSca as NonNullable<FinqwareConsent['directSca']>
     store.walkFlow(consent, TO_NATIVE_BANK_PAGE)
-    // OAuth-style answer: a one-time code on approval, error=access_denied on refusal (finqware.md 1.8.6).
+    // OAuth-style answer: a one-time code on approval, error=access_denied on refusal (our guess, after OAuth 2.0).
     const code = decision === 'approve' ? randomBytes(12).toString('base64url') : null
     direct.bankAnswer = { decision, code }
     const outcome: Record<string, string> =

@@ -1,18 +1,28 @@
 // Configuration of the Finqware sandbox: every option with its default, in one place.
 import type { WebhookRetryPolicy } from '../shared/webhook-dispatcher.ts'
 
-/** An API client the sandbox accepts (internal mode: both values travel in the JSON body). */
+/**
+ * How API calls authenticate. `oauth2`: a Bearer token from the token endpoint, `client_id` still in the body, the
+ * body secret refused (production, per Finqware's Get Consent page). `internal`: `client_id` and `client_secret` in
+ * every JSON body (the mode that page calls test-only).
+ */
+export type FinqwareAuthMode = 'oauth2' | 'internal'
+
+/** An API client the sandbox accepts: its secret authenticates it at the token endpoint, or in the body (internal). */
 export interface FinqwareClient {
   clientId: string
   clientSecret: string
   /**
-   * What responses report as `api_client_app`. Its real shape is undocumented [?]; the sandbox uses a name.
+   * What responses report as `api_client_app`. Its real shape is undocumented; the sandbox uses a name.
    * @default the clientId
    */
   apiClientApp?: string
 }
 
-/** What the sandbox does when `authorized_until` passes (finqware.md 1.3: the docs disagree). */
+/**
+ * What the sandbox does when `authorized_until` passes: Finqware's Consents overview names `deactivated` for it, the
+ * Get Consent enum has no `deactivated` and says the consent is "automatically revoked".
+ */
 export type ValidityEndStatus = 'revoked' | 'deactivated'
 
 export interface FinqwareSandboxOptions {
@@ -42,14 +52,25 @@ export interface FinqwareSandboxOptions {
    */
   clients?: FinqwareClient[]
   /**
+   * How API calls authenticate; bearer mode because production uses it, so what runs locally is what runs there.
+   * @default 'oauth2'
+   */
+  authMode?: FinqwareAuthMode
+  /**
+   * Lifetime of the tokens the token endpoint issues (its `expires_in`), on the sandbox clock: moving the clock past
+   * it makes the tokens already issued be refused.
+   * @default 3_600
+   */
+  tokenLifetimeSeconds?: number
+  /**
    * Time from `authorized` to `active` (the simulated first data job), on the sandbox clock: a real-time timer fires
    * it, and moving the clock past it fires it too.
    * @default 100
    */
   activationDelayMs?: number
   /**
-   * Status a consent takes when `authorized_until` passes. `revoked` matches the Get Consent enum (finqware.md 1.3
-   * recommends it); `deactivated` is the other crawl's reading.
+   * Status a consent takes when `authorized_until` passes. `revoked` matches the Get Consent enum; `deactivated` is
+   * the Consents overview's word for it.
    * @default 'revoked'
    */
   validityEndStatus?: ValidityEndStatus
@@ -75,6 +96,8 @@ export interface FinqwareSandboxOptions {
 export interface FinqwareSettings {
   port: number
   clients: Required<FinqwareClient>[]
+  authMode: FinqwareAuthMode
+  tokenLifetimeSeconds: number
   activationDelayMs: number
   validityEndStatus: ValidityEndStatus
   redirectProcessingMs: number
@@ -97,6 +120,8 @@ export function resolveFinqwareSettings(options: FinqwareSandboxOptions = {}): F
   return {
     port: options.port ?? 0,
     clients,
+    authMode: options.authMode ?? 'oauth2',
+    tokenLifetimeSeconds: options.tokenLifetimeSeconds ?? 3_600,
     activationDelayMs: options.activationDelayMs ?? 100,
     validityEndStatus: options.validityEndStatus ?? 'revoked',
     redirectProcessingMs: options.redirectProcessingMs ?? 50,

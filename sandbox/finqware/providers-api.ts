@@ -1,4 +1,4 @@
-// `/providers/list`: the sandbox banks. The response shape is undocumented [I]: `{ request_id, providers: [...] }`.
+// `/providers/list`: the sandbox banks. The response shape is not published (our guess, docs/providers.md): `{ request_id, providers: [...] }`.
 import type { ApiOperation } from './api-call.ts'
 import { SANDBOX_BANKS } from './catalogue.ts'
 import { FLOW_TYPES } from './consent.ts'

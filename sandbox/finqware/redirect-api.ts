@@ -4,7 +4,7 @@ import { LINK_PENDING_STATUSES, type FinqwareConsent } from './consent.ts'
 import type { ConsentStore } from './consent-store.ts'
 import { FinqwareApiError, consentNotActive, linkExpired, validationError } from './errors.ts'
 
-/** The documented pattern for `query_string` (finqware.md 1.2): `key=value` pairs joined by `&`, one being `state`. */
+/** The pattern Finqware's Handle Redirect page gives for `query_string`: `key=value` pairs joined by `&`, one being `state`. */
 export const REDIRECT_QUERY_PATTERN = /^(?:[^&=]+=[^&]*&)*state=[^&]*(?:&[^&=]+=[^&]*)*$/
 
 export interface RedirectApiContext {
@@ -40,7 +40,7 @@ export class RedirectProcessor {
       const query = new URLSearchParams(queryString)
       const state = query.get('state') ?? ''
       const consent = this.#context.store.findByState(state)
-      // An unknown state, or another client's, reads as a missing consent [I].
+      // An unknown state, or another client's, reads as a missing consent (our guess).
       if (!consent || consent.clientId !== client.clientId || !consent.directSca) {
         throw new FinqwareApiError(404, 'consent_not_found', 'no direct_sca consent matches this state')
       }
@@ -78,12 +78,12 @@ export class RedirectProcessor {
 
   #assertRedirectable(consent: FinqwareConsent, query: URLSearchParams): void {
     const direct = consent.directSca
-    // link_expired is the code finqware.md 1.8 expects on WebUI-backing calls after expires_at [I].
+    // link_expired is in Finqware's 400 codes; that it answers calls on a link past expires_at is our guess.
     if (consent.status === 'expired') throw linkExpired(`the link of consent ${consent.consentId} has expired`)
     if (!LINK_PENDING_STATUSES.has(consent.status)) {
       throw consentNotActive(`consent ${consent.consentId} is ${consent.status}; the redirect cannot be processed`)
     }
-    // The fake bank records its answer before redirecting; a redirect it never issued cannot be processed [I].
+    // The fake bank records its answer before redirecting; a redirect it never issued cannot be processed (our guess).
     if (!direct?.bankAnswer) throw validationError('the bank has not redirected for this state yet')
     if (direct.bankAnswer.decision === 'approve' && query.get('code') !== direct.bankAnswer.code) {
       throw validationError('code does not match the one the bank issued')

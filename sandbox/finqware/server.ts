@@ -17,6 +17,7 @@ import { registerNativeBank } from './native-bank.ts'
 import { resolveFinqwareSettings, type FinqwareSandboxOptions } from './options.ts'
 import { listProvidersOperation } from './providers-api.ts'
 import { RedirectProcessor } from './redirect-api.ts'
+import { TOKEN_PATH, TokenIssuer, type TokenCounts } from './oauth2.ts'
 import { registerFinqwareControls } from './sandbox-controls.ts'
 import { SigningKeyRing } from './signing-keys.ts'
 import { readFinqwareState, type FinqwareSavedState } from './saved-state.ts'
@@ -27,7 +28,7 @@ import { registerWebUi } from './web-ui.ts'
 export type { FinqwareSandboxOptions } from './options.ts'
 
 /**
- * The docs name `/v2` paths, and the Quick Start a `/test` path; how the two combine is [?] (finqware.md 1.1), so
+ * The docs name `/v2` paths, and the Quick Start a `/test` path; how the two combine is not published, so
  * every endpoint is served under both.
  */
 export const API_PREFIXES = ['/v2', '/test'] as const
@@ -35,6 +36,8 @@ export const API_PREFIXES = ['/v2', '/test'] as const
 /** Its API is at `{url}/v2/...` and `{url}/test/...`; a reset forgets its consents. */
 export interface FinqwareSandbox extends RunningSandbox {
   readonly keys: SigningKeyRing
+  /** Tokens issued by `/oauth2/token`, and API calls refused for their token, since the start. */
+  tokenCounts(): TokenCounts
 }
 
 /**
@@ -109,7 +112,14 @@ export async function startFinqwareSandbox(options: FinqwareSandboxOptions = {})
     },
   )
 
-  const api: ApiCallContext = { faults, clients: settings.clients, beforeOperation: () => store.sweep() }
+  const tokens = new TokenIssuer(clock, settings.tokenLifetimeSeconds, settings.clients)
+  const api: ApiCallContext = {
+    faults,
+    clients: settings.clients,
+    authMode: settings.authMode,
+    tokens,
+    beforeOperation: () => store.sweep(),
+  }
   const consentApi = { store, clock, baseUrl: server.url }
   const operations: Record<string, ApiOperation> = {
     '/ais/consents/create': createConsentOperation(consentApi),
@@ -123,6 +133,9 @@ export async function startFinqwareSandbox(options: FinqwareSandboxOptions = {})
       router.on('POST', `${prefix}${path}`, apiEndpoint(api, operation))
     }
   }
+  // Served in both modes (a client configured for the wrong mode then fails on the API call, as it would at Finqware).
+  // Injected faults do not apply here: they plan failures of the consent API calls.
+  router.on('POST', TOKEN_PATH, tokens.endpoint())
   router.on('GET', '/.well-known/jwks.json', (_request, response) => sendJson(response, 200, keys.jwks()))
   registerWebUi(router, { store })
   registerNativeBank(router, { store })
@@ -147,6 +160,7 @@ export async function startFinqwareSandbox(options: FinqwareSandboxOptions = {})
     faults,
     webhooks,
     keys,
+    tokenCounts: () => tokens.counts(),
     reset: () => resetSandbox(controlTargets),
     close: async () => {
       stopSweeping()

@@ -1,7 +1,7 @@
 // Finqware's webhook signing keys: exactly two published (current and previous), compact JWS over the raw body.
 import { CompactSign, calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type JWK } from 'jose'
 
-/** Finqware signs with RS256 or ES256 (finqware.md 1.5); the ring alternates them so both get exercised. */
+/** Finqware signs with RS256 or ES256 (its Webhook Signing and Callbacks page); the ring alternates them so both get exercised. */
 export type SigningAlgorithm = 'ES256' | 'RS256'
 
 type PrivateKey = Awaited<ReturnType<typeof generateKeyPair>>['privateKey']

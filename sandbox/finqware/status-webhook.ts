@@ -1,4 +1,4 @@
-// The `consent_status_update` webhook body (finqware.md 1.2), serialised once: the signature covers these bytes.
+// The `consent_status_update` webhook body (Finqware's Consents page), serialised once: the signature covers these bytes.
 import type { FinqwareConsent } from './consent.ts'
 
 export function consentStatusUpdate(consent: Pick<FinqwareConsent, 'consentId' | 'status'>): string {

@@ -59,7 +59,7 @@ export function registerWebUi(router: Router, { store }: WebUiContext): void {
     store.transition(consent, decision === 'approve' ? 'authorized' : 'failed')
 
     if (consent.redirectUrl) {
-      // A refusal also says `error=access_denied`, as the native bank's OAuth-style answer does [I]: `failed` alone
+      // A refusal also says `error=access_denied`, as the native bank's OAuth-style answer does (our guess): `failed` alone
       // cannot tell the user's refusal from a bank error.
       const outcome: Record<string, string> = { consent_id: consent.consentId, status: consent.status }
       if (decision === 'deny') outcome.error = 'access_denied'

@@ -1,5 +1,5 @@
 // The hosted bank SCA page every sandbox shows at its authorisation URL, plus its result and error pages.
-// Automation contract (DESIGN.md section 5): one form, method="post" to the same URL, submit buttons
+// Automation contract (docs/architecture.md, "Sandboxes"): one form, method="post" to the same URL, submit buttons
 // name="decision" valued "approve" and "deny", plus whatever fields a flow needs.
 import { html, htmlDocument, type SafeHtml } from './html.ts'
 

@@ -3,7 +3,7 @@ import type { AisOperation } from './api-call.ts'
 import { findAspsp } from './aspsps.ts'
 import type { ConsentStore } from './consent-store.ts'
 import { dataAccess } from './data-access.ts'
-import { WorldlineApiError, aspspUnknown, consentExpired } from './errors.ts'
+import { aspspUnknown, consentExpired, consentNotValid } from './errors.ts'
 
 export function listAccountsOperation({ store }: { store: ConsentStore }): AisOperation {
   return ({ params }) => {
@@ -12,7 +12,7 @@ export function listAccountsOperation({ store }: { store: ConsentStore }): AisOp
     const access = dataAccess(store.all(), params.psuId ?? '', aspspId)
     if (access.outcome === 'expired') throw consentExpired()
     if (access.outcome === 'none') {
-      throw new WorldlineApiError(403, 'CONSENT_INVALID', `the PSU has no valid consent at ASPSP ${aspspId}`)
+      throw consentNotValid(aspspId)
     }
     // One page holds every account; `page` and `totalPages` are accepted and ignored.
     return { status: 200, body: { Accounts: access.consent.accounts ?? [] } }

@@ -3,7 +3,13 @@
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http'
 import type { FaultInjector } from '../shared/faults.ts'
 import { BodyTooLargeError, readBody, sendJson, type RouteHandler, type SandboxRequest } from '../shared/http.ts'
-import { WorldlineApiError, accessTokenExpired, badRequest, unauthorized, type WorldlineErrorBody } from './errors.ts'
+import {
+  WorldlineApiError,
+  accessTokenExpired,
+  schemaViolation,
+  unauthorized,
+  type WorldlineErrorBody,
+} from './errors.ts'
 import type { TokenStore } from './tokens.ts'
 
 export interface AisCall {
@@ -32,7 +38,7 @@ export interface AisCallContext {
 export interface AisEndpointOptions {
   /**
    * Require `X-Request-ID` (a UUID) and `MessageCreateDateTime` (ISO-8601), as every AIS operation does
-   * (worldline.md 2.1). The directory route only needs the token and `Service` in the contract, so it passes false.
+   * (docs/providers.md, Worldline evidence: Auth). The directory route only needs the token and `Service` in the contract, so it passes false.
    * @default true
    */
   requireMessageHeaders?: boolean
@@ -83,7 +89,7 @@ export function aisEndpoint(
           error.status === 401 && error.code === '021' ? { 'www-authenticate': 'Bearer' } : {}
         sendJson(response, error.status, error.body, { ...echo, ...challenge })
       } else if (error instanceof BodyTooLargeError) {
-        sendJson(response, 413, { Code: '413', Message: error.message }, echo)
+        sendJson(response, 413, tooLargeBody(error.message), echo)
       } else {
         throw error
       }
@@ -101,12 +107,12 @@ function authenticate(headers: IncomingHttpHeaders, tokens: TokenStore): void {
 
 function checkMessageHeaders(headers: IncomingHttpHeaders): void {
   const requestId = single(headers, 'x-request-id')
-  if (requestId === undefined) throw badRequest('the X-Request-ID header is required')
-  if (!UUID.test(requestId)) throw badRequest(`X-Request-ID must be a UUID, got ${requestId}`)
+  if (requestId === undefined) throw schemaViolation('the X-Request-ID header is required')
+  if (!UUID.test(requestId)) throw schemaViolation(`X-Request-ID must be a UUID, got ${requestId.slice(0, 60)}`)
   const created = single(headers, 'messagecreatedatetime')
-  if (created === undefined) throw badRequest('the MessageCreateDateTime header is required')
+  if (created === undefined) throw schemaViolation('the MessageCreateDateTime header is required')
   if (!ISO_DATE_TIME.test(created) || Number.isNaN(Date.parse(created))) {
-    throw badRequest(`MessageCreateDateTime must be an ISO-8601 date and time, got ${created}`)
+    throw schemaViolation(`MessageCreateDateTime must be an ISO-8601 date and time, got ${created.slice(0, 40)}`)
   }
 }
 
@@ -115,14 +121,25 @@ function parseJson(text: string): unknown {
   try {
     return JSON.parse(text) as unknown
   } catch {
-    throw badRequest('the request body is not valid JSON')
+    throw schemaViolation('the request body is not valid JSON')
   }
 }
 
-/** The call's `X-Request-ID`, to send back as is. */
+/**
+ * The call's `X-Request-ID`, to send back as is when it is one the spec allows (1 to 36 characters); otherwise the
+ * answer keeps the fresh one the server gave every answer.
+ */
 export function echoHeaders(headers: IncomingHttpHeaders): Record<string, string> {
   const requestId = single(headers, 'x-request-id')
-  return requestId !== undefined && requestId.length <= 200 ? { 'X-Request-ID': requestId } : {}
+  return requestId !== undefined && requestId.length <= 36 ? { 'X-Request-ID': requestId } : {}
+}
+
+/**
+ * A body over the size limit: HTTP's 413 (a front server's answer: Worldline's error table has no 413), with the
+ * table's 001 "Bad client request" as the nearest code.
+ */
+export function tooLargeBody(message: string): WorldlineErrorBody {
+  return { Code: '001', Message: message.slice(0, 140) }
 }
 
 export function single(headers: IncomingHttpHeaders, name: string): string | undefined {

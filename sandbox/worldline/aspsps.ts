@@ -1,4 +1,4 @@
-// The sandbox banks (worldline.md 2.3: ids 20101, 20116, 20102) and the accounts each one shares once authorised.
+// The sandbox banks (docs/providers.md, Worldline evidence: Directory: ids 20101, 20116, 20102) and the accounts each one shares once authorised.
 // The ids and their transaction behaviour are documented; names, countries, BICs and accounts are invented.
 
 export type TransactionAccess = 'date-filter' | 'datetime-filter' | 'download-only'

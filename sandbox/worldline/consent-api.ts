@@ -1,4 +1,4 @@
-// The AIS v3 consent operations: create, status, start authorisation (next holder), delete (worldline.md 2.2).
+// The AIS v3 consent operations: create, status, start authorisation (next holder), delete (docs/providers.md, Worldline evidence: Consents).
 import { randomBytes, randomUUID } from 'node:crypto'
 import type { SandboxClock } from '../shared/clock.ts'
 import type { AisOperation } from './api-call.ts'
@@ -7,7 +7,7 @@ import { REVOCABLE, type HolderAuthorisation, type WorldlineConsent } from './co
 import type { ConsentStore } from './consent-store.ts'
 import { authorisationStarted, consentCreated, consentDetails } from './consent-view.ts'
 import { parseConsentRequest } from './create-request.ts'
-import { WorldlineApiError, consentUnknown } from './errors.ts'
+import { badRequest, consentUnknown } from './errors.ts'
 
 export interface ConsentApiContext {
   store: ConsentStore
@@ -57,9 +57,8 @@ export function startAuthorisationOperation({ store, baseUrl }: ConsentApiContex
   return ({ params }) => {
     const consent = knownConsent(store, params)
     if (consent.status !== 'PartiallyAuthorised') {
-      throw new WorldlineApiError(
-        409,
-        'AUTHORISATION_NOT_ALLOWED',
+      // 409 is not in Worldline's error table: 400 001 "Bad client request" is the nearest.
+      throw badRequest(
         `consent ${consent.consentId} is ${consent.status}; a further authorisation needs PartiallyAuthorised`,
       )
     }

@@ -99,7 +99,7 @@ export class ConsentStore {
 
   /**
    * The bank expires the consent. Inside the polling window Worldline learns it (status `Expired`, notified);
-   * after it, Worldline no longer polls, so its status keeps saying what it said (worldline.md 2.5, 2.9.5), while
+   * after it, Worldline no longer polls, so its status keeps saying what it said (docs/providers.md, Worldline evidence: Notifications), while
    * data calls answer 401 code 123 either way.
    */
   expireAtBank(consent: WorldlineConsent): BankExpiryOutcome {
@@ -117,7 +117,7 @@ export class ConsentStore {
     if (consent.notification && this.polled(consent, now)) this.#options.notify(consent, now)
   }
 
-  /** One active consent per PSU and bank (worldline.md 2.4, 2.8.6): every other authorised one becomes Inactive. */
+  /** One active consent per PSU and bank (docs/providers.md, Worldline evidence: Statuses): every other authorised one becomes Inactive. */
   #supersedeOthers(newest: WorldlineConsent): void {
     for (const other of this.#byId.values()) {
       if (other === newest || other.status !== 'Authorised') continue

@@ -1,5 +1,5 @@
 // How a consent reads over the API: `ConsentDetailedInformation` of GET .../status and the `Links` section, which
-// names the next call to make (worldline.md 2.2). Hrefs are absolute URLs [I].
+// names the next call to make (docs/providers.md, Worldline evidence: Consents). Hrefs are absolute URLs [I].
 import { AWAITING_FIRST_HOLDER, type HolderAuthorisation, type WorldlineConsent } from './consent.ts'
 import { bankPageUrl, consentUrl } from './paths.ts'
 

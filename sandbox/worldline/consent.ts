@@ -1,6 +1,6 @@
 // The Worldline AIS v3 consent as the sandbox keeps it, and the status groups the flow rules are written in.
 
-/** Every status of the status table (worldline.md 2.4). The force control also accepts others (tolerant parsing). */
+/** Every status of the status table (docs/providers.md, Worldline evidence: Statuses). The force control also accepts others (tolerant parsing). */
 export const KNOWN_STATUSES = [
   'Open',
   'Pending',
@@ -21,7 +21,7 @@ export type ConsentStatus = KnownStatus | (string & {})
 
 export type Permission = 'Accounts' | 'Balances' | 'Transactions'
 
-/** The only combinations Worldline accepts (worldline.md 2.2), in canonical order. */
+/** The only combinations Worldline accepts (docs/providers.md, Worldline evidence: Consents), in canonical order. */
 export const ALLOWED_PERMISSIONS: ReadonlyArray<readonly Permission[]> = [
   ['Accounts'],
   ['Accounts', 'Balances'],
@@ -41,7 +41,7 @@ export const REVOCABLE: ReadonlySet<ConsentStatus> = new Set(['Open', 'Pending',
 /** Multi-level SCA: the account holders the first holder can declare on the bank page. */
 export const HOLDERS = { min: 1, max: 5, default: 1 } as const
 
-/** Where Worldline posts status notifications for a consent (worldline.md 2.2 form A or B). */
+/** Where Worldline posts status notifications for a consent (docs/providers.md, Worldline evidence: Consents form A or B). */
 export interface NotificationTarget {
   /** The URL notifications are POSTed to, already resolved (form A: `{url}/notification/status`). */
   url: string

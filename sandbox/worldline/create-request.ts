@@ -2,9 +2,9 @@
 import type { IncomingHttpHeaders } from 'node:http'
 import { findAspsp } from './aspsps.ts'
 import { ALLOWED_PERMISSIONS, type NotificationTarget, type Permission } from './consent.ts'
-import { WorldlineApiError, aspspUnknown, badRequest } from './errors.ts'
+import { aspspUnknown, badRequest, conditionalFieldMissing, schemaViolation } from './errors.ts'
 
-/** `ValidUntilDate` may be at most this many days after today (worldline.md 2.4: "at most 180 days"). */
+/** `ValidUntilDate` may be at most this many days after today (docs/providers.md, Worldline evidence: Statuses: "at most 180 days"). */
 export const MAX_VALIDITY_DAYS = 180
 
 const DAY_MS = 24 * 3600 * 1000
@@ -24,15 +24,15 @@ export interface ConsentRequest {
  */
 export function parseConsentRequest(body: unknown, headers: IncomingHttpHeaders, now: Date): ConsentRequest {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    throw badRequest('the request body must be a JSON object (ConsentRequest)')
+    throw schemaViolation('the request body must be a JSON object (ConsentRequest)')
   }
   const fields = body as Record<string, unknown>
-  if (typeof fields.AspspId !== 'string') throw badRequest('AspspId must be a string')
+  if (typeof fields.AspspId !== 'string') throw schemaViolation('AspspId must be a string')
   const aspsp = findAspsp(fields.AspspId)
   if (!aspsp) throw aspspUnknown(fields.AspspId)
   const recurring = fields.RecurringIndicator
   if (recurring !== undefined && typeof recurring !== 'boolean') {
-    throw badRequest('RecurringIndicator must be a boolean')
+    throw schemaViolation('RecurringIndicator must be a boolean')
   }
   return {
     aspspId: aspsp.aspspId,
@@ -50,7 +50,7 @@ export function parseConsentRequest(body: unknown, headers: IncomingHttpHeaders,
 
 /**
  * One of the four allowed combinations in any order, no duplicates, returned in canonical order. Absent or empty
- * permissions are refused too: what Worldline does then is unknown [?] (worldline.md 2.2), refusing is our pick.
+ * permissions are refused too: what Worldline does then is unknown [?] (docs/providers.md, Worldline evidence: Consents), refusing is our pick.
  */
 export function parsePermissions(value: unknown): Permission[] {
   const requested = isStringArray(value) ? [...value].sort() : null
@@ -62,10 +62,9 @@ export function parsePermissions(value: unknown): Permission[] {
     : undefined
   if (!match) {
     const allowed = ALLOWED_PERMISSIONS.map((set) => JSON.stringify(set)).join(', ')
-    throw new WorldlineApiError(
-      400,
-      'PERMISSIONS_INVALID',
-      `Permissions must be one of ${allowed} (any order), got ${JSON.stringify(value) ?? 'nothing'}`,
+    throw badRequest(
+      'Permissions must be one of the allowed sets (any order)',
+      `allowed: ${allowed}; got ${JSON.stringify(value) ?? 'nothing'}`,
     )
   }
   return [...match]
@@ -79,19 +78,22 @@ export function parseValidUntilDate(value: unknown, now: Date): string {
   const today = startOfUtcDay(now)
   const latest = today + MAX_VALIDITY_DAYS * DAY_MS
   if (value === undefined || value === null) return isoDate(latest)
-  const refuse = (why: string) =>
-    new WorldlineApiError(400, 'VALID_UNTIL_INVALID', `ValidUntilDate ${JSON.stringify(value)} ${why}`)
-  if (typeof value !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(value)) throw refuse('must be a date YYYY-MM-DD')
+  // Not a date at all is the schema's 002; a real date outside the allowed days is the rule's 001.
+  const got = `got ${JSON.stringify(value)}`
+  const refuse = (why: string) => badRequest(`ValidUntilDate ${why}`, got)
+  if (typeof value !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(value)) {
+    throw schemaViolation('ValidUntilDate must be a date YYYY-MM-DD', got)
+  }
   const day = Date.parse(`${value}T00:00:00Z`)
   // Date.parse rolls 2027-02-30 over to March; formatting it back exposes the impossible date.
-  if (Number.isNaN(day) || isoDate(day) !== value) throw refuse('is not a calendar date')
+  if (Number.isNaN(day) || isoDate(day) !== value) throw schemaViolation('ValidUntilDate is not a calendar date', got)
   if (day < today) throw refuse(`is in the past (today is ${isoDate(today)})`)
   if (day > latest) throw refuse(`is more than ${MAX_VALIDITY_DAYS} days ahead (latest ${isoDate(latest)})`)
   return value
 }
 
 /**
- * The two forms of `InitiatingPartyNotificationUrl` (worldline.md 2.2, 2.9.6): (A) a URL whose path ends in `/v2`
+ * The two forms of `InitiatingPartyNotificationUrl` (docs/providers.md, Worldline evidence: Consents): (A) a URL whose path ends in `/v2`
  * or `/v3` gets `/notification/status` appended and forbids `NotificationVersion`; (B) any other URL is used as is
  * and requires `NotificationVersion` `v2` or `v3`. No URL: no notifications, and `NotificationVersion` is ignored.
  */
@@ -101,24 +103,18 @@ export function resolveNotificationTarget(
 ): NotificationTarget | null {
   if (url === undefined) return null
   const parsed = httpUrl(url)
-  if (!parsed) throw badRequest('InitiatingPartyNotificationUrl must be an absolute http(s) URL')
+  if (!parsed) throw schemaViolation('InitiatingPartyNotificationUrl must be an absolute http(s) URL')
   const formA = /\/(v[23])$/.exec(parsed.pathname)
   if (formA) {
     if (version !== undefined) {
-      throw new WorldlineApiError(
-        400,
-        'NOTIFICATION_VERSION_FORBIDDEN',
-        'NotificationVersion must be absent when InitiatingPartyNotificationUrl ends in /v2 or /v3',
-      )
+      throw badRequest('NotificationVersion must be absent when InitiatingPartyNotificationUrl ends in /v2 or /v3')
     }
     parsed.pathname = `${parsed.pathname}/notification/status`
     return { url: parsed.toString(), form: 'A', version: formA[1] as 'v2' | 'v3' }
   }
   if (version !== 'v2' && version !== 'v3') {
-    throw new WorldlineApiError(
-      400,
-      'NOTIFICATION_VERSION_REQUIRED',
-      `NotificationVersion (v2 or v3) is required with a full InitiatingPartyNotificationUrl, got ${version ?? 'none'}`,
+    throw conditionalFieldMissing(
+      `NotificationVersion v2 or v3 is required with a full InitiatingPartyNotificationUrl, got ${version?.slice(0, 20) ?? 'none'}`,
     )
   }
   return { url, form: 'B', version }
@@ -127,7 +123,7 @@ export function resolveNotificationTarget(
 /** Where the bank page sends the browser at the end; optional (without it the page shows the outcome) [I]. */
 export function parseReturnUrl(url: string | undefined): string | null {
   if (url === undefined) return null
-  if (!httpUrl(url)) throw badRequest('InitiatingPartyReturnUrl must be an absolute http(s) URL')
+  if (!httpUrl(url)) throw schemaViolation('InitiatingPartyReturnUrl must be an absolute http(s) URL')
   return url
 }
 

@@ -1,4 +1,4 @@
-// Which consent a data call uses (Worldline picks it, worldline.md 2.4) and whether the bank still honours it.
+// Which consent a data call uses (Worldline picks it, docs/providers.md, Worldline evidence: Statuses) and whether the bank still honours it.
 import type { WorldlineConsent } from './consent.ts'
 
 export type DataAccess =

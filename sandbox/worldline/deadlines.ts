@@ -13,7 +13,7 @@ export function isDueToExpire(consent: Pick<WorldlineConsent, 'status' | 'validU
 }
 
 /**
- * Worldline polls the bank, and notifies, only for a while after initiation (worldline.md 2.5): true while less
+ * Worldline polls the bank, and notifies, only for a while after initiation (docs/providers.md, Worldline evidence: Notifications): true while less
  * than `windowMs` has passed since `createdAt`.
  */
 export function insideNotificationWindow(createdAt: Date, now: Date, windowMs: number): boolean {

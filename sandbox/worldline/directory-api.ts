@@ -1,7 +1,7 @@
-// `GET {S}/directory/v3/aspsps`: the Reach directory of the sandbox banks (worldline.md 2.3).
+// `GET {S}/directory/v3/aspsps`: the Reach directory of the sandbox banks (docs/providers.md, Worldline evidence: Directory).
 import type { AisOperation } from './api-call.ts'
 import { SANDBOX_ASPSPS, type SandboxAspsp, type TransactionAccess } from './aspsps.ts'
-import { badRequest } from './errors.ts'
+import { schemaViolation } from './errors.ts'
 
 /**
  * The `Details` items that tell the three banks apart. The item fields are documented (Api, Fieldname, Type,
@@ -28,7 +28,8 @@ const TRANSACTION_DETAILS: Readonly<Record<TransactionAccess, ReadonlyArray<Reco
 export function listAspspsOperation(): AisOperation {
   return ({ headers }) => {
     const service = headers.service
-    if (service !== 'AIS') throw badRequest(`the Service header must be AIS, got ${JSON.stringify(service) ?? 'none'}`)
+    if (service !== 'AIS')
+      throw schemaViolation(`the Service header must be AIS, got ${JSON.stringify(service) ?? 'none'}`)
     return { status: 200, body: { Service: 'AIS', ASPSP: SANDBOX_ASPSPS.map(directoryEntry) } }
   }
 }

@@ -1,4 +1,4 @@
-// Draft-cavage HTTP signatures as the token endpoint uses them (worldline.md 2.1): parse, signing string, verify.
+// Draft-cavage HTTP signatures as the token endpoint uses them (docs/providers.md, Worldline evidence: Auth): parse, signing string, verify.
 import { verify, type KeyObject } from 'node:crypto'
 
 /** The parameters of `Authorization: Signature keyId="...",algorithm="...",headers="...",signature="..."`. */
@@ -14,7 +14,7 @@ export interface SignatureParameters {
 /** Worldline names the algorithm `SHA256withRSA`; `rsa-sha256` is the draft-cavage spelling it also accepts. */
 export const SIGNATURE_ALGORITHMS: readonly string[] = ['sha256withrsa', 'rsa-sha256']
 
-/** The headers a token request must sign, whatever else it signs (worldline.md 2.1 `headers="app client id date"`). */
+/** The headers a token request must sign, whatever else it signs (docs/providers.md, Worldline evidence: Auth `headers="app client id date"`). */
 export const REQUIRED_SIGNED_HEADERS: readonly string[] = ['app', 'client', 'id', 'date']
 
 const PARAMETER = /\s*([A-Za-z]+)\s*=\s*"([^"]*)"\s*(?:,|$)/y

@@ -35,14 +35,14 @@ export interface WorldlineSandboxOptions {
   publicHost?: string
   /**
    * Registered clients. With none, the token endpoint still requires every header and a well-formed `Signature`
-   * but verifies no signature: "the sandbox mostly skips security" (worldline.md 2.1). The same client id may be
+   * but verifies no signature: "the sandbox mostly skips security" (docs/providers.md, Worldline evidence: Auth). The same client id may be
    * listed twice with two keys (certificate rotation).
    * @default []
    */
   clients?: WorldlineClient[]
   /**
    * A bearer token the AIS and directory routes accept without ever expiring, as Worldline's public sandbox does
-   * (worldline.md 2.1). None unless given.
+   * (docs/providers.md, Worldline evidence: Auth). None unless given.
    * @default undefined
    * @example 'sandbox-static-token'
    */
@@ -60,12 +60,12 @@ export interface WorldlineSandboxOptions {
   maxDateSkewSeconds?: number
   /**
    * How long after initiation (on the sandbox clock) Worldline still polls the bank for a consent: status changes
-   * inside it are notified and bank-side expiry is learnt; after it, neither (worldline.md 2.5 "a few days").
+   * inside it are notified and bank-side expiry is learnt; after it, neither (docs/providers.md, Worldline evidence: Notifications "a few days").
    * @default 259_200_000 (3 days)
    */
   notificationWindowMs?: number
   /**
-   * The Notification Bearer Token sent in `Authorization` with every notification (worldline.md 2.5: a static
+   * The Notification Bearer Token sent in `Authorization` with every notification (docs/providers.md, Worldline evidence: Notifications: a static
    * token configured per subscription).
    * @default 'sandbox-notification-token'
    */

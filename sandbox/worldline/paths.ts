@@ -1,4 +1,4 @@
-// The sandbox's URL layout: Worldline's service prefix (worldline.md 2.1), the AIS v3 paths, the hosted bank pages.
+// The sandbox's URL layout: Worldline's service prefix (docs/providers.md, Worldline evidence: Auth), the AIS v3 paths, the hosted bank pages.
 
 /** `S`: every Worldline service lives under it. */
 export const SERVICE_PREFIX = '/xs2a/routingservice/services'

@@ -1,5 +1,5 @@
 // The hosted bank SCA pages: the first holder's (with the multi-level SCA holder count) and each further holder's.
-// Automation contract (DESIGN.md section 5): the shared form with `decision` = approve | deny, POST to the same URL,
+// Automation contract (the one every sandbox bank page keeps, sandbox/shared/bank-page.ts): the shared form with `decision` = approve | deny, POST to the same URL,
 // then 303 to `InitiatingPartyReturnUrl` with `consentId` and `status` appended.
 import type { ServerResponse } from 'node:http'
 import {
@@ -24,7 +24,7 @@ export function registerScaPages(router: Router, { store }: { store: ConsentStor
     store.sweep()
     const found = awaitedAuthorisation(request, response, store)
     if (!found) return
-    // Opening the bank page is the PSU arriving at the bank: the consent is Pending from here (worldline.md 2.4).
+    // Opening the bank page is the PSU arriving at the bank: the consent is Pending from here (docs/providers.md, Worldline evidence: Statuses).
     if (found.consent.status === 'Open') store.transition(found.consent, 'Pending')
     sendHtml(response, 200, renderPage(found.consent, found.authorisation, request.url.pathname))
   })

@@ -1,5 +1,7 @@
 // Starts the Worldline sandbox: the XS2A routing service's token endpoint, AIS v3 consents and accounts, the ASPSP
 // directory, hosted bank pages, status notifications and controls.
+import { randomUUID } from 'node:crypto'
+import { internalError, noRoute, schemaViolation } from './errors.ts'
 import { SandboxClock, sweepOnClock } from '../shared/clock.ts'
 import {
   controlsGuard,
@@ -12,7 +14,8 @@ import { FaultInjector } from '../shared/faults.ts'
 import { BodyTooLargeError, MalformedJsonError, Router, sendJson, startHttpServer } from '../shared/http.ts'
 import { WebhookDispatcher } from '../shared/webhook-dispatcher.ts'
 import { listAccountsOperation } from './accounts-api.ts'
-import { aisEndpoint, echoHeaders, type AisCallContext } from './api-call.ts'
+
+import { aisEndpoint, echoHeaders, tooLargeBody, type AisCallContext } from './api-call.ts'
 import { BankToggles } from './bank-toggles.ts'
 import {
   consentStatusOperation,
@@ -85,16 +88,14 @@ export async function startWorldlineSandbox(options: WorldlineSandboxOptions = {
   const router = new Router({
     notFound: (request, response) => {
       const route = `${request.method} ${request.url.pathname}`
-      sendJson(response, 404, { Code: '404', Message: `no route for ${route}` }, echoHeaders(request.headers))
+      sendJson(response, 404, noRoute(route).body, echoHeaders(request.headers))
     },
     onError: (error, request, response) => {
       const echo = echoHeaders(request.headers)
-      if (error instanceof BodyTooLargeError)
-        return sendJson(response, 413, { Code: '413', Message: error.message }, echo)
-      if (error instanceof MalformedJsonError)
-        return sendJson(response, 400, { Code: '400', Message: error.message }, echo)
+      if (error instanceof BodyTooLargeError) return sendJson(response, 413, tooLargeBody(error.message), echo)
+      if (error instanceof MalformedJsonError) return sendJson(response, 400, schemaViolation(error.message).body, echo)
       console.error('worldline sandbox: unexpected error', error)
-      sendJson(response, 500, { Code: '500', Message: 'unexpected sandbox error' }, echo)
+      sendJson(response, 500, internalError().body, echo)
     },
   })
   // Listen first: the bank page links need the real port. Until the routes below exist, every request is a 404.
@@ -103,6 +104,10 @@ export async function startWorldlineSandbox(options: WorldlineSandboxOptions = {
   const server = await startHttpServer(
     (request, response) => {
       response.setHeader('date', clock.now().toUTCString())
+      // Worldline's error model (Open Banking PIS v3.6.0) requires both on its answers: the caller's X-Request-ID
+      // replaces this fresh one where it sent one (echoHeaders), and the time is the sandbox's.
+      response.setHeader('X-Request-ID', randomUUID())
+      response.setHeader('MessageCreateDateTime', clock.now().toISOString())
       response.once('finish', () => state?.changed())
       if (controlsLocked(request, response)) return
       return router.listener(request, response)

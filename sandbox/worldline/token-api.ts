@@ -1,4 +1,4 @@
-// `POST {S}/authorize/token`: access token v1 (worldline.md 2.1): form body, signed client headers, Date skew.
+// `POST {S}/authorize/token`: access token v1 (docs/providers.md, Worldline evidence: Auth): form body, signed client headers, Date skew.
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http'
 import type { SandboxClock } from '../shared/clock.ts'
 import type { FaultInjector } from '../shared/faults.ts'
@@ -14,7 +14,7 @@ import {
 import type { RegisteredClient } from './options.ts'
 import type { TokenStore } from './tokens.ts'
 
-/** The `App` header value for AIS; presumed (iDEAL's is `IDEAL`) [I] (worldline.md 2.1). */
+/** The `App` header value for AIS; presumed (iDEAL's is `IDEAL`) [I] (docs/providers.md, Worldline evidence: Auth). */
 export const AIS_APP = 'AIS'
 
 export interface TokenApiContext {
@@ -90,7 +90,8 @@ export function authenticateClient(
   }
 
   const date = Date.parse(single(headers, 'date') ?? '')
-  if (Number.isNaN(date)) throw invalidClient('003', 'Date must be an HTTP date (RFC 7231)')
+  // ISO 8601 as the token operation asks; an HTTP date (the form of the spec's signature example) is read too.
+  if (Number.isNaN(date)) throw invalidClient('003', 'Date must be an ISO 8601 date and time')
   const skewMs = Math.abs(date - context.clock.now().getTime())
   if (skewMs > context.maxDateSkewSeconds * 1000) {
     throw invalidClient('003', `Date is more than ${context.maxDateSkewSeconds} s away from the server time`)
@@ -114,7 +115,7 @@ export function authenticateClient(
   })
   if (text === null) throw invalidClient('003', 'the signature names a header the request does not carry')
 
-  // No registered client: nothing to verify against, as on Worldline's sandbox (worldline.md 2.1, 2.9.9).
+  // No registered client: nothing to verify against, as on Worldline's sandbox (docs/providers.md, Worldline evidence: Auth).
   if (context.clients.length === 0) return
   const clientId = single(headers, 'client')
   const candidates = context.clients.filter((client) => client.clientId === clientId)

@@ -18,7 +18,10 @@ export function listAccountsOperation({ store, clock }: { store: ConsentStore; c
     if (access.outcome === 'forbidden') {
       throw new YapilyApiError(403, `The consent does not authorise access to account information: ${access.reason}`)
     }
-    const accounts = findInstitution(consent.institutionId)?.accounts ?? []
+    const covered = consent.accountIds ?? null
+    const accounts = (findInstitution(consent.institutionId)?.accounts ?? []).filter(
+      (account) => covered === null || covered.includes(account.id),
+    )
     return { status: 200, data: accounts.map(accountView), meta: { count: accounts.length } }
   }
 }

@@ -1,5 +1,5 @@
 // `POST /account-auth-requests` (create, with a hosted bank page) and `PATCH /account-auth-requests` (re-authorise,
-// same id and token) (yapily.md 3.2).
+// same id and token) (Yapily API 12.13.0).
 import type { SandboxClock } from '../shared/clock.ts'
 import { single, type ApiOperation } from './api-call.ts'
 import { openPage, startReauthorisation } from './authorisation-flow.ts'
@@ -46,9 +46,9 @@ export function createAuthorisationOperation(context: AuthRequestsContext): ApiO
 
 /**
  * Header `consent: <consentToken>`, no body (any body is ignored). Checked in this order: the header (400 when
- * missing [I]), the token (401), the institution (424), the status (400 unless AUTHORIZED or EXPIRED; a repeat while
- * AWAITING_RE_AUTHORIZATION answers the same page again), a hard `expiresAt` already passed (400 [I]: re-authorising
- * cannot move it, so the page could only lead back to EXPIRED).
+ * missing (our guess)), the token (401), the institution (424), the status (400 unless AUTHORIZED or EXPIRED; a repeat
+ * while AWAITING_RE_AUTHORIZATION answers the same page again), a hard `expiresAt` already passed (400 (our guess):
+ * re-authorising cannot move it, so the page could only lead back to EXPIRED).
  */
 export function reauthoriseOperation(context: AuthRequestsContext): ApiOperation {
   return ({ application, headers }) => {

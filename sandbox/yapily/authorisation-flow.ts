@@ -1,7 +1,7 @@
 // What happens to a consent at the bank: pages opened, embedded SCA steps, approval (the token and the dates),
 // rejection, and re-authorisation started, approved or abandoned. Shared by the hosted pages, the embedded API and
 // the controls; every status change goes through the store, which notifies.
-import { randomBytes } from 'node:crypto'
+import { randomBytes, randomUUID } from 'node:crypto'
 import type { BankPage, ScaMethod, YapilyConsent } from './consent.ts'
 import type { ConsentStore } from './consent-store.ts'
 import { mintConsentToken } from './consent-token.ts'
@@ -45,11 +45,53 @@ export function openPage(consent: YapilyConsent, purpose: BankPage['purpose']): 
 export function approve(
   store: ConsentStore,
   consent: YapilyConsent,
-  institution: Pick<SandboxInstitution, 'region'>,
+  institution: Pick<SandboxInstitution, 'region'> & Partial<Pick<SandboxInstitution, 'consentPerAccount' | 'accounts'>>,
   now: Date,
 ): void {
+  const firstAuthorisation = consent.consentToken === null
   grant(consent, institution, now)
   store.transition(consent, 'AUTHORIZED')
+  if (firstAuthorisation && institution.consentPerAccount)
+    splitPerAccount(store, consent, institution.accounts ?? [], now)
+}
+
+/**
+ * A bank that returns one consent per account: the approved consent keeps the first account, and each further
+ * account gets a consent of its own (its own id and token, the same user, scope and dates), authorised now.
+ */
+function splitPerAccount(
+  store: ConsentStore,
+  consent: YapilyConsent,
+  accounts: readonly { id: string }[],
+  now: Date,
+): void {
+  const [first, ...others] = accounts
+  if (!first) return
+  consent.accountIds = [first.id]
+  for (const account of others) {
+    const sibling: YapilyConsent = {
+      ...consent,
+      id: randomUUID(),
+      status: 'AWAITING_AUTHORIZATION',
+      createdAt: now,
+      sequence: store.nextSequence(),
+      state: newState(),
+      institutionConsentId: `aac-${randomUUID()}`,
+      consentToken: null,
+      pages: [],
+      currentPageId: null,
+      accountIds: [account.id],
+      siblingOf: consent.id,
+    }
+    sibling.consentToken = mintConsentToken(sibling)
+    store.add(sibling)
+    store.transition(sibling, 'AUTHORIZED')
+  }
+}
+
+/** The consents a per-account bank created beside `consent` at its first authorisation, in creation order. */
+export function siblingsOf(store: ConsentStore, consent: YapilyConsent): YapilyConsent[] {
+  return store.all().filter((candidate) => candidate.siblingOf === consent.id)
 }
 
 /** What approval sets, without the status change (the status control forces the status itself). */
@@ -84,7 +126,10 @@ export function startReauthorisation(store: ConsentStore, consent: YapilyConsent
   store.transition(consent, 'AWAITING_RE_AUTHORIZATION')
 }
 
-/** "If re-authorisation fails, the status stays as it was" (yapily.md 3.2): back to the status before the PATCH. */
+/**
+ * "If re-authorisation fails, the status will remain as it was" (Yapily, "Financial data consents"): back to the status
+ * before the PATCH.
+ */
 export function abandonReauthorisation(store: ConsentStore, consent: YapilyConsent): void {
   const previous = consent.statusBeforeReauthorisation ?? 'AUTHORIZED'
   consent.statusBeforeReauthorisation = null

@@ -1,11 +1,10 @@
-// The hosted bank pages an `authorisationUrl` points at. Automation contract (DESIGN.md section 5): the shared form,
-// `decision` = approve | deny, POST to the same URL, then 302 to the consent's callback (yapily.md 3.4).
-//
-// Redirect-flow banks: one page, Approve or Deny. The embedded bank walks its SCA steps on the same URL so the
-// statuses can be watched: opening it is AWAITING_SCA_METHOD (field `scaMethod`); approve -> AWAITING_SCA_CODE and
-// the code page (field `scaCode`, prefilled); approve with the right code -> AUTHORIZED and the redirect; a wrong
-// code shows the code page again with an error. Deny at any step -> REJECTED and the redirect. Re-authorisation
-// pages (after a PATCH) are always one Approve/Deny page.
+// The hosted bank pages an `authorisationUrl` points at. Automation contract (sandbox/shared/bank-page.ts): the shared
+// form, `decision` = approve | deny, POST to the same URL, then 302 to the consent's callback (docs/providers.md,
+// Yapily). Redirect-flow banks: one page, Approve or Deny. The embedded bank walks its SCA steps on the same URL so the
+// statuses can be watched: opening it is AWAITING_SCA_METHOD (field `scaMethod`); approve -> AWAITING_SCA_CODE and the
+// code page (field `scaCode`, prefilled); approve with the right code -> AUTHORIZED and the redirect; a wrong code
+// shows the code page again with an error. Deny at any step -> REJECTED and the redirect. Re-authorisation pages (after
+// a PATCH) are always one Approve/Deny page.
 import type { ServerResponse } from 'node:http'
 import {
   parseBankDecision,
@@ -28,6 +27,7 @@ import {
   isValidScaCode,
   offerScaMethods,
   reject,
+  siblingsOf,
 } from './authorisation-flow.ts'
 import { approvedCallbackUrl, deniedCallbackUrl } from './callbacks.ts'
 import { AWAITING_FIRST_DECISION, type BankPage, type YapilyConsent } from './consent.ts'
@@ -84,7 +84,7 @@ export function registerBankPages(router: Router, context: BankPagesContext): vo
     if (decision === 'deny') {
       if (page.purpose === 'reauthorisation') abandonReauthorisation(store, consent)
       else reject(store, consent)
-      finish(response, consent, page, 'denied')
+      finish(response, store, consent, page, 'denied')
       return
     }
     if (walksEmbeddedSteps(institution, page)) {
@@ -110,7 +110,7 @@ export function registerBankPages(router: Router, context: BankPagesContext): vo
       }
     }
     approve(store, consent, institution, clock.now())
-    finish(response, consent, page, 'approved')
+    finish(response, store, consent, page, 'approved')
   })
 
   // Not a real QR code: an image that shows the link it stands for.
@@ -169,6 +169,7 @@ function walksEmbeddedSteps(institution: SandboxInstitution, page: BankPage): bo
 /** 302 to the callback with the outcome, or a result page when the consent has no callback. */
 function finish(
   response: ServerResponse,
+  store: ConsentStore,
   consent: YapilyConsent,
   page: BankPage,
   outcome: 'approved' | 'denied',
@@ -180,7 +181,13 @@ function finish(
         : 'The user denied access at the institution'
     const location =
       outcome === 'approved'
-        ? approvedCallbackUrl(consent.callback, consent)
+        ? approvedCallbackUrl(
+            consent.callback,
+            consent,
+            page.purpose === 'authorisation'
+              ? siblingsOf(store, consent).flatMap((sibling) => sibling.consentToken ?? [])
+              : [],
+          )
         : deniedCallbackUrl(consent.callback, consent, description)
     sendRedirect(response, location, 302)
     return

@@ -1,4 +1,4 @@
-// HTTP Basic authentication with an application's key and secret (yapily.md 3.1).
+// HTTP Basic authentication with an application's key and secret (Yapily API 12.13.0).
 import { createHash, timingSafeEqual } from 'node:crypto'
 import type { YapilyApplication } from './options.ts'
 

@@ -1,5 +1,6 @@
-// Authorisation Callbacks: which callback URLs are registered (yapily.md 3.2), and the redirect back with the outcome
-// (yapily.md 3.4).
+// Authorisation Callbacks: which callback URLs are registered (Yapily, "Callback URL",
+// https://docs.yapily.com/knowledge/callback_url), and the redirect back with the outcome
+// (docs/providers.md, Yapily).
 import { redirectBackUrl } from '../shared/bank-page.ts'
 import type { YapilyConsent } from './consent.ts'
 
@@ -27,22 +28,31 @@ function parseHttpUrl(text: string): URL | null {
 }
 
 /**
- * Success: `consent=<token>` plus who and where. The parameter names other than `consent` are our assumption [I]
- * (yapily.md 3.4); they are appended to any query the callback already has.
+ * Success: `consent=<token>` plus who and where, and one more `consent=<token>` per further consent a bank that
+ * returns one consent per account created. The parameter names other than `consent` are our guess
+ * (docs/providers.md, Yapily); they are appended to any query the callback already has.
  */
 export function approvedCallbackUrl(
   callback: string,
   consent: Pick<YapilyConsent, 'consentToken' | 'applicationUserId' | 'userUuid' | 'institutionId'>,
+  otherTokens: readonly string[] = [],
 ): string {
-  return redirectBackUrl(callback, {
-    consent: consent.consentToken ?? '',
-    'application-user-id': consent.applicationUserId,
-    'user-uuid': consent.userUuid,
-    institution: consent.institutionId,
-  })
+  const url = new URL(
+    redirectBackUrl(callback, {
+      consent: consent.consentToken ?? '',
+      'application-user-id': consent.applicationUserId,
+      'user-uuid': consent.userUuid,
+      institution: consent.institutionId,
+    }),
+  )
+  for (const token of otherTokens) url.searchParams.append('consent', token)
+  return url.toString()
 }
 
-/** Failure: `error=access_denied` and a description; names and values are our assumption [I] (yapily.md 3.4). */
+/**
+ * Failure: `error=access_denied` and a description; names and values are our guess (docs/providers.md,
+ * Yapily).
+ */
 export function deniedCallbackUrl(
   callback: string,
   consent: Pick<YapilyConsent, 'applicationUserId' | 'institutionId'>,

@@ -1,17 +1,16 @@
 // Consent status changes as webhook deliveries: one signed POST per subscribed webhook of the consent's application.
 import { randomUUID } from 'node:crypto'
 import type { YapilyConsent } from './consent.ts'
-import {
-  CONSENT_STATUS_CATEGORY,
-  SIGNATURE_HEADER,
-  consentStatusEventBody,
-  webhookSignature,
-} from './webhook-events.ts'
+import { consentStatusEventBody, webhookSignature } from './webhook-events.ts'
 import type { WebhookRegistry } from './webhook-registry.ts'
 
 export interface ConsentEventPublisherOptions {
   registry: WebhookRegistry
   signWebhooks: boolean
+  /** The header the signature travels in (the `webhookSignatureHeader` option). */
+  signatureHeader: string
+  /** The category consent events are sent under and the `type` they carry (the `consentEventType` option). */
+  consentEventType: string
   /** Queues one delivery (the shared dispatcher's `enqueue`). */
   enqueue: (url: string, body: string) => void
 }
@@ -33,7 +32,7 @@ export class ConsentEventPublisher {
   }
 
   publish(consent: YapilyConsent): void {
-    for (const webhook of this.#options.registry.subscribers(consent.applicationId, CONSENT_STATUS_CATEGORY)) {
+    for (const webhook of this.#options.registry.subscribers(consent.applicationId, this.#options.consentEventType)) {
       const tracingId = randomUUID()
       const body = consentStatusEventBody({
         webhookId: webhook.id,
@@ -41,17 +40,18 @@ export class ConsentEventPublisher {
         consent,
         tracingId,
         metadata: webhook.metadata,
+        type: this.#options.consentEventType,
       })
       this.#secretByTracingId.set(tracingId, webhook.secret)
       this.#options.enqueue(webhook.callbackUrl.main.url, body)
     }
   }
 
-  /** The dispatcher's signer: `X-Yapily-Signature` when signing is on and the event is known, else no header. */
+  /** The dispatcher's signer: the signature header when signing is on and the event is known, else no header. */
   async sign(body: string): Promise<Record<string, string>> {
     if (!this.#options.signWebhooks) return {}
     const secret = this.#secretByTracingId.get(tracingIdOf(body))
-    return secret === undefined ? {} : { [SIGNATURE_HEADER]: webhookSignature(body, secret) }
+    return secret === undefined ? {} : { [this.#options.signatureHeader]: webhookSignature(body, secret) }
   }
 
   clear(): void {

@@ -1,5 +1,5 @@
 // `GET /consents` as pure rules: the query (filters, the required-filter rule, limit/offset/from/before), the
-// selection (newest first) and the list `meta` (yapily.md 3.2, 3.8.6).
+// selection (newest first) and the list `meta` (Yapily API 12.13.0).
 import type { YapilyConsent } from './consent.ts'
 import { parseDateTime } from './date-time.ts'
 import { isAuthorisationStatus, type AuthorisationStatus } from './enums.ts'
@@ -15,15 +15,16 @@ export interface ConsentQuery {
   /** Inclusive bounds on `createdAt`. */
   from: Date | null
   before: Date | null
-  /** Without `limit`, the maximum (1000) [I]. */
+  /** Without `limit`, the maximum (1000) (our guess). */
   limit: number
   offset: number
 }
 
 /**
  * Each filter is repeatable (`filter[status]=A&filter[status]=B`); values are not split on commas, since an
- * `applicationUserId` may contain one [I]; empty values are ignored. At least one of `filter[applicationUserId]`,
- * `filter[userUuid]` and `limit` is required (yapily.md 3.2). `limit` is 1..1000, `offset` a whole number >= 0.
+ * `applicationUserId` may contain one (our guess); empty values are ignored. At least one of
+ * `filter[applicationUserId]`, `filter[userUuid]` and `limit` is required (Yapily API 12.13.0). `limit` is 1..1000,
+ * `offset` a whole number >= 0.
  */
 export function parseConsentQuery(query: URLSearchParams): ConsentQuery {
   const applicationUserIds = values(query, 'filter[applicationUserId]')

@@ -42,20 +42,32 @@ export interface YapilyConsent {
   institutionConsentId: string
   /** Where the user goes after the bank page; null shows a result page instead. */
   callback: string | null
-  /** Minted at the first authorisation, then kept for good (re-authorisation keeps it, yapily.md 3.2). */
+  /**
+   * Minted at the first authorisation, then kept for good (re-authorisation keeps it, Yapily, "Financial data
+   * consents").
+   */
   consentToken: string | null
   authorizedAt: Date | null
   lastConfirmedAt: Date | null
   reconfirmBy: Date | null
   /** Null until DELETE went through at Yapily; then whether the bank deleted its copy too. */
   isDeletedByInstitution: boolean | null
-  /** The user revoked access at the bank: the status stays, data calls answer 403 (yapily.md 3.3). */
+  /**
+   * The user revoked access at the bank: the status stays, data calls answer 403 (Yapily, "Financial data consents").
+   */
   revokedAtBank: boolean
   /** The status a denied re-authorisation goes back to (the status before the PATCH). */
   statusBeforeReauthorisation: 'AUTHORIZED' | 'EXPIRED' | null
   pages: BankPage[]
   /** The page awaiting a decision, if any. */
   currentPageId: string | null
+  /**
+   * The accounts the consent covers: null for every account of the institution; one account each at a bank that
+   * returns one consent per account. Absent in states saved before it existed: null.
+   */
+  accountIds?: string[] | null
+  /** At a bank that returns one consent per account: the consent whose authorisation created this one. */
+  siblingOf?: string | null
   /** Embedded flow: the methods offered and the one chosen. */
   scaMethods: ScaMethod[] | null
   selectedScaMethod: ScaMethod | null
@@ -68,7 +80,7 @@ export const AWAITING_FIRST_DECISION: ReadonlySet<AuthorisationStatus> = new Set
   'AWAITING_SCA_CODE',
 ])
 
-/** `PATCH /account-auth-requests` starts a re-authorisation from these (yapily.md 3.2). */
+/** `PATCH /account-auth-requests` starts a re-authorisation from these (Yapily API 12.13.0). */
 export const REAUTHORISABLE: ReadonlySet<AuthorisationStatus> = new Set<AuthorisationStatus>(['AUTHORIZED', 'EXPIRED'])
 
 /** A DELETE went through at Yapily (forced or with the bank). */

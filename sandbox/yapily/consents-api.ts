@@ -1,4 +1,4 @@
-// `GET /consents/{consentId}`, `GET /consents` and `DELETE /consents/{consentId}` (yapily.md 3.2).
+// `GET /consents/{consentId}`, `GET /consents` and `DELETE /consents/{consentId}` (Yapily API 12.13.0).
 import type { SandboxClock } from '../shared/clock.ts'
 import type { ApiOperation } from './api-call.ts'
 import type { BankToggles } from './bank-toggles.ts'
@@ -37,7 +37,7 @@ export function listConsentsOperation(context: ConsentsApiContext): ApiOperation
 }
 
 /**
- * See `deleteOutcome`. A deleted consent stays readable with status `REVOKED` [I] (the real API may answer 404
+ * See `deleteOutcome`. A deleted consent stays readable with status `REVOKED` (our guess) (the real API may answer 404
  * afterwards); deleting it again answers the same result and changes nothing. Any status can be deleted; a page
  * still awaiting a decision stops taking one.
  */

@@ -1,5 +1,5 @@
 // Validation of `AccountAuthorisationRequest` (`POST /account-auth-requests`) and of the embedded variant's extra
-// `userCredentials` (yapily.md 3.2). Pure: throws the legacy-envelope refusal Yapily would answer.
+// `userCredentials` (Yapily API 12.13.0). Pure: throws the legacy-envelope refusal Yapily would answer.
 import { isRegisteredCallback } from './callbacks.ts'
 import { parseDateTime } from './date-time.ts'
 import { isFeature, type Feature } from './enums.ts'
@@ -37,7 +37,7 @@ export function parseAuthorisationRequest(body: unknown, rules: RequestRules): A
   const callback = parseCallback(fields.callback, rules.callbacks)
   parseOneTimeToken(fields.oneTimeToken, callback)
   // `redirect` (own-licence customers, then `/consent-auth-code`) is checked for shape and otherwise not simulated;
-  // `forwardParameters` are accepted and not forwarded: how Yapily forwards them is not documented [?].
+  // `forwardParameters` are accepted and not forwarded: how Yapily forwards them is not documented.
   if (fields.redirect !== undefined && fields.redirect !== null) {
     const redirect = asObject(fields.redirect, 'redirect must be an object with a url')
     if (typeof redirect.url !== 'string' || redirect.url === '') throw badRequest('redirect.url is required')
@@ -68,7 +68,7 @@ export function parseInstitution(value: unknown): SandboxInstitution {
   return institution
 }
 
-/** Exactly one of the two (yapily.md 3.2). */
+/** Exactly one of the two (Yapily API 12.13.0). */
 export function parseUserReference(applicationUserId: unknown, userUuid: unknown): UserReference {
   const hasApplicationUserId = applicationUserId !== undefined && applicationUserId !== null
   const hasUserUuid = userUuid !== undefined && userUuid !== null
@@ -99,7 +99,7 @@ export function parseCallback(value: unknown, callbacks: readonly string[]): str
 }
 
 /**
- * `oneTimeToken` is only valid with a callback (yapily.md 3.2). With one it is still refused: the sandbox does not
+ * `oneTimeToken` is only valid with a callback (Yapily API 12.13.0). With one it is still refused: the sandbox does not
  * simulate one-time tokens and `/consent-one-time-token`, and silently sending the real token instead would hide that.
  */
 function parseOneTimeToken(value: unknown, callback: string | null): void {
@@ -111,7 +111,8 @@ function parseOneTimeToken(value: unknown, callback: string | null): void {
 
 /**
  * Absent or empty: every data feature the institution has. Otherwise FeatureEnum values only (duplicates dropped,
- * order kept). Whether the institution supports each one is not checked [I]: the contract only asks for FeatureEnum.
+ * order kept). Whether the institution supports each one is not checked (our guess): the contract only asks for
+ * FeatureEnum.
  */
 export function parseFeatureScope(value: unknown, institution: Pick<SandboxInstitution, 'features'>): Feature[] {
   if (value === undefined || value === null) return defaultScope(institution)
@@ -130,8 +131,8 @@ function defaultScope(institution: Pick<SandboxInstitution, 'features'>): Featur
 
 /**
  * A malformed value is refused everywhere (it is a `date-time` field). A well-formed one is honoured only by
- * institutions that support it and silently ignored by others (yapily.md 3.2); where honoured it must lie in the
- * future on the sandbox clock [I].
+ * institutions that support it and silently ignored by others (Yapily API 12.13.0); where honoured it must lie in the
+ * future on the sandbox clock (our guess).
  */
 export function parseExpiresAt(
   value: unknown,

@@ -1,4 +1,4 @@
-// `DELETE /consents/{consentId}?forceDelete=` as pure rules (yapily.md 3.2, 3.8.7).
+// `DELETE /consents/{consentId}?forceDelete=` as pure rules (Yapily API 12.13.0).
 import { badRequest } from './errors.ts'
 
 export interface DeleteOutcome {

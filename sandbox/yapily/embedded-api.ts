@@ -1,4 +1,4 @@
-// The embedded flow's API form (yapily.md 3.2 "Embedded flow"): `POST /embedded-account-auth-requests` logs the
+// The embedded flow's API form (Yapily API 12.13.0 "Embedded flow"): `POST /embedded-account-auth-requests` logs the
 // user in and offers SCA methods; `PUT /embedded-account-auth-requests/{consentId}` takes the chosen method, then
 // the SCA code.
 import type { SandboxClock } from '../shared/clock.ts'
@@ -21,7 +21,7 @@ export interface EmbeddedApiContext {
 
 /**
  * 201 `AWAITING_SCA_METHOD` with `scaMethods`: the sandbox user always has two methods, so a method must be chosen
- * (yapily.md 3.2). Any user id and password log in. Institutions without `INITIATE_EMBEDDED_ACCOUNT_REQUEST`: 424.
+ * (Yapily API 12.13.0). Any user id and password log in. Institutions without `INITIATE_EMBEDDED_ACCOUNT_REQUEST`: 424.
  * No hosted page: the API form has no `authorisationUrl`.
  */
 export function createEmbeddedAuthorisationOperation(context: EmbeddedApiContext): ApiOperation {
@@ -50,8 +50,8 @@ export function createEmbeddedAuthorisationOperation(context: EmbeddedApiContext
 /**
  * `selectedScaMethod` (by id or type) in `AWAITING_SCA_METHOD` -> `AWAITING_SCA_CODE`; `scaCode` in
  * `AWAITING_SCA_CODE` -> `AUTHORIZED` with the `consentToken`. Both in one body are applied in that order. A wrong
- * code is 400 and the status stays [I]. Other body fields (`institutionId`, `applicationUserId`, as in the spec's
- * examples) are accepted and ignored. 201, as the spec says.
+ * code is 400 and the status stays (our guess). Other body fields (`institutionId`, `applicationUserId`, as in the
+ * spec's examples) are accepted and ignored. 201, as the spec says.
  */
 export function updateEmbeddedAuthorisationOperation(context: EmbeddedApiContext): ApiOperation {
   return ({ application, params, body }) => {

@@ -1,5 +1,5 @@
 // The two enums of the Yapily OpenAPI document (v12.13.0) the sandbox validates against: `FeatureEnum` and
-// `AuthorisationStatus`, copied verbatim (yapily.md 3.2, 3.3).
+// `AuthorisationStatus`, copied verbatim (Yapily API 12.13.0).
 
 export const FEATURES = [
   'INITIATE_PRE_AUTHORISATION',

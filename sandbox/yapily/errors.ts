@@ -1,8 +1,11 @@
-// Yapily's two error envelopes (yapily.md 3.1): the legacy `ApiResponseError` most routes answer with, and the newer
-// `ApiErrorResponse` with `issues[]` that `/consents/{id}/extend` and the webhook routes answer with.
+// Yapily's two error envelopes (Yapily API 12.13.0): the legacy `ApiResponseError` most routes answer with, and the
+// newer `ApiErrorResponse` with `issues[]` that `/consents/{id}/extend` and the webhook routes answer with.
 import { STATUS_CODES } from 'node:http'
 
-/** The exact 401 body of a missing or wrong Basic credential (yapily.md 3.7.1): no source, no tracingId. */
+/**
+ * The exact 401 body of a missing or wrong Basic credential (Yapily API 12.13.0, its 401 example): no source, no
+ * tracingId.
+ */
 export const UNAUTHORIZED_BODY = {
   error: { code: 401, status: 'UNAUTHORIZED', message: 'Full authentication is required to access this resource' },
 } as const
@@ -46,9 +49,11 @@ export interface ErrorIssue {
   message: string
 }
 
-/** Issue codes the spec documents; the sandbox uses no others (yapily.md 3.1). */
+/** Issue codes the spec documents; the sandbox uses no others (Yapily API 12.13.0). */
 export const ISSUE = {
-  /** Bad syntax; the sandbox also uses it for every 400 business rule, as no other 400 code is documented [I]. */
+  /**
+   * Bad syntax; the sandbox also uses it for every 400 business rule, as no other 400 code is documented (our guess).
+   */
   badRequest: { type: 'BAD_REQUEST', code: '10600' },
   notFound: { type: 'INVALID_REQUEST', code: '10800' },
   serverError: { type: 'INTERNAL_SERVER_ERROR', code: '11000' },
@@ -78,7 +83,7 @@ export function legacyErrorBody(status: number, message: string, tracingId: stri
 
 /**
  * The newer envelope. It also carries `message` (the first issue's): the spec's own example of an extend 400 shows
- * `error.message`, so clients reading either place find the text [I].
+ * `error.message`, so clients reading either place find the text (our guess).
  */
 export function issuesErrorBody(
   status: number,
@@ -101,8 +106,8 @@ export function issuesErrorBody(
 
 export const badRequest = (message: string) => new YapilyApiError(400, message)
 export const consentNotFound = (consentId: string) => new YapilyApiError(404, `Consent with id ${consentId} not found`)
-/** 424: "the feature is not supported by the institution" (yapily.md 3.1). */
+/** 424: "the feature is not supported by the institution" (Yapily API 12.13.0). */
 export const featureNotSupported = (what: string, institutionId: string) =>
   new YapilyApiError(424, `${what}: feature not supported by the institution ${institutionId}`)
-/** The message is our pick [I]: the real wording for an unknown `consent` header is not captured. */
+/** The message is our pick: the real wording for an unknown `consent` header is not captured. */
 export const consentTokenInvalid = () => new YapilyApiError(401, 'consent token invalid')

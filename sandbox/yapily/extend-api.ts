@@ -1,4 +1,4 @@
-// `POST /consents/{consentId}/extend`: the UK reconfirmation (yapily.md 3.2). Errors use the newer envelope.
+// `POST /consents/{consentId}/extend`: the UK reconfirmation (Yapily API 12.13.0). Errors use the newer envelope.
 import type { SandboxClock } from '../shared/clock.ts'
 import type { ApiOperation } from './api-call.ts'
 import type { ConsentStore } from './consent-store.ts'

@@ -1,11 +1,11 @@
-// `POST /consents/{consentId}/extend` as a pure rule: which `lastConfirmedAt` may be recorded (yapily.md 3.2, 3.8.11).
-// Refusals use the newer envelope, every 400 with issue code 10600 (the only documented 400 code) [I].
+// `POST /consents/{consentId}/extend` as a pure rule: which `lastConfirmedAt` may be recorded (Yapily API 12.13.0).
+// Refusals use the newer envelope, every 400 with issue code 10600 (the only documented 400 code) (our guess).
 import type { YapilyConsent } from './consent.ts'
 import { parseDateTime } from './date-time.ts'
 import { ISSUE, YapilyIssueError, badParameter } from './errors.ts'
 import type { SandboxInstitution } from './institutions.ts'
 
-/** The message of the spec's own example (yapily.md 3.2), exactly. */
+/** The message of the spec's own example (Yapily API 12.13.0), exactly. */
 export const FUTURE_MESSAGE = 'lastConfirmedAt cannot be a future date and time'
 
 /** JSONPath of the body property, as `ErrorIssue.parameter` names body properties. */

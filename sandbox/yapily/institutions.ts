@@ -1,11 +1,14 @@
-// The sandbox's three institutions and what each supports. `modelo-sandbox` is Yapily's real sandbox id; the other
+// The sandbox's institutions and what each supports. `modelo-sandbox` is Yapily's real sandbox id; the other
 // two ids, every name, country detail, credentials type and account are invented for the simulator.
 import type { Feature } from './enums.ts'
 
-/** UK: 90-day validity and reconfirmation (`reconfirmBy`, `extend`); EEA: 180-day validity (yapily.md 3.6). */
+/**
+ * UK: 90-day validity and reconfirmation (`reconfirmBy`, `extend`); EEA: 180-day validity (Yapily, "Financial data
+ * consents").
+ */
 export type Region = 'UK' | 'EEA'
 
-/** `redirect`: one hosted bank page; `embedded`: SCA method then SCA code (yapily.md 3.2 "Embedded flow"). */
+/** `redirect`: one hosted bank page; `embedded`: SCA method then SCA code (Yapily API 12.13.0 "Embedded flow"). */
 export type AuthorisationFlow = 'redirect' | 'embedded'
 
 export interface SandboxAccount {
@@ -24,11 +27,16 @@ export interface SandboxInstitution {
   countries: ReadonlyArray<{ displayName: string; countryCode2: string }>
   region: Region
   flow: AuthorisationFlow
-  /** Honours `accountRequest.expiresAt`; other institutions ignore it silently (yapily.md 3.2). */
+  /** Honours `accountRequest.expiresAt`; other institutions ignore it silently (Yapily API 12.13.0). */
   supportsExpiresAt: boolean
-  /** Accepts `PATCH /account-auth-requests`; otherwise 424 (yapily.md 3.2: "not supported by every institution"). */
+  /** Accepts `PATCH /account-auth-requests`; otherwise 424 (docs/providers.md, Yapily). */
   supportsReauthorisation: boolean
   credentialsType: string
+  /**
+   * Returns one consent per account at the first authorisation (Yapily: "Some banks return one consent per
+   * account"): the callback then carries one `consent` parameter per consent.
+   */
+  consentPerAccount?: boolean
   features: readonly Feature[]
   /** What `GET /accounts` answers for a consent at this institution. */
   accounts: readonly SandboxAccount[]
@@ -140,6 +148,36 @@ export const SANDBOX_INSTITUTIONS: readonly SandboxInstitution[] = [
         currency: 'EUR',
         name: 'Frau Ada Sandbox',
         identifications: [{ type: 'IBAN', identification: 'DE89370400440532013000' }],
+      },
+    ],
+  },
+  {
+    // One consent per account: approving authorises a consent for each of its two accounts.
+    id: 'per-account-gb-sandbox',
+    name: 'Per Account GB Sandbox',
+    fullName: 'Per Account Bank UK Sandbox',
+    countries: [{ displayName: 'United Kingdom', countryCode2: 'GB' }],
+    region: 'UK',
+    flow: 'redirect',
+    supportsExpiresAt: false,
+    supportsReauthorisation: true,
+    consentPerAccount: true,
+    credentialsType: 'OPEN_BANKING_UK_AUTO',
+    features: ['INITIATE_ACCOUNT_REQUEST', 'ACCOUNTS', 'ACCOUNT', 'ACCOUNT_BALANCES', 'ACCOUNT_TRANSACTIONS'],
+    accounts: [
+      {
+        id: 'pa-acc-0001',
+        type: 'Personal - Current',
+        currency: 'GBP',
+        name: 'Ms Ada Sandbox',
+        identifications: [{ type: 'SORT_CODE', identification: '309493' }],
+      },
+      {
+        id: 'pa-acc-0002',
+        type: 'Personal - Savings',
+        currency: 'GBP',
+        name: 'Ms Ada Sandbox',
+        identifications: [{ type: 'SORT_CODE', identification: '309494' }],
       },
     ],
   },

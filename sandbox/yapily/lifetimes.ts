@@ -4,10 +4,10 @@ import type { Region, SandboxInstitution } from './institutions.ts'
 
 export const DAY_MS = 24 * 3600 * 1000
 
-/** How long an authorisation is valid before SCA is needed again (yapily.md 3.6). */
+/** How long an authorisation is valid before SCA is needed again (Yapily, "Financial data consents"). */
 export const VALIDITY_DAYS: Readonly<Record<Region, number>> = { UK: 90, EEA: 180 }
 
-/** `reconfirmBy` = `lastConfirmedAt` + 90 days (yapily.md 3.2, the extend example). */
+/** `reconfirmBy` = `lastConfirmedAt` + 90 days (Yapily API 12.13.0, the extend example). */
 export const RECONFIRM_DAYS = 90
 
 export interface AuthorisationDates {

@@ -8,8 +8,8 @@ import { badRequest } from './errors.ts'
 import type { UserRegistry, YapilyUser } from './users.ts'
 
 /**
- * An `applicationUserId` finds its user or silently creates one (yapily.md 3.2); a `userUuid` must name an existing
- * user of the application, else 400 [I] (the body, not the path, names it, so not 404).
+ * An `applicationUserId` finds its user or silently creates one (Yapily API 12.13.0); a `userUuid` must name an
+ * existing user of the application, else 400 (our guess) (the body, not the path, names it, so not 404).
  */
 export function resolveUser(
   users: UserRegistry,
@@ -48,7 +48,7 @@ export function newConsent({ applicationId, user, request, status, now, sequence
     requestedExpiresAt: request.requestedExpiresAt,
     expiresAt: request.requestedExpiresAt,
     state: newState(),
-    // The `aac-<uuid>` shape of the spec's Modelo examples, for every institution [I].
+    // The `aac-<uuid>` shape of the spec's Modelo examples, for every institution (our guess).
     institutionConsentId: `aac-${randomUUID()}`,
     callback: request.callback,
     consentToken: null,
@@ -62,5 +62,7 @@ export function newConsent({ applicationId, user, request, status, now, sequence
     currentPageId: null,
     scaMethods: null,
     selectedScaMethod: null,
+    accountIds: null,
+    siblingOf: null,
   }
 }

@@ -1,13 +1,20 @@
 // Configuration of the Yapily sandbox: every option with its default, in one place.
 import type { WebhookRetryPolicy } from '../shared/webhook-dispatcher.ts'
+import { DEFAULT_CONSENT_EVENT_TYPE, DEFAULT_SIGNATURE_HEADER } from './webhook-events.ts'
 
-/** An application registered in the Console: its Basic credentials and its id (yapily.md 3.1). */
+/** An HTTP header name (RFC 9110 token). */
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/
+
+/** An application registered in the Console: its Basic credentials and its id (Yapily API 12.13.0). */
 export interface YapilyApplication {
   /** The Application ID, sent as the Basic username. */
   key: string
   /** The Application Secret, sent as the Basic password. */
   secret: string
-  /** What webhook registrations name as `applicationId`, and what webhook events carry. */
+  /**
+   * What webhook registrations name as `applicationId`, and what webhook events carry: a UUID, as Yapily API 12.13.0
+   * types `applicationId`.
+   */
   id: string
 }
 
@@ -34,24 +41,35 @@ export interface YapilySandboxOptions {
   publicHost?: string
   /**
    * Applications whose Basic credentials the API accepts. Each sees only its own users, consents and webhooks.
-   * @default [{ key: 'sandbox-app-key', secret: 'sandbox-app-secret', id: 'sandbox-app' }]
+   * @default [{ key: 'sandbox-app-key', secret: 'sandbox-app-secret', id: '0d6b7a38-1c2e-4f5a-9b8c-3e4d5f6a7b8c' }]
    */
   applications?: YapilyApplication[]
   /**
-   * The registered Authorisation Callbacks (yapily.md 3.2). An entry ending in `/` covers every URL below it (same
-   * scheme, host and port, path under the entry's); any other entry must equal the callback. A create call whose
-   * `callback` no entry covers is refused with 400.
+   * The registered Authorisation Callbacks (Yapily, "Callback URL", https://docs.yapily.com/knowledge/callback_url). An
+   * entry ending in `/` covers every URL below it (same scheme, host and port, path under the entry's); any other entry
+   * must equal the callback. A create call whose `callback` no entry covers is refused with 400.
    * @default ['https://display-parameters.com/'] (the callback of the docs' request example)
    * @example ['http://127.0.0.1:4000/yapily/callback', 'https://partner.example/']
    */
   callbacks?: string[]
   /**
-   * Sign webhook deliveries with `X-Yapily-Signature: sha256=<hex HMAC-SHA256 of the raw body>`, keyed by the
-   * webhook's `webhookSecret`. The scheme comes from third-party clients, not Yapily's docs (yapily.md 3.5), hence
-   * the switch.
+   * Sign webhook deliveries with `<webhookSignatureHeader>: sha256=<hex HMAC-SHA256 of the raw body>`, keyed by the
+   * webhook's `webhookSecret`. The scheme is our guess from third-party clients (Yapily documents none; see
+   * docs/providers.md, Yapily), hence the switch.
    * @default true
    */
   signWebhooks?: boolean
+  /**
+   * The header webhook signatures travel in: our guess, as the gateway's `YAPILY_WEBHOOK_SIGNATURE_HEADER` is.
+   * @default 'X-Yapily-Signature'
+   */
+  webhookSignatureHeader?: string
+  /**
+   * The webhook category consent status events are registered and sent under (their `type`): our guess, as the
+   * gateway's `YAPILY_WEBHOOK_EVENT_TYPE` is.
+   * @default 'consent.status'
+   */
+  consentEventType?: string
   /**
    * Webhook retry settings for the shared dispatcher.
    * @default { maxAttempts: 6, baseDelayMs: 200, factor: 2, maxDelayMs: 10_000, attemptTimeoutMs: 5_000 }
@@ -69,6 +87,8 @@ export interface YapilySettings {
   applications: YapilyApplication[]
   callbacks: string[]
   signWebhooks: boolean
+  webhookSignatureHeader: string
+  consentEventType: string
   /** Passed to the dispatcher, which fills in its own defaults. */
   webhookRetry: Partial<WebhookRetryPolicy>
   sweepIntervalMs: number
@@ -77,7 +97,7 @@ export interface YapilySettings {
 export const DEFAULT_APPLICATION: YapilyApplication = {
   key: 'sandbox-app-key',
   secret: 'sandbox-app-secret',
-  id: 'sandbox-app',
+  id: '0d6b7a38-1c2e-4f5a-9b8c-3e4d5f6a7b8c',
 }
 
 export const DEFAULT_CALLBACKS: readonly string[] = ['https://display-parameters.com/']
@@ -102,6 +122,12 @@ export function resolveYapilySettings(options: YapilySandboxOptions = {}): Yapil
   for (const callback of callbacks) {
     if (!URL.canParse(callback)) throw new RangeError(`callbacks: ${callback} is not an absolute URL`)
   }
+  const webhookSignatureHeader = options.webhookSignatureHeader ?? DEFAULT_SIGNATURE_HEADER
+  if (!HEADER_NAME.test(webhookSignatureHeader)) {
+    throw new RangeError(`webhookSignatureHeader: ${webhookSignatureHeader} is not a header name`)
+  }
+  const consentEventType = options.consentEventType ?? DEFAULT_CONSENT_EVENT_TYPE
+  if (!consentEventType) throw new RangeError('consentEventType must not be empty')
   const sweepIntervalMs = options.sweepIntervalMs ?? 1_000
   if (!Number.isFinite(sweepIntervalMs) || sweepIntervalMs <= 0) {
     throw new RangeError(`sweepIntervalMs must be a positive number, got ${sweepIntervalMs}`)
@@ -111,6 +137,8 @@ export function resolveYapilySettings(options: YapilySandboxOptions = {}): Yapil
     applications,
     callbacks,
     signWebhooks: options.signWebhooks ?? true,
+    webhookSignatureHeader,
+    consentEventType,
     webhookRetry: options.webhookRetry ?? {},
     sweepIntervalMs,
   }

@@ -3,7 +3,7 @@
 export const BANK_PAGE_ROUTE = '/bank/:pageId'
 export const QR_CODE_ROUTE = '/qr/:pageId'
 
-/** The page carries the consent's `state` in its query, as a real bank URL does (yapily.md 3.7.2). */
+/** The page carries the consent's `state` in its query, as a real bank URL does (our guess). */
 export function bankPageUrl(baseUrl: string, pageId: string, state: string): string {
   return `${baseUrl}/bank/${encodeURIComponent(pageId)}?state=${encodeURIComponent(state)}`
 }

@@ -29,6 +29,7 @@ import { registerYapilyControls } from './sandbox-controls.ts'
 import { UserRegistry } from './users.ts'
 import { WebhookRegistry } from './webhook-registry.ts'
 import { readYapilyState, type YapilySavedState } from './saved-state.ts'
+import { webhookCategories } from './webhook-events.ts'
 import { StateFile } from '../shared/persistence.ts'
 import {
   deleteWebhookOperation,
@@ -63,6 +64,8 @@ export async function startYapilySandbox(options: YapilySandboxOptions = {}): Pr
   const publisher = new ConsentEventPublisher({
     registry,
     signWebhooks: settings.signWebhooks,
+    signatureHeader: settings.webhookSignatureHeader,
+    consentEventType: settings.consentEventType,
     // Only called on a status change, long after `webhooks` below exists.
     enqueue: (url, body) => webhooks.enqueue(url, body),
   })
@@ -130,6 +133,7 @@ export async function startYapilySandbox(options: YapilySandboxOptions = {}): Pr
   const webhookRoute: ApiEndpointOptions = { envelope: 'issues', metadataAlias: true }
   const flow = { store, users, clock, callbacks: settings.callbacks, baseUrl: server.url }
   const consents = { store, clock, toggles }
+  const categories = webhookCategories(settings.consentEventType)
   router.on('GET', '/institutions', apiEndpoint(api, listInstitutionsOperation()))
   router.on('POST', '/account-auth-requests', apiEndpoint(api, createAuthorisationOperation(flow)))
   router.on('PATCH', '/account-auth-requests', apiEndpoint(api, reauthoriseOperation(flow)))
@@ -148,8 +152,8 @@ export async function startYapilySandbox(options: YapilySandboxOptions = {}): Pr
     apiEndpoint(api, extendConsentOperation({ store, clock }), { envelope: 'issues' }),
   )
   router.on('GET', '/accounts', apiEndpoint(api, listAccountsOperation({ store, clock })))
-  router.on('GET', '/webhook/events/categories', apiEndpoint(api, listCategoriesOperation(), webhookRoute))
-  router.on('POST', '/webhook/events', apiEndpoint(api, registerWebhookOperation(registry), webhookRoute))
+  router.on('GET', '/webhook/events/categories', apiEndpoint(api, listCategoriesOperation(categories), webhookRoute))
+  router.on('POST', '/webhook/events', apiEndpoint(api, registerWebhookOperation(registry, categories), webhookRoute))
   router.on('GET', '/webhook/events', apiEndpoint(api, listWebhooksOperation(registry), webhookRoute))
   router.on('DELETE', '/webhook/events/:webhookId', apiEndpoint(api, deleteWebhookOperation(registry), webhookRoute))
   registerBankPages(router, { store, clock, baseUrl: server.url })

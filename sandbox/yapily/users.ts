@@ -1,5 +1,5 @@
-// Yapily Users per application: created silently on the first `applicationUserId` a create call names (yapily.md
-// 3.2, 3.8.9), found again by that id or by their `userUuid`.
+// Yapily Users per application: created silently on the first `applicationUserId` a create call names (Yapily API
+// 12.13.0), found again by that id or by their `userUuid`.
 import { randomUUID } from 'node:crypto'
 
 export interface YapilyUser {

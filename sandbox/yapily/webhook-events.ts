@@ -2,17 +2,28 @@
 import { createHmac } from 'node:crypto'
 import type { YapilyConsent } from './consent.ts'
 
-/** Our name for consent events [I]: Yapily's consent categories were not found in the captured material. */
-export const CONSENT_STATUS_CATEGORY = 'consent.status'
+/**
+ * Our guess at the consent events' category (the `consentEventType` option's default): Yapily publishes no consent
+ * category (docs/providers.md, Yapily).
+ */
+export const DEFAULT_CONSENT_EVENT_TYPE = 'consent.status'
 
-/** `GET /webhook/events/categories`: ours plus the two payment categories the spec's example lists. */
-export const WEBHOOK_CATEGORIES: ReadonlyArray<{ name: string; description: string }> = [
-  { name: CONSENT_STATUS_CATEGORY, description: 'An event sent whenever a consent changes status (sandbox category)' },
-  { name: 'payment.state.success', description: 'An event sent when payment reaches a terminal successful status' },
-  { name: 'payment.state.failed', description: 'An event sent when payment reaches a terminal failed status' },
-]
+/** Our guess at the signature header (the `webhookSignatureHeader` option's default), from third-party clients. */
+export const DEFAULT_SIGNATURE_HEADER = 'X-Yapily-Signature'
 
-export const SIGNATURE_HEADER = 'X-Yapily-Signature'
+export interface WebhookCategory {
+  name: string
+  description: string
+}
+
+/** `GET /webhook/events/categories`: the consent category plus the two payment categories the spec's example lists. */
+export function webhookCategories(consentEventType: string = DEFAULT_CONSENT_EVENT_TYPE): WebhookCategory[] {
+  return [
+    { name: consentEventType, description: 'An event sent whenever a consent changes status (sandbox category)' },
+    { name: 'payment.state.success', description: 'An event sent when payment reaches a terminal successful status' },
+    { name: 'payment.state.failed', description: 'An event sent when payment reaches a terminal failed status' },
+  ]
+}
 
 export interface ConsentStatusEvent {
   /** The webhook the event is delivered for: Yapily's sample names `id` "the webhook id used to trigger this event". */
@@ -23,18 +34,20 @@ export interface ConsentStatusEvent {
   tracingId: string
   /** The webhook's registration metadata, "returned on every Webhook trigger" (spec `WebhookMetadata`). */
   metadata: Readonly<Record<string, string>> | null
+  /** The event's `type`. @default DEFAULT_CONSENT_EVENT_TYPE */
+  type?: string
 }
 
 /**
  * The delivery envelope of Yapily's sample notification, `{ id, applicationId, type, event, metadata: { tracingId } }`:
- * no event id and no time (`id` is the webhook's). The `event` field names are ours [I]: Yapily's consent categories
- * are not published. Serialised once: the signature covers exactly these bytes.
+ * no event id and no time (`id` is the webhook's). The `event` field names are ours (our guess): Yapily's consent
+ * categories are not published. Serialised once: the signature covers exactly these bytes.
  */
 export function consentStatusEventBody(event: ConsentStatusEvent): string {
   return JSON.stringify({
     id: event.webhookId,
     applicationId: event.applicationId,
-    type: CONSENT_STATUS_CATEGORY,
+    type: event.type ?? DEFAULT_CONSENT_EVENT_TYPE,
     event: {
       consentId: event.consent.id,
       status: event.consent.status,

@@ -1,4 +1,4 @@
-// Registered webhooks per application, their secrets, and the limit of 10 (yapily.md 3.5).
+// Registered webhooks per application, their secrets, and the limit of 10 (Yapily API 12.13.0).
 import { randomBytes, randomUUID } from 'node:crypto'
 import { ISSUE, YapilyIssueError } from './errors.ts'
 import type { CallbackUrls, WebhookRegistrationRequest } from './webhook-request.ts'

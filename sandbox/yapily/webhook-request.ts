@@ -1,6 +1,6 @@
-// Validation of `POST /webhook/events` (yapily.md 3.5): refusals in the newer envelope, issue code 10600.
+// Validation of `POST /webhook/events` (Yapily API 12.13.0): refusals in the newer envelope, issue code 10600.
 import { badParameter } from './errors.ts'
-import { WEBHOOK_CATEGORIES } from './webhook-events.ts'
+import { webhookCategories, type WebhookCategory } from './webhook-events.ts'
 
 /** "Any data (under 10kB total)" (spec `WebhookMetadata`). */
 export const MAX_METADATA_BYTES = 10 * 1024
@@ -17,24 +17,28 @@ export interface WebhookRegistrationRequest {
 }
 
 /**
- * `applicationId` must be the calling application's id [I]; `categories` a non-empty list of known categories;
+ * `applicationId` must be the calling application's id (our guess); `categories` a non-empty list of known categories;
  * `callbackUrl.main.url` (and `backup.url` when given) absolute http(s) URLs without a query string; `metadata` an
  * object of strings under 10 kB.
  */
-export function parseWebhookRegistration(body: unknown, applicationId: string): WebhookRegistrationRequest {
+export function parseWebhookRegistration(
+  body: unknown,
+  applicationId: string,
+  categories: readonly WebhookCategory[] = webhookCategories(),
+): WebhookRegistrationRequest {
   const fields = object(body, '$', 'The request body must be a JSON object')
   if (fields.applicationId !== applicationId) {
     throw badParameter('$.applicationId', `applicationId must be the id of the authenticated application`)
   }
   return {
-    categories: parseCategories(fields.categories),
+    categories: parseCategories(fields.categories, categories),
     callbackUrl: parseCallbackUrls(fields.callbackUrl),
     metadata: parseMetadata(fields.metadata),
   }
 }
 
-function parseCategories(value: unknown): string[] {
-  const known = new Set(WEBHOOK_CATEGORIES.map((category) => category.name))
+function parseCategories(value: unknown, categories: readonly WebhookCategory[]): string[] {
+  const known = new Set(categories.map((category) => category.name))
   if (!Array.isArray(value) || value.length === 0 || !value.every((item) => typeof item === 'string')) {
     throw badParameter('$.categories', 'categories must be a non-empty array of category names')
   }

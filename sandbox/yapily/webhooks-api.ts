@@ -1,13 +1,16 @@
-// The webhook routes (yapily.md 3.5): register (the only answer with the secret), list, delete, categories.
+// The webhook routes (Yapily API 12.13.0): register (the only answer with the secret), list, delete, categories.
 import type { ApiOperation } from './api-call.ts'
 import { ISSUE, YapilyIssueError } from './errors.ts'
-import { WEBHOOK_CATEGORIES } from './webhook-events.ts'
+import type { WebhookCategory } from './webhook-events.ts'
 import { webhookView, type WebhookRegistry } from './webhook-registry.ts'
 import { parseWebhookRegistration } from './webhook-request.ts'
 
-export function registerWebhookOperation(registry: WebhookRegistry): ApiOperation {
+export function registerWebhookOperation(
+  registry: WebhookRegistry,
+  categories: readonly WebhookCategory[],
+): ApiOperation {
   return ({ application, body }) => {
-    const registration = registry.register(application.id, parseWebhookRegistration(body, application.id))
+    const registration = registry.register(application.id, parseWebhookRegistration(body, application.id, categories))
     return { status: 201, data: { ...webhookView(registration), webhookSecret: registration.secret } }
   }
 }
@@ -30,6 +33,6 @@ export function deleteWebhookOperation(registry: WebhookRegistry): ApiOperation 
   }
 }
 
-export function listCategoriesOperation(): ApiOperation {
-  return () => ({ status: 200, data: { categories: WEBHOOK_CATEGORIES } })
+export function listCategoriesOperation(categories: readonly WebhookCategory[]): ApiOperation {
+  return () => ({ status: 200, data: { categories } })
 }

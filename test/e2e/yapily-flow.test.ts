@@ -284,6 +284,29 @@ describe('Yapily through the gateway', () => {
     })
   })
 
+  it('keeps every consent of a bank that returns one consent per account: the least healthy shows, delete deletes all', async () => {
+    const consent = await activeConsent('y-user-per-account', 'per-account-gb-sandbox')
+    expect(consent).toMatchObject({ status: 'ACTIVE', canAccessData: true })
+    const sibling = async () =>
+      ((await control('consents')).consents as any[]).find((c) => c.siblingOf === consent.providerConsentId)
+    const other = await sibling()
+    expect(other?.status).toBe('AUTHORIZED')
+
+    await control(`consents/${other.id}/revoke-at-bank`, {})
+    const refreshed = await gql(
+      `mutation ($id: ID!) { refreshConsent(id: $id) { __typename ... on RefreshConsentPayload { consent { ${FIELDS} } } ... on Error { code message } } }`,
+      { id: consent.id },
+    )
+    expect(refreshed.data?.refreshConsent.consent).toMatchObject({ status: 'REVOKED', statusReason: 'REVOKED_AT_BANK' })
+
+    const deleted = await gql(
+      `mutation ($id: ID!) { deleteConsent(id: $id) { __typename ... on DeleteConsentPayload { consent { ${FIELDS} } } ... on Error { code message } } }`,
+      { id: consent.id },
+    )
+    expect(deleted.data?.deleteConsent.consent).toMatchObject({ deletion: { status: 'SUCCESS' } })
+    expect((await sibling())?.isDeletedByInstitution).not.toBeNull()
+  })
+
   it('deletes at Yapily and at the bank, keeps the outcome, and destroys the sealed token', async () => {
     const DELETE = `mutation ($id: ID!) { deleteConsent(id: $id) { __typename ... on DeleteConsentPayload { consent { ${FIELDS} } } ... on Error { code message } } }`
     // Bank reachable

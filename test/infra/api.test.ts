@@ -78,6 +78,8 @@ const EVERY_SECRET = {
   FinqwareClientId: 'f'.repeat(36),
   FinqwareClientSecret: 'f'.repeat(64),
   FinqwarePathPrefix: '/v2',
+  FinqwareAuthMode: 'oauth2',
+  FinqwareTokenUrl: 'https://your-env.finqware.com/oauth2/token',
   WorldlineBaseUrl: 'https://xs2a.awltest.de',
   WorldlineClientId: 'w'.repeat(36),
   WorldlineKeyId: 'a'.repeat(40),
@@ -93,6 +95,8 @@ const EVERY_SECRET = {
   YapilyApplicationKey: 'y'.repeat(36),
   YapilyApplicationSecret: 'y'.repeat(36),
   YapilyWebhookSecret: 'y'.repeat(64),
+  YapilyWebhookSignatureHeader: 'X-Yapily-Signature',
+  YapilyWebhookEventType: 'consent.status',
 }
 
 /** Every function of the app, by its handler (scripts/build-functions.ts builds the same entry points). */

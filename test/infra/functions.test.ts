@@ -32,6 +32,8 @@ const PROVIDER_SECRETS = {
   FinqwareClientId: 'fq-client',
   FinqwareClientSecret: 'fq-secret',
   FinqwarePathPrefix: '/test',
+  FinqwareAuthMode: 'internal',
+  FinqwareTokenUrl: 'https://env.finqware.example/auth/token',
   WorldlineBaseUrl: 'https://xs2a.worldline.example',
   WorldlineClientId: 'wl-client',
   WorldlineKeyId: 'wl-key-id',
@@ -43,6 +45,8 @@ const PROVIDER_SECRETS = {
   YapilyApplicationKey: 'ya-key',
   YapilyApplicationSecret: 'ya-secret',
   YapilyWebhookSecret: 'ya-webhook',
+  YapilyWebhookSignatureHeader: 'Yapily-Signature',
+  YapilyWebhookEventType: 'CONSENT_STATUS_UPDATE',
 }
 
 /** Settings that are not a provider's: the web origins allowed to read the API. */
@@ -97,6 +101,8 @@ describe('the environment of every gateway function', () => {
       pathPrefix: PROVIDER_SECRETS.FinqwarePathPrefix,
       clientId: PROVIDER_SECRETS.FinqwareClientId,
       clientSecret: PROVIDER_SECRETS.FinqwareClientSecret,
+      authMode: PROVIDER_SECRETS.FinqwareAuthMode,
+      tokenUrl: PROVIDER_SECRETS.FinqwareTokenUrl,
     })
     expect(providers.worldline).toEqual({
       baseUrl: PROVIDER_SECRETS.WorldlineBaseUrl,
@@ -112,6 +118,8 @@ describe('the environment of every gateway function', () => {
       applicationKey: PROVIDER_SECRETS.YapilyApplicationKey,
       applicationSecret: PROVIDER_SECRETS.YapilyApplicationSecret,
       webhookSecret: PROVIDER_SECRETS.YapilyWebhookSecret,
+      webhookSignatureHeader: PROVIDER_SECRETS.YapilyWebhookSignatureHeader,
+      webhookConsentEventType: PROVIDER_SECRETS.YapilyWebhookEventType,
     })
   })
 

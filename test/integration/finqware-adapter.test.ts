@@ -3,7 +3,7 @@
 // header that tells the end of validity from a revocation.
 import { randomUUID } from 'node:crypto'
 import { CompactSign, generateKeyPair } from 'jose'
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest'
+import { afterAll, beforeAll, beforeEach, describe, expect, test, vi } from 'vitest'
 import { InstitutionNotFoundError, ProviderRejectedError, ProviderUnavailableError } from '../../domain/errors.ts'
 import {
   NotificationRejectedError,
@@ -13,6 +13,7 @@ import {
   type ProviderSnapshot,
 } from '../../providers/adapter.ts'
 import { createFinqwareAdapter } from '../../providers/finqware/adapter.ts'
+import type { FinqwareConfig } from '../../providers/finqware/config.ts'
 import {
   NotificationReceiver,
   aConsentRequest,
@@ -431,5 +432,203 @@ describe('validity end labelled deactivated (the other reading of the docs)', ()
 
     // Assess
     expect(ended).toMatchObject({ providerStatus: 'deactivated', status: 'EXPIRED', reason: 'VALIDITY_ENDED' })
+  })
+})
+
+describe('OAuth2 bearer mode (production; the body secret is test-only)', () => {
+  // Its own sandbox, so token counts and clock moves concern these tests alone.
+  let bearer: FinqwareHarness
+
+  beforeAll(async () => {
+    bearer = await startFinqwareHarness({
+      sandbox: { authMode: 'oauth2', tokenLifetimeSeconds: 3_600 },
+      adapter: { authMode: 'oauth2', tokenRenewalMarginSeconds: 60 },
+    })
+  })
+
+  afterAll(async () => {
+    await bearer?.teardown()
+  })
+
+  beforeEach(async () => {
+    await bearer.control('reset', {})
+  })
+
+  const freshAdapter = (overrides: Partial<FinqwareConfig> = {}) =>
+    createFinqwareAdapter(
+      finqwareAdapterConfig(bearer.sandbox.url, { authMode: 'oauth2', tokenRenewalMarginSeconds: 60, ...overrides }),
+    )
+
+  async function bearerConsent(adapter: ProviderAdapter) {
+    const institution = await institutionOf(adapter, 'rzb_ro')
+    const request = aConsentRequest(adapter, institution, receiver.newEndpoint())
+    const snapshot = await adapter.create(request, testCallContext())
+    return { providerConsentId: snapshot.providerConsentId, userRef: request.userRef, institutionId: 'rzb_ro' }
+  }
+
+  test('create, get and revoke go through with a token from the token endpoint, which the sandbox requires', async () => {
+    // Prepare
+    const adapter = freshAdapter()
+    const before = bearer.sandbox.tokenCounts()
+
+    // Act: the sandbox refuses any body carrying client_secret and any call without a valid token
+    const ref = await bearerConsent(adapter)
+    const fetched = await adapter.fetch(ref, testCallContext())
+    const revoked = await adapter.revoke(ref, testCallContext())
+
+    // Assess: one token served every call
+    expect(fetched.status).toBe('CREATED')
+    expect(revoked.status).toBe('REVOKED')
+    expect(bearer.sandbox.tokenCounts()).toEqual({ issued: before.issued + 1, refused: before.refused })
+  })
+
+  test('concurrent callers share one token request', async () => {
+    // Prepare
+    const adapter = freshAdapter()
+    const before = bearer.sandbox.tokenCounts()
+
+    // Act
+    const lists = await Promise.all(Array.from({ length: 5 }, () => adapter.listInstitutions(testCallContext())))
+    const refs = await Promise.all(Array.from({ length: 4 }, () => bearerConsent(adapter)))
+
+    // Assess
+    expect(lists[0]?.length).toBeGreaterThan(0)
+    expect(new Set(refs.map((ref) => ref.providerConsentId)).size).toBe(4)
+    expect(bearer.sandbox.tokenCounts().issued).toBe(before.issued + 1)
+  })
+
+  test('a token that expired at Finqware before our cache thought is renewed once on the 401 and the call retried', async () => {
+    // Prepare: a token in the cache, then Finqware's clock past its lifetime (ours has not moved)
+    const adapter = freshAdapter()
+    const ref = await bearerConsent(adapter)
+    await bearer.control('clock', { advanceSeconds: 3_600 + 60 })
+    const before = bearer.sandbox.tokenCounts()
+
+    // Act
+    const snapshot = await adapter.fetch(ref, testCallContext())
+
+    // Assess: one refusal, one new token, the call answered
+    expect(snapshot.providerConsentId).toBe(ref.providerConsentId)
+    expect(bearer.sandbox.tokenCounts()).toEqual({ issued: before.issued + 1, refused: before.refused + 1 })
+  })
+
+  test('concurrent calls refused 401 for one expired token share one renewal', async () => {
+    // Prepare: a cached token that Finqware no longer accepts
+    const adapter = freshAdapter()
+    const ref = await bearerConsent(adapter)
+    await bearer.control('clock', { advanceSeconds: 3_600 + 60 })
+    const before = bearer.sandbox.tokenCounts()
+
+    // Act
+    const snapshots = await Promise.all(Array.from({ length: 4 }, () => adapter.fetch(ref, testCallContext())))
+
+    // Assess: every call answered, each refused once, one new token for all of them
+    expect(snapshots.map((snapshot) => snapshot.providerConsentId)).toEqual(Array(4).fill(ref.providerConsentId))
+    expect(bearer.sandbox.tokenCounts()).toEqual({ issued: before.issued + 1, refused: before.refused + 4 })
+  })
+
+  test('a create refused 401 for its token is sent again after renewal and creates exactly one consent', async () => {
+    // Prepare: the cached token expires at Finqware
+    const adapter = freshAdapter()
+    await bearerConsent(adapter)
+    await bearer.control('clock', { advanceSeconds: 3_600 + 60 })
+    const before = await bearer.control('consents')
+
+    // Act
+    const ref = await bearerConsent(adapter)
+
+    // Assess
+    const after = (await bearer.control('consents')).consents as Array<{ consentId: string }>
+    expect(after).toHaveLength(before.consents.length + 1)
+    expect(after.map((consent) => consent.consentId)).toContain(ref.providerConsentId)
+  })
+
+  test('a second 401 after the renewal is not retried again: PROVIDER_REJECTED unauthorized', async () => {
+    // Prepare: a cached token, then two refusals in a row
+    const adapter = freshAdapter()
+    const ref = await bearerConsent(adapter)
+    const before = bearer.sandbox.tokenCounts()
+    await bearer.control('faults', { failNext: 3, status: 401, code: 'unauthorized' })
+
+    // Act
+    const error = await rejectionOf(adapter.fetch(ref, testCallContext()))
+
+    // Assess: one renewal, two calls, the third planned refusal unused
+    expect(error).toBeInstanceOf(ProviderRejectedError)
+    expect(error).toMatchObject({ providerCode: 'unauthorized', providerHttpStatus: 401 })
+    expect(bearer.sandbox.tokenCounts().issued).toBe(before.issued + 1)
+    expect((await bearer.control('faults')).failNext).toBe(1)
+  })
+
+  test('the token is kept until shortly before it expires, then renewed before Finqware would refuse it', async () => {
+    // Prepare
+    const adapter = freshAdapter()
+    const ref = await bearerConsent(adapter)
+    const before = bearer.sandbox.tokenCounts()
+    vi.useFakeTimers({ toFake: ['Date'] })
+    try {
+      // Act: our clock (and the in-process sandbox's) just before the renewal margin, then inside it
+      vi.setSystemTime(Date.now() + (3_600 - 60 - 5) * 1000)
+      await adapter.fetch(ref, testCallContext())
+      const kept = bearer.sandbox.tokenCounts()
+      vi.setSystemTime(Date.now() + 10 * 1000)
+      await adapter.fetch(ref, testCallContext())
+
+      // Assess: same token first, then a new one without any refusal
+      expect(kept).toEqual(before)
+      expect(bearer.sandbox.tokenCounts()).toEqual({ issued: before.issued + 1, refused: before.refused })
+    } finally {
+      vi.useRealTimers()
+    }
+  })
+
+  test('a wrong client secret is refused at the token endpoint: PROVIDER_REJECTED unauthorized, not retried', async () => {
+    const error = await rejectionOf(bearerConsent(freshAdapter({ clientSecret: 'wrong' })))
+
+    expect(error).toBeInstanceOf(ProviderRejectedError)
+    expect(error).toMatchObject({ providerCode: 'unauthorized', providerHttpStatus: 401, retryable: false })
+  })
+
+  test('internal mode against a bearer-mode Finqware is refused (the body secret is not accepted there)', async () => {
+    const error = await rejectionOf(bearerConsent(freshAdapter({ authMode: 'internal' })))
+
+    expect(error).toMatchObject({ providerCode: 'unauthorized', providerHttpStatus: 401 })
+  })
+})
+
+describe('internal mode (client_secret in the body, for test environments)', () => {
+  let internal: FinqwareHarness
+
+  beforeAll(async () => {
+    internal = await startFinqwareHarness({ sandbox: { authMode: 'internal' }, adapter: { authMode: 'internal' } })
+  })
+
+  afterAll(async () => {
+    await internal?.teardown()
+  })
+
+  test('create and get go through without any token request', async () => {
+    const institution = await institutionOf(internal.adapter, 'bt_ro')
+    const request = aConsentRequest(internal.adapter, institution, receiver.newEndpoint())
+
+    const created = await internal.adapter.create(request, testCallContext())
+    const ref = { providerConsentId: created.providerConsentId, userRef: request.userRef, institutionId: 'bt_ro' }
+
+    expect((await internal.adapter.fetch(ref, testCallContext())).status).toBe('CREATED')
+    expect(internal.sandbox.tokenCounts().issued).toBe(0)
+  })
+})
+
+describe('completed: named in the Get Consent text, outside its enum', () => {
+  test('a consent Finqware reports as completed reads ACTIVE (data accessible)', async () => {
+    // Prepare
+    const { ref } = await createConsent()
+
+    // Act
+    await finqware.control(`consents/${ref.providerConsentId}/status`, { status: 'completed' })
+    const snapshot = await fetchWith(finqware.adapter, ref)
+
+    // Assess
+    expect(snapshot).toMatchObject({ providerStatus: 'completed', status: 'ACTIVE', reason: null })
   })
 })

@@ -1,5 +1,5 @@
 // The provider adapter contract: every adapter, against its own sandbox over real HTTP, behaves the same on the seam
-// the service relies on (DESIGN.md section 4). A new provider joins by adding its driver to PROVIDER_DRIVERS.
+// the service relies on (`ProviderAdapter` in providers/adapter.ts). A new provider joins by adding its driver to PROVIDER_DRIVERS.
 import { randomUUID } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { ProviderRejectedError } from '../../domain/errors.ts'

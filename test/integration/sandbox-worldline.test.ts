@@ -142,7 +142,7 @@ interface SignedTokenRequest {
   body?: string
 }
 
-/** A token request signed as worldline.md 2.1 describes (draft-cavage over `app client id date`). */
+/** A token request signed as Worldline's OAuth spec v1.4.5 asks (draft-cavage over `app client id date`). */
 async function requestToken(baseUrl: string, request: SignedTokenRequest = {}): Promise<Answer> {
   const headers: Record<string, string | undefined> = {
     app: 'AIS',
@@ -404,12 +404,12 @@ describe('token endpoint', () => {
     await worldline.advanceSeconds(365 * 24 * 3600)
     const staticToken = await worldline.accounts()
 
-    // 403: the token is good, there is just no consent yet.
-    expect(beforeExpiry.status).toBe(403)
+    // 400 code 122 (The PSU consent is not valid): the token is good, there is just no consent yet.
+    expect(beforeExpiry.status).toBe(400)
     // Open Banking PIS v3.6.0's error table (shared by AIS): 403 017 "Initiating party access token is expired".
     expect(afterExpiry.status).toBe(403)
     expect(afterExpiry.body).toEqual({ Code: '017', Message: 'Initiating party access token is expired' })
-    expect(staticToken.status).toBe(403)
+    expect(staticToken.status).toBe(400)
   })
 
   describe('with no registered client', () => {
@@ -483,21 +483,21 @@ describe('AIS call headers', () => {
     ['an X-Request-ID that is not a UUID', { 'x-request-id': 'req-1' }],
     ['no MessageCreateDateTime', { messagecreatedatetime: '' }],
     ['a MessageCreateDateTime that is not ISO-8601', { messagecreatedatetime: 'Mon, 01 Jan 2030 10:00:00 GMT' }],
-  ])('%s is 400 code "400"', async (_case, headers) => {
+  ])('%s is 400 code "002" (not as the schema defines it)', async (_case, headers) => {
     const answer = await worldline.create({ headers })
 
     expect(answer.status).toBe(400)
-    expect(answer.body).toEqual({ Code: '400', Message: expect.any(String) })
+    expect(answer.body).toEqual({ Code: '002', Message: expect.any(String) })
   })
 
-  test('malformed JSON is 400 code "400"; an unknown path is 404 code "404"', async () => {
+  test('malformed JSON is 400 code "002"; an unknown path is 404 code "110" (Resource could not be found)', async () => {
     const malformed = await worldline.call('POST', `${A}/psus/psu-1/consents`, { body: '{"AspspId": ' })
     const unknown = await worldline.call('GET', `${A}/psus/psu-1/consents`)
 
     expect(malformed.status).toBe(400)
-    expect(malformed.body.Code).toBe('400')
+    expect(malformed.body.Code).toBe('002')
     expect(unknown.status).toBe(404)
-    expect(unknown.body.Code).toBe('404')
+    expect(unknown.body.Code).toBe('110')
   })
 })
 
@@ -578,11 +578,11 @@ describe('create consent', () => {
     [['accounts']],
     ['Accounts'],
     [undefined],
-  ])('Permissions %j are 400 PERMISSIONS_INVALID', async (permissions) => {
+  ])('Permissions %j are 400 code 001 (Bad client request)', async (permissions) => {
     const refused = await worldline.create({ body: { Permissions: permissions } })
 
     expect(refused.status).toBe(400)
-    expect(refused.body.Code).toBe('PERMISSIONS_INVALID')
+    expect(refused.body.Code).toBe('001')
   })
 
   test('ValidUntilDate from today up to 180 days ahead is accepted; absent means 180 days', async () => {
@@ -596,17 +596,17 @@ describe('create consent', () => {
   })
 
   test.each([
-    ['2030-06-14'],
-    [dayAfter(NOON, 181)],
-    ['2030-02-30'],
-    ['15-06-2030'],
-    ['2030-06-20T00:00:00Z'],
-    [20300620],
-  ])('ValidUntilDate %j is 400 VALID_UNTIL_INVALID', async (validUntil) => {
+    ['2030-06-14', '001'],
+    [dayAfter(NOON, 181), '001'],
+    ['2030-02-30', '002'],
+    ['15-06-2030', '002'],
+    ['2030-06-20T00:00:00Z', '002'],
+    [20300620, '002'],
+  ])('ValidUntilDate %j is 400 code %s (001 outside the allowed days, 002 not a date)', async (validUntil, code) => {
     const refused = await worldline.create({ body: { ValidUntilDate: validUntil } })
 
     expect(refused.status).toBe(400)
-    expect(refused.body.Code).toBe('VALID_UNTIL_INVALID')
+    expect(refused.body.Code).toBe(code)
   })
 
   test('RecurringIndicator false is kept; a non-boolean is 400', async () => {
@@ -627,16 +627,16 @@ describe('create consent', () => {
     expect(receiver.at(`${new URL(base).pathname}/v3/notification/status`)).toHaveLength(1)
   })
 
-  test('form A with NotificationVersion is 400 NOTIFICATION_VERSION_FORBIDDEN', async () => {
+  test('form A with NotificationVersion is 400 code 001 (Bad client request)', async () => {
     const refused = await worldline.create({
       headers: { initiatingpartynotificationurl: 'https://tpp.example/hooks/v2', notificationversion: 'v2' },
     })
 
     expect(refused.status).toBe(400)
-    expect(refused.body.Code).toBe('NOTIFICATION_VERSION_FORBIDDEN')
+    expect(refused.body.Code).toBe('001')
   })
 
-  test('notification URL form B is used as is and needs NotificationVersion v2 or v3', async () => {
+  test('notification URL form B is used as is and needs NotificationVersion v2 or v3 (else 400 code 133)', async () => {
     const base = receiver.newEndpoint()
     const missing = await worldline.create({ headers: { initiatingpartynotificationurl: `${base}/status` } })
     const wrong = await worldline.create({
@@ -650,8 +650,8 @@ describe('create consent', () => {
     await worldline.flush()
 
     expect(missing.status).toBe(400)
-    expect(missing.body.Code).toBe('NOTIFICATION_VERSION_REQUIRED')
-    expect(wrong.body.Code).toBe('NOTIFICATION_VERSION_REQUIRED')
+    expect(missing.body.Code).toBe('133')
+    expect(wrong.body.Code).toBe('133')
     expect(receiver.at(`${new URL(base).pathname}/status`).map((n) => n.body.ConsentStatus)).toEqual(['Pending'])
   })
 
@@ -663,7 +663,7 @@ describe('create consent', () => {
     expect(badReturn.status).toBe(400)
   })
 
-  test("an unknown consent, and another PSU's consent, are 404 CONSENT_UNKNOWN", async () => {
+  test("an unknown consent, and another PSU's consent, are 404 code 110 (Resource could not be found)", async () => {
     const created = await worldline.createOk({ psuId: 'psu-a' })
 
     const otherPsu = await worldline.status(created.ConsentId, 'psu-b')
@@ -672,7 +672,7 @@ describe('create consent', () => {
 
     for (const answer of [otherPsu, unknown, deleteOther]) {
       expect(answer.status).toBe(404)
-      expect(answer.body.Code).toBe('CONSENT_UNKNOWN')
+      expect(answer.body.Code).toBe('110')
     }
     expect(await worldline.statusOf(created.ConsentId, 'psu-a')).toBe('Open')
   })
@@ -753,7 +753,7 @@ describe('bank page: one holder', () => {
     expect(deliveries.every((delivery) => delivery.state === 'delivered')).toBe(true)
   })
 
-  test('deny -> Rejected and 303 with status=Rejected; the data call finds no consent (403)', async () => {
+  test('deny -> Rejected and 303 with status=Rejected; the data call finds no consent (400 code 122)', async () => {
     const created = await worldline.createOk({ headers: { initiatingpartyreturnurl: 'https://tpp.example/return' } })
 
     const answer = await decide(created.Links.RedirectUrl.Href, 'deny')
@@ -762,8 +762,8 @@ describe('bank page: one holder', () => {
     expect(new URL(answer.headers.get('location') ?? '').searchParams.get('status')).toBe('Rejected')
     expect(await worldline.statusOf(created.ConsentId)).toBe('Rejected')
     const accounts = await worldline.accounts()
-    expect(accounts.status).toBe(403)
-    expect(accounts.body.Code).toBe('CONSENT_INVALID')
+    expect(accounts.status).toBe(400)
+    expect(accounts.body.Code).toBe('122')
   })
 
   test('a page already decided is a 409 error page, and posting it again changes nothing', async () => {
@@ -855,7 +855,7 @@ describe('bank page: multi-level SCA', () => {
       Href: `${sandbox.url}${A}/psus/psu-1/consents/${created.ConsentId}/authorisations`,
     })
     expect(partial.Links).not.toHaveProperty('RedirectUrl')
-    expect(accountsMeanwhile.status).toBe(403)
+    expect(accountsMeanwhile.status).toBe(400)
     expect(started.status).toBe(201)
     expect(started.body).toEqual({
       AuthorisationId: expect.stringMatching(UUID),
@@ -875,8 +875,8 @@ describe('bank page: multi-level SCA', () => {
       NumberOfAuthorisationsRequired: 2,
       NumberOfAuthorisationsDone: 2,
     })
-    expect(afterwards.status).toBe(409)
-    expect(afterwards.body.Code).toBe('AUTHORISATION_NOT_ALLOWED')
+    expect(afterwards.status).toBe(400)
+    expect(afterwards.body.Code).toBe('001')
     expect((await worldline.accounts()).status).toBe(200)
     await worldline.flush()
     expect(statusesAt(base)).toEqual(['Pending', 'PartiallyAuthorised', 'Authorised'])
@@ -909,14 +909,14 @@ describe('bank page: multi-level SCA', () => {
     expect(await worldline.statusOf(created.ConsentId)).toBe('Rejected')
   })
 
-  test('POST authorisations outside PartiallyAuthorised is 409 AUTHORISATION_NOT_ALLOWED', async () => {
+  test('POST authorisations outside PartiallyAuthorised is 400 code 001 (Bad client request)', async () => {
     const created = await worldline.createOk()
 
     const refused = await worldline.startAuthorisation(created.ConsentId)
     const unknown = await worldline.startAuthorisation(randomUUID())
 
-    expect(refused.status).toBe(409)
-    expect(refused.body.Code).toBe('AUTHORISATION_NOT_ALLOWED')
+    expect(refused.status).toBe(400)
+    expect(refused.body.Code).toBe('001')
     expect(unknown.status).toBe(404)
   })
 })
@@ -1038,7 +1038,7 @@ describe('expiry', () => {
 })
 
 describe('delete consent', () => {
-  test('204 with an empty body: Revoked, notified; data calls 403; a repeat is 204 with no change', async () => {
+  test('204 with an empty body: Revoked, notified; data calls 400 code 122; a repeat is 204 with no change', async () => {
     const base = receiver.newEndpoint()
     const consentId = await authorisedConsent({ headers: notificationHeaders(base) })
 
@@ -1051,8 +1051,8 @@ describe('delete consent', () => {
     }
     expect(await worldline.statusOf(consentId)).toBe('Revoked')
     const accounts = await worldline.accounts()
-    expect(accounts.status).toBe(403)
-    expect(accounts.body.Code).toBe('CONSENT_INVALID')
+    expect(accounts.status).toBe(400)
+    expect(accounts.body.Code).toBe('122')
     await worldline.flush()
     expect(statusesAt(base)).toEqual(['Pending', 'Authorised', 'Revoked'])
   })

@@ -10,8 +10,8 @@ import { startYapilySandbox, type YapilySandbox } from '../../sandbox/yapily/ser
 
 const KEY = 'sandbox-app-key'
 const SECRET = 'sandbox-app-secret'
-const APP_ID = 'sandbox-app'
-const OTHER = { key: 'other-app-key', secret: 'other-app-secret', id: 'other-app' }
+const APP_ID = '0d6b7a38-1c2e-4f5a-9b8c-3e4d5f6a7b8c'
+const OTHER = { key: 'other-app-key', secret: 'other-app-secret', id: 'e2a4c6f8-0b1d-4e3f-a5c7-9b8d6f4e2a10' }
 const CALLBACK = 'https://partner.example/yapily/callback'
 const EXACT_CALLBACK = 'https://exact.example/cb'
 const DAY_MS = 24 * 3600 * 1000
@@ -299,7 +299,7 @@ describe('authentication and envelopes', () => {
     const answer = await yapily.call('GET', '/institutions')
 
     expect(answer.status).toBe(200)
-    expect(answer.body.meta).toEqual({ tracingId: expect.stringMatching(UUID), count: 4 })
+    expect(answer.body.meta).toEqual({ tracingId: expect.stringMatching(UUID), count: 5 })
     expect(Math.abs(Date.parse(answer.headers.get('date') ?? '') - Date.parse(NOON))).toBeLessThan(60_000)
   })
 
@@ -323,7 +323,7 @@ describe('authentication and envelopes', () => {
 })
 
 describe('institutions', () => {
-  test('four sandbox institutions: UK redirect, EEA redirect, EEA embedded, UK payments only', async () => {
+  test('five sandbox institutions: UK redirect, EEA redirect, EEA embedded, UK payments only, UK per account', async () => {
     const answer = await yapily.call('GET', '/institutions')
     const byId = Object.fromEntries(answer.body.data.map((institution: any) => [institution.id, institution]))
 
@@ -331,6 +331,7 @@ describe('institutions', () => {
       'embedded-de-sandbox',
       'modelo-sandbox',
       'payments-only-gb-sandbox',
+      'per-account-gb-sandbox',
       'santander-es-sandbox',
     ])
     expect(byId['payments-only-gb-sandbox'].features).not.toContain('INITIATE_ACCOUNT_REQUEST')
@@ -1226,6 +1227,44 @@ describe('webhooks', () => {
     expect(receiver.at(payments)).toEqual([])
   })
 
+  test('the signature header and the consent event type are options (both are guesses: docs/providers.md)', async () => {
+    const configured = await startYapilySandbox({
+      applications: [{ key: KEY, secret: SECRET, id: APP_ID }],
+      callbacks: ['https://partner.example/'],
+      webhookRetry: { baseDelayMs: 10, maxDelayMs: 40, attemptTimeoutMs: 2_000 },
+      webhookSignatureHeader: 'Webhook-Signature',
+      consentEventType: 'CONSENT_STATUS_UPDATE',
+    })
+    try {
+      const client = new YapilyClient(configured.url)
+      const url = receiver.newEndpoint()
+      const categories = await client.call('GET', '/webhook/events/categories')
+      const oldName = await client.registerWebhook({ callbackUrl: { main: { url } } })
+      const hook = await client.registerWebhook({
+        categories: ['CONSENT_STATUS_UPDATE'],
+        callbackUrl: { main: { url } },
+      })
+      expect(hook.status, hook.text).toBe(201)
+
+      const created = await client.createOk({ applicationUserId: 'configured-hook' })
+      const decided = await decide(created.authorisationUrl as string, 'approve')
+      expect(decided.status).toBe(302)
+      await client.flush()
+
+      expect(categories.body.data.categories.map((category: any) => category.name)).toContain('CONSENT_STATUS_UPDATE')
+      expect(oldName.status).toBe(400)
+      const [delivery] = receiver.at(url)
+      expect(delivery?.body).toMatchObject({ type: 'CONSENT_STATUS_UPDATE', event: { consentId: created.id } })
+      const expected = `sha256=${createHmac('sha256', hook.body.data.webhookSecret)
+        .update(delivery?.text ?? '')
+        .digest('hex')}`
+      expect(delivery?.headers['webhook-signature']).toBe(expected)
+      expect(delivery?.headers).not.toHaveProperty('x-yapily-signature')
+    } finally {
+      await configured.close()
+    }
+  })
+
   test('the embedded steps are observable as webhooks; another application’s webhooks hear nothing', async () => {
     const url = receiver.newEndpoint()
     const otherUrl = receiver.newEndpoint()
@@ -1350,6 +1389,70 @@ describe('sandbox controls', () => {
     sandbox.reset()
 
     expect((await yapily.get(created.id as string)).status).toBe(404)
+  })
+})
+
+describe('a lapsed UK reconfirmation (issue 12)', () => {
+  // Yapily, "Financial data consents": without reconfirmation by `reconfirmBy`, "Yapily will prevent further access
+  // to the user's data"; reconfirming after that date resumes it. The status stays AUTHORIZED meanwhile.
+  test('past reconfirmBy, data calls answer 403 (ApiResponseError) while AUTHORIZED; extend resumes access', async () => {
+    await yapily.setClock(NOON)
+    const { id, token } = await authorisedConsent()
+    await yapily.control(`consents/${id}/long-lived`)
+    const reconfirmBy = Date.parse((await yapily.consent(id)).reconfirmBy as string)
+    await yapily.setClock(new Date(reconfirmBy - 1_000).toISOString())
+    expect((await yapily.accounts(token)).status).toBe(200)
+
+    await yapily.setClock(new Date(reconfirmBy + 1_000).toISOString())
+    const blocked = await yapily.accounts(token)
+    expect(blocked.status).toBe(403)
+    expect(blocked.body).toEqual({
+      error: {
+        code: 403,
+        status: 'FORBIDDEN',
+        message: expect.stringContaining('reconfirm'),
+        source: 'YAPILY',
+        tracingId: expect.any(String),
+      },
+    })
+    expect(await statusOf(id)).toBe('AUTHORIZED')
+
+    const lastConfirmedAt = new Date((await yapily.sandboxNow()) - 500).toISOString()
+    expect((await yapily.extend(id, { lastConfirmedAt })).status).toBe(200)
+    expect((await yapily.accounts(token)).status).toBe(200)
+  })
+
+  test('an EEA consent has no reconfirmBy and keeps data access past 90 days', async () => {
+    await yapily.setClock(NOON)
+    const { id, token } = await authorisedConsent({ institutionId: 'santander-es-sandbox' })
+    await yapily.control(`consents/${id}/long-lived`)
+    await yapily.advanceDays(91)
+    expect((await yapily.accounts(token)).status).toBe(200)
+  })
+})
+
+describe('one consent per account (issue 12)', () => {
+  // Yapily, "Understanding Consents": "Some banks return one consent per account"; the callback then carries one
+  // `consent` parameter per consent. `per-account-gb-sandbox` is such a bank, with two accounts.
+  test('approval authorises one consent per account and the callback carries every token', async () => {
+    const created = await yapily.createOk({ institutionId: 'per-account-gb-sandbox', applicationUserId: 'per-acc' })
+
+    const decided = await decide(created.authorisationUrl as string, 'approve')
+
+    expect(decided.status).toBe(302)
+    const tokens = new URL(decided.location ?? '').searchParams.getAll('consent')
+    expect(tokens).toHaveLength(2)
+    const listed = await yapily.list('filter[applicationUserId]=per-acc&filter[institution]=per-account-gb-sandbox')
+    const consents = listed.body.data as any[]
+    expect(consents.map((consent) => consent.status)).toEqual(['AUTHORIZED', 'AUTHORIZED'])
+    expect(consents.map((consent) => consent.consentToken).sort()).toEqual([...tokens].sort())
+    expect(consents.map((consent) => consent.id)).toContain(created.id)
+    expect((await yapily.consent(created.id as string)).consentToken).toBe(tokens[0])
+    const accountIds = await Promise.all(
+      tokens.map(async (token) => ((await yapily.accounts(token)).body.data as any[]).map((account) => account.id)),
+    )
+    expect(accountIds.map((ids) => ids.length)).toEqual([1, 1])
+    expect(accountIds[0]).not.toEqual(accountIds[1])
   })
 })
 

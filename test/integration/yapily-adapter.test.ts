@@ -2,6 +2,7 @@
 // envelopes as typed errors, the embedded flow's statuses, what an institution refuses, and the callback reading.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { InstitutionNotFoundError, ProviderRejectedError, UnsupportedByProviderError } from '../../domain/errors.ts'
+import { nextAction } from '../../domain/derived.ts'
 import { createYapilyAdapter } from '../../providers/yapily/adapter.ts'
 import {
   aConsentRequest,
@@ -103,11 +104,13 @@ describe('the callback', () => {
   it('reads the token from consent=, and the error from error= (access_denied: the user declined)', () => {
     expect(harness.adapter.readCallback?.(new URLSearchParams('consent=tok&application-user-id=u'))).toEqual({
       secret: 'tok',
+      secrets: ['tok'],
       error: null,
       denied: false,
     })
     expect(harness.adapter.readCallback?.(new URLSearchParams('error=access_denied'))).toEqual({
       secret: null,
+      secrets: [],
       error: 'access_denied',
       denied: true,
     })
@@ -153,6 +156,134 @@ describe('a long-lived consent (issue 12)', () => {
   })
 })
 
+describe('a lapsed UK reconfirmation (issue 12)', () => {
+  // Yapily, "Financial data consents": a UK consent not reconfirmed by `reconfirmBy` is blocked (403 on data calls)
+  // until extend records the reconfirmation; a revocation at the bank is a 403 too, and is told apart by that clock.
+  it('reads a 403 past reconfirmBy as ACTIVE to reconfirm (nextAction RECONFIRM), not revoked; extend restores it', async () => {
+    const { snapshot, ref } = await create('modelo-sandbox', 'y-int-reconfirm-lapsed')
+    await submitBankDecision(snapshot.authorizationUrl ?? '', 'approve')
+    await harness.control(`consents/${ref.providerConsentId}/long-lived`, {})
+    const authorised = await harness.adapter.fetch(ref, testCallContext())
+    const withToken = { ...ref, secret: authorised.secret ?? null }
+    const reconfirmBy = Date.parse(authorised.reconfirmBy ?? '')
+    await harness.control('clock', { set: new Date(reconfirmBy + 60_000).toISOString() })
+
+    const lapsed = await harness.adapter.fetch(withToken, testCallContext())
+    expect(lapsed).toMatchObject({ providerStatus: 'AUTHORIZED', status: 'ACTIVE', reason: null })
+    const now = await harness.providerNow()
+    const shown = {
+      region: 'UK' as const,
+      status: lapsed.status,
+      statusReason: lapsed.reason,
+      authorizationUrl: null,
+      linkExpiresAt: null,
+      validUntil: lapsed.validUntil ?? null,
+      reconfirmBy: lapsed.reconfirmBy ?? null,
+    }
+    expect(nextAction(shown, now, { canReauthorize: true })).toBe('RECONFIRM')
+
+    const reconfirmed = await harness.adapter.reconfirm(withToken, new Date(now.getTime() - 1_000), testCallContext())
+    expect(Date.parse(reconfirmed.reconfirmBy ?? '')).toBeGreaterThan(now.getTime())
+    expect(await harness.adapter.fetch(withToken, testCallContext())).toMatchObject({ status: 'ACTIVE', reason: null })
+  })
+
+  it('still reads a 403 before reconfirmBy as revoked at the bank', async () => {
+    const { snapshot, ref } = await create('modelo-sandbox', 'y-int-reconfirm-revoked')
+    await submitBankDecision(snapshot.authorizationUrl ?? '', 'approve')
+    const authorised = await harness.adapter.fetch(ref, testCallContext())
+    await harness.control(`consents/${ref.providerConsentId}/revoke-at-bank`, {})
+    expect(await harness.adapter.fetch({ ...ref, secret: authorised.secret ?? null }, testCallContext())).toMatchObject(
+      { status: 'REVOKED', reason: 'REVOKED_AT_BANK', providerStatus: 'AUTHORIZED' },
+    )
+  })
+})
+
+describe('webhook settings (issue 12)', () => {
+  // Yapily publishes no consent webhook category nor signature header: both are our guesses, hence configuration.
+  it('verifies deliveries under the configured signature header and event type, and only those', async () => {
+    const settings = { webhookSignatureHeader: 'Webhook-Signature', webhookConsentEventType: 'CONSENT_STATUS_UPDATE' }
+    const endpoint = receiver.newEndpoint()
+    const configured = await startYapilyHarness({
+      callbackPrefix: `${receiver.url}/`,
+      webhookUrl: endpoint,
+      sandbox: { webhookSignatureHeader: 'Webhook-Signature', consentEventType: 'CONSENT_STATUS_UPDATE' },
+      adapter: settings,
+    })
+    try {
+      const institution = await institutionOf(configured.adapter, 'modelo-sandbox')
+      const request = aConsentRequest(configured.adapter, institution, endpoint, { userRef: 'y-int-hook-settings' })
+      const snapshot = await configured.adapter.create(request, testCallContext())
+      await submitBankDecision(snapshot.authorizationUrl ?? '', 'approve')
+      const delivery = await receiver.waitFor(endpoint)
+
+      expect(await configured.adapter.verifyNotification(delivery)).toEqual([
+        expect.objectContaining({ providerConsentId: snapshot.providerConsentId, providerStatus: 'AUTHORIZED' }),
+      ])
+      const defaults = createYapilyAdapter({
+        ...configured.adapterConfig,
+        webhookSignatureHeader: undefined,
+        webhookConsentEventType: undefined,
+      })
+      expect(await rejectionOf(defaults.verifyNotification(delivery))).toMatchObject({ httpStatus: 401 })
+      const otherType = createYapilyAdapter({ ...configured.adapterConfig, webhookConsentEventType: 'consent.status' })
+      expect(await otherType.verifyNotification(delivery)).toEqual([])
+    } finally {
+      await configured.teardown()
+    }
+  })
+})
+
+describe('one consent per account (issue 12)', () => {
+  // Yapily, "Understanding Consents": "Some banks return one consent per account"; the callback carries each token.
+  async function authorisedPerAccount(userRef: string) {
+    const { snapshot, ref } = await create('per-account-gb-sandbox', userRef)
+    const atBank = await submitBankDecision(snapshot.authorizationUrl ?? '', 'approve')
+    const brought = harness.adapter.readCallback?.(new URL(atBank.location ?? '').searchParams)
+    const read = await harness.adapter.fetch({ ...ref, callbackSecrets: brought?.secrets ?? [] }, testCallContext())
+    const { consents } = (await harness.control('consents')) as { consents: Array<{ id: string; siblingOf?: string }> }
+    const other = consents.find((consent) => consent.siblingOf === ref.providerConsentId)?.id ?? ''
+    return { brought, read, held: { ...ref, secret: read.secret ?? null }, other }
+  }
+
+  it('keeps every consent the callback brought, and shows the least healthy of them', async () => {
+    const { brought, read, held, other } = await authorisedPerAccount('y-int-per-account-status')
+    expect(brought?.secrets).toHaveLength(2)
+    expect(read).toMatchObject({ status: 'ACTIVE', providerConsentId: held.providerConsentId })
+
+    await harness.control(`consents/${other}/revoke-at-bank`, {})
+
+    expect(await harness.adapter.fetch(held, testCallContext())).toMatchObject({
+      status: 'REVOKED',
+      reason: 'REVOKED_AT_BANK',
+    })
+  })
+
+  it('revokes every one of them', async () => {
+    const { held, other } = await authorisedPerAccount('y-int-per-account-revoke')
+
+    const revoked = await harness.adapter.revoke(held, testCallContext())
+
+    expect(revoked).toMatchObject({ status: 'REVOKED', reason: 'REVOKED_BY_TPP' })
+    const { consents } = (await harness.control('consents')) as {
+      consents: Array<{ id: string; isDeletedByInstitution: boolean | null }>
+    }
+    for (const id of [held.providerConsentId, other]) {
+      expect(consents.find((consent) => consent.id === id)?.isDeletedByInstitution, id).not.toBeNull()
+    }
+  })
+
+  it('keeps only the tokens Yapily holds for this user at this bank (a forged one is dropped)', async () => {
+    const { snapshot, ref } = await create('per-account-gb-sandbox', 'y-int-per-account-forged')
+    const atBank = await submitBankDecision(snapshot.authorizationUrl ?? '', 'approve')
+    const [first] = new URL(atBank.location ?? '').searchParams.getAll('consent')
+    const read = await harness.adapter.fetch(
+      { ...ref, callbackSecrets: [first ?? '', 'forged-token'] },
+      testCallContext(),
+    )
+    expect(read).toMatchObject({ status: 'ACTIVE', secret: first })
+  })
+})
+
 describe('institutions (issue 12)', () => {
   // Yapily API 12.13.0 `Institution`: `countries` is a list and `features` says what the institution can take.
   it('offers only institutions that take account authorisation requests, placed by any of their countries', async () => {
@@ -160,6 +291,11 @@ describe('institutions (issue 12)', () => {
     const byId = Object.fromEntries(institutions.map((institution) => [institution.id, institution]))
     expect(byId['santander-es-sandbox']).toMatchObject({ country: 'ES', region: 'EEA' })
     expect(byId['payments-only-gb-sandbox']).toBeUndefined()
-    expect(Object.keys(byId).sort()).toEqual(['embedded-de-sandbox', 'modelo-sandbox', 'santander-es-sandbox'])
+    expect(Object.keys(byId).sort()).toEqual([
+      'embedded-de-sandbox',
+      'modelo-sandbox',
+      'per-account-gb-sandbox',
+      'santander-es-sandbox',
+    ])
   })
 })

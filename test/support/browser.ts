@@ -1,19 +1,6 @@
 // A real Chromium for page tests (playwright-core drives the system's browser; it never downloads one).
-import { existsSync } from 'node:fs'
 import { chromium, type Browser } from 'playwright-core'
-
-const CANDIDATES = [
-  process.env.CHROMIUM_PATH,
-  '/usr/bin/chromium',
-  '/usr/bin/chromium-browser',
-  '/usr/bin/google-chrome',
-  '/Applications/Google Chrome.app/Contents/MacOS/Google Chrome',
-  '/Applications/Chromium.app/Contents/MacOS/Chromium',
-]
-
-/** The first Chromium or Chrome found (CHROMIUM_PATH first), or null. */
-export const findChromium = (): string | null =>
-  CANDIDATES.find((candidate) => candidate && existsSync(candidate)) ?? null
+import { findChromium } from '../../scripts/chromium.ts'
 
 /** The browser executable; `npm test` installs Debian's chromium first where it can (scripts/ensure-browser.ts). */
 export function chromiumPath(): string {

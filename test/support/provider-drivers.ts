@@ -175,7 +175,7 @@ export const finqwareDriver: ProviderDriver = {
   name: 'Finqware',
   sandboxInstitutionIds: SANDBOX_BANKS.map((bank) => bank.providerId),
   institutionId: 'bt_ro',
-  // Finqware grants only [accounts, balances, transactions] and [accounts, balances] (finqware.md 1.2).
+  // Finqware grants only [accounts, balances, transactions] and [accounts, balances] (its Consents page; docs/providers.md).
   unsupportedScope: ['TRANSACTIONS'],
   hasLinkExpiry: true,
   validityResolutionMs: 0,
@@ -250,7 +250,7 @@ export const worldlineDriver: ProviderDriver = {
   name: 'Worldline',
   sandboxInstitutionIds: ['20101', '20116', '20102'],
   institutionId: '20101',
-  // Every Worldline permission set includes Accounts (worldline.md 2.2).
+  // Every Worldline permission set includes Accounts (docs/providers.md, Worldline).
   unsupportedScope: ['BALANCES', 'TRANSACTIONS'],
   hasLinkExpiry: false,
   // `ValidUntilDate` is a date; access lasts to the end of it.
@@ -265,7 +265,7 @@ export const worldlineDriver: ProviderDriver = {
 export const YAPILY_APPLICATION = {
   key: 'contract-app-key',
   secret: 'contract-app-secret',
-  id: 'contract-app',
+  id: '7c1f3a52-9d4e-4b6a-8f20-5e3b1c9d0a47',
 } as const
 
 export interface YapilyHarness extends ProviderHarness {
@@ -300,7 +300,7 @@ export async function startYapilyHarness(options: {
       headers: { authorization: basic, 'content-type': 'application/json' },
       body: JSON.stringify({
         applicationId: YAPILY_APPLICATION.id,
-        categories: ['consent.status'],
+        categories: [options.sandbox?.consentEventType ?? 'consent.status'],
         callbackUrl: { main: { url: options.webhookUrl } },
       }),
     })
@@ -333,7 +333,7 @@ export async function startYapilyHarness(options: {
 export const yapilyDriver: ProviderDriver = {
   provider: 'YAPILY',
   name: 'Yapily',
-  sandboxInstitutionIds: ['modelo-sandbox', 'santander-es-sandbox', 'embedded-de-sandbox'],
+  sandboxInstitutionIds: ['modelo-sandbox', 'santander-es-sandbox', 'embedded-de-sandbox', 'per-account-gb-sandbox'],
   // UK: 90 days is the maximum, so no hard expiresAt is asked for and Yapily's own lifetime applies.
   institutionId: 'modelo-sandbox',
   unsupportedScope: ['TRANSACTIONS'],

@@ -157,6 +157,8 @@ export function functionEnvOf(config: GatewayConfig): Record<string, string> {
     FINQWARE_PATH_PREFIX: finqware?.pathPrefix,
     FINQWARE_CLIENT_ID: finqware?.clientId,
     FINQWARE_CLIENT_SECRET: finqware?.clientSecret,
+    FINQWARE_AUTH_MODE: finqware?.authMode,
+    FINQWARE_TOKEN_URL: finqware?.tokenUrl,
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   }
   return Object.fromEntries(

@@ -79,9 +79,35 @@ describe('configFromEnv', () => {
       pathPrefix: '/v2',
       clientId: 'fq-client',
       clientSecret: 'fq-secret',
+      authMode: 'oauth2',
     })
     const { FINQWARE_CLIENT_SECRET: _omitted, ...partial } = FINQWARE
     expect(configFromEnv({ ...REQUIRED, ...partial }).providers.finqware).toBeUndefined()
+  })
+
+  it("takes Yapily's webhook signature header and consent event type (guesses) from the environment, with defaults", () => {
+    const YAPILY = {
+      YAPILY_BASE_URL: 'https://api.yapily.example',
+      YAPILY_APPLICATION_KEY: 'key',
+      YAPILY_APPLICATION_SECRET: 'secret',
+    }
+    expect(configFromEnv({ ...REQUIRED, ...YAPILY }).providers.yapily).toMatchObject({
+      webhookSignatureHeader: 'X-Yapily-Signature',
+      webhookConsentEventType: 'consent.status',
+    })
+    const configured = configFromEnv({
+      ...REQUIRED,
+      ...YAPILY,
+      YAPILY_WEBHOOK_SIGNATURE_HEADER: 'Webhook-Signature',
+      YAPILY_WEBHOOK_EVENT_TYPE: 'CONSENT_STATUS_UPDATE',
+    })
+    expect(configured.providers.yapily).toMatchObject({
+      webhookSignatureHeader: 'Webhook-Signature',
+      webhookConsentEventType: 'CONSENT_STATUS_UPDATE',
+    })
+    expect(() => configFromEnv({ ...REQUIRED, ...YAPILY, YAPILY_WEBHOOK_SIGNATURE_HEADER: 'not a header' })).toThrow(
+      /YAPILY_WEBHOOK_SIGNATURE_HEADER/,
+    )
   })
 
   it('turns the escaped newlines of a one-line PEM back into newlines', () => {
@@ -99,5 +125,23 @@ describe('configFromEnv', () => {
       '-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----',
     )
     expect(config.providers.worldline).toMatchObject({ initiatingPartyId: '433', initiatingPartySubId: '5' })
+  })
+
+  it("takes Finqware's OAuth2 bearer mode by default (production's), the body-secret mode and a token URL when told", () => {
+    expect(configFromEnv({ ...REQUIRED, ...FINQWARE }).providers.finqware?.authMode).toBe('oauth2')
+    expect(
+      configFromEnv({
+        ...REQUIRED,
+        ...FINQWARE,
+        FINQWARE_AUTH_MODE: 'internal',
+        FINQWARE_TOKEN_URL: 'https://fq.example/auth/token',
+      }).providers.finqware,
+    ).toMatchObject({ authMode: 'internal', tokenUrl: 'https://fq.example/auth/token' })
+    expect(() => configFromEnv({ ...REQUIRED, ...FINQWARE, FINQWARE_AUTH_MODE: 'bearer' })).toThrow(
+      /FINQWARE_AUTH_MODE/,
+    )
+    expect(() => configFromEnv({ ...REQUIRED, ...FINQWARE, FINQWARE_TOKEN_URL: 'not a url' })).toThrow(
+      /FINQWARE_TOKEN_URL/,
+    )
   })
 })

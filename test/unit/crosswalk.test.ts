@@ -3,7 +3,7 @@ import { mapProviderStatus, STATUS_CROSSWALK } from '../../domain/crosswalk.ts'
 import { PROVIDERS, type Provider } from '../../domain/provider.ts'
 import type { ConsentStatus } from '../../domain/status.ts'
 
-// DESIGN.md section 2, row by row: every raw status each provider documents (shared/providers/*.md).
+// docs/providers.md's crosswalk, row by row: every raw status each provider documents.
 const EXPECTED: Record<Provider, Record<string, ConsentStatus>> = {
   FINQWARE: {
     created: 'CREATED',
@@ -13,6 +13,7 @@ const EXPECTED: Record<Provider, Record<string, ConsentStatus>> = {
     awaiting_authz: 'AWAITING_AUTHORIZATION',
     authorized: 'AUTHORIZED',
     active: 'ACTIVE',
+    completed: 'ACTIVE',
     suspended: 'SUSPENDED',
     failed: 'FAILED',
     expired: 'LINK_EXPIRED',

@@ -42,8 +42,8 @@ describe('parsePermissions', () => {
     ['Accounts'],
     [null],
     [[1]],
-  ])('%j is 400 PERMISSIONS_INVALID', (value) => {
-    expect(refusal(() => parsePermissions(value))).toBe('400 PERMISSIONS_INVALID')
+  ])('%j is 400 code 001 (Bad client request: not one of the allowed sets)', (value) => {
+    expect(refusal(() => parsePermissions(value))).toBe('400 001')
   })
 })
 
@@ -54,19 +54,21 @@ describe('parseValidUntilDate', () => {
     expect(parseValidUntilDate(undefined, NOON)).toBe('2030-12-12')
   })
 
-  test.each(['2030-06-14', '2030-12-13', '2030-02-29', '2030-13-01', '2030-6-20', 20300620])(
-    '%j is 400 VALID_UNTIL_INVALID',
+  test.each(['2030-06-14', '2030-12-13'])('%j (outside today to today + 180 days) is 400 code 001', (value) => {
+    expect(refusal(() => parseValidUntilDate(value, NOON))).toBe('400 001')
+  })
+
+  test.each(['2030-02-29', '2030-13-01', '2030-6-20', 20300620])(
+    '%j (not a date) is 400 code 002 (not as the schema defines it)',
     (value) => {
-      expect(refusal(() => parseValidUntilDate(value, NOON))).toBe('400 VALID_UNTIL_INVALID')
+      expect(refusal(() => parseValidUntilDate(value, NOON))).toBe('400 002')
     },
   )
 
   test('the day is the UTC day of the sandbox clock', () => {
     const lateEvening = new Date('2030-06-15T23:59:59.000Z')
     expect(refusal(() => parseValidUntilDate('2030-06-15', lateEvening))).toBeUndefined()
-    expect(refusal(() => parseValidUntilDate('2030-06-15', new Date('2030-06-16T00:00:00.000Z')))).toBe(
-      '400 VALID_UNTIL_INVALID',
-    )
+    expect(refusal(() => parseValidUntilDate('2030-06-15', new Date('2030-06-16T00:00:00.000Z')))).toBe('400 001')
   })
 })
 
@@ -84,13 +86,11 @@ describe('resolveNotificationTarget', () => {
     })
   })
 
-  test('form A forbids NotificationVersion', () => {
-    expect(refusal(() => resolveNotificationTarget('https://tpp.example/v3', 'v3'))).toBe(
-      '400 NOTIFICATION_VERSION_FORBIDDEN',
-    )
+  test('form A forbids NotificationVersion (400 code 001)', () => {
+    expect(refusal(() => resolveNotificationTarget('https://tpp.example/v3', 'v3'))).toBe('400 001')
   })
 
-  test('form B is used as is and requires NotificationVersion v2 or v3', () => {
+  test('form B is used as is and requires NotificationVersion v2 or v3 (400 code 133, a conditional field)', () => {
     expect(resolveNotificationTarget('https://tpp.example/hooks/status', 'v3')).toEqual({
       url: 'https://tpp.example/hooks/status',
       form: 'B',
@@ -98,16 +98,14 @@ describe('resolveNotificationTarget', () => {
     })
     // A trailing slash or a longer segment is not form A.
     for (const url of ['https://tpp.example/v3/', 'https://tpp.example/v33', 'https://tpp.example/hooks']) {
-      expect(refusal(() => resolveNotificationTarget(url, undefined))).toBe('400 NOTIFICATION_VERSION_REQUIRED')
+      expect(refusal(() => resolveNotificationTarget(url, undefined))).toBe('400 133')
     }
-    expect(refusal(() => resolveNotificationTarget('https://tpp.example/x', 'V3'))).toBe(
-      '400 NOTIFICATION_VERSION_REQUIRED',
-    )
+    expect(refusal(() => resolveNotificationTarget('https://tpp.example/x', 'V3'))).toBe('400 133')
   })
 
-  test('no URL means no notifications; a non-http URL is 400', () => {
+  test('no URL means no notifications; a non-http URL is 400 code 002', () => {
     expect(resolveNotificationTarget(undefined, 'v3')).toBeNull()
-    expect(refusal(() => resolveNotificationTarget('mailto:tpp@example.test', 'v3'))).toBe('400 400')
+    expect(refusal(() => resolveNotificationTarget('mailto:tpp@example.test', 'v3'))).toBe('400 002')
   })
 })
 
@@ -132,8 +130,8 @@ describe('parseConsentRequest', () => {
     })
   })
 
-  test('a non-object body is 400; an unknown bank 404 code 104', () => {
-    expect(refusal(() => parseConsentRequest([], {}, NOON))).toBe('400 400')
+  test('a non-object body is 400 code 002; an unknown bank 404 code 104', () => {
+    expect(refusal(() => parseConsentRequest([], {}, NOON))).toBe('400 002')
     expect(refusal(() => parseConsentRequest({ AspspId: '1', Permissions: ['Accounts'] }, {}, NOON))).toBe('404 104')
   })
 })

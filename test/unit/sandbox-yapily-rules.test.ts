@@ -324,6 +324,7 @@ describe('data access', () => {
       { status: 'AWAITING_RE_AUTHORIZATION', statusBeforeReauthorisation: 'EXPIRED' },
     ],
     ['AUTHORIZED but past expiresAt (before the sweep)', { expiresAt: NOON }],
+    ['AUTHORIZED but past reconfirmBy (UK, not reconfirmed)', { reconfirmBy: NOON }],
   ] as Array<[string, Partial<YapilyConsent>]>)('%s: forbidden', (_case, overrides) => {
     expect(dataAccess(consentAt(overrides), NOON).outcome).toBe('forbidden')
   })

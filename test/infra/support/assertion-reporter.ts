@@ -2,12 +2,7 @@
 // the same figures as JSON for `npm run infra:check` (to the file named by INFRA_CHECK_SUMMARY, when set).
 import { writeFileSync } from 'node:fs'
 import type { Reporter, TestModule } from 'vitest/node'
-
-export interface InfraTestSummary {
-  readonly tests: number
-  readonly failed: number
-  readonly assertions: number
-}
+import type { InfraTestSummary } from '../../../scripts/infra-test-summary.ts'
 
 export default class AssertionReporter implements Reporter {
   onTestRunEnd(testModules: ReadonlyArray<TestModule>): void {
