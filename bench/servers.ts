@@ -13,7 +13,7 @@ import { startFinqwareSandbox, type FinqwareSandbox } from '../sandbox/finqware/
 import type { GatewayConfig } from '../service/config.ts'
 import { createGateway } from '../service/gateway.ts'
 import { silentLogger } from '../service/logging.ts'
-import { newSigningKey } from '../service/token-keys.ts'
+import { newSigningKey } from '../crypto/token-keys.ts'
 import { provisionApiClient } from '../service/tenants.ts'
 import { createDocumentClient, createDynamoClient } from '../store/client.ts'
 import { ConsentRepository } from '../store/consent-repository.ts'

@@ -24,7 +24,7 @@ import { buildFunction, type BuiltFunction } from '../scripts/build-functions.ts
 import { configFromEnv } from '../service/config.ts'
 import { createGateway } from '../service/gateway.ts'
 import { silentLogger } from '../service/logging.ts'
-import { newSigningKey } from '../service/token-keys.ts'
+import { newSigningKey } from '../crypto/token-keys.ts'
 import { seedBenchTable } from './bench-table.ts'
 import { startCapacityProxy, type CapacityCount } from './capacity-proxy.ts'
 import { BENCH_CLIENT, BENCH_CONSENT_PUBLIC_ID, BENCH_TABLE, BENCH_TENANT_ID } from './consent-fixture.ts'

@@ -4,7 +4,7 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { newSigningKey } from '../service/token-keys.ts'
+import { newSigningKey } from '../crypto/token-keys.ts'
 
 export interface LocalSecrets {
   readonly cursorSecret: string

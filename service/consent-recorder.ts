@@ -24,7 +24,7 @@ import type {
 import type { ConsentRepository } from '../store/consent-repository.ts'
 import type { ConsentSecretRepository } from '../store/consent-secret-repository.ts'
 import type { LifecycleSettings } from './config.ts'
-import type { SecretBox } from './secret-box.ts'
+import type { SecretBox } from '../crypto/secret-box.ts'
 
 export interface ConsentRecorderDependencies {
   readonly consents: ConsentRepository

@@ -9,7 +9,7 @@ import type { DeliveryAttempt, OutboxMessage, OutboxRepository } from '../store/
 import type { DeliverySettings } from './config.ts'
 import { pastDeadline } from './lifecycle-jobs.ts'
 import type { WebhookSettingsService } from './webhook-settings.ts'
-import { signWebhook } from './webhook-signing.ts'
+import { signWebhook } from '../crypto/webhook-signing.ts'
 import { postWebhook, type DeliveryAttemptResult } from './webhook-transport.ts'
 
 export interface DeliveryReport {

@@ -11,7 +11,7 @@ import {
   type LocalGatewayOptions,
 } from '../../local/http-server.ts'
 import type { TokenSettings } from '../../service/access-tokens.ts'
-import { newSigningKey, type PrivateJwk } from '../../service/token-keys.ts'
+import { newSigningKey, type PrivateJwk } from '../../crypto/token-keys.ts'
 import type { WebOriginSettings } from '../../service/web-origins.ts'
 import { loopbackHosts } from '../../local/loopback.ts'
 import { freePort } from '../../local/dynamodb-local.ts'
