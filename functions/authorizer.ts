@@ -5,7 +5,7 @@
 // plan counts the request. A credential that is not ours is `Unauthorized` (API Gateway answers 401).
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda'
 import { configFromEnv } from '../service/config.ts'
-import { createGateway } from '../service/gateway.ts'
+import { createGateway } from '../composition/gateway.ts'
 import { RequestAuthorizer } from '../service/request-authorizer.ts'
 
 const gateway = createGateway(configFromEnv())

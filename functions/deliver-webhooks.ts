@@ -3,7 +3,7 @@
 // retries, and any first attempt the relay missed (its records dead-lettered, or written before it was subscribed).
 import type { Context } from 'aws-lambda'
 import { configFromEnv } from '../service/config.ts'
-import { createGateway } from '../service/gateway.ts'
+import { createGateway } from '../composition/gateway.ts'
 import { runScheduledJob } from './scheduled-job.ts'
 
 const gateway = createGateway(configFromEnv())

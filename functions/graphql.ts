@@ -5,7 +5,7 @@
 import { createHttpApp } from '../http/app.ts'
 import { createGraphQLServer, graphQLServicesOf } from '../schema/server.ts'
 import { configFromEnv } from '../service/config.ts'
-import { createGateway } from '../service/gateway.ts'
+import { createGateway } from '../composition/gateway.ts'
 import { streamingHandler } from './lambda-http.ts'
 
 const gateway = createGateway(configFromEnv())

@@ -4,7 +4,7 @@
 // stays pending in the table for the scheduled job (functions/deliver-webhooks.ts).
 import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda'
 import { configFromEnv } from '../service/config.ts'
-import { createGateway } from '../service/gateway.ts'
+import { createGateway } from '../composition/gateway.ts'
 import { runInRequestScope } from '../service/logging.ts'
 import { relayOutbox } from './outbox-records.ts'
 

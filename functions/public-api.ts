@@ -4,7 +4,7 @@
 import { createHttpApp } from '../http/app.ts'
 import { oauthEndpoints } from '../http/oauth.ts'
 import { configFromEnv } from '../service/config.ts'
-import { createGateway } from '../service/gateway.ts'
+import { createGateway } from '../composition/gateway.ts'
 import { bufferedHandler } from './lambda-http.ts'
 
 const gateway = createGateway(configFromEnv())

@@ -2,7 +2,7 @@
 // providers, within each provider's call budget per run, and any change the provider did not notify is recorded.
 import type { Context } from 'aws-lambda'
 import { configFromEnv } from '../service/config.ts'
-import { createGateway } from '../service/gateway.ts'
+import { createGateway } from '../composition/gateway.ts'
 import { runScheduledJob } from './scheduled-job.ts'
 
 const gateway = createGateway(configFromEnv())

@@ -2,7 +2,7 @@
 // and UK reconfirmation, applied to every consent whose deadline has come (read from the sparse due-work index).
 import type { Context } from 'aws-lambda'
 import { configFromEnv } from '../service/config.ts'
-import { createGateway } from '../service/gateway.ts'
+import { createGateway } from '../composition/gateway.ts'
 import { runScheduledJob } from './scheduled-job.ts'
 
 const gateway = createGateway(configFromEnv())

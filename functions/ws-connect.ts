@@ -3,7 +3,7 @@
 // and a page's origin, judged once the caller's tenant is known (`connection_init`, functions/ws-message.ts).
 import type { Context } from 'aws-lambda'
 import { configFromEnv } from '../service/config.ts'
-import { createGateway } from '../service/gateway.ts'
+import { createGateway } from '../composition/gateway.ts'
 import { runInRequestScope } from '../service/logging.ts'
 import { acceptConnection, WebSocketSessions } from '../service/ws-sessions.ts'
 import { WebSocketRepository } from '../store/ws-repository.ts'

@@ -3,7 +3,7 @@
 // and by TTL.
 import type { Context } from 'aws-lambda'
 import { configFromEnv } from '../service/config.ts'
-import { createGateway } from '../service/gateway.ts'
+import { createGateway } from '../composition/gateway.ts'
 import { runInRequestScope } from '../service/logging.ts'
 import { WebSocketSessions } from '../service/ws-sessions.ts'
 import { WebSocketRepository } from '../store/ws-repository.ts'

@@ -14,7 +14,7 @@ import { oauthEndpoints } from '../http/oauth.ts'
 import type { Logger } from '../providers/adapter.ts'
 import { createGraphQLServer, graphQLServicesOf, type GraphQLServerOptions } from '../schema/server.ts'
 import type { GraphQLServer } from '../schema/server.ts'
-import type { Gateway } from '../service/gateway.ts'
+import type { Gateway } from '../composition/gateway.ts'
 import { GRAPHQL_PATH } from '../service/public-paths.ts'
 import { attachGraphQLWebSocket, type GraphQLWebSocketHost, type WebSocketLimits } from './graphql-ws-server.ts'
 

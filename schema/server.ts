@@ -23,7 +23,7 @@ import {
 import { ERROR_CATALOGUE, isConsentGatewayError, RateLimitedError, type ErrorCode } from '../domain/errors.ts'
 import type { Logger } from '../providers/adapter.ts'
 import type { Authenticator, Principal } from '../service/principal.ts'
-import type { Gateway } from '../service/gateway.ts'
+import type { Gateway } from '../composition/gateway.ts'
 import { currentDeadline, currentRequestId } from '../service/logging.ts'
 import { useApolloMultipartSubscriptions, type ApolloMultipartOptions } from './apollo-multipart.ts'
 import type { GraphQLContext, GraphQLServices } from './context.ts'

@@ -14,7 +14,7 @@ import { startDynamoDBLocal, type DynamoDBLocal } from '../../local/dynamodb-loc
 import { startGatewayHttpServer, type GatewayHttpServer } from '../../local/http-server.ts'
 import type { Logger } from '../../providers/adapter.ts'
 import { createGraphQLServer, graphQLServicesOf } from '../../schema/server.ts'
-import { createGateway, type Gateway } from '../../service/gateway.ts'
+import { createGateway, type Gateway } from '../../composition/gateway.ts'
 import { provisionApiClient } from '../../service/tenants.ts'
 import { createDocumentClient, createDynamoClient } from '../../store/client.ts'
 import { ensureTable } from '../../store/table-admin.ts'

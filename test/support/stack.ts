@@ -22,7 +22,7 @@ import {
 } from '../../sandbox/finqware/server.ts'
 import type { WorldlineSandbox, WorldlineSandboxOptions } from '../../sandbox/worldline/server.ts'
 import type { GatewayConfig } from '../../service/config.ts'
-import { createGateway, type Gateway } from '../../service/gateway.ts'
+import { createGateway, type Gateway } from '../../composition/gateway.ts'
 import { createLogger, silentLogger } from '../../service/logging.ts'
 import { provisionApiClient } from '../../service/tenants.ts'
 import { createTestTable, type TestTable } from './dynamo.ts'
