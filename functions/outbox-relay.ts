@@ -5,7 +5,7 @@
 import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda'
 import { configFromEnv } from '../service/config.ts'
 import { createGateway } from '../composition/gateway.ts'
-import { runInRequestScope } from '../service/logging.ts'
+import { runInRequestScope } from '../runtime/logging.ts'
 import { relayOutbox } from './outbox-records.ts'
 
 const gateway = createGateway(configFromEnv())

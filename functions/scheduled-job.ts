@@ -3,7 +3,7 @@
 // its retry (infra/jobs.ts turns Lambda's own retries off).
 import type { Context } from 'aws-lambda'
 import type { Logger } from '../providers/adapter.ts'
-import { runInRequestScope } from '../service/logging.ts'
+import { runInRequestScope } from '../runtime/logging.ts'
 
 /** A job stops taking new work this long before Lambda would cut the invocation, to finish what it started. */
 const DEADLINE_MARGIN_MS = 5_000

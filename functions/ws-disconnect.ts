@@ -4,7 +4,7 @@
 import type { Context } from 'aws-lambda'
 import { configFromEnv } from '../service/config.ts'
 import { createGateway } from '../composition/gateway.ts'
-import { runInRequestScope } from '../service/logging.ts'
+import { runInRequestScope } from '../runtime/logging.ts'
 import { WebSocketSessions } from '../service/ws-sessions.ts'
 import { WebSocketRepository } from '../store/ws-repository.ts'
 import type { WebSocketEvent } from './ws-management.ts'

@@ -17,7 +17,7 @@ import {
   type GraphQLWsDeps,
   type GraphQLWsLimits,
 } from '../schema/graphql-ws.ts'
-import { runInRequestScope } from '../service/logging.ts'
+import { runInRequestScope } from '../runtime/logging.ts'
 
 export interface WebSocketLimits extends GraphQLWsLimits {
   /** Largest message a client may send, in bytes; a larger one closes the socket (1009). @default 65_536 */

@@ -17,7 +17,7 @@ import {
 } from '../domain/errors.ts'
 import type { Logger } from '../providers/adapter.ts'
 import type { Authenticator, Principal } from '../service/principal.ts'
-import { currentRequestId } from '../service/logging.ts'
+import { currentRequestId } from '../runtime/logging.ts'
 
 /** What a transport tells the server about a request beyond the request itself. */
 export interface TransportContext {

@@ -24,7 +24,7 @@ import { ERROR_CATALOGUE, isConsentGatewayError, RateLimitedError, type ErrorCod
 import type { Logger } from '../providers/adapter.ts'
 import type { Authenticator, Principal } from '../service/principal.ts'
 import type { Gateway } from '../composition/gateway.ts'
-import { currentDeadline, currentRequestId } from '../service/logging.ts'
+import { currentDeadline, currentRequestId } from '../runtime/logging.ts'
 import { useApolloMultipartSubscriptions, type ApolloMultipartOptions } from './apollo-multipart.ts'
 import type { GraphQLContext, GraphQLServices } from './context.ts'
 import { useQueryCost, withCost, type QueryCosts } from './cost.ts'

@@ -13,7 +13,7 @@ import {
   type FormattedExecutionResult,
 } from 'graphql'
 import type { Logger } from '../providers/adapter.ts'
-import { currentRequestId, runInRequestScope } from '../service/logging.ts'
+import { currentRequestId, runInRequestScope } from '../runtime/logging.ts'
 import type { Principal } from '../service/principal.ts'
 import type { GraphQLContext, GraphQLServices } from './context.ts'
 import { queryCostOf, withCost, type QueryCost } from './cost.ts'

@@ -9,7 +9,7 @@ import type { ConsentRepository } from '../store/consent-repository.ts'
 import type { LeaseRepository } from '../store/lease-repository.ts'
 import type { LifecycleSettings } from './config.ts'
 import type { ConsentRecorder } from './consent-recorder.ts'
-import { currentDeadline } from './logging.ts'
+import { currentDeadline } from '../runtime/logging.ts'
 
 /**
  * True once the invocation running the job (a Lambda with its deadline in the request scope) should take no new

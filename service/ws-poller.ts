@@ -26,7 +26,7 @@ import type { CallerAuthenticator } from './caller-authentication.ts'
 import type { GatewayConfig } from './config.ts'
 import type { ConnectionSender } from './connection-sender.ts'
 import type { EventFeed } from './event-feed.ts'
-import { currentDeadline } from './logging.ts'
+import { currentDeadline } from '../runtime/logging.ts'
 import type { Principal, PrincipalStorage } from './principal.ts'
 
 export interface WsPollerSettings {

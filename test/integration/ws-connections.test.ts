@@ -14,7 +14,7 @@ import { createGraphQLServer, graphQLServicesOf, type GraphQLServer } from '../.
 import { ApiGatewayWebSocket } from '../../schema/ws-connections.ts'
 import type { ConnectionSender } from '../../service/connection-sender.ts'
 import { createGateway, type Gateway } from '../../composition/gateway.ts'
-import { silentLogger } from '../../service/logging.ts'
+import { silentLogger } from '../../runtime/logging.ts'
 import { SubscriptionSnapshots } from '../../service/subscription-snapshot.ts'
 import { provisionApiClient } from '../../service/tenants.ts'
 import { WebSocketSessions } from '../../service/ws-sessions.ts'

@@ -23,7 +23,7 @@ import {
 import type { WorldlineSandbox, WorldlineSandboxOptions } from '../../sandbox/worldline/server.ts'
 import type { GatewayConfig } from '../../service/config.ts'
 import { createGateway, type Gateway } from '../../composition/gateway.ts'
-import { createLogger, silentLogger } from '../../service/logging.ts'
+import { createLogger, silentLogger } from '../../runtime/logging.ts'
 import { provisionApiClient } from '../../service/tenants.ts'
 import { createTestTable, type TestTable } from './dynamo.ts'
 import {
