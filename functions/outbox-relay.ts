@@ -5,8 +5,8 @@
 import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda'
 import { configFromEnv } from '../service/config.ts'
 import { createGateway } from '../composition/gateway.ts'
-import { runInRequestScope } from '../runtime/logging.ts'
 import { relayOutbox } from './outbox-records.ts'
+import { runInRequestScope } from '../runtime/request-scope.ts'
 
 const gateway = createGateway(configFromEnv())
 

@@ -4,10 +4,10 @@
 import type { Context } from 'aws-lambda'
 import { configFromEnv } from '../service/config.ts'
 import { createGateway } from '../composition/gateway.ts'
-import { runInRequestScope } from '../runtime/logging.ts'
 import { WebSocketSessions } from '../service/ws-sessions.ts'
 import { WebSocketRepository } from '../store/ws-repository.ts'
 import type { WebSocketEvent } from './ws-management.ts'
+import { runInRequestScope } from '../runtime/request-scope.ts'
 
 const gateway = createGateway(configFromEnv())
 const sessions = new WebSocketSessions(

@@ -7,13 +7,13 @@ import { createGraphQLServer, graphQLServicesOf } from '../schema/server.ts'
 import { ApiGatewayWebSocket } from '../schema/ws-connections.ts'
 import { configFromEnv } from '../service/config.ts'
 import { createGateway } from '../composition/gateway.ts'
-import { runInRequestScope } from '../runtime/logging.ts'
 import { TenantRateLimiter } from '../service/rate-limiter.ts'
 import { SubscriptionSnapshots } from '../service/subscription-snapshot.ts'
 import { WebSocketSessions } from '../service/ws-sessions.ts'
 import { ConsentRepository } from '../store/consent-repository.ts'
 import { WebSocketRepository } from '../store/ws-repository.ts'
 import { senderFor, sourceIpOf, type WebSocketEvent } from './ws-management.ts'
+import { runInRequestScope } from '../runtime/request-scope.ts'
 
 const gateway = createGateway(configFromEnv())
 const { config } = gateway

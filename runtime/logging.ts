@@ -1,24 +1,16 @@
 // Structured JSON logs (Powertools Logger) with the current request's id attached to every line, even when one
-// process serves many requests at once (`npm start`): the id (and the platform's deadline for the request) travel in
-// AsyncLocalStorage, not in logger state.
-import { AsyncLocalStorage } from 'node:async_hooks'
+// process serves many requests at once (`npm start`): the id comes from the request scope (request-scope.ts), not
+// from logger state. The `Logger` interface is what every layer that logs is handed, provider adapters included.
 import { Logger as PowertoolsLogger } from '@aws-lambda-powertools/logger'
-import type { Logger } from '../providers/adapter.ts'
+import { currentRequestId } from './request-scope.ts'
 
-export interface RequestScope {
-  readonly requestId: string
-  /** Epoch ms by which the platform ends this request (a Lambda invocation's remaining time); none locally. */
-  readonly deadline?: number
+/** Structured logging, as Powertools' Logger offers it; adapters get one per request. */
+export interface Logger {
+  debug(message: string, extra?: Record<string, unknown>): void
+  info(message: string, extra?: Record<string, unknown>): void
+  warn(message: string, extra?: Record<string, unknown>): void
+  error(message: string, extra?: Record<string, unknown>): void
 }
-
-const scope = new AsyncLocalStorage<RequestScope>()
-
-/** Runs `fn` with `requestId` attached to every log line and error id it produces. */
-export const runInRequestScope = <T>(requestScope: RequestScope, fn: () => T): T => scope.run(requestScope, fn)
-
-export const currentRequestId = (): string | undefined => scope.getStore()?.requestId
-
-export const currentDeadline = (): number | undefined => scope.getStore()?.deadline
 
 export type LogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT'
 

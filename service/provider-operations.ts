@@ -7,17 +7,12 @@ import { ConsentNotActiveError, ConsentNotFoundError, UnsupportedByProviderError
 import { applyObservation } from '../domain/observation.ts'
 import { checkReconfirmation } from '../domain/policy.ts'
 import type { ConsentStatus } from '../domain/status.ts'
-import type {
-  Capabilities,
-  Logger,
-  ProviderAdapter,
-  ProviderCallContext,
-  ProviderRegistry,
-} from '../providers/adapter.ts'
+import type { Capabilities, ProviderAdapter, ProviderCallContext, ProviderRegistry } from '../providers/adapter.ts'
 import type { ConsentRepository } from '../store/consent-repository.ts'
 import type { ConsentRecorder } from './consent-recorder.ts'
 import type { Caller } from './consent-service.ts'
 import { canSee, requireWrite } from './principal.ts'
+import type { Logger } from '../runtime/logging.ts'
 
 export interface ProviderOperationsDependencies {
   readonly consents: ConsentRepository

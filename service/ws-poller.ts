@@ -12,7 +12,6 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import type { Consent } from '../domain/consent.ts'
 import { effectiveStatus } from '../domain/derived.ts'
 import { isTerminal } from '../domain/status.ts'
-import type { Logger } from '../providers/adapter.ts'
 import { ConsentRepository } from '../store/consent-repository.ts'
 import { CHANGE_SHARDS } from '../store/keys.ts'
 import {
@@ -26,8 +25,9 @@ import type { CallerAuthenticator } from './caller-authentication.ts'
 import type { GatewayConfig } from './config.ts'
 import type { ConnectionSender } from './connection-sender.ts'
 import type { EventFeed } from './event-feed.ts'
-import { currentDeadline } from '../runtime/logging.ts'
+import type { Logger } from '../runtime/logging.ts'
 import type { Principal, PrincipalStorage } from './principal.ts'
+import { currentDeadline } from '../runtime/request-scope.ts'
 
 export interface WsPollerSettings {
   /**

@@ -11,7 +11,6 @@ import type {
   CreateConsentRequest,
   InboundNotification,
   InstitutionInfo,
-  Logger,
   ProviderAdapter,
   ProviderCallContext,
   ProviderSnapshot,
@@ -35,6 +34,7 @@ import {
   type FinqwareSandbox,
   type FinqwareSandboxOptions,
 } from '../../sandbox/finqware/server.ts'
+import type { Logger } from '../../runtime/logging.ts'
 
 /** The control secret every test sandbox is started with, as npm start starts its own with a generated one. */
 export const SANDBOX_CONTROL_SECRET = 'test-sandbox-control-secret-0123456789'

@@ -23,7 +23,7 @@ import {
 import type { WorldlineSandbox, WorldlineSandboxOptions } from '../../sandbox/worldline/server.ts'
 import type { GatewayConfig } from '../../service/config.ts'
 import { createGateway, type Gateway } from '../../composition/gateway.ts'
-import { createLogger, silentLogger } from '../../runtime/logging.ts'
+import { createLogger, silentLogger, type Logger } from '../../runtime/logging.ts'
 import { provisionApiClient } from '../../service/tenants.ts'
 import { createTestTable, type TestTable } from './dynamo.ts'
 import {
@@ -33,7 +33,6 @@ import {
   submitBankDecision,
 } from './provider-drivers.ts'
 import type { YapilySandbox } from '../../sandbox/yapily/server.ts'
-import type { Logger } from '../../providers/adapter.ts'
 import { randomBytes } from 'node:crypto'
 
 export interface Credentials {

@@ -7,12 +7,12 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { ServiceUnavailableError, UnauthorizedError } from '../../domain/errors.ts'
 import type { HttpEnv } from '../../http/env.ts'
 import { health as healthRoute } from '../../http/health.ts'
-import type { Logger } from '../../providers/adapter.ts'
 import { untilCredentialLapses } from '../../service/credential-lapse.ts'
 import { FailureLimiter, sourceKeyOf } from '../../service/failure-limiter.ts'
 import { FailureLog, withoutStoreOutageLines } from '../../service/failure-log.ts'
 import { StoreHealth } from '../../service/store-health.ts'
 import { asServiceUnavailable, storeFailureReason } from '../../store/unavailable.ts'
+import type { Logger } from '../../runtime/logging.ts'
 
 function recording() {
   const lines: { level: string; message: string; extra?: Record<string, unknown> }[] = []
