@@ -200,6 +200,8 @@ describe('the failure limiter', () => {
   it.each([
     ['192.0.2.1', '192.0.2.1'],
     ['::ffff:192.0.2.1', '192.0.2.1'],
+    // The same IPv4-mapped address written in hex is the same host, not one of the ::/64 bucket's.
+    ['::ffff:c000:201', '192.0.2.1'],
     ['2001:db8:1:2::1', '2001:db8:1:2::/64'],
     ['2001:0db8:0001:0002:ffff:ffff:ffff:ffff', '2001:db8:1:2::/64'],
     ['fe80::1%eth0', 'fe80:0:0:0::/64'],
