@@ -4,11 +4,11 @@
 // `usageIdentifierKey` (the REST API takes keys from the authorizer: `apiKeySource: AUTHORIZER`), so the tenant's usage
 // plan counts the request. A credential that is not ours is `Unauthorized` (API Gateway answers 401).
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda'
-import { configFromEnv } from '../service/config.ts'
 import { createGateway } from '../composition/gateway.ts'
+import { deployedConfig } from '../composition/settings.ts'
 import { RequestAuthorizer } from '../service/request-authorizer.ts'
 
-const gateway = createGateway(configFromEnv())
+const gateway = createGateway(deployedConfig())
 const defaultApiKey = process.env.DEFAULT_API_KEY
 if (!defaultApiKey) throw new Error('DEFAULT_API_KEY is not set: the key of the stage default usage plan')
 const authorizer = new RequestAuthorizer(gateway.authenticator, gateway.access.tenants, gateway.logger, {

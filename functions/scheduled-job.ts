@@ -13,7 +13,7 @@ const DEADLINE_MARGIN_MS = 5_000
  *
  * @example
  * ```ts
- * const gateway = createGateway(configFromEnv())
+ * const gateway = createGateway(deployedConfig())
  * export const handler = (_event: unknown, context: Context) =>
  *   runScheduledJob('deadline sweep', gateway.logger, context, () => gateway.jobs.sweepDeadlines())
  * ```

@@ -1,11 +1,11 @@
 // Lambda entry: the deadline sweep, every 5 minutes (infra/jobs.ts): link expiry, expiry warnings, end of validity
 // and UK reconfirmation, applied to every consent whose deadline has come (read from the sparse due-work index).
 import type { Context } from 'aws-lambda'
-import { configFromEnv } from '../service/config.ts'
 import { createGateway } from '../composition/gateway.ts'
+import { deployedConfig } from '../composition/settings.ts'
 import { runScheduledJob } from './scheduled-job.ts'
 
-const gateway = createGateway(configFromEnv())
+const gateway = createGateway(deployedConfig())
 
 /** Invoked by EventBridge Scheduler with an empty event. */
 export async function handler(_event: unknown, context: Context) {

@@ -2,14 +2,14 @@
 // (named back in `Sec-WebSocket-Protocol`; anything else: 400, no connection) and stores the connection: its address,
 // and a page's origin, judged once the caller's tenant is known (`connection_init`, functions/ws-message.ts).
 import type { Context } from 'aws-lambda'
-import { configFromEnv } from '../service/config.ts'
 import { createGateway } from '../composition/gateway.ts'
+import { deployedConfig } from '../composition/settings.ts'
 import { acceptConnection, WebSocketSessions } from '../service/ws-sessions.ts'
 import { WebSocketRepository } from '../store/ws-repository.ts'
 import { headerOf, sourceIpOf, type WebSocketEvent } from './ws-management.ts'
 import { runInRequestScope } from '../runtime/request-scope.ts'
 
-const gateway = createGateway(configFromEnv())
+const gateway = createGateway(deployedConfig())
 const sessions = new WebSocketSessions(
   new WebSocketRepository(gateway.db, gateway.config.tableName),
   gateway.authenticator,

@@ -5,8 +5,8 @@ import type { Context } from 'aws-lambda'
 import { pageOrigins } from '../http/cors.ts'
 import { createGraphQLServer, graphQLServicesOf } from '../schema/server.ts'
 import { ApiGatewayWebSocket } from '../schema/ws-connections.ts'
-import { configFromEnv } from '../service/config.ts'
 import { createGateway } from '../composition/gateway.ts'
+import { deployedConfig } from '../composition/settings.ts'
 import { TenantRateLimiter } from '../service/rate-limiter.ts'
 import { SubscriptionSnapshots } from '../service/subscription-snapshot.ts'
 import { WebSocketSessions } from '../service/ws-sessions.ts'
@@ -15,7 +15,7 @@ import { WebSocketRepository } from '../store/ws-repository.ts'
 import { senderFor, sourceIpOf, type WebSocketEvent } from './ws-management.ts'
 import { runInRequestScope } from '../runtime/request-scope.ts'
 
-const gateway = createGateway(configFromEnv())
+const gateway = createGateway(deployedConfig())
 const { config } = gateway
 const services = {
   ...graphQLServicesOf(gateway),

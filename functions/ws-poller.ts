@@ -6,13 +6,13 @@ import { randomUUID } from 'node:crypto'
 import type { Context } from 'aws-lambda'
 import { graphQLServicesOf } from '../schema/server.ts'
 import { storedOperations } from '../schema/stored-operations.ts'
-import { configFromEnv } from '../service/config.ts'
 import { createGateway } from '../composition/gateway.ts'
+import { deployedConfig } from '../composition/settings.ts'
 import { createWsPoller } from '../service/ws-poller.ts'
 import { runScheduledJob } from './scheduled-job.ts'
 import { managementSender } from './ws-management.ts'
 
-const gateway = createGateway(configFromEnv())
+const gateway = createGateway(deployedConfig())
 const endpoint = process.env.WS_MANAGEMENT_ENDPOINT
 if (!endpoint) {
   throw new Error(
