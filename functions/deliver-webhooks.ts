@@ -5,10 +5,14 @@ import type { Context } from 'aws-lambda'
 import { createGateway } from '../composition/gateway.ts'
 import { deployedConfig } from '../composition/settings.ts'
 import { runScheduledJob } from './scheduled-job.ts'
+import { withLambdaContext } from '../runtime/logging.ts'
 
 const gateway = createGateway(deployedConfig())
 
 /** Invoked by EventBridge Scheduler with an empty event. */
-export async function handler(_event: unknown, context: Context) {
+async function handle(_event: unknown, context: Context) {
   return runScheduledJob('webhook delivery', gateway.logger, context, () => gateway.jobs.deliverDue())
 }
+
+/** Every log line of an invocation carries its Lambda context (cold start, function name). */
+export const handler = withLambdaContext(handle)

@@ -7,11 +7,12 @@ import { createGateway } from '../composition/gateway.ts'
 import { deployedConfig } from '../composition/settings.ts'
 import { relayOutbox } from './outbox-records.ts'
 import { runInRequestScope } from '../runtime/request-scope.ts'
+import { withLambdaContext } from '../runtime/logging.ts'
 
 const gateway = createGateway(deployedConfig())
 
 /** Partial batch responses: only the records of consents whose delivery threw go back to the stream. */
-export async function handler(event: DynamoDBStreamEvent, context: Context): Promise<DynamoDBBatchResponse> {
+async function handle(event: DynamoDBStreamEvent, context: Context): Promise<DynamoDBBatchResponse> {
   return runInRequestScope({ requestId: context.awsRequestId }, () =>
     relayOutbox(
       event.Records,
@@ -20,3 +21,6 @@ export async function handler(event: DynamoDBStreamEvent, context: Context): Pro
     ),
   )
 }
+
+/** Every log line of an invocation carries its Lambda context (cold start, function name). */
+export const handler = withLambdaContext(handle)

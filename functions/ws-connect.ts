@@ -8,6 +8,7 @@ import { acceptConnection, WebSocketSessions } from '../service/ws-sessions.ts'
 import { WebSocketRepository } from '../store/ws-repository.ts'
 import { headerOf, sourceIpOf, type WebSocketEvent } from './ws-management.ts'
 import { runInRequestScope } from '../runtime/request-scope.ts'
+import { withLambdaContext } from '../runtime/logging.ts'
 
 const gateway = createGateway(deployedConfig())
 const sessions = new WebSocketSessions(
@@ -15,7 +16,7 @@ const sessions = new WebSocketSessions(
   gateway.authenticator,
 )
 
-export async function handler(event: WebSocketEvent, context: Pick<Context, 'awsRequestId'>) {
+async function handle(event: WebSocketEvent, context: Pick<Context, 'awsRequestId'>) {
   const { connectionId, domainName } = event.requestContext
   const origin = headerOf(event, 'origin')
   return runInRequestScope({ requestId: context.awsRequestId }, async () => {
@@ -33,3 +34,6 @@ export async function handler(event: WebSocketEvent, context: Pick<Context, 'aws
     return { statusCode: 200, headers: { 'Sec-WebSocket-Protocol': answer.protocol } }
   })
 }
+
+/** Every log line of an invocation carries its Lambda context (cold start, function name). */
+export const handler = withLambdaContext(handle)

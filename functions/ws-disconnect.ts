@@ -8,6 +8,7 @@ import { WebSocketSessions } from '../service/ws-sessions.ts'
 import { WebSocketRepository } from '../store/ws-repository.ts'
 import type { WebSocketEvent } from './ws-management.ts'
 import { runInRequestScope } from '../runtime/request-scope.ts'
+import { withLambdaContext } from '../runtime/logging.ts'
 
 const gateway = createGateway(deployedConfig())
 const sessions = new WebSocketSessions(
@@ -15,9 +16,12 @@ const sessions = new WebSocketSessions(
   gateway.authenticator,
 )
 
-export async function handler(event: WebSocketEvent, context: Pick<Context, 'awsRequestId'>) {
+async function handle(event: WebSocketEvent, context: Pick<Context, 'awsRequestId'>) {
   return runInRequestScope({ requestId: context.awsRequestId }, async () => {
     await sessions.close(event.requestContext.connectionId)
     return { statusCode: 200 }
   })
 }
+
+/** Every log line of an invocation carries its Lambda context (cold start, function name). */
+export const handler = withLambdaContext(handle)
