@@ -13,7 +13,7 @@ import { table } from './storage.ts'
  * The secrets are linked, not set as variables: SST encrypts every link's properties into resource.enc inside the
  * bundle (AES-256-GCM, its key in `SST_KEY`), and composition/settings.ts reads them through `Resource` at cold start.
  * So no secret shows in the function's configuration, and Lambda's 4 KB of variables holds only the table, the URL
- * and SST's three (about 150 bytes), whatever size the Worldline key is.
+ * and SST's three (a few hundred bytes), whatever size the Worldline key is.
  *
  * @param publicBaseUrl Where providers and browsers reach the gateway (`/webhooks/...`, `/callbacks/...`): the HTTP
  * API's URL. Every function needs it: `configFromEnv` refuses to start without `PUBLIC_BASE_URL`.
