@@ -1,6 +1,7 @@
 // Lint: typescript-eslint's type-checked rules, plus the layering of docs/architecture.md ("Layers") as import rules
-// (arrows point down: functions/local/cli -> http -> schema -> service -> {domain, store, providers}; store, providers ->
-// domain; cli, a composition root like functions/, may reach service/ and store/ directly).
+// (arrows point down: functions/local/cli -> composition -> http -> schema -> service -> {domain, store, providers,
+// crypto}; store, providers, crypto -> domain; runtime/ (logging, the request scope) under everything but domain/ and
+// the sandboxes; cli, a host like functions/, may reach service/ and store/ directly).
 import js from '@eslint/js'
 import globals from 'globals'
 import tseslint from 'typescript-eslint'
@@ -16,12 +17,18 @@ const ZOD_ONLY_THROUGH_WRAPPER = ['zod', 'zod/mini'].map((name) => ({
 }))
 
 // One config object per layer: a later `no-restricted-imports` replaces an earlier one, so each carries the zod rule.
-const layer = (files, forbidden, message) => ({
+// `typesOnly`: folders the layer may name types from but never run code of (http/ and schema/ are handed the Gateway
+// that composition/ builds; they never build one).
+const layer = (files, forbidden, message, typesOnly = []) => ({
   files,
   rules: {
     'no-restricted-imports': [
       'error',
       { paths: ZOD_ONLY_THROUGH_WRAPPER, patterns: forbidden.map((group) => ({ group: [group], message })) },
+    ],
+    '@typescript-eslint/no-restricted-imports': [
+      'error',
+      { patterns: typesOnly.map((group) => ({ group: [group], message, allowTypeImports: true })) },
     ],
   },
 })
@@ -84,6 +91,9 @@ export default tseslint.config(
       '../functions/*',
       '../cli/*',
       '../sandbox/*',
+      '../crypto/*',
+      '../runtime/*',
+      '../composition/*',
       'node:*',
       '@aws-sdk/*',
     ],
@@ -116,8 +126,10 @@ export default tseslint.config(
       '../functions/*',
       '../cli/*',
       '../sandbox/*',
+      '../crypto/*',
+      '../composition/*',
     ],
-    'store/ depends on domain/ only.',
+    'store/ depends on domain/ only (and runtime/ for logging).',
   ),
   layer(
     ['providers/**'],
@@ -135,13 +147,17 @@ export default tseslint.config(
       '../../schema/*',
       '../../http/*',
       '../../sandbox/*',
+      '../crypto/*',
+      '../composition/*',
+      '../../crypto/*',
+      '../../composition/*',
     ],
-    'providers/ depend on domain/ only; an adapter never writes the store.',
+    'providers/ depend on domain/ only (and runtime/ for logging); an adapter never writes the store.',
   ),
   layer(
     ['service/**'],
-    ['../schema/*', '../http/*', '../local/*', '../functions/*', '../cli/*', '../sandbox/*'],
-    'service/ sits below the transports.',
+    ['../schema/*', '../http/*', '../local/*', '../functions/*', '../cli/*', '../sandbox/*', '../composition/*'],
+    'service/ sits below the transports and the composition root that builds it.',
   ),
   layer(
     ['schema/**'],
@@ -153,14 +169,26 @@ export default tseslint.config(
       '../local/*',
       '../functions/*',
       '../cli/*',
+      '../crypto/*',
       '@aws-sdk/*',
     ],
-    'schema/ reaches DynamoDB and providers only through service/.',
+    'schema/ reaches DynamoDB and providers only through service/, and the Gateway only as a type.',
+    ['../composition/*'],
   ),
   layer(
     ['http/**'],
-    ['../store/*', '../providers/*/*', '../sandbox/*', '../local/*', '../functions/*', '../cli/*', '@aws-sdk/*'],
-    'http/ is the one app under local/ and functions/: it reaches the gateway through schema/ and service/ only.',
+    [
+      '../store/*',
+      '../providers/*/*',
+      '../sandbox/*',
+      '../local/*',
+      '../functions/*',
+      '../cli/*',
+      '../crypto/*',
+      '@aws-sdk/*',
+    ],
+    'http/ is the one app under local/ and functions/: it reaches the gateway through schema/ and service/ only, and names the Gateway only as a type.',
+    ['../composition/*'],
   ),
   layer(
     ['cli/**'],
@@ -169,13 +197,63 @@ export default tseslint.config(
   ),
   layer(
     ['sandbox/**'],
-    ['../../domain/*', '../../store/*', '../../providers/*', '../../service/*', '../../schema/*', '../../http/*'],
+    [
+      '../../domain/*',
+      '../../store/*',
+      '../../providers/*',
+      '../../service/*',
+      '../../schema/*',
+      '../../http/*',
+      '../../crypto/*',
+      '../../runtime/*',
+      '../../composition/*',
+    ],
     'Sandboxes simulate providers; they share no code with the gateway.',
   ),
   layer(
     ['scripts/**'],
     ['../test/*'],
     'scripts/ build, check and run the app; tests may use them, never the other way round (shared code lives in scripts/).',
+  ),
+  layer(
+    ['crypto/**'],
+    [
+      '../store/*',
+      '../providers/*',
+      '../service/*',
+      '../schema/*',
+      '../http/*',
+      '../local/*',
+      '../functions/*',
+      '../cli/*',
+      '../sandbox/*',
+      '../runtime/*',
+      '../composition/*',
+    ],
+    'crypto/ (keys, hashes, seals, signatures) depends on domain/ only.',
+  ),
+  layer(
+    ['runtime/**'],
+    [
+      '../domain/*',
+      '../store/*',
+      '../providers/*',
+      '../service/*',
+      '../schema/*',
+      '../http/*',
+      '../local/*',
+      '../functions/*',
+      '../cli/*',
+      '../sandbox/*',
+      '../crypto/*',
+      '../composition/*',
+    ],
+    'runtime/ (logging, the request scope) sits under every layer that logs: it imports nothing of ours.',
+  ),
+  layer(
+    ['composition/**'],
+    ['../schema/*', '../http/*', '../local/*', '../functions/*', '../cli/*', '../sandbox/*'],
+    'composition/ builds the gateway from service/, store/, providers/ and crypto/; the transports are handed it.',
   ),
   { files: ['domain/zod.ts', 'sandbox/shared/zod.ts'], rules: { 'no-restricted-imports': 'off' } },
 )

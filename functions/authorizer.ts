@@ -3,12 +3,13 @@
 // answer is cached per Authorization header and must hold for GET and POST alike) and the tenant's API key as
 // `usageIdentifierKey` (the REST API takes keys from the authorizer: `apiKeySource: AUTHORIZER`), so the tenant's usage
 // plan counts the request. A credential that is not ours is `Unauthorized` (API Gateway answers 401).
-import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda'
-import { configFromEnv } from '../service/config.ts'
-import { createGateway } from '../service/gateway.ts'
+import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent, Context } from 'aws-lambda'
+import { createGateway } from '../composition/gateway.ts'
+import { deployedConfig } from '../composition/settings.ts'
 import { RequestAuthorizer } from '../service/request-authorizer.ts'
+import { withLambdaContext } from '../runtime/logging.ts'
 
-const gateway = createGateway(configFromEnv())
+const gateway = createGateway(deployedConfig())
 const defaultApiKey = process.env.DEFAULT_API_KEY
 if (!defaultApiKey) throw new Error('DEFAULT_API_KEY is not set: the key of the stage default usage plan')
 const authorizer = new RequestAuthorizer(gateway.authenticator, gateway.access.tenants, gateway.logger, {
@@ -28,7 +29,7 @@ function authorizationOf(event: APIGatewayRequestAuthorizerEvent): string | unde
   return name === undefined ? undefined : (headers[name] ?? undefined)
 }
 
-export async function handler(event: APIGatewayRequestAuthorizerEvent): Promise<APIGatewayAuthorizerResult> {
+async function handle(event: APIGatewayRequestAuthorizerEvent, _context: Context): Promise<APIGatewayAuthorizerResult> {
   const allowed = await authorizer.authorize(authorizationOf(event), event.requestContext?.identity?.sourceIp)
   // The one answer API Gateway turns into 401: anything else thrown would be a 500.
   if (!allowed) throw new Error('Unauthorized')
@@ -42,3 +43,6 @@ export async function handler(event: APIGatewayRequestAuthorizerEvent): Promise<
     context: allowed.context,
   }
 }
+
+/** Every log line of an invocation carries its Lambda context (cold start, function name). */
+export const handler = withLambdaContext(handle)

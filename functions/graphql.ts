@@ -4,11 +4,11 @@
 // the schema, yoga and the app are built at module scope; provider adapters load on first use.
 import { createHttpApp } from '../http/app.ts'
 import { createGraphQLServer, graphQLServicesOf } from '../schema/server.ts'
-import { configFromEnv } from '../service/config.ts'
-import { createGateway } from '../service/gateway.ts'
+import { createGateway } from '../composition/gateway.ts'
+import { deployedConfig } from '../composition/settings.ts'
 import { streamingHandler } from './lambda-http.ts'
 
-const gateway = createGateway(configFromEnv())
+const gateway = createGateway(deployedConfig())
 const graphql = createGraphQLServer({
   services: graphQLServicesOf(gateway),
   authenticator: gateway.authenticator,

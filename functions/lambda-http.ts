@@ -10,6 +10,7 @@ import type {
   Context,
 } from 'aws-lambda'
 import type { HttpBindings } from '../http/env.ts'
+import { withLambdaContext } from '../runtime/logging.ts'
 
 /** A Function URL or HTTP API event (payload 2.0), or a REST API one (payload 1.0). */
 export type HttpEvent = APIGatewayProxyEventV2 | APIGatewayProxyEvent
@@ -188,12 +189,15 @@ async function serve<T>(
 /** A streaming handler (`awslambda.streamifyResponse`): for a Function URL or a REST API in streaming mode. */
 export function streamingHandler(app: FetchApp, options: HandlerOptions = {}) {
   return awslambda.streamifyResponse((event: HttpEvent, responseStream, context) =>
-    serve(app, event, context, options, (response) => streamResponse(response, responseStream)),
+    withLambdaContext((request: HttpEvent, invocation: Context) =>
+      serve(app, request, invocation, options, (response) => streamResponse(response, responseStream)),
+    )(event, context),
   )
 }
 
 /** A handler returning one result: for an HTTP API (or a REST API without streaming). */
 export function bufferedHandler(app: FetchApp, options: HandlerOptions = {}) {
-  return (event: HttpEvent, context: Context) =>
-    serve(app, event, context, options, (response) => bufferedResult(response, event))
+  return withLambdaContext((event: HttpEvent, context: Context) =>
+    serve(app, event, context, options, (response) => bufferedResult(response, event)),
+  )
 }

@@ -3,15 +3,16 @@
 // relay delivers each consent's pending webhooks at once instead of at the next scheduled run. What it cannot deliver
 // stays pending in the table for the scheduled job (functions/deliver-webhooks.ts).
 import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda'
-import { configFromEnv } from '../service/config.ts'
-import { createGateway } from '../service/gateway.ts'
-import { runInRequestScope } from '../service/logging.ts'
+import { createGateway } from '../composition/gateway.ts'
+import { deployedConfig } from '../composition/settings.ts'
 import { relayOutbox } from './outbox-records.ts'
+import { runInRequestScope } from '../runtime/request-scope.ts'
+import { withLambdaContext } from '../runtime/logging.ts'
 
-const gateway = createGateway(configFromEnv())
+const gateway = createGateway(deployedConfig())
 
 /** Partial batch responses: only the records of consents whose delivery threw go back to the stream. */
-export async function handler(event: DynamoDBStreamEvent, context: Context): Promise<DynamoDBBatchResponse> {
+async function handle(event: DynamoDBStreamEvent, context: Context): Promise<DynamoDBBatchResponse> {
   return runInRequestScope({ requestId: context.awsRequestId }, () =>
     relayOutbox(
       event.Records,
@@ -20,3 +21,6 @@ export async function handler(event: DynamoDBStreamEvent, context: Context): Pro
     ),
   )
 }
+
+/** Every log line of an invocation carries its Lambda context (cold start, function name). */
+export const handler = withLambdaContext(handle)

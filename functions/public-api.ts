@@ -3,11 +3,11 @@
 // GraphQL here: its schema and yoga would only lengthen this function's cold start.
 import { createHttpApp } from '../http/app.ts'
 import { oauthEndpoints } from '../http/oauth.ts'
-import { configFromEnv } from '../service/config.ts'
-import { createGateway } from '../service/gateway.ts'
+import { createGateway } from '../composition/gateway.ts'
+import { deployedConfig } from '../composition/settings.ts'
 import { bufferedHandler } from './lambda-http.ts'
 
-const gateway = createGateway(configFromEnv())
+const gateway = createGateway(deployedConfig())
 const app = createHttpApp({
   gateway,
   ...oauthEndpoints({ clients: gateway.apiClients, tokens: gateway.tokens, logger: gateway.logger }),

@@ -2,8 +2,8 @@
 // request id and deadline, its report logged and returned. A run that throws fails the invocation; the next tick is
 // its retry (infra/jobs.ts turns Lambda's own retries off).
 import type { Context } from 'aws-lambda'
-import type { Logger } from '../providers/adapter.ts'
-import { runInRequestScope } from '../service/logging.ts'
+import type { Logger } from '../runtime/logging.ts'
+import { runInRequestScope } from '../runtime/request-scope.ts'
 
 /** A job stops taking new work this long before Lambda would cut the invocation, to finish what it started. */
 const DEADLINE_MARGIN_MS = 5_000
@@ -13,7 +13,7 @@ const DEADLINE_MARGIN_MS = 5_000
  *
  * @example
  * ```ts
- * const gateway = createGateway(configFromEnv())
+ * const gateway = createGateway(deployedConfig())
  * export const handler = (_event: unknown, context: Context) =>
  *   runScheduledJob('deadline sweep', gateway.logger, context, () => gateway.jobs.sweepDeadlines())
  * ```

@@ -2,20 +2,21 @@
 // (named back in `Sec-WebSocket-Protocol`; anything else: 400, no connection) and stores the connection: its address,
 // and a page's origin, judged once the caller's tenant is known (`connection_init`, functions/ws-message.ts).
 import type { Context } from 'aws-lambda'
-import { configFromEnv } from '../service/config.ts'
-import { createGateway } from '../service/gateway.ts'
-import { runInRequestScope } from '../service/logging.ts'
+import { createGateway } from '../composition/gateway.ts'
+import { deployedConfig } from '../composition/settings.ts'
 import { acceptConnection, WebSocketSessions } from '../service/ws-sessions.ts'
 import { WebSocketRepository } from '../store/ws-repository.ts'
 import { headerOf, sourceIpOf, type WebSocketEvent } from './ws-management.ts'
+import { runInRequestScope } from '../runtime/request-scope.ts'
+import { withLambdaContext } from '../runtime/logging.ts'
 
-const gateway = createGateway(configFromEnv())
+const gateway = createGateway(deployedConfig())
 const sessions = new WebSocketSessions(
   new WebSocketRepository(gateway.db, gateway.config.tableName),
   gateway.authenticator,
 )
 
-export async function handler(event: WebSocketEvent, context: Pick<Context, 'awsRequestId'>) {
+async function handle(event: WebSocketEvent, context: Pick<Context, 'awsRequestId'>) {
   const { connectionId, domainName } = event.requestContext
   const origin = headerOf(event, 'origin')
   return runInRequestScope({ requestId: context.awsRequestId }, async () => {
@@ -33,3 +34,6 @@ export async function handler(event: WebSocketEvent, context: Pick<Context, 'aws
     return { statusCode: 200, headers: { 'Sec-WebSocket-Protocol': answer.protocol } }
   })
 }
+
+/** Every log line of an invocation carries its Lambda context (cold start, function name). */
+export const handler = withLambdaContext(handle)

@@ -5,17 +5,18 @@ import type { Context } from 'aws-lambda'
 import { pageOrigins } from '../http/cors.ts'
 import { createGraphQLServer, graphQLServicesOf } from '../schema/server.ts'
 import { ApiGatewayWebSocket } from '../schema/ws-connections.ts'
-import { configFromEnv } from '../service/config.ts'
-import { createGateway } from '../service/gateway.ts'
-import { runInRequestScope } from '../service/logging.ts'
+import { createGateway } from '../composition/gateway.ts'
+import { deployedConfig } from '../composition/settings.ts'
 import { TenantRateLimiter } from '../service/rate-limiter.ts'
 import { SubscriptionSnapshots } from '../service/subscription-snapshot.ts'
 import { WebSocketSessions } from '../service/ws-sessions.ts'
 import { ConsentRepository } from '../store/consent-repository.ts'
 import { WebSocketRepository } from '../store/ws-repository.ts'
 import { senderFor, sourceIpOf, type WebSocketEvent } from './ws-management.ts'
+import { runInRequestScope } from '../runtime/request-scope.ts'
+import { withLambdaContext } from '../runtime/logging.ts'
 
-const gateway = createGateway(configFromEnv())
+const gateway = createGateway(deployedConfig())
 const { config } = gateway
 const services = {
   ...graphQLServicesOf(gateway),
@@ -38,10 +39,7 @@ const origins = pageOrigins({ configured: config.corsAllowedOrigins ?? [], regis
 /** A message is handled with this much of the invocation left, at least: what is started is finished. */
 const DEADLINE_MARGIN_MS = 2_000
 
-export async function handler(
-  event: WebSocketEvent,
-  context: Pick<Context, 'awsRequestId' | 'getRemainingTimeInMillis'>,
-) {
+async function handle(event: WebSocketEvent, context: Pick<Context, 'awsRequestId' | 'getRemainingTimeInMillis'>) {
   const protocol = new ApiGatewayWebSocket(
     {
       graphql,
@@ -66,3 +64,6 @@ export async function handler(
   )
   return { statusCode: 200 }
 }
+
+/** Every log line of an invocation carries its Lambda context (cold start, function name). */
+export const handler = withLambdaContext(handle)

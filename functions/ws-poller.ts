@@ -6,13 +6,14 @@ import { randomUUID } from 'node:crypto'
 import type { Context } from 'aws-lambda'
 import { graphQLServicesOf } from '../schema/server.ts'
 import { storedOperations } from '../schema/stored-operations.ts'
-import { configFromEnv } from '../service/config.ts'
-import { createGateway } from '../service/gateway.ts'
+import { createGateway } from '../composition/gateway.ts'
+import { deployedConfig } from '../composition/settings.ts'
 import { createWsPoller } from '../service/ws-poller.ts'
 import { runScheduledJob } from './scheduled-job.ts'
 import { managementSender } from './ws-management.ts'
+import { withLambdaContext } from '../runtime/logging.ts'
 
-const gateway = createGateway(configFromEnv())
+const gateway = createGateway(deployedConfig())
 const endpoint = process.env.WS_MANAGEMENT_ENDPOINT
 if (!endpoint) {
   throw new Error(
@@ -26,6 +27,9 @@ const poller = createWsPoller(gateway, {
 })
 
 /** Invoked by EventBridge Scheduler with an empty event. */
-export async function handler(_event: unknown, context: Context) {
+async function handle(_event: unknown, context: Context) {
   return runScheduledJob('graphql-ws poller', gateway.logger, context, () => poller.run())
 }
+
+/** Every log line of an invocation carries its Lambda context (cold start, function name). */
+export const handler = withLambdaContext(handle)

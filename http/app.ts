@@ -14,7 +14,7 @@
 // A known path asked with another method answers 405 with Allow; an unknown path 404; both as JSON problems.
 import { Hono } from 'hono'
 import type { GraphQLServer } from '../schema/server.ts'
-import type { Gateway } from '../service/gateway.ts'
+import type { Gateway } from '../composition/gateway.ts'
 import { GRAPHQL_PATH, HEALTH_PATH, JWKS_PATH, OAUTH_TOKEN_PATH } from '../service/public-paths.ts'
 import { declaredLengthAtMost } from './body-limit.ts'
 import { authorisationCallbacks, type CallbackServices } from './callbacks.ts'

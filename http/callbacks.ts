@@ -5,7 +5,7 @@
 // (and the token in its query) out of the Referer the partner's page would see; `no-store` keeps it out of caches.
 import type { Provider } from '../domain/provider.ts'
 import { callbackFailure, type CallbackFailure, type CallbackReply } from '../service/authorisation-callback.ts'
-import type { Gateway } from '../service/gateway.ts'
+import type { Gateway } from '../composition/gateway.ts'
 import { providerOfSlug } from '../service/public-paths.ts'
 import type { HttpContext } from './env.ts'
 import { methodNotAllowed, notFound } from './problems.ts'

@@ -4,11 +4,11 @@
 // `GET /.well-known/jwks.json` (the public keys every token verifies with). Errors are RFC 6749 §5.2's.
 import { randomUUID } from 'node:crypto'
 import { RateLimitedError, ServiceUnavailableError, UnauthorizedError, ValidationError } from '../domain/errors.ts'
-import type { Logger } from '../providers/adapter.ts'
 import type { RequestHandler as FetchHandler, RequestInfo as OAuthRequestInfo } from './env.ts'
 import type { AccessTokens, IssuedToken } from '../service/access-tokens.ts'
 import type { AuthenticationAttempt, ApiClientPrincipal } from '../service/principal.ts'
 import { PARTNER_SCOPE, USER_TOKEN_SCOPES } from '../service/principal.ts'
+import type { Logger } from '../runtime/logging.ts'
 
 /** RFC 8693's grant type. */
 export const TOKEN_EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange'

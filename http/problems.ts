@@ -3,8 +3,8 @@
 // ever carries an error's own text: what went wrong is logged under the request id the client is given.
 import { randomUUID } from 'node:crypto'
 import { ServiceUnavailableError, type ErrorCode } from '../domain/errors.ts'
-import type { Logger } from '../providers/adapter.ts'
 import type { HttpContext } from './env.ts'
+import type { Logger } from '../runtime/logging.ts'
 
 const JSON_TYPE = 'application/json; charset=utf-8'
 const GRAPHQL_RESPONSE_TYPE = 'application/graphql-response+json; charset=utf-8'

@@ -2,8 +2,8 @@
 // platform's or a fresh UUID) that every log line, error and problem answer carries and the answer echoes, and, on
 // Lambda, the moment the invocation ends, which subscriptions end before.
 import { randomUUID } from 'node:crypto'
-import { runInRequestScope } from '../service/logging.ts'
 import type { HttpMiddleware } from './env.ts'
+import { runInRequestScope } from '../runtime/request-scope.ts'
 
 /** What a client's own request id may look like; anything else is replaced rather than logged as given. */
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/

@@ -2,7 +2,7 @@
 // are checked over it). Answered from what became of it: 200 once recorded (a replay of a processed delivery too),
 // 401 when not authentic, 400 when not understood or dated outside the tolerance, 404 for a consent we do not know
 // and 503 when it could not be checked or recorded or is being processed (all three worth the provider's retry).
-import type { Gateway } from '../service/gateway.ts'
+import type { Gateway } from '../composition/gateway.ts'
 import { receiveProviderNotification, type NotificationIntake } from '../service/notification-intake.ts'
 import { notificationPath, providerOfSlug } from '../service/public-paths.ts'
 import { readBodyAtMost } from './body-limit.ts'

@@ -1,18 +1,19 @@
 // What every gateway function shares, whatever invokes it (HTTP API, Function URL, schedules, the table stream):
-// runtime, bundling, the table link and the environment service/config.ts reads.
+// runtime, bundling, the links (the table, every secret) and the environment service/config.ts reads.
 import { FUNCTION_NODEJS, FUNCTION_RUNTIME } from '../scripts/bundling.ts'
 import { SECRET_VARIABLES } from './secrets.ts'
 import { table } from './storage.ts'
 
 /**
  * The `sst.aws.Function` settings every gateway function starts from; spread them, then add the handler and what is
- * particular to the function. Call it once per function: SST writes its own variables (`SST_KEY`, `SST_RESOURCE_App`)
- * into the environment object it is given (`normalizeEnvironment` in the platform's src/components/aws/function.ts),
- * so two functions must not share one.
+ * particular to the function. Call it once per function: SST writes its own variables (`SST_KEY`, `SST_KEY_FILE`,
+ * `SST_RESOURCE_App`) into the environment object it is given (`normalizeEnvironment` in the platform's
+ * src/components/aws/function.ts), so two functions must not share one.
  *
- * Give them to `sst.aws.Function` itself, not to a component that builds a function from them (CronV2's `function`,
- * `Dynamo.subscribe`): those build it inside an `apply`, which unwraps the environment, and the secrets would be kept
- * in clear text in the state. Build the function, then hand the component the function or its ARN (infra/jobs.ts).
+ * The secrets are linked, not set as variables: SST encrypts every link's properties into resource.enc inside the
+ * bundle (AES-256-GCM, its key in `SST_KEY`), and composition/settings.ts reads them through `Resource` at cold start.
+ * So no secret shows in the function's configuration, and Lambda's 4 KB of variables holds only the table, the URL
+ * and SST's three (a few hundred bytes), whatever size the Worldline key is.
  *
  * @param publicBaseUrl Where providers and browsers reach the gateway (`/webhooks/...`, `/callbacks/...`): the HTTP
  * API's URL. Every function needs it: `configFromEnv` refuses to start without `PUBLIC_BASE_URL`.
@@ -33,25 +34,9 @@ export function gatewayFunction(publicBaseUrl: $util.Input<string>) {
     architecture: 'arm64',
     // Shared with scripts/build-functions.ts; SST adds the createRequire banner itself (see scripts/bundling.ts).
     nodejs: FUNCTION_NODEJS,
-    // Grants dynamodb:* on the table, its indexes and its stream (the Dynamo component's link). The secrets are not
-    // linked: the service reads its settings from the environment (configFromEnv), as under `npm start`, and a link
-    // would only put a second, unread copy of each into every bundle.
-    link: [table],
-    // Secret Outputs: Pulumi keeps them encrypted in the state; Lambda shows them to whoever may read the function's
-    // configuration. Lambda allows 4 KB of variables per function (see WorldlinePrivateKey in infra/secrets.ts).
-    environment: $resolve({
-      TABLE_NAME: table.name,
-      PUBLIC_BASE_URL: publicBaseUrl,
-      ...Object.fromEntries(Object.entries(SECRET_VARIABLES).map(([name, secret]) => [name, secret.value])),
-    }).apply(withoutEmptyValues),
+    // The table grants dynamodb:* on itself, its indexes and its stream (the Dynamo component's link); each secret
+    // arrives as `Resource.<Name>.value`, read under the variable its name stands for (composition/settings.ts).
+    link: [table, ...Object.values(SECRET_VARIABLES)],
+    environment: $resolve({ TABLE_NAME: table.name, PUBLIC_BASE_URL: publicBaseUrl }),
   } satisfies Partial<sst.aws.FunctionArgs>
-}
-
-/**
- * Drops variables whose value is empty, so a provider a stage leaves out is unset in the function, exactly as with
- * `npm start`. (`configFromEnv` would read an empty variable as unset too; leaving it out also keeps it off Lambda's
- * 4 KB of environment.)
- */
-export function withoutEmptyValues(variables: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(Object.entries(variables).filter(([, value]) => value !== ''))
 }

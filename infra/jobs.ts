@@ -1,6 +1,6 @@
 // The gateway's background work: three schedules (EventBridge Scheduler through CronV2) for the deadline sweep, the
 // reconciler and webhook retries, and the outbox relay on the table's stream, whose failures end in a dead-letter
-// queue. Every function is a gateway function (infra/functions.ts): same bundling, the table linked, same environment.
+// queue. Every function is a gateway function (infra/functions.ts): same bundling, same links (the table, the secrets).
 import { OUTBOX_INSERT_FILTER } from '../functions/outbox-records.ts'
 import { baseUrl } from './api.ts'
 import { gatewayFunction } from './functions.ts'
@@ -15,9 +15,9 @@ interface JobFunction {
 }
 
 /**
- * A schedule invoking a gateway function built here, not from `FunctionArgs` handed to CronV2: the component would
- * build it inside an `apply`, which unwraps the environment, and the secrets would reach Pulumi's state in clear text
- * (test/infra/api.test.ts checks that every function's environment stays secret).
+ * A schedule invoking a gateway function built here, not from `FunctionArgs` handed to CronV2 (which would build it
+ * inside an `apply`): the function is then declared like every other, with gatewayFunction's links and environment,
+ * which test/infra/api.test.ts checks of every function.
  */
 function scheduledJob(name: string, schedule: sst.aws.CronV2Args['schedule'], job: JobFunction): sst.aws.CronV2 {
   const fn = new sst.aws.Function(`${name}Job`, {

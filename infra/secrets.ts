@@ -1,8 +1,9 @@
-// The gateway's secrets, set per stage with `npx sst secret set <Name> <value> --stage <stage>`, and the environment
-// variable each one becomes (named as service/config.ts reads them).
+// The gateway's secrets, set per stage with `npx sst secret set <Name> <value> --stage <stage>`, and the variable
+// service/config.ts reads each one as. Every function links them all (infra/functions.ts): a secret's link name is its
+// variable's name in PascalCase, which is how composition/settings.ts finds the variable a linked secret stands for.
 //
-// A provider is offered only where its settings are set: its secrets default to '' so a stage can leave it out, and
-// infra/functions.ts leaves empty values out of the functions' environment (an unset variable, as in `npm start`).
+// A provider is offered only where its settings are set: its secrets default to '', which the configuration reads as
+// unset (as an unset variable in `npm start`).
 
 /**
  * Signs pagination cursors and the per-consent callback links; at least 32 characters (`openssl rand -base64 48`).
@@ -34,7 +35,6 @@ export const tokenEncryptionKeys = new sst.Secret('TokenEncryptionKeys')
  * `npx sst secret set TokenSigningKeys "$(npx tsx scripts/token-signing-keys.ts new)" --stage <stage>`. Rotate in
  * two steps: put a new key first (`... token-signing-keys.ts rotate "<current value>"`), then, once the tokens the old
  * key signed have expired (an hour: the longest user token), drop it (`... token-signing-keys.ts drop-old "<value>"`).
- * About 200 bytes a key of Lambda's 4 KB of environment.
  */
 export const tokenSigningKeys = new sst.Secret('TokenSigningKeys')
 
@@ -81,8 +81,8 @@ export const worldlineInitiatingPartySubId = new sst.Secret('WorldlineInitiating
 export const worldlineKeyId = new sst.Secret('WorldlineKeyId', '')
 /**
  * The RSA private key (PEM) that signs requests to Worldline; `\n` escapes are accepted, or set it from the file:
- * `npx sst secret set WorldlinePrivateKey < key.pem`. Lambda allows 4 KB of environment in all: an RSA-2048 key
- * (about 1.7 KB) fits beside the rest, an RSA-4096 key (about 3.2 KB) does not.
+ * `npx sst secret set WorldlinePrivateKey < key.pem`. Linked, not a variable, so Lambda's 4 KB of variables does not
+ * bound it: an RSA-4096 key (about 3.2 KB) fits as well as an RSA-2048 one.
  * @default `''`
  */
 export const worldlinePrivateKey = new sst.Secret('WorldlinePrivateKey', '')
@@ -130,7 +130,7 @@ export const yapilyWebhookEventType = new sst.Secret('YapilyWebhookEventType', '
  */
 export const corsAllowedOrigins = new sst.Secret('CorsAllowedOrigins', '')
 
-/** Every secret under the environment variable service/config.ts reads it from. */
+/** Every secret under the variable service/config.ts reads it as (its link name in upper snake case). */
 export const SECRET_VARIABLES = {
   CURSOR_SECRET: cursorSecret,
   USER_REFERENCE_KEY: userReferenceKey,

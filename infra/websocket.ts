@@ -105,8 +105,9 @@ webSocket.route('$disconnect', wsDisconnect.arn)
 
 /**
  * The poller (functions/ws-poller.ts), built here and handed to CronV2 for the reason infra/jobs.ts gives at
- * `scheduledJob` (the secrets stay secret in the state). No retries: Scheduler invokes asynchronously and Lambda would
- * retry a failed run into the next one's minute; the next run is the retry, resuming from the stored cursors.
+ * `scheduledJob` (declared like every other gateway function). No retries: Scheduler invokes asynchronously and
+ * Lambda would retry a failed run into the next one's minute; the next run is the retry, resuming from the stored
+ * cursors.
  */
 export const wsPollerFunction = new sst.aws.Function('WsPollerJob', {
   ...postingFunction(),

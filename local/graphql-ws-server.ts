@@ -9,7 +9,6 @@ import type { Duplex } from 'node:stream'
 import { handleProtocols } from 'graphql-ws'
 import { WebSocketServer, type RawData, type WebSocket } from 'ws'
 import type { PageOrigins } from '../http/cors.ts'
-import type { Logger } from '../providers/adapter.ts'
 import {
   clientMessage,
   graphqlWsServer,
@@ -17,7 +16,8 @@ import {
   type GraphQLWsDeps,
   type GraphQLWsLimits,
 } from '../schema/graphql-ws.ts'
-import { runInRequestScope } from '../service/logging.ts'
+import type { Logger } from '../runtime/logging.ts'
+import { runInRequestScope } from '../runtime/request-scope.ts'
 
 export interface WebSocketLimits extends GraphQLWsLimits {
   /** Largest message a client may send, in bytes; a larger one closes the socket (1009). @default 65_536 */

@@ -1,7 +1,7 @@
 // The lifecycle jobs on timers, for `npm start` (on AWS they are CronV2 schedules and the table-stream relay): each
 // job runs, then waits its interval, so runs of one job never overlap; stopping waits for the runs in flight. A run is
 // logged only when it did something.
-import type { Gateway } from '../service/gateway.ts'
+import type { Gateway } from '../composition/gateway.ts'
 
 export interface JobIntervals {
   /** Deadline sweep. */

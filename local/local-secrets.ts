@@ -4,7 +4,7 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { newSigningKey } from '../service/token-keys.ts'
+import { newSigningKey } from '../crypto/token-keys.ts'
 
 export interface LocalSecrets {
   readonly cursorSecret: string
@@ -14,7 +14,7 @@ export interface LocalSecrets {
   readonly tokenEncryptionKeys: string
   /**
    * Signs access tokens (`/oauth/token`, `createUserToken`): a JSON array of private EC P-256 JWKs, signing key
-   * first. Rotate by putting a new key first (`newSigningKey()` in service/token-keys.ts) and dropping the old one an
+   * first. Rotate by putting a new key first (`newSigningKey()` in crypto/token-keys.ts) and dropping the old one an
    * hour later; delete the entry to start over with one new key.
    */
   readonly tokenSigningKeys: string

@@ -5,14 +5,7 @@ import type { Timestamp } from '../domain/consent.ts'
 import { UnsupportedByProviderError } from '../domain/errors.ts'
 import type { ProviderObservation } from '../domain/observation.ts'
 import type { DataScope, Provider, Region } from '../domain/provider.ts'
-
-/** Structured logging, as Powertools' Logger offers it; adapters get one per request. */
-export interface Logger {
-  debug(message: string, extra?: Record<string, unknown>): void
-  info(message: string, extra?: Record<string, unknown>): void
-  warn(message: string, extra?: Record<string, unknown>): void
-  error(message: string, extra?: Record<string, unknown>): void
-}
+import type { Logger } from '../runtime/logging.ts'
 
 /** The provider's entry of domain/capabilities.ts, and what only the adapter knows. */
 export interface Capabilities extends ProviderCapabilities {

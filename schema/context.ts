@@ -11,7 +11,8 @@ import type { WebhookDeliveries } from '../service/webhook-deliveries.ts'
 import type { WebhookSettingsService } from '../service/webhook-settings.ts'
 import type { Consent } from '../domain/consent.ts'
 import type { DerivedState } from '../domain/derived.ts'
-import type { Logger, ProviderRegistry } from '../providers/adapter.ts'
+import type { ProviderRegistry } from '../providers/adapter.ts'
+import type { Logger } from '../runtime/logging.ts'
 
 export interface GraphQLServices {
   readonly consents: ConsentService

@@ -18,13 +18,13 @@ import {
   UnauthorizedError,
   type ErrorCode,
 } from '../domain/errors.ts'
-import type { Logger } from '../providers/adapter.ts'
 import { watchCredential } from '../service/credential-lapse.ts'
 import type { Authenticator, Principal } from '../service/principal.ts'
 import { formatError, formatResult } from './formatted-result.ts'
 import { schema } from './index.ts'
 import type { WebOriginCheck } from './request-guard.ts'
 import { decorateResult, executeForCaller, type CallerOperation, type GraphQLServer } from './server.ts'
+import type { Logger } from '../runtime/logging.ts'
 
 /**
  * The close codes a client may see beyond the protocol's own (4400 bad message, 4406 subprotocol, 4408 no

@@ -15,9 +15,9 @@ import {
   UnauthorizedError,
   type ErrorCode,
 } from '../domain/errors.ts'
-import type { Logger } from '../providers/adapter.ts'
 import type { Authenticator, Principal } from '../service/principal.ts'
-import { currentRequestId } from '../service/logging.ts'
+import type { Logger } from '../runtime/logging.ts'
+import { currentRequestId } from '../runtime/request-scope.ts'
 
 /** What a transport tells the server about a request beyond the request itself. */
 export interface TransportContext {

@@ -21,10 +21,9 @@ import {
   type YogaServerInstance,
 } from 'graphql-yoga'
 import { ERROR_CATALOGUE, isConsentGatewayError, RateLimitedError, type ErrorCode } from '../domain/errors.ts'
-import type { Logger } from '../providers/adapter.ts'
 import type { Authenticator, Principal } from '../service/principal.ts'
-import type { Gateway } from '../service/gateway.ts'
-import { currentDeadline, currentRequestId } from '../service/logging.ts'
+import type { Gateway } from '../composition/gateway.ts'
+import type { Logger } from '../runtime/logging.ts'
 import { useApolloMultipartSubscriptions, type ApolloMultipartOptions } from './apollo-multipart.ts'
 import type { GraphQLContext, GraphQLServices } from './context.ts'
 import { useQueryCost, withCost, type QueryCosts } from './cost.ts'
@@ -39,6 +38,7 @@ import {
   useRequestGuard,
   type TransportContext,
 } from './request-guard.ts'
+import { currentDeadline, currentRequestId } from '../runtime/request-scope.ts'
 
 export interface GraphQLServerOptions {
   readonly services: GraphQLServices

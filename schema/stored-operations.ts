@@ -12,8 +12,7 @@ import {
   type ExecutionResult,
   type FormattedExecutionResult,
 } from 'graphql'
-import type { Logger } from '../providers/adapter.ts'
-import { currentRequestId, runInRequestScope } from '../service/logging.ts'
+import type { Logger } from '../runtime/logging.ts'
 import type { Principal } from '../service/principal.ts'
 import type { GraphQLContext, GraphQLServices } from './context.ts'
 import { queryCostOf, withCost, type QueryCost } from './cost.ts'
@@ -21,6 +20,7 @@ import { formatResult } from './formatted-result.ts'
 import { schema } from './index.ts'
 import { LIMITS } from './limits.ts'
 import { decorateResult, maskError } from './server.ts'
+import { currentRequestId, runInRequestScope } from '../runtime/request-scope.ts'
 
 /** What a subscription stored of its operation: the document's text (a trusted document's, resolved), as sent. */
 export interface StoredOperation {

@@ -17,7 +17,6 @@ import type { ExecutionResult } from 'graphql'
 import { CloseCode, validateMessage, type SubscribePayload } from 'graphql-ws'
 import { isAsyncIterable } from 'graphql-yoga'
 import { OriginNotAllowedError, UnauthorizedError } from '../domain/errors.ts'
-import type { Logger } from '../providers/adapter.ts'
 import type { ConnectionSender } from '../service/connection-sender.ts'
 import { scopeOf, type Authenticator, type Principal } from '../service/principal.ts'
 import type { SubscriptionSnapshots, SubscriptionTarget } from '../service/subscription-snapshot.ts'
@@ -33,6 +32,7 @@ import { formatError, formatResult } from './formatted-result.ts'
 import { authorizationOf, clientMessage, closeFor, tooManyOperations, WS_CLOSE } from './graphql-ws.ts'
 import type { WebOriginCheck } from './request-guard.ts'
 import { executeForCaller, type CallerOperation, type GraphQLServer } from './server.ts'
+import type { Logger } from '../runtime/logging.ts'
 
 export interface ApiGatewayWsLimits {
   /**

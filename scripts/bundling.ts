@@ -21,7 +21,7 @@ export const EXTERNAL_PACKAGES: string[] = []
  * The `nodejs` argument of every `sst.aws.Function`.
  *
  * - ES modules, minified (SST's defaults, stated so they cannot drift).
- * - `splitting`: dynamically imported modules (the provider adapters, see service/gateway.ts) become their own
+ * - `splitting`: dynamically imported modules (the provider adapters, see composition/gateway.ts) become their own
  *   chunks, loaded on first use; a deployment that never calls Yapily never loads the Yapily adapter.
  */
 export const FUNCTION_NODEJS = {

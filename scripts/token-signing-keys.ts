@@ -7,7 +7,7 @@
 //   npx sst secret set TokenSigningKeys "$(npx tsx scripts/token-signing-keys.ts new)" --stage prod
 //   npx sst secret set TokenSigningKeys "$(npx tsx scripts/token-signing-keys.ts rotate "$CURRENT")" --stage prod
 import { readFileSync } from 'node:fs'
-import { newSigningKey, parseSigningKeys } from '../service/token-keys.ts'
+import { newSigningKey, parseSigningKeys } from '../crypto/token-keys.ts'
 
 const USAGE = 'usage: token-signing-keys.ts new | rotate <current value or -> | drop-old <current value or ->'
 

@@ -26,7 +26,7 @@ import {
   type UserTokenScope,
 } from './principal.ts'
 import { CLIENT_ID } from './tenants.ts'
-import type { SigningKey, PublicJwk } from './token-keys.ts'
+import type { SigningKey, PublicJwk } from '../crypto/token-keys.ts'
 
 /** Lifetimes and bounds of access tokens. */
 export interface TokenSettings {

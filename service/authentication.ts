@@ -13,7 +13,7 @@ import type { StoredPrincipal } from '../store/ws-repository.ts'
 import type { FailureLog } from './failure-log.ts'
 import { FailureLimiter, type FailureLimits } from './failure-limiter.ts'
 import type { ApiClientPrincipal, AuthenticationAttempt } from './principal.ts'
-import { verifySecret } from './secret-hash.ts'
+import { verifySecret } from '../crypto/secret-hash.ts'
 import { CLIENT_ID } from './tenants.ts'
 
 export type { AuthenticationAttempt, Principal } from './principal.ts'

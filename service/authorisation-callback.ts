@@ -9,10 +9,11 @@ import { effectiveStatus } from '../domain/derived.ts'
 import { ServiceUnavailableError } from '../domain/errors.ts'
 import { encodePublicId } from '../domain/ids.ts'
 import type { Provider } from '../domain/provider.ts'
-import type { CallbackResult, Logger, ProviderRegistry, ProviderSnapshot } from '../providers/adapter.ts'
+import type { CallbackResult, ProviderRegistry, ProviderSnapshot } from '../providers/adapter.ts'
 import type { ConsentRepository } from '../store/consent-repository.ts'
 import type { CallbackLinks } from './callback-links.ts'
 import { providerInitiator, type ConsentRecorder } from './consent-recorder.ts'
+import type { Logger } from '../runtime/logging.ts'
 
 export interface AuthorisationCallbackDependencies {
   readonly consents: ConsentRepository

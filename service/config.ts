@@ -83,7 +83,7 @@ const envSchema = z.object({
   TOKEN_ENCRYPTION_KEYS: z.optional(z.string()),
   /**
    * Private EC P-256 JWKs signing access tokens, as a JSON array: the first signs, every one verifies (see
-   * service/token-keys.ts). Unset: no token is issued and no bearer token is accepted.
+   * crypto/token-keys.ts). Unset: no token is issued and no bearer token is accepted.
    */
   TOKEN_SIGNING_KEYS: z.optional(z.string()),
   /** Days before the end of validity and UK reconfirmation at which partners are warned, e.g. `7,1`. */

@@ -14,7 +14,6 @@ import { notificationFor } from '../domain/notification.ts'
 import { applyObservation } from '../domain/observation.ts'
 import { isTerminal } from '../domain/status.ts'
 import type {
-  Logger,
   ProviderAdapter,
   ProviderCallContext,
   ProviderConsentRef,
@@ -24,7 +23,8 @@ import type {
 import type { ConsentRepository } from '../store/consent-repository.ts'
 import type { ConsentSecretRepository } from '../store/consent-secret-repository.ts'
 import type { LifecycleSettings } from './config.ts'
-import type { SecretBox } from './secret-box.ts'
+import type { SecretBox } from '../crypto/secret-box.ts'
+import type { Logger } from '../runtime/logging.ts'
 
 export interface ConsentRecorderDependencies {
   readonly consents: ConsentRepository

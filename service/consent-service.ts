@@ -27,7 +27,6 @@ import { isTerminal, type ConsentStatus } from '../domain/status.ts'
 import {
   NotificationRejectedError,
   type InboundNotification,
-  type Logger,
   type ProviderAdapter,
   type ProviderCallContext,
   type ProviderEvent,
@@ -40,7 +39,8 @@ import type { NotificationReceiptRepository } from '../store/notification-receip
 import type { CallbackLinks } from './callback-links.ts'
 import { providerInitiator, type ConsentRecorder } from './consent-recorder.ts'
 import { canSee, isNarrowed, requireWrite, type AccessScope } from './principal.ts'
-import type { UserReferences } from './user-references.ts'
+import type { UserReferences } from '../crypto/user-references.ts'
+import type { Logger } from '../runtime/logging.ts'
 
 /**
  * Who is acting: what they may reach (their tenant, and for an end user's token that user and perhaps some consents),

@@ -6,9 +6,9 @@
 import type { Consent, ConsentEvent } from '../domain/consent.ts'
 import { effectiveStatus } from '../domain/derived.ts'
 import { isTerminal, type ConsentStatus } from '../domain/status.ts'
-import type { Logger } from '../providers/adapter.ts'
 import type { ConsentRepository } from '../store/consent-repository.ts'
 import { FEED_SETTLE_MS, firstIdAt, readAllShards, startCursors, type ShardCursor } from './change-feed.ts'
+import type { Logger } from '../runtime/logging.ts'
 
 export interface WatcherOptions {
   /**

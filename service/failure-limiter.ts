@@ -2,6 +2,7 @@
 // (so per process: per Lambda container on AWS). An attempt that needs a real check takes a token from both and gets
 // it back if it succeeds; an empty bucket answers "retry after" before any table read or hash. Memory is bounded: a
 // full bucket is the same as none and is dropped, and past `maxTracked` the least recently used go first.
+import ipaddr from 'ipaddr.js'
 
 export interface BucketSettings {
   /** Failed attempts allowed in a row. */
@@ -130,22 +131,14 @@ export class FailureLimiter {
  * it). IPv4-mapped IPv6 addresses are their IPv4 address.
  */
 export function sourceKeyOf(address: string): string {
-  let value = address.trim().toLowerCase()
-  const zone = value.indexOf('%')
-  if (zone >= 0) value = value.slice(0, zone)
-  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/.exec(value)
-  if (mapped?.[1]) return mapped[1]
-  if (!value.includes(':')) return value
-  const halves = value.split('::')
-  if (halves.length > 2) return value
-  const head = halves[0] ? halves[0].split(':') : []
-  const tail = halves.length === 2 && halves[1] ? halves[1].split(':') : []
-  const groups =
-    halves.length === 2
-      ? [...head, ...Array<string>(Math.max(0, 8 - head.length - tail.length)).fill('0'), ...tail]
-      : head
-  return `${groups
+  // A zone (`%eth0`) names the interface a link-local address is reached through, not another host.
+  const value = address.trim().toLowerCase().split('%')[0] ?? ''
+  if (!ipaddr.isValid(value)) return value
+  // `process` turns an IPv4-mapped IPv6 address, dotted or not, into its IPv4 address.
+  const parsed = ipaddr.process(value)
+  if (parsed instanceof ipaddr.IPv4) return parsed.toString()
+  return `${parsed.parts
     .slice(0, 4)
-    .map((group) => (Number.parseInt(group, 16) || 0).toString(16))
+    .map((group) => group.toString(16))
     .join(':')}::/64`
 }

@@ -2,7 +2,7 @@
 // count, instead of one line and one stack per occurrence. The first occurrence after a quiet interval is logged at
 // once, so a lone failure is not delayed; the rest are counted into one line when the interval ends.
 import { ServiceUnavailableError } from '../domain/errors.ts'
-import type { Logger } from '../providers/adapter.ts'
+import type { Logger } from '../runtime/logging.ts'
 
 export interface FailureLogOptions {
   /**

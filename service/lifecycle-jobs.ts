@@ -4,12 +4,13 @@
 // and outbox message, exactly like a change made through the API.
 import { sweepStep, type DeadlinePolicy } from '../domain/lifecycle.ts'
 import type { Provider } from '../domain/provider.ts'
-import type { Logger, ProviderRegistry } from '../providers/adapter.ts'
+import type { ProviderRegistry } from '../providers/adapter.ts'
 import type { ConsentRepository } from '../store/consent-repository.ts'
 import type { LeaseRepository } from '../store/lease-repository.ts'
 import type { LifecycleSettings } from './config.ts'
 import type { ConsentRecorder } from './consent-recorder.ts'
-import { currentDeadline } from './logging.ts'
+import type { Logger } from '../runtime/logging.ts'
+import { currentDeadline } from '../runtime/request-scope.ts'
 
 /**
  * True once the invocation running the job (a Lambda with its deadline in the request scope) should take no new

@@ -4,8 +4,9 @@
 // is anything we could not check or record, and the same delivery still being processed.
 import { isConsentGatewayError, ServiceUnavailableError } from '../domain/errors.ts'
 import type { Provider } from '../domain/provider.ts'
-import { NotificationRejectedError, type InboundNotification, type Logger } from '../providers/adapter.ts'
+import { NotificationRejectedError, type InboundNotification } from '../providers/adapter.ts'
 import { StaleNotificationError, type ConsentService } from './consent-service.ts'
+import type { Logger } from '../runtime/logging.ts'
 
 export type NotificationIntake =
   /** Every event in it is recorded (or was, by an earlier delivery of the same). */

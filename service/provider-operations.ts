@@ -11,7 +11,6 @@ import type { Provider } from '../domain/provider.ts'
 import type {
   Capabilities,
   InstitutionInfo,
-  Logger,
   ProviderAdapter,
   ProviderCallContext,
   ProviderRegistry,
@@ -20,6 +19,7 @@ import type { ConsentRepository } from '../store/consent-repository.ts'
 import type { ConsentRecorder } from './consent-recorder.ts'
 import type { Caller } from './consent-service.ts'
 import { canSee, requireWrite } from './principal.ts'
+import type { Logger } from '../runtime/logging.ts'
 
 export interface ProviderOperationsDependencies {
   readonly consents: ConsentRepository

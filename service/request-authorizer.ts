@@ -5,8 +5,8 @@
 // nothing from what the authorizer passes on.
 import { RateLimitedError, ServiceUnavailableError, UnauthorizedError } from '../domain/errors.ts'
 import type { TenantRecord } from '../store/tenant-repository.ts'
-import type { Logger } from '../providers/adapter.ts'
 import type { Authenticator, Principal } from './principal.ts'
+import type { Logger } from '../runtime/logging.ts'
 
 /** An allowed request: who, and the key whose usage plan counts it. */
 export interface Authorization {

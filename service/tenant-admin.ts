@@ -18,7 +18,7 @@ import {
   writeTogether,
   type StoreWrite,
 } from '../store/transaction.ts'
-import { generateSecret, hashSecret, verifySecret } from './secret-hash.ts'
+import { generateSecret, hashSecret, verifySecret } from '../crypto/secret-hash.ts'
 import { CLIENT_ID } from './tenants.ts'
 import type { UsagePlans } from './usage-plans.ts'
 

@@ -2,7 +2,7 @@
 // with. Administration (tenant-admin.ts) does the same with a log entry for `npm start`'s demo tenant.
 import { UnauthorizedError } from '../domain/errors.ts'
 import type { AccessRepository } from '../store/access-repository.ts'
-import { hashSecret } from './secret-hash.ts'
+import { hashSecret } from '../crypto/secret-hash.ts'
 
 export interface ProvisionApiClientInput {
   readonly tenantId: string

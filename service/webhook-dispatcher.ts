@@ -3,14 +3,14 @@
 // delivered only after the partner's 2xx, so a runner killed between the two delivers it again (same `webhook-id`,
 // receivers de-duplicate on it). One runner per consent at a time (a lease), so order holds across runners.
 import { serializeNotification } from '../domain/notification.ts'
-import type { Logger } from '../providers/adapter.ts'
 import type { LeaseRepository } from '../store/lease-repository.ts'
 import type { DeliveryAttempt, OutboxMessage, OutboxRepository } from '../store/outbox-repository.ts'
 import type { DeliverySettings } from './config.ts'
 import { pastDeadline } from './lifecycle-jobs.ts'
 import type { WebhookSettingsService } from './webhook-settings.ts'
-import { signWebhook } from './webhook-signing.ts'
+import { signWebhook } from '../crypto/webhook-signing.ts'
 import { postWebhook, type DeliveryAttemptResult } from './webhook-transport.ts'
+import type { Logger } from '../runtime/logging.ts'
 
 export interface DeliveryReport {
   readonly delivered: number

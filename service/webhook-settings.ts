@@ -4,8 +4,8 @@
 import { ConcurrentModificationError, ValidationError } from '../domain/errors.ts'
 import type { StoredWebhookSettings, WebhookSettingsRepository } from '../store/webhook-settings-repository.ts'
 import { tenantWide, type AccessScope } from './principal.ts'
-import type { SecretBox } from './secret-box.ts'
-import { generateWebhookSecret } from './webhook-signing.ts'
+import type { SecretBox } from '../crypto/secret-box.ts'
+import { generateWebhookSecret } from '../crypto/webhook-signing.ts'
 import { checkWebhookUrl } from './webhook-transport.ts'
 
 /** How long the previous secret keeps signing after a rotation, so receivers can switch without losing a message. */

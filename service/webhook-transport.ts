@@ -4,7 +4,8 @@ import type { LookupAddress } from 'node:dns'
 import { lookup } from 'node:dns/promises'
 import { request as httpRequest, type IncomingMessage, type RequestOptions } from 'node:http'
 import { request as httpsRequest } from 'node:https'
-import { BlockList, isIP, type LookupFunction } from 'node:net'
+import { isIP, type LookupFunction } from 'node:net'
+import ipaddr from 'ipaddr.js'
 
 /** How long one attempt may take, DNS to the end of the answer, unless the caller says otherwise. */
 export const DEFAULT_WEBHOOK_TIMEOUT_MS = 10_000
@@ -52,17 +53,16 @@ export interface DeliveryAttemptResult {
 
 type Outcome = Omit<DeliveryAttemptResult, 'durationMs'>
 
-const subnets = (type: 'ipv4' | 'ipv6', cidrs: readonly string[]): BlockList => {
-  const list = new BlockList()
-  for (const cidr of cidrs) {
-    const [network = '', prefix] = cidr.split('/')
-    list.addSubnet(network, Number(prefix), type)
-  }
-  return list
-}
+const { IPv4, IPv6 } = ipaddr
+type IPv4 = ipaddr.IPv4
+type IPv6 = ipaddr.IPv6
+type Ipv4Range = [IPv4, number]
+type Ipv6Range = [IPv6, number]
+const ipv4Ranges = (cidrs: readonly string[]): Ipv4Range[] => cidrs.map((cidr) => IPv4.parseCIDR(cidr))
+const ipv6Ranges = (cidrs: readonly string[]): Ipv6Range[] => cidrs.map((cidr) => IPv6.parseCIDR(cidr))
 
 // The IANA special-purpose IPv4 blocks that are not publicly routable, plus multicast and 240/4.
-const FORBIDDEN_IPV4 = subnets('ipv4', [
+const FORBIDDEN_IPV4 = ipv4Ranges([
   '0.0.0.0/8', // "this network", 0.0.0.0 included
   '10.0.0.0/8',
   '100.64.0.0/10', // carrier-grade NAT
@@ -79,15 +79,18 @@ const FORBIDDEN_IPV4 = subnets('ipv4', [
   '224.0.0.0/4', // multicast
   '240.0.0.0/4', // reserved, 255.255.255.255 included
 ])
-const LOOPBACK_IPV4 = subnets('ipv4', ['127.0.0.0/8'])
+const LOOPBACK_IPV4 = IPv4.parseCIDR('127.0.0.0/8')
 // IPv6 the other way round: only global unicast may be reached, less the blocks inside it that are not public.
-const GLOBAL_UNICAST_IPV6 = subnets('ipv6', ['2000::/3'])
-const NOT_PUBLIC_IPV6 = subnets('ipv6', [
+const GLOBAL_UNICAST_IPV6 = IPv6.parseCIDR('2000::/3')
+const NOT_PUBLIC_IPV6 = ipv6Ranges([
   '2001::/23', // IETF protocol assignments (Teredo, ORCHID, ...)
   '2001:db8::/32', // documentation
   '2002::/16', // 6to4, which embeds an IPv4 address that may be private
   '3fff::/20', // documentation
 ])
+const LOOPBACK_IPV6 = IPv6.parseCIDR('::1/128')
+// NAT64's well-known prefix (RFC 6052): the last 32 bits are the IPv4 address reached through a gateway.
+const NAT64_IPV6 = IPv6.parseCIDR('64:ff9b::/96')
 
 /**
  * Whether a webhook may not be sent to this address: anything but a public unicast address, and anything that is
@@ -99,48 +102,33 @@ const NOT_PUBLIC_IPV6 = subnets('ipv6', [
  * isForbiddenAddress('127.0.0.1', true) // false
  */
 export function isForbiddenAddress(address: string, allowLoopback: boolean): boolean {
+  // Node's isIP is the strict judge of what an address is: ipaddr.js would also read `127.1` or `0x7f.0.0.1`.
   switch (isIP(address)) {
     case 4:
-      return isForbiddenIpv4(address, allowLoopback)
+      return isForbiddenIpv4(IPv4.parse(address), allowLoopback)
     case 6:
-      return isForbiddenIpv6(address, allowLoopback)
+      // A zone (`fe80::1%eth0`) only qualifies link-local addresses.
+      return address.includes('%') || isForbiddenIpv6(IPv6.parse(address), allowLoopback)
     default:
       return true
   }
 }
 
-function isForbiddenIpv4(address: string, allowLoopback: boolean): boolean {
-  if (allowLoopback && LOOPBACK_IPV4.check(address, 'ipv4')) return false
-  return FORBIDDEN_IPV4.check(address, 'ipv4')
+function isForbiddenIpv4(address: IPv4, allowLoopback: boolean): boolean {
+  if (allowLoopback && address.match(LOOPBACK_IPV4)) return false
+  return FORBIDDEN_IPV4.some((range) => address.match(range))
 }
 
-function isForbiddenIpv6(address: string, allowLoopback: boolean): boolean {
-  // A zone (`fe80::1%eth0`) only qualifies link-local addresses.
-  if (address.includes('%')) return true
-  const words = ipv6Words(address)
-  const zeros = (from: number, to: number) => words.slice(from, to).every((word) => word === 0)
-  if (zeros(0, 7) && words[7] === 1) return !allowLoopback
-  const embedded = `${words[6]! >> 8}.${words[6]! & 0xff}.${words[7]! >> 8}.${words[7]! & 0xff}`
+function isForbiddenIpv6(address: IPv6, allowLoopback: boolean): boolean {
+  if (address.match(LOOPBACK_IPV6)) return !allowLoopback
   // IPv4-mapped (::ffff:a.b.c.d) reaches the IPv4 address itself, so it is judged as that address.
-  if (zeros(0, 5) && words[5] === 0xffff) return isForbiddenIpv4(embedded, allowLoopback)
+  if (address.isIPv4MappedAddress()) return isForbiddenIpv4(address.toIPv4Address(), allowLoopback)
   // NAT64 (64:ff9b::a.b.c.d) reaches the IPv4 address through a gateway: judged as it, loopback never allowed.
-  if (words[0] === 0x64 && words[1] === 0xff9b && zeros(2, 6)) return isForbiddenIpv4(embedded, false)
-  return !GLOBAL_UNICAST_IPV6.check(address, 'ipv6') || NOT_PUBLIC_IPV6.check(address, 'ipv6')
-}
-
-/** The eight 16-bit words of a valid IPv6 address (`isIP` said 6), `::` expanded and a dotted IPv4 tail converted. */
-function ipv6Words(address: string): number[] {
-  let text = address
-  const tailStart = text.lastIndexOf(':') + 1
-  if (text.includes('.', tailStart)) {
-    const [a = 0, b = 0, c = 0, d = 0] = text.slice(tailStart).split('.').map(Number)
-    text = `${text.slice(0, tailStart)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`
+  if (address.match(NAT64_IPV6)) {
+    const [high = 0, low = 0] = address.parts.slice(6)
+    return isForbiddenIpv4(new IPv4([high >> 8, high & 0xff, low >> 8, low & 0xff]), false)
   }
-  const [head = '', tail] = text.split('::')
-  const headWords = head === '' ? [] : head.split(':')
-  const tailWords = tail === undefined || tail === '' ? [] : tail.split(':')
-  const gap = tail === undefined ? 0 : 8 - headWords.length - tailWords.length
-  return [...headWords, ...Array<string>(gap).fill('0'), ...tailWords].map((word) => parseInt(word, 16))
+  return !address.match(GLOBAL_UNICAST_IPV6) || NOT_PUBLIC_IPV6.some((range) => address.match(range))
 }
 
 /**

@@ -8,10 +8,10 @@
 // of watchers. The shard's cursor is stored as the tick ends, held back behind whatever is not fully handled (a
 // feed waiting to settle, a delivery to retry), so a run that dies or a tick that fails is caught up from it by the
 // next, and readers drop what they already sent (a consent stream's last version, a feed follower's cursor).
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import type { Consent } from '../domain/consent.ts'
 import { effectiveStatus } from '../domain/derived.ts'
 import { isTerminal } from '../domain/status.ts'
-import type { Logger } from '../providers/adapter.ts'
 import { ConsentRepository } from '../store/consent-repository.ts'
 import { CHANGE_SHARDS } from '../store/keys.ts'
 import {
@@ -21,11 +21,13 @@ import {
   type StoredPrincipal,
 } from '../store/ws-repository.ts'
 import { readShardChanges, rewindCursor, startCursor, type ChangeSource, type ShardCursor } from './change-feed.ts'
+import type { CallerAuthenticator } from './caller-authentication.ts'
+import type { GatewayConfig } from './config.ts'
 import type { ConnectionSender } from './connection-sender.ts'
 import type { EventFeed } from './event-feed.ts'
-import type { Gateway } from './gateway.ts'
-import { currentDeadline } from './logging.ts'
+import type { Logger } from '../runtime/logging.ts'
 import type { Principal, PrincipalStorage } from './principal.ts'
+import { currentDeadline } from '../runtime/request-scope.ts'
 
 export interface WsPollerSettings {
   /**
@@ -732,9 +734,19 @@ export interface WsPollerPorts {
   readonly newRunId: () => string
 }
 
+/** The parts of the gateway the poller runs on: its table, clock, feed and authenticator. */
+export interface WsPollerGateway {
+  readonly db: DynamoDBDocumentClient
+  readonly config: Pick<GatewayConfig, 'tableName' | 'subscriptionPollIntervalMs'>
+  readonly events: EventFeed
+  readonly authenticator: CallerAuthenticator
+  readonly clock: () => Date
+  readonly logger: Logger
+}
+
 /** The poller over a gateway's table, clocks and feed. */
 export function createWsPoller(
-  gateway: Pick<Gateway, 'db' | 'config' | 'events' | 'authenticator' | 'clock' | 'logger'>,
+  gateway: WsPollerGateway,
   ports: WsPollerPorts,
   settings: Partial<WsPollerSettings> = {},
 ): WsPoller {

@@ -1,5 +1,5 @@
 // A tenant's webhook settings: the default endpoint (for consents created without their own `webhookUrl`) and the
-// signing secrets, sealed (service/secret-box.ts). Two secrets during a rotation: the new one, and the previous one
+// signing secrets, sealed (crypto/secret-box.ts). Two secrets during a rotation: the new one, and the previous one
 // until it retires; deliveries are signed with both meanwhile.
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb'
 import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'

@@ -4,7 +4,7 @@
 // any GraphQL runs.
 import { generateKeyPairSync } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { newSigningKey } from '../../service/token-keys.ts'
+import { newSigningKey } from '../../crypto/token-keys.ts'
 import {
   appClient,
   appSse,

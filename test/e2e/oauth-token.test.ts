@@ -6,7 +6,7 @@ import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { ACCESS_TOKEN_TYPE, TOKEN_EXCHANGE_GRANT, USER_ID_TOKEN_TYPE } from '../../http/oauth.ts'
 import { provisionApiClient } from '../../service/tenants.ts'
-import { newSigningKey } from '../../service/token-keys.ts'
+import { newSigningKey } from '../../crypto/token-keys.ts'
 import {
   basicHeader,
   bearerClient,

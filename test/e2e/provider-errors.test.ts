@@ -1,9 +1,9 @@
 // e2e, every provider: a provider's refusal reaches the client as our code and our message; the provider's own text
 // (its validation message) goes to the log only.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { Logger } from '../../providers/adapter.ts'
 import { sandboxControl } from '../support/provider-drivers.ts'
 import { execute, startStack, type Stack } from '../support/stack.ts'
+import type { Logger } from '../../runtime/logging.ts'
 
 let stack: Stack
 const logLines: string[] = []

@@ -4,9 +4,9 @@
 // a verbatim replay is acknowledged but not processed again; where it carries a time, a stale one is refused.
 import { createHmac, randomUUID } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { Logger } from '../../providers/adapter.ts'
 import { decideAtBank, eventually, execute, startStack, type Stack } from '../support/stack.ts'
 import { fetchControl } from '../support/provider-drivers.ts'
+import type { Logger } from '../../runtime/logging.ts'
 
 let stack: Stack
 

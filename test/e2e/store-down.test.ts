@@ -12,15 +12,15 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { encodePublicId } from '../../domain/ids.ts'
 import { startDynamoDBLocal, type DynamoDBLocal } from '../../local/dynamodb-local.ts'
 import { startGatewayHttpServer, type GatewayHttpServer } from '../../local/http-server.ts'
-import type { Logger } from '../../providers/adapter.ts'
 import { createGraphQLServer, graphQLServicesOf } from '../../schema/server.ts'
-import { createGateway, type Gateway } from '../../service/gateway.ts'
+import { createGateway, type Gateway } from '../../composition/gateway.ts'
 import { provisionApiClient } from '../../service/tenants.ts'
 import { createDocumentClient, createDynamoClient } from '../../store/client.ts'
 import { ensureTable } from '../../store/table-admin.ts'
 // @ts-expect-error plain JavaScript without types: the stand-in Lambda runtime
 import { eventOf, installAwslambda, invoke } from '../../scripts/lambda-runtime.mjs'
 import { aGatewayConfig } from '../support/fixtures.ts'
+import type { Logger } from '../../runtime/logging.ts'
 
 const dataDir = mkdtempSync(join(tmpdir(), 'consent-gateway-store-down-'))
 const TABLE_NAME = 'store-down'

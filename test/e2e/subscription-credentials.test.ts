@@ -5,7 +5,7 @@
 // valid go on. Over SSE with graphql-sse, with short cache periods configured.
 import type { Client } from 'graphql-sse'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
-import { hashSecret } from '../../service/secret-hash.ts'
+import { hashSecret } from '../../crypto/secret-hash.ts'
 import { provisionApiClient } from '../../service/tenants.ts'
 import {
   appSse,

@@ -2,9 +2,9 @@
 // UK reconfirmation, re-authorisation in place, revocation at the bank found by evidence, deletion; and the consent
 // token never leaves the gateway in plaintext: not in an API answer, a log line, or a DynamoDB item.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { Logger } from '../../providers/adapter.ts'
 import { sandboxControl } from '../support/provider-drivers.ts'
 import { decideAtBank, eventually, execute, startStack, type Stack } from '../support/stack.ts'
+import type { Logger } from '../../runtime/logging.ts'
 
 /** Every log line the gateway writes, as text, errors included. */
 const logLines: string[] = []

@@ -1,5 +1,6 @@
-// infra/secrets.ts and infra/functions.ts, deployed offline: what every function is given, read back through the
-// real configFromEnv, so a misnamed variable or an unset provider shows up here rather than at a cold start.
+// infra/secrets.ts and infra/functions.ts, deployed offline: what every function is given (its environment and its
+// links), read back through the real composition/settings.ts and configFromEnv, so a misnamed secret or an unset
+// provider shows up here rather than at a cold start.
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { describe, expect, it } from 'vitest'
@@ -19,11 +20,16 @@ interface ServiceConfig {
     providers: Record<'finqware' | 'worldline' | 'yapily', unknown>
   }
 }
+/** The part of composition/settings.ts these tests read: what a deployed function runs `configFromEnv` on. */
+interface DeployedSettings {
+  deployedConfig: (env: Record<string, string>, resources: object) => ReturnType<ServiceConfig['configFromEnv']>
+  variableOfLink: (name: string) => string
+}
 // Loaded at run time but kept out of infra/tsconfig.json's program (a non-literal specifier is not followed): the
 // platform's types bring Bun's fetch types, under which the app's Node fetch code does not compile (tried: `Headers`
 // in providers/http-client.ts).
-const SERVICE_CONFIG = '../../service/config.ts'
-const { configFromEnv } = (await import(SERVICE_CONFIG)) as ServiceConfig
+const DEPLOYED_SETTINGS = '../../composition/settings.ts'
+const { deployedConfig, variableOfLink } = (await import(DEPLOYED_SETTINGS)) as DeployedSettings
 
 const API_URL = 'https://abc123.execute-api.eu-west-1.amazonaws.com'
 
@@ -63,16 +69,22 @@ async function functionSettings(secrets: Record<string, string>) {
     { secrets },
   )
   const { settings, secrets: secretsModule } = deployment.module
-  return { settings, secretsModule, environment: await valueOf(settings.environment), deployment }
+  // What `Resource` holds in the function: each linked secret's link properties under its name (SST encrypts them
+  // into the bundle's resource.enc).
+  const linked = await Promise.all(
+    Object.values(secretsModule.SECRET_VARIABLES).map(
+      async (secret) => [await valueOf(secret.name), { value: await valueOf(secret.value) }] as const,
+    ),
+  )
+  const environment: Record<string, string> = await valueOf(settings.environment)
+  const config = deployedConfig(environment, Object.fromEntries(linked))
+  return { settings, secretsModule, environment, config, deployment }
 }
 
-describe('the environment of every gateway function', () => {
+describe('the settings of every gateway function', () => {
   it('starts the gateway with no provider when a stage sets only the required secrets', async () => {
-    // Prepare
-    const { environment, deployment } = await functionSettings(REQUIRED_SECRETS)
-
     // Act
-    const config = configFromEnv(environment)
+    const { environment, config, deployment } = await functionSettings(REQUIRED_SECRETS)
 
     // Assess
     expect(config.tableName).toBe(deployment.one('aws:dynamodb/table:Table').inputs.name)
@@ -84,16 +96,23 @@ describe('the environment of every gateway function', () => {
     expect(config.providers).toEqual({ finqware: undefined, worldline: undefined, yapily: undefined })
     // No web origin may read the API's answers unless the stage names it.
     expect(config.corsAllowedOrigins).toEqual([])
-    // Unset providers leave no empty variables behind (they would only take room in Lambda's 4 KB of variables).
-    expect(Object.values(environment)).not.toContain('')
+    // The secrets come linked: the environment, which the Lambda console shows, holds the table and the URL only.
+    expect(environment).toEqual({ TABLE_NAME: config.tableName, PUBLIC_BASE_URL: API_URL })
+  })
+
+  it('puts no secret in the environment, however many are set', async () => {
+    // Act
+    const { environment } = await functionSettings({ ...REQUIRED_SECRETS, ...PROVIDER_SECRETS, ...OTHER_SETTINGS })
+
+    // Assess
+    expect(Object.keys(environment).sort()).toEqual(['PUBLIC_BASE_URL', 'TABLE_NAME'])
   })
 
   it('offers every provider whose secrets are set, each setting under the name configFromEnv reads', async () => {
-    // Prepare
-    const { environment } = await functionSettings({ ...REQUIRED_SECRETS, ...PROVIDER_SECRETS })
-
     // Act
-    const { providers } = configFromEnv(environment)
+    const {
+      config: { providers },
+    } = await functionSettings({ ...REQUIRED_SECRETS, ...PROVIDER_SECRETS })
 
     // Assess
     expect(providers.finqware).toEqual({
@@ -124,11 +143,8 @@ describe('the environment of every gateway function', () => {
   })
 
   it('lets a stage name the web origins that may read the API, under the name configFromEnv reads', async () => {
-    // Prepare
-    const { environment } = await functionSettings({ ...REQUIRED_SECRETS, ...OTHER_SETTINGS })
-
     // Act
-    const config = configFromEnv(environment)
+    const { config } = await functionSettings({ ...REQUIRED_SECRETS, ...OTHER_SETTINGS })
 
     // Assess
     expect(config.corsAllowedOrigins).toEqual(OTHER_SETTINGS.CorsAllowedOrigins.split(','))
@@ -190,12 +206,17 @@ describe('the bundling every gateway function gets', () => {
     }
   })
 
-  it('links the table (DynamoDB permissions follow the link)', async () => {
+  it('links the table (DynamoDB permissions follow the link) and every secret, each named after the variable configFromEnv reads', async () => {
     // Prepare
-    const { settings, deployment } = await functionSettings(REQUIRED_SECRETS)
+    const { settings, secretsModule, deployment } = await functionSettings(REQUIRED_SECRETS)
+    const secrets = Object.entries(secretsModule.SECRET_VARIABLES)
 
     // Assess
-    expect(settings.link).toHaveLength(1)
+    expect(settings.link).toHaveLength(1 + secrets.length)
     expect(await valueOf(settings.link[0].name)).toBe(deployment.one('aws:dynamodb/table:Table').inputs.name)
+    for (const [variable, secret] of secrets) {
+      expect(settings.link, variable).toContain(secret)
+      expect(variableOfLink(await valueOf(secret.name)), variable).toBe(variable)
+    }
   })
 })

@@ -135,13 +135,13 @@ describe('the scheduled jobs', () => {
     })
   })
 
-  it.each(JOBS)('links $handler to the table and lets it use the table', ({ handler }) => {
+  it.each(JOBS)('links $handler to the table and the secrets and lets it use the table', ({ handler }) => {
     // Prepare
     const fn = functionOf(handler)
     const build = jobs.builds.find((item) => item.handler === handler)
 
     // Assess
-    expect(Object.keys(build?.links ?? {})).toEqual(['Table'])
+    expect(Object.keys(build?.links ?? {})).toEqual(expect.arrayContaining(['Table', ...Object.keys(REQUIRED_SECRETS)]))
     expect(mayUseTable(roleOf(fn))).toBe(true)
     expect(fn.inputs.runtime).toBe(FUNCTION_RUNTIME)
     expect(fn.inputs.architectures).toEqual(['arm64'])
@@ -205,13 +205,15 @@ describe('the outbox relay', () => {
     )
   })
 
-  it('is a gateway function linked to the table, with a minute per batch', () => {
+  it('is a gateway function linked to the table and the secrets, with a minute per batch', () => {
     // Prepare
     const fn = functionOf(RELAY_HANDLER)
     const variables = (fn.inputs.environment as { variables: Record<string, string> }).variables
 
     // Assess
-    expect(Object.keys(jobs.builds.find((build) => build.handler === RELAY_HANDLER)?.links ?? {})).toEqual(['Table'])
+    expect(Object.keys(jobs.builds.find((build) => build.handler === RELAY_HANDLER)?.links ?? {})).toEqual(
+      expect.arrayContaining(['Table', ...Object.keys(REQUIRED_SECRETS)]),
+    )
     expect(variables.TABLE_NAME).toBe(table.inputs.name)
     expect(variables.PUBLIC_BASE_URL).toMatch(/^https:\/\/.+\.execute-api\./)
     expect(fn.inputs.runtime).toBe(FUNCTION_RUNTIME)

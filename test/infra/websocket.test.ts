@@ -201,7 +201,7 @@ describe('posting to connections', () => {
 })
 
 describe('every WebSocket function', () => {
-  it('is a gateway function: the runtime, arm64, the table linked and usable', () => {
+  it('is a gateway function: the runtime, arm64, the table and the secrets linked, the table usable', () => {
     // Prepare
     const table = ws.one(TABLE)
     const tableArn = String(table.state.arn)
@@ -211,7 +211,9 @@ describe('every WebSocket function', () => {
       const fn = functionOf(handler)
       expect(fn.inputs.runtime, handler).toBe(FUNCTION_RUNTIME)
       expect(fn.inputs.architectures, handler).toEqual(['arm64'])
-      expect(Object.keys(ws.builds.find((build) => build.handler === handler)?.links ?? {}), handler).toEqual(['Table'])
+      const links = ws.builds.find((build) => build.handler === handler)?.links ?? {}
+      expect(links.Table, handler).toBeDefined()
+      expect(links.CursorSecret, handler).toMatchObject({ value: REQUIRED_SECRETS.CursorSecret })
       expect(variablesOf(fn).TABLE_NAME, handler).toBe(table.inputs.name)
       expect(statementsOf(fn), handler).toContainEqual(
         expect.objectContaining({ resources: expect.arrayContaining([tableArn, `${tableArn}/*`]) as unknown }),
@@ -219,12 +221,11 @@ describe('every WebSocket function', () => {
     }
   })
 
-  it('keeps its environment, the secrets and the management endpoint, a secret in the Pulumi state', () => {
-    // Assess: the poller too, built outside CronV2 for that reason.
+  it('holds no secret in its environment: the secrets are linked, the poller too', () => {
+    // Assess
     for (const handler of Object.values(HANDLERS)) {
-      const fn = functionOf(handler)
-      expect(fn.secretInputs, handler).toContain('environment')
-      expect(variablesOf(fn).CURSOR_SECRET, handler).toBe(REQUIRED_SECRETS.CursorSecret)
+      const variables = Object.values(variablesOf(functionOf(handler)))
+      for (const secret of Object.values(REQUIRED_SECRETS)) expect(variables, handler).not.toContain(secret)
     }
   })
 })

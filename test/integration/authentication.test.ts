@@ -1,13 +1,13 @@
 // connected: API client authentication against DynamoDB Local.
 import { beforeAll, describe, expect, it, vi } from 'vitest'
 import { RateLimitedError, UnauthorizedError } from '../../domain/errors.ts'
-import type { Logger } from '../../providers/adapter.ts'
 import { ApiClientAuthenticator, parseBasicCredentials } from '../../service/authentication.ts'
 import { FailureLog } from '../../service/failure-log.ts'
-import { hashSecret, verifySecret } from '../../service/secret-hash.ts'
+import { hashSecret, verifySecret } from '../../crypto/secret-hash.ts'
 import { provisionApiClient } from '../../service/tenants.ts'
 import { AccessRepository } from '../../store/access-repository.ts'
 import { createTestTable, type TestTable } from '../support/dynamo.ts'
+import type { Logger } from '../../runtime/logging.ts'
 
 let table: TestTable
 let access: AccessRepository

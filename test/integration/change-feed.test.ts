@@ -15,7 +15,7 @@ import {
 } from '../../service/change-feed.ts'
 import { ConsentWatcher } from '../../service/consent-watcher.ts'
 import { EventFeed, FEED_SETTLE_MS } from '../../service/event-feed.ts'
-import { silentLogger } from '../../service/logging.ts'
+import { silentLogger } from '../../runtime/logging.ts'
 import { ConsentRepository } from '../../store/consent-repository.ts'
 import { CHANGE_SHARDS, changeShardOf } from '../../store/keys.ts'
 import { createTestTable } from '../support/dynamo.ts'

@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { UnauthorizedError } from '../../domain/errors.ts'
 import { checkTrustedDocument } from '../../schema/trusted-documents.ts'
 import { ApiClientAuthenticator } from '../../service/authentication.ts'
-import { hashSecret, verifySecret } from '../../service/secret-hash.ts'
+import { hashSecret, verifySecret } from '../../crypto/secret-hash.ts'
 import {
   AdminConcurrentChangeError,
   AdminInputError,

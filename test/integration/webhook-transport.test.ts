@@ -13,7 +13,7 @@ import {
 import { createServer as createTcpServer, type AddressInfo } from 'node:net'
 import { Webhook } from 'standardwebhooks'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { generateWebhookSecret, signWebhook } from '../../service/webhook-signing.ts'
+import { generateWebhookSecret, signWebhook } from '../../crypto/webhook-signing.ts'
 import { postWebhook, WEBHOOK_USER_AGENT } from '../../service/webhook-transport.ts'
 
 vi.mock('node:dns/promises', async (importOriginal) => {

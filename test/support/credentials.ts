@@ -10,7 +10,7 @@ import { ulid } from 'ulid'
 import { TOKEN_EXCHANGE_GRANT, USER_ID_TOKEN_TYPE } from '../../http/oauth.ts'
 import { checkTrustedDocument } from '../../schema/trusted-documents.ts'
 import { AdminConcurrentChangeError, createTenantAdmin } from '../../service/tenant-admin.ts'
-import type { PrivateJwk } from '../../service/token-keys.ts'
+import type { PrivateJwk } from '../../crypto/token-keys.ts'
 import { execute, type Credentials, type Stack } from './stack.ts'
 
 /** An answer of the token endpoint, with its status and headers. */

@@ -1,7 +1,7 @@
 // A webhook dispatcher in a process of its own, for the test that kills one mid-delivery: delivers whatever is due,
 // again and again, until it is killed. Reads its table from the environment; prints "ready" once running.
-import { createGateway } from '../../service/gateway.ts'
-import { silentLogger } from '../../service/logging.ts'
+import { createGateway } from '../../composition/gateway.ts'
+import { silentLogger } from '../../runtime/logging.ts'
 import { aGatewayConfig } from './fixtures.ts'
 
 const env = process.env

@@ -6,12 +6,12 @@ import { generateKeyPairSync } from 'node:crypto'
 import type { IncomingHttpHeaders } from 'node:http'
 import { RecordingReceiver } from './webhook-receiver.ts'
 import { ulid } from 'ulid'
+import { vi } from 'vitest'
 import type { DataScope, Provider } from '../../domain/provider.ts'
 import type {
   CreateConsentRequest,
   InboundNotification,
   InstitutionInfo,
-  Logger,
   ProviderAdapter,
   ProviderCallContext,
   ProviderSnapshot,
@@ -35,6 +35,7 @@ import {
   type FinqwareSandbox,
   type FinqwareSandboxOptions,
 } from '../../sandbox/finqware/server.ts'
+import type { Logger } from '../../runtime/logging.ts'
 
 /** The control secret every test sandbox is started with, as npm start starts its own with a generated one. */
 export const SANDBOX_CONTROL_SECRET = 'test-sandbox-control-secret-0123456789'
@@ -415,20 +416,19 @@ export async function sandboxControl(baseUrl: string, path: string, body?: unkno
   return JSON.parse(text)
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
-
 /**
- * Reads until `done` holds (provider state moves on real-time timers, notifications arrive asynchronously); throws
- * after about five seconds with the last value read.
+ * Reads until `done` holds (provider state moves on real-time timers, notifications arrive asynchronously), through
+ * vitest's `vi.waitFor`; throws after 15 seconds with the last value read.
  */
 export async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string): Promise<T> {
-  let last: T | undefined
-  for (let attempt = 0; attempt < 500; attempt += 1) {
-    last = await read()
-    if (done(last)) return last
-    await sleep(10)
-  }
-  throw new Error(`${what} did not happen; last seen: ${JSON.stringify(last)}`)
+  return vi.waitFor(
+    async () => {
+      const last = await read()
+      if (!done(last)) throw new Error(`${what} did not happen; last seen: ${JSON.stringify(last)}`)
+      return last
+    },
+    { timeout: 15_000, interval: 10 },
+  )
 }
 
 /** The error a promise rejects with; fails when it resolves. */

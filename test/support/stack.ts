@@ -11,7 +11,7 @@ import {
   type LocalGatewayOptions,
 } from '../../local/http-server.ts'
 import type { TokenSettings } from '../../service/access-tokens.ts'
-import { newSigningKey, type PrivateJwk } from '../../service/token-keys.ts'
+import { newSigningKey, type PrivateJwk } from '../../crypto/token-keys.ts'
 import type { WebOriginSettings } from '../../service/web-origins.ts'
 import { loopbackHosts } from '../../local/loopback.ts'
 import { freePort } from '../../local/dynamodb-local.ts'
@@ -22,10 +22,11 @@ import {
 } from '../../sandbox/finqware/server.ts'
 import type { WorldlineSandbox, WorldlineSandboxOptions } from '../../sandbox/worldline/server.ts'
 import type { GatewayConfig } from '../../service/config.ts'
-import { createGateway, type Gateway } from '../../service/gateway.ts'
-import { createLogger, silentLogger } from '../../service/logging.ts'
+import { createGateway, type Gateway } from '../../composition/gateway.ts'
+import { createLogger, silentLogger, type Logger } from '../../runtime/logging.ts'
 import { provisionApiClient } from '../../service/tenants.ts'
 import { createTestTable, type TestTable } from './dynamo.ts'
+import { vi } from 'vitest'
 import {
   SANDBOX_CONTROL_SECRET,
   startWorldlineHarness,
@@ -33,7 +34,6 @@ import {
   submitBankDecision,
 } from './provider-drivers.ts'
 import type { YapilySandbox } from '../../sandbox/yapily/server.ts'
-import type { Logger } from '../../providers/adapter.ts'
 import { randomBytes } from 'node:crypto'
 
 export interface Credentials {
@@ -305,16 +305,17 @@ export async function follow(location: string | null): Promise<BrowserHop> {
 export const queryOf = (location: string | null): Record<string, string> =>
   Object.fromEntries(new URL(location ?? 'invalid:').searchParams)
 
-/** Polls `probe` until it returns a truthy value (end-to-end flows settle asynchronously). */
+/** Polls `probe` (vitest's `vi.waitFor`) until it returns a truthy value (end-to-end flows settle asynchronously). */
 export async function eventually<T>(
   probe: () => Promise<T | null | undefined | false>,
   timeoutMs = 10_000,
 ): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = await probe()
-    if (value) return value
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`)
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
+  return vi.waitFor(
+    async () => {
+      const value = await probe()
+      if (!value) throw new Error(`condition not met within ${timeoutMs} ms`)
+      return value
+    },
+    { timeout: timeoutMs, interval: 50 },
+  )
 }

@@ -6,7 +6,7 @@ import { checkReconfirmation } from '../../domain/policy.ts'
 import { NotificationRejectedError } from '../../providers/adapter.ts'
 import { verifyYapilyNotification } from '../../providers/yapily/notifications.ts'
 import { CallbackLinks } from '../../service/callback-links.ts'
-import { keyringFromSpec, SecretBox } from '../../service/secret-box.ts'
+import { keyringFromSpec, SecretBox } from '../../crypto/secret-box.ts'
 import { aConsent, at } from '../support/fixtures.ts'
 
 const key = () => randomBytes(32).toString('base64')

@@ -7,12 +7,12 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { ServiceUnavailableError, UnauthorizedError } from '../../domain/errors.ts'
 import type { HttpEnv } from '../../http/env.ts'
 import { health as healthRoute } from '../../http/health.ts'
-import type { Logger } from '../../providers/adapter.ts'
 import { untilCredentialLapses } from '../../service/credential-lapse.ts'
 import { FailureLimiter, sourceKeyOf } from '../../service/failure-limiter.ts'
 import { FailureLog, withoutStoreOutageLines } from '../../service/failure-log.ts'
 import { StoreHealth } from '../../service/store-health.ts'
 import { asServiceUnavailable, storeFailureReason } from '../../store/unavailable.ts'
+import type { Logger } from '../../runtime/logging.ts'
 
 function recording() {
   const lines: { level: string; message: string; extra?: Record<string, unknown> }[] = []
@@ -200,6 +200,8 @@ describe('the failure limiter', () => {
   it.each([
     ['192.0.2.1', '192.0.2.1'],
     ['::ffff:192.0.2.1', '192.0.2.1'],
+    // The same IPv4-mapped address written in hex is the same host, not one of the ::/64 bucket's.
+    ['::ffff:c000:201', '192.0.2.1'],
     ['2001:db8:1:2::1', '2001:db8:1:2::/64'],
     ['2001:0db8:0001:0002:ffff:ffff:ffff:ffff', '2001:db8:1:2::/64'],
     ['fe80::1%eth0', 'fe80:0:0:0::/64'],

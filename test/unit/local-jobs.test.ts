@@ -1,7 +1,7 @@
 // unit: the local job timers log a run only when it did something, so an idle or blocked job stays quiet.
 import { describe, expect, it, vi } from 'vitest'
 import { startJobTimers } from '../../local/jobs.ts'
-import type { Gateway } from '../../service/gateway.ts'
+import type { Gateway } from '../../composition/gateway.ts'
 
 describe('the local job timers', () => {
   it('log a delivery run only when it delivered, failed or dead-lettered something', async () => {

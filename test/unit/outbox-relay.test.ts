@@ -4,7 +4,7 @@ import { marshall } from '@aws-sdk/util-dynamodb'
 import type { AttributeValue, DynamoDBRecord } from 'aws-lambda'
 import { describe, expect, it } from 'vitest'
 import { type DeliveryReport, OUTBOX_INSERT_FILTER, outboxBatch, relayOutbox } from '../../functions/outbox-records.ts'
-import { silentLogger } from '../../service/logging.ts'
+import { silentLogger } from '../../runtime/logging.ts'
 
 const TENANT = '01JD0TENANTRELAY0000000000A'
 const OTHER_TENANT = '01JD0TENANTRELAY0000000000B'

@@ -5,7 +5,7 @@ import { generateKeyPairSync } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import { actorOf, initiatorOf, type Actor } from '../../domain/actor.ts'
 import { nextSigningKeys } from '../../scripts/token-signing-keys.ts'
-import { newSigningKey, parseSigningKeys, thumbprintOf } from '../../service/token-keys.ts'
+import { newSigningKey, parseSigningKeys, thumbprintOf } from '../../crypto/token-keys.ts'
 
 describe('token signing keys', () => {
   it('reads a list of private P-256 JWKs, the first signing, each named by its kid or its RFC 7638 thumbprint', async () => {

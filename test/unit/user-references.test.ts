@@ -1,6 +1,6 @@
 // The user reference providers are told: stable per tenant and user, distinct across tenants and keys, opaque.
 import { describe, expect, it } from 'vitest'
-import { UserReferences } from '../../service/user-references.ts'
+import { UserReferences } from '../../crypto/user-references.ts'
 
 const KEY = 'k'.repeat(32)
 const TENANT_A = '01JD0TENANTALPHA0000000000'

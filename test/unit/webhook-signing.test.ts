@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto'
 import { Webhook, WebhookVerificationError } from 'standardwebhooks'
 import { describe, expect, it } from 'vitest'
-import { generateWebhookSecret, MalformedWebhookSecretError, signWebhook } from '../../service/webhook-signing.ts'
+import { generateWebhookSecret, MalformedWebhookSecretError, signWebhook } from '../../crypto/webhook-signing.ts'
 
 const BODY = JSON.stringify({ type: 'consent.status_changed', data: { id: 'consent_01JD8X', status: 'ACTIVE' } })
 const MESSAGE_ID = 'msg_01JD8X3N4Q5R6S7T8V9W0XYZAB'

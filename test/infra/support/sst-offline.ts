@@ -65,7 +65,7 @@ export const AWS_TYPES = {
 } as const
 
 /**
- * Private EC P-256 JWKs as TokenSigningKeys holds them (service/token-keys.ts), each named by a kid as long as the
+ * Private EC P-256 JWKs as TokenSigningKeys holds them (crypto/token-keys.ts), each named by a kid as long as the
  * RFC 7638 thumbprint `scripts/token-signing-keys.ts` gives it.
  */
 export const tokenSigningKeysOf = (count: number): string =>

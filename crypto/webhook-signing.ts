@@ -1,5 +1,8 @@
 // Partner webhooks are signed the Standard Webhooks way (https://www.standardwebhooks.com/), so a partner can verify
 // them with any of that project's libraries: HMAC-SHA256 over `${id}.${timestamp}.${body}`, keys as `whsec_<base64>`.
+// Signed here rather than by the `standardwebhooks` package, which test/unit/webhook-signing.test.ts verifies us
+// against: that package hashes in JavaScript (fast-sha256) where node:crypto is native, signs with one secret per
+// instance where a rotation sends two, accepts a key of any length, and is a dev dependency only.
 import { createHmac, randomBytes } from 'node:crypto'
 
 /** How a symmetric Standard Webhooks secret is recognised: `whsec_` then the key bytes in base64. */
