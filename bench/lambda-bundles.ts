@@ -16,7 +16,10 @@ import { median } from './measure.ts'
 import type { Suite, SuiteResult } from './suite.ts'
 import { fixed, renderTable } from './table.ts'
 
-/** Goals of the issue: cold init at most 1.2 x the minimal bundle; the GraphQL bundle at most 1.5 MB (10^6 bytes). */
+/**
+ * Goals of the issue: cold init at most 1.2 x the minimal bundle doing the same DynamoDB read (issue 13); the GraphQL
+ * bundle at most 1.5 MB (10^6 bytes).
+ */
 const RATIO_GOAL = 1.2
 const SIZE_GOAL_BYTES = 1_500_000
 const COLD_RUNS = 7
@@ -182,10 +185,10 @@ export const lambdaBundlesSuite: Suite = {
         ),
         `of which the first request's authentication (API client read + one scrypt verification): scrypt alone ${fixed(median(scryptMs), 0)} ms`,
         '',
-        `cold start ratio graphql (Basic) / minimal yoga + Pothos: ${ratio.toFixed(2)}  (goal <= ${RATIO_GOAL}: ${verdict(ratio <= RATIO_GOAL)})`,
-        `cold start ratio graphql (bearer) / minimal yoga + Pothos: ${ratioBearer.toFixed(2)}  (goal <= ${RATIO_GOAL}: ${verdict(ratioBearer <= RATIO_GOAL)})`,
-        `cold start ratio graphql (Basic) / minimal yoga + Pothos reading DynamoDB: ${ratioDynamo.toFixed(2)}`,
-        `cold start ratio graphql (bearer) / minimal yoga + Pothos reading DynamoDB: ${ratioBearerDynamo.toFixed(2)}`,
+        `cold start ratio graphql (Basic) / minimal yoga + Pothos reading DynamoDB: ${ratioDynamo.toFixed(2)}  (goal <= ${RATIO_GOAL}: ${verdict(ratioDynamo <= RATIO_GOAL)})`,
+        `cold start ratio graphql (bearer) / minimal yoga + Pothos reading DynamoDB: ${ratioBearerDynamo.toFixed(2)}  (goal <= ${RATIO_GOAL}: ${verdict(ratioBearerDynamo <= RATIO_GOAL)})`,
+        `cold start ratio graphql (Basic) / minimal yoga + Pothos { hello }: ${ratio.toFixed(2)}`,
+        `cold start ratio graphql (bearer) / minimal yoga + Pothos { hello }: ${ratioBearer.toFixed(2)}`,
         `GraphQL bundle: ${MB(graphql.totalBytes)} MB in all (goal <= ${MB(SIZE_GOAL_BYTES)} MB: ${verdict(graphql.totalBytes <= SIZE_GOAL_BYTES)})`,
       ].join('\n')
       return {
@@ -205,11 +208,11 @@ export const lambdaBundlesSuite: Suite = {
           ),
           scryptVerifyMs: Number(fixed(median(scryptMs), 1)),
           coldRatio: Number(ratio.toFixed(3)),
-          coldRatioMet: ratio <= RATIO_GOAL,
           coldRatioVsDynamo: Number(ratioDynamo.toFixed(3)),
+          coldRatioVsDynamoMet: ratioDynamo <= RATIO_GOAL,
           coldRatioBearer: Number(ratioBearer.toFixed(3)),
-          coldRatioBearerMet: ratioBearer <= RATIO_GOAL,
           coldRatioBearerVsDynamo: Number(ratioBearerDynamo.toFixed(3)),
+          coldRatioBearerVsDynamoMet: ratioBearerDynamo <= RATIO_GOAL,
           sizeGoalMet: graphql.totalBytes <= SIZE_GOAL_BYTES,
         },
         table,

@@ -1,6 +1,6 @@
-// Child process of the consent-get suite (forked by server-process.ts): the real gateway HTTP server and a raw
-// node:http baseline, in one process against one DynamoDB Local, so subject and baseline share everything but the
-// code between the socket and GetItem.
+// Child process of the consent-get suite (forked by server-process.ts): the real gateway HTTP server and two
+// baselines, a raw node:http handler and a minimal yoga + Pothos server, in one process against one DynamoDB Local,
+// so subject and baselines share everything but the code between the socket and GetItem.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
@@ -19,6 +19,7 @@ import { createDocumentClient, createDynamoClient } from '../store/client.ts'
 import { ConsentRepository } from '../store/consent-repository.ts'
 import { keys } from '../store/keys.ts'
 import { ensureTable } from '../store/table-admin.ts'
+import { minimalConsentYoga } from './fixtures/minimal-consent-yoga.ts'
 import { BENCH_CLIENT, BENCH_TENANT_ID, benchConsent, benchConsentCreated } from './consent-fixture.ts'
 import { SETUP_ENV, type ChildMessage, type ParentMessage, type ServersSetup } from './server-process.ts'
 
@@ -146,6 +147,18 @@ async function main(setup: ServersSetup): Promise<void> {
       }),
   )
 
+  // The same GetItem through yoga + Pothos alone: no authentication, limits or plugins.
+  const minimalYoga = minimalConsentYoga(db, setup.tableName)
+  const minimal = createServer((request, response) => void minimalYoga(request, response))
+  const minimalUrl = await listen(minimal)
+  stops.push(
+    () =>
+      new Promise<void>((resolve) => {
+        minimal.close(() => resolve())
+        minimal.closeAllConnections()
+      }),
+  )
+
   const authorization = `Basic ${Buffer.from(`${BENCH_CLIENT.clientId}:${BENCH_CLIENT.clientSecret}`).toString('base64')}`
   // The bearer token as a partner gets it: client credentials at the gateway's token endpoint.
   const answer = await fetch(`${http.url}/oauth/token`, {
@@ -161,6 +174,7 @@ async function main(setup: ServersSetup): Promise<void> {
     type: 'ready',
     gatewayUrl: `${http.url}/graphql`,
     rawUrl: `${rawUrl}/consent`,
+    minimalUrl: `${minimalUrl}/graphql`,
     authorization,
     bearerAuthorization: `Bearer ${token.access_token}`,
   })
