@@ -3,7 +3,7 @@
 // and a minimal yoga + Pothos server (so the cost of our own features shows apart from yoga's), all served by one child
 // process from one in-memory DynamoDB Local; alternating rounds, medians, ratios.
 import { startDynamoDBLocal } from '../local/dynamodb-local.ts'
-import { BENCH_TABLE, CONSENT_REQUEST_BODY, EXPECTED_ANSWER } from './consent-fixture.ts'
+import { BENCH_TABLE, CONSENT_REQUEST_BODY, EXPECTED_ANSWER, EXPECTED_GATEWAY_ANSWER } from './consent-fixture.ts'
 import { measure, median, type HttpTarget, type Measurement } from './measure.ts'
 import { startServers, type ServersProcess } from './server-process.ts'
 import type { BenchSettings, Figure, Suite, SuiteResult } from './suite.ts'
@@ -38,11 +38,12 @@ function targetsOf(servers: ServersProcess): Record<TargetName, HttpTarget> {
     body: CONSENT_REQUEST_BODY,
     expectBody: EXPECTED_ANSWER,
   }
-  const bearer = { ...request, headers: { ...request.headers, authorization: servers.bearerAuthorization } }
+  const gateway = { ...request, expectBody: EXPECTED_GATEWAY_ANSWER }
+  const bearer = { ...gateway, headers: { ...request.headers, authorization: servers.bearerAuthorization } }
   return {
     raw: { name: 'raw', url: servers.rawUrl, ...request },
     minimal: { name: 'minimal', url: servers.minimalUrl, ...request },
-    gateway: { name: 'gateway', url: servers.gatewayUrl, ...request },
+    gateway: { name: 'gateway', url: servers.gatewayUrl, ...gateway },
     gatewayBearer: { name: 'gatewayBearer', url: servers.gatewayUrl, ...bearer },
   }
 }
