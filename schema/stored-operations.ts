@@ -20,7 +20,7 @@ import { queryCostOf, withCost, type QueryCost } from './cost.ts'
 import { formatResult } from './formatted-result.ts'
 import { schema } from './index.ts'
 import { LIMITS } from './limits.ts'
-import { decorateResult, maskError } from './server.ts'
+import { decorateResult, maskError } from './error-masking.ts'
 
 /** What a subscription stored of its operation: the document's text (a trusted document's, resolved), as sent. */
 export interface StoredOperation {
