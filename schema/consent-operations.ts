@@ -3,7 +3,7 @@
 import type { Consent } from '../domain/consent.ts'
 import * as z from '../domain/zod.ts'
 import { builder } from './builder.ts'
-import { callerOf, consentIdFrom, ConsentRef } from './consent.ts'
+import { callerOf, consentIdFrom, ConsentRef } from './consent-node.ts'
 import { CONSENT_OPERATION_ERRORS } from './errors.ts'
 
 const idArg = z.string().check(z.minLength(1), z.maxLength(64))

@@ -2,7 +2,7 @@
 import { builder } from './builder.ts'
 import './enums.ts'
 import './errors.ts'
-import './consent.ts'
+import './consent-node.ts'
 import './consent-operations.ts'
 import './provider.ts'
 import './webhooks.ts'

@@ -16,7 +16,7 @@ import {
 } from '../domain/notification.ts'
 import type { SigningSecret, WebhookSettings } from '../service/webhook-settings.ts'
 import { builder } from './builder.ts'
-import { callerOf, consentIdFrom, ConsentEventRef, ConsentRef, FORWARD_PAGE_ARGS } from './consent.ts'
+import { callerOf, consentIdFrom, ConsentEventRef, ConsentRef, FORWARD_PAGE_ARGS } from './consent-node.ts'
 
 export const DeadlineKindEnum = builder.enumType('DeadlineKind', {
   description: "A moment in a consent's life the gateway acts on by itself.",
