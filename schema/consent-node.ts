@@ -1,4 +1,5 @@
 // The Consent node and its history (ConsentEvent): their fields, the derived ones computed once per consent and request.
+import { createContextCache } from '@pothos/core'
 import { resolveArrayConnection } from '@pothos/plugin-relay'
 import type { Consent, ConsentDeletion, ConsentEvent } from '../domain/consent.ts'
 import { deriveState, type DerivedState } from '../domain/derived.ts'
@@ -20,9 +21,12 @@ import {
   StatusReasonEnum,
 } from './enums.ts'
 
+/** Each request's derived states, by consent: a consent's is computed once however many of its fields are selected. */
+const derivedStates = createContextCache(() => new WeakMap<Consent, Promise<DerivedState>>())
+
 /** Effective status, canAccessData and nextAction at request time; computed once per consent per request. */
 function derived(consent: Consent, context: GraphQLContext): Promise<DerivedState> {
-  let state = context.derived.get(consent)
+  let state = derivedStates(context).get(consent)
   if (!state) {
     state = (async () => {
       const { providers } = context.services
@@ -31,7 +35,7 @@ function derived(consent: Consent, context: GraphQLContext): Promise<DerivedStat
         canReauthorize: adapter?.capabilities.reauthorize ?? false,
       })
     })()
-    context.derived.set(consent, state)
+    derivedStates(context).set(consent, state)
   }
   return state
 }

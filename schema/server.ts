@@ -128,7 +128,6 @@ export function createGraphQLServer(options: GraphQLServerOptions): GraphQLServe
       requestId: currentRequestId() ?? randomUUID(),
       signal: request.signal,
       services: operationServices ?? options.services,
-      derived: new WeakMap(),
     }),
   })
   rememberCallers(server, { principals, mask, rateLimits: options.services.rateLimits, costs })

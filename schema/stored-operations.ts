@@ -79,7 +79,6 @@ export function storedOperations(services: GraphQLServices, logger: Logger): Sto
           requestId: currentRequestId() ?? randomUUID(),
           signal: NEVER_ABORTED,
           services,
-          derived: new WeakMap(),
         }
         const result: ExecutionResult = await execute({
           schema,
