@@ -325,7 +325,7 @@ async function run(
   if (measured.length === 0) throw new Error(`--only ${settings.only}: consent-get has targets ${TARGETS.join(', ')}`)
 
   progress('starting DynamoDB Local (in memory)')
-  const dynamo = await startDynamoDBLocal({ dbPath: null })
+  const dynamo = await startDynamoDBLocal({ dbPath: null, startTimeoutMs: 180_000 })
   const warmup: Warmup = { slices: {}, secondsPerTarget: 0, levelledOff: null }
   const rounds: RoundFigures[] = []
   const failures: string[] = []

@@ -85,7 +85,7 @@ export const lambdaBundlesSuite: Suite = {
     if (!graphql) throw new Error('no graphql bundle')
 
     progress('starting DynamoDB Local, seeding the API client and the consent both DynamoDB bundles read')
-    const dynamo = await startDynamoDBLocal({ port: await freePort() })
+    const dynamo = await startDynamoDBLocal({ port: await freePort(), startTimeoutMs: 180_000 })
     try {
       const { client, db } = await seedBenchTable(dynamo.endpoint)
 
