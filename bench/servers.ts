@@ -154,7 +154,8 @@ async function main(setup: ServersSetup): Promise<void> {
   const minimalYoga = minimalConsentYoga(db, setup.tableName)
   const minimalListener = getRequestListener(async (request) => {
     const answer = await minimalYoga.fetch(request)
-    return new Response(await answer.text(), { status: answer.status, headers: answer.headers })
+    // Its headers copied: yoga's own Headers class is not one @hono/node-server's Response can take.
+    return new Response(await answer.text(), { status: answer.status, headers: Object.fromEntries(answer.headers) })
   })
   const minimal = createServer((request, response) => void minimalListener(request, response))
   const minimalUrl = await listen(minimal)
