@@ -28,6 +28,12 @@ export const EXPECTED_ANSWER = JSON.stringify({
   data: { consent: { id: BENCH_CONSENT_PUBLIC_ID, status: 'CREATED', version: 1 } },
 })
 
+/** The gateway's answer: the same, with the query's cost as every gateway answer carries it (schema/cost.ts). */
+export const EXPECTED_GATEWAY_ANSWER = JSON.stringify({
+  data: { consent: { id: BENCH_CONSENT_PUBLIC_ID, status: 'CREATED', version: 1 } },
+  extensions: { cost: { requested: 12, limit: 5000 } },
+})
+
 /** The seeded consent (the shape of test/support/fixtures.ts `aConsent()`), created at `now`. */
 export function benchConsent(now: Date): Consent {
   return newConsent({

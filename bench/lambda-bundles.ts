@@ -11,12 +11,22 @@ import { silentLogger } from '../runtime/logging.ts'
 import { hashSecret, verifySecret } from '../crypto/secret-hash.ts'
 import { newSigningKey } from '../crypto/token-keys.ts'
 import { seedBenchTable } from './bench-table.ts'
-import { BENCH_CLIENT, BENCH_TABLE, BENCH_TENANT_ID, CONSENT_REQUEST_BODY, EXPECTED_ANSWER } from './consent-fixture.ts'
+import {
+  BENCH_CLIENT,
+  BENCH_TABLE,
+  BENCH_TENANT_ID,
+  CONSENT_REQUEST_BODY,
+  EXPECTED_ANSWER,
+  EXPECTED_GATEWAY_ANSWER,
+} from './consent-fixture.ts'
 import { median } from './measure.ts'
 import type { Suite, SuiteResult } from './suite.ts'
 import { fixed, renderTable } from './table.ts'
 
-/** Goals of the issue: cold init at most 1.2 x the minimal bundle; the GraphQL bundle at most 1.5 MB (10^6 bytes). */
+/**
+ * Goals of the issue: cold init at most 1.2 x the minimal bundle doing the same DynamoDB read (issue 13); the GraphQL
+ * bundle at most 1.5 MB (10^6 bytes).
+ */
 const RATIO_GOAL = 1.2
 const SIZE_GOAL_BYTES = 1_500_000
 const COLD_RUNS = 7
@@ -75,7 +85,7 @@ export const lambdaBundlesSuite: Suite = {
     if (!graphql) throw new Error('no graphql bundle')
 
     progress('starting DynamoDB Local, seeding the API client and the consent both DynamoDB bundles read')
-    const dynamo = await startDynamoDBLocal({ port: await freePort() })
+    const dynamo = await startDynamoDBLocal({ port: await freePort(), startTimeoutMs: 180_000 })
     try {
       const { client, db } = await seedBenchTable(dynamo.endpoint)
 
@@ -116,12 +126,15 @@ export const lambdaBundlesSuite: Suite = {
         // The consent query of the consent-get suite, as a partner sends it: authenticated, one consent read.
         graphql: {
           entry: graphql.entry,
-          ask: { request: post(CONSENT_REQUEST_BODY, basic), expected: EXPECTED_ANSWER },
+          ask: { request: post(CONSENT_REQUEST_BODY, basic), expected: EXPECTED_GATEWAY_ANSWER },
         },
         // The same with the bearer token: verified from its signature (jose, loaded then), no table read, no scrypt.
         graphqlBearer: {
           entry: graphql.entry,
-          ask: { request: post(CONSENT_REQUEST_BODY, `Bearer ${issued.accessToken}`), expected: EXPECTED_ANSWER },
+          ask: {
+            request: post(CONSENT_REQUEST_BODY, `Bearer ${issued.accessToken}`),
+            expected: EXPECTED_GATEWAY_ANSWER,
+          },
         },
         minimal: {
           entry: minimal.entry,
@@ -182,10 +195,10 @@ export const lambdaBundlesSuite: Suite = {
         ),
         `of which the first request's authentication (API client read + one scrypt verification): scrypt alone ${fixed(median(scryptMs), 0)} ms`,
         '',
-        `cold start ratio graphql (Basic) / minimal yoga + Pothos: ${ratio.toFixed(2)}  (goal <= ${RATIO_GOAL}: ${verdict(ratio <= RATIO_GOAL)})`,
-        `cold start ratio graphql (bearer) / minimal yoga + Pothos: ${ratioBearer.toFixed(2)}  (goal <= ${RATIO_GOAL}: ${verdict(ratioBearer <= RATIO_GOAL)})`,
-        `cold start ratio graphql (Basic) / minimal yoga + Pothos reading DynamoDB: ${ratioDynamo.toFixed(2)}`,
-        `cold start ratio graphql (bearer) / minimal yoga + Pothos reading DynamoDB: ${ratioBearerDynamo.toFixed(2)}`,
+        `cold start ratio graphql (Basic) / minimal yoga + Pothos reading DynamoDB: ${ratioDynamo.toFixed(2)}  (goal <= ${RATIO_GOAL}: ${verdict(ratioDynamo <= RATIO_GOAL)})`,
+        `cold start ratio graphql (bearer) / minimal yoga + Pothos reading DynamoDB: ${ratioBearerDynamo.toFixed(2)}  (goal <= ${RATIO_GOAL}: ${verdict(ratioBearerDynamo <= RATIO_GOAL)})`,
+        `cold start ratio graphql (Basic) / minimal yoga + Pothos { hello }: ${ratio.toFixed(2)}`,
+        `cold start ratio graphql (bearer) / minimal yoga + Pothos { hello }: ${ratioBearer.toFixed(2)}`,
         `GraphQL bundle: ${MB(graphql.totalBytes)} MB in all (goal <= ${MB(SIZE_GOAL_BYTES)} MB: ${verdict(graphql.totalBytes <= SIZE_GOAL_BYTES)})`,
       ].join('\n')
       return {
@@ -205,11 +218,11 @@ export const lambdaBundlesSuite: Suite = {
           ),
           scryptVerifyMs: Number(fixed(median(scryptMs), 1)),
           coldRatio: Number(ratio.toFixed(3)),
-          coldRatioMet: ratio <= RATIO_GOAL,
           coldRatioVsDynamo: Number(ratioDynamo.toFixed(3)),
+          coldRatioVsDynamoMet: ratioDynamo <= RATIO_GOAL,
           coldRatioBearer: Number(ratioBearer.toFixed(3)),
-          coldRatioBearerMet: ratioBearer <= RATIO_GOAL,
           coldRatioBearerVsDynamo: Number(ratioBearerDynamo.toFixed(3)),
+          coldRatioBearerVsDynamoMet: ratioBearerDynamo <= RATIO_GOAL,
           sizeGoalMet: graphql.totalBytes <= SIZE_GOAL_BYTES,
         },
         table,

@@ -19,6 +19,7 @@ export type ChildMessage =
       readonly type: 'ready'
       readonly gatewayUrl: string
       readonly rawUrl: string
+      readonly minimalUrl: string
       readonly authorization: string
       readonly bearerAuthorization: string
     }
@@ -36,6 +37,8 @@ export interface ServersProcess {
   readonly gatewayUrl: string
   /** The raw node:http handler doing the same GetItem. */
   readonly rawUrl: string
+  /** A minimal yoga + Pothos server doing the same GetItem (no authentication, limits or plugins): its /graphql. */
+  readonly minimalUrl: string
   /** HTTP Basic header of the API client provisioned for the bench tenant. */
   readonly authorization: string
   /** `Bearer <token>`: the same client's access token from the gateway's /oauth/token (client credentials). */
@@ -135,6 +138,7 @@ export async function startServers(setup: ServersSetup, options: StartServersOpt
     pid: child.pid ?? -1,
     gatewayUrl: ready.gatewayUrl,
     rawUrl: ready.rawUrl,
+    minimalUrl: ready.minimalUrl,
     authorization: ready.authorization,
     bearerAuthorization: ready.bearerAuthorization,
     cpuMicros() {

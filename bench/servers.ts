@@ -1,11 +1,12 @@
-// Child process of the consent-get suite (forked by server-process.ts): the real gateway HTTP server and a raw
-// node:http baseline, in one process against one DynamoDB Local, so subject and baseline share everything but the
-// code between the socket and GetItem.
+// Child process of the consent-get suite (forked by server-process.ts): the real gateway HTTP server and two
+// baselines, a raw node:http handler and a minimal yoga + Pothos server, in one process against one DynamoDB Local,
+// so subject and baselines share everything but the code between the socket and GetItem.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
+import { getRequestListener } from '@hono/node-server'
 import { decodePublicId, encodePublicId } from '../domain/ids.ts'
 import { notificationFor } from '../domain/notification.ts'
 import { serveGateway } from '../local/http-server.ts'
@@ -19,6 +20,7 @@ import { createDocumentClient, createDynamoClient } from '../store/client.ts'
 import { ConsentRepository } from '../store/consent-repository.ts'
 import { keys } from '../store/keys.ts'
 import { ensureTable } from '../store/table-admin.ts'
+import { minimalConsentYoga } from './fixtures/minimal-consent-yoga.ts'
 import { BENCH_CLIENT, BENCH_TENANT_ID, benchConsent, benchConsentCreated } from './consent-fixture.ts'
 import { SETUP_ENV, type ChildMessage, type ParentMessage, type ServersSetup } from './server-process.ts'
 
@@ -146,6 +148,25 @@ async function main(setup: ServersSetup): Promise<void> {
       }),
   )
 
+  // The same GetItem through yoga + Pothos alone: no authentication, limits or plugins. Served as the gateway is, through
+  // @hono/node-server with yoga's answer re-made from its text (http/graphql.ts), so the two differ only in our features:
+  // yoga's own node:http adapter writes its answer's stream chunk by chunk and would make the baseline slower.
+  const minimalYoga = minimalConsentYoga(db, setup.tableName)
+  const minimalListener = getRequestListener(async (request) => {
+    const answer = await minimalYoga.fetch(request)
+    // Its headers copied: yoga's own Headers class is not one @hono/node-server's Response can take.
+    return new Response(await answer.text(), { status: answer.status, headers: Object.fromEntries(answer.headers) })
+  })
+  const minimal = createServer((request, response) => void minimalListener(request, response))
+  const minimalUrl = await listen(minimal)
+  stops.push(
+    () =>
+      new Promise<void>((resolve) => {
+        minimal.close(() => resolve())
+        minimal.closeAllConnections()
+      }),
+  )
+
   const authorization = `Basic ${Buffer.from(`${BENCH_CLIENT.clientId}:${BENCH_CLIENT.clientSecret}`).toString('base64')}`
   // The bearer token as a partner gets it: client credentials at the gateway's token endpoint.
   const answer = await fetch(`${http.url}/oauth/token`, {
@@ -161,6 +182,7 @@ async function main(setup: ServersSetup): Promise<void> {
     type: 'ready',
     gatewayUrl: `${http.url}/graphql`,
     rawUrl: `${rawUrl}/consent`,
+    minimalUrl: `${minimalUrl}/graphql`,
     authorization,
     bearerAuthorization: `Bearer ${token.access_token}`,
   })

@@ -1,4 +1,4 @@
-// The Pothos schema builder and its plugins; types live in their own files (consent.ts, provider.ts, errors.ts).
+// The Pothos schema builder and its plugins; types live in their own files (consent-node.ts, provider.ts, errors.ts).
 import SchemaBuilder from '@pothos/core'
 import DataloaderPlugin from '@pothos/plugin-dataloader'
 import ErrorsPlugin from '@pothos/plugin-errors'

@@ -1,12 +1,10 @@
 // Mutations only some providers offer: reauthorizeConsent, reconfirmConsent, deleteConsent. A provider without the
 // operation answers UNSUPPORTED_BY_PROVIDER (see `providers { capabilities }`).
 import type { Consent } from '../domain/consent.ts'
-import * as z from '../domain/zod.ts'
 import { builder } from './builder.ts'
-import { callerOf, consentIdFrom, ConsentRef } from './consent.ts'
+import { callerOf, consentIdFrom, ID_ARG } from './caller.ts'
+import { ConsentRef } from './consent-node.ts'
 import { CONSENT_OPERATION_ERRORS } from './errors.ts'
-
-const idArg = z.string().check(z.minLength(1), z.maxLength(64))
 
 const payload = (name: string) =>
   builder.objectRef<{ consent: Consent }>(name).implement({
@@ -21,7 +19,7 @@ builder.mutationField('reauthorizeConsent', (t) =>
       'authorizationUrl for the user. If the user declines, the consent stays as it was. From ACTIVE or EXPIRED.',
     authScopes: { consentsWrite: true },
     errors: { types: CONSENT_OPERATION_ERRORS, directResult: true, union: { name: 'ReauthorizeConsentResult' } },
-    args: { id: t.arg.id({ required: true, validate: idArg }) },
+    args: { id: t.arg.id({ required: true, validate: ID_ARG }) },
     resolve: async (_root, { id }, context) => ({
       consent: await context.services.operations.reauthorize(callerOf(context), consentIdFrom(id)),
     }),
@@ -38,7 +36,7 @@ builder.mutationField('reconfirmConsent', (t) =>
     authScopes: { consentsWrite: true },
     errors: { types: CONSENT_OPERATION_ERRORS, directResult: true, union: { name: 'ReconfirmConsentResult' } },
     args: {
-      id: t.arg.id({ required: true, validate: idArg }),
+      id: t.arg.id({ required: true, validate: ID_ARG }),
       confirmedAt: t.arg({ type: 'DateTime', required: true }),
     },
     resolve: async (_root, { id, confirmedAt }, context) => ({
@@ -55,7 +53,7 @@ builder.mutationField('deleteConsent', (t) =>
       'deleted it. Deleting a deleted consent returns it unchanged.',
     authScopes: { consentsWrite: true },
     errors: { types: CONSENT_OPERATION_ERRORS, directResult: true, union: { name: 'DeleteConsentResult' } },
-    args: { id: t.arg.id({ required: true, validate: idArg }) },
+    args: { id: t.arg.id({ required: true, validate: ID_ARG }) },
     resolve: async (_root, { id }, context) => ({
       consent: await context.services.operations.remove(callerOf(context), consentIdFrom(id)),
     }),

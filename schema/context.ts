@@ -9,8 +9,6 @@ import type { TenantRateLimiter } from '../service/rate-limiter.ts'
 import type { EventFeed } from '../service/event-feed.ts'
 import type { WebhookDeliveries } from '../service/webhook-deliveries.ts'
 import type { WebhookSettingsService } from '../service/webhook-settings.ts'
-import type { Consent } from '../domain/consent.ts'
-import type { DerivedState } from '../domain/derived.ts'
 import type { ProviderRegistry } from '../providers/adapter.ts'
 import type { Logger } from '../runtime/logging.ts'
 
@@ -49,6 +47,4 @@ export interface GraphQLContext {
   /** Fires when the client disconnects or the platform is about to stop the request. */
   readonly signal: AbortSignal
   readonly services: GraphQLServices
-  /** Per request: a consent's derived state, computed once however many of its fields are selected. */
-  readonly derived: WeakMap<Consent, Promise<DerivedState>>
 }

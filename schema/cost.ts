@@ -69,7 +69,7 @@ export type QueryCosts = WeakMap<Request, QueryCost>
  * Measures each operation's cost at validation and adds it to the answer (each result of a stream).
  *
  * @param byRequest Where the costs are kept: a transport that runs operations past yoga's result processing
- * (`executeForCaller` in schema/server.ts, for graphql-ws) passes its own map and adds them itself.
+ * (`executeForCaller` in schema/caller-operations.ts, for graphql-ws) passes its own map and adds them itself.
  */
 export function useQueryCost(
   options: CostLimitOptions & { readonly maxCost: number },

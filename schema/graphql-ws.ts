@@ -23,7 +23,9 @@ import type { Authenticator, Principal } from '../service/principal.ts'
 import { formatError, formatResult } from './formatted-result.ts'
 import { schema } from './index.ts'
 import type { WebOriginCheck } from './request-guard.ts'
-import { decorateResult, executeForCaller, type CallerOperation, type GraphQLServer } from './server.ts'
+import { executeForCaller, type CallerOperation } from './caller-operations.ts'
+import { decorateResult } from './error-masking.ts'
+import type { GraphQLServer } from './server.ts'
 import type { Logger } from '../runtime/logging.ts'
 
 /**

@@ -1,7 +1,8 @@
 // The providers this deployment speaks to: what each can do, and which institutions (banks) it offers.
 import type { ProviderAdapter } from '../providers/adapter.ts'
 import { builder } from './builder.ts'
-import { callerOf, InstitutionRef } from './consent.ts'
+import { callerOf } from './caller.ts'
+import { InstitutionRef } from './consent-node.ts'
 import { ProviderEnum, RegionEnum } from './enums.ts'
 import { ScopeSetRef } from './errors.ts'
 

@@ -19,7 +19,7 @@ import { queryCostOf, withCost, type QueryCost } from './cost.ts'
 import { formatResult } from './formatted-result.ts'
 import { schema } from './index.ts'
 import { LIMITS } from './limits.ts'
-import { decorateResult, maskError } from './server.ts'
+import { decorateResult, maskError } from './error-masking.ts'
 import { currentRequestId, runInRequestScope } from '../runtime/request-scope.ts'
 
 /** What a subscription stored of its operation: the document's text (a trusted document's, resolved), as sent. */
@@ -79,7 +79,6 @@ export function storedOperations(services: GraphQLServices, logger: Logger): Sto
           requestId: currentRequestId() ?? randomUUID(),
           signal: NEVER_ABORTED,
           services,
-          derived: new WeakMap(),
         }
         const result: ExecutionResult = await execute({
           schema,

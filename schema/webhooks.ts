@@ -16,7 +16,8 @@ import {
 } from '../domain/notification.ts'
 import type { SigningSecret, WebhookSettings } from '../service/webhook-settings.ts'
 import { builder } from './builder.ts'
-import { callerOf, consentIdFrom, ConsentEventRef, ConsentRef, FORWARD_PAGE_ARGS } from './consent.ts'
+import { callerOf, consentIdFrom, FORWARD_PAGE_ARGS, ID_ARG } from './caller.ts'
+import { ConsentEventRef, ConsentRef } from './consent-node.ts'
 
 export const DeadlineKindEnum = builder.enumType('DeadlineKind', {
   description: "A moment in a consent's life the gateway acts on by itself.",
@@ -258,7 +259,7 @@ builder.mutationField('replayWebhookDelivery', (t) =>
       union: { name: 'ReplayWebhookDeliveryResult' },
     },
     args: {
-      consentId: t.arg.id({ required: true, validate: z.string().check(z.minLength(1), z.maxLength(64)) }),
+      consentId: t.arg.id({ required: true, validate: ID_ARG }),
       sequence: t.arg.int({ required: true, validate: z.number().check(z.int(), z.gte(1)) }),
     },
     resolve: async (_root, { consentId, sequence }, context) => ({

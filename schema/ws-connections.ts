@@ -31,7 +31,8 @@ import type { GraphQLServices } from './context.ts'
 import { formatError, formatResult } from './formatted-result.ts'
 import { authorizationOf, clientMessage, closeFor, tooManyOperations, WS_CLOSE } from './graphql-ws.ts'
 import type { WebOriginCheck } from './request-guard.ts'
-import { executeForCaller, type CallerOperation, type GraphQLServer } from './server.ts'
+import { executeForCaller, type CallerOperation } from './caller-operations.ts'
+import type { GraphQLServer } from './server.ts'
 import type { Logger } from '../runtime/logging.ts'
 
 export interface ApiGatewayWsLimits {

@@ -2,7 +2,7 @@
 // with no table read at all; a user's token reads its user's revocation once per cache period; a revocation is
 // refused on the process that made it at once and on another within that period, and only moves forward.
 import { GetCommand } from '@aws-sdk/lib-dynamodb'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { InvalidTokenError } from '../../domain/errors.ts'
 import { AccessTokens, type AccessTokensDependencies } from '../../service/access-tokens.ts'
 import type { ApiClientPrincipal } from '../../service/principal.ts'
@@ -91,6 +91,45 @@ describe('verifying access tokens', () => {
       tenantId: TENANT,
       clientId: 'client-tokens',
     })
+  })
+
+  it("checks a partner's token's signature once, then holds it until the token expires and no later", async () => {
+    // Prepare
+    const clock = { now: Date.now() }
+    const tokens = tokensAt(clock, { clockToleranceSeconds: 0 })
+    const { accessToken, expiresAt } = await tokens.issueForClient(partner)
+    const signatureChecks = vi.spyOn(globalThis.crypto.subtle, 'verify')
+
+    try {
+      // Act
+      for (let i = 0; i < 20; i++) await tokens.verify(accessToken)
+      const checksWhileValid = signatureChecks.mock.calls.length
+      clock.now = expiresAt
+      const afterExpiry = tokens.verify(accessToken)
+
+      // Assess
+      expect(checksWhileValid).toBe(1)
+      await expect(afterExpiry).rejects.toThrow('The access token has expired')
+    } finally {
+      signatureChecks.mockRestore()
+    }
+  })
+
+  it('verifies afresh a token that differs in any byte from one it holds', async () => {
+    // Prepare
+    const clock = { now: Date.now() }
+    const tokens = tokensAt(clock)
+    const { accessToken } = await tokens.issueForClient(partner)
+    await tokens.verify(accessToken)
+    const [header, payload, signature] = accessToken.split('.')
+    const claims = JSON.parse(Buffer.from(payload ?? '', 'base64url').toString()) as Record<string, unknown>
+    const otherTenant = Buffer.from(JSON.stringify({ ...claims, tenant: 'OTHER_TENANT' })).toString('base64url')
+
+    // Act
+    const forged = tokens.verify(`${header}.${otherTenant}.${signature}`)
+
+    // Assess
+    await expect(forged).rejects.toBeInstanceOf(InvalidTokenError)
   })
 
   it("reads a user's revocation once per cache period, shared by that user's tokens", async () => {

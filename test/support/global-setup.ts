@@ -9,7 +9,8 @@ declare module 'vitest' {
 }
 
 export default async function setup(project: TestProject) {
-  const dynamo = await startDynamoDBLocal()
+  // A JVM start takes seconds on an idle machine and more than the default 30 s on a loaded, shared one.
+  const dynamo = await startDynamoDBLocal({ startTimeoutMs: 180_000 })
   project.provide('dynamoEndpoint', dynamo.endpoint)
   return async () => {
     await dynamo.stop()
