@@ -5,6 +5,7 @@
 // infra/, because infra/tsconfig.json extends the platform `sst install` writes to .sst/, which a fresh clone lacks, and
 // the test runner resolves that tsconfig for every file under infra/ (test/unit/layout.test.ts keeps it so).
 import type { BuildOptions } from 'esbuild'
+import functionPlugins from './esbuild-plugins.mjs'
 
 /** The Lambda runtime of every function (Node 22: the oldest runtime this code targets, see package.json engines). */
 export const FUNCTION_RUNTIME = 'nodejs22.x'
@@ -18,16 +19,26 @@ export const FUNCTION_RUNTIME = 'nodejs22.x'
 export const EXTERNAL_PACKAGES: string[] = []
 
 /**
+ * The esbuild plugins of every bundle, as SST takes them: a file, relative to the project root, whose default export is
+ * the array of plugins. SST's CLI passes no `alias` or `plugins` of `nodejs.esbuild` on to esbuild (only `external` and
+ * `target`), so a plugin file is the one way to steer its module resolution.
+ */
+export const FUNCTION_PLUGINS_FILE = 'scripts/esbuild-plugins.mjs'
+
+/**
  * The `nodejs` argument of every `sst.aws.Function`.
  *
  * - ES modules, minified (SST's defaults, stated so they cannot drift).
  * - `splitting`: dynamically imported modules (the provider adapters, see composition/gateway.ts) become their own
  *   chunks, loaded on first use; a deployment that never calls Yapily never loads the Yapily adapter.
+ * - `plugins`: graphql's subpath imports resolve to its ES module files (esbuild-plugins.mjs), so a bundle holds one
+ *   graphql, not its CommonJS copy beside it.
  */
 export const FUNCTION_NODEJS = {
   format: 'esm',
   minify: true,
   splitting: true,
+  plugins: FUNCTION_PLUGINS_FILE,
 } as const
 
 /**
@@ -48,7 +59,8 @@ export const CREATE_REQUIRE_BANNER = [
 /**
  * The esbuild options SST's CLI (pkg/runtime/node/build.go, sst 4.x) derives from `FUNCTION_NODEJS` for a deploy:
  * bundle for Node, ESM with `.mjs` chunks beside the entry, `module` before `main`, names kept, minified, no source
- * maps, the banner above, nothing external (SST forces only `sharp` and `pg-native` out, which this code never uses).
+ * maps, the banner above, the plugins of FUNCTION_PLUGINS_FILE, nothing external (SST forces only `sharp` and
+ * `pg-native` out, which this code never uses).
  *
  * One deliberate difference: SST compiles for `esnext` and offers no way to name a Node version; here the target is
  * `node22`, the runtime's own. Neither lowers anything in this code base (measured: the two builds are identical, chunk
@@ -76,4 +88,6 @@ export const FUNCTION_BUNDLING = {
   mainFields: ['module', 'main'],
   outExtension: { '.js': '.mjs' },
   banner: { js: CREATE_REQUIRE_BANNER },
+  // FUNCTION_PLUGINS_FILE's default export, the array SST's builder loads.
+  plugins: functionPlugins,
 } satisfies BuildOptions
