@@ -1,8 +1,9 @@
 // The GraphQL server (graphql-yoga): authentication before execution and one guard around it (request-guard.ts), what
 // each caller may run (trusted-operations.ts: end users' tokens only their tenant's registered documents), query
 // limits (graphql-armor and graphql-js's own token limit), one error masking point, request ids, and subscriptions
-// (SSE, Apollo's multipart: apollo-multipart.ts) that end when their credential does (credential-recheck.ts). This
-// file composes them; each concern is its own module (query-limits.ts, error-masking.ts, graphiql-page.ts).
+// (SSE, Apollo's multipart: apollo-multipart.ts) that end when their credential does (credential-recheck.ts), and
+// queries and mutations run compiled (compiled-queries.ts). This file composes them; each concern is its own module
+// (query-limits.ts, error-masking.ts, graphiql-page.ts).
 // Transport-free: http/app.ts mounts `yoga.fetch` at /graphql, with CORS, body limits and the request id (echoed in
 // `x-request-id`) around it; a transport that authenticates its own way (graphql-ws.ts) runs each operation through
 // `executeForCaller` (caller-operations.ts), past the same rules.
@@ -15,6 +16,7 @@ import { useApolloMultipartSubscriptions, type ApolloMultipartOptions } from './
 import { rememberCallers, type OperationContext } from './caller-operations.ts'
 import type { GraphQLContext, GraphQLServices } from './context.ts'
 import { useQueryCost, type QueryCosts } from './cost.ts'
+import { useCompiledQueries } from './compiled-queries.ts'
 import { useCredentialRecheck } from './credential-recheck.ts'
 import { maskError, useErrorExtensions } from './error-masking.ts'
 import { graphiqlPage } from './graphiql-page.ts'
@@ -120,6 +122,7 @@ export function createGraphQLServer(options: GraphQLServerOptions): GraphQLServe
       useQueryCost(LIMITS.costLimit, costs),
       useErrorExtensions(),
       useApolloMultipartSubscriptions(options.apolloMultipart),
+      useCompiledQueries(),
       // Last: the outermost wrapper of the request handler.
       useRequestGuard(options.logger),
     ],

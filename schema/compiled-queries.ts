@@ -1,0 +1,27 @@
+// Compiled queries and mutations (graphql-jit through @envelop/graphql-jit): each document is compiled once into a
+// function that resolves it without graphql-js's per-field interpretation, which is most of the CPU a small query
+// costs. Subscriptions keep graphql-js's own `subscribe`, which every subscription transport here is tested with.
+import { useGraphQlJit } from '@envelop/graphql-jit'
+import { getOperationAST, OperationTypeNode } from 'graphql'
+import { createLRUCache } from 'graphql-yoga'
+
+/**
+ * Compiled documents kept, by document text. Yoga's parse cache hands the same document object for the same text, and
+ * the plugin also keeps compiled documents by that object (a WeakMap, freed with yoga's own cache entry); this bound is
+ * for the text-keyed copy, so a client that sends ever-new documents cannot grow memory without limit.
+ * @default 1000
+ */
+export const COMPILED_DOCUMENTS_MAX = 1000
+
+export function useCompiledQueries(max: number = COMPILED_DOCUMENTS_MAX) {
+  return useGraphQlJit(
+    {},
+    {
+      cache: createLRUCache({ max }),
+      enableIf: ({ document, operationName }) => {
+        const operation = getOperationAST(document, operationName)
+        return operation !== null && operation !== undefined && operation.operation !== OperationTypeNode.SUBSCRIPTION
+      },
+    },
+  )
+}
