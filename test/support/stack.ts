@@ -14,7 +14,7 @@ import type { TokenSettings } from '../../service/access-tokens.ts'
 import { newSigningKey, type PrivateJwk } from '../../crypto/token-keys.ts'
 import type { WebOriginSettings } from '../../service/web-origins.ts'
 import { loopbackHosts } from '../../local/loopback.ts'
-import { freePort } from '../../local/dynamodb-local.ts'
+import { reservePort } from './reserved-port.ts'
 import {
   startFinqwareSandbox,
   type FinqwareSandbox,
@@ -128,7 +128,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     ...options.finqware,
   })
   const worldline = await startWorldlineHarness({ sandbox: options.worldline ?? {} })
-  const port = await freePort()
+  const reserved = await reservePort()
+  const port = reserved.port
   const publicBaseUrl = `http://127.0.0.1:${port}`
   // Yapily sends the browser to our per-consent callbacks and its webhooks to our endpoint.
   const signingKeys = [newSigningKey()]
@@ -196,6 +197,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
             }
           : false,
     })
+  await reserved.release()
   const http = await serve(gateway, port)
   const graphqlUrl = `${http.url}/graphql`
   const siblings: GatewayHttpServer[] = []
