@@ -13,7 +13,7 @@ export interface StoredSecret {
   readonly tag: string
 }
 
-/** A sealed secret's parts (service/secret-box.ts): what the webhook settings keep for their signing secrets too. */
+/** A sealed secret's parts (crypto/secret-box.ts): what the webhook settings keep for their signing secrets too. */
 const sealedShape = { keyId: z.string(), iv: z.string(), ciphertext: z.string(), tag: z.string() }
 export const sealedSchema: z.ZodMiniType<StoredSecret> = z.object(sealedShape)
 
