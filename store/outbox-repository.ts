@@ -32,19 +32,8 @@ export const FINISHED_MESSAGE_RETENTION_DAYS = 30
 const KEPT_ATTEMPTS = 10
 
 /** An outbox message as stored: the attempts it keeps (`history`) rather than only the last one. */
-export interface StoredOutboxMessage {
-  readonly tenantId: string
-  readonly consentId: string
-  readonly sequence: number
-  readonly eventId: string
-  readonly webhookUrl: string | null
-  readonly notification: ConsentNotification
-  readonly deliveryState: DeliveryState
-  readonly attempts: number
-  readonly nextAttemptAt: string | null
+export interface StoredOutboxMessage extends Omit<OutboxMessage, 'waitingForSequence' | 'lastAttempt'> {
   readonly history: readonly DeliveryAttempt[]
-  readonly deliveredAt: string | null
-  readonly createdAt: string
 }
 
 const notificationSchema: z.ZodMiniType<ConsentNotification> = z.object({
