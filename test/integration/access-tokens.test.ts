@@ -9,14 +9,13 @@ import type { ApiClientPrincipal } from '../../service/principal.ts'
 import { provisionApiClient } from '../../service/tenants.ts'
 import { parseSigningKeys, newSigningKey } from '../../crypto/token-keys.ts'
 import { AccessRepository } from '../../store/access-repository.ts'
-import { createDocumentClient, createDynamoClient } from '../../store/client.ts'
 import { TokenRevocationRepository } from '../../store/token-revocation-repository.ts'
 import { keys as itemKeys } from '../../store/keys.ts'
-import { createTestTable, type TestTable } from '../support/dynamo.ts'
+import { countingClient, createTestTable, type TestTable } from '../support/dynamo.ts'
 
 let table: TestTable
 /** Commands the counted client sent since the last reset. */
-let commands: string[] = []
+let commands: string[]
 let revocations: TokenRevocationRepository
 let access: AccessRepository
 const signingKeys = parseSigningKeys(JSON.stringify([newSigningKey()]))
@@ -32,15 +31,9 @@ const partner: ApiClientPrincipal = {
 
 beforeAll(async () => {
   table = await createTestTable()
-  const client = createDynamoClient({ endpoint: table.endpoint })
-  client.middlewareStack.add(
-    (next, context) => async (args) => {
-      commands.push(String(context.commandName))
-      return next(args)
-    },
-    { step: 'initialize' },
-  )
-  const db = createDocumentClient(client)
+  const counting = countingClient(table.endpoint)
+  const db = counting.db
+  commands = counting.commands
   revocations = new TokenRevocationRepository(db, table.tableName)
   access = new AccessRepository(db, table.tableName)
   // Minting asks the table whether the client is still enabled; verifying never does.
@@ -56,7 +49,7 @@ beforeAll(async () => {
   )
 })
 afterAll(() => {
-  commands = []
+  commands.length = 0
 })
 
 /** AccessTokens over the counted table, on a clock the test moves. */
@@ -78,7 +71,7 @@ describe('verifying access tokens', () => {
     const clock = { now: Date.now() }
     const tokens = tokensAt(clock)
     const { accessToken } = await tokens.issueForClient(partner)
-    commands = []
+    commands.length = 0
 
     // Act
     for (let i = 0; i < 200; i++) await tokens.verify(accessToken)
@@ -139,7 +132,7 @@ describe('verifying access tokens', () => {
     const minted = await Promise.all(
       [1, 2, 3].map(() => tokens.issueForUser(partner, { userId: 'user-cached', scopes: ['consents:read'] })),
     )
-    commands = []
+    commands.length = 0
 
     // Act
     await Promise.all(minted.flatMap(({ accessToken }) => Array.from({ length: 20 }, () => tokens.verify(accessToken))))

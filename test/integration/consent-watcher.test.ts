@@ -8,10 +8,9 @@ import { newConsentEvent, type Consent } from '../../domain/consent.ts'
 import { notificationFor } from '../../domain/notification.ts'
 import { silentLogger } from '../../runtime/logging.ts'
 import { ConsentWatcher } from '../../service/consent-watcher.ts'
-import { createDocumentClient, createDynamoClient } from '../../store/client.ts'
 import { ConsentRepository } from '../../store/consent-repository.ts'
 import { CHANGE_SHARDS } from '../../store/keys.ts'
-import { createTestTable } from '../support/dynamo.ts'
+import { countingClient, createTestTable } from '../support/dynamo.ts'
 import { eventually } from '../support/stack.ts'
 import { aConsent } from '../support/fixtures.ts'
 
@@ -19,20 +18,14 @@ const newId = monotonicFactory()
 let repo: ConsentRepository
 /** The repository over a client that records every command it sends. */
 let counted: ConsentRepository
-let commands: string[] = []
+let commands: string[]
 
 beforeAll(async () => {
   const table = await createTestTable()
   repo = new ConsentRepository(table.db, table.tableName)
-  const client = createDynamoClient({ endpoint: table.endpoint })
-  client.middlewareStack.add(
-    (next, context) => async (args) => {
-      commands.push(String(context.commandName))
-      return next(args)
-    },
-    { step: 'initialize' },
-  )
-  counted = new ConsentRepository(createDocumentClient(client), table.tableName)
+  const counting = countingClient(table.endpoint)
+  commands = counting.commands
+  counted = new ConsentRepository(counting.db, table.tableName)
 })
 
 const event = (consent: Consent, from: Consent['status'] | null) =>
@@ -95,9 +88,9 @@ describe('ConsentWatcher', () => {
     /** Commands of one poll after `change`, and what the given streams yield from it. */
     async function oneTick(change: () => Promise<unknown>, streams: AsyncIterableIterator<Consent>[]) {
       await change()
-      commands = []
+      commands.length = 0
       await watcher.pollNow()
-      const sent = commands
+      const sent = [...commands]
       const yielded = await Promise.all(streams.map((stream) => stream.next()))
       return { sent, yielded: yielded.map((result) => result.value?.status) }
     }
@@ -122,9 +115,9 @@ describe('ConsentWatcher', () => {
     // Act 3: only a consent nobody watches changes
     const idle = await (async () => {
       await advance(unwatched, { status: 'SUSPENDED' })
-      commands = []
+      commands.length = 0
       await watcher.pollNow()
-      return commands
+      return [...commands]
     })()
 
     // Assess: every subscriber of a changed consent got it; each poll read the feed's shards once and the changed
@@ -139,7 +132,7 @@ describe('ConsentWatcher', () => {
     // And with nobody watching, a poll reads nothing at all
     controller.abort()
     await eventually(async () => watcher.activeStreams === 0)
-    commands = []
+    commands.length = 0
     await watcher.pollNow()
     expect(commands).toEqual([])
   })

@@ -8,9 +8,8 @@ import { createGraphQLServer, graphQLServicesOf, type GraphQLServer } from '../.
 import { createGateway } from '../../composition/gateway.ts'
 import { silentLogger } from '../../runtime/logging.ts'
 import { provisionApiClient } from '../../service/tenants.ts'
-import { createDocumentClient, createDynamoClient } from '../../store/client.ts'
 import { ConsentRepository } from '../../store/consent-repository.ts'
-import { createTestTable } from '../support/dynamo.ts'
+import { countingClient, createTestTable } from '../support/dynamo.ts'
 import { aConsent, aGatewayConfig, writeConsentWithTransitions } from '../support/fixtures.ts'
 
 const TENANT = { tenantId: 'TENANT_PAGECOST', clientId: 'client-pagecost', clientSecret: 'secret-pagecost-0123456789' }
@@ -31,20 +30,14 @@ const LINKED_PAGE = `query LinkedPage($first: Int!) {
 
 let graphql: GraphQLServer
 /** The DynamoDB commands the gateway sent, by name, in order. */
-let commands: string[] = []
+let commands: string[]
 
 beforeAll(async () => {
   const table = await createTestTable()
-  const client = createDynamoClient({ endpoint: table.endpoint })
-  client.middlewareStack.add(
-    (next, context) => async (args) => {
-      commands.push(String(context.commandName))
-      return next(args)
-    },
-    { step: 'initialize' },
-  )
+  const counting = countingClient(table.endpoint)
+  commands = counting.commands
   const gateway = createGateway(aGatewayConfig(table, { localMode: false }), {
-    db: createDocumentClient(client),
+    db: counting.db,
     logger: silentLogger,
   })
   await provisionApiClient(gateway.access, { ...TENANT, tenantName: 'Page cost' }, new Date())
@@ -93,7 +86,7 @@ async function ask(query: string, variables: Record<string, unknown>) {
 
 /** The commands one request sends, by name: `{ Query: 1 }`. */
 async function commandsOf(query: string, first: number) {
-  commands = []
+  commands.length = 0
   const data = await ask(query, { first })
   expect(data.consents.edges).toHaveLength(first)
   const counted: Record<string, number> = {}

@@ -19,11 +19,10 @@ import type { PrincipalStorage } from '../../service/principal.ts'
 import { provisionApiClient } from '../../service/tenants.ts'
 import { createWsPoller, WsPoller, type WsPollerSettings } from '../../service/ws-poller.ts'
 import { AccessRepository } from '../../store/access-repository.ts'
-import { createDocumentClient, createDynamoClient } from '../../store/client.ts'
 import { ConsentRepository } from '../../store/consent-repository.ts'
 import { CHANGE_SHARDS, changeShardOf, wsShardOf } from '../../store/keys.ts'
 import { WebSocketRepository, type StoredPrincipal, type WsSubscription } from '../../store/ws-repository.ts'
-import { createTestTable, type TestTable } from '../support/dynamo.ts'
+import { countingClient, createTestTable, type TestTable } from '../support/dynamo.ts'
 import { aConsent, aGatewayConfig } from '../support/fixtures.ts'
 
 const WAIT = { timeout: 20_000, interval: 100 }
@@ -108,16 +107,8 @@ interface World {
 /** A fresh table (leases and cursors of their own), a gateway over a client that counts its commands, a tenant. */
 async function world(overrides: Parameters<typeof aGatewayConfig>[1] = {}): Promise<World> {
   const table = await createTestTable()
-  const commands: string[] = []
-  const client = createDynamoClient({ endpoint: table.endpoint })
-  client.middlewareStack.add(
-    (next, context) => async (args) => {
-      commands.push(String(context.commandName))
-      return next(args)
-    },
-    { step: 'initialize' },
-  )
-  const gateway = createGateway(aGatewayConfig(table, overrides), { db: createDocumentClient(client) })
+  const { db, commands } = countingClient(table.endpoint)
+  const gateway = createGateway(aGatewayConfig(table, overrides), { db })
   const tenantId = `01JD0TENANT${ulid().slice(11)}`
   const credentials = { clientId: `poller-${ulid().toLowerCase()}`, clientSecret: 'poller-secret-0123456789abcdef' }
   await provisionApiClient(

@@ -35,3 +35,27 @@ export async function createTestTable(endpoint: string = inject('dynamoEndpoint'
     },
   }
 }
+
+/** A document client whose commands are counted, and the names they were recorded under. */
+export interface CountingClient {
+  readonly db: DynamoDBDocumentClient
+  /** The name of every command sent (`QueryCommand`...), in order; empty it with `commands.length = 0`. */
+  readonly commands: string[]
+}
+
+/**
+ * A document client on `endpoint` that records the name of every command it sends: what a piece of code costs the
+ * store, as a count rather than a time.
+ */
+export function countingClient(endpoint: string): CountingClient {
+  const commands: string[] = []
+  const client = createDynamoClient({ endpoint })
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      commands.push(String(context.commandName))
+      return next(args)
+    },
+    { step: 'initialize' },
+  )
+  return { db: createDocumentClient(client), commands }
+}
