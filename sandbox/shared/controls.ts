@@ -93,6 +93,66 @@ export function registerBankDeleteFailsControl(router: Router, toggles: { delete
   )
 }
 
+/** What the consent controls need of a sandbox's consent store. */
+export interface ControlledConsents<C> {
+  /** Applies what the sandbox clock has made due (expiries...), so a control sees the state an API call would. */
+  sweep(): void
+  all(): C[]
+  findAny(consentId: string): C | undefined
+}
+
+/** `GET /__sandbox/consents`: every consent the sandbox holds, swept first, each as `view` shows it. */
+export function registerConsentListControl<C>(
+  router: Router,
+  store: ControlledConsents<C>,
+  view: (consent: C) => unknown = (consent) => consent,
+): void {
+  router.on('GET', '/__sandbox/consents', (_request, response) => {
+    store.sweep()
+    sendJson(response, 200, { consents: store.all().map(view) })
+  })
+}
+
+/**
+ * `POST /__sandbox/consents/:consentId/<action>`: the body is read by `input` first (a bad body is 400 whatever the
+ * consent), then `act` runs on the consent the route names, swept first; an unknown consent is 404.
+ */
+export function registerConsentControl<C, I>(
+  router: Router,
+  store: ControlledConsents<C>,
+  action: string,
+  input: (body: Record<string, unknown>) => I,
+  act: (consent: C, input: I) => unknown,
+): void {
+  router.on(
+    'POST',
+    `/__sandbox/consents/:consentId/${action}`,
+    control(async (body, request) => {
+      const given = input(body)
+      store.sweep()
+      const consentId = request.params.consentId ?? ''
+      const consent = store.findAny(consentId)
+      if (!consent) throw new InvalidControlError(`no consent ${consentId}`, 404)
+      return act(consent, given)
+    }),
+  )
+}
+
+/** For a consent control that takes no body. */
+export const noInput = (): undefined => undefined
+
+/** Reads `{"status": ...}` for a forced-status control: a status `accepts` takes, or 400 with `hint`. */
+export function statusInput<S extends string>(
+  accepts: (status: string) => status is S,
+  hint: string,
+): (body: Record<string, unknown>) => S {
+  return (body) => {
+    const status = optionalString(body, 'status')
+    if (status === undefined || !accepts(status)) throw new InvalidControlError(hint)
+    return status
+  }
+}
+
 /** Registers the generic controls on `router`. */
 export function registerSandboxControls(router: Router, targets: SandboxControlTargets): void {
   const { clock, faults, webhooks } = targets

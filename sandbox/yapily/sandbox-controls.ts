@@ -1,10 +1,16 @@
 // Yapily-only controls under `/__sandbox/`: bank delete failures, revocation at the bank, forced statuses, the list.
-import { InvalidControlError, control, optionalString, registerBankDeleteFailsControl } from '../shared/controls.ts'
-import { sendJson, type Router } from '../shared/http.ts'
+import {
+  InvalidControlError,
+  noInput,
+  registerBankDeleteFailsControl,
+  registerConsentControl,
+  registerConsentListControl,
+  statusInput,
+} from '../shared/controls.ts'
+import type { Router } from '../shared/http.ts'
 import type { SandboxClock } from '../shared/clock.ts'
 import { grant } from './authorisation-flow.ts'
 import type { BankToggles } from './bank-toggles.ts'
-import type { YapilyConsent } from './consent.ts'
 import type { ConsentStore } from './consent-store.ts'
 import { AUTHORISATION_STATUSES, isAuthorisationStatus } from './enums.ts'
 import { findInstitution } from './institutions.ts'
@@ -16,61 +22,43 @@ export interface YapilyControlsContext {
 }
 
 export function registerYapilyControls(router: Router, { store, toggles, clock }: YapilyControlsContext): void {
-  router.on('GET', '/__sandbox/consents', (_request, response) => {
-    store.sweep()
-    sendJson(response, 200, { consents: store.all() })
-  })
+  registerConsentListControl(router, store)
 
   registerBankDeleteFailsControl(router, toggles)
 
   // The user revokes at the bank: Yapily does not learn it, so the status stays and data calls answer 403.
-  router.on(
-    'POST',
-    '/__sandbox/consents/:consentId/revoke-at-bank',
-    control(async (_body, request) => {
-      store.sweep()
-      const consent = consentOf(store, request.params.consentId)
-      if (consent.consentToken === null) {
-        throw new InvalidControlError(
-          `consent ${consent.id} was never authorised; there is nothing to revoke at the bank`,
-        )
-      }
-      consent.revokedAtBank = true
-      return { consent }
-    }),
-  )
+  registerConsentControl(router, store, 'revoke-at-bank', noInput, (consent) => {
+    if (consent.consentToken === null) {
+      throw new InvalidControlError(
+        `consent ${consent.id} was never authorised; there is nothing to revoke at the bank`,
+      )
+    }
+    consent.revokedAtBank = true
+    return { consent }
+  })
 
   // The consent becomes long-lived: Yapily's Consent schema makes `expiresAt` optional, and a long-lived consent shows
   // none (nor `timeToExpire`); it never expires on its own. A later re-authorisation dates it again.
-  router.on(
-    'POST',
-    '/__sandbox/consents/:consentId/long-lived',
-    control(async (_body, request) => {
-      store.sweep()
-      const consent = consentOf(store, request.params.consentId)
-      if (consent.consentToken === null) {
-        throw new InvalidControlError(`consent ${consent.id} was never authorised; it has no lifetime to lift`)
-      }
-      consent.expiresAt = null
-      return { consent }
-    }),
-  )
+  registerConsentControl(router, store, 'long-lived', noInput, (consent) => {
+    if (consent.consentToken === null) {
+      throw new InvalidControlError(`consent ${consent.id} was never authorised; it has no lifetime to lift`)
+    }
+    consent.expiresAt = null
+    return { consent }
+  })
 
   // Forcing always reports (a webhook even for the same status): it simulates an event. Forcing AUTHORIZED on a
   // consent never authorised also mints its token and dates, so data calls work; forcing AWAITING_RE_AUTHORIZATION
   // records the status a denial would restore, but opens no page.
-  router.on(
-    'POST',
-    '/__sandbox/consents/:consentId/status',
-    control(async (body, request) => {
-      const status = optionalString(body, 'status')
-      if (!isAuthorisationStatus(status)) {
-        throw new InvalidControlError(
-          `send {"status": "<AuthorisationStatus>"}, one of ${AUTHORISATION_STATUSES.join(', ')}`,
-        )
-      }
-      store.sweep()
-      const consent = consentOf(store, request.params.consentId)
+  registerConsentControl(
+    router,
+    store,
+    'status',
+    statusInput(
+      isAuthorisationStatus,
+      `send {"status": "<AuthorisationStatus>"}, one of ${AUTHORISATION_STATUSES.join(', ')}`,
+    ),
+    (consent, status) => {
       const institution = findInstitution(consent.institutionId)
       if (status === 'AUTHORIZED' && consent.consentToken === null && institution)
         grant(consent, institution, clock.now())
@@ -79,12 +67,6 @@ export function registerYapilyControls(router: Router, { store, toggles, clock }
       }
       store.transition(consent, status, { force: true })
       return { consent }
-    }),
+    },
   )
-}
-
-function consentOf(store: ConsentStore, consentId: string | undefined): YapilyConsent {
-  const consent = store.findAny(consentId ?? '')
-  if (!consent) throw new InvalidControlError(`no consent ${consentId ?? ''}`, 404)
-  return consent
 }
