@@ -85,11 +85,7 @@ class SandboxClient {
 
   /** Polls get until the consent reaches `status` (activation and redirect processing run on real-time timers). */
   async waitForStatus(consentId: string, status: string): Promise<void> {
-    for (let attempt = 0; attempt < 500; attempt += 1) {
-      if ((await this.statusOf(consentId)) === status) return
-      await new Promise((resolve) => setTimeout(resolve, 10))
-    }
-    throw new Error(`consent ${consentId} never reached ${status}`)
+    await expect.poll(() => this.statusOf(consentId), { timeout: 5_000, interval: 10 }).toBe(status)
   }
 
   /** Waits until the dispatcher is idle and returns its delivery log. */

@@ -1084,10 +1084,12 @@ describe('expiry on the sandbox clock', () => {
     const expiresAt = new Date((await yapily.sandboxNow()) + 1_500).toISOString()
     const { id } = await authorisedConsent({ accountRequest: { expiresAt } })
 
-    const deadline = Date.now() + 5_000
-    while (!receiver.at(url).some((delivery) => delivery.body.event.status === 'EXPIRED') && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 50))
-    }
+    await expect
+      .poll(() => receiver.at(url).some((delivery) => delivery.body.event.status === 'EXPIRED'), {
+        timeout: 5_000,
+        interval: 50,
+      })
+      .toBe(true)
 
     expect(receiver.at(url).map((delivery) => delivery.body.event.status)).toEqual(['AUTHORIZED', 'EXPIRED'])
     expect(receiver.at(url)[1]?.body.event.consentId).toBe(id)
