@@ -254,7 +254,8 @@ describe('relayOutbox', () => {
       async () => {
         inFlight += 1
         most = Math.max(most, inFlight)
-        await new Promise((resolve) => setTimeout(resolve, 5))
+        // One turn of the event loop: every delivery the relay started together has begun before any ends.
+        await new Promise((resolve) => setImmediate(resolve))
         inFlight -= 1
         return delivered(1)
       },
