@@ -13,7 +13,6 @@ import { graphQLServicesOf } from '../../schema/server.ts'
 import { storedOperations } from '../../schema/stored-operations.ts'
 import type { ConnectionSender } from '../../service/connection-sender.ts'
 import { createGateway, type Gateway } from '../../composition/gateway.ts'
-import { FEED_SETTLE_MS } from '../../service/change-feed.ts'
 import { silentLogger } from '../../runtime/logging.ts'
 import type { PrincipalStorage } from '../../service/principal.ts'
 import { provisionApiClient } from '../../service/tenants.ts'
@@ -261,6 +260,12 @@ async function feedIds(w: World): Promise<string[]> {
   }
 }
 
+/** Waits until the tenant's feed shows `count` events: the last of them has settled, so a poller sends it. */
+async function settledFeed(w: World, count: number): Promise<string[]> {
+  await expect.poll(async () => (await feedIds(w)).length, WAIT).toBe(count)
+  return feedIds(w)
+}
+
 const feedEventIds = (sender: RecordingSender, connectionId: string) =>
   nexts(sender, connectionId).map((message) =>
     String(message.payload.data.consentEvents.event.id).replace(/^cevt_/, ''),
@@ -270,7 +275,11 @@ const feedEventIds = (sender: RecordingSender, connectionId: string) =>
 function pollerOver(
   w: World,
   sender: ConnectionSender,
-  overrides: { store?: Partial<WebSocketRepository>; principals?: Pick<PrincipalStorage, 'restore'> },
+  overrides: {
+    store?: Partial<WebSocketRepository>
+    principals?: Pick<PrincipalStorage, 'restore'>
+    wallClock?: () => number
+  },
   settings: Partial<WsPollerSettings> = {},
 ): WsPoller {
   const store = new Proxy(w.ws, {
@@ -287,6 +296,7 @@ function pollerOver(
       principals: overrides.principals ?? w.gateway.authenticator,
       operations: storedOperations(graphQLServicesOf(w.gateway), silentLogger),
       clock: w.gateway.clock,
+      ...(overrides.wallClock && { wallClock: overrides.wallClock }),
       newRunId: () => ulid(),
       logger: silentLogger,
     },
@@ -358,7 +368,7 @@ describe('the graphql-ws poller', () => {
       for (let i = 0; i < others.length; i += 50)
         await Promise.all(others.slice(i, i + 50).map((consent) => watcher(w, consent as Consent)))
       // Past the settling window, so no tenant feed is left to page: the runs start alike.
-      await new Promise((resolve) => setTimeout(resolve, FEED_SETTLE_MS + 500))
+      await settledFeed(w, changing.length + quiet.length)
       await poller.run()
       // Act: the same three changes; one run of one tick
       await Promise.all(changing.map((consent) => advance(w, consent, { status: 'ACTIVE' })))
@@ -395,7 +405,13 @@ describe('the graphql-ws poller', () => {
     const watches = await Promise.all(consents.map((consent) => watcher(w, consent)))
     // Act: two runs start together; the consents change while they poll
     const runs = Promise.all([w.poller(sender, window).run(), w.poller(sender, window).run()])
-    await new Promise((resolve) => setTimeout(resolve, 300))
+    // A shard's first run stores its cursor once it holds the lease: from then on its changes are that run's.
+    await expect
+      .poll(
+        async () => (await Promise.all(consents.map((_, shard) => w.ws.getPollerCursor(shard)))).every(Boolean),
+        WAIT,
+      )
+      .toBe(true)
     await Promise.all(consents.map((consent) => advance(w, consent, { status: 'ACTIVE' })))
     const [a, b] = await runs
     // Assert: the runs' shards do not overlap and cover every shard; each watcher got its change once
@@ -423,10 +439,7 @@ describe('the graphql-ws poller', () => {
     await advance(w, other, { status: 'REJECTED' })
     await expect.poll(() => dying.hung, WAIT).toBe(true)
     const next = w.poller(sender, { periodMs: 1_500, stopBeforeNextMs: 500 })
-    const expected = await (async () => {
-      await new Promise((resolve) => setTimeout(resolve, 5_500))
-      return feedIds(w)
-    })()
+    const expected = await settledFeed(w, 5)
     await runUntil(next, () => feedEventIds(sender, feed.connectionId).length >= expected.length)
     // Assert: the watcher ends on the last version; the follower got every event of the feed once, in order
     const versions = nexts(sender, watch.connectionId).map((message) => message.payload.data.consentUpdated.version)
@@ -586,19 +599,25 @@ describe('the graphql-ws poller', () => {
     const feed = await follower(w)
     // Act: changes come over two seconds while two schedules' runs overlap
     let polling = true
-    const schedule = async (delayMs: number) => {
-      await new Promise((resolve) => setTimeout(resolve, delayMs))
+    const schedule = async (after: Promise<unknown>) => {
+      await after
       const poller = w.poller(sender, { periodMs: 1_200, stopBeforeNextMs: 200, leaseGraceMs: 300 })
       while (polling) await poller.run()
     }
-    const schedules = Promise.all([schedule(0), schedule(600)])
+    /** Resolves once the pollers have sent `more` DynamoDB commands beyond those sent so far: they have moved on. */
+    const pollersMoved = (more: number) => {
+      const sent = w.commands.length
+      return expect.poll(() => w.commands.length, WAIT).toBeGreaterThanOrEqual(sent + more)
+    }
+    // The second schedule starts while the first holds every shard, so its runs take them over as the first's end.
+    const schedules = Promise.all([schedule(Promise.resolve()), schedule(pollersMoved(4 * CHANGE_SHARDS))])
     for (let i = 0; i < 8; i++) {
       const consent = await seedConsent(w)
       await advance(w, consent, { status: 'ACTIVE' })
-      await new Promise((resolve) => setTimeout(resolve, 250))
+      // Changes spread over the pollers' ticks (each reads every shard it holds), not all in one.
+      await pollersMoved(8 * CHANGE_SHARDS)
     }
-    await new Promise((resolve) => setTimeout(resolve, 5_500))
-    const expected = await feedIds(w)
+    const expected = await settledFeed(w, 16)
     await expect.poll(() => feedEventIds(sender, feed.connectionId).length, WAIT).toBeGreaterThanOrEqual(16)
     polling = false
     await schedules
@@ -616,7 +635,6 @@ describe('the graphql-ws poller', () => {
     const feed = await follower(w)
     await w.poller(sender).run()
     const consent = await seedConsent(w)
-    await new Promise((resolve) => setTimeout(resolve, FEED_SETTLE_MS + 300))
     await runUntil(w.poller(sender), () => feedEventIds(sender, feed.connectionId).length === 1)
     // A poller that reads the follower as it was before (another poller moved it; the index lags behind)
     const stale = pollerOver(w, sender, {
@@ -627,7 +645,6 @@ describe('the graphql-ws poller', () => {
     })
     // Act: one more event, sent by that poller
     await advance(w, consent, { status: 'ACTIVE' })
-    await new Promise((resolve) => setTimeout(resolve, FEED_SETTLE_MS + 300))
     await runUntil(stale, () => feedEventIds(sender, feed.connectionId).length >= 2)
     // Assert: the second event follows the first, and neither is sent twice
     expect(feedEventIds(sender, feed.connectionId)).toEqual(await feedIds(w))
@@ -650,8 +667,7 @@ describe('the graphql-ws poller', () => {
     sender.failing.set(broken.connectionId, 100)
     // Act
     consent = await advance(w, consent, { status: 'ACTIVE' })
-    await new Promise((resolve) => setTimeout(resolve, 5_200))
-    const expected = await feedIds(w)
+    const expected = await settledFeed(w, 2)
     await runUntil(poller, () => feedEventIds(sender, feed.connectionId).length >= expected.length)
     await runUntil(poller, () => sender.closed.includes(broken.connectionId))
     // Assert: delivered on the next tick; the follower's cursor was put back, so nothing is missing or repeated
@@ -707,11 +723,13 @@ describe('the graphql-ws poller', () => {
   it('completes a subscription past its deadline at its next change, without sending the change', async () => {
     const w = await world()
     const sender = new RecordingSender()
-    const poller = w.poller(sender)
+    // The poller's wall clock, moved past the deadline once the first run has seen the subscription live.
+    let aheadMs = 0
+    const poller = pollerOver(w, sender, { wallClock: () => Date.now() + aheadMs })
     const consent = await seedConsent(w)
     const watch = await watcher(w, consent, { deadline: Date.now() + 200 })
     await poller.run()
-    await new Promise((resolve) => setTimeout(resolve, 250))
+    aheadMs = 250
     await advance(w, consent, { status: 'ACTIVE' })
     await poller.run()
     expect(sender.to(watch.connectionId)).toEqual([{ id: watch.operationId, type: 'complete' }])
