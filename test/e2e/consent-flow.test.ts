@@ -252,14 +252,25 @@ describe('the Finqware consent flow', () => {
   })
 
   it('catches up through refreshConsent when webhooks are lost', async () => {
+    /** How many `active` webhooks the sandbox has dropped so far (its delivery log keeps the body it did not send). */
+    const droppedActivations = async () => {
+      const log = (await (await fetchControl(`${stack.finqware.url}/__sandbox/webhooks`)).json()) as {
+        deliveries: Array<{ state: string; body: string }>
+      }
+      return log.deliveries.filter(
+        (delivery) => delivery.state === 'dropped' && JSON.parse(delivery.body).status === 'active',
+      ).length
+    }
     const created = await createConsent(stack.tenantA)
+    const droppedBefore = await droppedActivations()
     await fetchControl(`${stack.finqware.url}/__sandbox/webhooks`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ drop: 100 }),
     })
     await decideAtBank(created.authorizationUrl, 'approve')
-    await new Promise((resolve) => setTimeout(resolve, 300))
+    // The consent is active at Finqware and the webhook saying so is lost: only a refresh can tell the gateway now.
+    await eventually(async () => (await droppedActivations()) > droppedBefore)
     expect(await statusOf(stack.tenantA, created.id)).toBe('CREATED')
     const refreshed = await execute(stack.client(stack.tenantA), REFRESH, { id: created.id })
     expect(refreshed.data?.refreshConsent).toMatchObject({

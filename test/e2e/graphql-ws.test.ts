@@ -68,6 +68,7 @@ function wsClient(
     webSocketImpl: TrackedWebSocket,
     connectionParams,
     retryAttempts: options.retryAttempts ?? 0,
+    // The client's pause before reconnecting (its default backs off for seconds), not a wait of the test's.
     retryWait: () => new Promise((resolve) => setTimeout(resolve, 100)),
     // Reconnect when the network drops the socket, as an app does (graphql-ws' default retries only on close codes).
     shouldRetry: () => true,

@@ -193,7 +193,16 @@ describe('graphql-ws on AWS: the poller', () => {
 
     // Act: the client is disabled; once its trust has run out, the consent changes
     await setClientDisabled(stack, credentials.clientId, true)
-    await new Promise((resolve) => setTimeout(resolve, CACHE_TTL_MS * 3))
+    const disabledAt = Date.now()
+    const [subscription] = await repository.watchersOfConsent(decodePublicId(created.id)?.id ?? '')
+    expect(subscription).toBeDefined()
+    // Its trust has run out once both the trust stored for its connection and one cache period since the client was
+    // disabled have passed (a check within that period may still find the client enabled and trust it once more).
+    await vi.waitFor(async () => {
+      const now = Date.now()
+      const connection = await repository.getConnection(subscription?.connectionId ?? '')
+      expect(now).toBeGreaterThan(Math.max(connection?.trustedUntil ?? 0, disabledAt + CACHE_TTL_MS))
+    }, WAIT)
     await execute(stack.client(stack.tenantA), `mutation ($id: ID!) { revokeConsent(id: $id) { __typename } }`, {
       id: created.id,
     })

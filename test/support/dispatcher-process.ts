@@ -16,5 +16,6 @@ const gateway = createGateway(
 console.log('ready')
 for (;;) {
   await gateway.jobs.deliverDue()
+  // This process's schedule (the dispatcher's timer stands in here), not a test waiting for something.
   await new Promise((resolve) => setTimeout(resolve, 20))
 }
