@@ -4,6 +4,7 @@
 // page "browser", polling.
 import { generateKeyPairSync } from 'node:crypto'
 import type { IncomingHttpHeaders } from 'node:http'
+import { parseForm } from './html-form.ts'
 import { RecordingReceiver } from './webhook-receiver.ts'
 import { ulid } from 'ulid'
 import { vi } from 'vitest'
@@ -443,17 +444,6 @@ export async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
 
 // The hosted bank page ------------------------------------------------------------------------------------------------
 
-function decodeEntities(text: string): string {
-  const entities: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', '#39': "'", '#96': '`' }
-  return text.replace(/&(amp|lt|gt|quot|#39|#96);/g, (_all, entity: string) => entities[entity] ?? '')
-}
-
-function attributesOf(tag: string): Record<string, string> {
-  const found: Record<string, string> = {}
-  for (const [, name = '', value = ''] of tag.matchAll(/([a-z-]+)="([^"]*)"/gi)) found[name] = decodeEntities(value)
-  return found
-}
-
 /**
  * Opens the bank page and clicks the `decision` button, as a browser does: GET the page, then POST its form (hidden
  * fields plus the clicked button) to the form's action. The redirect back to the partner is reported, not followed.
@@ -466,20 +456,15 @@ export async function submitBankDecision(
 ): Promise<BankAnswer> {
   const page = await fetch(authorizationUrl)
   const html = await page.text()
-  const form = /<form\b([^>]*)>([\s\S]*?)<\/form>/i.exec(html)
-  const buttons = [...(form?.[2] ?? '').matchAll(/<button\b([^>]*)>/gi)].map((match) => attributesOf(match[1] ?? ''))
-  if (page.status !== 200 || !form || !buttons.some((b) => b.name === 'decision' && b.value === decision)) {
+  const form = parseForm(html, authorizationUrl)
+  if (page.status !== 200 || !form || !form.buttons.some((b) => b.name === 'decision' && b.value === decision)) {
     throw new Error(`no "${decision}" button at ${authorizationUrl} (HTTP ${page.status}): ${html.slice(0, 300)}`)
   }
-  const { action = '', method = 'get' } = attributesOf(form[1] ?? '')
-  const fields = [...(form[2] ?? '').matchAll(/<input\b([^>]*)>/gi)].map((match): [string, string] => {
-    const { name = '', value = '' } = attributesOf(match[1] ?? '')
-    return [name, typed[name] ?? value]
-  })
+  const fields = form.inputs.map(({ name, value }): [string, string] => [name, typed[name] ?? value])
   const missing = Object.keys(typed).filter((name) => !fields.some(([field]) => field === name))
   if (missing.length) throw new Error(`the bank page at ${authorizationUrl} has no field ${missing.join(', ')}`)
-  const answer = await fetch(new URL(action, authorizationUrl), {
-    method: method.toUpperCase(),
+  const answer = await fetch(form.action, {
+    method: form.method.toUpperCase(),
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
     body: new URLSearchParams([...fields, ['decision', decision]]).toString(),
     redirect: 'manual',

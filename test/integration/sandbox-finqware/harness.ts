@@ -4,6 +4,7 @@
 import type { JSONWebKeySet } from 'jose'
 import { afterAll, beforeAll, beforeEach, expect } from 'vitest'
 import { startFinqwareSandbox, type FinqwareSandbox } from '../../../sandbox/finqware/server.ts'
+import { openPage, parseForm, type PageForm } from '../../support/html-form.ts'
 import { RecordingReceiver } from '../../support/webhook-receiver.ts'
 
 // Fixtures ------------------------------------------------------------------------------------------------------------
@@ -107,57 +108,7 @@ export class SandboxClient {
   }
 }
 
-interface PageForm {
-  action: URL
-  method: string
-  fields: Array<[string, string]>
-  buttons: Array<{ name: string; value: string }>
-}
-
-interface Page {
-  status: number
-  html: string
-  form: PageForm | undefined
-}
-
-function decodeEntities(text: string): string {
-  return text.replace(/&(amp|lt|gt|quot|#39|#96);/g, (_all, entity: string) => {
-    const map: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', '#39': "'", '#96': '`' }
-    return map[entity] ?? ''
-  })
-}
-
-function attributes(tag: string): Record<string, string> {
-  const found: Record<string, string> = {}
-  for (const match of tag.matchAll(/([a-z-]+)="([^"]*)"/gi)) found[match[1] ?? ''] = decodeEntities(match[2] ?? '')
-  return found
-}
-
-/** Parses the page's form the way a browser sees it: action, method, hidden/visible inputs, submit buttons. */
-export function parseForm(html: string, pageUrl: string): PageForm | undefined {
-  const form = /<form\b([^>]*)>([\s\S]*?)<\/form>/i.exec(html)
-  if (!form) return undefined
-  const formAttributes = attributes(form[1] ?? '')
-  const inner = form[2] ?? ''
-  return {
-    action: new URL(formAttributes.action ?? '', pageUrl),
-    method: (formAttributes.method ?? 'get').toLowerCase(),
-    fields: [...inner.matchAll(/<input\b([^>]*)>/gi)].map((input) => {
-      const { name = '', value = '' } = attributes(input[1] ?? '')
-      return [name, value] as [string, string]
-    }),
-    buttons: [...inner.matchAll(/<button\b([^>]*)>/gi)].map((button) => {
-      const { name = '', value = '' } = attributes(button[1] ?? '')
-      return { name, value }
-    }),
-  }
-}
-
-export async function openPage(url: string): Promise<Page> {
-  const response = await fetch(url)
-  const html = await response.text()
-  return { status: response.status, html, form: parseForm(html, url) }
-}
+export { openPage, parseForm }
 
 /** Clicks a submit button: posts the fields plus the button as x-www-form-urlencoded; redirects are not followed. */
 export async function clickButton(form: PageForm | undefined, name: string, value: string): Promise<Response> {
@@ -166,7 +117,7 @@ export async function clickButton(form: PageForm | undefined, name: string, valu
   return fetch(form.action, {
     method: form.method.toUpperCase(),
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams([...form.fields, [name, value]]).toString(),
+    body: new URLSearchParams([...form.inputs.map((input) => [input.name, input.value]), [name, value]]).toString(),
     redirect: 'manual',
   })
 }

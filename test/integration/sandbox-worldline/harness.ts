@@ -3,6 +3,7 @@
 // file.
 import { createSign, generateKeyPairSync, randomUUID, type KeyObject } from 'node:crypto'
 import { afterAll, beforeAll, beforeEach, expect } from 'vitest'
+import { openPage, type PageForm } from '../../support/html-form.ts'
 import { RecordingReceiver } from '../../support/webhook-receiver.ts'
 import { startWorldlineSandbox, type WorldlineSandbox } from '../../../sandbox/worldline/server.ts'
 
@@ -179,45 +180,7 @@ export async function requestToken(baseUrl: string, request: SignedTokenRequest 
 
 // The bank page, driven as a browser would ------------------------------------------------------------------------------
 
-interface PageForm {
-  action: URL
-  method: string
-  inputs: Array<{ name: string; value: string; type: string }>
-  buttons: Array<{ name: string; value: string }>
-}
-
-function attributes(tag: string): Record<string, string> {
-  const found: Record<string, string> = {}
-  for (const match of tag.matchAll(/([a-z-]+)="([^"]*)"/gi)) {
-    found[match[1] ?? ''] = (match[2] ?? '').replace(/&amp;/g, '&').replace(/&quot;/g, '"')
-  }
-  return found
-}
-
-export async function openPage(url: string): Promise<{ status: number; html: string; form: PageForm | undefined }> {
-  const response = await fetch(url)
-  const html = await response.text()
-  const form = /<form\b([^>]*)>([\s\S]*?)<\/form>/i.exec(html)
-  if (!form) return { status: response.status, html, form: undefined }
-  const formAttributes = attributes(form[1] ?? '')
-  const inner = form[2] ?? ''
-  return {
-    status: response.status,
-    html,
-    form: {
-      action: new URL(formAttributes.action ?? '', url),
-      method: (formAttributes.method ?? 'get').toLowerCase(),
-      inputs: [...inner.matchAll(/<input\b([^>]*)>/gi)].map((input) => {
-        const { name = '', value = '', type = 'text' } = attributes(input[1] ?? '')
-        return { name, value, type }
-      }),
-      buttons: [...inner.matchAll(/<button\b([^>]*)>/gi)].map((button) => {
-        const { name = '', value = '' } = attributes(button[1] ?? '')
-        return { name, value }
-      }),
-    },
-  }
-}
+export { openPage }
 
 /** Submits the form with `decision` and the given field overrides; redirects are not followed. */
 export async function submit(form: PageForm | undefined, decision: string, fields: Record<string, string> = {}) {

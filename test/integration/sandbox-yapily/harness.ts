@@ -1,6 +1,7 @@
 // What the Yapily sandbox tests share: its fixtures, a client speaking to it as the adapter does, the bank page driven
 // as a browser would, and the sandbox itself, started once per test file.
 import { afterAll, beforeAll, beforeEach, expect } from 'vitest'
+import { openPage, parseForm, type PageForm } from '../../support/html-form.ts'
 import { RecordingReceiver } from '../../support/webhook-receiver.ts'
 import { startYapilySandbox, type YapilySandbox } from '../../../sandbox/yapily/server.ts'
 
@@ -134,45 +135,7 @@ export class YapilyClient {
 
 // The bank page, driven as a browser would ------------------------------------------------------------------------------
 
-interface PageForm {
-  action: URL
-  method: string
-  inputs: Array<{ name: string; value: string; type: string }>
-  buttons: Array<{ name: string; value: string }>
-}
-
-function attributes(tag: string): Record<string, string> {
-  const found: Record<string, string> = {}
-  for (const match of tag.matchAll(/([a-z-]+)="([^"]*)"/gi)) {
-    found[match[1] ?? ''] = (match[2] ?? '').replace(/&amp;/g, '&').replace(/&quot;/g, '"')
-  }
-  return found
-}
-
-function parseForm(html: string, pageUrl: string): PageForm | undefined {
-  const form = /<form\b([^>]*)>([\s\S]*?)<\/form>/i.exec(html)
-  if (!form) return undefined
-  const formAttributes = attributes(form[1] ?? '')
-  const inner = form[2] ?? ''
-  return {
-    action: new URL(formAttributes.action ?? '', pageUrl),
-    method: (formAttributes.method ?? 'get').toLowerCase(),
-    inputs: [...inner.matchAll(/<input\b([^>]*)>/gi)].map((input) => {
-      const { name = '', value = '', type = 'text' } = attributes(input[1] ?? '')
-      return { name, value, type }
-    }),
-    buttons: [...inner.matchAll(/<button\b([^>]*)>/gi)].map((button) => {
-      const { name = '', value = '' } = attributes(button[1] ?? '')
-      return { name, value }
-    }),
-  }
-}
-
-export async function openPage(url: string): Promise<{ status: number; html: string; form: PageForm | undefined }> {
-  const response = await fetch(url)
-  const html = await response.text()
-  return { status: response.status, html, form: parseForm(html, url) }
-}
+export { openPage }
 
 /** Submits the form with `decision` and the given field overrides; redirects are not followed. */
 export async function submit(form: PageForm | undefined, decision: string, fields: Record<string, string> = {}) {
