@@ -50,24 +50,25 @@ beforeAll(async () => {
   const newId = monotonicFactory()
   const ids = Array.from({ length: CONSENTS }, () => newId())
   // Every second consent superseded by the next one; some deleted: each nested object has something to show.
-  await Promise.all(
-    ids.map((id, index) =>
-      writeConsentWithTransitions(
-        repo,
-        aConsent({
-          id,
-          tenantId: TENANT.tenantId,
-          providerConsentId: `fq-page-${index}`,
-          supersededBy: index % 2 === 0 ? (ids[index + 1] ?? null) : null,
-          supersedes: index % 2 === 1 ? (ids[index - 1] ?? null) : null,
-          deletion:
-            index % 10 === 0 ? { status: 'SUCCESS', deletedAtInstitution: true, at: new Date().toISOString() } : null,
-        }),
-        [],
-        () => newId(),
-      ),
-    ),
-  )
+  // Ten writes at a time: a hundred concurrent transactions can outwait DynamoDB Local's lock timeout on a busy machine.
+  const write = (id: string, index: number) =>
+    writeConsentWithTransitions(
+      repo,
+      aConsent({
+        id,
+        tenantId: TENANT.tenantId,
+        providerConsentId: `fq-page-${index}`,
+        supersededBy: index % 2 === 0 ? (ids[index + 1] ?? null) : null,
+        supersedes: index % 2 === 1 ? (ids[index - 1] ?? null) : null,
+        deletion:
+          index % 10 === 0 ? { status: 'SUCCESS', deletedAtInstitution: true, at: new Date().toISOString() } : null,
+      }),
+      [],
+      () => newId(),
+    )
+  for (let start = 0; start < ids.length; start += 10) {
+    await Promise.all(ids.slice(start, start + 10).map((id, offset) => write(id, start + offset)))
+  }
   // Authenticated once, so the API client's read is cached and the counts below are the page's alone.
   await ask('{ __typename }', {})
 }, 120_000)
