@@ -1,11 +1,12 @@
 // Who is calling: HTTP Basic credentials of an API client -> the tenant it acts for. A verified credential is cached
-// (keyed by client id and a SHA-256 of the secret), so the slow scrypt check happens once per credential, and the table
-// is read again once per cache period (the client still enabled, its hash still current or still in its rotation
-// grace: no scrypt needed for that). A secret rotated out works until its grace ends, never a moment longer, cached or
-// not.
+// (keyed by client id and a SHA-256 of the secret), so the hash check happens once per credential, and the table is
+// read again once per cache period (the client still enabled, its hash still current or still in its rotation grace:
+// no hash check for that). A secret rotated out works until its grace ends, never a moment longer, cached or not.
+// Generated secrets verify with one keyed SHA-256, secrets an operator chose with scrypt (crypto/secret-hash.ts).
 // Credentials not verified yet are checked only while failed attempts stay within limits per client id and per source
-// address, and an unknown or disabled client costs the same scrypt check as a known one, so timing tells nothing of
-// whether a client exists (a wrong secret for a client in a rotation grace costs two checks: one per live hash).
+// address, and every refusal costs at least one scrypt check (an unknown or disabled client one against a fixed hash,
+// a wrong secret for a keyed hash one more after it), so timing tells nothing of whether a client exists (a wrong
+// secret for a client in a rotation grace of scrypt hashes costs two: one per live hash).
 import { hash } from 'node:crypto'
 import { RateLimitedError, UnauthorizedError } from '../domain/errors.ts'
 import type { AccessRepository, ApiClientRecord } from '../store/access-repository.ts'
@@ -13,7 +14,7 @@ import type { StoredPrincipal } from '../store/ws-repository.ts'
 import type { FailureLog } from './failure-log.ts'
 import { FailureLimiter, type FailureLimits } from './failure-limiter.ts'
 import type { ApiClientPrincipal, AuthenticationAttempt } from './principal.ts'
-import { verifySecret } from '../crypto/secret-hash.ts'
+import { usesScrypt, verifySecret } from '../crypto/secret-hash.ts'
 import { CLIENT_ID } from './tenants.ts'
 
 export type { AuthenticationAttempt, Principal } from './principal.ts'
@@ -57,7 +58,7 @@ export interface AuthenticatorOptions {
   readonly maxQueuedHashes?: number
   /**
    * Checks a secret against a stored hash.
-   * @default verifySecret (scrypt)
+   * @default verifySecret (keyed SHA-256 or scrypt, by the stored hash's format)
    */
   readonly verifySecret?: (secret: string, stored: string) => Promise<boolean>
 }
@@ -256,14 +257,21 @@ export class ApiClientAuthenticator {
     const current = client?.secretHash ?? UNMATCHABLE_HASH
     // The check runs for unknown and disabled clients too: the answer must not come sooner for them.
     let matched = (await this.#hashSlots.run(() => this.#verifySecret(secret, current))) ? current : null
+    let scrypted = usesScrypt(current)
     // During a rotation's grace the secret rotated out verifies too: a second check, for that client only.
     const previous = client?.previousSecretHash
     if (!matched && client && previous && validUntilOf(client, previous, this.now()) !== null) {
       matched = (await this.#hashSlots.run(() => this.#verifySecret(secret, previous))) ? previous : null
+      scrypted ||= usesScrypt(previous)
     }
     const now = this.now()
     const validUntil = client && matched ? validUntilOf(client, matched, now) : null
-    if (!client || client.disabled || !matched || validUntil === null) return null
+    if (!client || client.disabled || !matched || validUntil === null) {
+      // A keyed hash answers in microseconds: a refusal that ran no scrypt runs one, so a wrong secret takes as long
+      // for a client with a generated secret as for an unknown client (which costs one against UNMATCHABLE_HASH).
+      if (!scrypted) await this.#hashSlots.run(() => this.#verifySecret(secret, UNMATCHABLE_HASH))
+      return null
+    }
     const verified: Verified = {
       secretHash: matched,
       checkedAt: now,

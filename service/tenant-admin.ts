@@ -18,7 +18,7 @@ import {
   writeTogether,
   type StoreWrite,
 } from '../store/transaction.ts'
-import { generateSecret, hashSecret, verifySecret } from '../crypto/secret-hash.ts'
+import { hashSecret, issueSecret, verifySecret } from '../crypto/secret-hash.ts'
 import { CLIENT_ID } from './tenants.ts'
 import type { UsagePlans } from './usage-plans.ts'
 
@@ -201,7 +201,11 @@ export interface TenantAdminDeps {
   readonly newId: () => string
   /** Checks trusted documents against the schema (the composition root passes schema/'s check). */
   readonly checkDocument?: DocumentCheck | undefined
-  /** @default hashSecret (scrypt) */
+  /**
+   * Hashes a secret the operator chose (`provisionClient`): scrypt, as such a secret may be weak. Secrets made here
+   * (`createClient`, `rotateSecret`) are 32 random bytes under one keyed SHA-256 (`issueSecret`).
+   * @default hashSecret (scrypt)
+   */
   readonly hashSecret?: (secret: string) => Promise<string>
   /**
    * API Gateway's usage plans, on a deployed stage; none locally, where the limits stored on the tenant are applied
@@ -258,14 +262,14 @@ export class TenantAdmin {
     const name = checkName(input.name, 'The client name')
     checkActor(actor)
     await this.#tenant(tenantId)
-    const clientSecret = generateSecret()
+    const { secret: clientSecret, secretHash } = issueSecret()
     const now = this.deps.clock()
     const at = now.toISOString()
     const client: ApiClientRecord = {
       clientId: `client_${this.deps.newId()}`,
       tenantId,
       name,
-      secretHash: await this.#hash(clientSecret),
+      secretHash,
       disabled: false,
       createdAt: at,
       updatedAt: at,
@@ -298,8 +302,7 @@ export class TenantAdmin {
     }
     const client = await this.#client(input.clientId, input.tenantId)
     checkActor(actor)
-    const clientSecret = generateSecret()
-    const newHash = await this.#hash(clientSecret)
+    const { secret: clientSecret, secretHash: newHash } = issueSecret()
     const now = this.deps.clock()
     const at = now.toISOString()
     const until = new Date(now.getTime() + graceHours * HOUR_MS).toISOString()

@@ -8,7 +8,10 @@ export interface ProvisionApiClientInput {
   readonly tenantId: string
   readonly tenantName: string
   readonly clientId: string
-  /** Stored only as a scrypt hash. */
+  /**
+   * Stored only as a scrypt hash: a secret someone chose may be weak, so it keeps the slow hash (generated ones, made
+   * by tenant-admin.ts, need only a keyed SHA-256).
+   */
   readonly clientSecret: string
   readonly clientName?: string
 }

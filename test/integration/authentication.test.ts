@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it, vi } from 'vitest'
 import { RateLimitedError, UnauthorizedError } from '../../domain/errors.ts'
 import { ApiClientAuthenticator, parseBasicCredentials } from '../../service/authentication.ts'
 import { FailureLog } from '../../service/failure-log.ts'
-import { hashSecret, verifySecret } from '../../crypto/secret-hash.ts'
+import { hashSecret, issueSecret, usesScrypt, verifySecret } from '../../crypto/secret-hash.ts'
 import { provisionApiClient } from '../../service/tenants.ts'
 import { AccessRepository } from '../../store/access-repository.ts'
 import { createTestTable, type TestTable } from '../support/dynamo.ts'
@@ -168,6 +168,45 @@ describe('failed attempts', () => {
     // One check each, all with the same scrypt parameters as a real hash.
     expect(checked).toHaveLength(3)
     expect(new Set(checked.map(paramsOf))).toEqual(new Set([paramsOf(await hashSecret('x'.repeat(16)))]))
+  })
+
+  it('verifies a generated secret with no scrypt check, yet costs every refusal one, as for an unknown client', async () => {
+    const { checked, verify } = countingVerifier()
+    const authenticator = new ApiClientAuthenticator(access, { verifySecret: verify })
+    const known = await access.getApiClient('auth-client')
+    const issued = issueSecret()
+    await access.putApiClient({
+      ...(known as NonNullable<typeof known>),
+      clientId: 'generated-1',
+      secretHash: issued.secretHash,
+    })
+    await access.putApiClient({
+      ...(known as NonNullable<typeof known>),
+      clientId: 'generated-off',
+      secretHash: issued.secretHash,
+      disabled: true,
+    })
+    await expect(authenticator.authenticate(basic('generated-1', issued.secret))).resolves.toMatchObject({
+      tenantId: 'TENANT_AUTH',
+      clientId: 'generated-1',
+    })
+    expect(checked).toEqual([issued.secretHash])
+
+    checked.length = 0
+    await expect(authenticator.authenticate(basic('generated-1', 'wrong-0123456789abcdef'))).rejects.toBeInstanceOf(
+      UnauthorizedError,
+    )
+    await expect(authenticator.authenticate(basic('generated-off', issued.secret))).rejects.toBeInstanceOf(
+      UnauthorizedError,
+    )
+    await expect(authenticator.authenticate(basic('nobody-either', 'wrong-0123456789abcdef'))).rejects.toBeInstanceOf(
+      UnauthorizedError,
+    )
+    // Each refusal ran exactly one scrypt check, with a real hash's parameters: the keyed hash's quick answer is
+    // never what a wrong or disabled credential sees.
+    const scrypted = checked.filter(usesScrypt)
+    expect(scrypted).toHaveLength(3)
+    expect(new Set(scrypted.map(paramsOf))).toEqual(new Set([paramsOf(await hashSecret('x'.repeat(16)))]))
   })
 
   it('limits failed attempts per client id: 429 RATE_LIMITED with a retry time, until the bucket refills', async () => {

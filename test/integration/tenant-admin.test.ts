@@ -71,10 +71,10 @@ describe('tenants and API clients', () => {
     expect(CLIENT_ID.test(client.clientId)).toBe(true)
     expect(Buffer.from(clientSecret, 'base64url')).toHaveLength(32)
 
-    // Only a salted scrypt hash is stored, nowhere the secret.
+    // Only a salted hash is stored, nowhere the secret: a keyed SHA-256, as strong as scrypt for 32 random bytes.
     expect(JSON.stringify(await table.scanAll())).not.toContain(clientSecret)
     const stored = await access.getApiClient(client.clientId)
-    expect(stored?.secretHash).toMatch(/^scrypt-sha256\$16384\$8\$1\$/)
+    expect(stored?.secretHash).toMatch(/^hmac-sha256\$[\w-]{22}\$[\w-]{43}$/)
     expect(await verifySecret(clientSecret, stored?.secretHash ?? '')).toBe(true)
 
     // The secret authenticates, for that tenant.
@@ -86,7 +86,7 @@ describe('tenants and API clients', () => {
     // Listed without secret or hash.
     const listed = await admin.listClients(tenant.tenantId)
     expect(listed).toEqual([client])
-    expect(JSON.stringify(listed)).not.toMatch(/scrypt|secretHash/)
+    expect(JSON.stringify(listed)).not.toMatch(/scrypt|hmac-sha256|secretHash/)
     expect((await admin.listTenants()).map((t) => t.tenantId)).toContain(tenant.tenantId)
   })
 
@@ -274,6 +274,11 @@ describe('rotating a secret', () => {
     expect(second.droppedEarlierSecret).toBe(false)
     const third = await admin.rotateSecret({ clientId: client.clientId, tenantId: tenant.tenantId }, ACTOR)
     expect(third.droppedEarlierSecret).toBe(true)
+    // Each rotation's secret is generated, so stored under the keyed hash; the one it replaced is kept as it was.
+    const stored = await access.getApiClient(client.clientId)
+    expect(stored?.secretHash).toMatch(/^hmac-sha256\$/)
+    expect(stored?.previousSecretHash).toMatch(/^hmac-sha256\$/)
+    expect(await verifySecret(third.clientSecret, stored?.secretHash ?? '')).toBe(true)
 
     await expect(authenticator().authenticate(basic(client.clientId, first))).rejects.toBeInstanceOf(UnauthorizedError)
     await expect(authenticator().authenticate(basic(client.clientId, second.clientSecret))).resolves.toMatchObject({
@@ -287,9 +292,30 @@ describe('rotating a secret', () => {
   it('lets one of two rotations at once win; the other changes nothing', async () => {
     const tenant = await admin.createTenant({ name: 'Race' }, ACTOR)
     const { client } = await admin.createClient({ tenantId: tenant.tenantId, name: 'b' }, ACTOR)
+    // Both rotations read the client before either writes (a barrier on the read): the race the write's condition
+    // decides. Nothing slow (a generated secret's hash is one HMAC) holds them together by chance.
+    let reads = 0
+    let bothRead!: () => void
+    const barrier = new Promise<void>((resolve) => (bothRead = resolve))
+    const racing = Object.assign(Object.create(access) as AccessRepository, {
+      async getApiClient(clientId: string) {
+        const found = await access.getApiClient(clientId)
+        if (++reads === 2) bothRead()
+        await barrier
+        return found
+      },
+    })
+    const racer = new TenantAdmin({
+      access: racing,
+      log: new AdminLogRepository(table.db, table.tableName),
+      documents: new TrustedDocumentRepository(table.db, table.tableName),
+      write: (writes) => writeTogether(table.db, writes),
+      clock: () => new Date(now),
+      newId: ulid,
+    })
     const results = await Promise.allSettled([
-      admin.rotateSecret({ clientId: client.clientId }, ACTOR),
-      admin.rotateSecret({ clientId: client.clientId }, ACTOR),
+      racer.rotateSecret({ clientId: client.clientId }, ACTOR),
+      racer.rotateSecret({ clientId: client.clientId }, ACTOR),
     ])
     const won = results.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []))
     const lost = results.flatMap((result) => (result.status === 'rejected' ? [result.reason as unknown] : []))
@@ -495,7 +521,7 @@ describe('the admin log', () => {
       details: { graceHours: 2, previousSecretUntil: new Date(now + 2 * HOUR).toISOString() },
     })
     // No entry holds a secret or a hash.
-    expect(JSON.stringify(entries)).not.toMatch(/scrypt/)
+    expect(JSON.stringify(entries)).not.toMatch(/scrypt|hmac-sha256/)
 
     const first = await admin.listLog({ tenantId: tenant.tenantId, limit: 2 })
     expect(first.entries).toHaveLength(2)
@@ -521,6 +547,8 @@ describe('seeding a known client (npm start)', () => {
       tenantCreated: true,
       clientWritten: true,
     })
+    // A secret the operator chose may be weak: it keeps scrypt.
+    expect((await access.getApiClient(input.clientId))?.secretHash).toMatch(/^scrypt-sha256\$16384\$8\$1\$/)
     await admin.setOrigins({ tenantId: input.tenantId, origins: ['http://localhost:3000'] }, ACTOR)
     const before = await snapshot()
     expect(await admin.provisionClient(input, 'npm start (dev@host)')).toEqual({
