@@ -13,7 +13,7 @@ export interface ApiClientRecord {
   readonly clientId: string
   readonly tenantId: string
   readonly name: string
-  /** `scrypt-sha256$<N>$<r>$<p>$<salt>$<hash>` (older: `scrypt$...`); the secret itself is never stored. */
+  /** `hmac-sha256$<salt>$<hash>` for a generated secret, `scrypt-sha256$<N>$<r>$<p>$<salt>$<hash>` for a chosen one (older: `scrypt$...`); the secret itself is never stored. */
   readonly secretHash: string
   /** The hash a rotation replaced, verifying until {@link previousSecretUntil}; null (or absent) when none. */
   readonly previousSecretHash?: string | null | undefined
