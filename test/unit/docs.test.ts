@@ -100,6 +100,10 @@ describe('docs/local.md', () => {
       .map((file) => read(`sandbox/${file}`))
       .join('\n')
     const routes = new Set([...sources.matchAll(/'(\/__sandbox\/[^']+)'/g)].map((match) => match[1] ?? ''))
+    // Per-consent controls are registered by action name (sandbox/shared/controls.ts registerConsentControl).
+    for (const match of sources.matchAll(/registerConsentControl\(\s*router,\s*store,\s*'([^']+)'/g)) {
+      routes.add(`/__sandbox/consents/:consentId/${match[1] ?? ''}`)
+    }
     expect(routes.size).toBeGreaterThan(10)
     for (const route of [...routes, '/local/clock', '/local/done']) {
       expect(page, route).toContain(route.replace(':consentId', '<id>'))
