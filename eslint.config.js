@@ -1,7 +1,8 @@
 // Lint: typescript-eslint's type-checked rules, plus the layering of docs/architecture.md ("Layers") as import rules
 // (arrows point down: functions/local/cli -> composition -> http -> schema -> service -> {domain, store, providers,
-// crypto}; store, providers, crypto -> domain; runtime/ (logging, the request scope) under everything but domain/ and
-// the sandboxes; cli, a host like functions/, may reach service/ and store/ directly).
+// crypto, outbound}; store, providers, crypto -> domain; outbound/ (HTTP to partner-supplied URLs) imports nothing of
+// ours; runtime/ (logging, the request scope) under everything but domain/ and the sandboxes; cli, a host like
+// functions/, may reach service/ and store/ directly).
 import js from '@eslint/js'
 import globals from 'globals'
 import tseslint from 'typescript-eslint'
@@ -92,6 +93,7 @@ export default tseslint.config(
       '../cli/*',
       '../sandbox/*',
       '../crypto/*',
+      '../outbound/*',
       '../runtime/*',
       '../composition/*',
       'node:*',
@@ -127,6 +129,7 @@ export default tseslint.config(
       '../cli/*',
       '../sandbox/*',
       '../crypto/*',
+      '../outbound/*',
       '../composition/*',
     ],
     'store/ depends on domain/ only (and runtime/ for logging).',
@@ -150,6 +153,8 @@ export default tseslint.config(
       '../crypto/*',
       '../composition/*',
       '../../crypto/*',
+      '../outbound/*',
+      '../../outbound/*',
       '../../composition/*',
     ],
     'providers/ depend on domain/ only (and runtime/ for logging); an adapter never writes the store.',
@@ -170,9 +175,10 @@ export default tseslint.config(
       '../functions/*',
       '../cli/*',
       '../crypto/*',
+      '../outbound/*',
       '@aws-sdk/*',
     ],
-    'schema/ reaches DynamoDB and providers only through service/, and the Gateway only as a type.',
+    'schema/ reaches DynamoDB, providers and partner URLs only through service/, and the Gateway only as a type.',
     ['../composition/*'],
   ),
   layer(
@@ -185,6 +191,7 @@ export default tseslint.config(
       '../functions/*',
       '../cli/*',
       '../crypto/*',
+      '../outbound/*',
       '@aws-sdk/*',
     ],
     'http/ is the one app under local/ and functions/: it reaches the gateway through schema/ and service/ only, and names the Gateway only as a type.',
@@ -192,7 +199,7 @@ export default tseslint.config(
   ),
   layer(
     ['cli/**'],
-    ['../functions/*', '../sandbox/*', '../providers/*', '../http/*'],
+    ['../functions/*', '../sandbox/*', '../providers/*', '../http/*', '../outbound/*'],
     'cli/ administers through service/ (and store/ for its client); it serves no requests and calls no provider.',
   ),
   layer(
@@ -205,6 +212,7 @@ export default tseslint.config(
       '../../schema/*',
       '../../http/*',
       '../../crypto/*',
+      '../../outbound/*',
       '../../runtime/*',
       '../../composition/*',
     ],
@@ -228,6 +236,7 @@ export default tseslint.config(
       '../cli/*',
       '../sandbox/*',
       '../runtime/*',
+      '../outbound/*',
       '../composition/*',
     ],
     'crypto/ (keys, hashes, seals, signatures) depends on domain/ only.',
@@ -246,9 +255,29 @@ export default tseslint.config(
       '../cli/*',
       '../sandbox/*',
       '../crypto/*',
+      '../outbound/*',
       '../composition/*',
     ],
     'runtime/ (logging, the request scope) sits under every layer that logs: it imports nothing of ours.',
+  ),
+  layer(
+    ['outbound/**'],
+    [
+      '../domain/*',
+      '../store/*',
+      '../providers/*',
+      '../service/*',
+      '../schema/*',
+      '../http/*',
+      '../local/*',
+      '../functions/*',
+      '../cli/*',
+      '../sandbox/*',
+      '../crypto/*',
+      '../runtime/*',
+      '../composition/*',
+    ],
+    'outbound/ (HTTP to partner-supplied URLs: address checks, the webhook client) imports nothing of ours; service/ calls it.',
   ),
   layer(
     ['composition/**'],

@@ -1,6 +1,6 @@
 // The consent use cases: create, read, list, refresh, revoke, and provider notifications. The only place that
 // combines the store, the provider adapters and the domain rules.
-import { checkWebhookUrl as checkDeliveryUrl } from './webhook-transport.ts'
+import { checkWebhookUrl as checkDeliveryUrl } from '../outbound/addresses.ts'
 import { createHash } from 'node:crypto'
 import { newConsent, newConsentEvent, type Consent, type ConsentEvent } from '../domain/consent.ts'
 import { effectiveStatus, showingAs } from '../domain/derived.ts'
@@ -532,7 +532,7 @@ function checkRedirectUrl(value: string, issues: ValidationIssue[]): void {
 
 /**
  * Partner webhooks go to public https endpoints; plain http only to this machine, and only in local mode. The same
- * rules apply again at every delivery, after DNS resolution (service/webhook-transport.ts).
+ * rules apply again at every delivery, after DNS resolution (outbound/webhook-post.ts).
  */
 export function checkWebhookUrl(
   value: string,

@@ -9,7 +9,7 @@ import type { DeliverySettings } from './config.ts'
 import { pastDeadline } from './lifecycle-jobs.ts'
 import type { WebhookSettingsService } from './webhook-settings.ts'
 import { signWebhook } from '../crypto/webhook-signing.ts'
-import { postWebhook, type DeliveryAttemptResult } from './webhook-transport.ts'
+import { postWebhook, type DeliveryAttemptResult } from '../outbound/webhook-post.ts'
 import type { Logger } from '../runtime/logging.ts'
 
 export interface DeliveryReport {

@@ -6,7 +6,7 @@ import type { StoredWebhookSettings, WebhookSettingsRepository } from '../store/
 import { tenantWide, type AccessScope } from './principal.ts'
 import type { SecretBox } from '../crypto/secret-box.ts'
 import { generateWebhookSecret } from '../crypto/webhook-signing.ts'
-import { checkWebhookUrl } from './webhook-transport.ts'
+import { checkWebhookUrl } from '../outbound/addresses.ts'
 
 /** How long the previous secret keeps signing after a rotation, so receivers can switch without losing a message. */
 export const ROTATION_OVERLAP_MS = 24 * 60 * 60 * 1000

@@ -14,7 +14,7 @@ import { createServer as createTcpServer, type AddressInfo } from 'node:net'
 import { Webhook } from 'standardwebhooks'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { generateWebhookSecret, signWebhook } from '../../crypto/webhook-signing.ts'
-import { postWebhook, WEBHOOK_USER_AGENT } from '../../service/webhook-transport.ts'
+import { postWebhook, WEBHOOK_USER_AGENT } from '../../outbound/webhook-post.ts'
 
 vi.mock('node:dns/promises', async (importOriginal) => {
   const actual = await importOriginal<typeof DnsPromises>()

@@ -1,6 +1,6 @@
 // offline: which partner webhook URLs are usable, and which resolved addresses a webhook may never be sent to.
 import { describe, expect, it } from 'vitest'
-import { checkWebhookUrl, isForbiddenAddress } from '../../service/webhook-transport.ts'
+import { checkWebhookUrl, isForbiddenAddress } from '../../outbound/addresses.ts'
 
 describe('checkWebhookUrl', () => {
   it.each([
