@@ -8,6 +8,7 @@ import { AccessRepository } from '../store/access-repository.ts'
 import { createDocumentClient } from '../store/client.ts'
 import { ConsentRepository } from '../store/consent-repository.ts'
 import { ConsentSecretRepository } from '../store/consent-secret-repository.ts'
+import { EventRepository } from '../store/event-repository.ts'
 import { IdempotencyRepository } from '../store/idempotency-repository.ts'
 import { NotificationReceiptRepository } from '../store/notification-receipt-repository.ts'
 import { ApiClientAuthenticator } from '../service/authentication.ts'
@@ -176,6 +177,7 @@ export function createGateway(config: GatewayConfig, overrides: GatewayOverrides
   const clock = overrides.clock ?? (() => new Date())
   const newId = monotonicFactory()
   const consentRepository = new ConsentRepository(db, config.tableName)
+  const eventRepository = new EventRepository(db, config.tableName)
   const access = new AccessRepository(db, config.tableName)
   const providers = createProviderRegistry(config)
   const publicBase = config.publicBaseUrl.replace(/\/$/, '')
@@ -211,6 +213,7 @@ export function createGateway(config: GatewayConfig, overrides: GatewayOverrides
   const consents = new ConsentService(
     {
       consents: consentRepository,
+      events: eventRepository,
       recorder,
       callbackLinks,
       userReferences: new UserReferences(config.userReferenceKey),
@@ -266,7 +269,7 @@ export function createGateway(config: GatewayConfig, overrides: GatewayOverrides
     ownPorts,
   })
 
-  const watcher = new ConsentWatcher(consentRepository, clock, logger, {
+  const watcher = new ConsentWatcher({ consents: consentRepository, events: eventRepository }, clock, logger, {
     pollIntervalMs: config.subscriptionPollIntervalMs,
   })
 
@@ -274,7 +277,7 @@ export function createGateway(config: GatewayConfig, overrides: GatewayOverrides
     config,
     db,
     consents,
-    events: new EventFeed(consentRepository, watcher, config.cursorSecret),
+    events: new EventFeed(eventRepository, watcher, config.cursorSecret),
     webhooks,
     deliveries: new WebhookDeliveries({
       consents: consentRepository,

@@ -11,6 +11,7 @@ import { TenantRateLimiter } from '../service/rate-limiter.ts'
 import { SubscriptionSnapshots } from '../service/subscription-snapshot.ts'
 import { WebSocketSessions } from '../service/ws-sessions.ts'
 import { ConsentRepository } from '../store/consent-repository.ts'
+import { EventRepository } from '../store/event-repository.ts'
 import { WebSocketRepository } from '../store/ws-repository.ts'
 import { senderFor, sourceIpOf, type WebSocketEvent } from './ws-management.ts'
 import { runInRequestScope } from '../runtime/request-scope.ts'
@@ -30,7 +31,10 @@ const services = {
 const graphql = createGraphQLServer({ services, authenticator: gateway.authenticator, logger: gateway.logger })
 const sessions = new WebSocketSessions(new WebSocketRepository(gateway.db, config.tableName), gateway.authenticator)
 const snapshots = new SubscriptionSnapshots(
-  new ConsentRepository(gateway.db, config.tableName),
+  {
+    consents: new ConsentRepository(gateway.db, config.tableName),
+    events: new EventRepository(gateway.db, config.tableName),
+  },
   config.cursorSecret,
   gateway.clock,
 )

@@ -5,7 +5,7 @@
 // already handed out in that window are dropped.
 import { decodeTime, encodeTime } from 'ulid'
 import type { ConsentEvent } from '../domain/consent.ts'
-import type { ConsentRepository } from '../store/consent-repository.ts'
+import type { EventRepository } from '../store/event-repository.ts'
 import { CHANGE_SHARDS } from '../store/keys.ts'
 
 /** Longer than any write of ours takes from taking its id to committing, its SDK retries included. */
@@ -48,7 +48,7 @@ export function startCursor(wallNow: number, overlapMs: number = CHANGE_OVERLAP_
   return { after: lastIdBefore(wallNow - overlapMs), seen: [] }
 }
 
-export type ChangeSource = Pick<ConsentRepository, 'changesOfShard'>
+export type ChangeSource = Pick<EventRepository, 'changesOfShard'>
 
 /**
  * What changed in `shard` since `cursor`: one Query of the shard (paged when it holds more than a page), from the

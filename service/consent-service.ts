@@ -33,6 +33,7 @@ import {
   type ProviderRegistry,
 } from '../providers/adapter.ts'
 import type { ConsentRepository } from '../store/consent-repository.ts'
+import type { EventRepository } from '../store/event-repository.ts'
 import { CursorCodec, queryFingerprint } from '../store/cursor.ts'
 import type { IdempotencyRepository } from '../store/idempotency-repository.ts'
 import type { NotificationReceiptRepository } from '../store/notification-receipt-repository.ts'
@@ -103,6 +104,8 @@ export interface ConsentServiceOptions {
 
 export interface ConsentServiceDependencies {
   readonly consents: ConsentRepository
+  /** The consents' histories and the tenant's events. */
+  readonly events: EventRepository
   readonly recorder: ConsentRecorder
   readonly callbackLinks: CallbackLinks
   /** What each provider is told instead of the partner's user id. */
@@ -304,7 +307,7 @@ export class ConsentService {
 
   /** Events by id, in order; null for a missing one and for one of a consent the caller cannot see. */
   async eventsById(scope: AccessScope, eventIds: readonly string[]): Promise<(ConsentEvent | null)[]> {
-    const events = await Promise.all(eventIds.map((id) => this.deps.consents.eventOfTenant(scope.tenantId, id)))
+    const events = await Promise.all(eventIds.map((id) => this.deps.events.eventOfTenant(scope.tenantId, id)))
     if (!isNarrowed(scope)) return events
     const consentIds = [...new Set(events.flatMap((event) => (event ? [event.consentId] : [])))]
     const visible = new Set((await this.getMany(scope, consentIds)).flatMap((consent) => (consent ? [consent.id] : [])))
@@ -315,7 +318,7 @@ export class ConsentService {
   async history(scope: AccessScope, consentId: string): Promise<ConsentEvent[]> {
     // The tenant is in the key; a narrower caller's consent is checked first.
     if (isNarrowed(scope)) await this.get(scope, consentId)
-    return this.deps.consents.history(scope.tenantId, consentId)
+    return this.deps.events.history(scope.tenantId, consentId)
   }
 
   /**

@@ -7,7 +7,14 @@ import type { Consent, ConsentEvent } from '../domain/consent.ts'
 import { effectiveStatus } from '../domain/derived.ts'
 import { isTerminal, type ConsentStatus } from '../domain/status.ts'
 import type { ConsentRepository } from '../store/consent-repository.ts'
-import { FEED_SETTLE_MS, firstIdAt, readAllShards, startCursors, type ShardCursor } from './change-feed.ts'
+import {
+  FEED_SETTLE_MS,
+  firstIdAt,
+  readAllShards,
+  startCursors,
+  type ChangeSource,
+  type ShardCursor,
+} from './change-feed.ts'
 import type { Logger } from '../runtime/logging.ts'
 
 export interface WatcherOptions {
@@ -32,7 +39,10 @@ export interface WatchOptions {
 }
 
 /** What the poller reads: the change feed and the changed consents. */
-export type WatcherStore = Pick<ConsentRepository, 'changesOfShard' | 'getByRefs'>
+export interface WatcherStore {
+  readonly events: ChangeSource
+  readonly consents: Pick<ConsentRepository, 'getByRefs'>
+}
 
 /** A subscriber's queue as an async iterator whose `return()` takes effect immediately, even mid-wait. */
 class PushStream<T> implements AsyncIterableIterator<T> {
@@ -337,14 +347,14 @@ export class ConsentWatcher {
       const cursors = this.#cursors
       if (!cursors || this.#idle) return
       const readAt = this.#wallClock()
-      const read = await readAllShards(this.store, cursors, readAt)
+      const read = await readAllShards(this.store.events, cursors, readAt)
       const changed = new Map(this.#refresh)
       for (const event of read.events) {
         const key = keyOf(event.tenantId, event.consentId)
         if (this.#streams.has(key)) changed.set(key, { tenantId: event.tenantId, consentId: event.consentId })
       }
       // One batch for every changed consent anyone watches, whoever watches it and however many do.
-      const fresh = changed.size ? await this.store.getByRefs([...changed.values()]) : []
+      const fresh = changed.size ? await this.store.consents.getByRefs([...changed.values()]) : []
       // Only a successful tick moves on: a failed one is read again, from the same cursors, next tick.
       for (const key of changed.keys()) this.#refresh.delete(key)
       this.#cursors = read.cursors

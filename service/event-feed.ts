@@ -5,7 +5,7 @@
 // clock the ids are made with. Live, the feed is read page by page up to the subscriber's present, then taken from
 // the process's one poll of the change feed (service/consent-watcher.ts), in the same order, with no gap in between.
 import type { ConsentEvent } from '../domain/consent.ts'
-import type { ConsentRepository } from '../store/consent-repository.ts'
+import type { EventRepository } from '../store/event-repository.ts'
 import { CursorCodec, queryFingerprint } from '../store/cursor.ts'
 import { FEED_SETTLE_MS, firstIdAt } from './change-feed.ts'
 import type { ConsentWatcher, TenantEventStream } from './consent-watcher.ts'
@@ -36,7 +36,7 @@ export class EventFeed {
   readonly #cursors: CursorCodec
 
   constructor(
-    private readonly consents: ConsentRepository,
+    private readonly events: Pick<EventRepository, 'eventsOfTenant'>,
     /** The process's one poll of the change feed, which live subscribers take new events from. */
     private readonly changes: Pick<ConsentWatcher, 'followTenant'>,
     cursorSecret: string,
@@ -112,7 +112,7 @@ export class EventFeed {
     const position = after === null ? null : this.#cursors.decode(after, fingerprint)
     // The smallest id of the settling window's first millisecond: every served id is below it.
     const until = firstIdAt(this.wallClock() - FEED_SETTLE_MS)
-    const { events, hasMore } = await this.consents.eventsOfTenant(tenantId, position, until, first)
+    const { events, hasMore } = await this.events.eventsOfTenant(tenantId, position, until, first)
     const edges = events.map((node) => ({ node, cursor: this.#cursors.encode(fingerprint, node.id) }))
     return {
       edges,

@@ -8,6 +8,7 @@ import type { Consent } from '../domain/consent.ts'
 import { effectiveStatus } from '../domain/derived.ts'
 import { isTerminal } from '../domain/status.ts'
 import type { ConsentRepository } from '../store/consent-repository.ts'
+import type { EventRepository } from '../store/event-repository.ts'
 import { TenantEventStream, type ConsentWatcher, type WatchOptions } from './consent-watcher.ts'
 import { EventFeed, type FollowOptions } from './event-feed.ts'
 import type { AccessScope } from './principal.ts'
@@ -125,13 +126,19 @@ async function* once<T>(value: T): AsyncGenerator<T, void, undefined> {
   yield value
 }
 
+/** What the snapshots read: the consents, and the tenants' events for the feed's backlog. */
+export interface SnapshotStore {
+  readonly consents: Pick<ConsentRepository, 'getByRefs'>
+  readonly events: Pick<EventRepository, 'eventsOfTenant'>
+}
+
 /** Makes each operation's snapshot: its feed reads the backlog as `consentEvents` does, with no live part after it. */
 export class SubscriptionSnapshots {
   readonly #feed: EventFeed
   readonly #maxBacklog: number
 
   constructor(
-    private readonly consents: ConsentRepository,
+    private readonly store: SnapshotStore,
     cursorSecret: string,
     private readonly clock: () => Date,
     settings: SnapshotSettings = {},
@@ -146,7 +153,7 @@ export class SubscriptionSnapshots {
         return stream
       },
     }
-    this.#feed = new EventFeed(consents, noLiveEvents, cursorSecret, wallClock)
+    this.#feed = new EventFeed(store.events, noLiveEvents, cursorSecret, wallClock)
     this.#maxBacklog = settings.maxBacklog ?? SNAPSHOT_DEFAULTS.maxBacklog
   }
 
@@ -156,7 +163,7 @@ export class SubscriptionSnapshots {
    * the subscription.
    */
   async newerThan(target: { tenantId: string; id: string; version: number }): Promise<Consent | null> {
-    const [consent] = await this.consents.getByRefs([{ tenantId: target.tenantId, consentId: target.id }])
+    const [consent] = await this.store.consents.getByRefs([{ tenantId: target.tenantId, consentId: target.id }])
     return consent && consent.version > target.version ? consent : null
   }
 

@@ -13,6 +13,7 @@ import type { Consent } from '../domain/consent.ts'
 import { effectiveStatus } from '../domain/derived.ts'
 import { isTerminal } from '../domain/status.ts'
 import { ConsentRepository } from '../store/consent-repository.ts'
+import { EventRepository } from '../store/event-repository.ts'
 import { CHANGE_SHARDS } from '../store/keys.ts'
 import {
   WS_PING_INTERVAL_MS,
@@ -127,8 +128,10 @@ export type WsPollerStore = Pick<
 
 export interface WsPollerDependencies {
   readonly store: WsPollerStore
-  /** The change feed and the changed consents. */
-  readonly consents: ChangeSource & Pick<ConsentRepository, 'getByRefs'>
+  /** The change feed. */
+  readonly changes: ChangeSource
+  /** The changed consents. */
+  readonly consents: Pick<ConsentRepository, 'getByRefs'>
   /** A tenant's feed, paged from a follower's cursor (settled events only). */
   readonly events: Pick<EventFeed, 'page'>
   readonly sender: ConnectionSender
@@ -343,7 +346,7 @@ export class WsPoller {
     let moved = false
     try {
       const readAt = this.#wall()
-      const read = await readShardChanges(this.deps.consents, shard, state.cursor, readAt)
+      const read = await readShardChanges(this.deps.changes, shard, state.cursor, readAt)
       for (const event of read.events) {
         const feed = state.feeds.get(event.tenantId)
         state.feeds.set(event.tenantId, {
@@ -753,6 +756,7 @@ export function createWsPoller(
   return new WsPoller(
     {
       store: new WebSocketRepository(gateway.db, gateway.config.tableName),
+      changes: new EventRepository(gateway.db, gateway.config.tableName),
       consents: new ConsentRepository(gateway.db, gateway.config.tableName),
       events: gateway.events,
       sender: ports.sender,

@@ -1,12 +1,12 @@
-// Consents and their history in the single table. Every state change is one TransactWriteItems composed of the item
-// modules' writes: the consent (version-conditioned, consent-item.ts), its event (event-item.ts) and its outbox
-// message (outbox-repository.ts), so nothing is lost between "status changed" and "partner told".
+// Consents in the single table: their reads, and their writes. Every state change is one TransactWriteItems composed
+// of the item modules' writes: the consent (version-conditioned, consent-item.ts), its event (event-item.ts) and its
+// outbox message (outbox-repository.ts), so nothing is lost between "status changed" and "partner told". The events
+// are read through event-repository.ts.
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb'
 import {
   GetCommand,
   paginateQuery,
   PutCommand,
-  QueryCommand,
   TransactWriteCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb'
@@ -17,16 +17,15 @@ import type { Provider } from '../domain/provider.ts'
 import type { ConsentStatus } from '../domain/status.ts'
 import { batchGet } from './batch-get.ts'
 import { consentEntity, consentItem, putConsentVersion, putNewConsent } from './consent-item.ts'
-import { putEvent, toEvent } from './event-item.ts'
+import { putEvent } from './event-item.ts'
 import { allOf, type AttributeCondition } from './expressions.ts'
 import { completeIdempotency, type IdempotencyCompletion } from './idempotency-repository.ts'
 import { DUE_SHARDS, keys } from './keys.ts'
 import { putOutboxMessage } from './outbox-repository.ts'
 import { findProviderReference, putProviderReference } from './provider-reference-item.ts'
-import { queryAll, queryDue, queryPrefix } from './query.ts'
+import { queryDue } from './query.ts'
 
 export { consentItem } from './consent-item.ts'
-export { toEvent } from './event-item.ts'
 export type { IdempotencyCompletion } from './idempotency-repository.ts'
 
 /** Which of a tenant's consents a list reads; every condition is on stored attributes. */
@@ -107,26 +106,6 @@ export class ConsentRepository {
       { consistent: true },
     )
     return items.map(toConsent)
-  }
-
-  /**
-   * One shard of the change feed (every tenant's events, gsi5): the events with ids above `afterEventId`, in id order,
-   * every page read. Eventually consistent, like every index read: the caller re-reads an overlap window behind its
-   * cursor (see service/change-feed.ts). `pageSize` bounds each Query, not the answer.
-   */
-  async changesOfShard(shard: number, afterEventId: string, pageSize = 500): Promise<ConsentEvent[]> {
-    const { items } = await queryAll(
-      this.db,
-      {
-        TableName: this.tableName,
-        IndexName: 'gsi5',
-        KeyConditionExpression: 'gsi5pk = :pk AND gsi5sk > :after',
-        ExpressionAttributeValues: { ':pk': keys.changePartition(shard), ':after': afterEventId },
-      },
-      Number.POSITIVE_INFINITY,
-      pageSize,
-    )
-    return items.map(toEvent)
   }
 
   /**
@@ -236,68 +215,12 @@ export class ConsentRepository {
     }
   }
 
-  /**
-   * The tenant's history feed in event order, after `afterEventId`, up to `until` (exclusive): events are ordered by
-   * their ULIDs, so the feed only serves ids below `until`, a moment every transaction that could still carry a
-   * smaller id has committed by (see service/event-feed.ts).
-   */
-  async eventsOfTenant(
-    tenantId: string,
-    afterEventId: string | null,
-    untilEventId: string,
-    limit: number,
-  ): Promise<{ events: ConsentEvent[]; hasMore: boolean }> {
-    const page = await this.db.send(
-      new QueryCommand({
-        TableName: this.tableName,
-        IndexName: 'gsi1',
-        KeyConditionExpression: afterEventId
-          ? 'gsi1pk = :pk AND gsi1sk BETWEEN :after AND :until'
-          : 'gsi1pk = :pk AND gsi1sk < :until',
-        ExpressionAttributeValues: {
-          ':pk': keys.tenantEventsPartition(tenantId),
-          ':until': untilEventId,
-          ...(afterEventId ? { ':after': afterEventId } : {}),
-        },
-        // BETWEEN is inclusive: one more, and the cursor's own event dropped.
-        Limit: limit + 1 + (afterEventId ? 1 : 0),
-      }),
-    )
-    const events = (page.Items ?? [])
-      .map(toEvent)
-      .filter((event) => event.id !== afterEventId && event.id < untilEventId)
-    return { events: events.slice(0, limit), hasMore: events.length > limit || page.LastEvaluatedKey !== undefined }
-  }
-
-  /**
-   * One event of the tenant's, by id: only the tenant's own event partition is read (gsi1), so another tenant's id
-   * finds nothing. Eventually consistent, like the feed.
-   */
-  async eventOfTenant(tenantId: string, eventId: string): Promise<ConsentEvent | null> {
-    const page = await this.db.send(
-      new QueryCommand({
-        TableName: this.tableName,
-        IndexName: 'gsi1',
-        KeyConditionExpression: 'gsi1pk = :pk AND gsi1sk = :id',
-        ExpressionAttributeValues: { ':pk': keys.tenantEventsPartition(tenantId), ':id': eventId },
-      }),
-    )
-    const item = page.Items?.[0]
-    return item ? toEvent(item) : null
-  }
-
   /** Finds which tenant's consent a provider reference belongs to (strongly consistent). */
   async findByProviderRef(
     provider: Provider,
     providerConsentId: string,
   ): Promise<{ tenantId: string; consentId: string } | null> {
     return findProviderReference(this.db, this.tableName, provider, providerConsentId)
-  }
-
-  /** A consent's history, oldest first. */
-  async history(tenantId: string, consentId: string): Promise<ConsentEvent[]> {
-    const { items } = await queryPrefix(this.db, this.tableName, keys.consent(tenantId, consentId).pk, keys.eventPrefix)
-    return items.map(toEvent)
   }
 
   /**

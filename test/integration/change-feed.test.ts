@@ -17,15 +17,18 @@ import { ConsentWatcher } from '../../service/consent-watcher.ts'
 import { EventFeed, FEED_SETTLE_MS } from '../../service/event-feed.ts'
 import { silentLogger } from '../../runtime/logging.ts'
 import { ConsentRepository } from '../../store/consent-repository.ts'
+import { EventRepository } from '../../store/event-repository.ts'
 import { CHANGE_SHARDS, changeShardOf } from '../../store/keys.ts'
 import { createTestTable } from '../support/dynamo.ts'
 import { aConsent } from '../support/fixtures.ts'
 
 let repo: ConsentRepository
+let eventStore: EventRepository
 
 beforeAll(async () => {
   const table = await createTestTable()
   repo = new ConsentRepository(table.db, table.tableName)
+  eventStore = new EventRepository(table.db, table.tableName)
 })
 
 /** A new consent of `tenantId` whose creation event has an id taken at `at` (epoch ms), committed now. */
@@ -55,12 +58,12 @@ describe('the change feed across tenants', () => {
     let cursor: ShardCursor = startCursor(t)
     // Act: A (id at t + 2) commits; the reader reads; B (id at t + 1, taken earlier) commits only then
     const a = await createdAt(tenant, t + 2, idInShard(0, t + 2))
-    const first = await readShardChanges(repo, 0, cursor, t + 100)
+    const first = await readShardChanges(eventStore, 0, cursor, t + 100)
     cursor = first.cursor
     const b = await createdAt(tenant, t + 1, idInShard(0, t + 1))
-    const second = await readShardChanges(repo, 0, cursor, t + 200)
+    const second = await readShardChanges(eventStore, 0, cursor, t + 200)
     cursor = second.cursor
-    const third = await readShardChanges(repo, 0, cursor, t + 300)
+    const third = await readShardChanges(eventStore, 0, cursor, t + 300)
     // Assess: B is caught although its id is below A's, and nothing is handed out twice
     expect(ofTenant(first.events, tenant)).toEqual([a.id])
     expect(ofTenant(second.events, tenant)).toEqual([b.id])
@@ -71,19 +74,19 @@ describe('the change feed across tenants', () => {
     const tenant = ulid()
     const t = Date.now()
     const a = await createdAt(tenant, t, idInShard(1, t))
-    const read = await readShardChanges(repo, 1, startCursor(t), t + 10)
+    const read = await readShardChanges(eventStore, 1, startCursor(t), t + 10)
     expect(read.cursor.seen).toContain(read.events.find((event) => event.consentId === a.id)?.id)
     // Past the overlap window, A's id is below the cursor: not read again, and not remembered
-    const later = await readShardChanges(repo, 1, read.cursor, t + CHANGE_OVERLAP_MS + 1_000)
+    const later = await readShardChanges(eventStore, 1, read.cursor, t + CHANGE_OVERLAP_MS + 1_000)
     expect(ofTenant(later.events, tenant)).toEqual([])
     expect(later.cursor.after > a.id).toBe(true)
     expect(later.cursor.seen).not.toContain(a.id)
     // The cursor is plain JSON: a poller elsewhere stores it between runs and goes on from it
     const resumed = JSON.parse(JSON.stringify(later.cursor)) as ShardCursor
     const c = await createdAt(tenant, t + CHANGE_OVERLAP_MS + 1_500, idInShard(1, t + CHANGE_OVERLAP_MS + 1_500))
-    expect(ofTenant((await readShardChanges(repo, 1, resumed, t + CHANGE_OVERLAP_MS + 2_000)).events, tenant)).toEqual([
-      c.id,
-    ])
+    expect(
+      ofTenant((await readShardChanges(eventStore, 1, resumed, t + CHANGE_OVERLAP_MS + 2_000)).events, tenant),
+    ).toEqual([c.id])
   })
 
   it('puts every event in exactly one shard, of every tenant, in id order across shards', async () => {
@@ -92,7 +95,7 @@ describe('the change feed across tenants', () => {
     const cursors = startCursors(t)
     const made: Consent[] = []
     for (let i = 0; i < 12; i++) made.push(await createdAt(tenants[i % 2] as string, t + i))
-    const { events } = await readAllShards(repo, cursors, t + 100)
+    const { events } = await readAllShards(eventStore, cursors, t + 100)
     const mine = events.filter((event) => tenants.includes(event.tenantId))
     expect(mine.map((event) => event.consentId)).toEqual(made.map((consent) => consent.id))
     expect(new Set(mine.map((event) => changeShardOf(event.consentId))).size).toBeGreaterThan(1)
@@ -104,11 +107,11 @@ describe('the live tenant feed over the change feed', () => {
   it('hands over from the backlog to live events with no gap or repeat, in id order, once settled', async () => {
     // Prepare: a wall clock the test moves; a backlog of three settled events
     let wall = Date.now()
-    const watcher = new ConsentWatcher(repo, () => new Date(), silentLogger, {
+    const watcher = new ConsentWatcher({ consents: repo, events: eventStore }, () => new Date(), silentLogger, {
       pollIntervalMs: 10,
       wallClock: () => wall,
     })
-    const feed = new EventFeed(repo, watcher, 'test-cursor-secret-0123456789abcdef', () => wall)
+    const feed = new EventFeed(eventStore, watcher, 'test-cursor-secret-0123456789abcdef', () => wall)
     const tenant = ulid()
     const other = ulid()
     const backlog: Consent[] = []

@@ -7,6 +7,7 @@ import { showingAs } from '../../domain/derived.ts'
 import { ConcurrentModificationError } from '../../domain/errors.ts'
 import { notificationFor } from '../../domain/notification.ts'
 import { ConsentRepository } from '../../store/consent-repository.ts'
+import { EventRepository } from '../../store/event-repository.ts'
 import { StoredItemInvalidError } from '../../store/entity.ts'
 import { ConsentSecretRepository } from '../../store/consent-secret-repository.ts'
 import { keys } from '../../store/keys.ts'
@@ -16,10 +17,12 @@ import { aConsent } from '../support/fixtures.ts'
 const newId = monotonicFactory()
 let table: TestTable
 let repo: ConsentRepository
+let events: EventRepository
 
 beforeAll(async () => {
   table = await createTestTable()
   repo = new ConsentRepository(table.db, table.tableName)
+  events = new EventRepository(table.db, table.tableName)
 })
 
 const eventFor = (consent: Consent, from: Consent['status'] | null): ConsentEvent =>
@@ -91,7 +94,7 @@ describe('consent writes', () => {
     await repo.update(next, 1, event, notificationFor(event, next))
     // Assess
     expect((await repo.get(consent.tenantId, consent.id, { consistent: true }))?.version).toBe(2)
-    const history = await repo.history(consent.tenantId, consent.id)
+    const history = await events.history(consent.tenantId, consent.id)
     expect(history.map((e) => [e.version, e.from, e.to])).toEqual([
       [1, null, 'CREATED'],
       [2, 'CREATED', 'AWAITING_AUTHORIZATION'],
@@ -108,7 +111,7 @@ describe('consent writes', () => {
       ConcurrentModificationError,
     )
     expect((await repo.get(consent.tenantId, consent.id, { consistent: true }))?.status).toBe('AWAITING_AUTHORIZATION')
-    expect(await repo.history(consent.tenantId, consent.id)).toHaveLength(2)
+    expect(await events.history(consent.tenantId, consent.id)).toHaveLength(2)
   })
 
   it('lets exactly one of two concurrent writers of the same version win', async () => {
@@ -121,7 +124,7 @@ describe('consent writes', () => {
     const results = await Promise.allSettled(attempts)
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1)
     expect(results.filter((r) => r.status === 'rejected')).toHaveLength(1)
-    expect(await repo.history(consent.tenantId, consent.id)).toHaveLength(2)
+    expect(await events.history(consent.tenantId, consent.id)).toHaveLength(2)
   })
 
   it('refuses a second consent with the same provider reference', async () => {

@@ -7,8 +7,9 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { newConsentEvent, type Consent } from '../../domain/consent.ts'
 import { notificationFor } from '../../domain/notification.ts'
 import { silentLogger } from '../../runtime/logging.ts'
-import { ConsentWatcher } from '../../service/consent-watcher.ts'
+import { ConsentWatcher, type WatcherStore } from '../../service/consent-watcher.ts'
 import { ConsentRepository } from '../../store/consent-repository.ts'
+import { EventRepository } from '../../store/event-repository.ts'
 import { CHANGE_SHARDS } from '../../store/keys.ts'
 import { countingClient, createTestTable } from '../support/dynamo.ts'
 import { eventually } from '../support/stack.ts'
@@ -16,16 +17,22 @@ import { aConsent } from '../support/fixtures.ts'
 
 const newId = monotonicFactory()
 let repo: ConsentRepository
-/** The repository over a client that records every command it sends. */
-let counted: ConsentRepository
+/** What a watcher reads: the consents and the change feed. */
+let store: WatcherStore
+/** The repositories over a client that records every command it sends. */
+let counted: { consents: ConsentRepository; events: EventRepository }
 let commands: string[]
 
 beforeAll(async () => {
   const table = await createTestTable()
   repo = new ConsentRepository(table.db, table.tableName)
+  store = { consents: repo, events: new EventRepository(table.db, table.tableName) }
   const counting = countingClient(table.endpoint)
   commands = counting.commands
-  counted = new ConsentRepository(counting.db, table.tableName)
+  counted = {
+    consents: new ConsentRepository(counting.db, table.tableName),
+    events: new EventRepository(counting.db, table.tableName),
+  }
 })
 
 const event = (consent: Consent, from: Consent['status'] | null) =>
@@ -57,7 +64,7 @@ async function drain(stream: AsyncIterableIterator<Consent>, onItem?: (consent: 
 
 describe('ConsentWatcher', () => {
   it('yields the current state first, then each change, and completes on a terminal status', async () => {
-    const watcher = new ConsentWatcher(repo, () => new Date(), silentLogger, { pollIntervalMs: 20 })
+    const watcher = new ConsentWatcher(store, () => new Date(), silentLogger, { pollIntervalMs: 20 })
     const consent = await seed({ status: 'AWAITING_AUTHORIZATION' })
     const stream = watcher.watch(consent, { deadline: Date.now() + 10_000 })
     let current = consent
@@ -138,7 +145,7 @@ describe('ConsentWatcher', () => {
   })
 
   it('yields again when time alone changes what the consent shows, even with no write', async () => {
-    const watcher = new ConsentWatcher(repo, () => new Date(), silentLogger, { pollIntervalMs: 20 })
+    const watcher = new ConsentWatcher(store, () => new Date(), silentLogger, { pollIntervalMs: 20 })
     const consent = await seed({
       status: 'AWAITING_AUTHORIZATION',
       linkExpiresAt: new Date(Date.now() + 300).toISOString(),
@@ -150,7 +157,7 @@ describe('ConsentWatcher', () => {
   })
 
   it('stops at once when the subscriber goes away, even while waiting for the next poll', async () => {
-    const watcher = new ConsentWatcher(repo, () => new Date(), silentLogger, { pollIntervalMs: 60_000 })
+    const watcher = new ConsentWatcher(store, () => new Date(), silentLogger, { pollIntervalMs: 60_000 })
     const consent = await seed({ status: 'ACTIVE' })
     const controller = new AbortController()
     const stream = watcher.watch(consent, { deadline: Date.now() + 600_000, signal: controller.signal })
@@ -163,7 +170,7 @@ describe('ConsentWatcher', () => {
   })
 
   it('ends a stream at its deadline', async () => {
-    const watcher = new ConsentWatcher(repo, () => new Date(), silentLogger, { pollIntervalMs: 20 })
+    const watcher = new ConsentWatcher(store, () => new Date(), silentLogger, { pollIntervalMs: 20 })
     const consent = await seed({ status: 'ACTIVE' })
     const seen = await drain(watcher.watch(consent, { deadline: Date.now() + 150 }))
     expect(seen).toHaveLength(1)
@@ -171,7 +178,7 @@ describe('ConsentWatcher', () => {
   })
 
   it('ends a stream at once when the iterator is returned (client disconnects)', async () => {
-    const watcher = new ConsentWatcher(repo, () => new Date(), silentLogger, { pollIntervalMs: 60_000 })
+    const watcher = new ConsentWatcher(store, () => new Date(), silentLogger, { pollIntervalMs: 60_000 })
     const consent = await seed({ status: 'ACTIVE' })
     const stream = watcher.watch(consent, { deadline: Date.now() + 600_000 })
     await stream.next()
@@ -182,7 +189,7 @@ describe('ConsentWatcher', () => {
   })
 
   it('completes right after the first item when the consent is already final', async () => {
-    const watcher = new ConsentWatcher(repo, () => new Date(), silentLogger, { pollIntervalMs: 20 })
+    const watcher = new ConsentWatcher(store, () => new Date(), silentLogger, { pollIntervalMs: 20 })
     const consent = await seed({ status: 'REVOKED' })
     expect((await drain(watcher.watch(consent, { deadline: Date.now() + 10_000 }))).map((c) => c.status)).toEqual([
       'REVOKED',

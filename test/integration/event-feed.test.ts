@@ -9,6 +9,7 @@ import { ConsentWatcher } from '../../service/consent-watcher.ts'
 import { EventFeed, FEED_SETTLE_MS } from '../../service/event-feed.ts'
 import { silentLogger } from '../../runtime/logging.ts'
 import { ConsentRepository } from '../../store/consent-repository.ts'
+import { EventRepository } from '../../store/event-repository.ts'
 import { aConsent } from '../support/fixtures.ts'
 import { createTestTable } from '../support/dynamo.ts'
 
@@ -20,12 +21,13 @@ let feed: EventFeed
 beforeAll(async () => {
   const table = await createTestTable()
   repo = new ConsentRepository(table.db, table.tableName)
+  const events = new EventRepository(table.db, table.tableName)
   // The live part comes from the process's poll of the change feed, on the same wall clock the test moves.
-  const watcher = new ConsentWatcher(repo, () => new Date(), silentLogger, {
+  const watcher = new ConsentWatcher({ consents: repo, events }, () => new Date(), silentLogger, {
     pollIntervalMs: 20,
     wallClock: () => wall,
   })
-  feed = new EventFeed(repo, watcher, SECRET, () => wall)
+  feed = new EventFeed(events, watcher, SECRET, () => wall)
 })
 
 /** A new consent of `tenantId` whose creation event has an id made at `at` (epoch ms). */

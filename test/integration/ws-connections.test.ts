@@ -18,6 +18,7 @@ import { SubscriptionSnapshots } from '../../service/subscription-snapshot.ts'
 import { provisionApiClient } from '../../service/tenants.ts'
 import { WebSocketSessions } from '../../service/ws-sessions.ts'
 import { ConsentRepository } from '../../store/consent-repository.ts'
+import { EventRepository } from '../../store/event-repository.ts'
 import { WebSocketRepository } from '../../store/ws-repository.ts'
 import { createTestTable, type TestTable } from '../support/dynamo.ts'
 import { aConsent, aGatewayConfig, writeConsentWithTransitions } from '../support/fixtures.ts'
@@ -32,6 +33,7 @@ let table: TestTable
 let gateway: Gateway
 let graphql: GraphQLServer
 let consents: ConsentRepository
+let events: EventRepository
 let repository: WebSocketRepository
 const newId = monotonicFactory()
 
@@ -45,6 +47,7 @@ beforeAll(async () => {
     logger: silentLogger,
   })
   consents = new ConsentRepository(table.db, table.tableName)
+  events = new EventRepository(table.db, table.tableName)
   repository = new WebSocketRepository(table.db, table.tableName)
 })
 
@@ -76,7 +79,7 @@ function protocolWith(record: ReturnType<typeof recorder>, sessions?: WebSocketS
     services: graphQLServicesOf(gateway),
     authenticator: gateway.authenticator,
     sessions: sessions ?? new WebSocketSessions(repository, gateway.authenticator),
-    snapshots: new SubscriptionSnapshots(consents, gateway.config.cursorSecret, gateway.clock, {
+    snapshots: new SubscriptionSnapshots({ consents, events }, gateway.config.cursorSecret, gateway.clock, {
       maxBacklog: MAX_BACKLOG,
     }),
     sender: record.sender,

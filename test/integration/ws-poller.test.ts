@@ -19,6 +19,7 @@ import { provisionApiClient } from '../../service/tenants.ts'
 import { createWsPoller, WsPoller, type WsPollerSettings } from '../../service/ws-poller.ts'
 import { AccessRepository } from '../../store/access-repository.ts'
 import { ConsentRepository } from '../../store/consent-repository.ts'
+import { EventRepository } from '../../store/event-repository.ts'
 import { CHANGE_SHARDS, changeShardOf, wsShardOf } from '../../store/keys.ts'
 import { WebSocketRepository, type StoredPrincipal, type WsSubscription } from '../../store/ws-repository.ts'
 import { countingClient, createTestTable, type TestTable } from '../support/dynamo.ts'
@@ -290,6 +291,7 @@ function pollerOver(
   return new WsPoller(
     {
       store,
+      changes: new EventRepository(w.gateway.db, w.gateway.config.tableName),
       consents: new ConsentRepository(w.gateway.db, w.gateway.config.tableName),
       events: w.gateway.events,
       sender,
