@@ -14,7 +14,7 @@ import {
 import { decodePublicId } from '../domain/ids.ts'
 import type { AccessRepository } from '../store/access-repository.ts'
 import type { TokenRevocationRepository } from '../store/token-revocation-repository.ts'
-import type { StoredPrincipal } from '../store/ws-repository.ts'
+import type { StoredPrincipal } from '../store/stored-principal.ts'
 import {
   PARTNER_SCOPE,
   scopeOf,

@@ -2,7 +2,7 @@
 // (scrypt, its caches and failure limits), a bearer token to AccessTokens (signature and claims against the keys in
 // memory). One entry point for the GraphQL server and anything else that authenticates requests.
 import { InvalidTokenError, UnauthorizedError } from '../domain/errors.ts'
-import type { StoredPrincipal } from '../store/ws-repository.ts'
+import type { StoredPrincipal } from '../store/stored-principal.ts'
 import type { AccessTokens } from './access-tokens.ts'
 import type { ApiClientAuthenticator } from './authentication.ts'
 import type { AuthenticationAttempt, Authenticator, Principal, PrincipalStorage } from './principal.ts'

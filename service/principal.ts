@@ -3,7 +3,7 @@
 // so the rules hold in service/ whichever transport or resolver calls it.
 import { initiatorOf, type Actor } from '../domain/actor.ts'
 import { ForbiddenError } from '../domain/errors.ts'
-import type { StoredPrincipal } from '../store/ws-repository.ts'
+import type { StoredPrincipal } from '../store/stored-principal.ts'
 
 /** What an end user's token may do: read that user's consents, and (with write) create and change them. */
 export const USER_TOKEN_SCOPES = ['consents:read', 'consents:write'] as const

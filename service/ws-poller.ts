@@ -15,12 +15,10 @@ import { isTerminal } from '../domain/status.ts'
 import { ConsentRepository } from '../store/consent-repository.ts'
 import { EventRepository } from '../store/event-repository.ts'
 import { CHANGE_SHARDS } from '../store/keys.ts'
-import {
-  WS_PING_INTERVAL_MS,
-  WebSocketRepository,
-  type WsSubscription,
-  type StoredPrincipal,
-} from '../store/ws-repository.ts'
+import type { StoredPrincipal } from '../store/stored-principal.ts'
+import { WS_PING_INTERVAL_MS } from '../store/ws-connection-item.ts'
+import { WebSocketRepository } from '../store/ws-repository.ts'
+import type { WsSubscription } from '../store/ws-subscription-item.ts'
 import { readShardChanges, rewindCursor, startCursor, type ChangeSource, type ShardCursor } from './change-feed.ts'
 import type { CallerAuthenticator } from './caller-authentication.ts'
 import type { GatewayConfig } from './config.ts'

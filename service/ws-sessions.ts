@@ -1,12 +1,16 @@
 // graphql-ws connections through API Gateway as the protocol sees them between invocations: a connection opened, its
 // caller acknowledged (stored as a description, never a secret), its credential checked again once its trust runs
 // out, its subscriptions stored with what they watch, and everything of it gone when it closes. The state is the
-// table's (store/ws-repository.ts); the protocol itself is schema/ws-connections.ts, the poller service/ws-poller.ts.
+// table's (store/ws-repository.ts and its item modules); the protocol itself is schema/ws-connections.ts, the poller
+// service/ws-poller.ts.
 import { handleProtocols } from 'graphql-ws'
-import { type WebSocketRepository, type WsConnection, type WsSubscription } from '../store/ws-repository.ts'
+import type { WsConnection } from '../store/ws-connection-item.ts'
+import type { WebSocketRepository } from '../store/ws-repository.ts'
+import type { WsSubscription } from '../store/ws-subscription-item.ts'
 import type { Principal, PrincipalStorage } from './principal.ts'
 
-export type { WsConnection, WsSubscription } from '../store/ws-repository.ts'
+export type { WsConnection } from '../store/ws-connection-item.ts'
+export type { WsSubscription } from '../store/ws-subscription-item.ts'
 
 /** A connection's caller as a message finds it. */
 export type SessionCaller =

@@ -68,3 +68,10 @@ export const orDefault = <S extends z.ZodMiniType>(schema: S, fallback: Exclude<
 
 /** An ISO timestamp as this program writes them (`Date#toISOString()`); read as the string it is. */
 export const timestamp = z.string()
+
+/** Drops the attributes that hold null, for items whose "none" is an absent attribute. */
+export const withoutNulls = (item: Record<string, unknown>): Record<string, unknown> =>
+  Object.fromEntries(Object.entries(item).filter(([, value]) => value !== null))
+
+/** Epoch ms as the whole epoch seconds of a TTL attribute, rounded up. */
+export const epochSeconds = (ms: number): number => Math.ceil(ms / 1000)

@@ -1,5 +1,6 @@
 // Condition and filter expressions built from a description rather than by hand: attribute names and values go
 // through placeholders (`#n0`, `:v0`), so no value is ever spliced into the expression and reserved words are safe.
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb'
 
 /** One condition on an attribute (a dotted path reaches into a map: `institution.id`). */
 export type AttributeCondition =
@@ -37,3 +38,7 @@ export function allOf(conditions: readonly AttributeCondition[], prefix = 'f'): 
   )
   return { expression: parts.length ? parts.join(' AND ') : undefined, names, values }
 }
+
+/** A single write's condition did not hold (a transaction's cancellation reasons say which of its writes failed). */
+export const isConditionFailure = (error: unknown): error is ConditionalCheckFailedException =>
+  error instanceof ConditionalCheckFailedException

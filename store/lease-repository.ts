@@ -57,6 +57,38 @@ export function deleteLease(tableName: string, key: ItemKey, token: string) {
   }
 }
 
+/** Claims `key` for `token` until `now + durationMs`; false while another claim there has not lapsed. */
+export async function claimLease(
+  db: DynamoDBDocumentClient,
+  tableName: string,
+  key: ItemKey,
+  token: string,
+  now: Date,
+  durationMs: number,
+): Promise<boolean> {
+  try {
+    await db.send(new PutCommand(putLease(tableName, key, token, now.getTime() + durationMs, now)))
+    return true
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return false
+    throw error
+  }
+}
+
+/** Gives the claim at `key` back, if it is still `token`'s. */
+export async function releaseLease(
+  db: DynamoDBDocumentClient,
+  tableName: string,
+  key: ItemKey,
+  token: string,
+): Promise<void> {
+  try {
+    await db.send(new DeleteCommand(deleteLease(tableName, key, token)))
+  } catch (error) {
+    if (!(error instanceof ConditionalCheckFailedException)) throw error
+  }
+}
+
 export class LeaseRepository {
   constructor(
     private readonly db: DynamoDBDocumentClient,
@@ -71,28 +103,12 @@ export class LeaseRepository {
     now: Date,
     durationMs: number,
   ): Promise<Lease | null> {
-    const until = now.getTime() + durationMs
-    try {
-      await this.db.send(
-        new PutCommand(putLease(this.tableName, keys.lease(ref.tenantId, ref.consentId, purpose), token, until, now)),
-      )
-      return { ...ref, purpose, token }
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return null
-      throw error
-    }
+    const key = keys.lease(ref.tenantId, ref.consentId, purpose)
+    return (await claimLease(this.db, this.tableName, key, token, now, durationMs)) ? { ...ref, purpose, token } : null
   }
 
   /** Gives the claim back, if it is still ours. */
   async release(lease: Lease): Promise<void> {
-    try {
-      await this.db.send(
-        new DeleteCommand(
-          deleteLease(this.tableName, keys.lease(lease.tenantId, lease.consentId, lease.purpose), lease.token),
-        ),
-      )
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error
-    }
+    await releaseLease(this.db, this.tableName, keys.lease(lease.tenantId, lease.consentId, lease.purpose), lease.token)
   }
 }

@@ -4,12 +4,10 @@
 import { ulid } from 'ulid'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { keys, wsShardOf } from '../../store/keys.ts'
-import {
-  WebSocketRepository,
-  type StoredPrincipal,
-  type WsConnection,
-  type WsSubscription,
-} from '../../store/ws-repository.ts'
+import type { StoredPrincipal } from '../../store/stored-principal.ts'
+import type { WsConnection } from '../../store/ws-connection-item.ts'
+import { WebSocketRepository } from '../../store/ws-repository.ts'
+import type { WsSubscription } from '../../store/ws-subscription-item.ts'
 import { createTestTable, type TestTable } from '../support/dynamo.ts'
 
 let table: TestTable
