@@ -29,7 +29,8 @@ async function handle(event: WebSocketEvent, context: Pick<Context, 'awsRequestI
     })
     if (!answer.accepted) {
       gateway.logger.info('graphql-ws connection refused', { connectionId, error: answer.error })
-      return { statusCode: answer.status, body: JSON.stringify({ error: answer.error }) }
+      // The only refusal is a handshake the client got wrong (no subprotocol of ours): a client error.
+      return { statusCode: 400, body: JSON.stringify({ error: answer.error }) }
     }
     return { statusCode: 200, headers: { 'Sec-WebSocket-Protocol': answer.protocol } }
   })

@@ -36,14 +36,17 @@ export interface ConnectRequest {
   readonly clientAddress: string
 }
 
-/** `$connect`'s answer: accepted with the subprotocol to name in `Sec-WebSocket-Protocol`, or refused with a status. */
+/**
+ * `$connect`'s answer: accepted with the subprotocol to name in `Sec-WebSocket-Protocol`, or refused (the client
+ * offered no subprotocol we speak) with what to tell it; the host says it in its transport's terms.
+ */
 export type ConnectAnswer =
   | { readonly accepted: true; readonly protocol: typeof GRAPHQL_TRANSPORT_WS }
-  | { readonly accepted: false; readonly status: 400; readonly error: string }
+  | { readonly accepted: false; readonly refusal: 'UNSUPPORTED_SUBPROTOCOL'; readonly error: string }
 
 /**
- * `$connect`: only `graphql-transport-ws` is spoken (anything else: 400, no connection). A page's origin is not judged
- * here (the tenant is unknown until `connection_init`): it is stored, and checked then.
+ * `$connect`: only `graphql-transport-ws` is spoken (anything else is refused, and no connection stored). A page's
+ * origin is not judged here (the tenant is unknown until `connection_init`): it is stored, and checked then.
  */
 export async function acceptConnection(sessions: WebSocketSessions, request: ConnectRequest): Promise<ConnectAnswer> {
   const offered = (request.protocols ?? '')
@@ -51,7 +54,11 @@ export async function acceptConnection(sessions: WebSocketSessions, request: Con
     .map((protocol) => protocol.trim())
     .filter(Boolean)
   if (handleProtocols(offered) !== GRAPHQL_TRANSPORT_WS) {
-    return { accepted: false, status: 400, error: `Speak the ${GRAPHQL_TRANSPORT_WS} subprotocol (graphql-ws)` }
+    return {
+      accepted: false,
+      refusal: 'UNSUPPORTED_SUBPROTOCOL',
+      error: `Speak the ${GRAPHQL_TRANSPORT_WS} subprotocol (graphql-ws)`,
+    }
   }
   await sessions.open({
     connectionId: request.connectionId,
