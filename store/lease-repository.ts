@@ -37,7 +37,7 @@ export const leaseEntity = defineEntity<LeaseItem>({
 })
 
 /** The claim at `key` until `until` (epoch ms), written only if there is none or it has lapsed at `now`. */
-export function putLease(tableName: string, key: ItemKey, token: string, until: number, now: Date) {
+function putLease(tableName: string, key: ItemKey, token: string, until: number, now: Date) {
   return {
     TableName: tableName,
     Item: leaseEntity.item({ key, token, leaseUntil: until, expiresAt: Math.ceil(until / 1000) + 3600 }),
@@ -47,7 +47,7 @@ export function putLease(tableName: string, key: ItemKey, token: string, until: 
 }
 
 /** Deletes the claim at `key` if it is still `token`'s. */
-export function deleteLease(tableName: string, key: ItemKey, token: string) {
+function deleteLease(tableName: string, key: ItemKey, token: string) {
   return {
     TableName: tableName,
     Key: key,
