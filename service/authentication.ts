@@ -10,7 +10,7 @@
 import { hash } from 'node:crypto'
 import { RateLimitedError, UnauthorizedError } from '../domain/errors.ts'
 import type { AccessRepository, ApiClientRecord } from '../store/access-repository.ts'
-import type { StoredPrincipal } from '../store/ws-repository.ts'
+import type { StoredPrincipal } from '../store/stored-principal.ts'
 import type { FailureLog } from './failure-log.ts'
 import { FailureLimiter, type FailureLimits } from './failure-limiter.ts'
 import type { ApiClientPrincipal, AuthenticationAttempt } from './principal.ts'

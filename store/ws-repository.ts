@@ -16,7 +16,6 @@ import type { WsSubscription } from './ws-subscription-item.ts'
 import type { StoredPrincipal } from './stored-principal.ts'
 
 // service/authentication.ts names the stored principal from here; its own module is stored-principal.ts.
-export type { StoredPrincipal } from './stored-principal.ts'
 
 export class WebSocketRepository {
   constructor(
