@@ -15,8 +15,6 @@ import * as subscriptions from './ws-subscription-item.ts'
 import type { WsSubscription } from './ws-subscription-item.ts'
 import type { StoredPrincipal } from './stored-principal.ts'
 
-// service/authentication.ts names the stored principal from here; its own module is stored-principal.ts.
-
 export class WebSocketRepository {
   constructor(
     private readonly db: DynamoDBDocumentClient,
