@@ -37,6 +37,11 @@ const GENERATED_CLIENT_ID = 'bench-generated-client'
 interface ColdRun {
   /** Spawn to exit, as the parent sees it (node start, import, first answer). */
   readonly wallMs: number
+  /**
+   * The process's own CPU time (user + system) from start to exit. On a shared machine wall time swings with what else
+   * runs; CPU time is the work the bundle itself makes, so its ratios hold still where the wall-time ones wander.
+   */
+  readonly cpuMs: number
   /** Inside the process: importing the bundle, and import plus the first answer. */
   readonly importMs: number
   readonly answerMs: number
@@ -48,12 +53,27 @@ interface ColdRequest {
   readonly expected: string
 }
 
+/**
+ * Preloaded into every cold-started process (the same for every bundle): prints the process's CPU time when it exits,
+ * after the runtime's own line.
+ */
+const CPU_REPORTER = `data:text/javascript,process.on('exit', () => { const u = process.cpuUsage(); process.stderr.write('\\n{"cpuMs":' + (u.user + u.system) / 1000 + '}\\n') })`
+
 function coldStart(bundle: string, { request, expected }: ColdRequest, env: Record<string, string>): Promise<ColdRun> {
   return new Promise((resolve, reject) => {
     const started = performance.now()
     const child = spawn(
       process.execPath,
-      ['scripts/lambda-runtime.mjs', '--once', '--bundle', bundle, '--request', JSON.stringify(request)],
+      [
+        '--import',
+        CPU_REPORTER,
+        'scripts/lambda-runtime.mjs',
+        '--once',
+        '--bundle',
+        bundle,
+        '--request',
+        JSON.stringify(request),
+      ],
       { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
     )
     let out = ''
@@ -62,12 +82,16 @@ function coldStart(bundle: string, { request, expected }: ColdRequest, env: Reco
     child.once('exit', (code) => {
       const wallMs = performance.now() - started
       const line = out.split('\n').find((l) => l.startsWith('{"status"'))
-      if (code !== 0 || !line) return reject(new Error(`cold start of ${bundle} failed (${code}):\n${out}`))
+      const cpuLine = out.split('\n').find((l) => l.startsWith('{"cpuMs"'))
+      if (code !== 0 || !line || !cpuLine) {
+        return reject(new Error(`cold start of ${bundle} failed (${code}):\n${out}`))
+      }
       const result = JSON.parse(line) as { status: number; body: string; importMs: number; totalMs: number }
       if (result.status !== 200 || result.body !== expected) {
         return reject(new Error(`cold start of ${bundle} answered ${result.status}: ${result.body}`))
       }
-      resolve({ wallMs, importMs: result.importMs, answerMs: result.totalMs })
+      const { cpuMs } = JSON.parse(cpuLine) as { cpuMs: number }
+      resolve({ wallMs, cpuMs, importMs: result.importMs, answerMs: result.totalMs })
     })
   })
 }
@@ -197,6 +221,8 @@ export const lambdaBundlesSuite: Suite = {
       const ratioChosenDynamo = med(runs.graphqlChosen, 'wallMs') / med(runs['minimal-dynamodb'], 'wallMs')
       const ratioBearer = med(runs.graphqlBearer, 'wallMs') / med(runs.minimal, 'wallMs')
       const ratioBearerDynamo = med(runs.graphqlBearer, 'wallMs') / med(runs['minimal-dynamodb'], 'wallMs')
+      const cpuRatioDynamo = med(runs.graphql, 'cpuMs') / med(runs['minimal-dynamodb'], 'cpuMs')
+      const cpuRatioBearerDynamo = med(runs.graphqlBearer, 'cpuMs') / med(runs['minimal-dynamodb'], 'cpuMs')
       const MB = (bytes: number) => (bytes / 1_000_000).toFixed(2)
       const kB = kilobytes
       const verdict = (met: boolean) => (met ? 'met' : 'NOT MET')
@@ -208,7 +234,7 @@ export const lambdaBundlesSuite: Suite = {
         '',
         `cold start, median of ${COLD_RUNS} alternating runs (a fresh node process imports the bundle and answers one query):`,
         renderTable(
-          ['bundle', 'query', 'spawn to exit ms', 'import ms', 'import + first answer ms'],
+          ['bundle', 'query', 'spawn to exit ms', 'CPU ms', 'import ms', 'import + first answer ms'],
           names.map((name) => [
             name,
             name === 'minimal'
@@ -222,6 +248,7 @@ export const lambdaBundlesSuite: Suite = {
                       ? ' + bearer token'
                       : ''),
             fixed(med(runs[name], 'wallMs'), 0),
+            fixed(med(runs[name], 'cpuMs'), 0),
             fixed(med(runs[name], 'importMs'), 0),
             fixed(med(runs[name], 'answerMs'), 0),
           ]),
@@ -231,6 +258,7 @@ export const lambdaBundlesSuite: Suite = {
         `cold start ratio graphql (Basic, generated secret) / minimal yoga + Pothos reading DynamoDB: ${ratioDynamo.toFixed(2)}  (goal <= ${RATIO_GOAL}: ${verdict(ratioDynamo <= RATIO_GOAL)})`,
         `cold start ratio graphql (Basic, chosen secret: scrypt) / minimal yoga + Pothos reading DynamoDB: ${ratioChosenDynamo.toFixed(2)}`,
         `cold start ratio graphql (bearer) / minimal yoga + Pothos reading DynamoDB: ${ratioBearerDynamo.toFixed(2)}  (goal <= ${RATIO_GOAL}: ${verdict(ratioBearerDynamo <= RATIO_GOAL)})`,
+        `CPU time ratio (the same runs; steadier on a shared machine) graphql (Basic, generated secret) / minimal reading DynamoDB: ${cpuRatioDynamo.toFixed(2)}, graphql (bearer) / minimal reading DynamoDB: ${cpuRatioBearerDynamo.toFixed(2)}`,
         `cold start ratio graphql (Basic, generated secret) / minimal yoga + Pothos { hello }: ${ratio.toFixed(2)}`,
         `cold start ratio graphql (bearer) / minimal yoga + Pothos { hello }: ${ratioBearer.toFixed(2)}`,
         `GraphQL bundle: ${MB(graphql.totalBytes)} MB in all (goal <= ${MB(SIZE_GOAL_BYTES)} MB: ${verdict(graphql.totalBytes <= SIZE_GOAL_BYTES)})`,
@@ -246,6 +274,7 @@ export const lambdaBundlesSuite: Suite = {
           ...Object.fromEntries(
             names.flatMap((name) => [
               [`${name}ColdMs`, Number(fixed(med(runs[name], 'wallMs'), 1))],
+              [`${name}CpuMs`, Number(fixed(med(runs[name], 'cpuMs'), 1))],
               [`${name}ImportMs`, Number(fixed(med(runs[name], 'importMs'), 1))],
               [`${name}AnswerMs`, Number(fixed(med(runs[name], 'answerMs'), 1))],
             ]),
@@ -255,6 +284,8 @@ export const lambdaBundlesSuite: Suite = {
           coldRatioVsDynamo: Number(ratioDynamo.toFixed(3)),
           coldRatioVsDynamoMet: ratioDynamo <= RATIO_GOAL,
           coldRatioChosenVsDynamo: Number(ratioChosenDynamo.toFixed(3)),
+          cpuRatioVsDynamo: Number(cpuRatioDynamo.toFixed(3)),
+          cpuRatioBearerVsDynamo: Number(cpuRatioBearerDynamo.toFixed(3)),
           coldRatioBearer: Number(ratioBearer.toFixed(3)),
           coldRatioBearerVsDynamo: Number(ratioBearerDynamo.toFixed(3)),
           coldRatioBearerVsDynamoMet: ratioBearerDynamo <= RATIO_GOAL,
