@@ -1,8 +1,9 @@
 // Compiled queries and mutations (graphql-jit through @envelop/graphql-jit): each document is compiled once into a
 // function that resolves it without graphql-js's per-field interpretation, which is most of the CPU a small query
-// costs. Subscriptions keep graphql-js's own `subscribe`, which every subscription transport here is tested with.
+// costs. Subscriptions keep graphql-js's own `subscribe`, which every subscription transport here is tested with, and
+// so do documents of several operations: a compiled document runs the operation it was first compiled for.
 import { useGraphQlJit } from '@envelop/graphql-jit'
-import { getOperationAST, OperationTypeNode } from 'graphql'
+import { getOperationAST, Kind, OperationTypeNode, type DocumentNode } from 'graphql'
 import { createLRUCache } from 'graphql-yoga'
 
 /**
@@ -13,6 +14,10 @@ import { createLRUCache } from 'graphql-yoga'
  */
 export const COMPILED_DOCUMENTS_MAX = 1000
 
+/** Whether `document` has exactly one operation: graphql-jit compiles a document for one operation only. */
+const singleOperation = (document: DocumentNode) =>
+  document.definitions.filter((definition) => definition.kind === Kind.OPERATION_DEFINITION).length === 1
+
 export function useCompiledQueries(max: number = COMPILED_DOCUMENTS_MAX) {
   return useGraphQlJit(
     {},
@@ -20,7 +25,12 @@ export function useCompiledQueries(max: number = COMPILED_DOCUMENTS_MAX) {
       cache: createLRUCache({ max }),
       enableIf: ({ document, operationName }) => {
         const operation = getOperationAST(document, operationName)
-        return operation !== null && operation !== undefined && operation.operation !== OperationTypeNode.SUBSCRIPTION
+        return (
+          operation !== null &&
+          operation !== undefined &&
+          operation.operation !== OperationTypeNode.SUBSCRIPTION &&
+          singleOperation(document)
+        )
       },
     },
   )
