@@ -128,7 +128,8 @@ interface Case {
   readonly name: string
   readonly authorization?: string | undefined
   readonly body: unknown
-  readonly accept?: string
+  /** The Accept header; null for none. */
+  readonly accept?: string | null
   /** Whether the fast path answers it without yoga (once the document has run through yoga). */
   readonly fastAnswers: boolean
 }
@@ -151,6 +152,25 @@ const cases = (): Case[] => {
       accept: 'application/json',
       fastAnswers: true,
     },
+    // yoga's choice of media type, whatever the client accepts.
+    ...(
+      [
+        [null, true],
+        ['*/*', true],
+        ['application/*', true],
+        ['multipart/mixed, application/json', true],
+        ['application/graphql-response+json;q=0.9, application/json', true],
+        ['text/event-stream', false],
+        ['application/json; charset=iso-8859-1', false],
+        ['text/html', false],
+      ] as const
+    ).map(([accept, fastAnswers]) => ({
+      name: `Accept: ${accept ?? '(none)'}`,
+      authorization: a,
+      body: { query: BY_ID, variables: { id: consentA } },
+      accept,
+      fastAnswers,
+    })),
     {
       name: 'wrong variables',
       authorization: a,
@@ -254,7 +274,9 @@ async function send(server: Served, request: Case, requestId: string): Promise<A
     method: 'POST',
     headers: {
       'content-type': 'application/json',
-      accept: request.accept ?? 'application/graphql-response+json, application/json',
+      ...(request.accept === null
+        ? {}
+        : { accept: request.accept ?? 'application/graphql-response+json, application/json' }),
       'x-request-id': requestId,
       ...(request.authorization ? { authorization: request.authorization } : {}),
     },
