@@ -1,9 +1,9 @@
 // e2e: the GraphQL fast path (schema/fast-path.ts) answers exactly as yoga's pipeline does. Two servers over one
 // gateway, one with the fast path and one without, get the same requests in the same order (success, variables, wrong
 // variables, unknown field, invalid query, a query over the depth limit, a masked internal error, no credential, a
-// forged bearer token, another tenant's consent, an end user's token and a revoked one, a tenant over its rate limit,
-// a mutation) and must give the same status, headers and bytes (the random error ids aside). The requests the fast
-// path should answer itself are checked to have never reached yoga.
+// forged bearer token, a page of an unregistered origin, another tenant's consent, an end user's token and a revoked
+// one, a tenant over its rate limit, a mutation, eight Accept values) and must give the same status, headers and bytes
+// (the random error ids aside). The requests the fast path should answer itself are checked to have never reached yoga.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startGatewayHttpServer, type GatewayHttpServer } from '../../local/http-server.ts'
 import { oauthEndpoints } from '../../http/oauth.ts'
@@ -128,6 +128,8 @@ interface Case {
   readonly name: string
   readonly authorization?: string | undefined
   readonly body: unknown
+  /** A page's origin (a cross-origin request). */
+  readonly origin?: string
   /** The Accept header; null for none. */
   readonly accept?: string | null
   /** Whether the fast path answers it without yoga (once the document has run through yoga). */
@@ -207,6 +209,13 @@ const cases = (): Case[] => {
       fastAnswers: false,
     },
     {
+      name: 'a page of an origin no tenant registered',
+      authorization: a,
+      origin: 'https://elsewhere.example',
+      body: { query: BY_ID, variables: { id: consentA } },
+      fastAnswers: false,
+    },
+    {
       name: "another tenant's consent",
       authorization: a,
       body: { query: BY_ID, variables: { id: consentB } },
@@ -279,6 +288,7 @@ async function send(server: Served, request: Case, requestId: string): Promise<A
         : { accept: request.accept ?? 'application/graphql-response+json, application/json' }),
       'x-request-id': requestId,
       ...(request.authorization ? { authorization: request.authorization } : {}),
+      ...(request.origin ? { origin: request.origin } : {}),
     },
     body: JSON.stringify(request.body),
   })
@@ -330,6 +340,7 @@ describe('the GraphQL fast path', () => {
     expect(byName.get('masked internal error')?.body).not.toMatch(/exploded|secretHash|x\.ts/)
     expect(byName.get('no credential')?.status).toBe(401)
     expect(byName.get('forged bearer')?.status).toBe(401)
+    expect(byName.get('a page of an origin no tenant registered')?.status).toBe(403)
     expect(byName.get("another tenant's consent")?.body).toContain('CONSENT_NOT_FOUND')
     expect(byName.get("another tenant's consent")?.body).not.toContain('"__typename":"Consent"')
     expect(byName.get("an end user's token sending text")?.status).toBe(403)
