@@ -173,38 +173,29 @@ export function createFastPath(parts: FastPathParts): FastPath {
       // The body could not be read (the client went away mid-way): yoga meets the same and answers as it does.
       return { request }
     }
-    // yoga reads the same bytes again from a request made of them.
-    const toYoga = (handover?: Handover) => {
-      const again = new Request(request.url, {
-        method: request.method,
-        headers: request.headers,
-        body: bytes,
-        signal: request.signal,
-      })
-      if (handover) handovers.set(again, handover)
-      return { request: again }
-    }
     const params = plainParams(decoder.decode(bytes))
     const document = params && prepared.get(params.query)
     const compiledQuery = params && compiled.get(params.query)
-    if (!params || !document || !compiledQuery) return toYoga()
-    if (params.operationName != null && params.operationName !== document.operationName) return toYoga()
+    if (!params || !document || !compiledQuery) return handOver(request, bytes, handovers)
+    if (params.operationName != null && params.operationName !== document.operationName)
+      return handOver(request, bytes, handovers)
 
     let principal: Principal
     try {
       principal = await authenticateRequest(parts.authenticator, request, serverContext)
     } catch (error) {
-      return toYoga({ failed: error })
+      return handOver(request, bytes, handovers, { failed: error })
     }
     const counted = Promise.resolve(services.rateLimits?.take(principal.tenantId) ?? null)
     let decision: RateLimitDecision | null
     try {
       decision = await counted
     } catch {
-      return toYoga({ principal, counted })
+      return handOver(request, bytes, handovers, { principal, counted })
     }
     // Refusals (over the limit; an end user's token, which may send registered documents only) are yoga's to answer.
-    if ((decision && !decision.allowed) || principal.kind !== 'API_CLIENT') return toYoga({ principal, counted })
+    if ((decision && !decision.allowed) || principal.kind !== 'API_CLIENT')
+      return handOver(request, bytes, handovers, { principal, counted })
 
     const context: GraphQLContext & TransportContext & { request: Request; params: Params } = {
       ...serverContext,
@@ -212,7 +203,10 @@ export function createFastPath(parts: FastPathParts): FastPath {
       params,
       principal,
       requestId: currentRequestId() ?? randomUUID(),
-      signal: request.signal,
+      // Made when a resolver asks: an AbortSignal costs a few microseconds, and most requests never pass theirs on.
+      get signal() {
+        return request.signal
+      },
       services,
     }
     let result: ExecutionResult
@@ -229,14 +223,44 @@ export function createFastPath(parts: FastPathParts): FastPath {
     // yoga's result processing, in its plugins' order: the cost (cost.ts), the errors' extensions (error-masking.ts),
     // then its regular processor for status, media type and body.
     const answered = decorateResult(withCost(result, document.cost))
-    const rateHeaders = decision?.headers ?? {}
-    const fetchAPI = {
-      Response: function (body: string, init: { status: number; headers: Record<string, string> }) {
-        return new Response(body, { ...init, headers: { ...init.headers, ...rateHeaders } })
-      },
+    const shaped = processRegularResult(answered, SHAPE as never, mediaType) as unknown as Shaped
+    return {
+      answer: new Response(shaped.body, {
+        status: shaped.init.status,
+        headers: decision ? { ...shaped.init.headers, ...decision.headers } : shaped.init.headers,
+      }),
     }
-    return { answer: processRegularResult(answered, fetchAPI as never, mediaType) }
   }
+}
+
+/** yoga's regular processor's answer, taken apart (SHAPE), so the RateLimit fields join its headers before it is made. */
+interface Shaped {
+  readonly body: string
+  readonly init: { readonly status: number; readonly headers: Record<string, string> }
+}
+
+/** A stand-in for the fetch API's Response that keeps what yoga's processor gives it. */
+const SHAPE = {
+  Response: function (body: string, init: Shaped['init']): Shaped {
+    return { body, init }
+  },
+}
+
+/** The request handed to yoga: made again of the bytes already read, with what the fast path decided. */
+function handOver(
+  request: Request,
+  bytes: ArrayBuffer,
+  handovers: WeakMap<Request, Handover>,
+  handover?: Handover,
+): { request: Request } {
+  const again = new Request(request.url, {
+    method: request.method,
+    headers: request.headers,
+    body: bytes,
+    signal: request.signal,
+  })
+  if (handover) handovers.set(again, handover)
+  return { request: again }
 }
 
 const FAST_PATHS = new WeakMap<object, FastPath>()
