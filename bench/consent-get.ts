@@ -11,9 +11,10 @@ import { fixed, renderTable } from './table.ts'
 
 /**
  * `raw` and `minimal` are the baselines; `gateway` is the partner's HTTP Basic credentials, `gatewayBearer` its access
- * token (verified from its signature).
+ * token (verified from its signature); `gatewayYogaOnly` is `gateway` with the GraphQL fast path off, every request
+ * through yoga's pipeline (schema/fast-path.ts), so what the fast path saves shows within one run.
  */
-const TARGETS = ['raw', 'minimal', 'gateway', 'gatewayBearer'] as const
+const TARGETS = ['raw', 'minimal', 'gateway', 'gatewayBearer', 'gatewayYogaOnly'] as const
 type TargetName = (typeof TARGETS)[number]
 type Baseline = 'raw' | 'minimal'
 
@@ -45,6 +46,7 @@ function targetsOf(servers: ServersProcess): Record<TargetName, HttpTarget> {
     minimal: { name: 'minimal', url: servers.minimalUrl, ...request },
     gateway: { name: 'gateway', url: servers.gatewayUrl, ...gateway },
     gatewayBearer: { name: 'gatewayBearer', url: servers.gatewayUrl, ...bearer },
+    gatewayYogaOnly: { name: 'gatewayYogaOnly', url: servers.yogaOnlyUrl, ...gateway },
   }
 }
 
@@ -158,6 +160,7 @@ function report(
     bearerRaw: reqRatio(gatewayBearer, summaries.raw),
     bearerMinimal: reqRatio(gatewayBearer, summaries.minimal),
     bearerVsBasic: reqRatio(gatewayBearer, gateway),
+    fastVsYogaOnly: reqRatio(gateway, summaries.gatewayYogaOnly),
   }
   const roundOrNull = (value: number | null) => (value === null ? null : round3(value))
   const metOrNull = (value: number | null, goal: number) => (value === null ? null : value >= goal)
@@ -169,6 +172,7 @@ function report(
     ...figuresOf('gateway', gateway),
     ...figuresOf('gatewayBearer', gatewayBearer),
     ...figuresOf('minimal', summaries.minimal),
+    ...figuresOf('gatewayYogaOnly', summaries.gatewayYogaOnly),
     ratio: roundOrNull(ratios.raw),
     ratioGoal: GOALS.raw,
     ratioMet: metOrNull(ratios.raw, GOALS.raw),
@@ -180,6 +184,11 @@ function report(
     bearerMinimalRatio: roundOrNull(ratios.bearerMinimal),
     bearerMinimalRatioMet: metOrNull(ratios.bearerMinimal, GOALS.minimal),
     bearerVsBasicRatio: roundOrNull(ratios.bearerVsBasic),
+    fastPathVsYogaOnlyRatio: roundOrNull(ratios.fastVsYogaOnly),
+    fastPathCpuSavedMicrosPerReq: (() => {
+      const [yogaOnly, fast] = [summaries.gatewayYogaOnly, gateway]
+      return yogaOnly && fast ? round1(yogaOnly.cpuMicrosPerReq - fast.cpuMicrosPerReq) : null
+    })(),
     cpuRatio: roundOrNull(cpuRatio(summaries.raw)),
     minimalCpuRatio: roundOrNull(cpuRatio(summaries.minimal)),
     gatewayCpuOverheadMicrosPerReq: (() => {
@@ -264,6 +273,11 @@ function report(
     ratios.bearerVsBasic === null
       ? ''
       : `ratio gateway bearer/Basic req/s (medians): ${fixed(ratios.bearerVsBasic, 3)}`,
+    ratios.fastVsYogaOnly === null || !gateway || !summaries.gatewayYogaOnly
+      ? ''
+      : `ratio gateway (Basic) fast path/yoga only req/s (medians): ${fixed(ratios.fastVsYogaOnly, 3)}; ` +
+        `the fast path saves ${fixed(summaries.gatewayYogaOnly.cpuMicrosPerReq - gateway.cpuMicrosPerReq, 0)} µs of ` +
+        'server CPU per request',
     cpuLine('minimal'),
     cpuLine('raw'),
   ]
@@ -271,7 +285,7 @@ function report(
     .join('\n')
   const warmupLines = TARGETS.flatMap((target) => {
     const slices = warmup.slices[target]
-    return slices?.length ? [`  ${target.padEnd(13)} ${slices.map((rps) => fixed(rps, 0)).join(' -> ')}`] : []
+    return slices?.length ? [`  ${target.padEnd(15)} ${slices.map((rps) => fixed(rps, 0)).join(' -> ')}`] : []
   })
   const warmupSeconds = `warm-up: ${fixed(warmup.secondsPerTarget, 0)} s per target`
   const warmupVerdict =

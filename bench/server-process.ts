@@ -20,6 +20,7 @@ export type ChildMessage =
       readonly gatewayUrl: string
       readonly rawUrl: string
       readonly minimalUrl: string
+      readonly yogaOnlyUrl: string
       readonly authorization: string
       readonly bearerAuthorization: string
     }
@@ -39,6 +40,8 @@ export interface ServersProcess {
   readonly rawUrl: string
   /** A minimal yoga + Pothos server doing the same GetItem (no authentication, limits or plugins): its /graphql. */
   readonly minimalUrl: string
+  /** The same gateway with every request through yoga (its fast path off, schema/fast-path.ts): its /graphql. */
+  readonly yogaOnlyUrl: string
   /** HTTP Basic header of the API client provisioned for the bench tenant. */
   readonly authorization: string
   /** `Bearer <token>`: the same client's access token from the gateway's /oauth/token (client credentials). */
@@ -139,6 +142,7 @@ export async function startServers(setup: ServersSetup, options: StartServersOpt
     gatewayUrl: ready.gatewayUrl,
     rawUrl: ready.rawUrl,
     minimalUrl: ready.minimalUrl,
+    yogaOnlyUrl: ready.yogaOnlyUrl,
     authorization: ready.authorization,
     bearerAuthorization: ready.bearerAuthorization,
     cpuMicros() {

@@ -1,6 +1,7 @@
-// Child process of the consent-get suite (forked by server-process.ts): the real gateway HTTP server and two
-// baselines, a raw node:http handler and a minimal yoga + Pothos server, in one process against one DynamoDB Local,
-// so subject and baselines share everything but the code between the socket and GetItem.
+// Child process of the consent-get suite (forked by server-process.ts): the real gateway HTTP server (and the same
+// gateway with its GraphQL fast path off) and two baselines, a raw node:http handler and a minimal yoga + Pothos server,
+// in one process against one DynamoDB Local, so subject and baselines share everything but the code between the socket
+// and GetItem.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
@@ -137,6 +138,9 @@ async function main(setup: ServersSetup): Promise<void> {
   // Wired as local/main.ts and test/support/stack.ts wire it.
   const http = await serveGateway(gateway)
   stops.push(() => http.close())
+  // The same gateway with its GraphQL fast path off: what the fast path saves shows within one run.
+  const yogaOnly = await serveGateway(gateway, { graphqlFastPath: false })
+  stops.push(() => yogaOnly.close())
 
   const raw = createServer(rawHandler(db, setup.tableName))
   const rawUrl = await listen(raw)
@@ -183,6 +187,7 @@ async function main(setup: ServersSetup): Promise<void> {
     gatewayUrl: `${http.url}/graphql`,
     rawUrl: `${rawUrl}/consent`,
     minimalUrl: `${minimalUrl}/graphql`,
+    yogaOnlyUrl: `${yogaOnly.url}/graphql`,
     authorization,
     bearerAuthorization: `Bearer ${token.access_token}`,
   })

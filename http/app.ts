@@ -61,9 +61,15 @@ export interface HttpAppOptions {
    * @default 16_384
    */
   readonly maxTokenRequestBytes?: number
+  /**
+   * Answer the common GraphQL request through the fast path (http/graphql.ts, schema/fast-path.ts); off only to
+   * compare answers with and without it.
+   * @default true
+   */
+  readonly graphqlFastPath?: boolean
 }
 
-type Limits = Required<Omit<HttpAppOptions, 'corsAllowedOrigins'>>
+type Limits = Required<Omit<HttpAppOptions, 'corsAllowedOrigins' | 'graphqlFastPath'>>
 
 export const HTTP_APP_DEFAULTS: Limits = {
   maxGraphQLBodyBytes: 65_536,
@@ -93,7 +99,7 @@ export function createHttpApp(deps: HttpAppDeps, options: HttpAppOptions = {}): 
         tooLarge: (c) => graphqlProblem(c, 413, 'PAYLOAD_TOO_LARGE', `Request body exceeds ${max} bytes`),
       }),
     )
-    app.all(GRAPHQL_PATH, graphqlRoute(deps.graphql))
+    app.all(GRAPHQL_PATH, graphqlRoute(deps.graphql, { fastPath: options.graphqlFastPath ?? true }))
   }
 
   const notifications = providerNotifications(deps.gateway, limits.maxNotificationBytes)

@@ -1,25 +1,45 @@
 // /graphql: the GraphQL server (schema/server.ts, yoga) answers every method itself (GET, POST; anything else 405 as
-// GraphQL over HTTP asks), after the app's CORS and body limits. Its answer is re-made as the platform's own Response:
-// yoga's ponyfill body is a stream that @hono/node-server can only read chunk by chunk (it waits a timer tick for a
-// second chunk), where a string body is written at once; a stream (SSE, Apollo's multipart subscriptions) is read
-// inside the request's scope, so what a subscription logs or answers mid-stream still carries its request id, and is
-// handed on part by part (the Lambda adapter streams it the same way). A GET's answer (a registered query, by its
-// documentId) is private to its caller.
+// GraphQL over HTTP asks), after the app's CORS and body limits; the common request (a POST of a prepared query or
+// mutation) first goes to the server's fast path (schema/fast-path.ts), which answers it or hands it to yoga. Yoga's
+// answer is re-made as the platform's own Response: yoga's ponyfill body is a stream that @hono/node-server can only
+// read chunk by chunk (it waits a timer tick for a second chunk), where a string body is written at once; a stream
+// (SSE, Apollo's multipart subscriptions) is read inside the request's scope, so what a subscription logs or answers
+// mid-stream still carries its request id, and is handed on part by part (the Lambda adapter streams it the same way).
+// A GET's answer (a registered query, by its documentId) is private to its caller.
 import { AsyncResource } from 'node:async_hooks'
+import { fastPathOf } from '../schema/fast-path.ts'
 import type { GraphQLServer } from '../schema/server.ts'
 import type { HttpContext } from './env.ts'
 
 /** Statuses whose answer has no body (a Response refuses even an empty one). */
 const NO_BODY = new Set([101, 204, 205, 304])
 
-export function graphqlRoute(graphql: GraphQLServer) {
+export interface GraphQLRouteOptions {
+  /**
+   * Answer the common request (a POST of a prepared query or mutation) through the server's fast path
+   * (schema/fast-path.ts) rather than yoga's pipeline; everything else goes to yoga either way. Off only to compare.
+   * @default true
+   */
+  readonly fastPath?: boolean
+}
+
+export function graphqlRoute(graphql: GraphQLServer, options: GraphQLRouteOptions = {}) {
+  const fastPath = options.fastPath === false ? null : fastPathOf(graphql)
   return async (c: HttpContext): Promise<Response> => {
     const clientAddress = c.env?.clientAddress
     const webOrigin = c.get('webOrigin')
-    const answer = await graphql.fetch(c.req.raw, {
+    const serverContext = {
       ...(clientAddress === undefined ? {} : { clientAddress }),
       ...(webOrigin === undefined ? {} : { webOrigin }),
-    })
+    }
+    let request = c.req.raw
+    if (fastPath) {
+      // Its answer is made as the platform's Response from a string already: nothing to re-make.
+      const outcome = await fastPath(request, serverContext)
+      if ('answer' in outcome) return outcome.answer
+      request = outcome.request
+    }
+    const answer = await graphql.fetch(request, serverContext)
     if (c.req.method === 'GET') privately(answer.headers)
     const init = { status: answer.status, headers: answer.headers }
     if (NO_BODY.has(answer.status)) return new Response(null, init)

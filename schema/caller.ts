@@ -18,7 +18,10 @@ export function callerOf(context: GraphQLContext): Caller {
     ...scopeOf(principal),
     initiator: initiatorOfPrincipal(principal),
     requestId: context.requestId,
-    signal: context.signal,
+    // Read when a use case passes it on (a provider call): a request's signal may be made only then (fast-path.ts).
+    get signal() {
+      return context.signal
+    },
   }
 }
 

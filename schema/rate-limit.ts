@@ -5,7 +5,7 @@ import type { Plugin } from 'graphql-yoga'
 import { RateLimitedError } from '../domain/errors.ts'
 import type { Principal } from '../service/principal.ts'
 import type { TenantRateLimiter } from '../service/rate-limiter.ts'
-import type { TransportContext } from './request-guard.ts'
+import type { Handovers, TransportContext } from './request-guard.ts'
 
 /**
  * Counts each authenticated request against its tenant's limits. List it before useApiClientAuthentication: it wraps
@@ -14,6 +14,7 @@ import type { TransportContext } from './request-guard.ts'
 export function useTenantRateLimits(
   limiter: Pick<TenantRateLimiter, 'take'> | null | undefined,
   principals: WeakMap<Request, Principal>,
+  handovers: Handovers = new WeakMap(),
 ): Plugin<Record<string, unknown>, TransportContext> {
   return {
     onRequest(payload) {
@@ -21,7 +22,14 @@ export function useTenantRateLimits(
       const handler = payload.requestHandler
       payload.setRequestHandler(async (request, serverContext) => {
         const principal = principals.get(request)
-        const decision = principal ? await limiter.take(principal.tenantId) : null
+        const handover = handovers.get(request)
+        // The fast path (fast-path.ts) counted a request it handed over: its decision stands.
+        const decision =
+          handover && 'counted' in handover
+            ? await handover.counted
+            : principal
+              ? await limiter.take(principal.tenantId)
+              : null
         if (!decision) return handler(request, serverContext)
         if (!decision.allowed) throw new RateLimitedError(decision.retryAfterSeconds, decision.headers)
         const response = await handler(request, serverContext)

@@ -16,6 +16,7 @@ import {
   type ErrorCode,
 } from '../domain/errors.ts'
 import type { Authenticator, Principal } from '../service/principal.ts'
+import type { RateLimitDecision } from '../service/rate-limiter.ts'
 import type { Logger } from '../runtime/logging.ts'
 import { currentRequestId } from '../runtime/request-scope.ts'
 
@@ -37,6 +38,16 @@ export interface WebOriginCheck {
   /** Whether pages on the origin may call with the credentials of `tenantId`'s callers. */
   allows(tenantId: string): Promise<boolean>
 }
+
+/**
+ * What the fast path (fast-path.ts) decided before it handed a request to yoga: the credential failed (yoga's guard
+ * answers the error), or it held and the request was counted against the tenant's limits (the decision as the limiter
+ * gave it, failure included; null when the process applies no limits).
+ */
+export type Handover =
+  { readonly failed: unknown } | { readonly principal: Principal; readonly counted: Promise<RateLimitDecision | null> }
+
+export type Handovers = WeakMap<Request, Handover>
 
 /** The cross-origin check the transport handed over, if the request is a page's. */
 function webOriginOf(serverContext: unknown): WebOriginCheck | null {
@@ -115,27 +126,47 @@ const isGraphiQLPageRequest = (request: Request) =>
   request.method === 'GET' && (request.headers.get('accept') ?? '').includes('text/html')
 
 /**
+ * The caller of `request`: its credentials verified (with the caller's address, for the failure limits), and a page's
+ * origin checked against the caller's tenant (403 ORIGIN_NOT_ALLOWED when not registered). Throws what yoga's guard
+ * answers.
+ */
+export async function authenticateRequest(
+  authenticator: Authenticator,
+  request: Request,
+  serverContext: unknown,
+): Promise<Principal> {
+  const principal = await authenticator.authenticate(request.headers.get('authorization'), {
+    source: clientAddressOf(serverContext),
+  })
+  // A page on another tenant's origin may not use this tenant's credentials (a token it got hold of).
+  const webOrigin = webOriginOf(serverContext)
+  if (webOrigin && !(await webOrigin.allows(principal.tenantId))) {
+    throw new OriginNotAllowedError(webOrigin.origin)
+  }
+  return principal
+}
+
+/**
  * Authenticates every GraphQL request before it is parsed; nothing is executed without valid credentials, nor for a
  * page whose origin the caller's tenant has not registered (403 ORIGIN_NOT_ALLOWED). It runs as
  * a wrapper of the request handler (not in the hook itself), so {@link useRequestGuard} answers whatever it throws:
- * 401, 429 with Retry-After, 503 with Retry-After when the store cannot answer.
+ * 401, 429 with Retry-After, 503 with Retry-After when the store cannot answer. A request the fast path handed over
+ * (schema/fast-path.ts) was authenticated there: its outcome is taken as it is, not checked (nor counted) again.
  */
 export function useApiClientAuthentication(
   authenticator: Authenticator,
   principals: WeakMap<Request, Principal>,
+  handovers: Handovers = new WeakMap(),
 ): Plugin<Record<string, unknown>, TransportContext> {
   return {
     onRequest(payload) {
       if (payload.request.method === 'OPTIONS' || isGraphiQLPageRequest(payload.request)) return
       payload.setRequestHandler(async (request, serverContext) => {
-        const principal = await authenticator.authenticate(request.headers.get('authorization'), {
-          source: clientAddressOf(serverContext),
-        })
-        // A page on another tenant's origin may not use this tenant's credentials (a token it got hold of).
-        const webOrigin = webOriginOf(serverContext)
-        if (webOrigin && !(await webOrigin.allows(principal.tenantId))) {
-          throw new OriginNotAllowedError(webOrigin.origin)
-        }
+        const handover = handovers.get(request)
+        if (handover && 'failed' in handover) throw handover.failed
+        const principal = handover
+          ? handover.principal
+          : await authenticateRequest(authenticator, request, serverContext)
         principals.set(request, principal)
         return payload.requestHandler(request, serverContext)
       })

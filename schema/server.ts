@@ -2,8 +2,9 @@
 // each caller may run (trusted-operations.ts: end users' tokens only their tenant's registered documents), query
 // limits (graphql-armor and graphql-js's own token limit), one error masking point, request ids, and subscriptions
 // (SSE, Apollo's multipart: apollo-multipart.ts) that end when their credential does (credential-recheck.ts), and
-// queries and mutations run compiled (compiled-queries.ts). This file composes them; each concern is its own module
-// (query-limits.ts, error-masking.ts, graphiql-page.ts).
+// queries and mutations run compiled (compiled-queries.ts), the common request past yoga's pipeline under the same rules
+// (fast-path.ts). This file composes them; each concern is its own module (query-limits.ts, error-masking.ts,
+// graphiql-page.ts).
 // Transport-free: http/app.ts mounts `yoga.fetch` at /graphql, with CORS, body limits and the request id (echoed in
 // `x-request-id`) around it; a transport that authenticates its own way (graphql-ws.ts) runs each operation through
 // `executeForCaller` (caller-operations.ts), past the same rules.
@@ -16,9 +17,10 @@ import { useApolloMultipartSubscriptions, type ApolloMultipartOptions } from './
 import { rememberCallers, type OperationContext } from './caller-operations.ts'
 import type { GraphQLContext, GraphQLServices } from './context.ts'
 import { useQueryCost, type QueryCosts } from './cost.ts'
-import { useCompiledQueries } from './compiled-queries.ts'
+import { compiledDocuments, useCompiledQueries } from './compiled-queries.ts'
 import { useCredentialRecheck } from './credential-recheck.ts'
 import { maskError, useErrorExtensions } from './error-masking.ts'
+import { createFastPath, preparedDocuments, rememberFastPath, usePreparedDocuments } from './fast-path.ts'
 import { graphiqlPage } from './graphiql-page.ts'
 import { schema } from './index.ts'
 import { LIMITS } from './limits.ts'
@@ -29,6 +31,7 @@ import {
   useApiClientAuthentication,
   useMalformedParameters,
   useRequestGuard,
+  type Handovers,
   type TransportContext,
 } from './request-guard.ts'
 import { currentDeadline, currentRequestId } from '../runtime/request-scope.ts'
@@ -98,6 +101,9 @@ export function createGraphQLServer(options: GraphQLServerOptions): GraphQLServe
   const costs: QueryCosts = new WeakMap()
   const graphiql = options.graphiql
   const mask = maskError(options.logger)
+  const compiled = compiledDocuments()
+  const prepared = preparedDocuments()
+  const handovers: Handovers = new WeakMap()
   const server = createYoga<TransportContext, GraphQLContext>({
     schema,
     graphqlEndpoint: options.endpoint ?? '/graphql',
@@ -113,8 +119,8 @@ export function createGraphQLServer(options: GraphQLServerOptions): GraphQLServe
     maskedErrors: { maskError: mask, errorMessage: 'Unexpected error.' },
     plugins: [
       // Inside authentication's wrapper (listed before it): the tenant is known when its limits are counted.
-      useTenantRateLimits(options.services.rateLimits, principals),
-      useApiClientAuthentication(options.authenticator, principals),
+      useTenantRateLimits(options.services.rateLimits, principals, handovers),
+      useApiClientAuthentication(options.authenticator, principals, handovers),
       useMalformedParameters(),
       useTrustedOperations(options.services.trustedDocuments, principals),
       useCredentialRecheck(mask),
@@ -122,7 +128,8 @@ export function createGraphQLServer(options: GraphQLServerOptions): GraphQLServe
       useQueryCost(LIMITS.costLimit, costs),
       useErrorExtensions(),
       useApolloMultipartSubscriptions(options.apolloMultipart),
-      useCompiledQueries(),
+      usePreparedDocuments(prepared, costs),
+      useCompiledQueries(compiled),
       // Last: the outermost wrapper of the request handler.
       useRequestGuard(options.logger),
     ],
@@ -134,5 +141,17 @@ export function createGraphQLServer(options: GraphQLServerOptions): GraphQLServe
     }),
   })
   rememberCallers(server, { principals, mask, rateLimits: options.services.rateLimits, costs })
+  rememberFastPath(
+    server,
+    createFastPath({
+      authenticator: options.authenticator,
+      services: options.services,
+      prepared,
+      compiled,
+      handovers,
+      mask,
+      errorMessage: 'Unexpected error.',
+    }),
+  )
   return server
 }
