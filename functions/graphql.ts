@@ -3,6 +3,7 @@
 // authorizer's context (tenant, client) is not read: every request's credential is verified here again. Only clients,
 // the schema, yoga and the app are built at module scope; provider adapters load on first use.
 import { createHttpApp } from '../http/app.ts'
+import { fastPathOf } from '../schema/fast-path.ts'
 import { createGraphQLServer, graphQLServicesOf } from '../schema/server.ts'
 import { createGateway } from '../composition/gateway.ts'
 import { deployedConfig } from '../composition/settings.ts'
@@ -15,6 +16,9 @@ const graphql = createGraphQLServer({
   logger: gateway.logger,
   graphiql: process.env.GRAPHIQL === 'false' ? false : {},
 })
-const app = createHttpApp({ gateway, graphql }, { corsAllowedOrigins: gateway.config.corsAllowedOrigins ?? [] })
+const app = createHttpApp(
+  { gateway, graphql, fastPath: fastPathOf(graphql) },
+  { corsAllowedOrigins: gateway.config.corsAllowedOrigins ?? [] },
+)
 
 export const handler = streamingHandler(app)

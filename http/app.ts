@@ -21,6 +21,7 @@ import { authorisationCallbacks, type CallbackServices } from './callbacks.ts'
 import { cors } from './cors.ts'
 import type { HttpApp, HttpEnv, RequestHandler } from './env.ts'
 import { graphqlRoute } from './graphql.ts'
+import type { FastPath } from '../schema/fast-path.ts'
 import { health } from './health.ts'
 import { errorAnswer, graphqlProblem, methodNotAllowed, notFound, oauthProblem } from './problems.ts'
 import { requestScope } from './request-scope.ts'
@@ -31,6 +32,8 @@ export interface HttpAppDeps {
   readonly gateway: NotificationServices & CallbackServices & Pick<Gateway, 'storeHealth' | 'webOrigins'>
   /** The GraphQL server (schema/server.ts) served at /graphql. */
   readonly graphql?: GraphQLServer
+  /** `graphql`'s fast path (schema/fast-path.ts `fastPathOf(graphql)`); without it yoga answers every request. */
+  readonly fastPath?: FastPath | null
   /** `POST /oauth/token`. */
   readonly oauthToken?: RequestHandler
   /** `GET /.well-known/jwks.json`. */
@@ -62,7 +65,7 @@ export interface HttpAppOptions {
    */
   readonly maxTokenRequestBytes?: number
   /**
-   * Answer the common GraphQL request through the fast path (http/graphql.ts, schema/fast-path.ts); off only to
+   * Answer the common GraphQL request through the fast path the host hands in (`HttpAppDeps.fastPath`); off only to
    * compare answers with and without it.
    * @default true
    */
@@ -99,7 +102,10 @@ export function createHttpApp(deps: HttpAppDeps, options: HttpAppOptions = {}): 
         tooLarge: (c) => graphqlProblem(c, 413, 'PAYLOAD_TOO_LARGE', `Request body exceeds ${max} bytes`),
       }),
     )
-    app.all(GRAPHQL_PATH, graphqlRoute(deps.graphql, { fastPath: options.graphqlFastPath ?? true }))
+    app.all(
+      GRAPHQL_PATH,
+      graphqlRoute(deps.graphql, { fastPath: options.graphqlFastPath === false ? null : (deps.fastPath ?? null) }),
+    )
   }
 
   const notifications = providerNotifications(deps.gateway, limits.maxNotificationBytes)

@@ -7,7 +7,7 @@
 // mid-stream still carries its request id, and is handed on part by part (the Lambda adapter streams it the same way).
 // A GET's answer (a registered query, by its documentId) is private to its caller.
 import { AsyncResource } from 'node:async_hooks'
-import { fastPathOf } from '../schema/fast-path.ts'
+import type { FastPath } from '../schema/fast-path.ts'
 import type { GraphQLServer } from '../schema/server.ts'
 import type { HttpContext } from './env.ts'
 
@@ -16,15 +16,16 @@ const NO_BODY = new Set([101, 204, 205, 304])
 
 export interface GraphQLRouteOptions {
   /**
-   * Answer the common request (a POST of a prepared query or mutation) through the server's fast path
-   * (schema/fast-path.ts) rather than yoga's pipeline; everything else goes to yoga either way. Off only to compare.
-   * @default true
+   * The server's fast path (schema/fast-path.ts `fastPathOf`), which answers the common request (a POST of a prepared
+   * query or mutation) past yoga's pipeline; everything else goes to yoga either way. Handed in by the host rather than
+   * looked up here, so an app without GraphQL (functions/public-api.ts) loads no schema/ code.
+   * @default null (yoga answers every request)
    */
-  readonly fastPath?: boolean
+  readonly fastPath?: FastPath | null
 }
 
 export function graphqlRoute(graphql: GraphQLServer, options: GraphQLRouteOptions = {}) {
-  const fastPath = options.fastPath === false ? null : fastPathOf(graphql)
+  const fastPath = options.fastPath ?? null
   return async (c: HttpContext): Promise<Response> => {
     const clientAddress = c.env?.clientAddress
     const webOrigin = c.get('webOrigin')

@@ -13,6 +13,7 @@ import type { HttpApp } from '../http/env.ts'
 import { oauthEndpoints } from '../http/oauth.ts'
 import { createGraphQLServer, graphQLServicesOf, type GraphQLServerOptions } from '../schema/server.ts'
 import type { GraphQLServer } from '../schema/server.ts'
+import { fastPathOf } from '../schema/fast-path.ts'
 import type { Gateway } from '../composition/gateway.ts'
 import { GRAPHQL_PATH } from '../service/public-paths.ts'
 import { attachGraphQLWebSocket, type GraphQLWebSocketHost, type WebSocketLimits } from './graphql-ws-server.ts'
@@ -192,13 +193,14 @@ export async function serveHttpApp(
 export function startGatewayHttpServer(
   gateway: Gateway,
   yoga: GraphQLServer,
-  options: ServeOptions & Omit<HttpAppDeps, 'gateway' | 'graphql'> & HttpAppOptions = {},
+  options: ServeOptions & Omit<HttpAppDeps, 'gateway' | 'graphql' | 'fastPath'> & HttpAppOptions = {},
 ): Promise<GatewayHttpServer> {
   const { extraRoutes, oauthToken, jwks, ...rest } = options
   const app = createHttpApp(
     {
       gateway,
       graphql: yoga,
+      fastPath: fastPathOf(yoga),
       ...(extraRoutes ? { extraRoutes } : {}),
       ...(oauthToken ? { oauthToken } : {}),
       ...(jwks ? { jwks } : {}),
@@ -211,7 +213,7 @@ export function startGatewayHttpServer(
 export interface LocalGatewayOptions
   extends
     Omit<ServeOptions, 'upgrades'>,
-    Omit<HttpAppDeps, 'gateway' | 'graphql'>,
+    Omit<HttpAppDeps, 'gateway' | 'graphql' | 'fastPath'>,
     Omit<HttpAppOptions, 'maxGraphQLBodyBytes'> {
   /** GraphiQL on GET /graphql (schema/server.ts). @default false */
   readonly graphiql?: GraphQLServerOptions['graphiql']
