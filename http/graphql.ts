@@ -8,6 +8,7 @@
 // A GET's answer (a registered query, by its documentId) is private to its caller.
 import { AsyncResource } from 'node:async_hooks'
 import type { FastPath } from '../schema/fast-path.ts'
+import type { WebOriginCheck } from '../schema/request-guard.ts'
 import type { GraphQLServer } from '../schema/server.ts'
 import type { HttpContext } from './env.ts'
 
@@ -29,10 +30,10 @@ export function graphqlRoute(graphql: GraphQLServer, options: GraphQLRouteOption
   return async (c: HttpContext): Promise<Response> => {
     const clientAddress = c.env?.clientAddress
     const webOrigin = c.get('webOrigin')
-    const serverContext = {
-      ...(clientAddress === undefined ? {} : { clientAddress }),
-      ...(webOrigin === undefined ? {} : { webOrigin }),
-    }
+    // Assigned, not spread: an object literal of spreads costs a microsecond or more on V8 (measured).
+    const serverContext: { clientAddress?: string; webOrigin?: WebOriginCheck } = {}
+    if (clientAddress !== undefined) serverContext.clientAddress = clientAddress
+    if (webOrigin !== undefined) serverContext.webOrigin = webOrigin
     let request = c.req.raw
     if (fastPath) {
       // Its answer is made as the platform's Response from a string already: nothing to re-make.
