@@ -2,12 +2,15 @@
 // subpaths, no fast-json-stringify, and the same answers through a plugin API as small as the one SST's builder offers.
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { createRequire } from 'node:module'
+import { dirname, join, resolve } from 'node:path'
 import { build, type OnResolveArgs, type OnResolveResult, type Plugin, type PluginBuild } from 'esbuild'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { dualFlavourModules } from '../../scripts/build-functions.ts'
 import { FUNCTION_BUNDLING, FUNCTION_PLUGINS_FILE } from '../../scripts/bundling.ts'
 import functionPlugins from '../../scripts/esbuild-plugins.mjs'
+
+const require = createRequire(import.meta.url)
 
 // Lives in the repository, so bare imports resolve from its node_modules.
 const ENTRY = `import { useGraphQlJit } from '@envelop/graphql-jit'
@@ -74,7 +77,8 @@ describe('the Lambda bundles’ esbuild plugins', () => {
     // Prepare
     const plugins = ((await import(resolve(FUNCTION_PLUGINS_FILE))) as { default: Plugin[] }).default
     const resolveLikeSst = sstLikeResolve(plugins)
-    const jit = resolve('node_modules/@envelop/graphql-jit/node_modules/graphql-jit/dist')
+    // graphql-jit as @envelop/graphql-jit resolves it (its own pinned copy, nested or hoisted, whichever npm chose).
+    const jit = dirname(createRequire(require.resolve('@envelop/graphql-jit')).resolve('graphql-jit'))
 
     // Act
     const deep = resolveLikeSst({ path: 'graphql/execution/execute.js', resolveDir: jit, importer: `${jit}/x.mjs` })
