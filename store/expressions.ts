@@ -42,3 +42,14 @@ export function allOf(conditions: readonly AttributeCondition[], prefix = 'f'): 
 /** A single write's condition did not hold (a transaction's cancellation reasons say which of its writes failed). */
 export const isConditionFailure = (error: unknown): error is ConditionalCheckFailedException =>
   error instanceof ConditionalCheckFailedException
+
+/** Whether a conditional write took effect: false when its condition did not hold (nothing written), else its error. */
+export async function conditionalWrite(write: Promise<unknown>): Promise<boolean> {
+  try {
+    await write
+    return true
+  } catch (error) {
+    if (isConditionFailure(error)) return false
+    throw error
+  }
+}

@@ -1,10 +1,16 @@
 // The WebSocket connection item (API Gateway's graphql-ws): who the connection comes from, once acknowledged who it is
 // and until when its credential is trusted, how many operation slots it has taken, and when the poller pings it next
 // (gsi3, by the connection's shard). Its subscriptions share its partition (ws-subscription-item.ts).
-import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
+import {
+  GetCommand,
+  PutCommand,
+  UpdateCommand,
+  type DynamoDBDocumentClient,
+  type UpdateCommandInput,
+} from '@aws-sdk/lib-dynamodb'
 import * as z from '../domain/zod.ts'
 import { defineEntity, epochSeconds, orDefault, orNull, timestamp, withoutNulls } from './entity.ts'
-import { isConditionFailure } from './expressions.ts'
+import { conditionalWrite, isConditionFailure } from './expressions.ts'
 import { keys } from './keys.ts'
 import { queryDue } from './query.ts'
 import { storedPrincipalSchema, type StoredPrincipal } from './stored-principal.ts'
@@ -112,21 +118,11 @@ export async function acknowledgeConnection(
   principal: StoredPrincipal,
   trustedUntil: number,
 ): Promise<boolean> {
-  try {
-    await db.send(
-      new UpdateCommand({
-        TableName: tableName,
-        Key: keys.wsConnection(connectionId),
-        UpdateExpression: 'SET principal = :principal, trustedUntil = :until',
-        ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(principal)',
-        ExpressionAttributeValues: { ':principal': principal, ':until': trustedUntil },
-      }),
-    )
-    return true
-  } catch (error) {
-    if (isConditionFailure(error)) return false
-    throw error
-  }
+  return updateConnection(db, tableName, connectionId, {
+    UpdateExpression: 'SET principal = :principal, trustedUntil = :until',
+    ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(principal)',
+    ExpressionAttributeValues: { ':principal': principal, ':until': trustedUntil },
+  })
 }
 
 /** Moves the end of the credential's trust after a check (nothing when the connection is gone). */
@@ -136,19 +132,11 @@ export async function setTrustedUntil(
   connectionId: string,
   trustedUntil: number,
 ): Promise<void> {
-  try {
-    await db.send(
-      new UpdateCommand({
-        TableName: tableName,
-        Key: keys.wsConnection(connectionId),
-        UpdateExpression: 'SET trustedUntil = :until',
-        ConditionExpression: 'attribute_exists(pk)',
-        ExpressionAttributeValues: { ':until': trustedUntil },
-      }),
-    )
-  } catch (error) {
-    if (!isConditionFailure(error)) throw error
-  }
+  await updateConnection(db, tableName, connectionId, {
+    UpdateExpression: 'SET trustedUntil = :until',
+    ConditionExpression: 'attribute_exists(pk)',
+    ExpressionAttributeValues: { ':until': trustedUntil },
+  })
 }
 
 /**
@@ -186,19 +174,11 @@ export async function releaseOperation(
   tableName: string,
   connectionId: string,
 ): Promise<void> {
-  try {
-    await db.send(
-      new UpdateCommand({
-        TableName: tableName,
-        Key: keys.wsConnection(connectionId),
-        UpdateExpression: 'SET operations = operations - :one',
-        ConditionExpression: 'attribute_exists(pk) AND operations > :zero',
-        ExpressionAttributeValues: { ':zero': 0, ':one': 1 },
-      }),
-    )
-  } catch (error) {
-    if (!isConditionFailure(error)) throw error
-  }
+  await updateConnection(db, tableName, connectionId, {
+    UpdateExpression: 'SET operations = operations - :one',
+    ConditionExpression: 'attribute_exists(pk) AND operations > :zero',
+    ExpressionAttributeValues: { ':zero': 0, ':one': 1 },
+  })
 }
 
 /** Connections of `shard` whose ping is due at `now`, earliest first, at most `limit`. */
@@ -224,17 +204,21 @@ export async function schedulePing(
   at: Date,
 ): Promise<void> {
   const due = keys.wsPingDue(connectionId, at.toISOString())
-  try {
-    await db.send(
-      new UpdateCommand({
-        TableName: tableName,
-        Key: keys.wsConnection(connectionId),
-        UpdateExpression: 'SET gsi3pk = :pk, gsi3sk = :sk',
-        ConditionExpression: 'attribute_exists(pk)',
-        ExpressionAttributeValues: { ':pk': due.gsi3pk, ':sk': due.gsi3sk },
-      }),
-    )
-  } catch (error) {
-    if (!isConditionFailure(error)) throw error
-  }
+  await updateConnection(db, tableName, connectionId, {
+    UpdateExpression: 'SET gsi3pk = :pk, gsi3sk = :sk',
+    ConditionExpression: 'attribute_exists(pk)',
+    ExpressionAttributeValues: { ':pk': due.gsi3pk, ':sk': due.gsi3sk },
+  })
+}
+
+/** One conditional update of the connection item: false, and nothing written, when its condition does not hold. */
+async function updateConnection(
+  db: DynamoDBDocumentClient,
+  tableName: string,
+  connectionId: string,
+  update: Pick<UpdateCommandInput, 'UpdateExpression' | 'ConditionExpression' | 'ExpressionAttributeValues'>,
+): Promise<boolean> {
+  return conditionalWrite(
+    db.send(new UpdateCommand({ TableName: tableName, Key: keys.wsConnection(connectionId), ...update })),
+  )
 }

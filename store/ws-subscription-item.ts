@@ -12,7 +12,7 @@ import {
 } from '@aws-sdk/lib-dynamodb'
 import * as z from '../domain/zod.ts'
 import { defineEntity, epochSeconds, orNull, withoutNulls } from './entity.ts'
-import { isConditionFailure } from './expressions.ts'
+import { conditionalWrite } from './expressions.ts'
 import { keys } from './keys.ts'
 import { queryAll } from './query.ts'
 import { storedPrincipalSchema, type StoredPrincipal } from './stored-principal.ts'
@@ -79,8 +79,8 @@ export async function putSubscription(
   tableName: string,
   subscription: WsSubscription,
 ): Promise<boolean> {
-  try {
-    await db.send(
+  return conditionalWrite(
+    db.send(
       new PutCommand({
         TableName: tableName,
         Item: withoutNulls(
@@ -91,12 +91,8 @@ export async function putSubscription(
         ),
         ConditionExpression: 'attribute_not_exists(pk)',
       }),
-    )
-    return true
-  } catch (error) {
-    if (isConditionFailure(error)) return false
-    throw error
-  }
+    ),
+  )
 }
 
 /** The subscription by its operation id, strongly consistent; null when there is none. */
@@ -179,8 +175,8 @@ export async function advanceCursor(
   from: string | null,
   to: string | null,
 ): Promise<boolean> {
-  try {
-    await db.send(
+  return conditionalWrite(
+    db.send(
       new UpdateCommand({
         TableName: tableName,
         Key: keys.wsSubscription(subscription.connectionId, subscription.operationId),
@@ -199,12 +195,8 @@ export async function advanceCursor(
               },
             }),
       }),
-    )
-    return true
-  } catch (error) {
-    if (isConditionFailure(error)) return false
-    throw error
-  }
+    ),
+  )
 }
 
 /**
@@ -217,8 +209,8 @@ export async function setLastVersion(
   subscription: { connectionId: string; operationId: string },
   version: number,
 ): Promise<boolean> {
-  try {
-    await db.send(
+  return conditionalWrite(
+    db.send(
       new UpdateCommand({
         TableName: tableName,
         Key: keys.wsSubscription(subscription.connectionId, subscription.operationId),
@@ -226,10 +218,6 @@ export async function setLastVersion(
         ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(lastVersion) OR lastVersion < :version)',
         ExpressionAttributeValues: { ':version': version },
       }),
-    )
-    return true
-  } catch (error) {
-    if (isConditionFailure(error)) return false
-    throw error
-  }
+    ),
+  )
 }
