@@ -19,7 +19,7 @@ import { createLRUCache, processRegularResult, type Plugin } from 'graphql-yoga'
 import type { Authenticator, Principal } from '../service/principal.ts'
 import type { RateLimitDecision } from '../service/rate-limiter.ts'
 import { currentRequestId } from '../runtime/request-scope.ts'
-import type { CompiledDocuments } from './compiled-queries.ts'
+import type { CompiledQueries } from './compiled-queries.ts'
 import type { GraphQLContext, GraphQLServices } from './context.ts'
 import { withCost, type QueryCost, type QueryCosts } from './cost.ts'
 import { decorateResult } from './error-masking.ts'
@@ -151,7 +151,7 @@ export interface FastPathParts {
   readonly authenticator: Authenticator
   readonly services: GraphQLServices
   readonly prepared: PreparedDocuments
-  readonly compiled: CompiledDocuments
+  readonly compiled: CompiledQueries
   readonly handovers: WeakMap<Request, Handover>
   /** The masking function yoga is given (its `maskedErrors`), applied as yoga applies it to an execution's errors. */
   readonly mask: (error: unknown, message: string) => Error
@@ -207,7 +207,7 @@ export function createFastPath(parts: FastPathParts): FastPath {
     )
     let result: ExecutionResult
     try {
-      const executed = await compiledQuery.query(undefined, context, params.variables)
+      const executed = await compiledQuery.run(undefined, context, params.variables)
       // What useMaskedErrors does once execution is done, and the compiled document's own serialiser, as yoga keeps it.
       result = Object.assign(
         executed.errors == null ? executed : { ...executed, errors: executed.errors.map((e) => mask(e, errorMessage)) },
