@@ -210,7 +210,7 @@ async function subscribe(w: World, connectionId: string, subscription: Partial<W
     deadline: Date.now() + 3_600_000,
     ...subscription,
   })
-  expect(written).toBe(true)
+  expect(written).toBe('stored')
   return operationId
 }
 
