@@ -100,10 +100,10 @@ export class WebSocketRepository {
    */
   async putSubscription(subscription: WsSubscription): Promise<'stored' | 'duplicate' | 'gone'> {
     if (!(await subscriptions.putSubscription(this.db, this.tableName, subscription))) return 'duplicate'
-    // Read after the write, strongly: a $disconnect racing this store either deleted the connection item before this
-    // read (seen here: the subscription goes again) or after the write (its Query of the partition finds it). A
-    // conditional transaction instead would make every write to the connection item (a slot, a ping) able to fail
-    // on a transaction conflict.
+    // Read after the write, strongly: a $disconnect racing this store deleted the connection item either before this
+    // read (seen here: the subscription goes again) or after it, so after the write (its Query of the partition finds
+    // it). A transaction conditional on the connection item instead would make every write to that item (a slot, a
+    // ping) able to fail on a transaction conflict.
     if (await connections.getConnection(this.db, this.tableName, subscription.connectionId)) return 'stored'
     await subscriptions.deleteSubscription(this.db, this.tableName, subscription.connectionId, subscription.operationId)
     return 'gone'
