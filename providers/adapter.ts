@@ -154,6 +154,12 @@ export interface ProviderAdapter {
   remove?(ref: ProviderConsentRef, context: ProviderCallContext): Promise<ProviderRemoval>
   /** Reads what the provider's redirect brought to our callback (providers that redirect to us). */
   readCallback?(query: URLSearchParams): CallbackResult
+  /**
+   * The secret to keep where `stored` is kept and a call issued `issued` (providers whose secret can hold more than a
+   * call may know): a call that opened an older secret knows less than one stored since (Yapily: the further consents
+   * a callback brought), and must not take it away. Without it, `issued` replaces `stored`.
+   */
+  mergeSecrets?(providerConsentId: string, stored: string, issued: string): string
 }
 
 /** A provider notification that failed its authenticity or shape check; answered 401/400, never processed. */

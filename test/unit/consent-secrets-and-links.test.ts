@@ -1,9 +1,11 @@
-// offline: sealing provider secrets, signed callback links, the UK reconfirmation rules, Yapily webhook signatures.
+// offline: sealing provider secrets, signed callback links, the UK reconfirmation rules, Yapily webhook signatures, and
+// merging a Yapily consent set read at different times.
 import { createHash, createHmac, randomBytes } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import { ConsentNotActiveError, ValidationError } from '../../domain/errors.ts'
 import { checkReconfirmation } from '../../domain/policy.ts'
 import { NotificationRejectedError } from '../../providers/adapter.ts'
+import { decodeConsentSet, encodeConsentSet, mergeConsentSets } from '../../providers/yapily/consent-set.ts'
 import { verifyYapilyNotification } from '../../providers/yapily/notifications.ts'
 import { CallbackLinks } from '../../service/callback-links.ts'
 import { keyringFromSpec, SecretBox } from '../../crypto/secret-box.ts'
@@ -177,5 +179,33 @@ describe('Yapily webhook signatures', () => {
     expect(
       verifyYapilyNotification({ headers: { 'x-yapily-signature': signed(payment) }, body: payment }, SECRET),
     ).toEqual([])
+  })
+})
+
+describe('Yapily consent sets merged', () => {
+  const set = (...consents: [string, string | null][]) =>
+    encodeConsentSet(consents.map(([id, token]) => ({ id, token }))) ?? ''
+
+  it('keeps the members a stored set has when a read that opened the plain token issues only that', () => {
+    const stored = set(['own', 'tok-own'], ['sib', 'tok-sib'])
+    expect(decodeConsentSet('own', mergeConsentSets('own', stored, 'tok-own'))).toEqual([
+      { id: 'own', token: 'tok-own' },
+      { id: 'sib', token: 'tok-sib' },
+    ])
+  })
+
+  it('adds the members only the issued set has, and takes the issued token for a member both hold', () => {
+    const merged = mergeConsentSets('own', set(['own', null], ['a', 'tok-a']), set(['own', 'tok-own'], ['b', 'tok-b']))
+    expect(decodeConsentSet('own', merged)).toEqual([
+      { id: 'own', token: 'tok-own' },
+      { id: 'a', token: 'tok-a' },
+      { id: 'b', token: 'tok-b' },
+    ])
+  })
+
+  it('changes nothing where both say the same: the plain token stays plain, a set stays the same text', () => {
+    expect(mergeConsentSets('own', 'tok-own', 'tok-own')).toBe('tok-own')
+    const stored = set(['own', 'tok-own'], ['sib', 'tok-sib'])
+    expect(mergeConsentSets('own', stored, stored)).toBe(stored)
   })
 })
