@@ -160,9 +160,9 @@ describe('Yapily webhook signatures', () => {
     ['another secret', { 'x-yapily-signature': signed(body, 'other') }],
     ['a signature of another body', { 'x-yapily-signature': signed(`${body} `) }],
     ['a malformed header', { 'x-yapily-signature': 'sha256=xyz' }],
-  ])('rejects %s with 401', (_name, headers) => {
+  ])('rejects %s as unauthenticated', (_name, headers) => {
     expect(() => verifyYapilyNotification({ headers, body }, SECRET)).toThrow(
-      expect.objectContaining({ httpStatus: 401 }) as NotificationRejectedError,
+      expect.objectContaining({ reason: 'unauthenticated' }) as NotificationRejectedError,
     )
   })
 
