@@ -80,6 +80,29 @@ describe('CallbackLinks', () => {
     }
     expect(new CallbackLinks('y'.repeat(32), 'http://x').read(token)).toBeNull()
   })
+
+  it('refuses every other spelling of a genuine signature (base64url spare bits in its last character)', () => {
+    // Prepare: 16 bytes take 22 characters, the last of which carries 2 bits; 15 other characters decode alike
+    const token = links.urlFor('YAPILY', { tenantId: 'T1', consentId: 'C1' }).slice(links.prefix('YAPILY').length)
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
+    const respelled = [...alphabet]
+      .filter((character) => character !== token.at(-1))
+      .map((character) => `${token.slice(0, -1)}${character}`)
+
+    // Assert
+    expect(respelled.filter((variant) => links.read(variant) !== null)).toEqual([])
+  })
+
+  it('makes and reads the same links as before its signing moved to crypto/ (links handed out keep working)', () => {
+    // Prepare: a link the gateway made before the move, with this key
+    const issued =
+      'http://127.0.0.1:4000/callbacks/yapily/dGVuYW50XzAxSkQwVEVOQU5UQUxQSEEuY25zXzAxSkQwQ09OU0VOVDAwMDAwMDAwMDA._sRIYVpxSYE--dWEJFCq6g'
+    const target = { tenantId: 'tenant_01JD0TENANTALPHA', consentId: 'cns_01JD0CONSENT0000000000' }
+
+    // Assert
+    expect(links.urlFor('YAPILY', target)).toBe(issued)
+    expect(links.read(issued.slice(links.prefix('YAPILY').length))).toEqual(target)
+  })
 })
 
 describe('UK reconfirmation rules', () => {
@@ -162,9 +185,9 @@ describe('Yapily webhook signatures', () => {
     ['another secret', { 'x-yapily-signature': signed(body, 'other') }],
     ['a signature of another body', { 'x-yapily-signature': signed(`${body} `) }],
     ['a malformed header', { 'x-yapily-signature': 'sha256=xyz' }],
-  ])('rejects %s with 401', (_name, headers) => {
+  ])('rejects %s as unauthenticated', (_name, headers) => {
     expect(() => verifyYapilyNotification({ headers, body }, SECRET)).toThrow(
-      expect.objectContaining({ httpStatus: 401 }) as NotificationRejectedError,
+      expect.objectContaining({ reason: 'unauthenticated' }) as NotificationRejectedError,
     )
   })
 
