@@ -23,6 +23,7 @@ import type { CompiledQueries } from './compiled-queries.ts'
 import type { GraphQLContext, GraphQLServices } from './context.ts'
 import { withCost, type QueryCost, type QueryCosts } from './cost.ts'
 import { decorateResult } from './error-masking.ts'
+import { rateLimitFields } from './rate-limit.ts'
 import { authenticateRequest, type Handover, type TransportContext } from './request-guard.ts'
 
 /**
@@ -224,7 +225,7 @@ export function createFastPath(parts: FastPathParts): FastPath {
       answer: new Response(shaped.body, {
         status: shaped.init.status,
         // Object.assign rather than spreads: the same copy, at a tenth of the cost on V8 (measured).
-        headers: decision ? Object.assign({}, shaped.init.headers, decision.headers) : shaped.init.headers,
+        headers: decision ? Object.assign({}, shaped.init.headers, rateLimitFields(decision)) : shaped.init.headers,
       }),
     }
   }
