@@ -1,0 +1,346 @@
+// Where a cold start's CPU time goes, by source module: builds the GraphQL bundle and the minimal yoga + Pothos
+// DynamoDB baseline unminified with source maps (otherwise as deployed), cold-starts each a few times under
+// `node --cpu-prof` answering the lambda-bundles suite's consent query, cuts every profile into its phases (node's own
+// start, importing the bundle, the first answer) and maps each sample back through the source map to the file and
+// function it came from. Medians over the runs. Not a bench suite: profiling slows the process, so its figures explain
+// the lambda-bundles suite's, they do not replace them.
+//
+//   npx tsx bench/cold-profile.ts [--runs 3] [--rows 25] [--bundle graphql] [--keep DIR]
+import { spawn } from 'node:child_process'
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { SourceMap, type SourceMapPayload } from 'node:module'
+import { tmpdir } from 'node:os'
+import { join, relative, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+import { build } from 'esbuild'
+import { freePort, startDynamoDBLocal } from '../local/dynamodb-local.ts'
+import { FUNCTION_BUNDLING } from '../scripts/bundling.ts'
+import { FUNCTIONS } from '../scripts/build-functions.ts'
+import { coldStartSeed } from './lambda-bundles.ts'
+import { median } from './measure.ts'
+import { fixed, renderTable } from './table.ts'
+
+const projectRoot = fileURLToPath(new URL('..', import.meta.url))
+
+interface CallFrame {
+  readonly functionName: string
+  readonly url: string
+  readonly lineNumber: number
+  readonly columnNumber: number
+}
+
+interface ProfileNode {
+  readonly id: number
+  readonly callFrame: CallFrame
+  readonly children?: readonly number[]
+  /** Self samples by source line (1-based) of this node's function. */
+  readonly positionTicks?: readonly { line: number; ticks: number }[]
+}
+
+interface CpuProfile {
+  readonly nodes: readonly ProfileNode[]
+  readonly startTime: number
+  readonly samples: readonly number[]
+  /** Microseconds since the previous sample. */
+  readonly timeDeltas: readonly number[]
+}
+
+type Phase = 'boot' | 'import' | 'answer'
+const PHASES: readonly Phase[] = ['boot', 'import', 'answer']
+const IDLE = new Set(['(idle)', '(root)'])
+
+/** Totals of one profile: microseconds by phase, then by key. */
+type Tally = Record<Phase, Map<string, number>>
+const emptyTally = (): Tally => ({ boot: new Map(), import: new Map(), answer: new Map() })
+const add = (map: Map<string, number>, key: string, micros: number) => map.set(key, (map.get(key) ?? 0) + micros)
+
+/** Builds one entry point as deployed but readable: unminified, with a linked source map and a metafile. */
+async function buildReadable(name: string, entryPoint: string, outRoot: string): Promise<string> {
+  const dir = resolve(outRoot, name)
+  await rm(dir, { recursive: true, force: true })
+  const { metafile } = await build({
+    ...FUNCTION_BUNDLING,
+    minify: false,
+    sourcemap: true,
+    metafile: true,
+    entryPoints: { index: entryPoint },
+    outdir: dir,
+    logLevel: 'warning',
+  })
+  await writeFile(join(dir, 'meta.json'), JSON.stringify(metafile))
+  return join(dir, 'index.mjs')
+}
+
+/** Who a source file belongs to: a package (`@pothos/core`), or the project's own file (`schema/consent.ts`). */
+function ownerOfSource(source: string): string {
+  const modules = source.lastIndexOf('node_modules/')
+  if (modules >= 0) {
+    const [scope, name] = source.slice(modules + 'node_modules/'.length).split('/')
+    return scope?.startsWith('@') ? `${scope}/${name}` : (scope ?? source)
+  }
+  return source
+}
+
+/** Maps bundle positions back to sources, one parsed source map per bundle file. */
+class SourceMaps {
+  readonly #maps = new Map<string, SourceMap | null>()
+
+  async load(dir: string): Promise<void> {
+    for (const file of await readdir(dir)) {
+      if (!file.endsWith('.mjs.map')) continue
+      const payload = JSON.parse(await readFile(join(dir, file), 'utf8')) as SourceMapPayload
+      this.#maps.set(`file://${join(dir, file.slice(0, -'.map'.length))}`, new SourceMap(payload))
+    }
+  }
+
+  /** The source file (relative to the project) at a 0-based position of `url`, or null when `url` has no map. */
+  sourceAt(url: string, line: number, column: number): string | null {
+    const map = this.#maps.get(url)
+    if (!map) return null
+    const entry = map.findEntry(line, column) as { originalSource?: string }
+    if (!entry.originalSource) return '(bundle glue)'
+    const path = entry.originalSource.startsWith('file://')
+      ? fileURLToPath(entry.originalSource)
+      : resolve(projectRoot, entry.originalSource)
+    return relative(projectRoot, path)
+  }
+
+  isBundle(url: string): boolean {
+    return this.#maps.has(url)
+  }
+}
+
+function sourceOfFrame(frame: CallFrame, maps: SourceMaps): string {
+  const { url, functionName } = frame
+  if (!url) return functionName.startsWith('(') ? functionName : '(V8 builtins)'
+  const mapped = maps.sourceAt(url, frame.lineNumber, frame.columnNumber)
+  if (mapped !== null) return mapped
+  if (url.startsWith('node:')) return url
+  if (url.startsWith('file://')) return relative(projectRoot, fileURLToPath(url))
+  return url
+}
+
+/**
+ * Cuts one profile into phases and tallies, per phase: self time by owner (package or project file), self time by
+ * source file, inclusive time by owner and by function (each counted once per sample). The bundle's top level (every
+ * module's top-level code, scope-hoisted into one function by esbuild) has its self time split by source line.
+ */
+function analyse(profile: CpuProfile, importSpan: readonly [number, number], maps: SourceMaps) {
+  const byId = new Map(profile.nodes.map((node) => [node.id, node]))
+  const parentOf = new Map<number, number>()
+  for (const node of profile.nodes) for (const child of node.children ?? []) parentOf.set(child, node.id)
+  const isTopLevel = (frame: CallFrame) =>
+    maps.isBundle(frame.url) && frame.lineNumber === 0 && frame.columnNumber === 0
+  const total: Record<Phase, number> = { boot: 0, import: 0, answer: 0 }
+  const selfOwner = emptyTally()
+  const selfSource = emptyTally()
+  const inclusiveOwner = emptyTally()
+  const inclusiveFunction = emptyTally()
+  // Self time of top-level nodes, split later by their line ticks.
+  const topLevelSelf = new Map<number, { micros: number; phase: Phase }>()
+
+  let at = profile.startTime
+  profile.samples.forEach((id, index) => {
+    const micros = profile.timeDeltas[index] ?? 0
+    at += micros
+    const node = byId.get(id)
+    if (!node || IDLE.has(node.callFrame.functionName)) return
+    const phase: Phase = at < importSpan[0] ? 'boot' : at <= importSpan[1] ? 'import' : 'answer'
+    total[phase] += micros
+    if (isTopLevel(node.callFrame)) {
+      const entry = topLevelSelf.get(node.id) ?? { micros: 0, phase }
+      entry.micros += micros
+      topLevelSelf.set(node.id, entry)
+    } else {
+      const source = sourceOfFrame(node.callFrame, maps)
+      add(selfOwner[phase], ownerOfSource(source), micros)
+      add(selfSource[phase], source, micros)
+    }
+    const owners = new Set<string>()
+    const functions = new Set<string>()
+    for (let frame: ProfileNode | undefined = node; frame; frame = byId.get(parentOf.get(frame.id) ?? -1)) {
+      if (IDLE.has(frame.callFrame.functionName) || isTopLevel(frame.callFrame)) continue
+      const source = sourceOfFrame(frame.callFrame, maps)
+      owners.add(ownerOfSource(source))
+      functions.add(`${frame.callFrame.functionName || '(anonymous)'} ${source}`)
+    }
+    for (const owner of owners) add(inclusiveOwner[phase], owner, micros)
+    for (const fn of functions) add(inclusiveFunction[phase], fn, micros)
+  })
+  for (const [id, { micros, phase }] of topLevelSelf) {
+    const node = byId.get(id)
+    const ticks = node?.positionTicks ?? []
+    const count = ticks.reduce((sum, tick) => sum + tick.ticks, 0)
+    if (!node || count === 0) {
+      add(selfOwner[phase], '(bundle top level)', micros)
+      continue
+    }
+    for (const tick of ticks) {
+      const source = maps.sourceAt(node.callFrame.url, tick.line - 1, 0) ?? '(bundle top level)'
+      const share = (micros * tick.ticks) / count
+      add(selfOwner[phase], `top level: ${ownerOfSource(source)}`, share)
+      add(selfSource[phase], `top level: ${source}`, share)
+    }
+  }
+  return { total, selfOwner, selfSource, inclusiveOwner, inclusiveFunction }
+}
+
+type Analysis = ReturnType<typeof analyse>
+
+/** One cold start under the profiler; resolves with the profile's path and the import's span on its clock. */
+function profiledColdStart(
+  entry: string,
+  request: object,
+  env: Record<string, string>,
+  profileDir: string,
+): Promise<{ profile: string; importSpan: [number, number] }> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(
+      process.execPath,
+      [
+        '--cpu-prof',
+        `--cpu-prof-dir=${profileDir}`,
+        'scripts/lambda-runtime.mjs',
+        '--once',
+        '--bundle',
+        entry,
+        '--request',
+        JSON.stringify(request),
+      ],
+      { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
+    )
+    let out = ''
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()))
+    child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()))
+    child.once('exit', (code) => {
+      const line = out.split('\n').find((l) => l.startsWith('{"status"'))
+      if (code !== 0 || !line) return reject(new Error(`cold start of ${entry} failed (${code}):\n${out}`))
+      const result = JSON.parse(line) as { status: number; body: string; importSpan: [number, number] }
+      if (result.status !== 200) return reject(new Error(`cold start of ${entry} answered ${result.status}`))
+      readdir(profileDir).then(
+        (files) => {
+          const profile = files.find((file) => file.endsWith('.cpuprofile'))
+          if (!profile) return reject(new Error(`no profile in ${profileDir}`))
+          // Kept beside the profile, so `--analyse` can cut it again later.
+          writeFile(join(profileDir, 'import-span.json'), JSON.stringify(result.importSpan)).then(
+            () => resolvePromise({ profile: join(profileDir, profile), importSpan: result.importSpan }),
+            reject,
+          )
+        },
+        (error: unknown) => reject(error instanceof Error ? error : new Error(String(error))),
+      )
+    })
+  })
+}
+
+const ms = (micros: number) => fixed(micros / 1000, 1)
+
+/** Median over runs of each key (a run without the key counts 0), heaviest first. */
+function medians(maps: readonly Map<string, number>[], rows: number): [string, number][] {
+  const keys = new Set(maps.flatMap((map) => [...map.keys()]))
+  return [...keys]
+    .map((key): [string, number] => [key, median(maps.map((map) => map.get(key) ?? 0))])
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, rows)
+}
+
+function report(name: string, analyses: readonly Analysis[], rows: number): string {
+  const lines = [
+    `=== ${name}: median of ${analyses.length} profiled cold starts (busy CPU ms; profiling adds overhead) ===`,
+    renderTable(
+      ['phase', 'ms'],
+      PHASES.map((phase) => [phase, ms(median(analyses.map((a) => a.total[phase])))]),
+    ),
+  ]
+  for (const phase of ['import', 'answer'] as const) {
+    const table = (title: string, pick: (a: Analysis) => Map<string, number>) => {
+      lines.push('', `${phase}: ${title}`)
+      lines.push(
+        renderTable(
+          ['key', 'ms'],
+          medians(
+            analyses.map((a) => new Map([...pick(a)].filter(([key]) => key.includes(filter)))),
+            rows,
+          ).map(([key, micros]) => [key, ms(micros)]),
+        ),
+      )
+    }
+    table('self time by owner (package or project file)', (a) => a.selfOwner[phase])
+    table('inclusive time by owner', (a) => a.inclusiveOwner[phase])
+    table('self time by source file', (a) => a.selfSource[phase])
+    table('inclusive time by function', (a) => a.inclusiveFunction[phase])
+  }
+  return lines.join('\n')
+}
+
+const { values } = parseArgs({
+  options: {
+    runs: { type: 'string', default: '3' },
+    rows: { type: 'string', default: '25' },
+    bundle: { type: 'string', multiple: true },
+    keep: { type: 'string' },
+    /** A `--keep` directory of an earlier run: summarise its profiles again (e.g. with more rows), profile nothing. */
+    analyse: { type: 'string' },
+    /** Only keys containing this text in the tables (e.g. `schema/`). */
+    filter: { type: 'string' },
+  },
+})
+const filter = values.filter ?? ''
+const runs = Number(values.runs)
+const rows = Number(values.rows)
+const work = values.keep ? resolve(values.keep) : await mkdtemp(join(tmpdir(), 'consent-gateway-cold-profile-'))
+const subjects = {
+  graphql: FUNCTIONS.graphql,
+  'minimal-dynamodb': 'bench/fixtures/minimal-dynamodb-graphql.ts',
+} as const
+const wanted = (values.bundle ?? Object.keys(subjects)) as (keyof typeof subjects)[]
+
+async function analyseKept(dir: string): Promise<void> {
+  for (const name of wanted) {
+    const maps = new SourceMaps()
+    await maps.load(join(dir, 'bundles', name))
+    const analyses: Analysis[] = []
+    for (const run of (await readdir(dir)).filter((entry) => entry.startsWith(`${name}-`))) {
+      const files = await readdir(join(dir, run))
+      const profile = files.find((file) => file.endsWith('.cpuprofile'))
+      if (!profile) continue
+      const span = JSON.parse(await readFile(join(dir, run, 'import-span.json'), 'utf8')) as [number, number]
+      const parsed = JSON.parse(await readFile(join(dir, run, profile), 'utf8')) as CpuProfile
+      analyses.push(analyse(parsed, span, maps))
+    }
+    console.log(`${report(name, analyses, rows)}\n`)
+  }
+}
+
+if (values.analyse) {
+  await analyseKept(resolve(values.analyse))
+  process.exit(0)
+}
+
+const dynamo = await startDynamoDBLocal({ port: await freePort(), startTimeoutMs: 180_000 })
+try {
+  const seed = await coldStartSeed(dynamo.endpoint)
+  for (const name of wanted) {
+    const entry = await buildReadable(name, subjects[name], join(work, 'bundles'))
+    const maps = new SourceMaps()
+    await maps.load(resolve(entry, '..'))
+    const request = name === 'graphql' ? seed.requests.graphql : seed.requests.minimalDynamodb
+    // One unprofiled run warms the OS file cache.
+    await profiledColdStart(entry, request, seed.env, await mkdtemp(join(work, 'warm-')))
+    const analyses: Analysis[] = []
+    for (let run = 0; run < runs; run++) {
+      const { profile, importSpan } = await profiledColdStart(
+        entry,
+        request,
+        seed.env,
+        await mkdtemp(join(work, `${name}-`)),
+      )
+      analyses.push(analyse(JSON.parse(await readFile(profile, 'utf8')) as CpuProfile, importSpan, maps))
+    }
+    console.log(`${report(name, analyses, rows)}\n`)
+  }
+} finally {
+  await dynamo.stop()
+  if (!values.keep) await rm(work, { recursive: true, force: true })
+}
