@@ -46,6 +46,14 @@ interface CpuProfile {
   readonly timeDeltas: readonly number[]
 }
 
+/** What the cold-started process reports besides its answer (scripts/lambda-runtime.mjs `--once`), microseconds. */
+interface RunMarks {
+  /** The import's start and end on the profile's clock. */
+  readonly importSpan: readonly [number, number]
+  /** The process's CPU time at the import's start and end, and after the answer. */
+  readonly cpuAt: readonly [number, number, number]
+}
+
 type Phase = 'boot' | 'import' | 'answer'
 const PHASES: readonly Phase[] = ['boot', 'import', 'answer']
 const IDLE = new Set(['(idle)', '(root)'])
@@ -125,8 +133,13 @@ function sourceOfFrame(frame: CallFrame, maps: SourceMaps): string {
  * Cuts one profile into phases and tallies, per phase: self time by owner (package or project file), self time by
  * source file, inclusive time by owner and by function (each counted once per sample). The bundle's top level (every
  * module's top-level code, scope-hoisted into one function by esbuild) has its self time split by source line.
+ *
+ * The profiler samples on the wall clock: on a busy machine a process waiting for a core gets its wait counted against
+ * whatever it ran last, so a phase's samples can add up to several times its CPU time. Each phase's tallies are
+ * therefore scaled to the CPU time the process itself measured for that phase: the profile says how the time divides,
+ * `process.cpuUsage()` how much there was.
  */
-function analyse(profile: CpuProfile, importSpan: readonly [number, number], maps: SourceMaps) {
+function analyse(profile: CpuProfile, { importSpan, cpuAt }: RunMarks, maps: SourceMaps) {
   const byId = new Map(profile.nodes.map((node) => [node.id, node]))
   const parentOf = new Map<number, number>()
   for (const node of profile.nodes) for (const child of node.children ?? []) parentOf.set(child, node.id)
@@ -183,7 +196,14 @@ function analyse(profile: CpuProfile, importSpan: readonly [number, number], map
       add(selfSource[phase], `top level: ${source}`, share)
     }
   }
-  return { total, selfOwner, selfSource, inclusiveOwner, inclusiveFunction }
+  const cpu: Record<Phase, number> = { boot: cpuAt[0], import: cpuAt[1] - cpuAt[0], answer: cpuAt[2] - cpuAt[1] }
+  for (const phase of PHASES) {
+    const scale = total[phase] > 0 ? cpu[phase] / total[phase] : 0
+    for (const tally of [selfOwner, selfSource, inclusiveOwner, inclusiveFunction]) {
+      for (const [key, micros] of tally[phase]) tally[phase].set(key, micros * scale)
+    }
+  }
+  return { sampled: total, total: cpu, selfOwner, selfSource, inclusiveOwner, inclusiveFunction }
 }
 
 type Analysis = ReturnType<typeof analyse>
@@ -194,7 +214,7 @@ function profiledColdStart(
   request: object,
   env: Record<string, string>,
   profileDir: string,
-): Promise<{ profile: string; importSpan: [number, number] }> {
+): Promise<{ profile: string; marks: RunMarks }> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(
       process.execPath,
@@ -216,15 +236,16 @@ function profiledColdStart(
     child.once('exit', (code) => {
       const line = out.split('\n').find((l) => l.startsWith('{"status"'))
       if (code !== 0 || !line) return reject(new Error(`cold start of ${entry} failed (${code}):\n${out}`))
-      const result = JSON.parse(line) as { status: number; body: string; importSpan: [number, number] }
+      const result = JSON.parse(line) as { status: number; body: string } & RunMarks
+      const marks: RunMarks = { importSpan: result.importSpan, cpuAt: result.cpuAt }
       if (result.status !== 200) return reject(new Error(`cold start of ${entry} answered ${result.status}`))
       readdir(profileDir).then(
         (files) => {
           const profile = files.find((file) => file.endsWith('.cpuprofile'))
           if (!profile) return reject(new Error(`no profile in ${profileDir}`))
           // Kept beside the profile, so `--analyse` can cut it again later.
-          writeFile(join(profileDir, 'import-span.json'), JSON.stringify(result.importSpan)).then(
-            () => resolvePromise({ profile: join(profileDir, profile), importSpan: result.importSpan }),
+          writeFile(join(profileDir, 'marks.json'), JSON.stringify(marks)).then(
+            () => resolvePromise({ profile: join(profileDir, profile), marks }),
             reject,
           )
         },
@@ -247,10 +268,14 @@ function medians(maps: readonly Map<string, number>[], rows: number): [string, n
 
 function report(name: string, analyses: readonly Analysis[], rows: number): string {
   const lines = [
-    `=== ${name}: median of ${analyses.length} profiled cold starts (busy CPU ms; profiling adds overhead) ===`,
+    `=== ${name}: median of ${analyses.length} profiled cold starts: CPU ms (the profile's shares of each phase's CPU time; profiling adds overhead) ===`,
     renderTable(
-      ['phase', 'ms'],
-      PHASES.map((phase) => [phase, ms(median(analyses.map((a) => a.total[phase])))]),
+      ['phase', 'CPU ms', 'sampled ms (wall clock)'],
+      PHASES.map((phase) => [
+        phase,
+        ms(median(analyses.map((a) => a.total[phase]))),
+        ms(median(analyses.map((a) => a.sampled[phase]))),
+      ]),
     ),
   ]
   for (const phase of ['import', 'answer'] as const) {
@@ -305,9 +330,9 @@ async function analyseKept(dir: string): Promise<void> {
       const files = await readdir(join(dir, run))
       const profile = files.find((file) => file.endsWith('.cpuprofile'))
       if (!profile) continue
-      const span = JSON.parse(await readFile(join(dir, run, 'import-span.json'), 'utf8')) as [number, number]
+      const marks = JSON.parse(await readFile(join(dir, run, 'marks.json'), 'utf8')) as RunMarks
       const parsed = JSON.parse(await readFile(join(dir, run, profile), 'utf8')) as CpuProfile
-      analyses.push(analyse(parsed, span, maps))
+      analyses.push(analyse(parsed, marks, maps))
     }
     console.log(`${report(name, analyses, rows)}\n`)
   }
@@ -330,13 +355,13 @@ try {
     await profiledColdStart(entry, request, seed.env, await mkdtemp(join(work, 'warm-')))
     const analyses: Analysis[] = []
     for (let run = 0; run < runs; run++) {
-      const { profile, importSpan } = await profiledColdStart(
+      const { profile, marks } = await profiledColdStart(
         entry,
         request,
         seed.env,
         await mkdtemp(join(work, `${name}-`)),
       )
-      analyses.push(analyse(JSON.parse(await readFile(profile, 'utf8')) as CpuProfile, importSpan, maps))
+      analyses.push(analyse(JSON.parse(await readFile(profile, 'utf8')) as CpuProfile, marks, maps))
     }
     console.log(`${report(name, analyses, rows)}\n`)
   }
