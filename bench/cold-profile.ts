@@ -5,7 +5,8 @@
 // function it came from. Medians over the runs. Not a bench suite: profiling slows the process, so its figures explain
 // the lambda-bundles suite's, they do not replace them.
 //
-//   npx tsx bench/cold-profile.ts [--runs 3] [--rows 25] [--bundle graphql] [--keep DIR]
+//   npx tsx bench/cold-profile.ts [--runs 3] [--rows 25] [--bundle graphql] [--keep DIR] [--baseline DIR]
+//   npx tsx bench/cold-profile.ts --analyse DIR [--filter schema/] [--rows 60]
 import { spawn } from 'node:child_process'
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { SourceMap, type SourceMapPayload } from 'node:module'
@@ -16,7 +17,7 @@ import { parseArgs } from 'node:util'
 import { build } from 'esbuild'
 import { freePort, startDynamoDBLocal } from '../local/dynamodb-local.ts'
 import { FUNCTION_BUNDLING } from '../scripts/bundling.ts'
-import { FUNCTIONS } from '../scripts/build-functions.ts'
+import { buildFunction, FUNCTIONS } from '../scripts/build-functions.ts'
 import { coldStartSeed } from './lambda-bundles.ts'
 import { median } from './measure.ts'
 import { fixed, renderTable } from './table.ts'
@@ -94,6 +95,9 @@ function ownerOfSource(source: string): string {
 class SourceMaps {
   readonly #maps = new Map<string, SourceMap | null>()
 
+  /** `root`: the checkout the bundle was built from, which project paths are given relative to. */
+  constructor(private readonly root = projectRoot) {}
+
   async load(dir: string): Promise<void> {
     for (const file of await readdir(dir)) {
       if (!file.endsWith('.mjs.map')) continue
@@ -110,8 +114,8 @@ class SourceMaps {
     if (!entry.originalSource) return '(bundle glue)'
     const path = entry.originalSource.startsWith('file://')
       ? fileURLToPath(entry.originalSource)
-      : resolve(projectRoot, entry.originalSource)
-    return relative(projectRoot, path)
+      : resolve(this.root, entry.originalSource)
+    return relative(this.root, path)
   }
 
   isBundle(url: string): boolean {
@@ -208,26 +212,17 @@ function analyse(profile: CpuProfile, { importSpan, cpuAt }: RunMarks, maps: Sou
 
 type Analysis = ReturnType<typeof analyse>
 
-/** One cold start under the profiler; resolves with the profile's path and the import's span on its clock. */
-function profiledColdStart(
+/** One cold start; resolves with the marks it reports. `node` gets `nodeOptions` before the runtime's arguments. */
+function coldStartMarks(
   entry: string,
   request: object,
   env: Record<string, string>,
-  profileDir: string,
-): Promise<{ profile: string; marks: RunMarks }> {
+  nodeOptions: readonly string[],
+): Promise<RunMarks> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(
       process.execPath,
-      [
-        '--cpu-prof',
-        `--cpu-prof-dir=${profileDir}`,
-        'scripts/lambda-runtime.mjs',
-        '--once',
-        '--bundle',
-        entry,
-        '--request',
-        JSON.stringify(request),
-      ],
+      [...nodeOptions, 'scripts/lambda-runtime.mjs', '--once', '--bundle', entry, '--request', JSON.stringify(request)],
       { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
     )
     let out = ''
@@ -239,20 +234,23 @@ function profiledColdStart(
       const result = JSON.parse(line) as { status: number; body: string } & RunMarks
       const marks: RunMarks = { importSpan: result.importSpan, cpuAt: result.cpuAt }
       if (result.status !== 200) return reject(new Error(`cold start of ${entry} answered ${result.status}`))
-      readdir(profileDir).then(
-        (files) => {
-          const profile = files.find((file) => file.endsWith('.cpuprofile'))
-          if (!profile) return reject(new Error(`no profile in ${profileDir}`))
-          // Kept beside the profile, so `--analyse` can cut it again later.
-          writeFile(join(profileDir, 'marks.json'), JSON.stringify(marks)).then(
-            () => resolvePromise({ profile: join(profileDir, profile), marks }),
-            reject,
-          )
-        },
-        (error: unknown) => reject(error instanceof Error ? error : new Error(String(error))),
-      )
+      resolvePromise(marks)
     })
   })
+}
+
+/** One cold start under the profiler; resolves with the profile's path and the marks (kept beside it for `--analyse`). */
+async function profiledColdStart(
+  entry: string,
+  request: object,
+  env: Record<string, string>,
+  profileDir: string,
+): Promise<{ profile: string; marks: RunMarks }> {
+  const marks = await coldStartMarks(entry, request, env, ['--cpu-prof', `--cpu-prof-dir=${profileDir}`])
+  const profile = (await readdir(profileDir)).find((file) => file.endsWith('.cpuprofile'))
+  if (!profile) throw new Error(`no profile in ${profileDir}`)
+  await writeFile(join(profileDir, 'marks.json'), JSON.stringify(marks))
+  return { profile: join(profileDir, profile), marks }
 }
 
 const ms = (micros: number) => fixed(micros / 1000, 1)
@@ -305,25 +303,45 @@ const { values } = parseArgs({
     rows: { type: 'string', default: '25' },
     bundle: { type: 'string', multiple: true },
     keep: { type: 'string' },
+    /**
+     * Another checkout of this repository (e.g. `git archive <commit>` unpacked, with a node_modules link): its
+     * GraphQL function is profiled too, as `graphql@baseline`, in the same rounds, for a before/after on equal terms.
+     */
+    baseline: { type: 'string' },
     /** A `--keep` directory of an earlier run: summarise its profiles again (e.g. with more rows), profile nothing. */
     analyse: { type: 'string' },
     /** Only keys containing this text in the tables (e.g. `schema/`). */
     filter: { type: 'string' },
+    /**
+     * Profile nothing: this many alternating cold starts of each bundle built as deployed (minified), timing each
+     * phase's CPU with `process.cpuUsage()` alone, for figures the profiler's own overhead does not inflate.
+     */
+    plain: { type: 'string' },
   },
 })
 const filter = values.filter ?? ''
 const runs = Number(values.runs)
 const rows = Number(values.rows)
 const work = values.keep ? resolve(values.keep) : await mkdtemp(join(tmpdir(), 'consent-gateway-cold-profile-'))
-const subjects = {
-  graphql: FUNCTIONS.graphql,
-  'minimal-dynamodb': 'bench/fixtures/minimal-dynamodb-graphql.ts',
-} as const
-const wanted = (values.bundle ?? Object.keys(subjects)) as (keyof typeof subjects)[]
+const subjects: Record<string, { entry: string; request: 'graphql' | 'minimalDynamodb'; root?: string }> = {
+  graphql: { entry: FUNCTIONS.graphql, request: 'graphql' },
+  'minimal-dynamodb': { entry: 'bench/fixtures/minimal-dynamodb-graphql.ts', request: 'minimalDynamodb' },
+  ...(values.baseline
+    ? {
+        'graphql@baseline': {
+          entry: join(resolve(values.baseline), FUNCTIONS.graphql),
+          request: 'graphql',
+          root: resolve(values.baseline),
+        },
+      }
+    : {}),
+}
+const wanted = values.bundle ?? Object.keys(subjects)
 
 async function analyseKept(dir: string): Promise<void> {
   for (const name of wanted) {
-    const maps = new SourceMaps()
+    const root = await readFile(join(dir, 'bundles', name, 'root.txt'), 'utf8')
+    const maps = new SourceMaps(root)
     await maps.load(join(dir, 'bundles', name))
     const analyses: Analysis[] = []
     for (const run of (await readdir(dir)).filter((entry) => entry.startsWith(`${name}-`))) {
@@ -343,18 +361,62 @@ if (values.analyse) {
   process.exit(0)
 }
 
+/** `--plain N`: CPU per phase of N unprofiled cold starts of each bundle as deployed, alternating, medians. */
+async function plainColdStarts(count: number, seed: Awaited<ReturnType<typeof coldStartSeed>>): Promise<void> {
+  const built = []
+  for (const name of wanted) {
+    const subject = subjects[name]
+    if (!subject) throw new Error(`unknown bundle ${name}: ${Object.keys(subjects).join(', ')}`)
+    const { entry } = await buildFunction(name, subject.entry, join(work, 'deployed'))
+    built.push({ name, entry, request: seed.requests[subject.request], runs: [] as RunMarks[] })
+  }
+  for (const { entry, request } of built) await coldStartMarks(entry, request, seed.env, [])
+  for (let run = 0; run < count; run++) {
+    for (const { entry, request, runs } of built) runs.push(await coldStartMarks(entry, request, seed.env, []))
+  }
+  const med = (runs: readonly RunMarks[], pick: (cpu: RunMarks['cpuAt']) => number) =>
+    fixed(median(runs.map((run) => pick(run.cpuAt))) / 1000, 1)
+  console.log(
+    `CPU ms per phase, median of ${count} alternating unprofiled cold starts of each bundle as deployed (minified):`,
+  )
+  console.log(
+    renderTable(
+      ['bundle', 'boot', 'import', 'first answer', 'in all'],
+      built.map(({ name, runs }) => [
+        name,
+        med(runs, ([boot]) => boot),
+        med(runs, ([boot, imported]) => imported - boot),
+        med(runs, ([, imported, answered]) => answered - imported),
+        med(runs, ([, , answered]) => answered),
+      ]),
+    ),
+  )
+}
+
 const dynamo = await startDynamoDBLocal({ port: await freePort(), startTimeoutMs: 180_000 })
 try {
   const seed = await coldStartSeed(dynamo.endpoint)
+  if (values.plain) {
+    await plainColdStarts(Number(values.plain), seed)
+    process.exit(0)
+  }
+  const built = []
   for (const name of wanted) {
-    const entry = await buildReadable(name, subjects[name], join(work, 'bundles'))
-    const maps = new SourceMaps()
+    const subject = subjects[name]
+    if (!subject) throw new Error(`unknown bundle ${name}: ${Object.keys(subjects).join(', ')}`)
+    const entry = await buildReadable(name, subject.entry, join(work, 'bundles'))
+    const root = subject.root ?? projectRoot
+    await writeFile(join(entry, '..', 'root.txt'), root)
+    const maps = new SourceMaps(root)
     await maps.load(resolve(entry, '..'))
-    const request = name === 'graphql' ? seed.requests.graphql : seed.requests.minimalDynamodb
+    const request = seed.requests[subject.request]
     // One unprofiled run warms the OS file cache.
     await profiledColdStart(entry, request, seed.env, await mkdtemp(join(work, 'warm-')))
-    const analyses: Analysis[] = []
-    for (let run = 0; run < runs; run++) {
+    built.push({ name, entry, maps, request, analyses: [] as Analysis[] })
+  }
+  // Rounds alternate the bundles, so a change in the machine's load hits all alike.
+  for (let run = 0; run < runs; run++) {
+    for (const { name, entry, maps, request, analyses } of built) {
       const { profile, marks } = await profiledColdStart(
         entry,
         request,
@@ -363,8 +425,8 @@ try {
       )
       analyses.push(analyse(JSON.parse(await readFile(profile, 'utf8')) as CpuProfile, marks, maps))
     }
-    console.log(`${report(name, analyses, rows)}\n`)
   }
+  for (const { name, analyses } of built) console.log(`${report(name, analyses, rows)}\n`)
 } finally {
   await dynamo.stop()
   if (!values.keep) await rm(work, { recursive: true, force: true })
