@@ -11,7 +11,7 @@ import { spawn } from 'node:child_process'
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { SourceMap, type SourceMapPayload } from 'node:module'
 import { tmpdir } from 'node:os'
-import { join, relative, resolve } from 'node:path'
+import { dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { build } from 'esbuild'
@@ -112,9 +112,10 @@ class SourceMaps {
     if (!map) return null
     const entry = map.findEntry(line, column) as { originalSource?: string }
     if (!entry.originalSource) return '(bundle glue)'
+    // esbuild names sources relative to the map's own directory, which is the bundle's.
     const path = entry.originalSource.startsWith('file://')
       ? fileURLToPath(entry.originalSource)
-      : resolve(this.root, entry.originalSource)
+      : resolve(dirname(fileURLToPath(url)), entry.originalSource)
     return relative(this.root, path)
   }
 
