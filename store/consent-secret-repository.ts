@@ -16,7 +16,7 @@ export interface StoredSecret {
 
 /** A sealed secret's parts (crypto/secret-box.ts): what the webhook settings keep for their signing secrets too. */
 const sealedShape = { keyId: z.string(), iv: z.string(), ciphertext: z.string(), tag: z.string() }
-export const sealedSchema: z.ZodMiniType<StoredSecret> = z.object(sealedShape)
+export const sealedSchema: z.ZodMiniType<StoredSecret> = z.lazy(() => z.object(sealedShape))
 
 interface ConsentSecretItem extends StoredSecret {
   readonly tenantId: string
@@ -27,7 +27,7 @@ interface ConsentSecretItem extends StoredSecret {
 export const consentSecretEntity = defineEntity<ConsentSecretItem>({
   type: 'CONSENT_SECRET',
   // Items written before the secret kept its key parts have them in the key only (a read supplies them).
-  schema: z.object({ ...sealedShape, tenantId: z.string(), consentId: z.string(), updatedAt: timestamp }),
+  schema: z.lazy(() => z.object({ ...sealedShape, tenantId: z.string(), consentId: z.string(), updatedAt: timestamp })),
   keys: (secret) => keys.consentSecret(secret.tenantId, secret.consentId),
 })
 
