@@ -6,7 +6,7 @@
 // below matches every path and decides in its body, and resolves with Node's own resolver.
 import { existsSync } from 'node:fs'
 import { createRequire } from 'node:module'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 /** A subpath import of graphql (`graphql/error/index.js`, `graphql/language/printer`); never `graphql` itself. */
@@ -51,5 +51,28 @@ export const withoutFastJsonStringify = {
   },
 }
 
+/** A file of graphql-jit's ES module build (`dist/*.mjs`). */
+const GRAPHQL_JIT_ES_MODULE = /[\\/]graphql-jit[\\/]dist[\\/][^\\/]+\.mjs$/
+
+/**
+ * graphql-jit's ES module build imports its own files without an extension (`./execution`) or as `.js`, which resolve
+ * to its CommonJS build: those files `require('graphql')`, and a bundle then carries graphql as CommonJS-wrapped
+ * modules with a namespace object of every export (initialised at import, kept whole: ~190 kB, tens of ms of cold
+ * start). Each of those imports goes to the `.mjs` file beside the importer, so graphql-jit is ES modules throughout
+ * and imports graphql by name.
+ *
+ * @type {import('esbuild').Plugin}
+ */
+export const graphqlJitAsEsModules = {
+  name: 'graphql-jit-as-es-modules',
+  setup(build) {
+    build.onResolve({ filter: /.*/ }, (args) => {
+      if (!args.path.startsWith('./') || !GRAPHQL_JIT_ES_MODULE.test(args.importer)) return undefined
+      const esModule = join(dirname(args.importer), `${args.path.replace(/\.js$/, '')}.mjs`)
+      return existsSync(esModule) ? { path: esModule } : undefined
+    })
+  },
+}
+
 /** What SST's builder reads: the default export, an array of plugins. */
-export default [graphqlAsEsModules, withoutFastJsonStringify]
+export default [graphqlAsEsModules, withoutFastJsonStringify, graphqlJitAsEsModules]

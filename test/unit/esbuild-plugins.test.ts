@@ -1,5 +1,5 @@
 // The bundles' esbuild plugins (scripts/esbuild-plugins.mjs): one graphql in a bundle whose dependencies import its
-// subpaths, no fast-json-stringify, and the same answers through a plugin API as small as the one SST's builder offers.
+// subpaths, graphql-jit as ES modules throughout, no fast-json-stringify, and the same answers through a plugin API as small as the one SST's builder offers.
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { createRequire } from 'node:module'
@@ -71,6 +71,12 @@ describe('the Lambda bundles’ esbuild plugins', () => {
     expect(inputs.some((path) => path.endsWith('node_modules/graphql/error/index.mjs'))).toBe(true)
     expect(inputs.filter((path) => /node_modules\/.*(fast-json-stringify|ajv)/.test(path))).toEqual([])
     expect(inputs).toContain('scripts/unused-fast-json-stringify.mjs')
+    // graphql-jit as ES modules throughout: none of its CommonJS files, nothing `require`s graphql.
+    expect(inputs.filter((path) => /graphql-jit\/dist\/[^/]+\.js$/.test(path))).toEqual([])
+    const requires = Object.values(metafile.inputs).flatMap((input) =>
+      input.imports.filter((i) => i.kind === 'require-call' && /node_modules\/graphql\//.test(i.path)),
+    )
+    expect(requires).toEqual([])
   })
 
   it('answer the same through SST’s plugin API, whose filters never see the path', async () => {
@@ -84,6 +90,9 @@ describe('the Lambda bundles’ esbuild plugins', () => {
     const bare = resolveLikeSst({ path: 'graphql', resolveDir: jit, importer: `${jit}/x.mjs` })
     const serializer = resolveLikeSst({ path: 'fast-json-stringify', resolveDir: jit, importer: `${jit}/x.mjs` })
     const elsewhere = resolveLikeSst({ path: 'fast-json-stringify', resolveDir: dir, importer: `${dir}/x.mjs` })
+    const ownFile = resolveLikeSst({ path: './execution', resolveDir: jit, importer: `${jit}/index.mjs` })
+    const ownJsFile = resolveLikeSst({ path: './ast.js', resolveDir: jit, importer: `${jit}/execution.mjs` })
+    const fromCommonJs = resolveLikeSst({ path: './ast.js', resolveDir: jit, importer: `${jit}/execution.js` })
 
     // Assess
     expect(plugins).toEqual(functionPlugins)
@@ -91,5 +100,8 @@ describe('the Lambda bundles’ esbuild plugins', () => {
     expect(bare).toBeUndefined()
     expect(serializer?.path).toBe(resolve('scripts/unused-fast-json-stringify.mjs'))
     expect(elsewhere).toBeUndefined()
+    expect(ownFile?.path).toBe(join(jit, 'execution.mjs'))
+    expect(ownJsFile?.path).toBe(join(jit, 'ast.mjs'))
+    expect(fromCommonJs).toBeUndefined()
   })
 })
