@@ -46,6 +46,17 @@ export interface CompiledQueriesOptions {
   readonly max?: number
   /** @default COMPILE_AFTER_RUNS */
   readonly compileAfterRuns?: number
+  /**
+   * Told when the compiler fails to load (a broken deployment): documents then stay interpreted, which answers the
+   * same, and it is not tried again.
+   * @default nothing
+   */
+  readonly onCompilerUnavailable?: (error: unknown) => void
+  /**
+   * Where the compiler comes from.
+   * @default () => import('graphql-jit')
+   */
+  readonly loadCompiler?: () => Promise<Compiler>
 }
 
 /** A compiled document: runs it as yoga's executor would answer it, and serialises its answer. */
@@ -56,7 +67,7 @@ export interface CompiledDocument {
 
 type Result = ExecutionResult & { stringify?: (result: unknown) => string }
 type PromiseOrValue<T> = Promise<T> | T
-interface Compiler {
+export interface Compiler {
   readonly compileQuery: typeof compileQuery
   readonly isCompiledQuery: typeof isCompiledQuery
 }
@@ -74,12 +85,16 @@ export class CompiledQueries {
   /** By document text: the compiled document, or how many times it has run interpreted so far. */
   readonly #documents: ReturnType<typeof createLRUCache<CompiledDocument | { runs: number }>>
   readonly #compileAfterRuns: number
+  readonly #onCompilerUnavailable: ((error: unknown) => void) | undefined
+  readonly #loadCompiler: () => Promise<Compiler>
   #compiler: Compiler | null = null
   #loading: Promise<Compiler> | null = null
 
   constructor(options: CompiledQueriesOptions = {}) {
     this.#documents = createLRUCache({ max: options.max ?? COMPILED_DOCUMENTS_MAX })
     this.#compileAfterRuns = options.compileAfterRuns ?? COMPILE_AFTER_RUNS
+    this.#onCompilerUnavailable = options.onCompilerUnavailable
+    this.#loadCompiler = options.loadCompiler ?? (() => import('graphql-jit'))
   }
 
   /** The compiled document of this text; undefined while it is not (yet) compiled. */
@@ -95,7 +110,7 @@ export class CompiledQueries {
 
   /** Loads the compiler now rather than when a document first needs it. */
   load(): Promise<Compiler> {
-    this.#loading ??= import('graphql-jit').then((compiler) => (this.#compiler = compiler))
+    this.#loading ??= this.#loadCompiler().then((compiler) => (this.#compiler = compiler))
     return this.#loading
   }
 
@@ -109,7 +124,8 @@ export class CompiledQueries {
     if (entry && 'run' in entry) return entry
     const runs = (entry?.runs ?? 0) + 1
     if (runs < this.#compileAfterRuns || !this.#compiler) {
-      if (runs >= this.#compileAfterRuns) void this.load()
+      if (runs >= this.#compileAfterRuns && !this.#loading)
+        this.load().catch((error: unknown) => this.#onCompilerUnavailable?.(error))
       this.#documents.set(text, { runs })
       return undefined
     }

@@ -110,7 +110,13 @@ export function createGraphQLServer(options: GraphQLServerOptions): GraphQLServe
   const compiled =
     options.compiledQueries === false
       ? new CompiledQueries({ compileAfterRuns: Number.POSITIVE_INFINITY })
-      : (options.compiledQueries ?? new CompiledQueries())
+      : (options.compiledQueries ??
+        new CompiledQueries({
+          onCompilerUnavailable: (error) =>
+            options.logger.error('graphql-jit did not load; documents stay interpreted', {
+              error: error instanceof Error ? error : String(error),
+            }),
+        }))
   const prepared = preparedDocuments()
   const handovers: Handovers = new WeakMap()
   const server = createYoga<TransportContext, GraphQLContext>({

@@ -165,6 +165,38 @@ describe('the built Lambda bundles', () => {
     expect(response.headers.get('x-request-id')).toBe('lambda-test-1')
   })
 
+  it('answers a document alike on every run, interpreted at first and compiled later (its own chunk), wrong variables too', async () => {
+    // Act: the document is compiled on its second run, once the compiler's chunk has loaded
+    const query = 'query ($id: ID!) { consent(id: $id) { __typename ... on Error { code } } }'
+    const runs: unknown[] = []
+    for (let run = 0; run < 6; run++) {
+      const right = await gql(query, { id: 'consent_01J00000000000000000000000' })
+      const wrong = await gql(query, { id: { not: 'an id' } })
+      const { errors = [] } = wrong.body
+      runs.push({
+        right: right.body,
+        wrong: [wrong.status, errors.map(({ message, locations }) => ({ message, locations }))],
+      })
+    }
+
+    // Assert
+    expect(runs[0]).toEqual({
+      right: expect.objectContaining({
+        data: { consent: { __typename: 'ConsentNotFoundError', code: 'CONSENT_NOT_FOUND' } },
+      }),
+      wrong: [
+        400,
+        [
+          {
+            message: 'Variable "$id" got invalid value { not: "an id" }; ID cannot represent value: { not: "an id" }',
+            locations: [{ line: 1, column: 8 }],
+          },
+        ],
+      ],
+    })
+    expect(runs.slice(1)).toEqual(runs.slice(1).map(() => runs[0]))
+  })
+
   it('takes a Finqware consent to ACTIVE: GraphQL function, bank page, public API function (webhook)', async () => {
     const created = await gql(
       `mutation { createConsent(input: {provider: FINQWARE, institutionId: "bt_ro", userId: "lambda-user", region: EEA}) { ... on CreateConsentPayload { consent { id status authorizationUrl } } ... on Error { code message } } }`,

@@ -85,6 +85,33 @@ describe('compiled queries', () => {
     expect(compiled.get('subscription { tick }')).toBeUndefined()
   })
 
+  it('stay interpreted, answering the same, when the compiler does not load; it is tried once and told once', async () => {
+    // Prepare
+    const told: unknown[] = []
+    let tries = 0
+    const compiled = new CompiledQueries({
+      loadCompiler: () => {
+        tries += 1
+        return Promise.reject(new Error('chunk missing'))
+      },
+      onCompilerUnavailable: (error) => told.push(error),
+    })
+    const ask = serve(compiled)
+
+    // Act
+    const answers = []
+    for (const name of ['a', 'b', 'c', 'd']) answers.push(await ask(HELLO, { name }))
+    await ask('{ other: hello(name: "twice") }')
+    await ask('{ other: hello(name: "twice") }')
+
+    // Assert
+    expect(answers.map((answer) => answer.body)).toEqual(
+      ['a', 'b', 'c', 'd'].map((name) => `{"data":{"hello":"hello ${name}"}}`),
+    )
+    expect(compiled.get(HELLO)).toBeUndefined()
+    expect({ tries, told: told.map(String) }).toEqual({ tries: 1, told: ['Error: chunk missing'] })
+  })
+
   it('keep at most `max` documents, the least recently used dropped', async () => {
     // Prepare
     const compiled = new CompiledQueries({ compileAfterRuns: 1, max: 2 })
