@@ -1,5 +1,6 @@
 // The bundles' esbuild plugins (scripts/esbuild-plugins.mjs): one graphql in a bundle whose dependencies import its
-// subpaths, graphql-jit as ES modules throughout, no fast-json-stringify, and the same answers through a plugin API as small as the one SST's builder offers.
+// subpaths, graphql-jit as ES modules throughout, no fast-json-stringify, and the same answers through a plugin API as
+// small as the one SST's builder offers.
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { createRequire } from 'node:module'
