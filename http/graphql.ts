@@ -35,9 +35,13 @@ export function graphqlRoute(graphql: GraphQLServer, options: GraphQLRouteOption
     if (clientAddress !== undefined) serverContext.clientAddress = clientAddress
     if (webOrigin !== undefined) serverContext.webOrigin = webOrigin
     let request = c.req.raw
-    if (fastPath) {
+    const declined = c.env?.fastPathDeclined
+    if (fastPath && declined) {
+      // The host's own fast path read it (the body is the request's again) and left it to yoga.
+      request = fastPath.resume(request, declined.declined)
+    } else if (fastPath) {
       // Its answer is made as the platform's Response from a string already: nothing to re-make.
-      const outcome = await fastPath(request, serverContext)
+      const outcome = await fastPath.handle(request, serverContext)
       if ('answer' in outcome) return outcome.answer
       request = outcome.request
     }
