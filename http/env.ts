@@ -12,7 +12,10 @@ export interface HttpBindings {
    * header (X-Forwarded-For is whatever the caller wants it to be); failed logins are limited by it.
    */
   readonly clientAddress?: string
-  /** The platform's own id for the request (Lambda's `awsRequestId`), used when the client sends no usable one. */
+  /**
+   * The platform's own id for the request (Lambda's `awsRequestId`; locally, the one the node server's fast path gave a
+   * request it read and handed on), used when the client sends no usable one.
+   */
   readonly platformRequestId?: string
   /** Epoch ms by which the platform ends this request (a Lambda invocation's time); streams end before it. */
   readonly deadline?: number

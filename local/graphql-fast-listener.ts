@@ -92,7 +92,7 @@ async function answer(request: IncomingMessage, response: ServerResponse, app: A
   const outcome = await taken.fastPath.answer(
     {
       mediaType: taken.mediaType,
-      body: body.toString('utf8'),
+      body,
       authorization: request.headers.authorization ?? null,
       signals: new ResponseSignal(response),
     },

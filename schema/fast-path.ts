@@ -159,8 +159,8 @@ export interface Declined {
 export interface ReadRequest {
   /** What `mediaType()` chose for it. */
   readonly mediaType: string
-  /** The body, as text. */
-  readonly body: string
+  /** The body's bytes (decoded here, as the fetch API's `text()` decodes them: UTF-8, a leading BOM dropped). */
+  readonly body: Uint8Array
   readonly authorization: string | null
   /** Where the resolvers' AbortSignal comes from, asked only when one needs it (a Request is one). */
   readonly signals: { readonly signal: AbortSignal }
@@ -207,7 +207,7 @@ export function createFastPath(parts: FastPathParts): FastPath {
     isJson(contentType) ? mediaTypeOf(accept) : null
 
   async function answer(request: ReadRequest, serverContext: TransportContext): Promise<FastAnswer | Declined> {
-    const params = plainParams(request.body)
+    const params = plainParams(decoder.decode(request.body))
     const document = params && prepared.get(params.query)
     const compiledQuery = params && compiled.get(params.query)
     if (!params || !document || !compiledQuery) return UNDECIDED
@@ -273,7 +273,7 @@ export function createFastPath(parts: FastPathParts): FastPath {
       const outcome = await answer(
         {
           mediaType: chosen,
-          body: decoder.decode(bytes),
+          body: new Uint8Array(bytes),
           authorization: request.headers.get('authorization'),
           signals: request,
         },

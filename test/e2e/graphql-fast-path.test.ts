@@ -175,6 +175,8 @@ interface Case {
   readonly origin?: string
   /** The Accept header; null for none. */
   readonly accept?: string | null
+  /** Text before the body's JSON (a byte order mark). */
+  readonly prefix?: string
   /** Whether the fast path answers it without yoga (once the document has run through yoga). */
   readonly fastAnswers: boolean
 }
@@ -216,6 +218,13 @@ const cases = (): Case[] => {
       accept,
       fastAnswers,
     })),
+    {
+      name: 'a body opening with a byte order mark',
+      authorization: a,
+      prefix: '\uFEFF',
+      body: { query: BY_ID, variables: { id: consentA } },
+      fastAnswers: true,
+    },
     {
       name: 'wrong variables',
       authorization: a,
@@ -368,7 +377,7 @@ async function send(server: Served, request: Case, requestId: string): Promise<A
       ...(request.authorization ? { authorization: request.authorization } : {}),
       ...(request.origin ? { origin: request.origin === 'self' ? server.http.url : request.origin } : {}),
     },
-    body: JSON.stringify(request.body),
+    body: (request.prefix ?? '') + JSON.stringify(request.body),
   })
   const body = (await response.text()).replace(/"errorId":"[0-9a-f-]{36}"/g, '"errorId":"<random>"')
   return {
@@ -513,7 +522,10 @@ async function overTheWire(server: Served, first: string, then?: string): Promis
 }
 
 /** A request's head and body as a client writes them; `declared` the Content-Length it claims. */
-function wireRequest(body: string, options: { declared?: number; authorization?: string } = {}): string {
+function wireRequest(
+  body: string,
+  options: { declared?: number; authorization?: string; twice?: boolean } = {},
+): string {
   return [
     'POST /graphql HTTP/1.1',
     'Host: 127.0.0.1',
@@ -521,6 +533,8 @@ function wireRequest(body: string, options: { declared?: number; authorization?:
     'Accept: application/graphql-response+json',
     `Content-Length: ${options.declared ?? Buffer.byteLength(body)}`,
     ...(options.authorization ? [`Authorization: ${options.authorization}`] : []),
+    // The same credential again: a repeated header reads joined, and so is no credential.
+    ...(options.authorization && options.twice ? [`Authorization: ${options.authorization}`] : []),
     'X-Request-Id: on-the-wire',
     'Connection: close',
     '',
@@ -529,7 +543,7 @@ function wireRequest(body: string, options: { declared?: number; authorization?:
 }
 
 describe('the GraphQL fast path below the app, on the wire', () => {
-  it('answers a body split across packets, one over the limit and a declared length short of the body as the app does', async () => {
+  it('answers a body split across packets, one over the limit, a repeated Authorization and a declared length short of the body as the app does', async () => {
     // Arrange: the document prepared on both servers (its first run goes through yoga)
     const body = JSON.stringify({ query: BY_ID, variables: { id: consentA } })
     const authorization = stack.authorization(stack.tenantA)
@@ -553,6 +567,7 @@ describe('the GraphQL fast path below the app, on the wire', () => {
         tooLarge: wireAnswers(
           await overTheWire(server, wireRequest('', { declared: 65_537, authorization }), '{"query":'),
         ),
+        authorizationTwice: wireAnswers(await overTheWire(server, wireRequest(body, { authorization, twice: true }))),
         shortLength: wireAnswers(
           await overTheWire(server, wireRequest(body, { declared: body.length - 3, authorization })),
         ),
@@ -571,6 +586,7 @@ describe('the GraphQL fast path below the app, on the wire', () => {
     expect(onFast.answers.split[0]?.body).toContain(`"id":"${consentA}"`)
     expect(onFast.answers.split[0]?.headers).toContain('x-request-id: on-the-wire')
     expect(onFast.answers.tooLarge[0]?.statusLine).toBe('HTTP/1.1 413 Payload Too Large')
+    expect(onFast.answers.authorizationTwice[0]?.statusLine).toBe('HTTP/1.1 401 Unauthorized')
     // The three bytes past the declared length are a request node's parser refuses at once, closing the connection
     // before the first request is answered (on both alike).
     expect(onFast.answers.shortLength).toEqual([
