@@ -18,7 +18,7 @@ import type { Gateway } from '../composition/gateway.ts'
 import { GRAPHQL_PATH, HEALTH_PATH, JWKS_PATH, OAUTH_TOKEN_PATH } from '../service/public-paths.ts'
 import { declaredLengthAtMost } from './body-limit.ts'
 import { authorisationCallbacks, type CallbackServices } from './callbacks.ts'
-import { cors, graphqlCors, type GraphQLCors } from './cors.ts'
+import { cors } from './cors.ts'
 import type { HttpApp, HttpEnv, RequestHandler } from './env.ts'
 import { graphqlRoute } from './graphql.ts'
 import type { FastPath } from '../schema/fast-path.ts'
@@ -85,20 +85,6 @@ const NOTIFICATIONS = '/webhooks/:provider{[a-z]+}/*'
 /** `/callbacks/<provider>/<signed link>`: the link is base64url and dots, as service/callback-links.ts makes it. */
 const CALLBACKS = '/callbacks/:provider{[a-z]+}/:token{[A-Za-z0-9_.-]{1,256}}'
 
-/** What the app holds a GraphQL request to before the route: a host answering GraphQL below the app holds it to these. */
-export interface GraphQLRules {
-  readonly cors: GraphQLCors
-  /** Largest body, in bytes. */
-  readonly maxBodyBytes: number
-}
-
-export function graphqlRules(gateway: HttpAppDeps['gateway'], options: HttpAppOptions = {}): GraphQLRules {
-  return {
-    cors: graphqlCors({ configured: options.corsAllowedOrigins ?? [], registered: gateway.webOrigins }),
-    maxBodyBytes: options.maxGraphQLBodyBytes ?? HTTP_APP_DEFAULTS.maxGraphQLBodyBytes,
-  }
-}
-
 export function createHttpApp(deps: HttpAppDeps, options: HttpAppOptions = {}): HttpApp {
   const limits: Limits = { ...HTTP_APP_DEFAULTS, ...definedOnly(options) }
   const app = new Hono<HttpEnv>()
@@ -107,11 +93,10 @@ export function createHttpApp(deps: HttpAppDeps, options: HttpAppOptions = {}): 
   app.onError(errorAnswer(deps.gateway.logger))
 
   if (deps.graphql) {
-    const rules = graphqlRules(deps.gateway, options)
-    const max = rules.maxBodyBytes
+    const max = limits.maxGraphQLBodyBytes
     app.use(
       GRAPHQL_PATH,
-      cors(rules.cors),
+      cors({ configured: options.corsAllowedOrigins ?? [], registered: deps.gateway.webOrigins }),
       declaredLengthAtMost(max, {
         lengthRequired: (c) => graphqlProblem(c, 411, 'BAD_REQUEST', 'Content-Length required'),
         tooLarge: (c) => graphqlProblem(c, 413, 'PAYLOAD_TOO_LARGE', `Request body exceeds ${max} bytes`),

@@ -11,16 +11,6 @@ export interface DeclaredLengthRefusals {
   readonly tooLarge: (c: HttpContext) => Response
 }
 
-/** What is wrong with a POST's declared length against `maxBytes`: none, missing, or too large. */
-export function declaredLengthFault(
-  declared: string | null | undefined,
-  maxBytes: number,
-): 'length-required' | 'too-large' | null {
-  if (declared == null) return 'length-required'
-  // Node's parser has already refused a malformed length; on Lambda the adapter sets it from the event's body.
-  return Number(declared) > maxBytes ? 'too-large' : null
-}
-
 /**
  * 411 for a POST without `Content-Length`, 413 for one declaring more than `maxBytes`. Other methods pass: the routes
  * this guards take a body by POST only and refuse the rest themselves.
@@ -28,9 +18,10 @@ export function declaredLengthFault(
 export function declaredLengthAtMost(maxBytes: number, refusals: DeclaredLengthRefusals): HttpMiddleware {
   return async (c, next) => {
     if (c.req.method !== 'POST') return next()
-    const fault = declaredLengthFault(c.req.raw.headers.get('content-length'), maxBytes)
-    if (fault === 'length-required') return refusals.lengthRequired(c)
-    if (fault === 'too-large') return refusals.tooLarge(c)
+    const declared = c.req.raw.headers.get('content-length')
+    if (declared === null) return refusals.lengthRequired(c)
+    // Node's parser has already refused a malformed length; on Lambda the adapter sets it from the event's body.
+    if (Number(declared) > maxBytes) return refusals.tooLarge(c)
     return next()
   }
 }

@@ -7,7 +7,7 @@
 // themselves); any other gets no CORS header at all, so the browser keeps the answer from its scripts. Every answer
 // varies by Origin. A request from the API's own origin (the GraphiQL page) is not cross-origin.
 import type { WebOriginCheck } from '../schema/request-guard.ts'
-import type { HttpMiddleware } from './env.ts'
+import type { HttpContext, HttpMiddleware } from './env.ts'
 
 /** What a browser may do cross-origin: the methods and headers the API uses (graphql-sse, Apollo included). */
 const GRANT = {
@@ -68,82 +68,50 @@ export function pageOrigins(options: CorsOptions): PageOrigins {
   }
 }
 
-/** A page's cross-origin request: the check it carries to authentication, and what that check answered. */
-export class CrossOriginRequest {
-  /** The check's verdict, once authentication asked it. */
-  verdict: boolean | undefined
-  readonly check: WebOriginCheck
-
-  constructor(
-    readonly origin: string,
-    origins: PageOrigins,
-  ) {
-    this.check = origins.checkFor(origin, (allowed) => (this.verdict = allowed))
-  }
-}
-
-/** The header fields of an answer, as CORS reads and adds them (a `Headers`, or a host's own record). */
-export interface HeaderFields {
-  get(name: string): string | null
-  set(name: string, value: string): void
-}
-
-/** GraphQL's CORS, apart from how a request and its answer are carried (this app, or the node server below it). */
-export interface GraphQLCors {
-  /** The answer to a preflight from `origin` (null: none given). */
-  preflight(origin: string | null): Promise<Response>
-  /** A request's page-origin check: null when the request is not cross-origin (`url`: the request's own). */
-  crossOrigin(origin: string | null, url: string): CrossOriginRequest | null
-  /** The answer's CORS fields: it varies by Origin; a page's origin is named when its script may read it. */
-  decorate(headers: HeaderFields, status: number, request: CrossOriginRequest | null): Promise<void>
-}
-
-export function graphqlCors(options: CorsOptions): GraphQLCors {
+export function cors(options: CorsOptions): HttpMiddleware {
   const origins = pageOrigins(options)
   const configured = new Set(options.configured)
-  return {
-    async preflight(origin) {
+  return async (c, next): Promise<Response | undefined> => {
+    const origin = crossOriginOf(c)
+    if (c.req.method === 'OPTIONS') {
       const headers: Record<string, string> = { vary: 'Origin' }
       if (origin !== null && (await origins.known(origin))) {
         Object.assign(headers, GRANT, { 'access-control-allow-origin': origin })
       }
       return new Response(null, { status: 204, headers })
-    },
-    crossOrigin: (origin, url) =>
-      origin === null || (URL.canParse(url) && new URL(url).origin === origin)
-        ? null
-        : new CrossOriginRequest(origin, origins),
-    async decorate(headers, status, request) {
-      varyByOrigin(headers)
-      if (request === null) return
-      const { origin, verdict } = request
-      // Asked (once) after authentication; what it answered decides; without it, the operator's origins may read, and
-      // a registered one may read what was answered before the caller was known.
-      const readable =
-        verdict ?? (configured.has(origin) || (BEFORE_AUTHENTICATION.has(status) && (await origins.known(origin))))
-      if (readable) {
-        headers.set('access-control-allow-origin', origin)
-        headers.set('access-control-expose-headers', EXPOSED)
-      }
-    },
-  }
-}
-
-/** The CORS middleware of `policy` (graphqlCors). */
-export function cors(policy: GraphQLCors): HttpMiddleware {
-  return async (c, next): Promise<Response | undefined> => {
-    const origin = c.req.raw.headers.get('origin')
-    if (c.req.method === 'OPTIONS') return policy.preflight(origin)
-    // A request the node server's own fast path read first comes with the check it already handed to authentication.
-    const request = c.env?.fastPathDeclined?.crossOrigin ?? policy.crossOrigin(origin, c.req.url)
-    if (request) c.set('webOrigin', request.check)
+    }
+    if (origin === null) {
+      await next()
+      varyByOrigin(c.res.headers)
+      return undefined
+    }
+    // Asked (once) after authentication; what it answered decides the CORS headers below.
+    let verdict: boolean | undefined
+    c.set(
+      'webOrigin',
+      origins.checkFor(origin, (allowed) => (verdict = allowed)),
+    )
     await next()
-    await policy.decorate(c.res.headers, c.res.status, request)
+    const headers = c.res.headers
+    varyByOrigin(headers)
+    const readable =
+      verdict ?? (configured.has(origin) || (BEFORE_AUTHENTICATION.has(c.res.status) && (await origins.known(origin))))
+    if (readable) {
+      headers.set('access-control-allow-origin', origin)
+      headers.set('access-control-expose-headers', EXPOSED)
+    }
     return undefined
   }
 }
 
-function varyByOrigin(headers: HeaderFields): void {
+/** The request's Origin when it is another than the API's own (null: a server, or a page of ours). */
+function crossOriginOf(c: HttpContext): string | null {
+  const origin = c.req.raw.headers.get('origin')
+  if (origin === null) return null
+  return URL.canParse(c.req.url) && new URL(c.req.url).origin === origin ? null : origin
+}
+
+function varyByOrigin(headers: Headers): void {
   const vary = headers.get('vary')
   if (!vary?.toLowerCase().includes('origin')) headers.set('vary', vary ? `${vary}, Origin` : 'Origin')
 }

@@ -1,9 +1,7 @@
 // What a host (the node server locally, the Lambda adapter on AWS) tells the app about a request beyond the request
 // itself, and the types every route module shares.
 import type { Context, Hono, MiddlewareHandler } from 'hono'
-import type { Declined } from '../schema/fast-path.ts'
 import type { WebOriginCheck } from '../schema/request-guard.ts'
-import type { CrossOriginRequest } from './cors.ts'
 
 /** What the host knows of a request that the request does not say. Every field is optional: `app.request` has none. */
 export interface HttpBindings {
@@ -12,25 +10,10 @@ export interface HttpBindings {
    * header (X-Forwarded-For is whatever the caller wants it to be); failed logins are limited by it.
    */
   readonly clientAddress?: string
-  /**
-   * The platform's own id for the request (Lambda's `awsRequestId`; locally, the one the node server's fast path gave a
-   * request it read and handed on), used when the client sends no usable one.
-   */
+  /** The platform's own id for the request (Lambda's `awsRequestId`), used when the client sends no usable one. */
   readonly platformRequestId?: string
   /** Epoch ms by which the platform ends this request (a Lambda invocation's time); streams end before it. */
   readonly deadline?: number
-  /**
-   * A GraphQL request the host's own fast path (local/graphql-fast-listener.ts) read and left to the app: what it
-   * decided, for the route to hand to yoga, and the page-origin check it already gave authentication.
-   */
-  readonly fastPathDeclined?: HostDeclined
-}
-
-/** What a host's fast path hands the app with a request it read and declined. */
-export interface HostDeclined {
-  readonly declined: Declined
-  /** null: the request is not a page's cross-origin one. */
-  readonly crossOrigin: CrossOriginRequest | null
 }
 
 export interface HttpEnv {

@@ -1,13 +1,11 @@
 // /graphql: the GraphQL server (schema/server.ts, yoga) answers every method itself (GET, POST; anything else 405 as
 // GraphQL over HTTP asks), after the app's CORS and body limits; the common request (a POST of a prepared query or
-// mutation) first goes to the server's fast path (schema/fast-path.ts), which answers it or hands it to yoga (under
-// `npm start` the node server's listener has already tried it below the app, local/graphql-fast-listener.ts, and what
-// it declined comes with what it decided). Yoga's answer is re-made as the platform's own Response: yoga's ponyfill
-// body is a stream that @hono/node-server can only read chunk by chunk (it waits a timer tick for a second chunk),
-// where a string body is written at once; a stream (SSE, Apollo's multipart subscriptions) is read inside the
-// request's scope, so what a subscription logs or answers mid-stream still carries its request id, and is handed on
-// part by part (the Lambda adapter streams it the same way). A GET's answer (a registered query, by its documentId)
-// is private to its caller.
+// mutation) first goes to the server's fast path (schema/fast-path.ts), which answers it or hands it to yoga. Yoga's
+// answer is re-made as the platform's own Response: yoga's ponyfill body is a stream that @hono/node-server can only
+// read chunk by chunk (it waits a timer tick for a second chunk), where a string body is written at once; a stream
+// (SSE, Apollo's multipart subscriptions) is read inside the request's scope, so what a subscription logs or answers
+// mid-stream still carries its request id, and is handed on part by part (the Lambda adapter streams it the same way).
+// A GET's answer (a registered query, by its documentId) is private to its caller.
 import { AsyncResource } from 'node:async_hooks'
 import type { FastPath } from '../schema/fast-path.ts'
 import type { WebOriginCheck } from '../schema/request-guard.ts'
@@ -37,13 +35,9 @@ export function graphqlRoute(graphql: GraphQLServer, options: GraphQLRouteOption
     if (clientAddress !== undefined) serverContext.clientAddress = clientAddress
     if (webOrigin !== undefined) serverContext.webOrigin = webOrigin
     let request = c.req.raw
-    const declined = c.env?.fastPathDeclined
-    if (fastPath && declined) {
-      // The host's own fast path read it (the body is the request's again) and left it to yoga.
-      request = fastPath.resume(request, declined.declined)
-    } else if (fastPath) {
+    if (fastPath) {
       // Its answer is made as the platform's Response from a string already: nothing to re-make.
-      const outcome = await fastPath.handle(request, serverContext)
+      const outcome = await fastPath(request, serverContext)
       if ('answer' in outcome) return outcome.answer
       request = outcome.request
     }

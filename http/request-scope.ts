@@ -8,13 +8,10 @@ import { runInRequestScope } from '../runtime/request-scope.ts'
 /** What a client's own request id may look like; anything else is replaced rather than logged as given. */
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/
 
-/** A request's id: the client's when it is a sane one, else the platform's, else a fresh UUID. */
-export const requestIdFor = (given: string | null | undefined, platformRequestId: string | undefined): string =>
-  given != null && REQUEST_ID.test(given) ? given : (platformRequestId ?? randomUUID())
-
 export function requestScope(): HttpMiddleware {
   return async (c, next) => {
-    const requestId = requestIdFor(c.req.raw.headers.get('x-request-id'), c.env?.platformRequestId)
+    const given = c.req.raw.headers.get('x-request-id')
+    const requestId = given !== null && REQUEST_ID.test(given) ? given : (c.env?.platformRequestId ?? randomUUID())
     c.set('requestId', requestId)
     const deadline = c.env?.deadline
     await runInRequestScope(deadline === undefined ? { requestId } : { requestId, deadline }, next)

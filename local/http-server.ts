@@ -7,16 +7,15 @@ import { createServer, type IncomingMessage, type Server, type ServerOptions, ty
 import type { AddressInfo, Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { getRequestListener, RequestError, type HttpBindings as NodeBindings } from '@hono/node-server'
-import { createHttpApp, graphqlRules, HTTP_APP_DEFAULTS, type HttpAppDeps, type HttpAppOptions } from '../http/app.ts'
+import { createHttpApp, HTTP_APP_DEFAULTS, type HttpAppDeps, type HttpAppOptions } from '../http/app.ts'
 import { pageOrigins } from '../http/cors.ts'
-import type { HttpApp, HttpBindings } from '../http/env.ts'
+import type { HttpApp } from '../http/env.ts'
 import { oauthEndpoints } from '../http/oauth.ts'
 import { createGraphQLServer, graphQLServicesOf, type GraphQLServerOptions } from '../schema/server.ts'
 import type { GraphQLServer } from '../schema/server.ts'
 import { fastPathOf } from '../schema/fast-path.ts'
 import type { Gateway } from '../composition/gateway.ts'
 import { GRAPHQL_PATH } from '../service/public-paths.ts'
-import { graphqlFastListener, type AppListener, type Handed } from './graphql-fast-listener.ts'
 import { attachGraphQLWebSocket, type GraphQLWebSocketHost, type WebSocketLimits } from './graphql-ws-server.ts'
 import type { Logger } from '../runtime/logging.ts'
 
@@ -69,15 +68,7 @@ export interface ServeOptions extends Partial<HttpLimits> {
   graceMs?: number
   /** Takes the server's upgrades (GraphQL over WebSocket). @default none: upgrades are refused */
   upgrades?: UpgradeHost
-  /**
-   * Answers some requests before the app (the GraphQL fast path, graphql-fast-listener.ts), handing the rest to it.
-   * @default none: the app answers every request
-   */
-  front?: FrontListener
 }
-
-/** A listener in front of the app's: answers what it takes, hands everything else to `app`. */
-export type FrontListener = (request: IncomingMessage, response: ServerResponse, app: AppListener) => void
 
 /**
  * node:http's own timeouts from the limits. Node checks them on an interval (30 s by default): a quarter of the
@@ -88,9 +79,6 @@ function serverTimeouts(limits: HttpLimits): ServerOptions {
     headersTimeout: limits.headersTimeoutMs,
     requestTimeout: limits.requestTimeoutMs,
     keepAliveTimeout: limits.keepAliveTimeoutMs,
-    // A repeated header reads as the fetch API's Headers read it (joined), not node's default (some keep the first
-    // only): whether the app or the listener in front of it reads a request's headers, they read the same.
-    joinDuplicateHeaders: true,
     connectionsCheckingInterval: Math.max(25, Math.min(1_000, limits.headersTimeoutMs / 4)),
   }
 }
@@ -154,20 +142,8 @@ export async function serveHttpApp(
   options: ServeOptions = {},
 ): Promise<GatewayHttpServer> {
   const limits: HttpLimits = { ...HTTP_LIMITS_DEFAULTS, ...definedOnly(options) }
-  // What the front listener handed on with a request, for the app's bindings.
-  const handed = new WeakMap<IncomingMessage, Handed>()
   const listener = getRequestListener(
-    (request, env) => {
-      const incoming = (env as NodeBindings).incoming
-      const bindings: { -readonly [K in keyof HttpBindings]: HttpBindings[K] } = {}
-      if (incoming.socket.remoteAddress !== undefined) bindings.clientAddress = incoming.socket.remoteAddress
-      const given = handed.get(incoming)
-      if (given) {
-        bindings.platformRequestId = given.requestId
-        if (given.declined) bindings.fastPathDeclined = given.declined
-      }
-      return app.fetch(request, bindings)
-    },
+    (request, env) => app.fetch(request, { clientAddress: (env as NodeBindings).incoming.socket.remoteAddress }),
     {
       // An HTTP/1.0 request may come without Host; it still needs a URL.
       hostname: 'localhost',
@@ -180,15 +156,9 @@ export async function serveHttpApp(
   )
   const server = createServer(serverTimeouts(limits))
   const admitted = capConnectionsPerAddress(server, limits.maxConnectionsPerAddress)
-  const toApp: AppListener = (request, response, given) => {
-    if (given) handed.set(request, given)
-    void listener(request, response)
-  }
-  const front = options.front
   server.on('request', (request: IncomingMessage, response: ServerResponse) => {
-    if (!admitted(request.socket)) response.destroy()
-    else if (front) front(request, response, toApp)
-    else void listener(request, response)
+    if (admitted(request.socket)) void listener(request, response)
+    else response.destroy()
   })
   const webSocket = options.upgrades?.(server, admitted)
   await new Promise<void>((resolve, reject) => {
@@ -226,24 +196,18 @@ export function startGatewayHttpServer(
   options: ServeOptions & Omit<HttpAppDeps, 'gateway' | 'graphql' | 'fastPath'> & HttpAppOptions = {},
 ): Promise<GatewayHttpServer> {
   const { extraRoutes, oauthToken, jwks, ...rest } = options
-  const fastPath = fastPathOf(yoga)
   const app = createHttpApp(
     {
       gateway,
       graphql: yoga,
-      fastPath,
+      fastPath: fastPathOf(yoga),
       ...(extraRoutes ? { extraRoutes } : {}),
       ...(oauthToken ? { oauthToken } : {}),
       ...(jwks ? { jwks } : {}),
     },
     rest,
   )
-  // The fast path's requests answered below the app, past @hono/node-server's fetch objects and Hono's dispatch.
-  const front =
-    fastPath && rest.graphqlFastPath !== false
-      ? graphqlFastListener({ fastPath, logger: gateway.logger, ...graphqlRules(gateway, rest) })
-      : undefined
-  return serveHttpApp(app, gateway.logger, front ? { ...rest, front } : rest)
+  return serveHttpApp(app, gateway.logger, rest)
 }
 
 export interface LocalGatewayOptions

@@ -142,48 +142,10 @@ function plainParams(text: string): Params | null {
   return body as Params
 }
 
-/** The fast path's answer, taken apart: the host makes it a Response or writes it to its socket. */
-export interface FastAnswer {
-  readonly status: number
-  /** Lower-case names. */
-  readonly headers: Record<string, string>
-  readonly body: string
-}
-
-/** A request the fast path left to yoga once its body was read, with what it decided (none: nothing yet). */
-export interface Declined {
-  readonly handover: Handover | null
-}
-
-/** A POST the fast path may answer (its media type chosen before its body was read), with its body read. */
-export interface ReadRequest {
-  /** What `mediaType()` chose for it. */
-  readonly mediaType: string
-  /** The body's bytes (decoded here, as the fetch API's `text()` decodes them: UTF-8, a leading BOM dropped). */
-  readonly body: Uint8Array
-  readonly authorization: string | null
-  /** Where the resolvers' AbortSignal comes from, asked only when one needs it (a Request is one). */
-  readonly signals: { readonly signal: AbortSignal }
-}
-
 /** Either the fast path's answer, or the request to hand to yoga (re-made when the body was read). */
 export type FastPathOutcome = { readonly answer: Response } | { readonly request: Request }
 
-/**
- * The fast path of one GraphQL server, in two forms: a fetch `Request` in and a `Response` out (the app's route,
- * http/graphql.ts), or its parts (the node server's listener below the app, local/graphql-fast-listener.ts), which
- * reads the headers and the body itself and hands a request it declines to the app with `resume`.
- */
-export interface FastPath {
-  /** The media type a POST with these headers would be answered in; null when it is yoga's to answer. */
-  mediaType(contentType: string | null, accept: string | null): string | null
-  /** Answers a POST `mediaType()` took, or declines it (yoga answers it, told what was decided). */
-  answer(request: ReadRequest, serverContext: TransportContext): Promise<FastAnswer | Declined>
-  /** The fetch API form: the answer as a Response, or the request for yoga (re-made when the body was read). */
-  handle(request: Request, serverContext: TransportContext): Promise<FastPathOutcome>
-  /** A request whose body `answer` declined, as the app sees it: made ready for yoga with what was decided. */
-  resume(request: Request, declined: Declined): Request
-}
+export type FastPath = (request: Request, serverContext: TransportContext) => Promise<FastPathOutcome>
 
 export interface FastPathParts {
   readonly authenticator: Authenticator
@@ -197,41 +159,47 @@ export interface FastPathParts {
 }
 
 const decoder = new TextDecoder()
-/** The outcome of a request declined before anything was decided. */
-const UNDECIDED: Declined = { handover: null }
 
 export function createFastPath(parts: FastPathParts): FastPath {
   const { prepared, compiled, handovers, services, mask, errorMessage } = parts
-
-  const mediaType = (contentType: string | null, accept: string | null): string | null =>
-    isJson(contentType) ? mediaTypeOf(accept) : null
-
-  async function answer(request: ReadRequest, serverContext: TransportContext): Promise<FastAnswer | Declined> {
-    const params = plainParams(decoder.decode(request.body))
+  return async (request, serverContext) => {
+    if (request.method !== 'POST' || !isJson(request.headers.get('content-type'))) return { request }
+    const mediaType = mediaTypeOf(request.headers.get('accept'))
+    if (mediaType === null) return { request }
+    let bytes: ArrayBuffer
+    try {
+      bytes = await request.arrayBuffer()
+    } catch {
+      // The body could not be read (the client went away mid-way): yoga meets the same and answers as it does.
+      return { request }
+    }
+    const params = plainParams(decoder.decode(bytes))
     const document = params && prepared.get(params.query)
     const compiledQuery = params && compiled.get(params.query)
-    if (!params || !document || !compiledQuery) return UNDECIDED
-    if (params.operationName != null && params.operationName !== document.operationName) return UNDECIDED
+    if (!params || !document || !compiledQuery) return handOver(request, bytes, handovers)
+    if (params.operationName != null && params.operationName !== document.operationName)
+      return handOver(request, bytes, handovers)
 
     let principal: Principal
     try {
-      principal = await authenticateRequest(parts.authenticator, request.authorization, serverContext)
+      principal = await authenticateRequest(parts.authenticator, request, serverContext)
     } catch (error) {
-      return { handover: { failed: error } }
+      return handOver(request, bytes, handovers, { failed: error })
     }
     const counted = Promise.resolve(services.rateLimits?.take(principal.tenantId) ?? null)
     let decision: RateLimitDecision | null
     try {
       decision = await counted
     } catch {
-      return { handover: { principal, counted } }
+      return handOver(request, bytes, handovers, { principal, counted })
     }
     // Refusals (over the limit; an end user's token, which may send registered documents only) are yoga's to answer.
-    if ((decision && !decision.allowed) || principal.kind !== 'API_CLIENT') return { handover: { principal, counted } }
+    if ((decision && !decision.allowed) || principal.kind !== 'API_CLIENT')
+      return handOver(request, bytes, handovers, { principal, counted })
 
     const context = new FastPathContext(
       serverContext,
-      request.signals,
+      request,
       params,
       principal,
       currentRequestId() ?? randomUUID(),
@@ -251,43 +219,14 @@ export function createFastPath(parts: FastPathParts): FastPath {
     // yoga's result processing, in its plugins' order: the cost (cost.ts), the errors' extensions (error-masking.ts),
     // then its regular processor for status, media type and body.
     const answered = decorateResult(withCost(result, document.cost))
-    const shaped = processRegularResult(answered, SHAPE as never, request.mediaType) as unknown as FastAnswer
-    if (decision) Object.assign(shaped.headers, decision.headers)
-    return shaped
-  }
-
-  return {
-    mediaType,
-    answer,
-    async handle(request, serverContext) {
-      if (request.method !== 'POST') return { request }
-      const chosen = mediaType(request.headers.get('content-type'), request.headers.get('accept'))
-      if (chosen === null) return { request }
-      let bytes: ArrayBuffer
-      try {
-        bytes = await request.arrayBuffer()
-      } catch {
-        // The body could not be read (the client went away mid-way): yoga meets the same and answers as it does.
-        return { request }
-      }
-      const outcome = await answer(
-        {
-          mediaType: chosen,
-          body: new Uint8Array(bytes),
-          authorization: request.headers.get('authorization'),
-          signals: request,
-        },
-        serverContext,
-      )
-      if ('status' in outcome) {
-        return { answer: new Response(outcome.body, { status: outcome.status, headers: outcome.headers }) }
-      }
-      return { request: handOver(request, bytes, handovers, outcome.handover) }
-    },
-    resume(request, declined) {
-      if (declined.handover) handovers.set(request, declined.handover)
-      return request
-    },
+    const shaped = processRegularResult(answered, SHAPE as never, mediaType) as unknown as Shaped
+    return {
+      answer: new Response(shaped.body, {
+        status: shaped.init.status,
+        // Object.assign rather than spreads: the same copy, at a tenth of the cost on V8 (measured).
+        headers: decision ? Object.assign({}, shaped.init.headers, decision.headers) : shaped.init.headers,
+      }),
+    }
   }
 }
 
@@ -301,7 +240,7 @@ class FastPathContext implements GraphQLContext, TransportContext {
 
   constructor(
     serverContext: TransportContext,
-    private readonly signals: ReadRequest['signals'],
+    readonly request: Request,
     readonly params: Params,
     readonly principal: Principal,
     readonly requestId: string,
@@ -315,17 +254,20 @@ class FastPathContext implements GraphQLContext, TransportContext {
 
   /** Made when a resolver asks: an AbortSignal costs a few microseconds, and most requests never pass theirs on. */
   get signal(): AbortSignal {
-    return this.signals.signal
+    return this.request.signal
   }
 }
 
-/** A stand-in for the fetch API's Response that keeps what yoga's regular processor gives it, as a FastAnswer. */
+/** yoga's regular processor's answer, taken apart (SHAPE), so the RateLimit fields join its headers before it is made. */
+interface Shaped {
+  readonly body: string
+  readonly init: { readonly status: number; readonly headers: Record<string, string> }
+}
+
+/** A stand-in for the fetch API's Response that keeps what yoga's processor gives it. */
 const SHAPE = {
-  Response: function (body: string, init: { status: number; headers: Record<string, string> }): FastAnswer {
-    // yoga names its one header `Content-Type`; lower-case as the RateLimit fields and the host's own.
-    const headers: Record<string, string> = {}
-    for (const name in init.headers) headers[name.toLowerCase()] = init.headers[name] as string
-    return { status: init.status, headers, body }
+  Response: function (body: string, init: Shaped['init']): Shaped {
+    return { body, init }
   },
 }
 
@@ -334,8 +276,8 @@ function handOver(
   request: Request,
   bytes: ArrayBuffer,
   handovers: WeakMap<Request, Handover>,
-  handover: Handover | null,
-): Request {
+  handover?: Handover,
+): { request: Request } {
   const again = new Request(request.url, {
     method: request.method,
     headers: request.headers,
@@ -343,7 +285,7 @@ function handOver(
     signal: request.signal,
   })
   if (handover) handovers.set(again, handover)
-  return again
+  return { request: again }
 }
 
 const FAST_PATHS = new WeakMap<object, FastPath>()

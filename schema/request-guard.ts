@@ -126,16 +126,16 @@ const isGraphiQLPageRequest = (request: Request) =>
   request.method === 'GET' && (request.headers.get('accept') ?? '').includes('text/html')
 
 /**
- * The caller of a request with this `Authorization` header: its credentials verified (with the caller's address, for
- * the failure limits), and a page's origin checked against the caller's tenant (403 ORIGIN_NOT_ALLOWED when not
- * registered). Throws what yoga's guard answers.
+ * The caller of `request`: its credentials verified (with the caller's address, for the failure limits), and a page's
+ * origin checked against the caller's tenant (403 ORIGIN_NOT_ALLOWED when not registered). Throws what yoga's guard
+ * answers.
  */
 export async function authenticateRequest(
   authenticator: Authenticator,
-  authorization: string | null,
+  request: Request,
   serverContext: unknown,
 ): Promise<Principal> {
-  const principal = await authenticator.authenticate(authorization, {
+  const principal = await authenticator.authenticate(request.headers.get('authorization'), {
     source: clientAddressOf(serverContext),
   })
   // A page on another tenant's origin may not use this tenant's credentials (a token it got hold of).
@@ -166,7 +166,7 @@ export function useApiClientAuthentication(
         if (handover && 'failed' in handover) throw handover.failed
         const principal = handover
           ? handover.principal
-          : await authenticateRequest(authenticator, request.headers.get('authorization'), serverContext)
+          : await authenticateRequest(authenticator, request, serverContext)
         principals.set(request, principal)
         return payload.requestHandler(request, serverContext)
       })
