@@ -96,6 +96,70 @@ function coldStart(bundle: string, { request, expected }: ColdRequest, env: Reco
   })
 }
 
+/**
+ * Seeds the bench table on the DynamoDB at `endpoint` for cold starts (the consent, the chosen-secret API client and
+ * one with a generated secret) and returns the environment every cold-started bundle gets and the request each
+ * subject sends: also used by bench/cold-profile.ts, which profiles the same cold starts.
+ */
+export async function coldStartSeed(endpoint: string) {
+  const { client, db } = await seedBenchTable(endpoint)
+  const env = {
+    TABLE_NAME: BENCH_TABLE,
+    DYNAMODB_ENDPOINT: endpoint,
+    AWS_REGION: 'eu-west-1',
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    LOG_LEVEL: 'SILENT',
+    PUBLIC_BASE_URL: 'http://127.0.0.1:9',
+    CURSOR_SECRET: 'bench-cursor-secret-0123456789abcdef',
+    USER_REFERENCE_KEY: 'bench-user-reference-key-0123456789abcdef',
+    // Every stage has its signing keys (a required secret): the GraphQL bundle parses them at start either way.
+    TOKEN_SIGNING_KEYS: JSON.stringify([newSigningKey()]),
+  }
+  // The partner's bearer token, signed with the stage's key for its issuer and audience: what /oauth/token gives
+  // a client that sent its Basic credentials. Minted here, by the gateway built from the same environment.
+  const issued = await createGateway(configFromEnv(env), { db, logger: silentLogger }).tokens.issueForClient({
+    kind: 'API_CLIENT',
+    credential: 'BASIC',
+    tenantId: BENCH_TENANT_ID,
+    clientId: BENCH_CLIENT.clientId,
+    revalidate: async () => null,
+  })
+  // A partner's client as `npm run admin create-client` makes it: a generated secret under the keyed hash. The
+  // seeded BENCH_CLIENT has a chosen secret, so scrypt: both are measured.
+  const generated = issueSecret()
+  await new AccessRepository(db, BENCH_TABLE).putApiClient({
+    clientId: GENERATED_CLIENT_ID,
+    tenantId: BENCH_TENANT_ID,
+    name: GENERATED_CLIENT_ID,
+    secretHash: generated.secretHash,
+    disabled: false,
+    createdAt: new Date().toISOString(),
+  })
+  client.destroy()
+  const post = (body: string, authorization: string | null) => ({
+    method: 'POST',
+    path: '/graphql',
+    headers: {
+      host: 'bench.lambda-url.local',
+      'content-type': 'application/json',
+      ...(authorization ? { authorization } : {}),
+    },
+    body,
+  })
+  const basicOf = (clientId: string, secret: string) =>
+    `Basic ${Buffer.from(`${clientId}:${secret}`).toString('base64')}`
+  return {
+    env,
+    requests: {
+      graphql: post(CONSENT_REQUEST_BODY, basicOf(GENERATED_CLIENT_ID, generated.secret)),
+      graphqlChosen: post(CONSENT_REQUEST_BODY, basicOf(BENCH_CLIENT.clientId, BENCH_CLIENT.clientSecret)),
+      graphqlBearer: post(CONSENT_REQUEST_BODY, `Bearer ${issued.accessToken}`),
+      minimal: post('{"query":"{ hello }"}', null),
+      minimalDynamodb: post(CONSENT_REQUEST_BODY, null),
+    },
+  }
+}
+
 export const lambdaBundlesSuite: Suite = {
   name: 'lambda-bundles',
   title: 'Lambda bundles: sizes, and the GraphQL cold start (Basic, bearer) against a minimal yoga + Pothos bundle',
@@ -114,85 +178,24 @@ export const lambdaBundlesSuite: Suite = {
     progress('starting DynamoDB Local, seeding the API client and the consent both DynamoDB bundles read')
     const dynamo = await startDynamoDBLocal({ port: await freePort(), startTimeoutMs: 180_000 })
     try {
-      const { client, db } = await seedBenchTable(dynamo.endpoint)
-
-      const env = {
-        TABLE_NAME: BENCH_TABLE,
-        DYNAMODB_ENDPOINT: dynamo.endpoint,
-        AWS_REGION: 'eu-west-1',
-        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-        LOG_LEVEL: 'SILENT',
-        PUBLIC_BASE_URL: 'http://127.0.0.1:9',
-        CURSOR_SECRET: 'bench-cursor-secret-0123456789abcdef',
-        USER_REFERENCE_KEY: 'bench-user-reference-key-0123456789abcdef',
-        // Every stage has its signing keys (a required secret): the GraphQL bundle parses them at start either way.
-        TOKEN_SIGNING_KEYS: JSON.stringify([newSigningKey()]),
-      }
-      // The partner's bearer token, signed with the stage's key for its issuer and audience: what /oauth/token gives
-      // a client that sent its Basic credentials. Minted here, by the gateway built from the same environment.
-      const issued = await createGateway(configFromEnv(env), { db, logger: silentLogger }).tokens.issueForClient({
-        kind: 'API_CLIENT',
-        credential: 'BASIC',
-        tenantId: BENCH_TENANT_ID,
-        clientId: BENCH_CLIENT.clientId,
-        revalidate: async () => null,
-      })
-      // A partner's client as `npm run admin create-client` makes it: a generated secret under the keyed hash. The
-      // seeded BENCH_CLIENT has a chosen secret, so scrypt: both are measured.
-      const generated = issueSecret()
-      await new AccessRepository(db, BENCH_TABLE).putApiClient({
-        clientId: GENERATED_CLIENT_ID,
-        tenantId: BENCH_TENANT_ID,
-        name: GENERATED_CLIENT_ID,
-        secretHash: generated.secretHash,
-        disabled: false,
-        createdAt: new Date().toISOString(),
-      })
-      client.destroy()
-      const post = (body: string, authorization: string | null) => ({
-        method: 'POST',
-        path: '/graphql',
-        headers: {
-          host: 'bench.lambda-url.local',
-          'content-type': 'application/json',
-          ...(authorization ? { authorization } : {}),
-        },
-        body,
-      })
-      const basicOf = (clientId: string, secret: string) =>
-        `Basic ${Buffer.from(`${clientId}:${secret}`).toString('base64')}`
+      const { env, requests } = await coldStartSeed(dynamo.endpoint)
       const subjects = {
         // The consent query of the consent-get suite, as a partner sends it: authenticated, one consent read.
-        graphql: {
-          entry: graphql.entry,
-          ask: {
-            request: post(CONSENT_REQUEST_BODY, basicOf(GENERATED_CLIENT_ID, generated.secret)),
-            expected: EXPECTED_GATEWAY_ANSWER,
-          },
-        },
+        graphql: { entry: graphql.entry, ask: { request: requests.graphql, expected: EXPECTED_GATEWAY_ANSWER } },
         // The same with a secret an operator chose (seeded): one scrypt verification on the first request.
         graphqlChosen: {
           entry: graphql.entry,
-          ask: {
-            request: post(CONSENT_REQUEST_BODY, basicOf(BENCH_CLIENT.clientId, BENCH_CLIENT.clientSecret)),
-            expected: EXPECTED_GATEWAY_ANSWER,
-          },
+          ask: { request: requests.graphqlChosen, expected: EXPECTED_GATEWAY_ANSWER },
         },
         // The same with the bearer token: verified from its signature (jose, loaded then), no table read, no scrypt.
         graphqlBearer: {
           entry: graphql.entry,
-          ask: {
-            request: post(CONSENT_REQUEST_BODY, `Bearer ${issued.accessToken}`),
-            expected: EXPECTED_GATEWAY_ANSWER,
-          },
+          ask: { request: requests.graphqlBearer, expected: EXPECTED_GATEWAY_ANSWER },
         },
-        minimal: {
-          entry: minimal.entry,
-          ask: { request: post('{"query":"{ hello }"}', null), expected: '{"data":{"hello":"world"}}' },
-        },
+        minimal: { entry: minimal.entry, ask: { request: requests.minimal, expected: '{"data":{"hello":"world"}}' } },
         'minimal-dynamodb': {
           entry: minimalDynamo.entry,
-          ask: { request: post(CONSENT_REQUEST_BODY, null), expected: EXPECTED_ANSWER },
+          ask: { request: requests.minimalDynamodb, expected: EXPECTED_ANSWER },
         },
       } as const
       const names = Object.keys(subjects) as (keyof typeof subjects)[]

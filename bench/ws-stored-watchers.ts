@@ -96,7 +96,7 @@ export async function seedWatchers({ db, tableName, tenantId, client, subscripti
           lastVersion: 1,
           deadline: Date.now() + 3_600_000,
         })
-        if (!stored) throw new Error('a subscription was not stored')
+        if (stored !== 'stored') throw new Error(`a subscription was not stored (${stored})`)
         watched.push(consent)
         connections.push(connectionId)
       }),

@@ -20,36 +20,47 @@ type Ipv6Range = [IPv6, number]
 const ipv4Ranges = (cidrs: readonly string[]): Ipv4Range[] => cidrs.map((cidr) => IPv4.parseCIDR(cidr))
 const ipv6Ranges = (cidrs: readonly string[]): Ipv6Range[] => cidrs.map((cidr) => IPv6.parseCIDR(cidr))
 
-// The IANA special-purpose IPv4 blocks that are not publicly routable, plus multicast and 240/4.
-const FORBIDDEN_IPV4 = ipv4Ranges([
-  '0.0.0.0/8', // "this network", 0.0.0.0 included
-  '10.0.0.0/8',
-  '100.64.0.0/10', // carrier-grade NAT
-  '127.0.0.0/8',
-  '169.254.0.0/16', // link-local, where cloud metadata (169.254.169.254) lives
-  '172.16.0.0/12',
-  '192.0.0.0/24', // IETF protocol assignments
-  '192.0.2.0/24', // documentation
-  '192.88.99.0/24', // 6to4 relay anycast
-  '192.168.0.0/16',
-  '198.18.0.0/15', // benchmarking
-  '198.51.100.0/24', // documentation
-  '203.0.113.0/24', // documentation
-  '224.0.0.0/4', // multicast
-  '240.0.0.0/4', // reserved, 255.255.255.255 included
-])
-const LOOPBACK_IPV4 = IPv4.parseCIDR('127.0.0.0/8')
-// IPv6 the other way round: only global unicast may be reached, less the blocks inside it that are not public.
-const GLOBAL_UNICAST_IPV6 = IPv6.parseCIDR('2000::/3')
-const NOT_PUBLIC_IPV6 = ipv6Ranges([
-  '2001::/23', // IETF protocol assignments (Teredo, ORCHID, ...)
-  '2001:db8::/32', // documentation
-  '2002::/16', // 6to4, which embeds an IPv4 address that may be private
-  '3fff::/20', // documentation
-])
-const LOOPBACK_IPV6 = IPv6.parseCIDR('::1/128')
-// NAT64's well-known prefix (RFC 6052): the last 32 bits are the IPv4 address reached through a gateway.
-const NAT64_IPV6 = IPv6.parseCIDR('64:ff9b::/96')
+/**
+ * The address ranges the checks below use, parsed on the first check (ipaddr.js compiles its parsers then): a cold
+ * start whose first request sends no webhook parses none of them.
+ */
+const ranges = lazily(() => ({
+  // The IANA special-purpose IPv4 blocks that are not publicly routable, plus multicast and 240/4.
+  forbiddenIpv4: ipv4Ranges([
+    '0.0.0.0/8', // "this network", 0.0.0.0 included
+    '10.0.0.0/8',
+    '100.64.0.0/10', // carrier-grade NAT
+    '127.0.0.0/8',
+    '169.254.0.0/16', // link-local, where cloud metadata (169.254.169.254) lives
+    '172.16.0.0/12',
+    '192.0.0.0/24', // IETF protocol assignments
+    '192.0.2.0/24', // documentation
+    '192.88.99.0/24', // 6to4 relay anycast
+    '192.168.0.0/16',
+    '198.18.0.0/15', // benchmarking
+    '198.51.100.0/24', // documentation
+    '203.0.113.0/24', // documentation
+    '224.0.0.0/4', // multicast
+    '240.0.0.0/4', // reserved, 255.255.255.255 included
+  ]),
+  loopbackIpv4: IPv4.parseCIDR('127.0.0.0/8'),
+  // IPv6 the other way round: only global unicast may be reached, less the blocks inside it that are not public.
+  globalUnicastIpv6: IPv6.parseCIDR('2000::/3'),
+  notPublicIpv6: ipv6Ranges([
+    '2001::/23', // IETF protocol assignments (Teredo, ORCHID, ...)
+    '2001:db8::/32', // documentation
+    '2002::/16', // 6to4, which embeds an IPv4 address that may be private
+    '3fff::/20', // documentation
+  ]),
+  loopbackIpv6: IPv6.parseCIDR('::1/128'),
+  // NAT64's well-known prefix (RFC 6052): the last 32 bits are the IPv4 address reached through a gateway.
+  nat64Ipv6: IPv6.parseCIDR('64:ff9b::/96'),
+}))
+
+function lazily<T>(build: () => T): () => T {
+  let value: T | undefined
+  return () => (value ??= build())
+}
 
 /**
  * Whether a webhook may not be sent to this address: anything but a public unicast address, and anything that is
@@ -74,20 +85,22 @@ export function isForbiddenAddress(address: string, allowLoopback: boolean): boo
 }
 
 function isForbiddenIpv4(address: IPv4, allowLoopback: boolean): boolean {
-  if (allowLoopback && address.match(LOOPBACK_IPV4)) return false
-  return FORBIDDEN_IPV4.some((range) => address.match(range))
+  const { loopbackIpv4, forbiddenIpv4 } = ranges()
+  if (allowLoopback && address.match(loopbackIpv4)) return false
+  return forbiddenIpv4.some((range) => address.match(range))
 }
 
 function isForbiddenIpv6(address: IPv6, allowLoopback: boolean): boolean {
-  if (address.match(LOOPBACK_IPV6)) return !allowLoopback
+  const { loopbackIpv6, nat64Ipv6, globalUnicastIpv6, notPublicIpv6 } = ranges()
+  if (address.match(loopbackIpv6)) return !allowLoopback
   // IPv4-mapped (::ffff:a.b.c.d) reaches the IPv4 address itself, so it is judged as that address.
   if (address.isIPv4MappedAddress()) return isForbiddenIpv4(address.toIPv4Address(), allowLoopback)
   // NAT64 (64:ff9b::a.b.c.d) reaches the IPv4 address through a gateway: judged as it, loopback never allowed.
-  if (address.match(NAT64_IPV6)) {
+  if (address.match(nat64Ipv6)) {
     const [high = 0, low = 0] = address.parts.slice(6)
     return isForbiddenIpv4(new IPv4([high >> 8, high & 0xff, low >> 8, low & 0xff]), false)
   }
-  return !address.match(GLOBAL_UNICAST_IPV6) || NOT_PUBLIC_IPV6.some((range) => address.match(range))
+  return !address.match(globalUnicastIpv6) || notPublicIpv6.some((range) => address.match(range))
 }
 
 /**

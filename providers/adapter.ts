@@ -154,14 +154,29 @@ export interface ProviderAdapter {
   remove?(ref: ProviderConsentRef, context: ProviderCallContext): Promise<ProviderRemoval>
   /** Reads what the provider's redirect brought to our callback (providers that redirect to us). */
   readCallback?(query: URLSearchParams): CallbackResult
+  /**
+   * The secret to keep where `stored` is kept and a call issued `issued` (providers whose secret can hold more than a
+   * call may know): a call that opened an older secret knows less than one stored since (Yapily: the further consents
+   * a callback brought), and must not take it away. Without it, `issued` replaces `stored`.
+   */
+  mergeSecrets?(providerConsentId: string, stored: string, issued: string): string
 }
 
-/** A provider notification that failed its authenticity or shape check; answered 401/400, never processed. */
+/**
+ * Why a provider notification is refused: not authentic, not understood, or (the consent service's check of its
+ * `sentAt`) dated outside the tolerance. A retry of the same changes nothing.
+ */
+export type NotificationRejection = 'unauthenticated' | 'malformed' | 'stale'
+
+/**
+ * A provider notification that failed its authenticity, shape or freshness check: never processed. It says
+ * what went wrong; the transport decides what that answers (a status is HTTP's business, not a provider's).
+ */
 export class NotificationRejectedError extends Error {
   override readonly name = 'NotificationRejectedError'
   constructor(
     message: string,
-    readonly httpStatus: 400 | 401,
+    readonly reason: NotificationRejection,
     options?: { cause?: unknown },
   ) {
     super(message, options)

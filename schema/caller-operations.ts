@@ -7,6 +7,7 @@ import type { Principal } from '../service/principal.ts'
 import type { GraphQLServices } from './context.ts'
 import { withCost, type QueryCosts } from './cost.ts'
 import { decorateResult, type maskError } from './error-masking.ts'
+import { rateLimitFields } from './rate-limit.ts'
 import type { TransportContext } from './request-guard.ts'
 import type { GraphQLServer } from './server.ts'
 
@@ -72,7 +73,7 @@ export async function executeForCaller(
   try {
     // Each operation counts against its tenant's limits, as each HTTP request does (schema/rate-limit.ts).
     const decision = await callers.rateLimits?.take(operation.principal.tenantId)
-    if (decision && !decision.allowed) throw new RateLimitedError(decision.retryAfterSeconds, decision.headers)
+    if (decision && !decision.allowed) throw new RateLimitedError(decision.retryAfterSeconds, rateLimitFields(decision))
     const result = await server.getResultForParams({ params: operation.params, request }, context)
     if (result === undefined)
       return decorateResult({ errors: [callers.mask(new Error('no result'), 'Unexpected error.') as GraphQLError] })

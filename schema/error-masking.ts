@@ -46,9 +46,13 @@ function decorateError(error: GraphQLError, requestError: boolean): GraphQLError
   const code = typeof extensions.code === 'string' ? extensions.code : codeOfGraphQLError(error.message)
   // The operation never ran (parse, validation, limits, variables): a request error, 400 under
   // application/graphql-response+json and 200 under application/json (`spec`), as GraphQL over HTTP asks.
+  // yoga's executor marks the variables it cannot coerce 400 under either media type: they are request errors too.
+  const given = extensions.http
   const http = parserFailure
-    ? { ...(extensions.http as Record<string, unknown> | undefined), status: 400, spec: false }
-    : (extensions.http ?? (requestError && code.startsWith('GRAPHQL_') ? { status: 400, spec: true } : undefined))
+    ? { ...given, status: 400, spec: false }
+    : requestError && code.startsWith('GRAPHQL_') && (given === undefined || given.status === 400)
+      ? { ...given, status: 400, spec: true }
+      : given
   return new GraphQLError(plainLimitMessage(error.message), {
     nodes: error.nodes,
     source: error.source,

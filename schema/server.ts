@@ -17,7 +17,7 @@ import { useApolloMultipartSubscriptions, type ApolloMultipartOptions } from './
 import { rememberCallers, type OperationContext } from './caller-operations.ts'
 import type { GraphQLContext, GraphQLServices } from './context.ts'
 import { useQueryCost, type QueryCosts } from './cost.ts'
-import { compiledDocuments, useCompiledQueries } from './compiled-queries.ts'
+import { CompiledQueries } from './compiled-queries.ts'
 import { useCredentialRecheck } from './credential-recheck.ts'
 import { maskError, useErrorExtensions } from './error-masking.ts'
 import { createFastPath, preparedDocuments, rememberFastPath, usePreparedDocuments } from './fast-path.ts'
@@ -38,6 +38,12 @@ import { currentDeadline, currentRequestId } from '../runtime/request-scope.ts'
 
 export interface GraphQLServerOptions {
   readonly services: GraphQLServices
+  /**
+   * The server's compiled documents (compiled-queries.ts); `false`: none, every document interpreted by yoga's
+   * executor (what the engines' differential test compares against).
+   * @default new CompiledQueries() (compiled after COMPILE_AFTER_RUNS runs, the compiler loaded then)
+   */
+  readonly compiledQueries?: CompiledQueries | false
   /** HTTP Basic and bearer tokens (service/caller-authentication.ts). */
   readonly authenticator: Authenticator
   readonly logger: Logger
@@ -101,7 +107,10 @@ export function createGraphQLServer(options: GraphQLServerOptions): GraphQLServe
   const costs: QueryCosts = new WeakMap()
   const graphiql = options.graphiql
   const mask = maskError(options.logger)
-  const compiled = compiledDocuments()
+  const compiled =
+    options.compiledQueries === false
+      ? new CompiledQueries({ compileAfterRuns: Number.POSITIVE_INFINITY })
+      : (options.compiledQueries ?? new CompiledQueries())
   const prepared = preparedDocuments()
   const handovers: Handovers = new WeakMap()
   const server = createYoga<TransportContext, GraphQLContext>({
@@ -129,7 +138,7 @@ export function createGraphQLServer(options: GraphQLServerOptions): GraphQLServe
       useErrorExtensions(),
       useApolloMultipartSubscriptions(options.apolloMultipart),
       usePreparedDocuments(prepared, costs),
-      useCompiledQueries(compiled),
+      compiled.plugin(),
       // Last: the outermost wrapper of the request handler.
       useRequestGuard(options.logger),
     ],

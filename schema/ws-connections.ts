@@ -310,7 +310,9 @@ export class ApiGatewayWebSocket {
       lastVersion: target.field === 'consentUpdated' ? target.consent.version : null,
       deadline,
     })
-    if (!stored) {
+    // Its client went ($disconnect) after the first answer: nothing to follow, nobody to tell.
+    if (stored === 'gone') return false
+    if (stored === 'duplicate') {
       // The same id subscribed twice at once, in two invocations: as locally, the connection closes.
       await this.#close(connectionId, {
         code: CloseCode.SubscriberAlreadyExists,

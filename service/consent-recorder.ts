@@ -96,21 +96,41 @@ export class ConsentRecorder {
     return this.deps.secretBox.open(sealed, secretContext(consent))
   }
 
-  /** Seals and stores a provider-issued secret when it is new, changed, or sealed with a retired key. */
+  /**
+   * Seals and stores a provider-issued secret when it is new, changed, or sealed with a retired key. The call that
+   * issued it may have opened an older secret than the one stored now (a webhook's read that began before the callback
+   * recorded): where the provider merges secrets, the stored one is merged in rather than lost, and the write holds
+   * only if the secret read is still the one stored; otherwise it is read, merged and written again.
+   */
   async keepSecret(consent: Consent, secret: string | null | undefined): Promise<void> {
     if (!secret) return
     const box = this.deps.secretBox
     if (!box) throw new Error(`${consent.provider} issues consent secrets, but no token encryption key is configured`)
-    const sealed = await this.deps.secrets.get(consent.tenantId, consent.id)
-    if (sealed && !box.isStale(sealed) && box.open(sealed, secretContext(consent)) === secret) return
-    const kept = await this.deps.secrets.put(
-      consent.tenantId,
-      consent.id,
-      box.seal(secret, secretContext(consent)),
-      this.deps.clock(),
-    )
-    // A concurrent deletion won: the provider no longer honours the secret and it must not come back.
-    if (!kept) this.deps.logger.info('provider secret not kept: the consent was deleted', { consentId: consent.id })
+    const adapter = await this.deps.providers.get(consent.provider)
+    for (let attempt = 1; ; attempt++) {
+      const sealed = await this.deps.secrets.get(consent.tenantId, consent.id)
+      const stored =
+        sealed && (adapter.mergeSecrets || !box.isStale(sealed)) ? box.open(sealed, secretContext(consent)) : null
+      const next =
+        stored !== null && adapter.mergeSecrets
+          ? adapter.mergeSecrets(consent.providerConsentId, stored, secret)
+          : secret
+      if (sealed && !box.isStale(sealed) && stored === next) return
+      try {
+        const kept = await this.deps.secrets.put(
+          consent.tenantId,
+          consent.id,
+          box.seal(next, secretContext(consent)),
+          this.deps.clock(),
+          sealed,
+        )
+        // A concurrent deletion won: the provider no longer honours the secret and it must not come back.
+        if (!kept) this.deps.logger.info('provider secret not kept: the consent was deleted', { consentId: consent.id })
+        return
+      } catch (error) {
+        if (!(error instanceof ConcurrentModificationError) || attempt >= MAX_WRITE_ATTEMPTS) throw error
+      }
+    }
   }
 
   /** `consent` with its next deadline and re-check scheduled (for a consent written other than through `write`). */

@@ -127,9 +127,6 @@ export type NotificationOutcome = {
   readonly result: 'applied' | 'unchanged' | 'replayed' | 'unknown_consent' | 'in_progress'
 }
 
-/** An authentic notification dated outside the tolerance (a replay of an old one, or a clock far off): answered 400. */
-export class StaleNotificationError extends NotificationRejectedError {}
-
 /** Schemes a redirect may never use: they run code or read local files in the user's browser. */
 const FORBIDDEN_REDIRECT_SCHEMES = new Set(['javascript:', 'data:', 'vbscript:', 'file:', 'blob:'])
 
@@ -465,10 +462,10 @@ export class ConsentService {
     const skewMs = providerNow.getTime() - Date.parse(event.sentAt)
     const toleranceMs = this.options.notificationToleranceMs
     if (skewMs > toleranceMs) {
-      throw new StaleNotificationError(`notification sent at ${event.sentAt} is older than the tolerance`, 400)
+      throw new NotificationRejectedError(`notification sent at ${event.sentAt} is older than the tolerance`, 'stale')
     }
     if (-skewMs > toleranceMs) {
-      throw new StaleNotificationError(`notification sent at ${event.sentAt} is dated in the future`, 400)
+      throw new NotificationRejectedError(`notification sent at ${event.sentAt} is dated in the future`, 'stale')
     }
   }
 

@@ -4,8 +4,12 @@
 // is anything we could not check or record, and the same delivery still being processed.
 import { isConsentGatewayError, ServiceUnavailableError } from '../domain/errors.ts'
 import type { Provider } from '../domain/provider.ts'
-import { NotificationRejectedError, type InboundNotification } from '../providers/adapter.ts'
-import { StaleNotificationError, type ConsentService } from './consent-service.ts'
+import {
+  NotificationRejectedError,
+  type InboundNotification,
+  type NotificationRejection,
+} from '../providers/adapter.ts'
+import type { ConsentService } from './consent-service.ts'
 import type { Logger } from '../runtime/logging.ts'
 
 export type NotificationIntake =
@@ -16,7 +20,7 @@ export type NotificationIntake =
   /** The same delivery is being processed right now. */
   | { readonly kind: 'in_progress' }
   /** Not authentic, not understood, or dated outside the tolerance: a retry of the same changes nothing. */
-  | { readonly kind: 'rejected'; readonly reason: 'unauthenticated' | 'malformed' | 'stale' }
+  | { readonly kind: 'rejected'; readonly reason: NotificationRejection }
   /** We could not check or record it (the store or the provider failing): the provider should retry after this. */
   | { readonly kind: 'not_recorded'; readonly retryAfterSeconds: number }
 
@@ -45,9 +49,7 @@ export async function receiveProviderNotification(
   } catch (error) {
     if (error instanceof NotificationRejectedError) {
       logger.warn('notification rejected', { provider, reason: error.message })
-      const reason =
-        error instanceof StaleNotificationError ? 'stale' : error.httpStatus === 401 ? 'unauthenticated' : 'malformed'
-      return { kind: 'rejected', reason }
+      return { kind: 'rejected', reason: error.reason }
     }
     const code = isConsentGatewayError(error) ? error.code : 'INTERNAL_SERVER_ERROR'
     logger.error('notification not recorded; the provider will retry', { provider, code, error })

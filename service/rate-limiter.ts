@@ -1,16 +1,38 @@
 // Local mode's stand-in for API Gateway's usage plans: one token bucket (rate, burst) and one daily quota per tenant,
 // in process, with the limits `set-limits` stored on the tenant (read again after a short cache period). On AWS the
-// gateway does this before a request reaches Lambda (infra/api.ts); the same numbers drive both. The answer carries
-// the IETF RateLimit fields (draft-ietf-httpapi-ratelimit-headers-11) either way it goes.
+// gateway does this before a request reaches Lambda (infra/api.ts); the same numbers drive both. A decision carries
+// the numbers of the IETF RateLimit fields (draft-ietf-httpapi-ratelimit-headers-11) either way it goes; the
+// transport writes them (schema/rate-limit.ts).
 import { secondsToUtcMidnight, utcDayOf, type RateLimits } from '../domain/rate-limits.ts'
 
-/** What one request was told. */
+/** The two policies a tenant is held to: its bucket and its day's quota. */
+export type RateLimitPolicyName = 'burst' | 'day'
+
+/** One policy: `quota` requests over `windowSeconds`. */
+export interface RateLimitPolicy {
+  readonly quota: number
+  readonly windowSeconds: number
+}
+
+/** What one request was told, in numbers (every answer carries them, refused or not). */
 export interface RateLimitDecision {
   readonly allowed: boolean
   /** When refused: whole seconds until a request would be allowed. */
   readonly retryAfterSeconds: number
-  /** `RateLimit-Policy` and `RateLimit` (structured fields), for every answer, refused or not. */
-  readonly headers: Readonly<Record<'ratelimit-policy' | 'ratelimit', string>>
+  /**
+   * The bucket, as a quota of `burst` requests over the whole seconds it takes to refill, and the day's quota over
+   * 86,400 s.
+   */
+  readonly policies: Readonly<Record<RateLimitPolicyName, RateLimitPolicy>>
+  /**
+   * The policy closest to exhaustion (the draft's rule for several policies): whichever of the bucket and the day has
+   * fewer requests left; when refused, the one that refused.
+   */
+  readonly closest: RateLimitPolicyName
+  /** Requests `closest` has left (0 when refused). */
+  readonly remaining: number
+  /** Whole seconds until `closest` is whole again (the bucket full, or 00:00 UTC); when refused, `retryAfterSeconds`. */
+  readonly resetSeconds: number
 }
 
 export interface RateLimiterOptions {
@@ -81,16 +103,42 @@ export class TenantRateLimiter {
       bucket.usedToday = 0
     }
     const quotaLeft = limits.quotaPerDay - bucket.usedToday
-    if (quotaLeft <= 0) return this.#refused(limits, bucket, secondsToUtcMidnight(now), 'day')
-    if (bucket.tokens < 1) return this.#refused(limits, bucket, Math.ceil((1 - bucket.tokens) / limits.rate), 'rate')
+    if (quotaLeft <= 0) return this.#refused(limits, secondsToUtcMidnight(now), 'day')
+    if (bucket.tokens < 1) return this.#refused(limits, Math.ceil((1 - bucket.tokens) / limits.rate), 'burst')
     bucket.tokens -= 1
     bucket.usedToday += 1
-    return { allowed: true, retryAfterSeconds: 0, headers: headersOf(limits, bucket, now) }
+    const inBucket = Math.floor(bucket.tokens)
+    const leftToday = limits.quotaPerDay - bucket.usedToday
+    const policies = policiesOf(limits)
+    // The draft's rule for several policies: name the one closest to exhaustion.
+    return leftToday < inBucket
+      ? {
+          allowed: true,
+          retryAfterSeconds: 0,
+          policies,
+          closest: 'day',
+          remaining: leftToday,
+          resetSeconds: secondsToUtcMidnight(now),
+        }
+      : {
+          allowed: true,
+          retryAfterSeconds: 0,
+          policies,
+          closest: 'burst',
+          remaining: inBucket,
+          resetSeconds: Math.ceil((limits.burst - bucket.tokens) / limits.rate),
+        }
   }
 
-  #refused(limits: RateLimits, bucket: Bucket, retryAfterSeconds: number, by: 'rate' | 'day'): RateLimitDecision {
-    const ratelimit = `"${by === 'rate' ? RATE_POLICY : DAY_POLICY}";r=0;t=${retryAfterSeconds}`
-    return { allowed: false, retryAfterSeconds, headers: { 'ratelimit-policy': policyOf(limits), ratelimit } }
+  #refused(limits: RateLimits, retryAfterSeconds: number, by: RateLimitPolicyName): RateLimitDecision {
+    return {
+      allowed: false,
+      retryAfterSeconds,
+      policies: policiesOf(limits),
+      closest: by,
+      remaining: 0,
+      resetSeconds: retryAfterSeconds,
+    }
   }
 
   #bucketOf(tenantId: string, limits: RateLimits, now: number): Bucket {
@@ -133,29 +181,10 @@ export class TenantRateLimiter {
   }
 }
 
-/** The policy names of the fields: the bucket (its size over the seconds it takes to fill) and the day's quota. */
-const RATE_POLICY = 'burst'
-const DAY_POLICY = 'day'
-
-/**
- * `RateLimit-Policy`: the bucket as a quota of `burst` requests over the whole seconds it takes to refill, and the
- * day's quota over 86,400 s.
- */
-function policyOf(limits: RateLimits): string {
-  const window = Math.max(1, Math.ceil(limits.burst / limits.rate))
-  return `"${RATE_POLICY}";q=${limits.burst};w=${window}, "${DAY_POLICY}";q=${limits.quotaPerDay};w=86400`
-}
-
-/**
- * `RateLimit`: the draft asks for the policy closest to exhaustion, so whichever of the bucket and the day has fewer
- * requests left; `t` is when it is whole again (the bucket full, or 00:00 UTC).
- */
-function headersOf(limits: RateLimits, bucket: Bucket, now: number): RateLimitDecision['headers'] {
-  const inBucket = Math.floor(bucket.tokens)
-  const leftToday = limits.quotaPerDay - bucket.usedToday
-  const ratelimit =
-    leftToday < inBucket
-      ? `"${DAY_POLICY}";r=${leftToday};t=${secondsToUtcMidnight(now)}`
-      : `"${RATE_POLICY}";r=${inBucket};t=${Math.ceil((limits.burst - bucket.tokens) / limits.rate)}`
-  return { 'ratelimit-policy': policyOf(limits), ratelimit }
+/** The bucket over the whole seconds it takes to refill, and the day's quota over a day. */
+function policiesOf(limits: RateLimits): RateLimitDecision['policies'] {
+  return {
+    burst: { quota: limits.burst, windowSeconds: Math.max(1, Math.ceil(limits.burst / limits.rate)) },
+    day: { quota: limits.quotaPerDay, windowSeconds: 86_400 },
+  }
 }

@@ -85,7 +85,8 @@ export class RunContext {
     try {
       const connection = await this.deps.store.getConnection(connectionId)
       if (!connection) {
-        // Gone ($disconnect) while a subscription of it was being stored: what is left of it goes too.
+        // Gone, yet a subscription of it was found: what is left of it goes too (a subscribe whose invocation died
+        // between storing it and reading its connection back, a $disconnect cut short after the connection item).
         await this.deps.store.deleteConnection(connectionId)
         return { kind: 'gone' }
       }

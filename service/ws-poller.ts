@@ -8,20 +8,16 @@
 // of watchers. The shard's cursor is stored as the tick ends, held back behind whatever is not fully handled (a
 // feed waiting to settle, a delivery to retry), so a run that dies or a tick that fails is caught up from it by the
 // next, and readers drop what they already sent (a consent stream's last version, a feed follower's cursor).
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import type { Consent } from '../domain/consent.ts'
 import { effectiveStatus } from '../domain/derived.ts'
 import { isTerminal } from '../domain/status.ts'
-import { ConsentRepository } from '../store/consent-repository.ts'
-import { EventRepository } from '../store/event-repository.ts'
+import type { ConsentRepository } from '../store/consent-repository.ts'
 import { CHANGE_SHARDS } from '../store/keys.ts'
 import type { StoredPrincipal } from '../store/stored-principal.ts'
 import { WS_PING_INTERVAL_MS } from '../store/ws-connection-item.ts'
-import { WebSocketRepository } from '../store/ws-repository.ts'
+import type { WebSocketRepository } from '../store/ws-repository.ts'
 import type { WsSubscription } from '../store/ws-subscription-item.ts'
 import { readShardChanges, rewindCursor, startCursor, type ChangeSource, type ShardCursor } from './change-feed.ts'
-import type { CallerAuthenticator } from './caller-authentication.ts'
-import type { GatewayConfig } from './config.ts'
 import type { ConnectionSender } from './connection-sender.ts'
 import type { EventFeed } from './event-feed.ts'
 import type { Logger } from '../runtime/logging.ts'
@@ -566,43 +562,3 @@ export class WsPoller {
 
 /** Feed events posted per follower and tick, at most (the rest follow next tick). */
 const FEED_PAGE = 100
-
-/** Ports that live above service/: how to reach connections and how to run a stored document. */
-export interface WsPollerPorts {
-  readonly sender: ConnectionSender
-  readonly operations: PollerOperations
-  readonly newRunId: () => string
-}
-
-/** The parts of the gateway the poller runs on: its table, clock, feed and authenticator. */
-export interface WsPollerGateway {
-  readonly db: DynamoDBDocumentClient
-  readonly config: Pick<GatewayConfig, 'tableName' | 'subscriptionPollIntervalMs'>
-  readonly events: EventFeed
-  readonly authenticator: CallerAuthenticator
-  readonly clock: () => Date
-  readonly logger: Logger
-}
-
-/** The poller over a gateway's table, clocks and feed. */
-export function createWsPoller(
-  gateway: WsPollerGateway,
-  ports: WsPollerPorts,
-  settings: Partial<WsPollerSettings> = {},
-): WsPoller {
-  return new WsPoller(
-    {
-      store: new WebSocketRepository(gateway.db, gateway.config.tableName),
-      changes: new EventRepository(gateway.db, gateway.config.tableName),
-      consents: new ConsentRepository(gateway.db, gateway.config.tableName),
-      events: gateway.events,
-      sender: ports.sender,
-      principals: gateway.authenticator,
-      operations: ports.operations,
-      clock: gateway.clock,
-      newRunId: ports.newRunId,
-      logger: gateway.logger,
-    },
-    { pollIntervalMs: gateway.config.subscriptionPollIntervalMs, ...settings },
-  )
-}

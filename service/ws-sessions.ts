@@ -134,13 +134,16 @@ export class WebSocketSessions {
     return this.repository.releaseOperation(connectionId)
   }
 
-  /** Stores a subscription in the slot its operation reserved; false when the id is taken (a duplicate id). */
+  /**
+   * Stores a subscription in the slot its operation reserved: 'duplicate' when the id is taken, 'gone' when the
+   * connection closed meanwhile (nothing of it is left stored).
+   */
   subscribe(
     connectionId: string,
     operationId: string,
     principal: Principal,
     operation: StoredOperation,
-  ): Promise<boolean> {
+  ): Promise<'stored' | 'duplicate' | 'gone'> {
     return this.repository.putSubscription({
       ...operation,
       connectionId,

@@ -41,20 +41,22 @@ export interface SecretRotation {
 export const apiClientEntity = defineEntity<ApiClientRecord>({
   type: 'API_CLIENT',
   // Clients written before rotations and listing lack the rotation fields and `updatedAt` (then `createdAt`).
-  schema: z.pipe(
-    z.object({
-      clientId: z.string(),
-      tenantId: z.string(),
-      name: z.string(),
-      secretHash: z.string(),
-      previousSecretHash: orNull(z.string()),
-      previousSecretUntil: orNull(timestamp),
-      disabled: orDefault(z.boolean(), false),
-      createdAt: timestamp,
-      secretRotatedAt: orNull(timestamp),
-      updatedAt: orNull(timestamp),
-    }),
-    z.transform((client) => ({ ...client, updatedAt: client.updatedAt ?? client.createdAt })),
+  schema: z.lazy(() =>
+    z.pipe(
+      z.object({
+        clientId: z.string(),
+        tenantId: z.string(),
+        name: z.string(),
+        secretHash: z.string(),
+        previousSecretHash: orNull(z.string()),
+        previousSecretUntil: orNull(timestamp),
+        disabled: orDefault(z.boolean(), false),
+        createdAt: timestamp,
+        secretRotatedAt: orNull(timestamp),
+        updatedAt: orNull(timestamp),
+      }),
+      z.transform((client) => ({ ...client, updatedAt: client.updatedAt ?? client.createdAt })),
+    ),
   ),
   keys: (client) => ({
     ...keys.apiClient(client.clientId),

@@ -24,25 +24,23 @@ export interface AdminLogEntry {
   readonly details: Readonly<Record<string, AdminLogDetail>>
 }
 
-const detailSchema: z.ZodMiniType<AdminLogDetail> = z.union([
-  z.string(),
-  z.number(),
-  z.boolean(),
-  z.null(),
-  z.array(z.string()),
-])
+const detailSchema: z.ZodMiniType<AdminLogDetail> = z.lazy(() =>
+  z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(z.string())]),
+)
 
 export const adminLogEntity = defineEntity<AdminLogEntry>({
   type: 'ADMIN_LOG',
-  schema: z.object({
-    entryId: z.string(),
-    tenantId: z.string(),
-    at: timestamp,
-    actor: z.string(),
-    action: z.string(),
-    target: z.string(),
-    details: orDefault(z.record(z.string(), detailSchema), {}),
-  }),
+  schema: z.lazy(() =>
+    z.object({
+      entryId: z.string(),
+      tenantId: z.string(),
+      at: timestamp,
+      actor: z.string(),
+      action: z.string(),
+      target: z.string(),
+      details: orDefault(z.record(z.string(), detailSchema), {}),
+    }),
+  ),
   keys: (entry) => ({
     ...keys.adminLogEntry(entry.tenantId, entry.entryId),
     ...keys.adminLogInList(entry.entryId),

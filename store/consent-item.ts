@@ -14,52 +14,60 @@ import { defineEntity, orNull, timestamp } from './entity.ts'
 import { keys } from './keys.ts'
 import type { StoreWrite } from './transaction.ts'
 
-const institution: z.ZodMiniType<Institution> = z.object({ id: z.string(), name: z.string(), country: z.string() })
+const institution: z.ZodMiniType<Institution> = z.lazy(() =>
+  z.object({ id: z.string(), name: z.string(), country: z.string() }),
+)
 
-const deletion: z.ZodMiniType<ConsentDeletion> = z.object({
-  status: z.enum(['SUCCESS', 'FAILED']),
-  deletedAtInstitution: orNull(z.boolean()),
-  at: timestamp,
-})
+const deletion: z.ZodMiniType<ConsentDeletion> = z.lazy(() =>
+  z.object({
+    status: z.enum(['SUCCESS', 'FAILED']),
+    deletedAtInstitution: orNull(z.boolean()),
+    at: timestamp,
+  }),
+)
 
-const deadline: z.ZodMiniType<ConsentDeadline> = z.object({
-  kind: z.enum(DEADLINE_KINDS),
-  at: timestamp,
-  target: timestamp,
-})
+const deadline: z.ZodMiniType<ConsentDeadline> = z.lazy(() =>
+  z.object({
+    kind: z.enum(DEADLINE_KINDS),
+    at: timestamp,
+    target: timestamp,
+  }),
+)
 
 // Nullable fields read as null when an older item lacks them (it was written before the field existed).
-const consentSchema: z.ZodMiniType<Consent> = z.object({
-  id: z.string(),
-  tenantId: z.string(),
-  provider: z.enum(PROVIDERS),
-  providerConsentId: z.string(),
-  providerStatus: orNull(z.string()),
-  userId: z.string(),
-  providerUserRef: orNull(z.string()),
-  institution,
-  region: z.enum(REGIONS),
-  scope: z.array(z.enum(DATA_SCOPES)),
-  validityDays: z.number(),
-  status: z.enum(CONSENT_STATUSES),
-  statusReason: orNull(z.enum(STATUS_REASONS)),
-  authorizationUrl: orNull(z.string()),
-  linkExpiresAt: orNull(timestamp),
-  validUntil: orNull(timestamp),
-  lastConfirmedAt: orNull(timestamp),
-  reconfirmBy: orNull(timestamp),
-  redirectUrl: orNull(z.string()),
-  webhookUrl: orNull(z.string()),
-  supersededBy: orNull(z.string()),
-  supersedes: orNull(z.string()),
-  deletion: orNull(deletion),
-  nextDeadline: orNull(deadline),
-  sweptUntil: orNull(timestamp),
-  nextCheckAt: orNull(timestamp),
-  createdAt: timestamp,
-  updatedAt: timestamp,
-  version: z.number(),
-})
+const consentSchema: z.ZodMiniType<Consent> = z.lazy(() =>
+  z.object({
+    id: z.string(),
+    tenantId: z.string(),
+    provider: z.enum(PROVIDERS),
+    providerConsentId: z.string(),
+    providerStatus: orNull(z.string()),
+    userId: z.string(),
+    providerUserRef: orNull(z.string()),
+    institution,
+    region: z.enum(REGIONS),
+    scope: z.array(z.enum(DATA_SCOPES)),
+    validityDays: z.number(),
+    status: z.enum(CONSENT_STATUSES),
+    statusReason: orNull(z.enum(STATUS_REASONS)),
+    authorizationUrl: orNull(z.string()),
+    linkExpiresAt: orNull(timestamp),
+    validUntil: orNull(timestamp),
+    lastConfirmedAt: orNull(timestamp),
+    reconfirmBy: orNull(timestamp),
+    redirectUrl: orNull(z.string()),
+    webhookUrl: orNull(z.string()),
+    supersededBy: orNull(z.string()),
+    supersedes: orNull(z.string()),
+    deletion: orNull(deletion),
+    nextDeadline: orNull(deadline),
+    sweptUntil: orNull(timestamp),
+    nextCheckAt: orNull(timestamp),
+    createdAt: timestamp,
+    updatedAt: timestamp,
+    version: z.number(),
+  }),
+)
 
 export const consentEntity = defineEntity<Consent>({
   type: 'CONSENT',

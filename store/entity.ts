@@ -17,7 +17,11 @@ export class StoredItemInvalidError extends Error {
 
 export interface EntityDeclaration<T> {
   readonly type: EntityType
-  /** What a read returns; attributes it does not name (the keys, `entityType`) are dropped. */
+  /**
+   * What a read returns; attributes it does not name (the keys, `entityType`) are dropped. Declared as
+   * `z.lazy(() => ...)`, as is every schema at a store module's top level: built on its first read, so a cold start
+   * builds the few its first request reads, not the schemas of every item type the bundle holds.
+   */
   readonly schema: z.ZodMiniType<T>
   /** Every key attribute of the item (pk/sk and the index keys it is in), from its own fields. */
   readonly keys: (value: T) => Readonly<Record<string, string>>

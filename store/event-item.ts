@@ -8,21 +8,23 @@ import { keys } from './keys.ts'
 import type { StoreWrite } from './transaction.ts'
 
 // Items written before events had kinds are changes, without a deadline.
-const eventSchema: z.ZodMiniType<ConsentEvent> = z.object({
-  kind: orDefault(z.enum(EVENT_KINDS), 'CHANGE'),
-  deadline: orNull(timestamp),
-  id: z.string(),
-  consentId: z.string(),
-  tenantId: z.string(),
-  version: z.number(),
-  from: orNull(z.enum(CONSENT_STATUSES)),
-  to: z.enum(CONSENT_STATUSES),
-  reason: orNull(z.enum(STATUS_REASONS)),
-  providerStatus: orNull(z.string()),
-  source: z.enum(EVENT_SOURCES),
-  initiator: z.string(),
-  at: timestamp,
-})
+const eventSchema: z.ZodMiniType<ConsentEvent> = z.lazy(() =>
+  z.object({
+    kind: orDefault(z.enum(EVENT_KINDS), 'CHANGE'),
+    deadline: orNull(timestamp),
+    id: z.string(),
+    consentId: z.string(),
+    tenantId: z.string(),
+    version: z.number(),
+    from: orNull(z.enum(CONSENT_STATUSES)),
+    to: z.enum(CONSENT_STATUSES),
+    reason: orNull(z.enum(STATUS_REASONS)),
+    providerStatus: orNull(z.string()),
+    source: z.enum(EVENT_SOURCES),
+    initiator: z.string(),
+    at: timestamp,
+  }),
+)
 
 export const eventEntity = defineEntity<ConsentEvent>({
   type: 'EVENT',

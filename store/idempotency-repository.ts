@@ -36,18 +36,20 @@ export interface IdempotencyRecord {
 
 export const idempotencyEntity = defineEntity<IdempotencyRecord>({
   type: 'IDEMPOTENCY',
-  schema: z.object({
-    // Records written before they kept their key parts have them in the key only (the claim supplies them).
-    tenantId: z.string(),
-    idempotencyKey: z.string(),
-    state: z.enum(IDEMPOTENCY_STATES),
-    inputHash: z.string(),
-    leaseToken: orNull(z.string()),
-    leaseExpiresAt: orNull(z.number()),
-    consentId: orNull(z.string()),
-    expiresAt: z.number(),
-    createdAt: timestamp,
-  }),
+  schema: z.lazy(() =>
+    z.object({
+      // Records written before they kept their key parts have them in the key only (the claim supplies them).
+      tenantId: z.string(),
+      idempotencyKey: z.string(),
+      state: z.enum(IDEMPOTENCY_STATES),
+      inputHash: z.string(),
+      leaseToken: orNull(z.string()),
+      leaseExpiresAt: orNull(z.number()),
+      consentId: orNull(z.string()),
+      expiresAt: z.number(),
+      createdAt: timestamp,
+    }),
+  ),
   keys: (record) => keys.idempotency(record.tenantId, record.idempotencyKey),
 })
 

@@ -27,21 +27,23 @@ export interface NotificationReceipt {
 
 export const notificationReceiptEntity = defineEntity<NotificationReceipt>({
   type: 'NOTIFICATION_RECEIPT',
-  schema: z.object({
-    provider: z.enum(PROVIDERS),
-    deliveryId: z.string(),
-    state: z.enum(RECEIPT_STATES),
-    leaseToken: orNull(z.string()),
-    leaseExpiresAt: orNull(z.number()),
-    expiresAt: z.number(),
-    receivedAt: timestamp,
-    processedAt: orNull(timestamp),
-  }),
+  schema: z.lazy(() =>
+    z.object({
+      provider: z.enum(PROVIDERS),
+      deliveryId: z.string(),
+      state: z.enum(RECEIPT_STATES),
+      leaseToken: orNull(z.string()),
+      leaseExpiresAt: orNull(z.number()),
+      expiresAt: z.number(),
+      receivedAt: timestamp,
+      processedAt: orNull(timestamp),
+    }),
+  ),
   keys: (receipt) => keys.notificationReceipt(receipt.provider, receipt.deliveryId),
 })
 
 /** What a refused claim reads of the receipt in its way (DynamoDB's attribute-value form). */
-const refusingReceipt = z.object({ state: z.object({ S: z.enum(RECEIPT_STATES) }) })
+const refusingReceipt = z.lazy(() => z.object({ state: z.object({ S: z.enum(RECEIPT_STATES) }) }))
 
 /**
  * claimed: process it, then {@link NotificationReceiptRepository.complete} or `release`.

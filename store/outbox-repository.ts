@@ -36,44 +36,50 @@ export interface StoredOutboxMessage extends Omit<OutboxMessage, 'waitingForSequ
   readonly history: readonly DeliveryAttempt[]
 }
 
-const notificationSchema: z.ZodMiniType<ConsentNotification> = z.object({
-  type: z.enum(EVENT_KINDS.map((kind) => NOTIFICATION_TYPES[kind])),
-  event_id: z.string(),
-  consent_id: z.string(),
-  status: z.enum(CONSENT_STATUSES),
-  previous_status: orNull(z.enum(CONSENT_STATUSES)),
-  status_reason: orNull(z.enum(STATUS_REASONS)),
-  provider: z.enum(PROVIDERS),
-  provider_status: orNull(z.string()),
-  occurred_at: timestamp,
-  sequence: z.number(),
-  deadline_at: orNull(timestamp),
-})
+const notificationSchema: z.ZodMiniType<ConsentNotification> = z.lazy(() =>
+  z.object({
+    type: z.enum(EVENT_KINDS.map((kind) => NOTIFICATION_TYPES[kind])),
+    event_id: z.string(),
+    consent_id: z.string(),
+    status: z.enum(CONSENT_STATUSES),
+    previous_status: orNull(z.enum(CONSENT_STATUSES)),
+    status_reason: orNull(z.enum(STATUS_REASONS)),
+    provider: z.enum(PROVIDERS),
+    provider_status: orNull(z.string()),
+    occurred_at: timestamp,
+    sequence: z.number(),
+    deadline_at: orNull(timestamp),
+  }),
+)
 
-const attemptSchema: z.ZodMiniType<DeliveryAttempt> = z.object({
-  at: timestamp,
-  url: z.string(),
-  status: orNull(z.number()),
-  error: orNull(z.string()),
-  durationMs: z.number(),
-})
+const attemptSchema: z.ZodMiniType<DeliveryAttempt> = z.lazy(() =>
+  z.object({
+    at: timestamp,
+    url: z.string(),
+    status: orNull(z.number()),
+    error: orNull(z.string()),
+    durationMs: z.number(),
+  }),
+)
 
 export const outboxEntity = defineEntity<StoredOutboxMessage>({
   type: 'OUTBOX',
-  schema: z.object({
-    tenantId: z.string(),
-    consentId: z.string(),
-    sequence: z.number(),
-    eventId: z.string(),
-    webhookUrl: orNull(z.string()),
-    notification: notificationSchema,
-    deliveryState: orDefault(z.enum(DELIVERY_STATES), 'PENDING'),
-    attempts: orDefault(z.number(), 0),
-    nextAttemptAt: orNull(timestamp),
-    history: orDefault(z.array(attemptSchema), []),
-    deliveredAt: orNull(timestamp),
-    createdAt: timestamp,
-  }),
+  schema: z.lazy(() =>
+    z.object({
+      tenantId: z.string(),
+      consentId: z.string(),
+      sequence: z.number(),
+      eventId: z.string(),
+      webhookUrl: orNull(z.string()),
+      notification: notificationSchema,
+      deliveryState: orDefault(z.enum(DELIVERY_STATES), 'PENDING'),
+      attempts: orDefault(z.number(), 0),
+      nextAttemptAt: orNull(timestamp),
+      history: orDefault(z.array(attemptSchema), []),
+      deliveredAt: orNull(timestamp),
+      createdAt: timestamp,
+    }),
+  ),
   keys: (message) => ({
     ...keys.outbox(message.tenantId, message.consentId, message.sequence),
     // Due while pending, at its next attempt; a finished message leaves the index.

@@ -16,12 +16,14 @@ export interface ProviderReference {
 
 export const providerReferenceEntity = defineEntity<ProviderReference>({
   type: 'PROVIDER_REF',
-  schema: z.object({
-    provider: z.enum(PROVIDERS),
-    providerConsentId: z.string(),
-    tenantId: z.string(),
-    consentId: z.string(),
-  }),
+  schema: z.lazy(() =>
+    z.object({
+      provider: z.enum(PROVIDERS),
+      providerConsentId: z.string(),
+      tenantId: z.string(),
+      consentId: z.string(),
+    }),
+  ),
   keys: (reference) => keys.providerRef(reference.provider, reference.providerConsentId),
 })
 

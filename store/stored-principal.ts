@@ -39,31 +39,33 @@ export type StoredPrincipal =
     }
 
 /** The stored principal's shape, checked wherever an item carrying one is read. */
-export const storedPrincipalSchema: z.ZodMiniType<StoredPrincipal> = z.union([
-  z.object({
-    kind: z.literal('API_CLIENT'),
-    credential: z.literal('BASIC'),
-    tenantId: z.string(),
-    clientId: z.string(),
-    secretHashFingerprint: z.string(),
-  }),
-  z.object({
-    kind: z.literal('API_CLIENT'),
-    credential: z.literal('BEARER'),
-    tenantId: z.string(),
-    clientId: z.string(),
-    tokenId: z.string(),
-    expiresAt: z.number(),
-  }),
-  z.object({
-    kind: z.literal('END_USER'),
-    tenantId: z.string(),
-    clientId: z.string(),
-    userId: z.string(),
-    scopes: z.array(z.string()),
-    consentIds: orNull(z.array(z.string())),
-    tokenId: z.string(),
-    issuedAt: z.number(),
-    expiresAt: z.number(),
-  }),
-])
+export const storedPrincipalSchema: z.ZodMiniType<StoredPrincipal> = z.lazy(() =>
+  z.union([
+    z.object({
+      kind: z.literal('API_CLIENT'),
+      credential: z.literal('BASIC'),
+      tenantId: z.string(),
+      clientId: z.string(),
+      secretHashFingerprint: z.string(),
+    }),
+    z.object({
+      kind: z.literal('API_CLIENT'),
+      credential: z.literal('BEARER'),
+      tenantId: z.string(),
+      clientId: z.string(),
+      tokenId: z.string(),
+      expiresAt: z.number(),
+    }),
+    z.object({
+      kind: z.literal('END_USER'),
+      tenantId: z.string(),
+      clientId: z.string(),
+      userId: z.string(),
+      scopes: z.array(z.string()),
+      consentIds: orNull(z.array(z.string())),
+      tokenId: z.string(),
+      issuedAt: z.number(),
+      expiresAt: z.number(),
+    }),
+  ]),
+)

@@ -34,17 +34,19 @@ export interface TenantUsagePlan {
 export const tenantEntity = defineEntity<TenantRecord>({
   type: 'TENANT',
   // Tenants written before they were listed lack origins and `updatedAt` (which then is `createdAt`).
-  schema: z.pipe(
-    z.object({
-      tenantId: z.string(),
-      name: z.string(),
-      allowedOrigins: orDefault(z.array(z.string()), []),
-      createdAt: timestamp,
-      updatedAt: orNull(timestamp),
-      rateLimits: orNull(z.object({ rate: z.number(), burst: z.number(), quotaPerDay: z.number() })),
-      usagePlan: orNull(z.object({ usagePlanId: z.string(), apiKeyId: z.string(), apiKeyValue: z.string() })),
-    }),
-    z.transform((tenant) => ({ ...tenant, updatedAt: tenant.updatedAt ?? tenant.createdAt })),
+  schema: z.lazy(() =>
+    z.pipe(
+      z.object({
+        tenantId: z.string(),
+        name: z.string(),
+        allowedOrigins: orDefault(z.array(z.string()), []),
+        createdAt: timestamp,
+        updatedAt: orNull(timestamp),
+        rateLimits: orNull(z.object({ rate: z.number(), burst: z.number(), quotaPerDay: z.number() })),
+        usagePlan: orNull(z.object({ usagePlanId: z.string(), apiKeyId: z.string(), apiKeyValue: z.string() })),
+      }),
+      z.transform((tenant) => ({ ...tenant, updatedAt: tenant.updatedAt ?? tenant.createdAt })),
+    ),
   ),
   keys: (tenant) => ({ ...keys.tenant(tenant.tenantId), ...keys.tenantInList(tenant.tenantId) }),
 })

@@ -18,12 +18,14 @@ export interface TokenRevocation {
 
 export const tokenRevocationEntity = defineEntity<TokenRevocation>({
   type: 'USER_TOKEN_REVOCATION',
-  schema: z.object({ tenantId: z.string(), userId: z.string(), revokedBefore: z.number(), expiresAt: z.number() }),
+  schema: z.lazy(() =>
+    z.object({ tenantId: z.string(), userId: z.string(), revokedBefore: z.number(), expiresAt: z.number() }),
+  ),
   keys: (revocation) => keys.userTokenRevocation(revocation.tenantId, revocation.userId),
 })
 
 /** What the hot check reads of a revocation (a projection). */
-const revokedBeforeSchema = z.object({ revokedBefore: z.number() })
+const revokedBeforeSchema = z.lazy(() => z.object({ revokedBefore: z.number() }))
 
 export class TokenRevocationRepository {
   constructor(

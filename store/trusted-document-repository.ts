@@ -30,15 +30,17 @@ interface StoredDocument extends TrustedDocument {
 
 export const trustedDocumentEntity = defineEntity<StoredDocument>({
   type: 'TRUSTED_DOCUMENT',
-  schema: z.object({
-    key: z.string(),
-    tenantId: z.string(),
-    documentId: z.string(),
-    document: z.string(),
-    sha256: z.string(),
-    operations: z.array(z.string()),
-    registeredAt: timestamp,
-  }),
+  schema: z.lazy(() =>
+    z.object({
+      key: z.string(),
+      tenantId: z.string(),
+      documentId: z.string(),
+      document: z.string(),
+      sha256: z.string(),
+      operations: z.array(z.string()),
+      registeredAt: timestamp,
+    }),
+  ),
   keys: (stored) => ({
     ...keys.trustedDocument(stored.tenantId, stored.key),
     ...(stored.key === stored.documentId ? keys.trustedDocumentByTenant(stored.tenantId, stored.key) : {}),

@@ -24,21 +24,25 @@ export interface StoredWebhookSettings {
   readonly revision: number
 }
 
-const signingSecretSchema: z.ZodMiniType<StoredSigningSecret> = z.object({
-  sealed: sealedSchema,
-  createdAt: timestamp,
-  retiresAt: orNull(timestamp),
-})
+const signingSecretSchema: z.ZodMiniType<StoredSigningSecret> = z.lazy(() =>
+  z.object({
+    sealed: sealedSchema,
+    createdAt: timestamp,
+    retiresAt: orNull(timestamp),
+  }),
+)
 
 export const webhookSettingsEntity = defineEntity<StoredWebhookSettings & { updatedAt: string }>({
   type: 'WEBHOOK_SETTINGS',
-  schema: z.object({
-    tenantId: z.string(),
-    defaultUrl: orNull(z.string()),
-    secrets: orDefault(z.array(signingSecretSchema), []),
-    revision: orDefault(z.number(), 0),
-    updatedAt: timestamp,
-  }),
+  schema: z.lazy(() =>
+    z.object({
+      tenantId: z.string(),
+      defaultUrl: orNull(z.string()),
+      secrets: orDefault(z.array(signingSecretSchema), []),
+      revision: orDefault(z.number(), 0),
+      updatedAt: timestamp,
+    }),
+  ),
   keys: (settings) => keys.webhookSettings(settings.tenantId),
 })
 

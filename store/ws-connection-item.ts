@@ -48,18 +48,20 @@ export const WS_PING_INTERVAL_MS = 5 * 60_000
 /** A connection as stored: absent optional attributes read as null, `operations` as 0. */
 export const wsConnectionEntity = defineEntity<Required<WsConnection> & { firstPingAt: string; expiresAt: number }>({
   type: 'WS_CONNECTION',
-  schema: z.object({
-    connectionId: z.string(),
-    connectedAt: timestamp,
-    clientAddress: orDefault(z.string(), ''),
-    origin: orNull(z.string()),
-    principal: orNull(storedPrincipalSchema),
-    trustedUntil: orNull(z.number()),
-    operations: orDefault(z.number(), 0),
-    // Where the ping schedule started: the index keys carry the next ping; never read back.
-    firstPingAt: orDefault(timestamp, ''),
-    expiresAt: z.number(),
-  }),
+  schema: z.lazy(() =>
+    z.object({
+      connectionId: z.string(),
+      connectedAt: timestamp,
+      clientAddress: orDefault(z.string(), ''),
+      origin: orNull(z.string()),
+      principal: orNull(storedPrincipalSchema),
+      trustedUntil: orNull(z.number()),
+      operations: orDefault(z.number(), 0),
+      // Where the ping schedule started: the index keys carry the next ping; never read back.
+      firstPingAt: orDefault(timestamp, ''),
+      expiresAt: z.number(),
+    }),
+  ),
   keys: (connection) => ({
     ...keys.wsConnection(connection.connectionId),
     ...keys.wsPingDue(connection.connectionId, connection.firstPingAt),

@@ -3,7 +3,7 @@
 // (ws-subscription-item.ts), each change-feed shard's poller cursor (ws-poller-cursor-item.ts) and lease
 // (lease-repository.ts). This is the one handle the WebSocket use cases hold, and where a write spans two items: a
 // connection deleted with its subscriptions, a subscription deleted with its slot given back.
-import { BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
+import { BatchWriteCommand, DeleteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import { keys } from './keys.ts'
 import { claimLease, releaseLease } from './lease-repository.ts'
 import { queryAll } from './query.ts'
@@ -48,8 +48,14 @@ export class WebSocketRepository {
     return connections.setTrustedUntil(this.db, this.tableName, connectionId, trustedUntil)
   }
 
-  /** Deletes the connection and every subscription of it (one partition: one Query, then batched deletes). */
+  /**
+   * Deletes the connection and every subscription of it: the connection item first, then what its partition holds
+   * (one strongly consistent Query, then batched deletes). In that order no subscription outlives it: one stored
+   * before the connection item went is found by the Query; one stored after finds the connection gone and removes
+   * itself ({@link putSubscription}).
+   */
   async deleteConnection(connectionId: string): Promise<void> {
+    await this.db.send(new DeleteCommand({ TableName: this.tableName, Key: keys.wsConnection(connectionId) }))
     const { items } = await queryAll(this.db, {
       TableName: this.tableName,
       KeyConditionExpression: 'pk = :pk',
@@ -89,11 +95,18 @@ export class WebSocketRepository {
   }
 
   /**
-   * Stores a subscription, in the slot its operation reserved. False when the connection already has one by that id
-   * (a duplicate id).
+   * Stores a subscription, in the slot its operation reserved: 'duplicate' when the connection already has one by
+   * that id; 'gone' when the connection is not there (any more), and then nothing of it is left stored.
    */
-  putSubscription(subscription: WsSubscription): Promise<boolean> {
-    return subscriptions.putSubscription(this.db, this.tableName, subscription)
+  async putSubscription(subscription: WsSubscription): Promise<'stored' | 'duplicate' | 'gone'> {
+    if (!(await subscriptions.putSubscription(this.db, this.tableName, subscription))) return 'duplicate'
+    // Read after the write, strongly: a $disconnect racing this store deleted the connection item either before this
+    // read (seen here: the subscription goes again) or after it, so after the write (its Query of the partition finds
+    // it). A transaction conditional on the connection item instead would make every write to that item (a slot, a
+    // ping) able to fail on a transaction conflict.
+    if (await connections.getConnection(this.db, this.tableName, subscription.connectionId)) return 'stored'
+    await subscriptions.deleteSubscription(this.db, this.tableName, subscription.connectionId, subscription.operationId)
+    return 'gone'
   }
 
   /** The subscription by its operation id, strongly consistent; null when there is none. */

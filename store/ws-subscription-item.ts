@@ -45,21 +45,23 @@ const SUBSCRIPTION_RETENTION_S = 3600
 
 export const wsSubscriptionEntity = defineEntity<WsSubscription & { expiresAt: number }>({
   type: 'WS_SUBSCRIPTION',
-  schema: z.object({
-    connectionId: z.string(),
-    operationId: z.string(),
-    tenantId: z.string(),
-    principal: storedPrincipalSchema,
-    query: z.string(),
-    variables: orNull(z.record(z.string(), z.unknown())),
-    operationName: orNull(z.string()),
-    field: z.enum(['consentUpdated', 'consentEvents']),
-    consentId: orNull(z.string()),
-    cursor: orNull(z.string()),
-    lastVersion: orNull(z.number()),
-    deadline: z.number(),
-    expiresAt: z.number(),
-  }),
+  schema: z.lazy(() =>
+    z.object({
+      connectionId: z.string(),
+      operationId: z.string(),
+      tenantId: z.string(),
+      principal: storedPrincipalSchema,
+      query: z.string(),
+      variables: orNull(z.record(z.string(), z.unknown())),
+      operationName: orNull(z.string()),
+      field: z.enum(['consentUpdated', 'consentEvents']),
+      consentId: orNull(z.string()),
+      cursor: orNull(z.string()),
+      lastVersion: orNull(z.number()),
+      deadline: z.number(),
+      expiresAt: z.number(),
+    }),
+  ),
   keys: (subscription) => ({
     ...keys.wsSubscription(subscription.connectionId, subscription.operationId),
     ...(subscription.field === 'consentUpdated'

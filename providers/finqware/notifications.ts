@@ -14,7 +14,7 @@ const notificationSchema = z.object({
 
 const ALGORITHMS = ['RS256', 'ES256']
 
-/** Verification failures that mean the notification is not authentic (answered 401, never retried into success). */
+/** Verification failures that mean the notification is not authentic (`unauthenticated`: never retried into success). */
 const SENDER_FAULTS = [
   joseErrors.JWSSignatureVerificationFailed,
   joseErrors.JWKSNoMatchingKey,
@@ -37,16 +37,16 @@ export class FinqwareNotificationVerifier {
 
   async verify(notification: InboundNotification): Promise<ProviderEvent[]> {
     const signature = notification.headers['x-signature']
-    if (!signature) throw new NotificationRejectedError('missing x-signature header', 401)
+    if (!signature) throw new NotificationRejectedError('missing x-signature header', 'unauthenticated')
     let kid: string | undefined
     try {
       kid = decodeProtectedHeader(signature).kid
     } catch (error) {
-      throw new NotificationRejectedError('x-signature is not a compact JWS', 401, { cause: error })
+      throw new NotificationRejectedError('x-signature is not a compact JWS', 'unauthenticated', { cause: error })
     }
     const announcedKid = notification.headers['x-signature-kid']
     if (announcedKid !== undefined && announcedKid !== kid) {
-      throw new NotificationRejectedError('x-signature-kid does not match the signed header', 401)
+      throw new NotificationRejectedError('x-signature-kid does not match the signed header', 'unauthenticated')
     }
 
     let payload: Uint8Array
@@ -60,23 +60,24 @@ export class FinqwareNotificationVerifier {
       }
       const reason =
         error instanceof joseErrors.JWKSNoMatchingKey ? `unknown signing key "${kid}"` : 'invalid signature'
-      throw new NotificationRejectedError(reason, 401, { cause: error })
+      throw new NotificationRejectedError(reason, 'unauthenticated', { cause: error })
     }
     if (!Buffer.from(payload).equals(Buffer.from(notification.body, 'utf8'))) {
-      throw new NotificationRejectedError('signed payload differs from the body', 401)
+      throw new NotificationRejectedError('signed payload differs from the body', 'unauthenticated')
     }
 
     let json: unknown
     try {
       json = JSON.parse(notification.body)
     } catch (error) {
-      throw new NotificationRejectedError('body is not JSON', 400, { cause: error })
+      throw new NotificationRejectedError('body is not JSON', 'malformed', { cause: error })
     }
     const parsed = notificationSchema.safeParse(json)
-    if (!parsed.success) throw new NotificationRejectedError('unexpected notification shape', 400)
+    if (!parsed.success) throw new NotificationRejectedError('unexpected notification shape', 'malformed')
     // Job notifications (job_status_update) are not about the consent's state: acknowledged, nothing to do.
     if (parsed.data.type !== 'consent_status_update') return []
-    if (!parsed.data.consent_id) throw new NotificationRejectedError('consent_status_update without consent_id', 400)
+    if (!parsed.data.consent_id)
+      throw new NotificationRejectedError('consent_status_update without consent_id', 'malformed')
     return [
       {
         providerConsentId: parsed.data.consent_id,

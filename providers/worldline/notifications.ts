@@ -18,29 +18,29 @@ export function verifyWorldlineNotification(notification: InboundNotification, e
   const presented = /^Bearer\s+(.+)$/i.exec(authorization)?.[1]?.trim() ?? ''
   // Equal-length digests: the comparison takes the same time whatever was presented.
   if (!presented || !timingSafeEqual(digest(presented), digest(expectedToken))) {
-    throw new NotificationRejectedError('missing or wrong notification bearer token', 401)
+    throw new NotificationRejectedError('missing or wrong notification bearer token', 'unauthenticated')
   }
   if (notification.path !== undefined && !NOTIFICATION_PATH.test(notification.path)) {
-    throw new NotificationRejectedError(`unexpected notification path ${notification.path.slice(0, 100)}`, 400)
+    throw new NotificationRejectedError(`unexpected notification path ${notification.path.slice(0, 100)}`, 'malformed')
   }
   // Both headers are required by the spec (1 to 36 characters for the request id, an ISO 8601 date-time).
   const requestId = notification.headers['x-request-id']?.trim() ?? ''
   if (requestId.length < 1 || requestId.length > 36) {
-    throw new NotificationRejectedError('missing or malformed X-Request-ID', 400)
+    throw new NotificationRejectedError('missing or malformed X-Request-ID', 'malformed')
   }
   const created = notification.headers['messagecreatedatetime']?.trim() ?? ''
   const sentAt = ISO_DATE_TIME.test(created) ? new Date(created) : null
   if (!sentAt || Number.isNaN(sentAt.getTime())) {
-    throw new NotificationRejectedError('missing or malformed MessageCreateDateTime', 400)
+    throw new NotificationRejectedError('missing or malformed MessageCreateDateTime', 'malformed')
   }
   let json: unknown
   try {
     json = JSON.parse(notification.body)
   } catch (error) {
-    throw new NotificationRejectedError('body is not JSON', 400, { cause: error })
+    throw new NotificationRejectedError('body is not JSON', 'malformed', { cause: error })
   }
   const parsed = notificationSchema.safeParse(json)
-  if (!parsed.success) throw new NotificationRejectedError('unexpected notification shape', 400)
+  if (!parsed.success) throw new NotificationRejectedError('unexpected notification shape', 'malformed')
   return [
     {
       providerConsentId: parsed.data.ConsentId,

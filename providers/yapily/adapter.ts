@@ -19,7 +19,13 @@ import type {
 } from '../adapter.ts'
 import { YapilyClient } from './client.ts'
 import type { YapilyConfig } from './config.ts'
-import { combineSnapshots, decodeConsentSet, encodeConsentSet, type HeldConsent } from './consent-set.ts'
+import {
+  combineSnapshots,
+  decodeConsentSet,
+  encodeConsentSet,
+  mergeConsentSets,
+  type HeldConsent,
+} from './consent-set.ts'
 import { ACCOUNT_AUTHORISATION_FEATURES, featureScopeOf, SCOPE_SETS, snapshotFromConsent } from './mapping.ts'
 import { verifyYapilyNotification } from './notifications.ts'
 
@@ -257,6 +263,11 @@ export class YapilyAdapter implements ProviderAdapter {
     const rest: ProviderSnapshot[] = []
     for (const consent of others) rest.push(snapshotFromConsent(await this.#client.extend(consent.id, sent, context)))
     return this.#combine({ ...own, token: first.secret ?? own.token }, first, others, rest)
+  }
+
+  /** A consent's set only grows: a read that opened an older set keeps what was added since (docs/providers.md). */
+  mergeSecrets(providerConsentId: string, stored: string, issued: string): string {
+    return mergeConsentSets(providerConsentId, stored, issued)
   }
 
   /**

@@ -37,6 +37,22 @@ export function decodeConsentSet(providerConsentId: string, secret: string | nul
   return [own, ...others]
 }
 
+/**
+ * Every consent either secret holds: the stored set's in its order with the token `issued` has for it (the newer
+ * read), then any only `issued` holds. A set only ever grows (deletion removes the whole secret), so a read that
+ * began before the callback brought the further consents cannot drop them when it records after it.
+ */
+export function mergeConsentSets(providerConsentId: string, stored: string, issued: string): string {
+  const fresh = decodeConsentSet(providerConsentId, issued)
+  const kept = decodeConsentSet(providerConsentId, stored)
+  const merged = kept.map((consent) => ({
+    ...consent,
+    token: fresh.find((candidate) => candidate.id === consent.id)?.token ?? consent.token,
+  }))
+  for (const consent of fresh) if (!merged.some((held) => held.id === consent.id)) merged.push(consent)
+  return encodeConsentSet(merged) ?? issued
+}
+
 /** From healthiest to least healthy: a set is as healthy as its least healthy member. */
 const HEALTH: Readonly<Record<ConsentStatus, number>> = {
   ACTIVE: 0,

@@ -25,26 +25,26 @@ export function verifyYapilyNotification(
   secret: string | undefined,
   settings: YapilyWebhookSettings = {},
 ): ProviderEvent[] {
-  if (!secret) throw new NotificationRejectedError('webhooks are not configured for Yapily', 401)
+  if (!secret) throw new NotificationRejectedError('webhooks are not configured for Yapily', 'unauthenticated')
   const signatureHeader = settings.signatureHeader ?? SIGNATURE_HEADER
   const header = notification.headers[signatureHeader.toLowerCase()] ?? ''
   const presented = /^sha256=([0-9a-f]{64})$/i.exec(header.trim())?.[1]
   const expected = createHmac('sha256', secret).update(notification.body, 'utf8').digest()
   if (!presented || !timingSafeEqual(Buffer.from(presented, 'hex'), expected)) {
-    throw new NotificationRejectedError(`missing or wrong ${signatureHeader}`, 401)
+    throw new NotificationRejectedError(`missing or wrong ${signatureHeader}`, 'unauthenticated')
   }
   let json: unknown
   try {
     json = JSON.parse(notification.body)
   } catch (error) {
-    throw new NotificationRejectedError('body is not JSON', 400, { cause: error })
+    throw new NotificationRejectedError('body is not JSON', 'malformed', { cause: error })
   }
   const parsed = webhookSchema.safeParse(json)
-  if (!parsed.success) throw new NotificationRejectedError('unexpected notification shape', 400)
+  if (!parsed.success) throw new NotificationRejectedError('unexpected notification shape', 'malformed')
   // Payment and other categories are acknowledged and not ours to act on.
   if (parsed.data.type !== (settings.consentEventType ?? CONSENT_EVENT_TYPE)) return []
   const consentId = parsed.data.event?.consentId
-  if (!consentId) throw new NotificationRejectedError('consent event without consentId', 400)
+  if (!consentId) throw new NotificationRejectedError('consent event without consentId', 'malformed')
   // `id` names the webhook, the same on every delivery. The tracing id makes the signed body one delivery's: a body
   // carrying one is processed once (two different deliveries never share every byte); without one, two equal bodies
   // may be two real changes (a status left and come back), so each is read back.

@@ -1,7 +1,8 @@
 // e2e, every provider: its notifications are verified by its own scheme, a duplicate changes nothing, and an older
 // notification arriving after a newer state never moves the consent back (the gateway reads the provider's current
 // state on every notification, and the transition guard refuses a regression). Where a notification carries an id,
-// a verbatim replay is acknowledged but not processed again; where it carries a time, a stale one is refused.
+// a verbatim replay is acknowledged but not processed again; where it carries a time, a stale one is refused (400
+// stale_notification), as a forged one is (401 unauthenticated) and an authentic one naming no consent (400).
 import { createHmac, randomUUID } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { decideAtBank, eventually, execute, startStack, type Stack } from '../support/stack.ts'
@@ -47,6 +48,8 @@ interface ProviderCase {
   stale(providerConsentId: string): Promise<Notification>
   /** The same notification, no longer authentic. */
   forged(notification: Notification): Notification
+  /** An authentic notification that does not say which consent it is about. */
+  malformed(): Promise<Notification>
   /**
    * An authentic notification as the provider sends it now (its own id and time where it has them), saying the
    * consent is active; `sentAt` dates it for providers whose notifications carry a time.
@@ -79,6 +82,10 @@ const CASES: ProviderCase[] = [
       return { path: '/webhooks/finqware', headers: await stack.finqware.keys.sign(body), body }
     },
     forged: (n) => ({ ...n, body: n.body.replace(/"status":"[a-z_]+"/, '"status":"revoked"') }),
+    malformed: async () => {
+      const body = JSON.stringify({ type: 'consent_status_update', status: 'active' })
+      return { path: '/webhooks/finqware', headers: await stack.finqware.keys.sign(body), body }
+    },
     fresh: async (id) => {
       const body = finqwareBody(id, 'active')
       return { path: '/webhooks/finqware', headers: await stack.finqware.keys.sign(body), body }
@@ -96,6 +103,11 @@ const CASES: ProviderCase[] = [
       body: JSON.stringify({ ConsentId: id, ConsentStatus: 'Pending', AspspId: '20101' }),
     }),
     forged: (n) => ({ ...n, headers: { ...n.headers, authorization: 'Bearer not-the-token' } }),
+    malformed: async () => ({
+      path: '/webhooks/worldline/v3/notification/status',
+      headers: worldlineHeaders(new Date()),
+      body: JSON.stringify({ ConsentStatus: 'Authorised', AspspId: '20101' }),
+    }),
     fresh: async (id, sentAt = new Date()) => ({
       path: '/webhooks/worldline/v3/notification/status',
       headers: worldlineHeaders(sentAt),
@@ -119,6 +131,10 @@ const CASES: ProviderCase[] = [
       return { path: '/webhooks/yapily', headers: yapilySigned(body), body }
     },
     forged: (n) => ({ ...n, body: n.body.replace(/"status":"[A-Z_]+"/, '"status":"REVOKED"') }),
+    malformed: async () => {
+      const body = JSON.stringify({ type: 'consent.status', event: { status: 'AUTHORIZED' } })
+      return { path: '/webhooks/yapily', headers: yapilySigned(body), body }
+    },
     fresh: async (id) => {
       // The envelope Yapily documents: `id` is the webhook's, `metadata.tracingId` marks this delivery.
       const body = JSON.stringify({
@@ -240,6 +256,7 @@ describe.each(CASES.map((c) => [c.provider, c] as const))('%s notification repla
       : []
     const staleCalls = callsTo(c.provider) - beforeReplays - replayCalls
     const forged = await post(c.forged(await c.fresh(providerConsentId)))
+    const malformed = await post(await c.malformed())
 
     // Assess
     expect(freshAnswer.status).toBe(200)
@@ -249,8 +266,12 @@ describe.each(CASES.map((c) => [c.provider, c] as const))('%s notification repla
     if (c.carries.id) expect(replayCalls).toBe(0)
     else expect(replayCalls).toBe(3 * freshCalls)
     expect(staleAnswers.map((answer) => answer.status)).toEqual(c.carries.time ? [400, 400] : [])
+    for (const answer of staleAnswers) expect(await answer.json()).toMatchObject({ error: 'stale_notification' })
     expect(staleCalls).toBe(0)
     expect(forged.status).toBe(401)
+    expect(await forged.json()).toMatchObject({ error: 'unauthenticated' })
+    expect(malformed.status).toBe(400)
+    expect(await malformed.json()).toMatchObject({ error: 'bad_request' })
     // Nothing was recorded by any of it: same version, same history
     const after = await get(created.id as string)
     expect(after).toMatchObject({ status: 'ACTIVE', version: active.version })

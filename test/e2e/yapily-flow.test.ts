@@ -307,6 +307,54 @@ describe('Yapily through the gateway', () => {
     expect((await sibling())?.isDeletedByInstitution).not.toBeNull()
   })
 
+  it('keeps every consent of a per-account bank when a read that began before the callback records after it', async () => {
+    // A read of the consent that opened its secret before the callback brought the further tokens, and records after
+    // the callback did (in the wild: Yapily's webhook about the approval, delivered while the browser comes back).
+    // Held at the adapter, after it opened the stored secret, until the callback has recorded; nothing else waits.
+    const consent = await create('y-user-per-account-race', 'per-account-gb-sandbox')
+    const adapter = await stack.gateway.providers.get('YAPILY')
+    const read = adapter.fetch.bind(adapter)
+    let held: () => void = () => undefined
+    const entered = new Promise<void>((resolve) => (held = resolve))
+    let release: () => void = () => undefined
+    const released = new Promise<void>((resolve) => (release = resolve))
+    adapter.fetch = async (ref, context) => {
+      if (ref.providerConsentId === consent.providerConsentId && !ref.callbackSecrets) {
+        held()
+        await released
+      }
+      return read(ref, context)
+    }
+    // Only the refresh below reads across the callback: Yapily's own webhooks of this approval are not sent.
+    await control('webhooks', { drop: 10 })
+    try {
+      const atBank = await decideAtBank(consent.authorizationUrl, 'approve')
+      expect(atBank.status).toBe(302)
+      const early = gql(
+        `mutation ($id: ID!) { refreshConsent(id: $id) { __typename ... on Error { code message } } }`,
+        { id: consent.id },
+      )
+      await entered
+      const callback = await fetch(atBank.location ?? '', { redirect: 'manual' })
+      await callback.text()
+      expect(callback.status).toBe(302)
+      release()
+      expect((await early).data?.refreshConsent.__typename).toBe('RefreshConsentPayload')
+    } finally {
+      release()
+      adapter.fetch = read
+      await control('webhooks', { drop: 0 })
+    }
+
+    const other = ((await control('consents')).consents as any[]).find((c) => c.siblingOf === consent.providerConsentId)
+    await control(`consents/${other.id}/revoke-at-bank`, {})
+    const refreshed = await gql(
+      `mutation ($id: ID!) { refreshConsent(id: $id) { ... on RefreshConsentPayload { consent { ${FIELDS} } } ... on Error { code message } } }`,
+      { id: consent.id },
+    )
+    expect(refreshed.data?.refreshConsent.consent).toMatchObject({ status: 'REVOKED', statusReason: 'REVOKED_AT_BANK' })
+  })
+
   it('deletes at Yapily and at the bank, keeps the outcome, and destroys the sealed token', async () => {
     const DELETE = `mutation ($id: ID!) { deleteConsent(id: $id) { __typename ... on DeleteConsentPayload { consent { ${FIELDS} } } ... on Error { code message } } }`
     // Bank reachable

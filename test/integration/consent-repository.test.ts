@@ -245,9 +245,9 @@ describe('sealed provider secrets', () => {
 
   it('are kept for a consent not yet written (creation seals first) and for a live one', async () => {
     const secrets = new ConsentSecretRepository(table.db, table.tableName)
-    expect(await secrets.put('TENANT_SECRETS', 'not-written-yet', sealed, new Date())).toBe(true)
+    expect(await secrets.put('TENANT_SECRETS', 'not-written-yet', sealed, new Date(), null)).toBe(true)
     const consent = await createConsent({ tenantId: 'TENANT_SECRETS' })
-    expect(await secrets.put(consent.tenantId, consent.id, sealed, new Date())).toBe(true)
+    expect(await secrets.put(consent.tenantId, consent.id, sealed, new Date(), null)).toBe(true)
     expect(await secrets.get(consent.tenantId, consent.id)).toEqual(sealed)
   })
 
@@ -255,7 +255,7 @@ describe('sealed provider secrets', () => {
     // Prepare: a consent with its secret, and a slow reader holding the secret it fetched before the deletion
     const secrets = new ConsentSecretRepository(table.db, table.tableName)
     const consent = await createConsent({ tenantId: 'TENANT_SECRETS' })
-    await secrets.put(consent.tenantId, consent.id, sealed, new Date())
+    await secrets.put(consent.tenantId, consent.id, sealed, new Date(), null)
     // Act: the deletion marks the consent, then shreds; the slow reader then tries to keep what it read
     const deleted: Consent = {
       ...consent,
@@ -266,9 +266,29 @@ describe('sealed provider secrets', () => {
     const event = eventFor(deleted, consent.status)
     await repo.update(deleted, consent.version, event, notificationFor(event, deleted))
     await secrets.delete(consent.tenantId, consent.id)
-    const kept = await secrets.put(consent.tenantId, consent.id, sealed, new Date())
+    const kept = await secrets.put(consent.tenantId, consent.id, sealed, new Date(), sealed)
     // Assess
     expect(kept).toBe(false)
     expect(await secrets.get(consent.tenantId, consent.id)).toBeNull()
+  })
+
+  it('are replaced only by a writer that read the one stored: one that read an older one changes nothing', async () => {
+    // Prepare: two writers read no secret; the first stores its own
+    const secrets = new ConsentSecretRepository(table.db, table.tableName)
+    const consent = await createConsent({ tenantId: 'TENANT_SECRETS' })
+    const first = { ...sealed, iv: 'iv-first', ciphertext: 'first' }
+    const second = { ...sealed, iv: 'iv-second', ciphertext: 'second' }
+    expect(await secrets.put(consent.tenantId, consent.id, first, new Date(), null)).toBe(true)
+    // Act + Assess: the second, which read none, is refused; so is one that read another secret than the first
+    await expect(secrets.put(consent.tenantId, consent.id, second, new Date(), null)).rejects.toBeInstanceOf(
+      ConcurrentModificationError,
+    )
+    await expect(
+      secrets.put(consent.tenantId, consent.id, second, new Date(), { ...first, iv: 'iv-other' }),
+    ).rejects.toBeInstanceOf(ConcurrentModificationError)
+    expect(await secrets.get(consent.tenantId, consent.id)).toEqual(first)
+    // Having read the first, it replaces it
+    expect(await secrets.put(consent.tenantId, consent.id, second, new Date(), first)).toBe(true)
+    expect(await secrets.get(consent.tenantId, consent.id)).toEqual(second)
   })
 })

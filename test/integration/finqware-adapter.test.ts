@@ -8,6 +8,7 @@ import { InstitutionNotFoundError, ProviderRejectedError, ProviderUnavailableErr
 import {
   NotificationRejectedError,
   type InboundNotification,
+  type NotificationRejection,
   type ProviderAdapter,
   type ProviderConsentRef,
   type ProviderSnapshot,
@@ -97,10 +98,10 @@ async function signedByStranger(body: string, kid: string): Promise<InboundNotif
   return { headers: { 'x-signature': signature, 'x-signature-kid': kid }, body }
 }
 
-async function expectRejected(verification: Promise<unknown>, httpStatus: 400 | 401): Promise<void> {
+async function expectRejected(verification: Promise<unknown>, reason: NotificationRejection): Promise<void> {
   const error = await rejectionOf(verification)
   expect(error).toBeInstanceOf(NotificationRejectedError)
-  expect(error).toMatchObject({ httpStatus })
+  expect(error).toMatchObject({ reason })
 }
 
 // Tests ---------------------------------------------------------------------------------------------------------------
@@ -289,34 +290,34 @@ describe('webhook verification', () => {
     ])
   })
 
-  test('a body changed by one byte is rejected with 401', async () => {
+  test('a body changed by one byte is rejected as unauthenticated', async () => {
     const body = genuine.body.replace('"active"', '"activf"')
 
-    await expectRejected(finqware.adapter.verifyNotification({ ...genuine, body }), 401)
+    await expectRejected(finqware.adapter.verifyNotification({ ...genuine, body }), 'unauthenticated')
   })
 
-  test('a signature by a key outside the JWKS, under an unknown kid, is rejected with 401', async () => {
+  test('a signature by a key outside the JWKS, under an unknown kid, is rejected as unauthenticated', async () => {
     const forged = await signedByStranger(genuine.body, 'not-a-finqware-key')
 
-    await expectRejected(finqware.adapter.verifyNotification(forged), 401)
+    await expectRejected(finqware.adapter.verifyNotification(forged), 'unauthenticated')
   })
 
-  test("a signature by a key outside the JWKS, under the current key's kid, is rejected with 401", async () => {
+  test("a signature by a key outside the JWKS, under the current key's kid, is rejected as unauthenticated", async () => {
     const forged = await signedByStranger(genuine.body, finqware.sandbox.keys.currentKid)
 
-    await expectRejected(finqware.adapter.verifyNotification(forged), 401)
+    await expectRejected(finqware.adapter.verifyNotification(forged), 'unauthenticated')
   })
 
-  test('an x-signature-kid header that disagrees with the signed JWS header is rejected with 401', async () => {
+  test('an x-signature-kid header that disagrees with the signed JWS header is rejected as unauthenticated', async () => {
     const headers = { ...genuine.headers, 'x-signature-kid': finqware.sandbox.keys.previousKid }
 
-    await expectRejected(finqware.adapter.verifyNotification({ ...genuine, headers }), 401)
+    await expectRejected(finqware.adapter.verifyNotification({ ...genuine, headers }), 'unauthenticated')
   })
 
-  test('a notification without x-signature is rejected with 401', async () => {
+  test('a notification without x-signature is rejected as unauthenticated', async () => {
     const headers = { ...genuine.headers, 'x-signature': undefined }
 
-    await expectRejected(finqware.adapter.verifyNotification({ ...genuine, headers }), 401)
+    await expectRejected(finqware.adapter.verifyNotification({ ...genuine, headers }), 'unauthenticated')
   })
 
   test('a signed job_status_update verifies and yields no consent events', async () => {
@@ -337,8 +338,8 @@ describe('webhook verification', () => {
     ['a JSON array', '[]'],
     ['not JSON at all', 'status=active'],
     ['a status update without a consent id', JSON.stringify({ type: 'consent_status_update', status: 'active' })],
-  ])('a body that verifies but is %s is rejected with 400', async (_what, body) => {
-    await expectRejected(finqware.adapter.verifyNotification(await signedBySandbox(body)), 400)
+  ])('a body that verifies but is %s is rejected as malformed', async (_what, body) => {
+    await expectRejected(finqware.adapter.verifyNotification(await signedBySandbox(body)), 'malformed')
   })
 })
 

@@ -245,7 +245,7 @@ describe.each(PROVIDER_DRIVERS.map((driver) => [driver.name, driver] as const))(
         }
       })
 
-      test('verifyNotification rejects a notification tampered with as an attacker could (401)', async () => {
+      test('verifyNotification rejects a notification tampered with as an attacker could (unauthenticated)', async () => {
         // Act
         const error = await rejectionOf(
           harness.adapter.verifyNotification(driver.tamper(genuine[0] as InboundNotification)),
@@ -253,7 +253,7 @@ describe.each(PROVIDER_DRIVERS.map((driver) => [driver.name, driver] as const))(
 
         // Assess
         expect(error).toBeInstanceOf(NotificationRejectedError)
-        expect(error).toMatchObject({ httpStatus: 401 })
+        expect(error).toMatchObject({ reason: 'unauthenticated' })
       })
     })
 

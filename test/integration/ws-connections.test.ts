@@ -1,9 +1,9 @@
 // connected: the graphql-ws protocol for API Gateway (schema/ws-connections.ts) driven directly, against DynamoDB
 // Local, with a sender that records what would be posted: what the stand-in cannot show. A change that lands between a
-// subscription's first answer and its store is sent (nothing lost); a feed backlog longer than one answer completes
-// after it and is resumed from the last cursor; messages the stand-in's frame limit never lets through (over 64 kB),
-// binary ones and ones for a connection nobody opened are closed with the code logged; operations that end give their
-// slot back.
+// subscription's first answer and its store is sent (nothing lost); a client gone in between leaves nothing stored; a
+// feed backlog longer than one answer completes after it and is resumed from the last cursor; messages the stand-in's
+// frame limit never lets through (over 64 kB), binary ones and ones for a connection nobody opened are closed with the
+// code logged; operations that end give their slot back.
 import { monotonicFactory } from 'ulid'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { newConsentEvent, type Consent } from '../../domain/consent.ts'
@@ -159,6 +159,36 @@ describe('the API Gateway graphql-ws protocol', () => {
       ['next', 2],
     ])
     expect((await repository.getSubscription(connectionId, 'w'))?.lastVersion).toBe(2)
+  })
+
+  it('stores nothing for a subscription whose connection closes between its first answer and its store', async () => {
+    // Prepare: sessions that, just before the subscription is stored, see its client go ($disconnect runs)
+    const consent = await aStoredConsent()
+    const record = recorder()
+    const base = new WebSocketSessions(repository, gateway.authenticator)
+    const racing = Object.assign(Object.create(base) as WebSocketSessions, {
+      subscribe: async (...args: Parameters<WebSocketSessions['subscribe']>) => {
+        await protocol.disconnect(args[0])
+        return base.subscribe(...args)
+      },
+    })
+    const protocol = protocolWith(record, racing)
+    const connectionId = await acknowledged(protocol, record)
+
+    // Act
+    await send(protocol, connectionId, {
+      id: 'w',
+      type: 'subscribe',
+      payload: { query: UPDATED, variables: { id: encodePublicId('Consent', consent.id) } },
+    })
+
+    // Assess: the first answer went out; nothing of the connection is left, and no close was made up for it
+    const answers = record.posted.filter((post) => post.message.id === 'w').map((post) => post.message.type)
+    expect(answers).toEqual(['next'])
+    expect(await repository.getConnection(connectionId)).toBeNull()
+    expect(await repository.getSubscription(connectionId, 'w')).toBeNull()
+    expect(await repository.watchersOfConsent(consent.id)).toEqual([])
+    expect(record.logged.filter((line) => line.message === 'graphql-ws connection closed')).toEqual([])
   })
 
   it('completes a feed whose backlog is longer than one answer sends, storing nothing; resumed, it goes on', async () => {

@@ -16,7 +16,8 @@ import { createGateway, type Gateway } from '../../composition/gateway.ts'
 import { silentLogger } from '../../runtime/logging.ts'
 import type { PrincipalStorage } from '../../service/principal.ts'
 import { provisionApiClient } from '../../service/tenants.ts'
-import { createWsPoller, WsPoller, type WsPollerSettings } from '../../service/ws-poller.ts'
+import { createWsPoller } from '../../composition/ws-poller.ts'
+import { WsPoller, type WsPollerSettings } from '../../service/ws-poller.ts'
 import { AccessRepository } from '../../store/access-repository.ts'
 import { ConsentRepository } from '../../store/consent-repository.ts'
 import { EventRepository } from '../../store/event-repository.ts'
@@ -210,7 +211,7 @@ async function subscribe(w: World, connectionId: string, subscription: Partial<W
     deadline: Date.now() + 3_600_000,
     ...subscription,
   })
-  expect(written).toBe(true)
+  expect(written).toBe('stored')
   return operationId
 }
 

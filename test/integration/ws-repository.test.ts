@@ -1,6 +1,7 @@
-// connected: the WebSocket API's state over DynamoDB Local: connections and their acknowledgement, subscriptions with
-// their slots (atomic under racing subscribes), the watcher indexes the poller reads, the feed cursor's conditional
-// moves, due pings, the poller's cursor and lease.
+// connected: the WebSocket API's state over DynamoDB Local: connections and their acknowledgement (deleted with every
+// subscription, even one stored while the delete runs), subscriptions with their slots (atomic under racing
+// subscribes), the watcher indexes the poller reads, the feed cursor's conditional moves, due pings, the poller's
+// cursor and lease.
 import { ulid } from 'ulid'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { keys, wsShardOf } from '../../store/keys.ts'
@@ -60,9 +61,9 @@ const aSubscription = (connectionId: string, overrides: Partial<WsSubscription> 
 async function subscribed(subscription: WsSubscription, max = 20): Promise<string> {
   const slot = await repo.reserveOperation(subscription.connectionId, max)
   if (slot !== 'reserved') return slot
-  if (await repo.putSubscription(subscription)) return 'stored'
-  await repo.releaseOperation(subscription.connectionId)
-  return 'duplicate'
+  const stored = await repo.putSubscription(subscription)
+  if (stored !== 'stored') await repo.releaseOperation(subscription.connectionId)
+  return stored
 }
 
 async function acknowledged(): Promise<string> {
@@ -122,6 +123,29 @@ describe('WebSocket connections', () => {
     expect(await repo.getConnection(connectionId)).toBeNull()
     expect(await repo.countSubscriptions(connectionId)).toBe(0)
     expect(await repo.countSubscriptions(other)).toBe(1)
+  })
+
+  it('leaves no subscription behind that is stored while its connection is being deleted', async () => {
+    // Prepare: a subscribe (its slot reserved) whose store lands just after the delete's first step, whichever it is
+    const connectionId = await acknowledged()
+    const subscription = aSubscription(connectionId)
+    expect(await repo.reserveOperation(connectionId, 20)).toBe('reserved')
+    let racing = null as Promise<string> | null
+    const interleaved = Object.assign(Object.create(table.db) as typeof table.db, {
+      send: async (command: Parameters<typeof table.db.send>[0]) => {
+        const output = await table.db.send(command)
+        racing ??= repo.putSubscription(subscription)
+        await racing
+        return output
+      },
+    })
+    // Act
+    await new WebSocketRepository(interleaved, table.tableName).deleteConnection(connectionId)
+    // Assert: neither the connection nor the subscription is left, not even where the poller looks
+    expect(await racing).toBe('gone')
+    expect(await repo.getConnection(connectionId)).toBeNull()
+    expect(await repo.getSubscription(connectionId, subscription.operationId)).toBeNull()
+    expect(await repo.watchersOfConsent(String(subscription.consentId))).toEqual([])
   })
 })
 

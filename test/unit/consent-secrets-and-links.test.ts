@@ -1,9 +1,11 @@
-// offline: sealing provider secrets, signed callback links, the UK reconfirmation rules, Yapily webhook signatures.
+// offline: sealing provider secrets, signed callback links, the UK reconfirmation rules, Yapily webhook signatures, and
+// merging a Yapily consent set read at different times.
 import { createHash, createHmac, randomBytes } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import { ConsentNotActiveError, ValidationError } from '../../domain/errors.ts'
 import { checkReconfirmation } from '../../domain/policy.ts'
 import { NotificationRejectedError } from '../../providers/adapter.ts'
+import { decodeConsentSet, encodeConsentSet, mergeConsentSets } from '../../providers/yapily/consent-set.ts'
 import { verifyYapilyNotification } from '../../providers/yapily/notifications.ts'
 import { CallbackLinks } from '../../service/callback-links.ts'
 import { keyringFromSpec, SecretBox } from '../../crypto/secret-box.ts'
@@ -77,6 +79,29 @@ describe('CallbackLinks', () => {
       expect(links.read(forged)).toBeNull()
     }
     expect(new CallbackLinks('y'.repeat(32), 'http://x').read(token)).toBeNull()
+  })
+
+  it('refuses every other spelling of a genuine signature (base64url spare bits in its last character)', () => {
+    // Prepare: 16 bytes take 22 characters, the last of which carries 2 bits; 15 other characters decode alike
+    const token = links.urlFor('YAPILY', { tenantId: 'T1', consentId: 'C1' }).slice(links.prefix('YAPILY').length)
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
+    const respelled = [...alphabet]
+      .filter((character) => character !== token.at(-1))
+      .map((character) => `${token.slice(0, -1)}${character}`)
+
+    // Assert
+    expect(respelled.filter((variant) => links.read(variant) !== null)).toEqual([])
+  })
+
+  it('makes and reads the same links as before its signing moved to crypto/ (links handed out keep working)', () => {
+    // Prepare: a link the gateway made before the move, with this key
+    const issued =
+      'http://127.0.0.1:4000/callbacks/yapily/dGVuYW50XzAxSkQwVEVOQU5UQUxQSEEuY25zXzAxSkQwQ09OU0VOVDAwMDAwMDAwMDA._sRIYVpxSYE--dWEJFCq6g'
+    const target = { tenantId: 'tenant_01JD0TENANTALPHA', consentId: 'cns_01JD0CONSENT0000000000' }
+
+    // Assert
+    expect(links.urlFor('YAPILY', target)).toBe(issued)
+    expect(links.read(issued.slice(links.prefix('YAPILY').length))).toEqual(target)
   })
 })
 
@@ -160,9 +185,9 @@ describe('Yapily webhook signatures', () => {
     ['another secret', { 'x-yapily-signature': signed(body, 'other') }],
     ['a signature of another body', { 'x-yapily-signature': signed(`${body} `) }],
     ['a malformed header', { 'x-yapily-signature': 'sha256=xyz' }],
-  ])('rejects %s with 401', (_name, headers) => {
+  ])('rejects %s as unauthenticated', (_name, headers) => {
     expect(() => verifyYapilyNotification({ headers, body }, SECRET)).toThrow(
-      expect.objectContaining({ httpStatus: 401 }) as NotificationRejectedError,
+      expect.objectContaining({ reason: 'unauthenticated' }) as NotificationRejectedError,
     )
   })
 
@@ -177,5 +202,33 @@ describe('Yapily webhook signatures', () => {
     expect(
       verifyYapilyNotification({ headers: { 'x-yapily-signature': signed(payment) }, body: payment }, SECRET),
     ).toEqual([])
+  })
+})
+
+describe('Yapily consent sets merged', () => {
+  const set = (...consents: [string, string | null][]) =>
+    encodeConsentSet(consents.map(([id, token]) => ({ id, token }))) ?? ''
+
+  it('keeps the members a stored set has when a read that opened the plain token issues only that', () => {
+    const stored = set(['own', 'tok-own'], ['sib', 'tok-sib'])
+    expect(decodeConsentSet('own', mergeConsentSets('own', stored, 'tok-own'))).toEqual([
+      { id: 'own', token: 'tok-own' },
+      { id: 'sib', token: 'tok-sib' },
+    ])
+  })
+
+  it('adds the members only the issued set has, and takes the issued token for a member both hold', () => {
+    const merged = mergeConsentSets('own', set(['own', null], ['a', 'tok-a']), set(['own', 'tok-own'], ['b', 'tok-b']))
+    expect(decodeConsentSet('own', merged)).toEqual([
+      { id: 'own', token: 'tok-own' },
+      { id: 'a', token: 'tok-a' },
+      { id: 'b', token: 'tok-b' },
+    ])
+  })
+
+  it('changes nothing where both say the same: the plain token stays plain, a set stays the same text', () => {
+    expect(mergeConsentSets('own', 'tok-own', 'tok-own')).toBe('tok-own')
+    const stored = set(['own', 'tok-own'], ['sib', 'tok-sib'])
+    expect(mergeConsentSets('own', stored, stored)).toBe(stored)
   })
 })

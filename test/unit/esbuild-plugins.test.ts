@@ -13,10 +13,10 @@ import functionPlugins from '../../scripts/esbuild-plugins.mjs'
 const require = createRequire(import.meta.url)
 
 // Lives in the repository, so bare imports resolve from its node_modules.
-const ENTRY = `import { useGraphQlJit } from '@envelop/graphql-jit'
+const ENTRY = `import { compileQuery } from 'graphql-jit'
 import { GraphQLError, execute } from 'graphql'
 import { locatedError } from 'graphql/error/index.js'
-console.log(useGraphQlJit, GraphQLError, execute, locatedError)
+console.log(compileQuery, GraphQLError, execute, locatedError)
 `
 
 type ResolveHook = (args: Partial<OnResolveArgs>) => OnResolveResult | undefined
@@ -77,8 +77,7 @@ describe('the Lambda bundles’ esbuild plugins', () => {
     // Prepare
     const plugins = ((await import(resolve(FUNCTION_PLUGINS_FILE))) as { default: Plugin[] }).default
     const resolveLikeSst = sstLikeResolve(plugins)
-    // graphql-jit as @envelop/graphql-jit resolves it (its own pinned copy, nested or hoisted, whichever npm chose).
-    const jit = dirname(createRequire(require.resolve('@envelop/graphql-jit')).resolve('graphql-jit'))
+    const jit = dirname(require.resolve('graphql-jit'))
 
     // Act
     const deep = resolveLikeSst({ path: 'graphql/execution/execute.js', resolveDir: jit, importer: `${jit}/x.mjs` })

@@ -72,6 +72,18 @@ describe('cursors', () => {
     expect(body).toBeTruthy()
   })
 
+  it('rejects every other spelling of a genuine signature (base64url spare bits in its last character)', () => {
+    // Prepare: 16 bytes take 22 characters, the last of which carries 2 bits; 15 other characters decode alike
+    const cursor = codec.encode(fingerprint, ULID)
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
+    const respelled = [...alphabet]
+      .filter((character) => character !== cursor.at(-1))
+      .map((character) => `${cursor.slice(0, -1)}${character}`)
+
+    // Assert
+    for (const variant of respelled) expect(() => codec.decode(variant, fingerprint)).toThrow(/signature/)
+  })
+
   it.each(['', 'abc', 'a.b.c', '....', '%%%.###', 'x'.repeat(600)])('rejects malformed %j', (cursor) => {
     expect(() => codec.decode(cursor, fingerprint)).toThrow(InvalidCursorError)
   })

@@ -96,10 +96,10 @@ describe('notifications', () => {
   })
 
   it.each(['', 'Bearer', 'Bearer wrong', `Basic ${TOKEN}`, `Bearer ${TOKEN}x`])(
-    'rejects the authorization %j with 401',
+    'rejects the authorization %j as unauthenticated',
     (authorization) => {
       expect(() => verifyWorldlineNotification(notification({ authorization }), TOKEN)).toThrow(
-        expect.objectContaining({ httpStatus: 401 }) as NotificationRejectedError,
+        expect.objectContaining({ reason: 'unauthenticated' }) as NotificationRejectedError,
       )
     },
   )
@@ -113,9 +113,9 @@ describe('notifications', () => {
     ['no MessageCreateDateTime', { headers: { messagecreatedatetime: undefined } }],
     ['a MessageCreateDateTime without a zone', { headers: { messagecreatedatetime: '2026-11-22T10:00:00' } }],
     ['a MessageCreateDateTime that is no date', { headers: { messagecreatedatetime: '2026-13-45T99:00:00Z' } }],
-  ])('rejects %s with 400', (_name, overrides) => {
+  ])('rejects %s as malformed', (_name, overrides) => {
     expect(() => verifyWorldlineNotification(notification(overrides), TOKEN)).toThrow(
-      expect.objectContaining({ httpStatus: 400 }) as NotificationRejectedError,
+      expect.objectContaining({ reason: 'malformed' }) as NotificationRejectedError,
     )
   })
 
@@ -125,7 +125,7 @@ describe('notifications', () => {
         notification({ authorization: 'Bearer no', headers: { 'x-request-id': undefined } }),
         TOKEN,
       ),
-    ).toThrow(expect.objectContaining({ httpStatus: 401 }) as NotificationRejectedError)
+    ).toThrow(expect.objectContaining({ reason: 'unauthenticated' }) as NotificationRejectedError)
   })
 })
 
