@@ -143,7 +143,18 @@ export async function serveHttpApp(
 ): Promise<GatewayHttpServer> {
   const limits: HttpLimits = { ...HTTP_LIMITS_DEFAULTS, ...definedOnly(options) }
   const listener = getRequestListener(
-    (request, env) => app.fetch(request, { clientAddress: (env as NodeBindings).incoming.socket.remoteAddress }),
+    async (request, env) => {
+      try {
+        return await app.fetch(request, { clientAddress: (env as NodeBindings).incoming.socket.remoteAddress })
+      } catch (error) {
+        // A client that goes away mid-request aborts the request, and reading its body then fails with the abort's
+        // reason, a string that Hono passes on instead of to the app's error answer: no failure of ours, and no one is
+        // there to read an answer.
+        if (!request.signal.aborted) throw error
+        logger.info('client went away', { reason: String(error) })
+        return new Response(null, { status: 400 })
+      }
+    },
     {
       // An HTTP/1.0 request may come without Host; it still needs a URL.
       hostname: 'localhost',

@@ -1,9 +1,13 @@
 // e2e: the GraphQL fast path (schema/fast-path.ts) answers exactly as yoga's pipeline does. Two servers over one
 // gateway, one with the fast path and one without, get the same requests in the same order (success, variables, wrong
 // variables, unknown field, invalid query, a query over the depth limit, a masked internal error, no credential, a
-// forged bearer token, a page of an unregistered origin, another tenant's consent, an end user's token and a revoked
-// one, a tenant over its rate limit, a mutation, eight Accept values) and must give the same status, headers and bytes
-// (the random error ids aside). The requests the fast path should answer itself are checked to have never reached yoga.
+// forged bearer token, pages of a registered, another tenant's and an unregistered origin, the server's own origin,
+// another tenant's consent, an end user's token and a revoked one, a tenant over its rate limit, a mutation, a body
+// opening with a byte order mark, eight Accept values) and must give the same status, headers and bytes (the random
+// error ids aside). The requests the fast path should answer itself are checked to have never reached yoga. Over raw
+// sockets, the same bytes for what a client can get wrong on the wire: a body split across packets, one over the
+// limit, a repeated Authorization header, and a declared length shorter than the body.
+import { connect, type Socket } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startGatewayHttpServer, type GatewayHttpServer } from '../../local/http-server.ts'
 import { oauthEndpoints } from '../../http/oauth.ts'
@@ -12,6 +16,7 @@ import { fastPathOf, rememberFastPath } from '../../schema/fast-path.ts'
 import { createGraphQLServer, graphQLServicesOf, type GraphQLServer } from '../../schema/server.ts'
 import type { GraphQLServices } from '../../schema/context.ts'
 import { TenantRateLimiter } from '../../service/rate-limiter.ts'
+import { createTenantAdmin } from '../../service/tenant-admin.ts'
 import { revokeUserTokens, tamperedSignature, userToken } from '../support/credentials.ts'
 import { execute, startStack, type Credentials, type Stack } from '../support/stack.ts'
 
@@ -103,8 +108,15 @@ async function createConsent(credentials: Credentials): Promise<string> {
   return id
 }
 
+/** Pages of tenant A's and tenant B's registered origins. */
+const A_ORIGIN = 'https://a.example'
+const B_ORIGIN = 'https://b.example'
+
 beforeAll(async () => {
   stack = await startStack()
+  const admin = createTenantAdmin(stack.table.db, stack.table.tableName)
+  await admin.setOrigins({ tenantId: stack.tenantA.tenantId, origins: [A_ORIGIN] }, 'test-suite')
+  await admin.setOrigins({ tenantId: stack.tenantB.tenantId, origins: [B_ORIGIN] }, 'test-suite')
   consentA = await createConsent(stack.tenantA)
   consentB = await createConsent(stack.tenantB)
   brokenConsent = await createConsent(stack.tenantA)
@@ -141,10 +153,12 @@ interface Case {
   readonly name: string
   readonly authorization?: string | undefined
   readonly body: unknown
-  /** A page's origin (a cross-origin request). */
+  /** A page's origin (a cross-origin request); `self`: the server's own. */
   readonly origin?: string
   /** The Accept header; null for none. */
   readonly accept?: string | null
+  /** Text before the body's JSON (a byte order mark). */
+  readonly prefix?: string
   /** Whether the fast path answers it without yoga (once the document has run through yoga). */
   readonly fastAnswers: boolean
 }
@@ -186,6 +200,13 @@ const cases = (): Case[] => {
       accept,
       fastAnswers,
     })),
+    {
+      name: 'a body opening with a byte order mark',
+      authorization: a,
+      prefix: '\uFEFF',
+      body: { query: BY_ID, variables: { id: consentA } },
+      fastAnswers: true,
+    },
     {
       name: 'wrong variables',
       authorization: a,
@@ -229,10 +250,44 @@ const cases = (): Case[] => {
       fastAnswers: false,
     },
     {
+      name: "a page of its tenant's registered origin",
+      authorization: a,
+      origin: A_ORIGIN,
+      body: { query: BY_ID, variables: { id: consentA } },
+      fastAnswers: true,
+    },
+    {
+      name: "a page of another tenant's origin",
+      authorization: a,
+      origin: B_ORIGIN,
+      body: { query: BY_ID, variables: { id: consentA } },
+      fastAnswers: false,
+    },
+    {
+      name: "a page of its tenant's origin, no credential",
+      origin: A_ORIGIN,
+      body: { query: BY_ID, variables: { id: consentA } },
+      fastAnswers: false,
+    },
+    {
+      name: 'the GraphiQL page of the server itself',
+      authorization: a,
+      origin: 'self',
+      body: { query: BY_ID, variables: { id: consentA } },
+      fastAnswers: true,
+    },
+    {
       name: "another tenant's consent",
       authorization: a,
       body: { query: BY_ID, variables: { id: consentB } },
       fastAnswers: true,
+    },
+    {
+      name: "an end user's token sending text, from its tenant's page",
+      authorization: `Bearer ${endUserToken}`,
+      origin: A_ORIGIN,
+      body: { query: BY_ID, variables: { id: consentA } },
+      fastAnswers: false,
     },
     {
       name: "an end user's token sending text",
@@ -283,6 +338,7 @@ const RELEVANT = [
   'ratelimit-policy',
   'x-request-id',
   'access-control-allow-origin',
+  'access-control-expose-headers',
 ]
 
 interface Answer {
@@ -301,9 +357,9 @@ async function send(server: Served, request: Case, requestId: string): Promise<A
         : { accept: request.accept ?? 'application/graphql-response+json, application/json' }),
       'x-request-id': requestId,
       ...(request.authorization ? { authorization: request.authorization } : {}),
-      ...(request.origin ? { origin: request.origin } : {}),
+      ...(request.origin ? { origin: request.origin === 'self' ? server.http.url : request.origin } : {}),
     },
-    body: JSON.stringify(request.body),
+    body: (request.prefix ?? '') + JSON.stringify(request.body),
   })
   const body = (await response.text()).replace(/"errorId":"[0-9a-f-]{36}"/g, '"errorId":"<random>"')
   return {
@@ -335,11 +391,10 @@ describe('the GraphQL fast path', () => {
       expect(second[1], `${name} (second, compiled)`).toEqual(second[2])
     }
     const answeredByFastPath = answers.filter((answer) => answer.yogaCalls === 0).map((answer) => answer.name)
-    expect(answeredByFastPath).toEqual(
-      cases()
-        .filter((c) => c.fastAnswers)
-        .map((c) => c.name),
-    )
+    const fastCases = cases()
+      .filter((c) => c.fastAnswers)
+      .map((c) => c.name)
+    expect(answeredByFastPath).toEqual(fastCases)
     // What the cases stand for.
     const byName = new Map(answers.map((answer) => [answer.name, answer.second[0]]))
     expect(byName.get('with variables')?.status).toBe(200)
@@ -360,5 +415,137 @@ describe('the GraphQL fast path', () => {
     expect(byName.get('tenant B, request 1')?.status).toBe(200)
     expect(byName.get('tenant B, request 2')?.status).toBe(429)
     expect(byName.get('mutation')?.body).toContain('"userId":"user-9"')
+    const pageA = byName.get("a page of its tenant's registered origin")
+    expect(pageA?.status).toBe(200)
+    expect(pageA?.headers['access-control-allow-origin']).toBe(A_ORIGIN)
+    expect(pageA?.headers.vary).toContain('Origin')
+    expect(byName.get("a page of another tenant's origin")?.status).toBe(403)
+    expect(byName.get("a page of another tenant's origin")?.headers['access-control-allow-origin']).toBeNull()
+    expect(byName.get("a page of its tenant's origin, no credential")?.headers['access-control-allow-origin']).toBe(
+      A_ORIGIN,
+    )
+    expect(byName.get("an end user's token sending text, from its tenant's page")?.status).toBe(403)
+    expect(byName.get('the GraphiQL page of the server itself')?.headers['access-control-allow-origin']).toBeNull()
+    expect(byName.get('with variables')?.headers['x-request-id']).toBe(`r${1}-2`)
+  })
+})
+
+/** One answer as it came over the wire: its status line, its header fields (lower-case, sorted, Date aside), body. */
+interface WireAnswer {
+  readonly statusLine: string
+  readonly headers: string[]
+  readonly body: string
+}
+
+/** The answers in everything a server sent on one connection (each read by its Content-Length). */
+function wireAnswers(bytes: Buffer): WireAnswer[] {
+  const answers: WireAnswer[] = []
+  let rest = bytes
+  while (rest.length > 0) {
+    const end = rest.indexOf('\r\n\r\n')
+    if (end < 0) throw new Error(`an answer without its blank line: ${rest.toString()}`)
+    const [statusLine = '', ...lines] = rest.subarray(0, end).toString('latin1').split('\r\n')
+    const headers = lines
+      .map((line) => {
+        const colon = line.indexOf(':')
+        return `${line.slice(0, colon).toLowerCase()}: ${line.slice(colon + 1).trim()}`
+      })
+      .filter((line) => !line.startsWith('date:'))
+      .sort()
+    const length = Number(headers.find((line) => line.startsWith('content-length:'))?.slice(16) ?? 0)
+    const body = rest
+      .subarray(end + 4, end + 4 + length)
+      .toString('utf8')
+      .replace(/"errorId":"[0-9a-f-]{36}"/g, '"errorId":"<random>"')
+    answers.push({ statusLine, headers, body })
+    rest = rest.subarray(end + 4 + length)
+  }
+  return answers
+}
+
+/**
+ * Writes `first` on a new connection to `server`, then, once the server has taken the request's head (its `request`
+ * event), `then`; returns all the server sent until it closed the connection.
+ */
+async function overTheWire(server: Served, first: string, then?: string): Promise<Buffer> {
+  const { port } = new URL(server.http.url)
+  const socket: Socket = connect(Number(port), '127.0.0.1')
+  const received: Buffer[] = []
+  socket.on('data', (chunk: Buffer) => received.push(chunk))
+  // A server that answers before the whole body (413) may close before the rest is written: that is its answer.
+  socket.on('error', () => undefined)
+  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()))
+  const headTaken = new Promise<void>((resolve) => server.http.server.once('request', () => resolve()))
+  socket.write(first)
+  if (then !== undefined) {
+    await headTaken
+    socket.write(then)
+  }
+  await closed
+  return Buffer.concat(received)
+}
+
+/** A request's head and body as a client writes them; `declared` the Content-Length it claims. */
+function wireRequest(
+  body: string,
+  options: { declared?: number; authorization?: string; twice?: boolean } = {},
+): string {
+  return [
+    'POST /graphql HTTP/1.1',
+    'Host: 127.0.0.1',
+    'Content-Type: application/json',
+    'Accept: application/graphql-response+json',
+    `Content-Length: ${options.declared ?? Buffer.byteLength(body)}`,
+    ...(options.authorization ? [`Authorization: ${options.authorization}`] : []),
+    // The same credential again: a repeated header reads joined, and so is no credential.
+    ...(options.authorization && options.twice ? [`Authorization: ${options.authorization}`] : []),
+    'X-Request-Id: on-the-wire',
+    'Connection: close',
+    '',
+    body,
+  ].join('\r\n')
+}
+
+describe('the GraphQL fast path below the app, on the wire', () => {
+  it('answers a body split across packets, one over the limit, a repeated Authorization and a declared length short of the body as the app does', async () => {
+    // Arrange: the document prepared on both servers (its first run goes through yoga)
+    const body = JSON.stringify({ query: BY_ID, variables: { id: consentA } })
+    const authorization = stack.authorization(stack.tenantA)
+    for (const server of [fast, plain]) {
+      expect(wireAnswers(await overTheWire(server, wireRequest(body, { authorization }))).length).toBe(1)
+    }
+    const head = wireRequest(body, { authorization })
+    const split = head.length - 20
+
+    // Act: each server gets the same bytes
+    const exchanges = async (server: Served) => {
+      const answers = {
+        split: wireAnswers(await overTheWire(server, head.slice(0, split), head.slice(split))),
+        tooLarge: wireAnswers(
+          await overTheWire(server, wireRequest('', { declared: 65_537, authorization }), '{"query":'),
+        ),
+        authorizationTwice: wireAnswers(await overTheWire(server, wireRequest(body, { authorization, twice: true }))),
+        shortLength: wireAnswers(
+          await overTheWire(server, wireRequest(body, { declared: body.length - 3, authorization })),
+        ),
+      }
+      return answers
+    }
+    const onFast = await exchanges(fast)
+    const onPlain = await exchanges(plain)
+
+    // Assert
+    expect(onFast).toEqual(onPlain)
+    expect(onFast.split).toHaveLength(1)
+    expect(onFast.split[0]?.statusLine).toBe('HTTP/1.1 200 OK')
+    expect(onFast.split[0]?.body).toContain(`"id":"${consentA}"`)
+    expect(onFast.split[0]?.headers).toContain('x-request-id: on-the-wire')
+    expect(onFast.tooLarge[0]?.statusLine).toBe('HTTP/1.1 413 Payload Too Large')
+    expect(onFast.authorizationTwice[0]?.statusLine).toBe('HTTP/1.1 401 Unauthorized')
+    // The three bytes past the declared length are a request node's parser refuses at once, closing the connection
+    // before the first request is answered (on both alike).
+    expect(onFast.shortLength).toEqual([
+      { statusLine: 'HTTP/1.1 400 Bad Request', headers: ['connection: close'], body: '' },
+    ])
   })
 })

@@ -1,11 +1,13 @@
 // e2e with raw sockets (node:net) against the gateway's node:http server: a request whose headers or body stall is
 // cut, an idle keep-alive connection is closed, an SSE subscription open longer than all of these keeps streaming,
-// and one source address cannot hold more than its share of connections, WebSockets (graphql-ws) included.
+// and one source address cannot hold more than its share of connections, WebSockets (graphql-ws) included. A client
+// that goes away mid-request is no failure of the gateway's.
 import { connect, type Socket } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import WebSocket from 'ws'
 import { serveGateway, startGatewayHttpServer, type GatewayHttpServer } from '../../local/http-server.ts'
 import { createGraphQLServer, graphQLServicesOf } from '../../schema/server.ts'
+import type { Logger } from '../../runtime/logging.ts'
 import { decideAtBank, eventually, execute, startStack, type Stack } from '../support/stack.ts'
 
 /** Short limits, so the test sees them act; the defaults are in local/http-server.ts. */
@@ -13,8 +15,17 @@ const LIMITS = { headersTimeoutMs: 400, requestTimeoutMs: 800, keepAliveTimeoutM
 
 let stack: Stack
 
+/** What the gateway logged, by level. */
+const logged: { level: 'info' | 'error'; message: string }[] = []
+const recordingLogger: Logger = {
+  debug() {},
+  info: (message) => void logged.push({ level: 'info', message }),
+  warn() {},
+  error: (message) => void logged.push({ level: 'error', message }),
+}
+
 beforeAll(async () => {
-  stack = await startStack({ http: LIMITS })
+  stack = await startStack({ http: LIMITS, logger: recordingLogger })
 })
 afterAll(async () => {
   await stack?.close()
@@ -57,6 +68,26 @@ describe('timeouts', () => {
 
     await vi.waitFor(() => expect(connection.closed()).toBe(true), { timeout: 15_000, interval: 50 })
     expect(connection.received()).toMatch(/^HTTP\/1\.1 408 /)
+  })
+
+  it('takes a client that goes away mid-body for gone, not for a failure', async () => {
+    const connection = await open(stack.graphqlUrl)
+    connection.socket.write(
+      `POST /graphql HTTP/1.1\r\nHost: ${hostOf(stack.graphqlUrl)}\r\n` +
+        `Authorization: ${stack.authorization(stack.tenantA)}\r\nContent-Type: application/json\r\n` +
+        `X-Request-Id: goes-away\r\nContent-Length: 1000\r\n\r\n{"query": "{ provi`,
+    )
+    const before = logged.length
+
+    connection.socket.destroy()
+
+    await vi.waitFor(
+      () => expect(logged.slice(before)).toContainEqual({ level: 'info', message: 'client went away' }),
+      {
+        timeout: 10_000,
+      },
+    )
+    expect(logged.slice(before).filter((line) => line.level === 'error')).toEqual([])
   })
 
   it('cuts a connection whose headers never finish', async () => {
