@@ -224,7 +224,7 @@ describe('webhook settings (issue 12)', () => {
         webhookSignatureHeader: undefined,
         webhookConsentEventType: undefined,
       })
-      expect(await rejectionOf(defaults.verifyNotification(delivery))).toMatchObject({ httpStatus: 401 })
+      expect(await rejectionOf(defaults.verifyNotification(delivery))).toMatchObject({ reason: 'unauthenticated' })
       const otherType = createYapilyAdapter({ ...configured.adapterConfig, webhookConsentEventType: 'consent.status' })
       expect(await otherType.verifyNotification(delivery)).toEqual([])
     } finally {
