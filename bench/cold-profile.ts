@@ -19,33 +19,11 @@ import { freePort, startDynamoDBLocal } from '../local/dynamodb-local.ts'
 import { FUNCTION_BUNDLING } from '../scripts/bundling.ts'
 import { buildFunction, FUNCTIONS } from '../scripts/build-functions.ts'
 import { coldStartSeed } from './lambda-bundles.ts'
+import type { CallFrame, CpuProfile, ProfileNode } from './cpu-profile.ts'
 import { median } from './measure.ts'
 import { fixed, renderTable } from './table.ts'
 
 const projectRoot = fileURLToPath(new URL('..', import.meta.url))
-
-interface CallFrame {
-  readonly functionName: string
-  readonly url: string
-  readonly lineNumber: number
-  readonly columnNumber: number
-}
-
-interface ProfileNode {
-  readonly id: number
-  readonly callFrame: CallFrame
-  readonly children?: readonly number[]
-  /** Self samples by source line (1-based) of this node's function. */
-  readonly positionTicks?: readonly { line: number; ticks: number }[]
-}
-
-interface CpuProfile {
-  readonly nodes: readonly ProfileNode[]
-  readonly startTime: number
-  readonly samples: readonly number[]
-  /** Microseconds since the previous sample. */
-  readonly timeDeltas: readonly number[]
-}
 
 /** What the cold-started process reports besides its answer (scripts/lambda-runtime.mjs `--once`), microseconds. */
 interface RunMarks {

@@ -5,20 +5,23 @@ import { relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { fixed, renderTable } from './table.ts'
 
-interface CallFrame {
+/** A V8 .cpuprofile's frame, node and profile (the fields read here and in cold-profile.ts). */
+export interface CallFrame {
   readonly functionName: string
   readonly url: string
   readonly lineNumber: number
   readonly columnNumber: number
 }
 
-interface ProfileNode {
+export interface ProfileNode {
   readonly id: number
   readonly callFrame: CallFrame
   readonly children?: readonly number[]
+  /** Self samples by source line (1-based) of this node's function. */
+  readonly positionTicks?: readonly { line: number; ticks: number }[]
 }
 
-interface CpuProfile {
+export interface CpuProfile {
   readonly nodes: readonly ProfileNode[]
   readonly startTime: number
   readonly endTime: number
