@@ -10,8 +10,7 @@ import { createGateway } from '../composition/gateway.ts'
 import { silentLogger } from '../runtime/logging.ts'
 import { hashSecret, issueSecret, verifySecret } from '../crypto/secret-hash.ts'
 import { AccessRepository } from '../store/access-repository.ts'
-import { newSigningKey } from '../crypto/token-keys.ts'
-import { seedBenchTable } from './bench-table.ts'
+import { benchFunctionEnv, seedBenchTable } from './bench-table.ts'
 import {
   BENCH_CLIENT,
   BENCH_TABLE,
@@ -103,18 +102,7 @@ function coldStart(bundle: string, { request, expected }: ColdRequest, env: Reco
  */
 export async function coldStartSeed(endpoint: string) {
   const { client, db } = await seedBenchTable(endpoint)
-  const env = {
-    TABLE_NAME: BENCH_TABLE,
-    DYNAMODB_ENDPOINT: endpoint,
-    AWS_REGION: 'eu-west-1',
-    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-    LOG_LEVEL: 'SILENT',
-    PUBLIC_BASE_URL: 'http://127.0.0.1:9',
-    CURSOR_SECRET: 'bench-cursor-secret-0123456789abcdef',
-    USER_REFERENCE_KEY: 'bench-user-reference-key-0123456789abcdef',
-    // Every stage has its signing keys (a required secret): the GraphQL bundle parses them at start either way.
-    TOKEN_SIGNING_KEYS: JSON.stringify([newSigningKey()]),
-  }
+  const env = benchFunctionEnv(endpoint)
   // The partner's bearer token, signed with the stage's key for its issuer and audience: what /oauth/token gives
   // a client that sent its Basic credentials. Minted here, by the gateway built from the same environment.
   const issued = await createGateway(configFromEnv(env), { db, logger: silentLogger }).tokens.issueForClient({

@@ -24,10 +24,9 @@ import { buildFunction, type BuiltFunction } from '../scripts/build-functions.ts
 import { configFromEnv } from '../service/config.ts'
 import { createGateway } from '../composition/gateway.ts'
 import { silentLogger } from '../runtime/logging.ts'
-import { newSigningKey } from '../crypto/token-keys.ts'
-import { seedBenchTable } from './bench-table.ts'
+import { benchFunctionEnv, seedBenchTable } from './bench-table.ts'
 import { startCapacityProxy, type CapacityCount } from './capacity-proxy.ts'
-import { BENCH_CLIENT, BENCH_CONSENT_PUBLIC_ID, BENCH_TABLE, BENCH_TENANT_ID } from './consent-fixture.ts'
+import { BENCH_CLIENT, BENCH_CONSENT_PUBLIC_ID, BENCH_TENANT_ID } from './consent-fixture.ts'
 import { median, percentile } from './measure.ts'
 import { fixed, renderTable } from './table.ts'
 
@@ -341,18 +340,10 @@ async function main() {
     const { client, db } = await seedBenchTable(dynamo.endpoint)
 
     const env: Record<string, string> = {
-      TABLE_NAME: BENCH_TABLE,
-      DYNAMODB_ENDPOINT: dynamo.endpoint,
-      AWS_REGION: 'eu-west-1',
+      ...benchFunctionEnv(dynamo.endpoint),
       // The management API client signs its calls (SigV4): any credentials do for the stand-in.
       AWS_ACCESS_KEY_ID: 'bench',
       AWS_SECRET_ACCESS_KEY: 'bench',
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-      LOG_LEVEL: 'SILENT',
-      PUBLIC_BASE_URL: 'http://127.0.0.1:9',
-      CURSOR_SECRET: 'bench-cursor-secret-0123456789abcdef',
-      USER_REFERENCE_KEY: 'bench-user-reference-key-0123456789abcdef',
-      TOKEN_SIGNING_KEYS: JSON.stringify([newSigningKey()]),
       WS_MANAGEMENT_ENDPOINT: management.endpoint,
     }
     const issued = await createGateway(configFromEnv(env), { db, logger: silentLogger }).tokens.issueForClient({
