@@ -88,6 +88,17 @@ function protocolWith(record: ReturnType<typeof recorder>, sessions?: WebSocketS
   })
 }
 
+/** Sessions that run `first` (something racing it) just before each subscription is stored. */
+function sessionsThatFirst(first: (connectionId: string) => Promise<unknown>): WebSocketSessions {
+  const base = new WebSocketSessions(repository, gateway.authenticator)
+  return Object.assign(Object.create(base) as WebSocketSessions, {
+    subscribe: async (...args: Parameters<WebSocketSessions['subscribe']>) => {
+      await first(args[0])
+      return base.subscribe(...args)
+    },
+  })
+}
+
 /** A connection opened and acknowledged; its id. */
 async function acknowledged(protocol: ApiGatewayWebSocket, record: ReturnType<typeof recorder>): Promise<string> {
   const connectionId = `conn-${newId()}=`
@@ -133,16 +144,14 @@ describe('the API Gateway graphql-ws protocol', () => {
     // Prepare: sessions that, just before the subscription is stored, see the consent change (as a webhook would)
     const consent = await aStoredConsent()
     const record = recorder()
-    const base = new WebSocketSessions(repository, gateway.authenticator)
-    const racing = Object.assign(Object.create(base) as WebSocketSessions, {
-      subscribe: async (...args: Parameters<WebSocketSessions['subscribe']>) => {
+    const protocol = protocolWith(
+      record,
+      sessionsThatFirst(async () => {
         const next = { ...consent, status: 'AWAITING_AUTHORIZATION' as const, version: 2 }
         const event = newConsentEvent(next, consent.status, { id: newId(), source: 'API', initiator: 'test' })
         await consents.update(next, 1, event, notificationFor(event, next))
-        return base.subscribe(...args)
-      },
-    })
-    const protocol = protocolWith(record, racing)
+      }),
+    )
     const connectionId = await acknowledged(protocol, record)
 
     // Act
@@ -165,14 +174,10 @@ describe('the API Gateway graphql-ws protocol', () => {
     // Prepare: sessions that, just before the subscription is stored, see its client go ($disconnect runs)
     const consent = await aStoredConsent()
     const record = recorder()
-    const base = new WebSocketSessions(repository, gateway.authenticator)
-    const racing = Object.assign(Object.create(base) as WebSocketSessions, {
-      subscribe: async (...args: Parameters<WebSocketSessions['subscribe']>) => {
-        await protocol.disconnect(args[0])
-        return base.subscribe(...args)
-      },
-    })
-    const protocol = protocolWith(record, racing)
+    const protocol: ApiGatewayWebSocket = protocolWith(
+      record,
+      sessionsThatFirst((connectionId) => protocol.disconnect(connectionId)),
+    )
     const connectionId = await acknowledged(protocol, record)
 
     // Act
