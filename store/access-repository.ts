@@ -41,7 +41,7 @@ export interface SecretRotation {
 export const apiClientEntity = defineEntity<ApiClientRecord>({
   type: 'API_CLIENT',
   // Clients written before rotations and listing lack the rotation fields and `updatedAt` (then `createdAt`).
-  schema: z.lazy(() =>
+  schema: () =>
     z.pipe(
       z.object({
         clientId: z.string(),
@@ -57,7 +57,6 @@ export const apiClientEntity = defineEntity<ApiClientRecord>({
       }),
       z.transform((client) => ({ ...client, updatedAt: client.updatedAt ?? client.createdAt })),
     ),
-  ),
   keys: (client) => ({
     ...keys.apiClient(client.clientId),
     ...keys.apiClientByTenant(client.tenantId, client.clientId),

@@ -30,7 +30,7 @@ const detailSchema: z.ZodMiniType<AdminLogDetail> = z.lazy(() =>
 
 export const adminLogEntity = defineEntity<AdminLogEntry>({
   type: 'ADMIN_LOG',
-  schema: z.lazy(() =>
+  schema: () =>
     z.object({
       entryId: z.string(),
       tenantId: z.string(),
@@ -40,7 +40,6 @@ export const adminLogEntity = defineEntity<AdminLogEntry>({
       target: z.string(),
       details: orDefault(z.record(z.string(), detailSchema), {}),
     }),
-  ),
   keys: (entry) => ({
     ...keys.adminLogEntry(entry.tenantId, entry.entryId),
     ...keys.adminLogInList(entry.entryId),

@@ -71,7 +71,7 @@ const consentSchema: z.ZodMiniType<Consent> = z.lazy(() =>
 
 export const consentEntity = defineEntity<Consent>({
   type: 'CONSENT',
-  schema: consentSchema,
+  schema: () => consentSchema,
   keys: (consent) => ({
     ...keys.consent(consent.tenantId, consent.id),
     ...keys.consentByTenant(consent.tenantId, consent.id),

@@ -27,7 +27,7 @@ interface ConsentSecretItem extends StoredSecret {
 export const consentSecretEntity = defineEntity<ConsentSecretItem>({
   type: 'CONSENT_SECRET',
   // Items written before the secret kept its key parts have them in the key only (a read supplies them).
-  schema: z.lazy(() => z.object({ ...sealedShape, tenantId: z.string(), consentId: z.string(), updatedAt: timestamp })),
+  schema: () => z.object({ ...sealedShape, tenantId: z.string(), consentId: z.string(), updatedAt: timestamp }),
   keys: (secret) => keys.consentSecret(secret.tenantId, secret.consentId),
 })
 

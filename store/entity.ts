@@ -18,11 +18,12 @@ export class StoredItemInvalidError extends Error {
 export interface EntityDeclaration<T> {
   readonly type: EntityType
   /**
-   * What a read returns; attributes it does not name (the keys, `entityType`) are dropped. Declared as
-   * `z.lazy(() => ...)`, as is every schema at a store module's top level: built on its first read, so a cold start
-   * builds the few its first request reads, not the schemas of every item type the bundle holds.
+   * What a read returns; attributes it does not name (the keys, `entityType`) are dropped. Given as a function,
+   * called on the entity's first read: a cold start builds the few schemas its first request reads, not those of every
+   * item type the bundle holds (other schemas at a store module's top level are `z.lazy(() => ...)` for the same
+   * reason).
    */
-  readonly schema: z.ZodMiniType<T>
+  readonly schema: () => z.ZodMiniType<T>
   /** Every key attribute of the item (pk/sk and the index keys it is in), from its own fields. */
   readonly keys: (value: T) => Readonly<Record<string, string>>
   /** Fields that live in the key only, not as attributes of their own (a read supplies them from the key it read). */
@@ -37,6 +38,7 @@ export interface Entity<T> extends EntityDeclaration<T> {
 }
 
 export function defineEntity<T>(declaration: EntityDeclaration<T>): Entity<T> {
+  let schema: z.ZodMiniType<T> | undefined
   return {
     ...declaration,
     item: (value) => {
@@ -44,7 +46,7 @@ export function defineEntity<T>(declaration: EntityDeclaration<T>): Entity<T> {
       for (const field of declaration.keyOnly ?? []) delete fields[field]
       return { ...declaration.keys(value), entityType: declaration.type, ...fields }
     },
-    parse: (item) => parseItem(declaration.type, declaration.schema, item),
+    parse: (item) => parseItem(declaration.type, (schema ??= declaration.schema()), item),
   }
 }
 

@@ -28,7 +28,7 @@ const eventSchema: z.ZodMiniType<ConsentEvent> = z.lazy(() =>
 
 export const eventEntity = defineEntity<ConsentEvent>({
   type: 'EVENT',
-  schema: eventSchema,
+  schema: () => eventSchema,
   keys: (event) => ({
     ...keys.event(event.tenantId, event.consentId, event.version),
     ...keys.eventByTenant(event.tenantId, event.id),

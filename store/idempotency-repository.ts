@@ -36,7 +36,7 @@ export interface IdempotencyRecord {
 
 export const idempotencyEntity = defineEntity<IdempotencyRecord>({
   type: 'IDEMPOTENCY',
-  schema: z.lazy(() =>
+  schema: () =>
     z.object({
       // Records written before they kept their key parts have them in the key only (the claim supplies them).
       tenantId: z.string(),
@@ -49,7 +49,6 @@ export const idempotencyEntity = defineEntity<IdempotencyRecord>({
       expiresAt: z.number(),
       createdAt: timestamp,
     }),
-  ),
   keys: (record) => keys.idempotency(record.tenantId, record.idempotencyKey),
 })
 

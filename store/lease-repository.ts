@@ -26,14 +26,13 @@ export interface LeaseItem {
 /** Every claim of the table (a consent's job; a poller's shard), at the key of what it claims; only conditioned on. */
 export const leaseEntity = defineEntity<LeaseItem>({
   type: 'LEASE',
-  schema: z.lazy(() =>
+  schema: () =>
     z.object({
       key: z.object({ pk: z.string(), sk: z.string() }),
       token: z.string(),
       leaseUntil: z.number(),
       expiresAt: z.number(),
     }),
-  ),
   keys: (lease) => lease.key,
   keyOnly: ['key'],
 })

@@ -27,7 +27,7 @@ export interface NotificationReceipt {
 
 export const notificationReceiptEntity = defineEntity<NotificationReceipt>({
   type: 'NOTIFICATION_RECEIPT',
-  schema: z.lazy(() =>
+  schema: () =>
     z.object({
       provider: z.enum(PROVIDERS),
       deliveryId: z.string(),
@@ -38,7 +38,6 @@ export const notificationReceiptEntity = defineEntity<NotificationReceipt>({
       receivedAt: timestamp,
       processedAt: orNull(timestamp),
     }),
-  ),
   keys: (receipt) => keys.notificationReceipt(receipt.provider, receipt.deliveryId),
 })
 

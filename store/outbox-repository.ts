@@ -64,7 +64,7 @@ const attemptSchema: z.ZodMiniType<DeliveryAttempt> = z.lazy(() =>
 
 export const outboxEntity = defineEntity<StoredOutboxMessage>({
   type: 'OUTBOX',
-  schema: z.lazy(() =>
+  schema: () =>
     z.object({
       tenantId: z.string(),
       consentId: z.string(),
@@ -79,7 +79,6 @@ export const outboxEntity = defineEntity<StoredOutboxMessage>({
       deliveredAt: orNull(timestamp),
       createdAt: timestamp,
     }),
-  ),
   keys: (message) => ({
     ...keys.outbox(message.tenantId, message.consentId, message.sequence),
     // Due while pending, at its next attempt; a finished message leaves the index.

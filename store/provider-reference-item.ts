@@ -16,14 +16,13 @@ export interface ProviderReference {
 
 export const providerReferenceEntity = defineEntity<ProviderReference>({
   type: 'PROVIDER_REF',
-  schema: z.lazy(() =>
+  schema: () =>
     z.object({
       provider: z.enum(PROVIDERS),
       providerConsentId: z.string(),
       tenantId: z.string(),
       consentId: z.string(),
     }),
-  ),
   keys: (reference) => keys.providerRef(reference.provider, reference.providerConsentId),
 })
 

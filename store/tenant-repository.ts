@@ -34,7 +34,7 @@ export interface TenantUsagePlan {
 export const tenantEntity = defineEntity<TenantRecord>({
   type: 'TENANT',
   // Tenants written before they were listed lack origins and `updatedAt` (which then is `createdAt`).
-  schema: z.lazy(() =>
+  schema: () =>
     z.pipe(
       z.object({
         tenantId: z.string(),
@@ -47,7 +47,6 @@ export const tenantEntity = defineEntity<TenantRecord>({
       }),
       z.transform((tenant) => ({ ...tenant, updatedAt: tenant.updatedAt ?? tenant.createdAt })),
     ),
-  ),
   keys: (tenant) => ({ ...keys.tenant(tenant.tenantId), ...keys.tenantInList(tenant.tenantId) }),
 })
 

@@ -18,9 +18,8 @@ export interface TokenRevocation {
 
 export const tokenRevocationEntity = defineEntity<TokenRevocation>({
   type: 'USER_TOKEN_REVOCATION',
-  schema: z.lazy(() =>
+  schema: () =>
     z.object({ tenantId: z.string(), userId: z.string(), revokedBefore: z.number(), expiresAt: z.number() }),
-  ),
   keys: (revocation) => keys.userTokenRevocation(revocation.tenantId, revocation.userId),
 })
 

@@ -30,7 +30,7 @@ interface StoredDocument extends TrustedDocument {
 
 export const trustedDocumentEntity = defineEntity<StoredDocument>({
   type: 'TRUSTED_DOCUMENT',
-  schema: z.lazy(() =>
+  schema: () =>
     z.object({
       key: z.string(),
       tenantId: z.string(),
@@ -40,7 +40,6 @@ export const trustedDocumentEntity = defineEntity<StoredDocument>({
       operations: z.array(z.string()),
       registeredAt: timestamp,
     }),
-  ),
   keys: (stored) => ({
     ...keys.trustedDocument(stored.tenantId, stored.key),
     ...(stored.key === stored.documentId ? keys.trustedDocumentByTenant(stored.tenantId, stored.key) : {}),

@@ -34,7 +34,7 @@ const signingSecretSchema: z.ZodMiniType<StoredSigningSecret> = z.lazy(() =>
 
 export const webhookSettingsEntity = defineEntity<StoredWebhookSettings & { updatedAt: string }>({
   type: 'WEBHOOK_SETTINGS',
-  schema: z.lazy(() =>
+  schema: () =>
     z.object({
       tenantId: z.string(),
       defaultUrl: orNull(z.string()),
@@ -42,7 +42,6 @@ export const webhookSettingsEntity = defineEntity<StoredWebhookSettings & { upda
       revision: orDefault(z.number(), 0),
       updatedAt: timestamp,
     }),
-  ),
   keys: (settings) => keys.webhookSettings(settings.tenantId),
 })
 

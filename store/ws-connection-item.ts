@@ -48,7 +48,7 @@ export const WS_PING_INTERVAL_MS = 5 * 60_000
 /** A connection as stored: absent optional attributes read as null, `operations` as 0. */
 export const wsConnectionEntity = defineEntity<Required<WsConnection> & { firstPingAt: string; expiresAt: number }>({
   type: 'WS_CONNECTION',
-  schema: z.lazy(() =>
+  schema: () =>
     z.object({
       connectionId: z.string(),
       connectedAt: timestamp,
@@ -61,7 +61,6 @@ export const wsConnectionEntity = defineEntity<Required<WsConnection> & { firstP
       firstPingAt: orDefault(timestamp, ''),
       expiresAt: z.number(),
     }),
-  ),
   keys: (connection) => ({
     ...keys.wsConnection(connection.connectionId),
     ...keys.wsPingDue(connection.connectionId, connection.firstPingAt),

@@ -13,14 +13,13 @@ export interface StoredShardCursor {
 
 export const wsPollerCursorEntity = defineEntity<StoredShardCursor & { shard: number; updatedAt: string }>({
   type: 'WS_POLLER_CURSOR',
-  schema: z.lazy(() =>
+  schema: () =>
     z.object({
       shard: z.number(),
       after: z.string(),
       seen: orDefault(z.array(z.string()), []),
       updatedAt: timestamp,
     }),
-  ),
   keys: (cursor) => keys.wsPollerCursor(cursor.shard),
   keyOnly: ['shard'],
 })

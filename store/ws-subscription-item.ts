@@ -45,7 +45,7 @@ const SUBSCRIPTION_RETENTION_S = 3600
 
 export const wsSubscriptionEntity = defineEntity<WsSubscription & { expiresAt: number }>({
   type: 'WS_SUBSCRIPTION',
-  schema: z.lazy(() =>
+  schema: () =>
     z.object({
       connectionId: z.string(),
       operationId: z.string(),
@@ -61,7 +61,6 @@ export const wsSubscriptionEntity = defineEntity<WsSubscription & { expiresAt: n
       deadline: z.number(),
       expiresAt: z.number(),
     }),
-  ),
   keys: (subscription) => ({
     ...keys.wsSubscription(subscription.connectionId, subscription.operationId),
     ...(subscription.field === 'consentUpdated'
