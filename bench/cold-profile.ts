@@ -19,7 +19,7 @@ import { freePort, startDynamoDBLocal } from '../local/dynamodb-local.ts'
 import { FUNCTION_BUNDLING } from '../scripts/bundling.ts'
 import { buildFunction, FUNCTIONS } from '../scripts/build-functions.ts'
 import { coldStartSeed } from './lambda-bundles.ts'
-import type { CallFrame, CpuProfile, ProfileNode } from './cpu-profile.ts'
+import { IDLE, packageOf, type CallFrame, type CpuProfile, type ProfileNode } from './cpu-profile.ts'
 import { median } from './measure.ts'
 import { fixed, renderTable } from './table.ts'
 
@@ -35,7 +35,6 @@ interface RunMarks {
 
 type Phase = 'boot' | 'import' | 'answer'
 const PHASES: readonly Phase[] = ['boot', 'import', 'answer']
-const IDLE = new Set(['(idle)', '(root)'])
 
 /** Totals of one profile: microseconds by phase, then by key. */
 type Tally = Record<Phase, Map<string, number>>
@@ -61,12 +60,7 @@ async function buildReadable(name: string, entryPoint: string, outRoot: string):
 
 /** Who a source file belongs to: a package (`@pothos/core`), or the project's own file (`schema/consent.ts`). */
 function ownerOfSource(source: string): string {
-  const modules = source.lastIndexOf('node_modules/')
-  if (modules >= 0) {
-    const [scope, name] = source.slice(modules + 'node_modules/'.length).split('/')
-    return scope?.startsWith('@') ? `${scope}/${name}` : (scope ?? source)
-  }
-  return source
+  return packageOf(source) ?? source
 }
 
 /** Maps bundle positions back to sources, one parsed source map per bundle file. */

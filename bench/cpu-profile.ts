@@ -31,17 +31,23 @@ export interface CpuProfile {
 }
 
 const projectRoot = fileURLToPath(new URL('..', import.meta.url))
-const IDLE = new Set(['(idle)', '(root)'])
+/** Samples of no work: the profiler's idle and root nodes. */
+export const IDLE = new Set(['(idle)', '(root)'])
+
+/** The package a path under node_modules belongs to (`@pothos/core`, `graphql`); null for any other path. */
+export function packageOf(path: string): string | null {
+  const modules = path.lastIndexOf('node_modules/')
+  if (modules < 0) return null
+  const [scope, name] = path.slice(modules + 'node_modules/'.length).split('/')
+  return scope?.startsWith('@') ? `${scope}/${name}` : (scope ?? path)
+}
 
 /** Who a frame belongs to: a package, a project file, a Node internal module, or V8 itself. */
 function ownerOf(frame: CallFrame): string {
   const { url, functionName } = frame
   if (!url) return functionName.startsWith('(') ? functionName : '(V8 builtins)'
-  const modules = url.lastIndexOf('/node_modules/')
-  if (modules >= 0) {
-    const [scope, name] = url.slice(modules + '/node_modules/'.length).split('/')
-    return scope?.startsWith('@') ? `${scope}/${name}` : (scope ?? url)
-  }
+  const dependency = packageOf(url)
+  if (dependency) return dependency
   if (url.startsWith('node:')) return url.split('/').slice(0, 2).join('/')
   if (url.startsWith('file://')) return relative(projectRoot, fileURLToPath(url))
   return url
