@@ -39,15 +39,15 @@ import { ProviderOperations } from '../service/provider-operations.ts'
 import { keyringFromSpec, SecretBox } from '../crypto/secret-box.ts'
 import { UserReferences } from '../crypto/user-references.ts'
 import { EventFeed } from '../service/event-feed.ts'
-import { DeadlineSweep, Reconciler, type ReconcileReport, type SweepReport } from '../service/lifecycle-jobs.ts'
-import { WebhookDispatcher, type DeliveryReport } from '../service/webhook-dispatcher.ts'
+import type { ReconcileReport, SweepReport } from '../service/lifecycle-jobs.ts'
+import type { DeliveryReport } from '../service/webhook-dispatcher.ts'
 import { WebhookSettingsService } from '../service/webhook-settings.ts'
 import { WebhookDeliveries } from '../service/webhook-deliveries.ts'
-import { LeaseRepository } from '../store/lease-repository.ts'
 import { OutboxRepository } from '../store/outbox-repository.ts'
 import { WebhookSettingsRepository } from '../store/webhook-settings-repository.ts'
 import { probeStore } from '../store/health.ts'
 import { onStoreUnavailable } from '../store/unavailable.ts'
+import type { Jobs } from './jobs.ts'
 
 export interface Gateway {
   readonly config: GatewayConfig
@@ -235,7 +235,6 @@ export function createGateway(config: GatewayConfig, overrides: GatewayOverrides
     },
   )
 
-  const leases = new LeaseRepository(db, config.tableName)
   const outbox = new OutboxRepository(db, config.tableName)
   const webhooks = new WebhookSettingsService({
     repository: new WebhookSettingsRepository(db, config.tableName),
@@ -244,30 +243,29 @@ export function createGateway(config: GatewayConfig, overrides: GatewayOverrides
     allowLocalHttp: config.localMode,
     ownPorts,
   })
-  const jobDeps = {
-    consents: consentRepository,
-    recorder,
-    leases,
-    providers,
-    clock,
-    newId: () => newId(),
-    logger,
-    lifecycle,
-  }
-  const sweep = new DeadlineSweep(jobDeps)
-  const reconciler = new Reconciler(jobDeps)
-  const dispatcher = new WebhookDispatcher({
-    outbox,
-    leases,
-    settings: webhooks,
-    clock,
-    newToken: () => newId(),
-    logger,
-    delivery: lifecycle.delivery,
-    leaseMs: lifecycle.leaseMs,
-    allowLoopback: config.localMode,
-    ownPorts,
-  })
+  // The jobs (with outbound delivery and the leases) load on their first run: a function that only answers requests
+  // (the GraphQL API, unless a replay delivers) does not compile them at cold start.
+  let jobsLoaded: Promise<Jobs> | undefined
+  const jobs = (): Promise<Jobs> =>
+    (jobsLoaded ??= import('./jobs.ts').then(({ createJobs }) =>
+      createJobs({
+        db,
+        tableName: config.tableName,
+        consents: consentRepository,
+        recorder,
+        outbox,
+        webhooks,
+        providers,
+        clock,
+        newId: () => newId(),
+        logger,
+        lifecycle,
+        allowLoopback: config.localMode,
+        ownPorts,
+      }),
+    ))
+  const deliverConsent = async (tenantId: string, consentId: string) =>
+    (await jobs()).dispatcher.deliverConsent(tenantId, consentId)
 
   const watcher = new ConsentWatcher({ consents: consentRepository, events: eventRepository }, clock, logger, {
     pollIntervalMs: config.subscriptionPollIntervalMs,
@@ -283,13 +281,13 @@ export function createGateway(config: GatewayConfig, overrides: GatewayOverrides
       consents: consentRepository,
       outbox,
       clock,
-      deliverConsent: (tenantId, consentId) => dispatcher.deliverConsent(tenantId, consentId),
+      deliverConsent,
     }),
     jobs: {
-      sweepDeadlines: () => sweep.run(),
-      reconcile: () => reconciler.run(),
-      deliverDue: () => dispatcher.deliverDue(),
-      deliverConsent: (tenantId, consentId) => dispatcher.deliverConsent(tenantId, consentId),
+      sweepDeadlines: async () => (await jobs()).sweep.run(),
+      reconcile: async () => (await jobs()).reconciler.run(),
+      deliverDue: async () => (await jobs()).dispatcher.deliverDue(),
+      deliverConsent,
     },
     operations: new ProviderOperations({ consents: consentRepository, recorder, providers, clock, logger }),
     completeAuthorisation: (provider, token, query, requestId) =>
