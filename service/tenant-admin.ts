@@ -1,23 +1,16 @@
 // Partner administration: tenants, their API clients (created with a secret shown once, rotated with a grace period,
 // disabled and enabled), their web origins, trusted documents and request limits (on AWS, with their API Gateway usage
-// plan), and the admin log. Input is checked before anything
-// is read or written; each change is one transaction with its log entry, conditioned on what was checked, so bad input
-// or a lost race changes nothing. `npm run admin` (cli/admin.ts) and `npm start`'s demo tenant use it.
+// plan), and the admin log. Input is checked before anything is read or written; each change is one transaction with
+// its log entry, conditioned on what was checked, so bad input or a lost race changes nothing. composition/tenant-admin.ts builds it over a table for `npm run admin` (cli/admin.ts)
+// and `npm start`'s demo tenant.
 import { createHash } from 'node:crypto'
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
-import { monotonicFactory } from 'ulid'
 import { checkOrigins } from '../domain/origins.ts'
 import { rateLimitProblems, type RateLimits } from '../domain/rate-limits.ts'
-import { AccessRepository, type ApiClientRecord } from '../store/access-repository.ts'
-import { AdminLogRepository, type AdminLogDetail, type AdminLogEntry } from '../store/admin-log-repository.ts'
+import type { AccessRepository, ApiClientRecord } from '../store/access-repository.ts'
+import type { AdminLogRepository, AdminLogDetail, AdminLogEntry } from '../store/admin-log-repository.ts'
 import type { TenantRecord, TenantUsagePlan } from '../store/tenant-repository.ts'
-import { TrustedDocumentRepository, type TrustedDocument } from '../store/trusted-document-repository.ts'
-import {
-  MAX_TRANSACTION_WRITES,
-  WriteConditionFailedError,
-  writeTogether,
-  type StoreWrite,
-} from '../store/transaction.ts'
+import type { TrustedDocumentRepository, TrustedDocument } from '../store/trusted-document-repository.ts'
+import { MAX_TRANSACTION_WRITES, WriteConditionFailedError, type StoreWrite } from '../store/transaction.ts'
 import { hashSecret, issueSecret, verifySecret } from '../crypto/secret-hash.ts'
 import { CLIENT_ID } from './tenants.ts'
 import type { UsagePlans } from './usage-plans.ts'
@@ -680,29 +673,4 @@ function parseManifest(manifest: string): [string, string][] {
     }
   }
   return entries as [string, string][]
-}
-
-/** The administration use cases over a table: what `npm run admin` and `npm start` build. */
-export function createTenantAdmin(
-  db: DynamoDBDocumentClient,
-  tableName: string,
-  options: {
-    clock?: () => Date
-    checkDocument?: DocumentCheck
-    hashSecret?: (secret: string) => Promise<string>
-    usagePlans?: UsagePlans
-  } = {},
-): TenantAdmin {
-  const newId = monotonicFactory()
-  return new TenantAdmin({
-    access: new AccessRepository(db, tableName),
-    log: new AdminLogRepository(db, tableName),
-    documents: new TrustedDocumentRepository(db, tableName),
-    write: (writes) => writeTogether(db, writes),
-    clock: options.clock ?? (() => new Date()),
-    newId: () => newId(),
-    checkDocument: options.checkDocument,
-    hashSecret: options.hashSecret,
-    usagePlans: options.usagePlans,
-  })
 }
