@@ -1,12 +1,14 @@
 // connected: the graphql-ws poller's connections (test/support/ws-poller-world.ts): gone connections, lapsed and
 // re-checked credentials, due pings, and a ping that could not be moved.
 import { describe, expect, it } from 'vitest'
+import type { Consent } from '../../domain/consent.ts'
 import { encodePublicId } from '../../domain/ids.ts'
 import { wsShardOf } from '../../store/keys.ts'
 import {
   RecordingSender,
   world,
   seedConsent,
+  type World,
   advance,
   connection,
   subscribe,
@@ -15,6 +17,17 @@ import {
   nexts,
   pollerOver,
 } from '../support/ws-poller-world.ts'
+
+/** A connection watching `consent` (at version 1) whose trust ran out: its credential is checked again before a post. */
+async function untrustedWatcher(w: World, consent: Consent): Promise<string> {
+  const connectionId = await connection(w, { trustedUntil: Date.now() - 1 })
+  await subscribe(w, connectionId, {
+    consentId: consent.id,
+    variables: { id: encodePublicId('Consent', consent.id) },
+    lastVersion: 1,
+  })
+  return connectionId
+}
 
 describe('the graphql-ws poller', () => {
   it('deletes a connection that is gone (410) with every subscription of it', async () => {
@@ -42,12 +55,7 @@ describe('the graphql-ws poller', () => {
     const sender = new RecordingSender()
     const poller = w.poller(sender)
     let consent = await seedConsent(w)
-    const lapsed = await connection(w, { trustedUntil: Date.now() - 1 })
-    await subscribe(w, lapsed, {
-      consentId: consent.id,
-      variables: { id: encodePublicId('Consent', consent.id) },
-      lastVersion: 1,
-    })
+    const lapsed = await untrustedWatcher(w, consent)
     await poller.run()
     const client = await w.gateway.access.getApiClient(w.principal.clientId)
     await w.gateway.access.putApiClient({ ...(client as NonNullable<typeof client>), disabled: true })
@@ -66,12 +74,7 @@ describe('the graphql-ws poller', () => {
     const sender = new RecordingSender()
     const poller = w.poller(sender)
     let consent = await seedConsent(w)
-    const connectionId = await connection(w, { trustedUntil: Date.now() - 1 })
-    await subscribe(w, connectionId, {
-      consentId: consent.id,
-      variables: { id: encodePublicId('Consent', consent.id) },
-      lastVersion: 1,
-    })
+    const connectionId = await untrustedWatcher(w, consent)
     await poller.run()
     consent = await advance(w, consent, { status: 'ACTIVE' })
     await poller.run()
