@@ -6,13 +6,8 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
 import { readFileSync, statSync } from 'node:fs'
 import { parseArgs, type ParseArgsConfig } from 'node:util'
 import { ServiceUnavailableError } from '../domain/errors.ts'
-import {
-  ADMIN_LIMITS,
-  AdminConcurrentChangeError,
-  AdminInputError,
-  DEFAULT_GRACE_HOURS,
-  type TenantAdmin,
-} from '../service/tenant-admin.ts'
+import { ADMIN_LIMITS, AdminInputError, DEFAULT_GRACE_HOURS } from '../service/admin-input.ts'
+import { AdminConcurrentChangeError, type TenantAdmin } from '../service/tenant-admin.ts'
 import { createTenantAdmin } from '../composition/tenant-admin.ts'
 import { createDocumentClient, createDynamoClient } from '../store/client.ts'
 import { operatorOf } from './operator.ts'
