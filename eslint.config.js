@@ -200,7 +200,7 @@ export default tseslint.config(
   layer(
     ['cli/**'],
     ['../functions/*', '../sandbox/*', '../providers/*', '../http/*', '../outbound/*'],
-    'cli/ administers through service/ (and store/ for its client); it serves no requests and calls no provider.',
+    'cli/ administers through service/ (built by composition/, and store/ for its client); it serves no requests and calls no provider.',
   ),
   layer(
     ['sandbox/**'],

@@ -1,19 +1,14 @@
 // `npm run admin -- <command> [flags]`: partner administration (tenants, API clients, origins, trusted documents,
-// request limits, the admin log) through service/tenant-admin.ts, against the running `npm start` of this directory or, under
+// request limits, the admin log) through service/tenant-admin.ts (built by composition/tenant-admin.ts), against the running `npm start` of this directory or, under
 // `npx sst shell --stage <name>`, a deployed stage. Exit 0 done, 2 bad input (nothing changed), 1 anything else.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
 
 import { readFileSync, statSync } from 'node:fs'
 import { parseArgs, type ParseArgsConfig } from 'node:util'
 import { ServiceUnavailableError } from '../domain/errors.ts'
-import {
-  ADMIN_LIMITS,
-  AdminConcurrentChangeError,
-  AdminInputError,
-  DEFAULT_GRACE_HOURS,
-  type TenantAdmin,
-} from '../service/tenant-admin.ts'
-import { createTenantAdmin } from '../service/tenant-admin.ts'
+import { ADMIN_LIMITS, AdminInputError, DEFAULT_GRACE_HOURS } from '../service/admin-input.ts'
+import { AdminConcurrentChangeError, type TenantAdmin } from '../service/tenant-admin.ts'
+import { createTenantAdmin } from '../composition/tenant-admin.ts'
 import { createDocumentClient, createDynamoClient } from '../store/client.ts'
 import { operatorOf } from './operator.ts'
 import type { GatewayStage, UsagePlans } from '../service/usage-plans.ts'

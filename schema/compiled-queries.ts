@@ -25,10 +25,11 @@ import {
 } from 'graphql'
 import type { CompiledQuery, compileQuery, isCompiledQuery } from 'graphql-jit'
 import { createLRUCache, type Plugin } from 'graphql-yoga'
+import type { QueryCost, QueryCosts } from './cost.ts'
 
 /**
- * Documents kept, by text (compiled, or counted towards compiling): least recently used dropped first, so a client that
- * sends ever-new documents cannot grow memory without limit.
+ * Documents kept, by text (compiled or counted towards compiling, with what the fast path needs of them): least recently
+ * used dropped first, so a client that sends ever-new documents cannot grow memory without limit.
  * @default 1000
  */
 export const COMPILED_DOCUMENTS_MAX = 1000
@@ -65,6 +66,28 @@ export interface CompiledDocument {
   readonly stringify: (result: unknown) => string
 }
 
+/**
+ * A document the fast path may answer (fast-path.ts): one query or mutation that has run through yoga (so it passed
+ * parsing, validation and every query limit, none of which depends on the caller) and has been compiled.
+ */
+export interface PreparedDocument {
+  readonly compiled: CompiledDocument
+  /** Its operation's name; null when anonymous. */
+  readonly operationName: string | null
+  /** Its operation's cost, as `extensions.cost` says it, measured when it ran through yoga. */
+  readonly cost: QueryCost
+}
+
+/** One document's entry: all that is kept of it, dropped at once. */
+interface DocumentEntry {
+  /** How many times it has run interpreted; -Infinity once graphql-jit has refused it. */
+  runs: number
+  compiled: CompiledDocument | null
+  readonly operationName: string | null
+  /** Null until a run over HTTP has measured it (graphql-ws runs documents past the cost plugin's map). */
+  cost: QueryCost | null
+}
+
 type Result = ExecutionResult & { stringify?: (result: unknown) => string }
 type PromiseOrValue<T> = Promise<T> | T
 export interface Compiler {
@@ -80,10 +103,12 @@ function compilable(document: DocumentNode, operationName: string | null | undef
   return operation && operation.operation !== OperationTypeNode.SUBSCRIPTION ? operation : null
 }
 
-/** The compiled documents of one server, shared by its yoga plugin and its fast path (fast-path.ts). */
+/**
+ * The compiled documents of one server, shared by its yoga plugin and its fast path (fast-path.ts): one entry per
+ * document text, holding its runs, its compiled function, its operation's name and its cost, under one bound.
+ */
 export class CompiledQueries {
-  /** By document text: the compiled document, or how many times it has run interpreted so far. */
-  readonly #documents: ReturnType<typeof createLRUCache<CompiledDocument | { runs: number }>>
+  readonly #documents: ReturnType<typeof createLRUCache<DocumentEntry>>
   readonly #compileAfterRuns: number
   readonly #onCompilerUnavailable: ((error: unknown) => void) | undefined
   readonly #loadCompiler: () => Promise<Compiler>
@@ -99,8 +124,13 @@ export class CompiledQueries {
 
   /** The compiled document of this text; undefined while it is not (yet) compiled. */
   get(text: string): CompiledDocument | undefined {
+    return this.#documents.get(text)?.compiled ?? undefined
+  }
+
+  /** The document of this text as the fast path may answer it; undefined while it is not compiled or has no cost. */
+  prepared(text: string): PreparedDocument | undefined {
     const entry = this.#documents.get(text)
-    return entry && 'run' in entry ? entry : undefined
+    return entry?.compiled && entry.cost ? (entry as PreparedDocument) : undefined
   }
 
   /** Whether the compiler has loaded (a document has been due, or `load()` was called). */
@@ -115,39 +145,58 @@ export class CompiledQueries {
   }
 
   /**
-   * The compiled document for this run of `text`, compiling it when it has run often enough and the compiler is
-   * there; undefined when this run is to be interpreted. The first document due starts loading the compiler, and runs
-   * interpreted until it has loaded.
+   * The compiled document for this run of the document in `entry`, compiling it when it has run often enough and the
+   * compiler is there; undefined when this run is to be interpreted. The first document due starts loading the
+   * compiler, and runs interpreted until it has loaded.
    */
-  #due(schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode, text: string) {
-    const entry = this.#documents.get(text)
-    if (entry && 'run' in entry) return entry
-    const runs = (entry?.runs ?? 0) + 1
+  #due(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    operation: OperationDefinitionNode,
+    entry: DocumentEntry,
+    text: string,
+  ) {
+    if (entry.compiled) return entry.compiled
+    const runs = entry.runs + 1
     if (runs < this.#compileAfterRuns || !this.#compiler) {
       if (runs >= this.#compileAfterRuns && !this.#loading)
         this.load().catch((error: unknown) => this.#onCompilerUnavailable?.(error))
-      this.#documents.set(text, { runs })
+      entry.runs = runs
+      this.#documents.set(text, entry)
       return undefined
     }
     const compiled = this.#compiler.compileQuery(schema, document, operation.name?.value)
     if (!this.#compiler.isCompiledQuery(compiled)) {
       // graphql-jit refuses a few valid documents; they stay interpreted (and are not tried again).
-      this.#documents.set(text, { runs: Number.NEGATIVE_INFINITY })
+      entry.runs = Number.NEGATIVE_INFINITY
+      this.#documents.set(text, entry)
       return undefined
     }
-    const ready = compiledDocument(schema, document, operation, compiled)
-    this.#documents.set(text, ready)
-    return ready
+    entry.compiled = compiledDocument(schema, document, operation, compiled)
+    this.#documents.set(text, entry)
+    return entry.compiled
   }
 
-  /** The yoga plugin that runs each due document compiled. */
-  plugin(): Plugin {
+  /**
+   * The yoga plugin that runs each due document compiled, and keeps the cost `costs` measured for it (useQueryCost in
+   * cost.ts, listed before this plugin) for the fast path.
+   */
+  plugin(costs?: QueryCosts): Plugin {
     return {
       onExecute: ({ args, setExecuteFn }) => {
         const { schema, document, operationName, contextValue } = args as ExecutionArgs
-        const text = (contextValue as { params?: { query?: unknown } }).params?.query
+        const { request, params } = contextValue as { request?: Request; params?: { query?: unknown } }
+        const text = params?.query
         const operation = typeof text === 'string' ? compilable(document, operationName) : null
-        const compiled = operation && this.#due(schema, document, operation, text as string)
+        if (!operation) return
+        let entry = this.#documents.get(text as string)
+        if (!entry) {
+          entry = { runs: 0, compiled: null, operationName: operation.name?.value ?? null, cost: null }
+          this.#documents.set(text as string, entry)
+        }
+        // The cost depends on the document and operation only, so the first measured run's stands for every later one.
+        if (entry.cost === null && request) entry.cost = costs?.get(request) ?? null
+        const compiled = this.#due(schema, document, operation, entry, text as string)
         if (!compiled) return
         setExecuteFn((execution) => {
           const { rootValue, variableValues } = execution as ExecutionArgs

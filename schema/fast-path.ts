@@ -7,65 +7,17 @@
 // credential, over the rate limit, an end user's token). What the fast path already decided goes along (a `Handover`),
 // so a credential is checked and a request counted once.
 import { randomUUID } from 'node:crypto'
-import {
-  Kind,
-  OperationTypeNode,
-  type DocumentNode,
-  type ExecutionResult,
-  type OperationDefinitionNode,
-  type GraphQLError,
-} from 'graphql'
-import { createLRUCache, processRegularResult, type Plugin } from 'graphql-yoga'
+import type { ExecutionResult, GraphQLError } from 'graphql'
+import { processRegularResult } from 'graphql-yoga'
 import type { Authenticator, Principal } from '../service/principal.ts'
 import type { RateLimitDecision } from '../service/rate-limiter.ts'
 import { currentRequestId } from '../runtime/request-scope.ts'
 import type { CompiledQueries } from './compiled-queries.ts'
 import type { GraphQLContext, GraphQLServices } from './context.ts'
-import { withCost, type QueryCost, type QueryCosts } from './cost.ts'
+import { withCost } from './cost.ts'
 import { decorateResult } from './error-masking.ts'
 import { rateLimitFields } from './rate-limit.ts'
 import { authenticateRequest, type Handover, type TransportContext } from './request-guard.ts'
-
-/**
- * Documents the fast path may answer, by text: at most this many (least recently used dropped), so a client that
- * sends ever-new documents cannot grow memory without limit.
- * @default 1000
- */
-export const PREPARED_DOCUMENTS_MAX = 1000
-
-/** A document that has run through yoga: its only operation, and that operation's cost as `extensions.cost` says it. */
-export interface PreparedDocument {
-  /** Its operation's name; null when anonymous. */
-  readonly operationName: string | null
-  readonly cost: QueryCost
-}
-
-export type PreparedDocuments = ReturnType<typeof createLRUCache<PreparedDocument>>
-
-export const preparedDocuments = (max: number = PREPARED_DOCUMENTS_MAX): PreparedDocuments => createLRUCache({ max })
-
-/**
- * Keeps each query or mutation yoga runs as prepared, once: execution is reached only past parsing, validation and
- * every query limit, none of which depends on the caller. Only documents of one operation: graphql-jit compiles a
- * document for the operation it first runs.
- */
-export function usePreparedDocuments(prepared: PreparedDocuments, costs: QueryCosts): Plugin {
-  return {
-    onExecute({ args }) {
-      const { request, params } = args.contextValue as { request?: Request; params?: { query?: unknown } }
-      const text = params?.query
-      if (typeof text !== 'string' || !request || prepared.get(text)) return
-      const operations = (args.document as DocumentNode).definitions.filter(
-        (definition): definition is OperationDefinitionNode => definition.kind === Kind.OPERATION_DEFINITION,
-      )
-      const [operation] = operations
-      const cost = costs.get(request)
-      if (operations.length !== 1 || !operation || operation.operation === OperationTypeNode.SUBSCRIPTION || !cost)
-        return
-      prepared.set(text, { operationName: operation.name?.value ?? null, cost })
-    },
-  }
-}
 
 /** The media type yoga's regular result processor would answer `accept` with; null when it would not answer it. */
 export function regularMediaType(accept: string | null): string | null {
@@ -151,7 +103,7 @@ export type FastPath = (request: Request, serverContext: TransportContext) => Pr
 export interface FastPathParts {
   readonly authenticator: Authenticator
   readonly services: GraphQLServices
-  readonly prepared: PreparedDocuments
+  /** The documents it may answer (CompiledQueries.prepared). */
   readonly compiled: CompiledQueries
   readonly handovers: WeakMap<Request, Handover>
   /** The masking function yoga is given (its `maskedErrors`), applied as yoga applies it to an execution's errors. */
@@ -162,7 +114,7 @@ export interface FastPathParts {
 const decoder = new TextDecoder()
 
 export function createFastPath(parts: FastPathParts): FastPath {
-  const { prepared, compiled, handovers, services, mask, errorMessage } = parts
+  const { compiled, handovers, services, mask, errorMessage } = parts
   return async (request, serverContext) => {
     if (request.method !== 'POST' || !isJson(request.headers.get('content-type'))) return { request }
     const mediaType = mediaTypeOf(request.headers.get('accept'))
@@ -175,9 +127,8 @@ export function createFastPath(parts: FastPathParts): FastPath {
       return { request }
     }
     const params = plainParams(decoder.decode(bytes))
-    const document = params && prepared.get(params.query)
-    const compiledQuery = params && compiled.get(params.query)
-    if (!params || !document || !compiledQuery) return handOver(request, bytes, handovers)
+    const document = params && compiled.prepared(params.query)
+    if (!params || !document) return handOver(request, bytes, handovers)
     if (params.operationName != null && params.operationName !== document.operationName)
       return handOver(request, bytes, handovers)
 
@@ -208,11 +159,11 @@ export function createFastPath(parts: FastPathParts): FastPath {
     )
     let result: ExecutionResult
     try {
-      const executed = await compiledQuery.run(undefined, context, params.variables)
+      const executed = await document.compiled.run(undefined, context, params.variables)
       // What useMaskedErrors does once execution is done, and the compiled document's own serialiser, as yoga keeps it.
       result = Object.assign(
         executed.errors == null ? executed : { ...executed, errors: executed.errors.map((e) => mask(e, errorMessage)) },
-        { stringify: compiledQuery.stringify },
+        { stringify: document.compiled.stringify },
       ) as ExecutionResult
     } catch (error) {
       result = { errors: [mask(error, errorMessage) as GraphQLError] }

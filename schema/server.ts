@@ -20,7 +20,7 @@ import { useQueryCost, type QueryCosts } from './cost.ts'
 import { CompiledQueries } from './compiled-queries.ts'
 import { useCredentialRecheck } from './credential-recheck.ts'
 import { maskError, useErrorExtensions } from './error-masking.ts'
-import { createFastPath, preparedDocuments, rememberFastPath, usePreparedDocuments } from './fast-path.ts'
+import { createFastPath, rememberFastPath } from './fast-path.ts'
 import { graphiqlPage } from './graphiql-page.ts'
 import { schema } from './index.ts'
 import { LIMITS } from './limits.ts'
@@ -117,7 +117,6 @@ export function createGraphQLServer(options: GraphQLServerOptions): GraphQLServe
               error: error instanceof Error ? error : String(error),
             }),
         }))
-  const prepared = preparedDocuments()
   const handovers: Handovers = new WeakMap()
   const server = createYoga<TransportContext, GraphQLContext>({
     schema,
@@ -143,8 +142,8 @@ export function createGraphQLServer(options: GraphQLServerOptions): GraphQLServe
       useQueryCost(LIMITS.costLimit, costs),
       useErrorExtensions(),
       useApolloMultipartSubscriptions(options.apolloMultipart),
-      usePreparedDocuments(prepared, costs),
-      compiled.plugin(),
+      // After the cost plugin: it keeps each document's cost for the fast path.
+      compiled.plugin(costs),
       // Last: the outermost wrapper of the request handler.
       useRequestGuard(options.logger),
     ],
@@ -161,7 +160,6 @@ export function createGraphQLServer(options: GraphQLServerOptions): GraphQLServe
     createFastPath({
       authenticator: options.authenticator,
       services: options.services,
-      prepared,
       compiled,
       handovers,
       mask,

@@ -1,34 +1,42 @@
 // Partner administration: tenants, their API clients (created with a secret shown once, rotated with a grace period,
 // disabled and enabled), their web origins, trusted documents and request limits (on AWS, with their API Gateway usage
-// plan), and the admin log. Input is checked before anything
-// is read or written; each change is one transaction with its log entry, conditioned on what was checked, so bad input
-// or a lost race changes nothing. `npm run admin` (cli/admin.ts) and `npm start`'s demo tenant use it.
+// plan), and the admin log. Input is checked before anything is read or written (admin-input.ts); each change is one
+// transaction with its log entry, conditioned on what was checked, so bad input or a lost race changes nothing; what
+// it shows is shaped in admin-views.ts. composition/tenant-admin.ts builds it over a table for `npm run admin`
+// (cli/admin.ts) and `npm start`'s demo tenant.
 import { createHash } from 'node:crypto'
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
-import { monotonicFactory } from 'ulid'
 import { checkOrigins } from '../domain/origins.ts'
 import { rateLimitProblems, type RateLimits } from '../domain/rate-limits.ts'
-import { AccessRepository, type ApiClientRecord } from '../store/access-repository.ts'
-import { AdminLogRepository, type AdminLogDetail, type AdminLogEntry } from '../store/admin-log-repository.ts'
+import type { AccessRepository, ApiClientRecord } from '../store/access-repository.ts'
+import type { AdminLogRepository, AdminLogDetail, AdminLogEntry } from '../store/admin-log-repository.ts'
 import type { TenantRecord, TenantUsagePlan } from '../store/tenant-repository.ts'
-import { TrustedDocumentRepository, type TrustedDocument } from '../store/trusted-document-repository.ts'
-import {
-  MAX_TRANSACTION_WRITES,
-  WriteConditionFailedError,
-  writeTogether,
-  type StoreWrite,
-} from '../store/transaction.ts'
+import type { TrustedDocumentRepository, TrustedDocument } from '../store/trusted-document-repository.ts'
+import { MAX_TRANSACTION_WRITES, WriteConditionFailedError, type StoreWrite } from '../store/transaction.ts'
 import { hashSecret, issueSecret, verifySecret } from '../crypto/secret-hash.ts'
-import { CLIENT_ID } from './tenants.ts'
+import {
+  ADMIN_LIMITS,
+  AdminInputError,
+  DEFAULT_GRACE_HOURS,
+  HASH_ID,
+  checkActor,
+  checkClientId,
+  checkName,
+  checkTenantId,
+  parseManifest,
+  quote,
+} from './admin-input.ts'
+import {
+  clientView,
+  previousSecretUntil,
+  tenantView,
+  type ApiClientView,
+  type DocumentView,
+  type IssuedSecret,
+  type RegisteredDocuments,
+  type RotatedSecret,
+  type TenantView,
+} from './admin-views.ts'
 import type { UsagePlans } from './usage-plans.ts'
-
-/** Input that cannot be acted on: malformed, naming nothing that exists, or contradicting what is stored. */
-export class AdminInputError extends Error {
-  constructor(message: string) {
-    super(message)
-    this.name = 'AdminInputError'
-  }
-}
 
 /** Something changed what this command read before it could write; nothing was written, running it again is safe. */
 export class AdminConcurrentChangeError extends Error {
@@ -43,150 +51,7 @@ export type DocumentCheck = (
   document: string,
 ) => { readonly operations: readonly string[] } | { readonly problem: string }
 
-export interface TenantView {
-  readonly tenantId: string
-  readonly name: string
-  readonly allowedOrigins: readonly string[]
-  /** Its own request limits; null: the stage's default usage plan on AWS, none locally. */
-  readonly rateLimits: RateLimits | null
-  /** On AWS, the usage plan that applies them (never the key's value). */
-  readonly usagePlanId: string | null
-  readonly createdAt: string
-  readonly updatedAt: string
-}
-
-/** An API client as administration shows it: never its secret, never a hash. */
-export interface ApiClientView {
-  readonly clientId: string
-  readonly tenantId: string
-  readonly name: string
-  readonly disabled: boolean
-  readonly createdAt: string
-  /** The last rotation, or null when the secret is the first. */
-  readonly secretRotatedAt: string | null
-  /** While a rotated-out secret still works: when it stops; null otherwise. */
-  readonly previousSecretUntil: string | null
-}
-
-export interface IssuedSecret {
-  readonly client: ApiClientView
-  /** Shown once: only its hash is stored. */
-  readonly clientSecret: string
-}
-
-export interface RotatedSecret extends IssuedSecret {
-  /** When the secret this rotation replaced stops working. */
-  readonly previousSecretUntil: string
-  /** An older secret, still in its grace from an earlier rotation, that stopped working with this one. */
-  readonly droppedEarlierSecret: boolean
-}
-
-export interface RegisteredDocuments {
-  /** Manifest ids written now. */
-  readonly registered: readonly string[]
-  /** Manifest ids already registered with the same document. */
-  readonly unchanged: readonly string[]
-}
-
-export interface DocumentView {
-  readonly documentId: string
-  readonly sha256: string
-  readonly operations: readonly string[]
-  readonly registeredAt: string
-}
-
-export interface AdminLogView {
-  readonly entries: readonly AdminLogEntry[]
-  /** Pass as `before` to read older entries; null when there are none. */
-  readonly next: string | null
-}
-
-/** Limits on what administration accepts. */
-export const ADMIN_LIMITS = {
-  /** Names of tenants and API clients, in characters. */
-  nameLength: 100,
-  /** A rotated-out secret keeps working at most this long. */
-  maxGraceHours: 720,
-  /** A trusted-documents manifest, in bytes of UTF-8. */
-  manifestBytes: 1_048_576,
-  /** Documents in one manifest. */
-  manifestDocuments: 500,
-  /** One document, in bytes of UTF-8. */
-  documentBytes: 32_768,
-  /** Admin log entries per page. */
-  logPage: 1_000,
-} as const
-
-/** The grace a rotated-out secret gets unless told otherwise. @default 24 */
-export const DEFAULT_GRACE_HOURS = 24
-
-/** Tenant ids this service makes are `tenant_<ULID>`; older and seeded ones are other safe strings (never a '#'). */
-const TENANT_ID = /^[A-Za-z0-9_-]{1,64}$/
-/** A document id: the manifest's own, or a SHA-256 (optionally `sha256:`-prefixed); never a '#'. */
-const DOCUMENT_ID = /^[A-Za-z0-9_.:-]{1,128}$/
-const HASH_ID = /^(?:sha256:)?([0-9a-fA-F]{64})$/
-// eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/
 const HOUR_MS = 3_600_000
-
-const quote = (value: string) => JSON.stringify(value.length > 80 ? `${value.slice(0, 77)}...` : value)
-
-function checkName(value: string, what: string): string {
-  const name = value.trim()
-  if (name.length === 0) throw new AdminInputError(`${what} is empty`)
-  if (name.length > ADMIN_LIMITS.nameLength) {
-    throw new AdminInputError(`${what} is longer than ${ADMIN_LIMITS.nameLength} characters`)
-  }
-  if (CONTROL.test(name)) throw new AdminInputError(`${what} has control characters in it`)
-  return name
-}
-
-function checkTenantId(tenantId: string): string {
-  if (!TENANT_ID.test(tenantId)) {
-    throw new AdminInputError(`${quote(tenantId)} is not a tenant id (tenant_<ULID>, as create-tenant prints it)`)
-  }
-  return tenantId
-}
-
-function checkClientId(clientId: string): string {
-  if (!CLIENT_ID.test(clientId)) {
-    throw new AdminInputError(`${quote(clientId)} is not a client id (3-64 letters, digits, '.', '_', '-')`)
-  }
-  return clientId
-}
-
-function checkActor(actor: string): string {
-  if (actor.trim().length === 0 || actor.length > 300 || CONTROL.test(actor)) {
-    throw new AdminInputError('The operator is not named: give --actor a name of at most 300 plain characters')
-  }
-  return actor
-}
-
-const tenantView = (tenant: TenantRecord): TenantView => ({
-  tenantId: tenant.tenantId,
-  name: tenant.name,
-  allowedOrigins: tenant.allowedOrigins,
-  rateLimits: tenant.rateLimits ?? null,
-  usagePlanId: tenant.usagePlan?.usagePlanId ?? null,
-  createdAt: tenant.createdAt,
-  updatedAt: tenant.updatedAt,
-})
-
-/** When the client's rotated-out secret stops working, if it still works at `now`. */
-function previousSecretUntil(client: ApiClientRecord, now: Date): string | null {
-  const until = client.previousSecretHash ? client.previousSecretUntil : null
-  return until && Date.parse(until) > now.getTime() ? until : null
-}
-
-const clientView = (client: ApiClientRecord, now: Date): ApiClientView => ({
-  clientId: client.clientId,
-  tenantId: client.tenantId,
-  name: client.name,
-  disabled: client.disabled,
-  createdAt: client.createdAt,
-  secretRotatedAt: client.secretRotatedAt ?? null,
-  previousSecretUntil: previousSecretUntil(client, now),
-})
 
 const sha256Hex = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex')
 
@@ -647,62 +512,4 @@ export class TenantAdmin {
       throw error
     }
   }
-}
-
-/** The manifest's entries, in order; throws {@link AdminInputError} for anything but a small object of strings. */
-function parseManifest(manifest: string): [string, string][] {
-  if (Buffer.byteLength(manifest, 'utf8') > ADMIN_LIMITS.manifestBytes) {
-    throw new AdminInputError(`The manifest is larger than ${ADMIN_LIMITS.manifestBytes} bytes`)
-  }
-  let parsed: unknown
-  try {
-    parsed = JSON.parse(manifest)
-  } catch {
-    throw new AdminInputError('The manifest is not JSON (expected { "<id or sha256>": "<GraphQL document>" })')
-  }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-    throw new AdminInputError('The manifest is not a JSON object of id -> GraphQL document')
-  }
-  const entries = Object.entries(parsed)
-  if (entries.length === 0) throw new AdminInputError('The manifest has no documents')
-  if (entries.length > ADMIN_LIMITS.manifestDocuments) {
-    throw new AdminInputError(`The manifest has ${entries.length} documents: at most ${ADMIN_LIMITS.manifestDocuments}`)
-  }
-  for (const [id, document] of entries) {
-    if (!DOCUMENT_ID.test(id)) {
-      throw new AdminInputError(`Manifest id ${quote(id)} is not 1-128 letters, digits, '.', '_', ':', '-'`)
-    }
-    if (typeof document !== 'string' || document.trim().length === 0) {
-      throw new AdminInputError(`Manifest entry ${quote(id)} is not a GraphQL document (a non-empty string)`)
-    }
-    if (Buffer.byteLength(document, 'utf8') > ADMIN_LIMITS.documentBytes) {
-      throw new AdminInputError(`Document ${quote(id)} is larger than ${ADMIN_LIMITS.documentBytes} bytes`)
-    }
-  }
-  return entries as [string, string][]
-}
-
-/** The administration use cases over a table: what `npm run admin` and `npm start` build. */
-export function createTenantAdmin(
-  db: DynamoDBDocumentClient,
-  tableName: string,
-  options: {
-    clock?: () => Date
-    checkDocument?: DocumentCheck
-    hashSecret?: (secret: string) => Promise<string>
-    usagePlans?: UsagePlans
-  } = {},
-): TenantAdmin {
-  const newId = monotonicFactory()
-  return new TenantAdmin({
-    access: new AccessRepository(db, tableName),
-    log: new AdminLogRepository(db, tableName),
-    documents: new TrustedDocumentRepository(db, tableName),
-    write: (writes) => writeTogether(db, writes),
-    clock: options.clock ?? (() => new Date()),
-    newId: () => newId(),
-    checkDocument: options.checkDocument,
-    hashSecret: options.hashSecret,
-    usagePlans: options.usagePlans,
-  })
 }

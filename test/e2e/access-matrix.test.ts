@@ -12,7 +12,7 @@ import { ulid } from 'ulid'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { schema } from '../../schema/index.ts'
 import { checkTrustedDocument } from '../../schema/trusted-documents.ts'
-import { createTenantAdmin } from '../../service/tenant-admin.ts'
+import { createTenantAdmin } from '../../composition/tenant-admin.ts'
 import { provisionApiClient } from '../../service/tenants.ts'
 import {
   basicHeader,

@@ -16,7 +16,7 @@ import { fastPathOf, rememberFastPath } from '../../schema/fast-path.ts'
 import { createGraphQLServer, graphQLServicesOf, type GraphQLServer } from '../../schema/server.ts'
 import type { GraphQLServices } from '../../schema/context.ts'
 import { TenantRateLimiter } from '../../service/rate-limiter.ts'
-import { createTenantAdmin } from '../../service/tenant-admin.ts'
+import { createTenantAdmin } from '../../composition/tenant-admin.ts'
 import { revokeUserTokens, tamperedSignature, userToken } from '../support/credentials.ts'
 import { execute, startStack, type Credentials, type Stack } from '../support/stack.ts'
 

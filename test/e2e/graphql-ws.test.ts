@@ -7,7 +7,7 @@
 import { createClient, type Client } from 'graphql-ws'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import WebSocket from 'ws'
-import { createTenantAdmin } from '../../service/tenant-admin.ts'
+import { createTenantAdmin } from '../../composition/tenant-admin.ts'
 import { provisionApiClient } from '../../service/tenants.ts'
 import {
   basicHeader,

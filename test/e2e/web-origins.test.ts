@@ -8,7 +8,7 @@ import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
-import { createTenantAdmin } from '../../service/tenant-admin.ts'
+import { createTenantAdmin } from '../../composition/tenant-admin.ts'
 import { launchBrowser } from '../support/browser.ts'
 import {
   basicHeader,

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import WebSocket from 'ws'
 import { decodePublicId } from '../../domain/ids.ts'
 import { buildFunction } from '../../scripts/build-functions.ts'
-import { createTenantAdmin } from '../../service/tenant-admin.ts'
+import { createTenantAdmin } from '../../composition/tenant-admin.ts'
 import { provisionApiClient } from '../../service/tenants.ts'
 import { WebSocketRepository } from '../../store/ws-repository.ts'
 import {

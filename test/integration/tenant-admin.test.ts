@@ -9,12 +9,9 @@ import { UnauthorizedError } from '../../domain/errors.ts'
 import { checkTrustedDocument } from '../../schema/trusted-documents.ts'
 import { ApiClientAuthenticator } from '../../service/authentication.ts'
 import { hashSecret, verifySecret } from '../../crypto/secret-hash.ts'
-import {
-  AdminConcurrentChangeError,
-  AdminInputError,
-  createTenantAdmin,
-  TenantAdmin,
-} from '../../service/tenant-admin.ts'
+import { createTenantAdmin } from '../../composition/tenant-admin.ts'
+import { AdminInputError } from '../../service/admin-input.ts'
+import { AdminConcurrentChangeError, TenantAdmin } from '../../service/tenant-admin.ts'
 import { CLIENT_ID } from '../../service/tenants.ts'
 import { AccessRepository } from '../../store/access-repository.ts'
 import { AdminLogRepository } from '../../store/admin-log-repository.ts'

@@ -1,9 +1,11 @@
 // When documents run compiled (schema/compiled-queries.ts): a document on its second run starts loading the compiler
 // and is compiled once it has loaded; a document sent once never is; documents of several operations and
-// subscriptions never are; at most `max` documents are kept. Through a real yoga server over a small schema.
+// subscriptions never are; at most `max` documents are kept, each with what the fast path needs of it (its compiled
+// function, operation name and cost) in one entry. Through a real yoga server over a small schema.
 import { createSchema, createYoga } from 'graphql-yoga'
 import { describe, expect, it } from 'vitest'
 import { CompiledQueries } from '../../schema/compiled-queries.ts'
+import { useQueryCost, type QueryCosts } from '../../schema/cost.ts'
 
 const schema = createSchema({
   typeDefs: /* GraphQL */ `
@@ -26,8 +28,9 @@ const schema = createSchema({
   },
 })
 
-function serve(compiled: CompiledQueries) {
-  const yoga = createYoga({ schema, plugins: [compiled.plugin()], logging: false })
+function serve(compiled: CompiledQueries, costs?: QueryCosts) {
+  const plugins = costs ? [useQueryCost({ maxCost: 100 }, costs), compiled.plugin(costs)] : [compiled.plugin()]
+  const yoga = createYoga({ schema, plugins, logging: false })
   return async (query: string, variables: Record<string, unknown> = {}, operationName?: string) => {
     const response = await yoga.fetch('http://yoga/graphql', {
       method: 'POST',
@@ -124,5 +127,44 @@ describe('compiled queries', () => {
 
     // Assert
     expect(documents.map((document) => compiled.get(document) !== undefined)).toEqual([false, true, true])
+  })
+
+  it('keep one entry per document for the fast path: compiled, named and costed, under the same bound', async () => {
+    // Prepare
+    const compiled = new CompiledQueries({ compileAfterRuns: 1, max: 2 })
+    await compiled.load()
+    const ask = serve(compiled, new WeakMap())
+    const documents = ['query A { a: hello(name: "a") }', '{ b: hello(name: "b") }', '{ c: hello(name: "c") }']
+
+    // Act
+    for (const document of documents) await ask(document)
+    const evicted = compiled.prepared(documents[0] as string)
+    // Sent again, the evicted document is prepared again, and pushes out the least recently used: the second.
+    await ask(documents[0] as string, {}, 'A')
+    const again = documents.map((document) => compiled.prepared(document))
+
+    // Assert
+    expect(evicted).toBeUndefined()
+    expect(again.map((entry) => entry && { operationName: entry.operationName, cost: entry.cost })).toEqual([
+      { operationName: 'A', cost: { requested: 1, limit: 100 } },
+      undefined,
+      { operationName: null, cost: { requested: 1, limit: 100 } },
+    ])
+    expect(again[2]?.compiled).toBe(compiled.get(documents[2] as string))
+    expect(compiled.get(documents[1] as string)).toBeUndefined()
+  })
+
+  it('prepare no document whose cost was not measured (run without the cost plugin), though it is compiled', async () => {
+    // Prepare
+    const compiled = new CompiledQueries({ compileAfterRuns: 1 })
+    await compiled.load()
+    const ask = serve(compiled)
+
+    // Act
+    await ask(HELLO, { name: 'a' })
+
+    // Assert
+    expect(compiled.get(HELLO)).toBeDefined()
+    expect(compiled.prepared(HELLO)).toBeUndefined()
   })
 })
