@@ -21,6 +21,7 @@ import { createDocumentClient, createDynamoClient } from '../store/client.ts'
 import { ConsentRepository } from '../store/consent-repository.ts'
 import { keys } from '../store/keys.ts'
 import { ensureTable } from '../store/table-admin.ts'
+import { cannedStore } from './canned-store.ts'
 import { minimalConsentYoga } from './fixtures/minimal-consent-yoga.ts'
 import { BENCH_CLIENT, BENCH_TENANT_ID, benchConsent, benchConsentCreated } from './consent-fixture.ts'
 import { SETUP_ENV, type ChildMessage, type ParentMessage, type ServersSetup } from './server-process.ts'
@@ -91,6 +92,7 @@ function rawHandler(db: DynamoDBDocumentClient, tableName: string) {
 
 async function main(setup: ServersSetup): Promise<void> {
   const dynamoClient = createDynamoClient({ endpoint: setup.dynamoEndpoint })
+  if (setup.store === 'canned') cannedStore(dynamoClient)
   stops.push(async () => dynamoClient.destroy())
   await ensureTable(dynamoClient, setup.tableName)
   // One document client for both servers: same connection pool, same marshalling settings.
