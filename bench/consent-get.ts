@@ -210,7 +210,7 @@ function report(
   const method = [
     `DynamoDB Local in memory; ${settings.connections} connections; median of ${settings.rounds} round(s) x ` +
       `${settings.durationSec} s per target, alternating, after ${fixed(warmup.secondsPerTarget, 0)} s warm-up ` +
-      `per target; providers: ${settings.providers}`,
+      `per target; providers: ${settings.providers}; store: ${settings.store}`,
     "server CPU = user + system CPU of the servers' process (both servers share it) per answered request",
   ].join('\n')
   const summaryTable = renderTable(
@@ -348,7 +348,12 @@ async function run(
     signal.throwIfAborted()
     progress('starting the gateway and raw servers (child process)')
     const servers = await startServers(
-      { dynamoEndpoint: dynamo.endpoint, tableName: BENCH_TABLE, providers: settings.providers },
+      {
+        dynamoEndpoint: dynamo.endpoint,
+        tableName: BENCH_TABLE,
+        providers: settings.providers,
+        store: settings.store,
+      },
       { cpuProfDir: settings.cpuProfDir },
     )
     try {

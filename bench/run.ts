@@ -32,6 +32,8 @@ const USAGE = `usage: npm run bench -- [options]
                        (default 10,100,1000,10000), BENCH_SUBSCRIPTION_SSE (1000), BENCH_SUBSCRIPTION_RATE (20/s)
   --only TARGET        measure one target only, e.g. gateway (to profile it alone)
   --providers P        gateway provider wiring: finqware (default) or none
+  --store S            consent-get's store: dynamodb (default, DynamoDB Local) or canned (GetItem answered in process
+                       from DynamoDB Local's first answer: the servers' own CPU, without the JVM)
   --cpu-prof           write a V8 CPU profile of the servers' process and summarise it
   --cpu-prof-dir DIR   where to write it                     (default: a new directory under ${tmpdir()})
   --help`
@@ -60,6 +62,7 @@ async function settingsFrom(argv: readonly string[]): Promise<{ settings: BenchS
       suite: { type: 'string', multiple: true },
       only: { type: 'string' },
       providers: { type: 'string', default: 'finqware' },
+      store: { type: 'string', default: 'dynamodb' },
       'cpu-prof': { type: 'boolean', default: false },
       'cpu-prof-dir': { type: 'string' },
       help: { type: 'boolean', default: false },
@@ -75,6 +78,9 @@ async function settingsFrom(argv: readonly string[]): Promise<{ settings: BenchS
   if (values.providers !== 'finqware' && values.providers !== 'none') {
     throw new UsageError(`--providers must be finqware or none, got "${values.providers}"`)
   }
+  if (values.store !== 'dynamodb' && values.store !== 'canned') {
+    throw new UsageError(`--store must be dynamodb or canned, got "${values.store}"`)
+  }
   const wanted = values.suite ?? SUITES.map((suite) => suite.name)
   const unknown = wanted.filter((name) => !SUITES.some((suite) => suite.name === name))
   if (unknown.length) throw new UsageError(`unknown suite(s): ${unknown.join(', ')}`)
@@ -89,6 +95,7 @@ async function settingsFrom(argv: readonly string[]): Promise<{ settings: BenchS
       connections: numberOption(values.connections ?? env.BENCH_CONNECTIONS, 10, 'connections', 1, true),
       only: values.only ?? null,
       providers: values.providers,
+      store: values.store,
       cpuProfDir: profile
         ? (values['cpu-prof-dir'] ?? (await mkdtemp(join(tmpdir(), 'consent-gateway-bench-prof-'))))
         : null,

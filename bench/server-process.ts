@@ -11,6 +11,8 @@ export interface ServersSetup {
   readonly tableName: string
   /** Wire the Finqware adapter (through a local sandbox) rather than no provider at all. */
   readonly providers: 'finqware' | 'none'
+  /** Answer GetItem from DynamoDB Local's first answer, in process (bench/canned-store.ts), or always ask it. */
+  readonly store: 'dynamodb' | 'canned'
 }
 
 /** Messages from the child. */
@@ -79,7 +81,7 @@ function waitForExit(child: ChildProcess, timeoutMs: number): Promise<boolean> {
  * Forks `node --import tsx bench/servers.ts` and resolves once both its servers listen.
  *
  * @example
- * const servers = await startServers({ dynamoEndpoint, tableName: BENCH_TABLE, providers: 'finqware' })
+ * const servers = await startServers({ dynamoEndpoint, tableName: BENCH_TABLE, providers: 'finqware', store: 'dynamodb' })
  * try { ... } finally { await servers.stop() }
  */
 export async function startServers(setup: ServersSetup, options: StartServersOptions = {}): Promise<ServersProcess> {

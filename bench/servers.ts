@@ -21,6 +21,7 @@ import { createDocumentClient, createDynamoClient } from '../store/client.ts'
 import { ConsentRepository } from '../store/consent-repository.ts'
 import { keys } from '../store/keys.ts'
 import { ensureTable } from '../store/table-admin.ts'
+import { cannedStore, type CannedStore } from './canned-store.ts'
 import { minimalConsentYoga } from './fixtures/minimal-consent-yoga.ts'
 import { BENCH_CLIENT, BENCH_TENANT_ID, benchConsent, benchConsentCreated } from './consent-fixture.ts'
 import { SETUP_ENV, type ChildMessage, type ParentMessage, type ServersSetup } from './server-process.ts'
@@ -29,6 +30,8 @@ const MAX_BODY_BYTES = 65_536
 
 const stops: (() => Promise<unknown>)[] = []
 let stopping: Promise<never> | null = null
+/** With `--store canned`: how many requests it answered and passed on, told at exit (a run can see the mode worked). */
+let canned: CannedStore | null = null
 
 function tell(message: ChildMessage): void {
   process.send?.(message)
@@ -38,6 +41,8 @@ function tell(message: ChildMessage): void {
 function stopAndExit(code: number): Promise<never> {
   stopping ??= (async () => {
     for (const stop of stops.reverse()) await stop().catch(() => undefined)
+    const counts = canned?.counts()
+    if (counts) console.error(`canned store: ${counts.canned} GetItem answered in process, ${counts.passed} passed on`)
     process.exit(code)
   })()
   return stopping
@@ -91,6 +96,7 @@ function rawHandler(db: DynamoDBDocumentClient, tableName: string) {
 
 async function main(setup: ServersSetup): Promise<void> {
   const dynamoClient = createDynamoClient({ endpoint: setup.dynamoEndpoint })
+  if (setup.store === 'canned') canned = cannedStore(dynamoClient)
   stops.push(async () => dynamoClient.destroy())
   await ensureTable(dynamoClient, setup.tableName)
   // One document client for both servers: same connection pool, same marshalling settings.

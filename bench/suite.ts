@@ -18,6 +18,11 @@ export interface BenchSettings {
   readonly cpuProfDir: string | null
   /** Gateway provider wiring: the Finqware adapter (as deployed) or none. */
   readonly providers: 'finqware' | 'none'
+  /**
+   * consent-get's store: DynamoDB Local, or its answers to GetItem replayed in process (bench/canned-store.ts).
+   * @default 'dynamodb'
+   */
+  readonly store: 'dynamodb' | 'canned'
 }
 
 /** A figure that goes into the machine-readable line as is. */

@@ -14,12 +14,13 @@ import { defineEntity, orNull, timestamp } from './entity.ts'
 import { keys } from './keys.ts'
 import type { StoreWrite } from './transaction.ts'
 
+// Compiled objects (domain/zod.ts): every consent read, a page of them at a time, goes through these.
 const institution: z.ZodMiniType<Institution> = z.lazy(() =>
-  z.object({ id: z.string(), name: z.string(), country: z.string() }),
+  z.compiledObject({ id: z.string(), name: z.string(), country: z.string() }),
 )
 
 const deletion: z.ZodMiniType<ConsentDeletion> = z.lazy(() =>
-  z.object({
+  z.compiledObject({
     status: z.enum(['SUCCESS', 'FAILED']),
     deletedAtInstitution: orNull(z.boolean()),
     at: timestamp,
@@ -27,7 +28,7 @@ const deletion: z.ZodMiniType<ConsentDeletion> = z.lazy(() =>
 )
 
 const deadline: z.ZodMiniType<ConsentDeadline> = z.lazy(() =>
-  z.object({
+  z.compiledObject({
     kind: z.enum(DEADLINE_KINDS),
     at: timestamp,
     target: timestamp,
@@ -36,7 +37,7 @@ const deadline: z.ZodMiniType<ConsentDeadline> = z.lazy(() =>
 
 // Nullable fields read as null when an older item lacks them (it was written before the field existed).
 const consentSchema: z.ZodMiniType<Consent> = z.lazy(() =>
-  z.object({
+  z.compiledObject({
     id: z.string(),
     tenantId: z.string(),
     provider: z.enum(PROVIDERS),
