@@ -2,7 +2,7 @@
 // node process importing it and answering consent(id), with the partner's HTTP Basic credentials, generated or chosen,
 // and with its bearer token) against two baselines built the same way: a minimal yoga + Pothos bundle, and the same
 // reading one DynamoDB item. Alternating runs, medians.
-import { spawn } from 'node:child_process'
+import { execFileSync, spawn } from 'node:child_process'
 import { freePort, startDynamoDBLocal } from '../local/dynamodb-local.ts'
 import { buildAllFunctions, buildFunction, kilobytes } from '../scripts/build-functions.ts'
 import { configFromEnv } from '../service/config.ts'
@@ -58,11 +58,16 @@ interface ColdRequest {
  */
 const CPU_REPORTER = `data:text/javascript,process.on('exit', () => { const u = process.cpuUsage(); process.stderr.write('\\n{"cpuMs":' + (u.user + u.system) / 1000 + '}\\n') })`
 
-function coldStart(bundle: string, { request, expected }: ColdRequest, env: Record<string, string>): Promise<ColdRun> {
+function coldStart(
+  node: string,
+  bundle: string,
+  { request, expected }: ColdRequest,
+  env: Record<string, string>,
+): Promise<ColdRun> {
   return new Promise((resolve, reject) => {
     const started = performance.now()
     const child = spawn(
-      process.execPath,
+      node,
       [
         '--import',
         CPU_REPORTER,
@@ -151,7 +156,10 @@ export async function coldStartSeed(endpoint: string) {
 export const lambdaBundlesSuite: Suite = {
   name: 'lambda-bundles',
   title: 'Lambda bundles: sizes, and the GraphQL cold start (Basic, bearer) against a minimal yoga + Pothos bundle',
-  async run(_settings, signal, progress): Promise<SuiteResult> {
+  async run(settings, signal, progress): Promise<SuiteResult> {
+    // The node the bundles cold-start on: this one, or another (`--node`), e.g. of the Lambda runtime's major version.
+    const node = settings.node ?? process.execPath
+    const nodeVersion = execFileSync(node, ['--version'], { encoding: 'utf8' }).trim()
     progress('building the function bundles and the two baselines')
     const functions = await buildAllFunctions('dist/functions-bench')
     const minimal = await buildFunction('minimal-graphql', 'bench/fixtures/minimal-graphql.ts', 'dist/functions-bench')
@@ -192,10 +200,10 @@ export const lambdaBundlesSuite: Suite = {
         ColdRun[]
       >
       // One unmeasured run each warms the OS file cache; then alternate, so drift hits all alike.
-      for (const name of names) await coldStart(subjects[name].entry, subjects[name].ask, env)
+      for (const name of names) await coldStart(node, subjects[name].entry, subjects[name].ask, env)
       for (let round = 0; round < COLD_RUNS && !signal.aborted; round++) {
         progress(`cold start round ${round + 1}/${COLD_RUNS}`)
-        for (const name of names) runs[name].push(await coldStart(subjects[name].entry, subjects[name].ask, env))
+        for (const name of names) runs[name].push(await coldStart(node, subjects[name].entry, subjects[name].ask, env))
       }
       // What the first request's authentication costs by itself: one scrypt verification (later requests hit the
       // verified-credentials cache).
@@ -228,7 +236,7 @@ export const lambdaBundlesSuite: Suite = {
           ]),
         ),
         '',
-        `cold start, median of ${COLD_RUNS} alternating runs (a fresh node process imports the bundle and answers one query):`,
+        `cold start on node ${nodeVersion}, median of ${COLD_RUNS} alternating runs (a fresh node process imports the bundle and answers one query):`,
         renderTable(
           ['bundle', 'query', 'spawn to exit ms', 'CPU ms', 'import ms', 'import + first answer ms'],
           names.map((name) => [
@@ -261,6 +269,7 @@ export const lambdaBundlesSuite: Suite = {
       ].join('\n')
       return {
         figures: {
+          coldStartNode: nodeVersion,
           ...Object.fromEntries(
             [...functions, minimal, minimalDynamo].flatMap((fn) => [
               [`${fn.name}EntryBytes`, fn.entryBytes],

@@ -34,6 +34,8 @@ const USAGE = `usage: npm run bench -- [options]
   --providers P        gateway provider wiring: finqware (default) or none
   --store S            consent-get's store: dynamodb (default, DynamoDB Local) or canned (GetItem answered in process
                        from DynamoDB Local's first answer: the servers' own CPU, without the JVM)
+  --node PATH          lambda-bundles: cold-start the bundles with this node binary (default: the one running the
+                       bench, env BENCH_NODE), e.g. the Lambda runtime's major version, see docs/architecture.md
   --cpu-prof           write a V8 CPU profile of the servers' process and summarise it
   --cpu-prof-dir DIR   where to write it                     (default: a new directory under ${tmpdir()})
   --help`
@@ -63,6 +65,7 @@ async function settingsFrom(argv: readonly string[]): Promise<{ settings: BenchS
       only: { type: 'string' },
       providers: { type: 'string', default: 'finqware' },
       store: { type: 'string', default: 'dynamodb' },
+      node: { type: 'string' },
       'cpu-prof': { type: 'boolean', default: false },
       'cpu-prof-dir': { type: 'string' },
       help: { type: 'boolean', default: false },
@@ -96,6 +99,7 @@ async function settingsFrom(argv: readonly string[]): Promise<{ settings: BenchS
       only: values.only ?? null,
       providers: values.providers,
       store: values.store,
+      node: values.node ?? env.BENCH_NODE ?? null,
       cpuProfDir: profile
         ? (values['cpu-prof-dir'] ?? (await mkdtemp(join(tmpdir(), 'consent-gateway-bench-prof-'))))
         : null,

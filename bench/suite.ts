@@ -23,6 +23,11 @@ export interface BenchSettings {
    * @default 'dynamodb'
    */
   readonly store: 'dynamodb' | 'canned'
+  /**
+   * The node binary lambda-bundles cold-starts the bundles with, e.g. one of the Lambda runtime's major version.
+   * @default null (the one running the bench)
+   */
+  readonly node: string | null
 }
 
 /** A figure that goes into the machine-readable line as is. */
