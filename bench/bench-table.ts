@@ -1,7 +1,11 @@
 // The bench table as the Lambda bundle benches (bench/lambda-bundles.ts, bench/ws-handlers.ts) need it: created, with
 // the bench's API client and the one consent of bench/consent-fixture.ts, and the environment their bundles read it
 // with. Kept apart from that module, which a bundled fixture imports and which must stay free of the store.
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
+import { createGateway } from '../composition/gateway.ts'
 import { notificationFor } from '../domain/notification.ts'
+import { silentLogger } from '../runtime/logging.ts'
+import { configFromEnv } from '../service/config.ts'
 import { provisionApiClient } from '../service/tenants.ts'
 import { AccessRepository } from '../store/access-repository.ts'
 import { createDocumentClient, createDynamoClient } from '../store/client.ts'
@@ -44,4 +48,19 @@ export function benchFunctionEnv(endpoint: string): Record<string, string> {
     // Every stage has its signing keys (a required secret): the GraphQL bundle parses them at start either way.
     TOKEN_SIGNING_KEYS: JSON.stringify([newSigningKey()]),
   }
+}
+
+/**
+ * The bench client's bearer token as /oauth/token gives it to a client that sent its Basic credentials: signed with the
+ * stage's key from `env` for its issuer and audience, by the gateway built from that environment.
+ */
+export async function benchBearerToken(env: Record<string, string>, db: DynamoDBDocumentClient): Promise<string> {
+  const issued = await createGateway(configFromEnv(env), { db, logger: silentLogger }).tokens.issueForClient({
+    kind: 'API_CLIENT',
+    credential: 'BASIC',
+    tenantId: BENCH_TENANT_ID,
+    clientId: BENCH_CLIENT.clientId,
+    revalidate: async () => null,
+  })
+  return issued.accessToken
 }

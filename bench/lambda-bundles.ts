@@ -5,12 +5,9 @@
 import { execFileSync, spawn } from 'node:child_process'
 import { freePort, startDynamoDBLocal } from '../local/dynamodb-local.ts'
 import { buildAllFunctions, buildFunction, kilobytes } from '../scripts/build-functions.ts'
-import { configFromEnv } from '../service/config.ts'
-import { createGateway } from '../composition/gateway.ts'
-import { silentLogger } from '../runtime/logging.ts'
 import { hashSecret, issueSecret, verifySecret } from '../crypto/secret-hash.ts'
 import { AccessRepository } from '../store/access-repository.ts'
-import { benchFunctionEnv, seedBenchTable } from './bench-table.ts'
+import { benchBearerToken, benchFunctionEnv, seedBenchTable } from './bench-table.ts'
 import {
   BENCH_CLIENT,
   BENCH_TABLE,
@@ -108,15 +105,8 @@ function coldStart(
 export async function coldStartSeed(endpoint: string) {
   const { client, db } = await seedBenchTable(endpoint)
   const env = benchFunctionEnv(endpoint)
-  // The partner's bearer token, signed with the stage's key for its issuer and audience: what /oauth/token gives
-  // a client that sent its Basic credentials. Minted here, by the gateway built from the same environment.
-  const issued = await createGateway(configFromEnv(env), { db, logger: silentLogger }).tokens.issueForClient({
-    kind: 'API_CLIENT',
-    credential: 'BASIC',
-    tenantId: BENCH_TENANT_ID,
-    clientId: BENCH_CLIENT.clientId,
-    revalidate: async () => null,
-  })
+  // The partner's bearer token, minted by the gateway built from the same environment.
+  const accessToken = await benchBearerToken(env, db)
   // A partner's client as `npm run admin create-client` makes it: a generated secret under the keyed hash. The
   // seeded BENCH_CLIENT has a chosen secret, so scrypt: both are measured.
   const generated = issueSecret()
@@ -146,7 +136,7 @@ export async function coldStartSeed(endpoint: string) {
     requests: {
       graphql: post(CONSENT_REQUEST_BODY, basicOf(GENERATED_CLIENT_ID, generated.secret)),
       graphqlChosen: post(CONSENT_REQUEST_BODY, basicOf(BENCH_CLIENT.clientId, BENCH_CLIENT.clientSecret)),
-      graphqlBearer: post(CONSENT_REQUEST_BODY, `Bearer ${issued.accessToken}`),
+      graphqlBearer: post(CONSENT_REQUEST_BODY, `Bearer ${accessToken}`),
       minimal: post('{"query":"{ hello }"}', null),
       minimalDynamodb: post(CONSENT_REQUEST_BODY, null),
     },

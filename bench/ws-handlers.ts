@@ -21,12 +21,9 @@ import { pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
 import { freePort, startDynamoDBLocal } from '../local/dynamodb-local.ts'
 import { buildFunction, type BuiltFunction } from '../scripts/build-functions.ts'
-import { configFromEnv } from '../service/config.ts'
-import { createGateway } from '../composition/gateway.ts'
-import { silentLogger } from '../runtime/logging.ts'
-import { benchFunctionEnv, seedBenchTable } from './bench-table.ts'
+import { benchBearerToken, benchFunctionEnv, seedBenchTable } from './bench-table.ts'
 import { startCapacityProxy, type CapacityCount } from './capacity-proxy.ts'
-import { BENCH_CLIENT, BENCH_CONSENT_PUBLIC_ID, BENCH_TENANT_ID } from './consent-fixture.ts'
+import { BENCH_CLIENT, BENCH_CONSENT_PUBLIC_ID } from './consent-fixture.ts'
 import { median, percentile } from './measure.ts'
 import { fixed, renderTable } from './table.ts'
 
@@ -346,16 +343,10 @@ async function main() {
       AWS_SECRET_ACCESS_KEY: 'bench',
       WS_MANAGEMENT_ENDPOINT: management.endpoint,
     }
-    const issued = await createGateway(configFromEnv(env), { db, logger: silentLogger }).tokens.issueForClient({
-      kind: 'API_CLIENT',
-      credential: 'BASIC',
-      tenantId: BENCH_TENANT_ID,
-      clientId: BENCH_CLIENT.clientId,
-      revalidate: async () => null,
-    })
+    const accessToken = await benchBearerToken(env, db)
     client.destroy()
     env.BENCH_BASIC = `Basic ${Buffer.from(`${BENCH_CLIENT.clientId}:${BENCH_CLIENT.clientSecret}`).toString('base64')}`
-    env.BENCH_BEARER = `Bearer ${issued.accessToken}`
+    env.BENCH_BEARER = `Bearer ${accessToken}`
 
     console.log(`cold starts: ${COLD_RUNS} per bundle`)
     const cold: Record<BundleName, { importMs: number; firstMs: number }[]> = {
